@@ -1,0 +1,91 @@
+/** Base of every error the router throws: a stable `code` to branch on, the `cause` kept. */
+export class RecioError extends Error {
+  readonly code: string;
+
+  constructor(code: string, message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = new.target.name;
+    this.code = code;
+  }
+}
+
+/** An option passed to a component is missing or out of range; the message names it. */
+export class InvalidOptionError extends RecioError {
+  constructor(option: string, message: string) {
+    super('INVALID_OPTION', `option ${option}: ${message}`);
+  }
+}
+
+/** A channel name or pattern that does not follow `<class>:<name>` with a known class. */
+export class InvalidChannelError extends RecioError {
+  constructor(channel: string, reason: string) {
+    super('INVALID_CHANNEL', `invalid channel ${JSON.stringify(channel)}: ${reason}`);
+  }
+}
+
+/** An event that cannot be published: bad type, data that is not JSON, or too large. */
+export class InvalidEventError extends RecioError {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super('INVALID_EVENT', message, options);
+  }
+}
+
+/** A replay asked for events older than the channel class keeps (invariant 6). */
+export class ReplayExpiredError extends RecioError {
+  readonly earliestSeq: number | null;
+
+  constructor(channel: string, earliestSeq: number | null) {
+    super(
+      'REPLAY_EXPIRED',
+      `replay of ${channel} reaches before its retention window` +
+        (earliestSeq === null ? '' : `; the earliest kept event is seq ${earliestSeq}`),
+    );
+    this.earliestSeq = earliestSeq;
+  }
+}
+
+/** A replay range that is malformed (both or neither of sinceSeq/sinceTime, bad limit). */
+export class InvalidReplayError extends RecioError {
+  constructor(message: string) {
+    super('INVALID_REPLAY', message);
+  }
+}
+
+/** The component was closed; no new work is accepted. */
+export class ClosedError extends RecioError {
+  constructor(what: string) {
+    super('CLOSED', `${what} is closed`);
+  }
+}
+
+/**
+ * SQLSTATEs after which a whole transaction may be retried (graphile-worker style table):
+ * serialization failure, deadlock, and connection-level failures.
+ */
+export const RETRYABLE_SQLSTATES: ReadonlySet<string> = new Set([
+  '40001', // serialization_failure
+  '40P01', // deadlock_detected
+  '57P01', // admin_shutdown
+  '08000', // connection_exception
+  '08003', // connection_does_not_exist
+  '08006', // connection_failure
+]);
+
+/** Node errno codes meaning "the server is not reachable right now". */
+export const CONNECTION_ERRNOS: ReadonlySet<string> = new Set([
+  'ECONNREFUSED',
+  'ECONNRESET',
+  'EPIPE',
+  'ETIMEDOUT',
+  'EHOSTUNREACH',
+  'ENOTFOUND',
+]);
+
+/** The stable code of any error (RecioError code, SQLSTATE, errno), or 'UNKNOWN'. */
+export function errorCode(error: unknown): string {
+  if (typeof error === 'object' && error !== null && 'code' in error) {
+    const code = (error as { code: unknown }).code;
+    if (typeof code === 'string') return code;
+  }
+  return 'UNKNOWN';
+}

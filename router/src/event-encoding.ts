@@ -1,0 +1,36 @@
+import { randomUUID } from 'node:crypto';
+import type { Channels } from './channels.js';
+import { InvalidEventError } from './errors.js';
+import type { NewEvent } from './sql/insert-events.js';
+
+const TYPE_RE = /^[A-Za-z][A-Za-z0-9_.:-]{0,63}$/;
+
+/** What a caller hands to publish: the channel, the event type and its JSON-able data. */
+export interface EventInput {
+  channel: string;
+  type: string;
+  data: unknown;
+}
+
+/**
+ * Checks one event before anything is written (bad input never reaches PostgreSQL) and
+ * gives it its id. Throws InvalidChannelError or InvalidEventError.
+ */
+export function encodeEvent(channels: Channels, maxEventBytes: number, input: EventInput): NewEvent {
+  channels.validate(input.channel);
+  if (typeof input.type !== 'string' || !TYPE_RE.test(input.type)) {
+    throw new InvalidEventError(`invalid event type ${JSON.stringify(input.type)}: expected [A-Za-z][A-Za-z0-9_.:-]{0,63}`);
+  }
+  let dataText: string | undefined;
+  try {
+    dataText = JSON.stringify(input.data);
+  } catch (cause) {
+    throw new InvalidEventError(`data of ${input.type} is not serialisable as JSON`, { cause });
+  }
+  if (dataText === undefined) throw new InvalidEventError(`data of ${input.type} is missing or not JSON (undefined, a function or a symbol)`);
+  // PostgreSQL's jsonb rejects \u0000 in strings; refuse it here with a clear message instead.
+  if (dataText.includes('\\u0000')) throw new InvalidEventError(`data of ${input.type} contains a NUL character`);
+  const bytes = Buffer.byteLength(dataText);
+  if (bytes > maxEventBytes) throw new InvalidEventError(`data of ${input.type} is ${bytes} bytes; the limit is ${maxEventBytes}`);
+  return { event_id: randomUUID(), channel: input.channel, type: input.type, dataText };
+}

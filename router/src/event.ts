@@ -1,0 +1,59 @@
+/**
+ * One event as every part of the platform sees it: in a stream entry, on pub/sub, in a
+ * replay page, on a WebSocket, in `recio replay` output. Field names are the wire names.
+ */
+export interface RecioEvent<T = unknown> {
+  /** UUID, unique across all channels; consumers and browsers deduplicate by it. */
+  event_id: string;
+  channel: string;
+  /** Gapless per channel, starting at 1; equals commit order on the channel. */
+  seq: number;
+  type: string;
+  /** The service (or tool) that published it. */
+  source: string;
+  /** Commit time, milliseconds since the epoch. */
+  ts: number;
+  data: T;
+}
+
+/** A committed event as read from PostgreSQL, data still as PostgreSQL's jsonb text. */
+export interface CommittedEvent {
+  event_id: string;
+  channel: string;
+  seq: number;
+  type: string;
+  source: string;
+  ts: number;
+  /** PostgreSQL's canonical jsonb text: the stream stores exactly this, so entries are deterministic. */
+  dataText: string;
+}
+
+/** The stream entry id of a sequence number (invariant 3). */
+export function entryId(seq: number): string {
+  return `${seq}-0`;
+}
+
+/** The sequence number of a stream entry id `<seq>-0`. */
+export function seqOfEntryId(id: string): number {
+  return Number(id.slice(0, id.indexOf('-')));
+}
+
+/** Turns a committed event into the event consumers see. */
+export function toRecioEvent(e: CommittedEvent): RecioEvent {
+  return { event_id: e.event_id, channel: e.channel, seq: e.seq, type: e.type, source: e.source, ts: e.ts, data: JSON.parse(e.dataText) };
+}
+
+/** Decodes an XRANGE entry `[id, [field, value, ...]]` of `channel`'s stream. */
+export function decodeStreamEntry(channel: string, id: string, fields: string[]): RecioEvent {
+  const map: Record<string, string> = {};
+  for (let i = 0; i + 1 < fields.length; i += 2) map[fields[i]!] = fields[i + 1]!;
+  return {
+    event_id: map.event_id ?? '',
+    channel,
+    seq: seqOfEntryId(id),
+    type: map.type ?? '',
+    source: map.source ?? '',
+    ts: Number(map.ts),
+    data: JSON.parse(map.data ?? 'null'),
+  };
+}

@@ -1,0 +1,16 @@
+export { EventRouter, type Committed } from './router.js';
+export type { RouterOptions, ResolvedRouterOptions } from './options.js';
+export { Transaction } from './transaction.js';
+export type { EventInput } from './event-encoding.js';
+export type { RecioEvent } from './event.js';
+export { Relay, type RelayOptions, type SweepReport } from './relay.js';
+export { LeaderLock, type LeaderLockOptions } from './leader-lock.js';
+export { compareAll, type ChannelState } from './compare.js';
+export type { ReplayOptions, ReplayPage } from './replay.js';
+export { MAX_REPLAY_LIMIT } from './replay.js';
+export { Channels, streamKey, dlqKey } from './channels.js';
+export { DEFAULT_CHANNEL_CLASSES, type ChannelClassPolicy } from './channel-classes.js';
+export { RouterMetrics } from './metrics.js';
+export { createRedisClient, parseRedisConnection, redisConnectionSchema, type RedisConnection, type RedisClient } from './redis/connection.js';
+export { runMigrations, type MigrateOptions } from './migrate.js';
+export * from './errors.js';

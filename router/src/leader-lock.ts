@@ -1,0 +1,77 @@
+import pg from 'pg';
+import type { Logger } from 'pino';
+
+/** Options of a {@link LeaderLock}. */
+export interface LeaderLockOptions {
+  /** PostgreSQL connection string; the lock lives on a dedicated connection. */
+  databaseUrl: string;
+  /** The advisory lock key (two int4 halves), one per role. */
+  key: readonly [number, number];
+  logger: Logger;
+  /** Seconds after which PostgreSQL drops an unreachable holder (TCP keepalive). @defaultValue 10 */
+  deadHolderSeconds?: number;
+}
+
+/**
+ * Leadership through a PostgreSQL session advisory lock. The lock is bound to the holder's
+ * connection: a holder killed with SIGKILL releases it at once (its socket closes), and one
+ * cut off by the network within `deadHolderSeconds` (server-side TCP keepalives). A second
+ * leader for a moment would be harmless anyway: appends are compare-and-set.
+ */
+export class LeaderLock {
+  readonly #o: Required<LeaderLockOptions>;
+  #client: pg.Client | undefined;
+  #held = false;
+
+  constructor(options: LeaderLockOptions) {
+    this.#o = { deadHolderSeconds: 10, ...options };
+  }
+
+  /** True while this process holds the lock (as far as it knows). */
+  get held(): boolean {
+    return this.#held;
+  }
+
+  /**
+   * Tries once to take the lock; resolves to whether this process holds it now. A broken
+   * connection loses the lock (the server released it) and is replaced on the next call.
+   */
+  async tryAcquire(): Promise<boolean> {
+    if (this.#held && this.#client) return true;
+    if (!this.#client) this.#client = await this.#connect();
+    const [a, b] = this.#o.key;
+    const result = await this.#client.query<{ ok: boolean }>('SELECT pg_try_advisory_lock($1, $2) AS ok', [a, b]);
+    this.#held = result.rows[0]?.ok === true;
+    return this.#held;
+  }
+
+  /** Releases the lock and closes its connection. Idempotent. */
+  async release(): Promise<void> {
+    const client = this.#client;
+    this.#client = undefined;
+    this.#held = false;
+    if (client) await client.end().catch(() => undefined);
+  }
+
+  async #connect(): Promise<pg.Client> {
+    const idle = Math.max(1, Math.floor(this.#o.deadHolderSeconds / 3));
+    const client = new pg.Client({
+      connectionString: this.#o.databaseUrl,
+      application_name: 'recio-leader-lock',
+      keepAlive: true,
+      keepAliveInitialDelayMillis: idle * 1000,
+    });
+    client.on('error', (err) => {
+      this.#o.logger.warn({ err }, 'leader lock connection lost; leadership released');
+      if (this.#client === client) {
+        this.#client = undefined;
+        this.#held = false;
+      }
+      client.end().catch(() => undefined);
+    });
+    await client.connect();
+    // The server drops a vanished holder after idle + 2 × interval seconds.
+    await client.query(`SET tcp_keepalives_idle = ${idle}; SET tcp_keepalives_interval = ${idle}; SET tcp_keepalives_count = 2`);
+    return client;
+  }
+}

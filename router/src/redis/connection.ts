@@ -1,0 +1,122 @@
+import { Cluster, Redis, type ClusterOptions, type RedisOptions } from 'ioredis';
+import { z } from 'zod';
+import { InvalidOptionError } from '../errors.js';
+
+const hostPort = z.object({ host: z.string().min(1), port: z.number().int().min(1).max(65535) });
+
+/**
+ * Where Redis is: one URL (standalone), Sentinel (the sentinels plus the master name), or
+ * Cluster (some startup nodes). The same router code runs on all three (invariant 12).
+ */
+export const redisConnectionSchema = z.union([
+  z.object({ url: z.string().regex(/^rediss?:\/\//, 'must start with redis:// or rediss://') }).strict(),
+  z
+    .object({
+      sentinels: z.array(hostPort).min(1),
+      name: z.string().min(1),
+      username: z.string().optional(),
+      password: z.string().optional(),
+      sentinelPassword: z.string().optional(),
+      tls: z.boolean().optional(),
+    })
+    .strict(),
+  z
+    .object({
+      cluster: z.array(hostPort).min(1),
+      username: z.string().optional(),
+      password: z.string().optional(),
+      tls: z.boolean().optional(),
+    })
+    .strict(),
+]);
+
+/** See {@link redisConnectionSchema}. */
+export type RedisConnection = z.infer<typeof redisConnectionSchema>;
+
+/** A connected client of any topology. */
+export type RedisClient = Redis | Cluster;
+
+/** How a client behaves while Redis is away. */
+export interface RedisClientBehaviour {
+  /**
+   * Queue commands while disconnected (true) or fail them at once (false). The publisher's
+   * fast path and the relay fail fast: the relay converges Redis once it is back.
+   * @defaultValue false
+   */
+  offlineQueue?: boolean;
+  /** Fail a command that gets no reply within this time. @defaultValue 2000 */
+  commandTimeoutMs?: number;
+  /** Client name shown by CLIENT LIST (e.g. the consumer name). */
+  connectionName?: string;
+}
+
+/** Parses a connection description; throws InvalidOptionError naming the bad field. */
+export function parseRedisConnection(value: unknown): RedisConnection {
+  const parsed = redisConnectionSchema.safeParse(value);
+  if (!parsed.success) {
+    throw new InvalidOptionError('redis', 'expected { url } | { sentinels, name } | { cluster }: ' + z.prettifyError(parsed.error));
+  }
+  return parsed.data;
+}
+
+// Reconnect forever with capped exponential backoff: an outage is waited out, never fatal.
+const retryStrategy = (times: number): number => Math.min(50 * 2 ** Math.min(times, 10), 2_000);
+
+/** Opens a client for the given topology. Commands are auto-pipelined (also per node in Cluster). */
+export function createRedisClient(connection: RedisConnection, behaviour: RedisClientBehaviour = {}): RedisClient {
+  const common: RedisOptions = {
+    enableOfflineQueue: behaviour.offlineQueue ?? false,
+    commandTimeout: behaviour.commandTimeoutMs ?? 2_000,
+    maxRetriesPerRequest: behaviour.offlineQueue ? 20 : 1,
+    enableAutoPipelining: true,
+    retryStrategy,
+    connectionName: behaviour.connectionName,
+  };
+  if ('url' in connection) return new Redis(connection.url, common);
+  if ('sentinels' in connection) {
+    return new Redis({
+      ...common,
+      sentinels: connection.sentinels,
+      name: connection.name,
+      username: connection.username,
+      password: connection.password,
+      sentinelPassword: connection.sentinelPassword,
+      ...(connection.tls ? { tls: {}, enableTLSForSentinelMode: true } : {}),
+      sentinelRetryStrategy: retryStrategy,
+      // After a failover, drop the connection to a demoted master at once (READONLY replies).
+      failoverDetector: true,
+    });
+  }
+  const clusterOptions: ClusterOptions = {
+    enableOfflineQueue: common.enableOfflineQueue,
+    enableAutoPipelining: true,
+    clusterRetryStrategy: retryStrategy,
+    redisOptions: {
+      ...common,
+      username: connection.username,
+      password: connection.password,
+      ...(connection.tls ? { tls: {} } : {}),
+    },
+  };
+  return new Cluster(connection.cluster, clusterOptions);
+}
+
+/** Resolves once the client is ready, or rejects after `timeoutMs`. */
+export async function waitForRedis(client: RedisClient, timeoutMs: number): Promise<void> {
+  if (client.status === 'ready') return;
+  await new Promise<void>((resolve, reject) => {
+    const timer = setTimeout(() => {
+      cleanup();
+      reject(new Error(`Redis not ready after ${timeoutMs} ms (status ${client.status})`));
+    }, timeoutMs);
+    const onReady = (): void => {
+      cleanup();
+      resolve();
+    };
+    const cleanup = (): void => {
+      clearTimeout(timer);
+      client.off('ready', onReady);
+    };
+    client.on('ready', onReady);
+  });
+}

@@ -1,0 +1,249 @@
+import { setTimeout as sleep } from 'node:timers/promises';
+import { compareAll, streamEnds, type ChannelState } from './compare.js';
+import { ClosedError, errorCode } from './errors.js';
+import { LeaderLock } from './leader-lock.js';
+import { positiveInt, stripUndefined } from './options.js';
+import type { EventRouter } from './router.js';
+import { changedHeads } from './sql/channel-heads.js';
+import { deleteExpired } from './sql/delete-expired.js';
+
+/** Options of a {@link Relay}. */
+export interface RelayOptions {
+  /** PostgreSQL connection string for the leader lock's own connection. */
+  databaseUrl: string;
+  /** Pause between sweeps of recently changed channels. @defaultValue 500 */
+  sweepIntervalMs?: number;
+  /** Pause between full comparisons of every channel. @defaultValue 60000 */
+  fullSweepIntervalMs?: number;
+  /** How far back each incremental sweep looks again (covers commits that landed late). @defaultValue 3000 */
+  overlapMs?: number;
+  /** Changes younger than this are left to their publisher's fast path for now. @defaultValue 200 */
+  graceMs?: number;
+  /** Pause between attempts to become leader. @defaultValue 1000 */
+  leaderPollMs?: number;
+  /** Pause between retention runs (deleting expired events). @defaultValue 3600000 */
+  retentionIntervalMs?: number;
+  /** Channels converged at once. @defaultValue 16 */
+  concurrency?: number;
+  /** Channels per page of a full comparison. @defaultValue 1000 */
+  pageSize?: number;
+}
+
+/** What one sweep found and did. */
+export interface SweepReport {
+  kind: 'full' | 'incremental';
+  channels: number;
+  behind: number;
+  appended: number;
+}
+
+const DEFAULTS = {
+  sweepIntervalMs: 500,
+  fullSweepIntervalMs: 60_000,
+  overlapMs: 3_000,
+  graceMs: 200,
+  leaderPollMs: 1_000,
+  retentionIntervalMs: 3_600_000,
+  concurrency: 16,
+  pageSize: 1_000,
+};
+
+// A marker key the relay keeps in Redis: when it is gone, Redis lost data (flush, failover
+// to an empty replica) even if no connection dropped, and a full comparison runs at once.
+const MARKER_KEY = 'recio:relay:marker';
+const LEADER_KEY: readonly [number, number] = [0x72656369, 1]; // 'reci', relay
+
+/**
+ * Converges Redis to PostgreSQL (invariant 5). One active instance (LeaderLock) compares
+ * channel heads with stream ends and appends what is missing, in order. Cheap in steady
+ * state: a full comparison at start, after a Redis reconnect or data loss and every
+ * `fullSweepIntervalMs`; in between only channels changed in the last few seconds.
+ * Also enforces per-class retention of event_log (invariant 6).
+ */
+export class Relay {
+  readonly #router: EventRouter;
+  readonly #o: Required<RelayOptions>;
+  readonly #lock: LeaderLock;
+  readonly #abort = new AbortController();
+  // Channels behind as last seen, for the unpropagated gauge.
+  readonly #lag = new Map<string, number>();
+  // Heads confirmed in Redis within the overlap window, so they are not checked again.
+  readonly #confirmed = new Map<string, number>();
+  #cursor = new Date(0);
+  #needFull = true;
+  #lastFull = 0;
+  #lastRetention = 0;
+  #loop: Promise<void> | undefined;
+  #closing: Promise<void> | undefined;
+  #onReady = (): void => {
+    this.#needFull = true;
+  };
+
+  constructor(router: EventRouter, options: RelayOptions) {
+    this.#router = router;
+    this.#o = { ...DEFAULTS, ...stripUndefined(options) } as Required<RelayOptions>;
+    for (const key of Object.keys(DEFAULTS) as (keyof typeof DEFAULTS)[]) positiveInt(key, this.#o[key]);
+    this.#lock = new LeaderLock({ databaseUrl: this.#o.databaseUrl, key: LEADER_KEY, logger: router.logger });
+  }
+
+  /** True while this instance is the active relay. */
+  get isLeader(): boolean {
+    return this.#lock.held;
+  }
+
+  /** Starts the loop: wait for leadership, then sweep until closed. */
+  start(): void {
+    if (this.#closing) throw new ClosedError('relay');
+    if (this.#loop) return;
+    // Every (re)connection may follow a restart or failover that lost data.
+    this.#router.redis.on('ready', this.#onReady);
+    this.#loop = this.#run();
+  }
+
+  /** Resolves once this instance leads, or rejects after `timeoutMs`. */
+  async waitUntilLeader(timeoutMs: number): Promise<void> {
+    const deadline = Date.now() + timeoutMs;
+    while (!this.#lock.held) {
+      if (this.#closing) throw new ClosedError('relay');
+      if (Date.now() > deadline) throw new Error(`relay did not become leader within ${timeoutMs} ms`);
+      await sleep(50);
+    }
+  }
+
+  /** Compares every channel and converges the ones behind. Also used on demand (tests, CLI). */
+  async fullSweep(): Promise<SweepReport> {
+    const report: SweepReport = { kind: 'full', channels: 0, behind: 0, appended: 0 };
+    this.#lag.clear();
+    for await (const page of compareAll(this.#router.pool, this.#router.scripts, this.#o.pageSize)) {
+      await this.#convergeAll(page, report);
+    }
+    this.#router.metrics.relaySweeps.inc({ kind: 'full' });
+    this.#publishLag();
+    return report;
+  }
+
+  /** Converges the channels changed since the last sweep (minus the overlap). */
+  async incrementalSweep(): Promise<SweepReport> {
+    const report: SweepReport = { kind: 'incremental', channels: 0, behind: 0, appended: 0 };
+    const since = new Date(this.#cursor.getTime() - this.#o.overlapMs);
+    const { heads, newest } = await changedHeads(this.#router.pool, since, this.#o.graceMs, 10_000);
+    if (newest) this.#cursor = newest;
+    const unconfirmed = heads.filter((h) => this.#confirmed.get(h.channel) !== h.last_seq);
+    // Forget confirmations older than the window: they will not be returned again.
+    const inWindow = new Set(heads.map((h) => h.channel));
+    for (const channel of this.#confirmed.keys()) if (!inWindow.has(channel)) this.#confirmed.delete(channel);
+    if (unconfirmed.length > 0) await this.#convergeAll(await streamEnds(this.#router.scripts, unconfirmed), report);
+    this.#router.metrics.relaySweeps.inc({ kind: 'incremental' });
+    this.#publishLag();
+    return report;
+  }
+
+  /** Deletes events older than their class's retention, in batches. Returns how many. */
+  async enforceRetention(now = new Date()): Promise<number> {
+    let total = 0;
+    for (const [cls, policy] of Object.entries(this.#router.channels.classes)) {
+      if (policy.retentionDays === null) continue;
+      const cutoff = new Date(now.getTime() - policy.retentionDays * 86_400_000);
+      for (;;) {
+        if (this.#abort.signal.aborted) return total;
+        const deleted = await deleteExpired(this.#router.pool, cls, cutoff, 5_000);
+        total += deleted;
+        this.#router.metrics.retentionDeleted.inc({ class: cls }, deleted);
+        if (deleted < 5_000) break;
+      }
+    }
+    return total;
+  }
+
+  /** Stops sweeping and releases leadership. Idempotent. */
+  close(): Promise<void> {
+    this.#closing ??= (async () => {
+      this.#abort.abort();
+      this.#router.redis.off('ready', this.#onReady);
+      await this.#loop?.catch(() => undefined);
+      await this.#lock.release();
+      this.#router.metrics.relayLeader.set(0);
+    })();
+    return this.#closing;
+  }
+
+  async #run(): Promise<void> {
+    const signal = this.#abort.signal;
+    while (!signal.aborted) {
+      try {
+        if (!this.#lock.held) {
+          this.#router.metrics.relayLeader.set(0);
+          if (!(await this.#lock.tryAcquire())) {
+            await sleep(this.#o.leaderPollMs, undefined, { signal });
+            continue;
+          }
+          this.#router.logger.info('relay: leader');
+          this.#router.metrics.relayLeader.set(1);
+          this.#needFull = true;
+        }
+        await this.#sweepOnce();
+      } catch (error) {
+        if (signal.aborted) break;
+        this.#needFull = true;
+        this.#router.metrics.redisErrors.inc({ op: 'relay', code: errorCode(error) });
+        this.#router.logger.warn({ err: error }, 'relay sweep failed; retrying');
+      }
+      await sleep(this.#o.sweepIntervalMs, undefined, { signal }).catch(() => undefined);
+    }
+  }
+
+  async #sweepOnce(): Promise<void> {
+    const now = Date.now();
+    if (!this.#needFull && (await this.#router.redis.exists(MARKER_KEY)) === 0) {
+      this.#router.logger.warn('relay: Redis lost its data; comparing every channel');
+      this.#needFull = true;
+    }
+    if (this.#needFull || now - this.#lastFull >= this.#o.fullSweepIntervalMs) {
+      this.#needFull = false; // set first: a reconnect during the sweep asks for another
+      const report = await this.#router.redis.set(MARKER_KEY, String(now)).then(() => this.fullSweep());
+      this.#lastFull = now;
+      if (report.behind > 0) this.#router.logger.info(report, 'relay: full sweep repaired channels');
+    } else {
+      const report = await this.incrementalSweep();
+      if (report.behind > 0) this.#router.logger.info(report, 'relay: incremental sweep repaired channels');
+    }
+    if (now - this.#lastRetention >= this.#o.retentionIntervalMs) {
+      this.#lastRetention = now;
+      const deleted = await this.enforceRetention();
+      if (deleted > 0) this.#router.logger.info({ deleted }, 'relay: retention deleted expired events');
+    }
+  }
+
+  async #convergeAll(states: readonly ChannelState[], report: SweepReport): Promise<void> {
+    report.channels += states.length;
+    const behind = states.filter((s) => s.last < s.head);
+    for (const s of states) if (s.last >= s.head) this.#settle(s.channel, s.head);
+    report.behind += behind.length;
+    let next = 0;
+    const worker = async (): Promise<void> => {
+      while (next < behind.length && !this.#abort.signal.aborted) {
+        const s = behind[next++]!;
+        this.#lag.set(s.channel, s.head - s.last);
+        const last = await this.#router.propagator.converge(s.channel, s.head, s.last);
+        report.appended += Math.max(0, last - s.last);
+        if (last >= s.head) this.#settle(s.channel, s.head);
+        else this.#lag.set(s.channel, s.head - last);
+      }
+    };
+    await Promise.all(Array.from({ length: Math.min(this.#o.concurrency, behind.length) }, worker));
+  }
+
+  #settle(channel: string, head: number): void {
+    this.#lag.delete(channel);
+    this.#confirmed.set(channel, head);
+  }
+
+  #publishLag(): void {
+    const byClass = new Map<string, number>(Object.keys(this.#router.channels.classes).map((c) => [c, 0]));
+    for (const [channel, lag] of this.#lag) {
+      const cls = this.#router.channels.classOf(channel);
+      byClass.set(cls, (byClass.get(cls) ?? 0) + lag);
+    }
+    for (const [cls, lag] of byClass) this.#router.metrics.unpropagated.set({ class: cls }, lag);
+  }
+}

@@ -1,0 +1,118 @@
+import type { Pool } from 'pg';
+import type { Logger } from 'pino';
+import { streamKey, type Channels } from './channels.js';
+import { InvalidReplayError, ReplayExpiredError, errorCode } from './errors.js';
+import { decodeStreamEntry, entryId, toRecioEvent, type RecioEvent } from './event.js';
+import type { RouterMetrics } from './metrics.js';
+import type { RedisClient } from './redis/connection.js';
+import { headOf } from './sql/channel-heads.js';
+import { readEvents } from './sql/read-events.js';
+import { earliestSeq, firstSeqSince } from './sql/seq-bounds.js';
+
+/** Where a replay starts: after a known seq, or at a time. */
+export interface ReplayOptions {
+  /** First seq to return (inclusive). Exactly one of sinceSeq and sinceTime. */
+  sinceSeq?: number;
+  /** Return events committed at or after this time. */
+  sinceTime?: Date;
+  /** Page size. @defaultValue 100 */
+  limit?: number;
+}
+
+/** One page of a channel's history, in seq order. */
+export interface ReplayPage {
+  events: RecioEvent[];
+  /** The sinceSeq of the next page. */
+  next: number;
+  /** The channel's last committed seq when the page was read. */
+  head: number;
+  /** True when events after this page were already committed. */
+  hasMore: boolean;
+}
+
+/** The largest page a replay returns. */
+export const MAX_REPLAY_LIMIT = 10_000;
+
+const DAY_MS = 86_400_000;
+
+/**
+ * Reads a channel's history (invariant 6): from the Redis stream when the range is there,
+ * from event_log where it was trimmed, lost, or not yet propagated; the output is the same.
+ */
+export class Replayer {
+  constructor(
+    private readonly pool: Pool,
+    private readonly redis: RedisClient,
+    private readonly channels: Channels,
+    private readonly metrics: RouterMetrics,
+    private readonly logger: Logger,
+  ) {}
+
+  async replay(channel: string, options: ReplayOptions): Promise<ReplayPage> {
+    this.channels.validate(channel);
+    const limit = options.limit ?? 100;
+    if (!Number.isInteger(limit) || limit < 1 || limit > MAX_REPLAY_LIMIT) {
+      throw new InvalidReplayError(`limit must be an integer in 1..${MAX_REPLAY_LIMIT}, got ${String(options.limit)}`);
+    }
+    const hasSeq = options.sinceSeq !== undefined;
+    const hasTime = options.sinceTime !== undefined;
+    if (hasSeq === hasTime) throw new InvalidReplayError('give exactly one of sinceSeq and sinceTime');
+    if (hasSeq && (!Number.isSafeInteger(options.sinceSeq) || options.sinceSeq! < 0)) {
+      throw new InvalidReplayError(`sinceSeq must be a non-negative integer, got ${String(options.sinceSeq)}`);
+    }
+    if (hasTime && (!(options.sinceTime instanceof Date) || Number.isNaN(options.sinceTime.getTime()))) {
+      throw new InvalidReplayError('sinceTime must be a valid Date');
+    }
+
+    const head = await headOf(this.pool, channel);
+    const start = hasSeq ? Math.max(options.sinceSeq!, 1) : await this.#startAtTime(channel, options.sinceTime!, head);
+    if (start > head) return { events: [], next: start, head, hasMore: false };
+    if (hasSeq) await this.#checkRetained(channel, start);
+
+    const end = Math.min(head, start + limit - 1);
+    const events = await this.#fromRedis(channel, start, end);
+    if (events.length < end - start + 1) {
+      // The rest was trimmed from the stream, lost, or is not propagated yet.
+      const from = start + events.length;
+      const rows = await readEvents(this.pool, channel, from, end, end - from + 1);
+      events.push(...rows.map(toRecioEvent));
+    }
+    const next = (events.at(-1)?.seq ?? start - 1) + 1;
+    return { events, next, head, hasMore: next <= head };
+  }
+
+  async #startAtTime(channel: string, since: Date, head: number): Promise<number> {
+    const { retentionDays } = this.channels.policyOf(channel);
+    if (retentionDays !== null && since.getTime() < Date.now() - retentionDays * DAY_MS) {
+      // Older than the class keeps: answer so, unless nothing was ever deleted.
+      const earliest = await earliestSeq(this.pool, channel);
+      if ((earliest === null && head > 0) || (earliest !== null && earliest > 1)) throw new ReplayExpiredError(channel, earliest);
+    }
+    return (await firstSeqSince(this.pool, channel, since)) ?? head + 1;
+  }
+
+  async #checkRetained(channel: string, start: number): Promise<void> {
+    if (this.channels.policyOf(channel).retentionDays === null) return; // nothing is ever deleted
+    const earliest = await earliestSeq(this.pool, channel);
+    if (earliest === null || earliest > start) throw new ReplayExpiredError(channel, earliest);
+  }
+
+  /** The events start..end that the stream holds contiguously from `start`; [] if Redis fails. */
+  async #fromRedis(channel: string, start: number, end: number): Promise<RecioEvent[]> {
+    let entries: [string, string[]][];
+    try {
+      entries = await this.redis.xrange(streamKey(channel), entryId(start), entryId(end));
+    } catch (error) {
+      this.metrics.redisErrors.inc({ op: 'replay', code: errorCode(error) });
+      this.logger.warn({ channel, err: error }, 'replay reads PostgreSQL: Redis failed');
+      return [];
+    }
+    const events: RecioEvent[] = [];
+    for (const [id, fields] of entries) {
+      const event = decodeStreamEntry(channel, id, fields);
+      if (event.seq !== start + events.length) break; // a hole: the rest comes from PostgreSQL
+      events.push(event);
+    }
+    return events;
+  }
+}

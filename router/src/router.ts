@@ -1,0 +1,177 @@
+import pg from 'pg';
+import { pino, type Logger } from 'pino';
+import { Registry } from 'prom-client';
+import { Channels } from './channels.js';
+import { ClosedError, errorCode } from './errors.js';
+import { encodeEvent, type EventInput } from './event-encoding.js';
+import { toRecioEvent, type CommittedEvent, type RecioEvent } from './event.js';
+import { RouterMetrics } from './metrics.js';
+import { resolveRouterOptions, type ResolvedRouterOptions, type RouterOptions } from './options.js';
+import { Propagator } from './propagator.js';
+import { createRedisClient, parseRedisConnection, waitForRedis, type RedisClient } from './redis/connection.js';
+import { RouterScripts } from './redis/scripts.js';
+import { Replayer, type ReplayOptions, type ReplayPage } from './replay.js';
+import { insertEvents, type NewEvent } from './sql/insert-events.js';
+import { Transaction } from './transaction.js';
+
+/** The value a transaction returned, and the events it committed. */
+export interface Committed<T> {
+  value: T;
+  events: RecioEvent[];
+}
+
+/**
+ * The router's publish side, the one object a service holds: business rows and events
+ * commit together in PostgreSQL (invariants 1, 2), then the events are appended to their
+ * Redis streams at once (invariant 4). If that append fails, the commit stands and the
+ * relay propagates later (invariant 5). Also reads history (replay, invariant 6).
+ */
+export class EventRouter {
+  readonly options: ResolvedRouterOptions;
+  readonly channels: Channels;
+  readonly metrics: RouterMetrics;
+  readonly registry: Registry;
+  readonly logger: Logger;
+  /** The PostgreSQL pool (owned by the router when it was given a connection string). */
+  readonly pool: pg.Pool;
+  /** The Redis client; commands fail fast while Redis is away. */
+  readonly redis: RedisClient;
+  readonly scripts: RouterScripts;
+  readonly propagator: Propagator;
+  readonly #replayer: Replayer;
+  readonly #ownsPool: boolean;
+  #closing: Promise<void> | undefined;
+
+  constructor(options: RouterOptions) {
+    this.options = resolveRouterOptions(options);
+    const redisConnection = parseRedisConnection(this.options.redis);
+    this.channels = new Channels(this.options.channelClasses);
+    this.registry = this.options.registry ?? new Registry();
+    this.metrics = new RouterMetrics(this.registry);
+    this.logger = this.options.logger ?? pino({ level: 'info', base: { source: this.options.source } });
+    this.#ownsPool = typeof this.options.database === 'string';
+    this.pool =
+      typeof this.options.database === 'string'
+        ? new pg.Pool({ connectionString: this.options.database, max: this.options.poolSize, application_name: this.options.source })
+        : this.options.database;
+    // An idle client that loses its server must not crash the process.
+    if (this.#ownsPool) this.pool.on('error', (err) => this.logger.warn({ err }, 'idle PostgreSQL client failed'));
+    this.redis = createRedisClient(redisConnection, {
+      offlineQueue: false,
+      commandTimeoutMs: this.options.redisCommandTimeoutMs,
+      connectionName: `${this.options.source}-router`,
+    });
+    this.redis.on('error', (err: unknown) => this.logger.debug({ err }, 'redis connection error'));
+    this.scripts = new RouterScripts(this.redis);
+    this.propagator = new Propagator({
+      pool: this.pool,
+      redis: this.redis,
+      scripts: this.scripts,
+      channels: this.channels,
+      metrics: this.metrics,
+      logger: this.logger,
+      announceChannel: this.options.announceChannel,
+      batchSize: this.options.batchSize,
+      maxGapFill: this.options.maxGapFill,
+    });
+    this.#replayer = new Replayer(this.pool, this.redis, this.channels, this.metrics, this.logger);
+  }
+
+  /**
+   * Resolves when PostgreSQL answers and, if `redisTimeoutMs` is given, Redis is ready too.
+   * Publishing does not need Redis: without it events wait in PostgreSQL for the relay.
+   */
+  async waitUntilReady(options: { redisTimeoutMs?: number } = {}): Promise<void> {
+    this.#assertOpen();
+    await this.pool.query('SELECT 1');
+    if (options.redisTimeoutMs !== undefined) await waitForRedis(this.redis, options.redisTimeoutMs);
+  }
+
+  /**
+   * Runs `fn` in a transaction. Events it publishes (tx.publish) are inserted as the last
+   * statement before COMMIT and appended to Redis after it; a rollback (fn throws) leaves
+   * nothing anywhere. Resolves once committed and, Redis permitting, appended.
+   */
+  async transaction<T>(fn: (tx: Transaction) => Promise<T>): Promise<Committed<T>> {
+    this.#assertOpen();
+    const client = await this.pool.connect();
+    let committed: CommittedEvent[] = [];
+    let value: T;
+    try {
+      await client.query('BEGIN');
+      try {
+        const tx = new Transaction(client, this.channels, this.options.maxEventBytes);
+        value = await fn(tx);
+        if (tx.queued.length > 0) committed = await insertEvents(client, tx.queued, this.options.source);
+        await client.query('COMMIT');
+      } catch (error) {
+        await client.query('ROLLBACK').catch(() => undefined);
+        throw error;
+      }
+      client.release();
+    } catch (error) {
+      client.release(isConnectionLevel(error) ? (error as Error) : undefined);
+      this.metrics.pgErrors.inc({ op: 'transaction', code: errorCode(error) });
+      throw error;
+    }
+    return { value, events: await this.#afterCommit(committed) };
+  }
+
+  /** Publishes one event in a transaction of its own. */
+  async publish(channel: string, type: string, data: unknown): Promise<RecioEvent> {
+    const [event] = await this.publishMany([{ channel, type, data }]);
+    return event!;
+  }
+
+  /** Publishes several events atomically, in order, in one statement (its own transaction). */
+  async publishMany(events: readonly EventInput[]): Promise<RecioEvent[]> {
+    this.#assertOpen();
+    if (events.length === 0) return [];
+    const encoded: NewEvent[] = events.map((e) => encodeEvent(this.channels, this.options.maxEventBytes, e));
+    let committed: CommittedEvent[];
+    try {
+      committed = await insertEvents(this.pool, encoded, this.options.source);
+    } catch (error) {
+      this.metrics.pgErrors.inc({ op: 'publish', code: errorCode(error) });
+      throw error;
+    }
+    return this.#afterCommit(committed);
+  }
+
+  /** A page of `channel`'s history from `sinceSeq` (inclusive) or `sinceTime`. */
+  replay(channel: string, options: ReplayOptions): Promise<ReplayPage> {
+    this.#assertOpen();
+    return this.#replayer.replay(channel, options);
+  }
+
+  /** Closes Redis, and the pool if the router created it. Idempotent. */
+  close(): Promise<void> {
+    this.#closing ??= (async () => {
+      try {
+        await this.redis.quit();
+      } catch {
+        this.redis.disconnect();
+      }
+      if (this.#ownsPool) await this.pool.end().catch((err: unknown) => this.logger.warn({ err }, 'closing the pool failed'));
+    })();
+    return this.#closing;
+  }
+
+  async #afterCommit(committed: CommittedEvent[]): Promise<RecioEvent[]> {
+    if (committed.length === 0) return [];
+    const committedAt = Date.now();
+    for (const e of committed) this.metrics.eventsPublished.inc({ class: this.channels.classOf(e.channel) });
+    await this.propagator.afterCommit(committed, committedAt);
+    return committed.map(toRecioEvent);
+  }
+
+  #assertOpen(): void {
+    if (this.#closing) throw new ClosedError('router');
+  }
+}
+
+// A client whose connection broke must not go back to the pool.
+function isConnectionLevel(error: unknown): boolean {
+  const code = errorCode(error);
+  return code.startsWith('08') || code === '57P01' || code === 'ECONNRESET' || code === 'EPIPE';
+}

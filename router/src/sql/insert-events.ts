@@ -1,0 +1,48 @@
+import type { CommittedEvent } from '../event.js';
+import { EVENT_COLUMNS, type Queryable } from './queryable.js';
+
+/** One event to insert. `dataText` is JSON text; PostgreSQL returns its canonical jsonb form. */
+export interface NewEvent {
+  event_id: string;
+  channel: string;
+  type: string;
+  dataText: string;
+}
+
+// One statement: bump each channel's head by its number of events (rows locked in channel
+// order, so two transactions never deadlock on heads), then insert the events numbered
+// head-n+1 … head in input order. created_at is taken after the head row lock, so it never
+// decreases along a channel (invariant 2).
+const INSERT_EVENTS = `
+WITH input AS (
+  SELECT t.event_id, t.channel, t.type, t.data, t.ord
+  FROM unnest($1::uuid[], $2::text[], $3::text[], $4::jsonb[]) WITH ORDINALITY AS t(event_id, channel, type, data, ord)
+), counts AS (
+  SELECT channel, count(*)::bigint AS n FROM input GROUP BY channel
+), heads AS (
+  INSERT INTO channel_head AS h (channel, last_seq)
+  SELECT channel, n FROM counts ORDER BY channel
+  ON CONFLICT (channel) DO UPDATE SET last_seq = h.last_seq + excluded.last_seq, updated_at = clock_timestamp()
+  RETURNING h.channel, h.last_seq
+)
+INSERT INTO event_log (event_id, channel, seq, type, source, data, created_at)
+SELECT i.event_id, i.channel,
+       heads.last_seq - counts.n + row_number() OVER (PARTITION BY i.channel ORDER BY i.ord),
+       i.type, $5, i.data, clock_timestamp()
+FROM input i JOIN counts USING (channel) JOIN heads USING (channel)
+RETURNING ${EVENT_COLUMNS}`;
+
+/**
+ * Assigns sequence numbers to `events` and inserts them, in the caller's transaction (a
+ * PoolClient inside BEGIN) or as a transaction of its own (a Pool). Returns the committed
+ * form of each event, in input order.
+ */
+export async function insertEvents(db: Queryable, events: readonly NewEvent[], source: string): Promise<CommittedEvent[]> {
+  const result = await db.query<CommittedEvent>({
+    name: 'recio_insert_events',
+    text: INSERT_EVENTS,
+    values: [events.map((e) => e.event_id), events.map((e) => e.channel), events.map((e) => e.type), events.map((e) => e.dataText), source],
+  });
+  const byId = new Map(result.rows.map((row) => [row.event_id, row]));
+  return events.map((e) => byId.get(e.event_id)!);
+}

@@ -1,0 +1,51 @@
+import type { PoolClient, QueryConfig, QueryResult, QueryResultRow } from 'pg';
+import type { Channels } from './channels.js';
+import { encodeEvent, type EventInput } from './event-encoding.js';
+import type { NewEvent } from './sql/insert-events.js';
+
+/**
+ * A PostgreSQL transaction in which business rows and events commit together
+ * (invariant 1). Events are queued by publish() and inserted by the router as the last
+ * statement before COMMIT, so the channel_head row locks are held as briefly as possible
+ * and taken in channel order (no deadlocks between publishers).
+ */
+export class Transaction {
+  /** The client inside BEGIN, for the business statements. */
+  readonly client: PoolClient;
+  readonly #channels: Channels;
+  readonly #maxEventBytes: number;
+  readonly #queued: NewEvent[] = [];
+
+  constructor(client: PoolClient, channels: Channels, maxEventBytes: number) {
+    this.client = client;
+    this.#channels = channels;
+    this.#maxEventBytes = maxEventBytes;
+  }
+
+  /** Runs a business statement in this transaction. */
+  query<R extends QueryResultRow = QueryResultRow>(text: string | QueryConfig, values?: unknown[]): Promise<QueryResult<R>> {
+    return typeof text === 'string' ? this.client.query<R>(text, values) : this.client.query<R>(text);
+  }
+
+  /**
+   * Queues an event to commit with this transaction; returns its event id. Bad input throws
+   * here (InvalidChannelError, InvalidEventError), before anything is written.
+   */
+  publish(channel: string, type: string, data: unknown): string {
+    const event = encodeEvent(this.#channels, this.#maxEventBytes, { channel, type, data });
+    this.#queued.push(event);
+    return event.event_id;
+  }
+
+  /** Queues several events, in order; returns their event ids. */
+  publishMany(events: readonly EventInput[]): string[] {
+    const encoded = events.map((e) => encodeEvent(this.#channels, this.#maxEventBytes, e));
+    this.#queued.push(...encoded);
+    return encoded.map((e) => e.event_id);
+  }
+
+  /** The events queued so far (the router inserts them before COMMIT). */
+  get queued(): readonly NewEvent[] {
+    return this.#queued;
+  }
+}

@@ -1,0 +1,30 @@
+import { defineConfig } from 'vitest/config';
+
+// Two tiers run by `make test`: colocated unit tests (*.test.ts) and integration tests
+// (*.int.test.ts) against real Redis and PostgreSQL. Integration files each get their own
+// database and key namespace (router/test/support), so files may run in parallel.
+export default defineConfig({
+  test: {
+    projects: [
+      {
+        test: {
+          name: 'unit',
+          include: ['*/src/**/*.test.ts'],
+          exclude: ['**/*.int.test.ts', '**/node_modules/**', '**/dist/**'],
+        },
+      },
+      {
+        test: {
+          name: 'int',
+          include: ['*/src/**/*.int.test.ts', 'e2e/**/*.int.test.ts'],
+          exclude: ['**/node_modules/**', '**/dist/**'],
+          testTimeout: 120_000,
+          hookTimeout: 120_000,
+          pool: 'forks',
+          maxWorkers: 2,
+          globalSetup: ['router/test/global-setup.ts'],
+        },
+      },
+    ],
+  },
+});
