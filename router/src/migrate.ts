@@ -33,7 +33,8 @@ export async function runMigrations(options: MigrateOptions): Promise<string[]> 
       debug: (msg: string) => options.logger?.debug(msg),
       info: (msg: string) => options.logger?.info(msg),
       warn: (msg: string) => options.logger?.warn(msg),
-      error: (msg: string) => options.logger?.error(msg),
+      // Failures are thrown to the caller, who reports them once.
+      error: (msg: string) => options.logger?.debug(msg),
     },
   });
   return applied.map((m) => m.name);

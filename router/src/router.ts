@@ -87,6 +87,14 @@ export class EventRouter {
     if (options.redisTimeoutMs !== undefined) await waitForRedis(this.redis, options.redisTimeoutMs);
   }
 
+  /** Resolves to whether Redis became ready within `timeoutMs`; never throws. */
+  async redisReady(timeoutMs: number): Promise<boolean> {
+    return waitForRedis(this.redis, timeoutMs).then(
+      () => true,
+      () => false,
+    );
+  }
+
   /**
    * Runs `fn` in a transaction. Events it publishes (tx.publish) are inserted as the last
    * statement before COMMIT and appended to Redis after it; a rollback (fn throws) leaves

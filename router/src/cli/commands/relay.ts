@@ -1,0 +1,34 @@
+import { once } from 'node:events';
+import { Relay } from '../../relay.js';
+import { integer, parse } from '../args.js';
+import { cliLogger, cliRouter, type CliContext } from '../context.js';
+import { startMetricsServer } from '../metrics-server.js';
+
+/**
+ * `recio relay [--metrics-port P] [--sweep-ms N] [--full-sweep-ms N]`: runs the relay until
+ * SIGINT/SIGTERM. Several may run; one leads at a time.
+ */
+export async function relay(argv: string[], ctx: CliContext): Promise<number> {
+  const values = parse(argv, {
+    'metrics-port': { type: 'string' },
+    'sweep-ms': { type: 'string' },
+    'full-sweep-ms': { type: 'string' },
+  });
+  const metricsPort = integer(values, 'metrics-port', 0);
+  const logger = cliLogger(ctx.config);
+  const router = cliRouter(ctx.config, logger);
+  const relay = new Relay(router, {
+    databaseUrl: ctx.config.databaseUrl,
+    sweepIntervalMs: integer(values, 'sweep-ms', 500, 1),
+    fullSweepIntervalMs: integer(values, 'full-sweep-ms', 60_000, 1),
+  });
+  const server = metricsPort > 0 ? await startMetricsServer(metricsPort, router.registry, () => relay.isLeader || true) : undefined;
+  relay.start();
+  logger.info({ metricsPort: metricsPort || undefined }, 'relay started');
+  if (!ctx.stopSignal.aborted) await once(ctx.stopSignal, 'abort');
+  logger.info('relay stopping');
+  await relay.close();
+  await router.close();
+  if (server) await new Promise((resolve) => server.close(resolve));
+  return 0;
+}

@@ -1,0 +1,50 @@
+#!/usr/bin/env node
+import { errorCode } from '../errors.js';
+import { UsageError } from './args.js';
+import { check } from './commands/check.js';
+import { demo } from './commands/demo.js';
+import { migrate } from './commands/migrate.js';
+import { publish } from './commands/publish.js';
+import { relay } from './commands/relay.js';
+import { replay } from './commands/replay.js';
+import { loadConfig } from './config.js';
+import type { CliContext } from './context.js';
+
+const COMMANDS: Record<string, (argv: string[], ctx: CliContext) => Promise<number>> = { migrate, publish, replay, relay, check, demo };
+
+const USAGE = `usage: recio <command> [options]
+  migrate                                       apply database migrations
+  publish --channel C --type T --data JSON      commit one event and print it
+  replay  --channel C --since ISO|seq:N [--limit N]
+                                                print a channel's events as JSON lines
+  relay   [--metrics-port P]                    converge Redis to PostgreSQL until stopped
+  check   [--tolerance N]                       compare PostgreSQL with Redis; exit 1 if behind
+  demo    [--rate N] [--count N] [--seed N]     publish demo price ticks and trades
+environment: DATABASE_URL, REDIS_URL | REDIS_SENTINELS + REDIS_SENTINEL_NAME | REDIS_CLUSTER_NODES,
+             REDIS_USERNAME, REDIS_PASSWORD, RECIO_SOURCE, LOG_LEVEL`;
+
+async function main(argv: string[]): Promise<number> {
+  const [name, ...rest] = argv;
+  if (name === undefined || name === '--help' || name === 'help') {
+    process.stdout.write(USAGE + '\n');
+    return name === undefined ? 2 : 0;
+  }
+  const command = COMMANDS[name];
+  if (!command) throw new UsageError(`unknown command ${JSON.stringify(name)} (try: recio --help)`);
+  const stop = new AbortController();
+  for (const signal of ['SIGINT', 'SIGTERM'] as const) process.once(signal, () => stop.abort());
+  return command(rest, { config: loadConfig(), stdout: process.stdout, stopSignal: stop.signal });
+}
+
+main(process.argv.slice(2)).then(
+  (code) => {
+    process.exitCode = code;
+  },
+  (error: unknown) => {
+    // One line, never a stack trace: bad input is the caller's to fix.
+    const code = errorCode(error);
+    const message = error instanceof Error ? error.message : String(error);
+    process.stderr.write(`recio: ${code === 'UNKNOWN' ? 'ERROR' : code}: ${message.split('\n')[0]}\n`);
+    process.exitCode = error instanceof UsageError ? 2 : 1;
+  },
+);

@@ -1,0 +1,170 @@
+import { startRedisServer, type RedisServerHandle } from '../../topology/src/redis-process.js';
+import { Redis } from 'ioredis';
+import pg from 'pg';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { streamKey } from './channels.js';
+import { Relay } from './relay.js';
+import type { EventRouter } from './router.js';
+import { insertEvents } from './sql/insert-events.js';
+import { REDIS_URL } from '../test/support/env.js';
+import { exited, runCli, startCli } from '../test/support/cli.js';
+import { FreezingProxy } from '../test/support/freezing-proxy.js';
+import { testRouter } from '../test/support/routers.js';
+import { createTestDatabase, uniqueName, type TestDatabase } from '../test/support/test-database.js';
+
+let db: TestDatabase;
+let pool: pg.Pool;
+const closers: (() => Promise<unknown>)[] = [];
+
+beforeAll(async () => {
+  db = await createTestDatabase();
+  pool = new pg.Pool({ connectionString: db.url, max: 4 });
+});
+
+afterAll(async () => {
+  for (const close of closers.reverse()) await close().catch(() => undefined);
+  await pool.end();
+  await db.drop();
+});
+
+function track<T extends { close(): Promise<unknown> }>(thing: T): T {
+  closers.push(() => thing.close());
+  return thing;
+}
+
+async function streamSeqs(redis: Redis, channel: string): Promise<number[]> {
+  return (await redis.xrange(streamKey(channel), '-', '+')).map(([id]) => Number(id.split('-')[0]));
+}
+
+const range = (from: number, to: number): number[] => Array.from({ length: to - from + 1 }, (_, i) => from + i);
+
+describe('relay', () => {
+  it('repairs a publisher killed with SIGKILL between COMMIT and XADD', async () => {
+    const channel = `trades:${uniqueName()}`;
+    const router = track(testRouter(db.url));
+    await router.publish(channel, 'trade.opened', { n: 1 });
+
+    // The publisher process talks to Redis through a proxy that swallows the append script.
+    const proxy = track(await FreezingProxy.start({ host: '127.0.0.1', port: 6379 }, streamKey(channel)));
+    const child = startCli(['publish', '--channel', channel, '--type', 'trade.opened', '--data', '{"n":2}'], {
+      DATABASE_URL: db.url,
+      REDIS_URL: proxy.url,
+      REDIS_COMMAND_TIMEOUT_MS: '600000',
+    });
+    // Committed, append in flight and unanswered (or the child failed: show why).
+    await Promise.race([proxy.frozen, exited(child).then((run) => Promise.reject(new Error(`publisher exited: ${run.stderr}`)))]);
+    const { rows } = await pool.query('SELECT seq::int FROM event_log WHERE channel = $1 ORDER BY seq', [channel]);
+    expect(rows.map((r) => r.seq)).toEqual([1, 2]);
+    child.kill('SIGKILL');
+    expect((await exited(child)).signal).toBe('SIGKILL');
+
+    const redis = new Redis(REDIS_URL);
+    closers.push(async () => redis.disconnect());
+    expect(await streamSeqs(redis, channel)).toEqual([1]);
+    const before = await runCli(['check'], { DATABASE_URL: db.url, REDIS_URL });
+    expect(before.code).toBe(1);
+    expect(before.stdout).toContain(`"channel":"${channel}"`);
+
+    const relay = track(new Relay(router, { databaseUrl: db.url }));
+    relay.start();
+    await expect.poll(() => streamSeqs(redis, channel), { timeout: 10_000 }).toEqual([1, 2]);
+    const after = await runCli(['check'], { DATABASE_URL: db.url, REDIS_URL });
+    expect(after.code).toBe(0);
+    expect(JSON.parse(after.stdout.trim().split('\n').at(-1)!)).toMatchObject({ behind: 0, ok: true });
+    await relay.close();
+  });
+
+  it('fills an out-of-order gap from event_log on the publisher fast path', async () => {
+    const channel = `positions:${uniqueName()}`;
+    const router = track(testRouter(db.url));
+    // Two commits whose publishers never appended (crashed, or simply slower than the next).
+    await insertEvents(pool, [
+      { event_id: crypto.randomUUID(), channel, type: 'p', dataText: '{"n":1}' },
+      { event_id: crypto.randomUUID(), channel, type: 'p', dataText: '{"n":2}' },
+    ], 'test');
+    const third = await router.publish(channel, 'p', { n: 3 });
+    expect(third.seq).toBe(3);
+    const redis = new Redis(REDIS_URL);
+    closers.push(async () => redis.disconnect());
+    const entries = await redis.xrange(streamKey(channel), '-', '+');
+    expect(entries.map(([id, f]) => [id, JSON.parse(f[9]!).n])).toEqual([['1-0', 1], ['2-0', 2], ['3-0', 3]]);
+    const outcomes = await router.registry.getSingleMetricAsString('recio_append_outcomes_total');
+    expect(outcomes).toMatch(/class="positions",path="publisher",outcome="gap"} 1/);
+  });
+
+  describe('with a private Redis', () => {
+    let server: RedisServerHandle;
+    let router: EventRouter;
+    let redis: Redis;
+
+    beforeAll(async () => {
+      server = track(await startRedisServer({ config: { appendonly: false, save: [] } }));
+      router = track(testRouter(db.url, { redis: { url: server.url }, channelClasses: { trades: { maxLen: 50, retentionDays: null }, prices: { maxLen: 100, retentionDays: 30 } } }));
+      redis = new Redis(server.url, { maxRetriesPerRequest: null });
+      redis.on('error', () => undefined);
+      closers.push(async () => redis.disconnect());
+    });
+
+    it('never fails a commit while Redis is down, and catches up when it is back', async () => {
+      const channel = `prices:${uniqueName()}`;
+      const relay = track(new Relay(router, { databaseUrl: db.url, sweepIntervalMs: 100 }));
+      relay.start();
+      await relay.waitUntilLeader(10_000);
+      let published = 0;
+      for (let i = 0; i < 30; i++) published = (await router.publish(channel, 'tick', { i })).seq;
+      await server.stop(); // data is gone with it: no AOF, no RDB
+      for (let i = 30; i < 80; i++) published = (await router.publish(channel, 'tick', { i })).seq;
+      expect(published).toBe(80);
+      await server.restart();
+      // Only the tail the stream would hold anyway (maxLen 100 ≥ 80: everything) comes back, in order.
+      await expect.poll(() => streamSeqs(redis, channel), { timeout: 15_000 }).toEqual(range(1, 80));
+      const entries = await redis.xrange(streamKey(channel), '-', '+');
+      expect(entries.map(([, f]) => JSON.parse(f[9]!).i)).toEqual(range(0, 79));
+      await relay.close();
+    });
+
+    it('re-seeds only the tail after Redis lost its data, and replay still returns everything', async () => {
+      const channel = `trades:${uniqueName()}`;
+      const relay = track(new Relay(router, { databaseUrl: db.url, sweepIntervalMs: 100 }));
+      relay.start();
+      await relay.waitUntilLeader(10_000);
+      const events = await router.publishMany(range(1, 200).map((n) => ({ channel, type: 't', data: { n } })));
+      const fromRedis = await router.replay(channel, { sinceSeq: 1, limit: 500 });
+      expect(fromRedis.events).toEqual(events);
+
+      await redis.flushall();
+      // The relay notices the loss (its marker is gone) and re-seeds the last maxLen (50) events.
+      await expect.poll(() => streamSeqs(redis, channel), { timeout: 15_000 }).toEqual(range(151, 200));
+      const afterLoss = await router.replay(channel, { sinceSeq: 1, limit: 500 });
+      expect(afterLoss.events).toEqual(events);
+      // Publishing continues after the re-seeded tail.
+      expect((await router.publish(channel, 't', { n: 201 })).seq).toBe(201);
+      expect((await streamSeqs(redis, channel)).at(-1)).toBe(201);
+      await relay.close();
+    });
+  });
+
+  it('hands leadership over within seconds when the leader is killed with SIGKILL', async () => {
+    const channel = `account:${uniqueName()}`;
+    const env = { DATABASE_URL: db.url, REDIS_URL, LOG_LEVEL: 'info' };
+    const first = startCli(['relay', '--sweep-ms', '100'], env);
+    closers.push(async () => first.kill('SIGKILL'));
+    await expect.poll(() => first.output.stderr, { timeout: 10_000 }).toContain('relay: leader');
+    const second = startCli(['relay', '--sweep-ms', '100'], env);
+    closers.push(async () => second.kill('SIGKILL'));
+    await expect.poll(() => second.output.stderr, { timeout: 10_000 }).toContain('relay started');
+    expect(second.output.stderr).not.toContain('relay: leader');
+
+    first.kill('SIGKILL');
+    await exited(first);
+    // Commits whose publisher never appended: only a live relay can propagate them.
+    await insertEvents(pool, range(1, 5).map((n) => ({ event_id: crypto.randomUUID(), channel, type: 'a', dataText: JSON.stringify({ n }) })), 'test');
+    const redis = new Redis(REDIS_URL);
+    closers.push(async () => redis.disconnect());
+    await expect.poll(() => streamSeqs(redis, channel), { timeout: 15_000 }).toEqual(range(1, 5));
+    expect(second.output.stderr).toContain('relay: leader');
+
+    second.kill('SIGTERM');
+    expect((await exited(second)).code).toBe(0);
+  });
+});
