@@ -53,3 +53,15 @@ export class TopologyTimeoutError extends Error {
     super(message, options);
   }
 }
+
+/**
+ * `recio-services ensure` cannot provide Redis or PostgreSQL: nothing answers at the configured
+ * URL and the server binary is missing, or the server answers but refuses us. One line, says what to do.
+ */
+export class ServiceUnavailableError extends Error {
+  override readonly name = 'ServiceUnavailableError';
+  readonly code = 'ERR_TOPOLOGY_SERVICE_UNAVAILABLE';
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+  }
+}

@@ -1,7 +1,6 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { closeSync, openSync, readSync, statSync } from 'node:fs';
-import { ServerStartError } from './errors.js';
-import { sleep } from './wait.js';
+import { waitUntilReady } from './ready.js';
 
 /** What to run and where its output goes. */
 export interface ManagedProcessSpec {
@@ -105,35 +104,19 @@ export class ManagedProcess {
     }
   }
 
-  /**
-   * Polls `probe` until it resolves true. Throws a ServerStartError with the log tail when the
-   * process exits first or `timeoutMs` passes; the process is left as it is.
-   */
-  async waitUntilReady(what: string, probe: () => Promise<boolean>, timeoutMs: number): Promise<void> {
-    const deadline = Date.now() + timeoutMs;
-    let lastError: unknown;
-    for (;;) {
-      if (!this.running) {
+  /** Polls `probe` until it resolves true; see {@link waitUntilReady} for the errors. */
+  waitUntilReady(what: string, probe: () => Promise<boolean>, timeoutMs: number): Promise<void> {
+    return waitUntilReady({
+      what,
+      probe,
+      timeoutMs,
+      logTail: () => this.logTail(),
+      exitDescription: () => {
+        if (this.running) return undefined;
         const s = this.#status;
-        const how = s?.signal ? `signal ${s.signal}` : `code ${String(s?.code)}`;
-        throw new ServerStartError('ERR_TOPOLOGY_SERVER_EXITED', `${what} exited with ${how} during start-up`, this.logTail());
-      }
-      try {
-        if (await probe()) return;
-      } catch (err) {
-        lastError = err;
-      }
-      if (Date.now() >= deadline) {
-        const last = lastError instanceof Error ? ` (last probe error: ${lastError.message})` : '';
-        throw new ServerStartError(
-          'ERR_TOPOLOGY_START_TIMEOUT',
-          `${what} did not become ready within ${timeoutMs} ms${last}`,
-          this.logTail(),
-          lastError === undefined ? undefined : { cause: lastError },
-        );
-      }
-      await sleep(50);
-    }
+        return s?.signal ? `signal ${s.signal}` : `code ${String(s?.code)}`;
+      },
+    });
   }
 
   /** The last `lines` lines of the log file. */

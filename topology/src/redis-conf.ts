@@ -99,6 +99,12 @@ export interface RedisConfOptions {
    */
   maxmemoryPolicy?: MaxmemoryPolicy;
   /**
+   * Seconds a master waits for more replicas before a diskless full sync starts
+   * (`repl-diskless-sync-delay`); local test topologies use 0 so replicas sync at once.
+   * @defaultValue Redis's own (5 s; no line)
+   */
+  replDisklessSyncDelaySeconds?: number;
+  /**
    * Replicate from this master (not in cluster mode).
    * @defaultValue none (a master)
    */
@@ -207,6 +213,9 @@ export function renderRedisConf(options: RedisConfOptions = {}): string {
     lines.push(confLine('masteruser', checkToken('masterUser', o.masterUser)));
   }
   if (o.masterAuth !== undefined) lines.push(confLine('masterauth', checkText('masterAuth', o.masterAuth)));
+  if (o.replDisklessSyncDelaySeconds !== undefined) {
+    lines.push(confLine('repl-diskless-sync-delay', checkPositiveInt('replDisklessSyncDelaySeconds', o.replDisklessSyncDelaySeconds, 0)));
+  }
   if (o.announceHostname !== undefined) {
     lines.push(confLine('replica-announce-ip', checkToken('announceHostname', o.announceHostname)));
   }

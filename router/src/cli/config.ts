@@ -45,7 +45,8 @@ export class ConfigError extends RecioError {
 
 /** Reads and validates the environment. */
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): CliConfig {
-  const parsed = envSchema.safeParse(env);
+  // An empty variable counts as unset (`REDIS_URL=` in a shell or a manifest).
+  const parsed = envSchema.safeParse(Object.fromEntries(Object.entries(env).filter(([, v]) => v !== '')));
   if (!parsed.success) {
     const issue = parsed.error.issues[0]!;
     throw new ConfigError(`${issue.path.join('.')}: ${issue.message}`);

@@ -1,0 +1,31 @@
+import { describe, expect, it } from 'vitest';
+import { loadConfig } from './config.js';
+
+describe('loadConfig', () => {
+  it('defaults to the local servers, with a user name like libpq', () => {
+    const c = loadConfig({});
+    expect(c.redis).toEqual({ url: 'redis://127.0.0.1:6379' });
+    expect(c.databaseUrl).toBe('postgres://postgres@127.0.0.1:5432/recio');
+    expect(loadConfig({ USER: 'alice' }).databaseUrl).toBe('postgres://alice@127.0.0.1:5432/recio');
+  });
+
+  it('reads Sentinel and Cluster topologies', () => {
+    expect(loadConfig({ REDIS_SENTINELS: 'a:26379, b:26380', REDIS_SENTINEL_NAME: 'm', REDIS_PASSWORD: 'p' }).redis).toEqual({
+      sentinels: [{ host: 'a', port: 26379 }, { host: 'b', port: 26380 }],
+      name: 'm',
+      password: 'p',
+    });
+    expect(loadConfig({ REDIS_CLUSTER_NODES: '10.0.0.1:7000' }).redis).toEqual({ cluster: [{ host: '10.0.0.1', port: 7000 }] });
+  });
+
+  it.each([
+    [{ DATABASE_URL: 'mysql://x' }, 'DATABASE_URL'],
+    [{ REDIS_URL: 'http://x' }, 'REDIS_URL'],
+    [{ REDIS_CLUSTER_NODES: 'x' }, 'REDIS_CLUSTER_NODES'],
+    [{ REDIS_COMMAND_TIMEOUT_MS: '-5' }, 'REDIS_COMMAND_TIMEOUT_MS'],
+    [{ LOG_LEVEL: 'loud' }, 'LOG_LEVEL'],
+    [{ REDIS_URL: 'redis://a', REDIS_SENTINELS: 'a:1' }, 'only one'],
+  ])('rejects %j naming the variable', (env, message) => {
+    expect(() => loadConfig(env)).toThrow(expect.objectContaining({ code: 'INVALID_CONFIG', message: expect.stringContaining(message) }));
+  });
+});

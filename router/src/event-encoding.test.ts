@@ -1,0 +1,20 @@
+import { describe, expect, it } from 'vitest';
+import { DEFAULT_CHANNEL_CLASSES } from './channel-classes.js';
+import { Channels } from './channels.js';
+import { encodeEvent } from './event-encoding.js';
+
+const channels = new Channels(DEFAULT_CHANNEL_CLASSES);
+
+describe('encodeEvent', () => {
+  it('gives each event a fresh UUID and its JSON text', () => {
+    const a = encodeEvent(channels, 1_000, { channel: 'trades:u1', type: 'trade.opened', data: { a: 1 } });
+    const b = encodeEvent(channels, 1_000, { channel: 'trades:u1', type: 'trade.opened', data: { a: 1 } });
+    expect(a.event_id).toMatch(/^[0-9a-f-]{36}$/);
+    expect(a.event_id).not.toBe(b.event_id);
+    expect(a.dataText).toBe('{"a":1}');
+  });
+
+  it('counts the limit in bytes, not characters', () => {
+    expect(() => encodeEvent(channels, 10, { channel: 'trades:u1', type: 't', data: 'ééééé' })).toThrow(/is 12 bytes; the limit is 10/);
+  });
+});
