@@ -1,4 +1,4 @@
-import { startRedisServer, type RedisServerHandle } from '../../topology/src/redis-process.js';
+import { startRedisServer, type RedisServerHandle } from '@recio/topology';
 import { Redis } from 'ioredis';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';

@@ -8,6 +8,7 @@ import { toRecioEvent, type CommittedEvent, type RecioEvent } from './event.js';
 import { RouterMetrics } from './metrics.js';
 import { resolveRouterOptions, type ResolvedRouterOptions, type RouterOptions } from './options.js';
 import { Propagator } from './propagator.js';
+import { PublishBatcher } from './publish-batcher.js';
 import { createRedisClient, parseRedisConnection, waitForRedis, type RedisClient } from './redis/connection.js';
 import { RouterScripts } from './redis/scripts.js';
 import { Replayer, type ReplayOptions, type ReplayPage } from './replay.js';
@@ -39,6 +40,7 @@ export class EventRouter {
   readonly scripts: RouterScripts;
   readonly propagator: Propagator;
   readonly #replayer: Replayer;
+  readonly #batcher: PublishBatcher;
   readonly #ownsPool: boolean;
   #closing: Promise<void> | undefined;
 
@@ -74,6 +76,7 @@ export class EventRouter {
       batchSize: this.options.batchSize,
       maxGapFill: this.options.maxGapFill,
     });
+    this.#batcher = new PublishBatcher(this.pool, this.options.source, this.options.maxPublishStatements, this.options.batchSize);
     this.#replayer = new Replayer(this.pool, this.redis, this.channels, this.metrics, this.logger);
   }
 
@@ -131,14 +134,17 @@ export class EventRouter {
     return event!;
   }
 
-  /** Publishes several events atomically, in order, in one statement (its own transaction). */
+  /**
+   * Publishes several events atomically, in order, in a transaction of their own. Concurrent
+   * calls may share one statement and COMMIT (group commit, see PublishBatcher).
+   */
   async publishMany(events: readonly EventInput[]): Promise<RecioEvent[]> {
     this.#assertOpen();
     if (events.length === 0) return [];
     const encoded: NewEvent[] = events.map((e) => encodeEvent(this.channels, this.options.maxEventBytes, e));
     let committed: CommittedEvent[];
     try {
-      committed = await insertEvents(this.pool, encoded, this.options.source);
+      committed = await this.#batcher.commit(encoded);
     } catch (error) {
       this.metrics.pgErrors.inc({ op: 'publish', code: errorCode(error) });
       throw error;

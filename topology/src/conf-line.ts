@@ -8,7 +8,8 @@ export function confLine(directive: string, ...args: Array<string | number>): st
   return [directive, ...args.map((a) => quoteConfArg(String(a)))].join(' ');
 }
 
-const BARE = /^[^\s"'\\]+$/;
+// Bare only without whitespace, quotes, backslashes and control characters; all else is quoted.
+const BARE = /^[^\s"'\\\x00-\x1f\x7f]+$/;
 
 /** Quotes one argument the way sdssplitargs reads it back. */
 export function quoteConfArg(value: string): string {

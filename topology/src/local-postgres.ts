@@ -9,7 +9,7 @@ import type { ServiceSource } from './local-redis.js';
 import { readLogTail } from './managed-process.js';
 import { initDataDir, isDataDir, postgresArgs, postgresRunAs, prepareDataDir } from './postgres-data-dir.js';
 import { ensureDatabase, parsePostgresUrl, withDatabase } from './postgres-database.js';
-import { probePostgres } from './postgres-process.js';
+import { dataDirectoryAt, probePostgres } from './postgres-process.js';
 import { waitUntilReady } from './ready.js';
 import { redactUrl } from './redact-url.js';
 
@@ -88,7 +88,7 @@ export async function ensurePostgres(
   try {
     await waitUntilReady({
       what: `private postgres on port ${port}`,
-      probe: () => probePostgres(adminUrl, 1000),
+      probe: async () => (await dataDirectoryAt(adminUrl)) === dataDir,
       exitDescription: () => (isDaemonAlive(pid) ? undefined : 'an error'),
       logTail: () => readLogTail(logPath),
       timeoutMs: readyTimeoutMs,

@@ -8,7 +8,7 @@ import { getFreePort, isPortFree } from './free-port.js';
 import { readLogTail } from './managed-process.js';
 import { waitUntilReady } from './ready.js';
 import { redactUrl } from './redact-url.js';
-import { pingRedis } from './redis-client.js';
+import { pingRedis, redisServesAs } from './redis-client.js';
 import { renderRedisConf } from './redis-conf.js';
 
 /** Where a Redis (or PostgreSQL) for `make dev` comes from. */
@@ -75,10 +75,7 @@ export async function ensureRedis(
   try {
     await waitUntilReady({
       what: `private redis-server on port ${port}`,
-      probe: async () => {
-        await pingRedis(url, 1000);
-        return true;
-      },
+      probe: () => redisServesAs({ host: '127.0.0.1', port }, pid),
       exitDescription: () => (isDaemonAlive(pid) ? undefined : 'an error'),
       logTail: () => readLogTail(logPath),
       timeoutMs: readyTimeoutMs,

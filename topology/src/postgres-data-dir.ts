@@ -1,5 +1,5 @@
 import { execFile, execFileSync } from 'node:child_process';
-import { chmodSync, chownSync, existsSync, mkdirSync, readdirSync, statSync } from 'node:fs';
+import { chmodSync, chownSync, existsSync, mkdirSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { promisify } from 'node:util';
 import { InvalidOptionError } from './errors.js';
@@ -21,7 +21,10 @@ export interface RunAs {
  */
 export function postgresRunAs(): RunAs | undefined {
   if (process.getuid?.() !== 0) return undefined;
+  const fromPasswd = lookupPasswd(POSTGRES_OS_USER);
+  if (fromPasswd !== undefined) return fromPasswd;
   try {
+    // Accounts from NSS (LDAP, sssd) are not in /etc/passwd.
     const uid = Number(execFileSync('id', ['-u', POSTGRES_OS_USER], { encoding: 'utf8' }).trim());
     const gid = Number(execFileSync('id', ['-g', POSTGRES_OS_USER], { encoding: 'utf8' }).trim());
     return { uid, gid };
@@ -31,6 +34,18 @@ export function postgresRunAs(): RunAs | undefined {
       { cause: err },
     );
   }
+}
+
+function lookupPasswd(user: string): RunAs | undefined {
+  try {
+    for (const line of readFileSync('/etc/passwd', 'utf8').split('\n')) {
+      const [name, , uid, gid] = line.split(':');
+      if (name === user && uid !== undefined && gid !== undefined) return { uid: Number(uid), gid: Number(gid) };
+    }
+  } catch {
+    // no /etc/passwd: ask id(1)
+  }
+  return undefined;
 }
 
 /** Whether `dir` holds an initialised cluster. */

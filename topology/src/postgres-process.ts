@@ -114,13 +114,23 @@ export async function startPostgres(options: PostgresOptions = {}): Promise<Post
 
 /** Resolves true when `select 1` succeeds on `url`; rejects with the connection error otherwise. */
 export async function probePostgres(url: string, timeoutMs = 2000): Promise<true> {
+  await withClient(url, timeoutMs, (c) => c.query('select 1'));
+  return true;
+}
+
+/** The server's data directory (superuser only), which identifies the server behind a port. */
+export async function dataDirectoryAt(url: string): Promise<string> {
+  const { rows } = await withClient(url, 1000, (c) => c.query<{ dir: string }>("select current_setting('data_directory') as dir"));
+  return rows[0]?.dir ?? '';
+}
+
+async function withClient<T>(url: string, timeoutMs: number, fn: (client: pg.Client) => Promise<T>): Promise<T> {
   const client = new pg.Client({ connectionString: url, connectionTimeoutMillis: timeoutMs });
   // A server shutting down mid-query emits 'error' on the client; the query promise reports it.
   client.on('error', () => undefined);
   try {
     await client.connect();
-    await client.query('select 1');
-    return true;
+    return await fn(client);
   } finally {
     await client.end().catch(() => undefined);
   }
@@ -149,7 +159,12 @@ class PostgresServer implements PostgresHandle {
 
   async startAndWait(): Promise<void> {
     this.proc.start();
-    await this.proc.waitUntilReady(`postgres on port ${this.port}`, () => probePostgres(this.url, 1000), this.readyTimeoutMs);
+    // Ready means *our* server answers (its data directory), not another one holding the port.
+    await this.proc.waitUntilReady(
+      `postgres on port ${this.port}`,
+      async () => (await dataDirectoryAt(this.url)) === this.dir,
+      this.readyTimeoutMs,
+    );
   }
 
   stop(mode: PostgresStopMode = 'fast'): Promise<void> {

@@ -24,12 +24,16 @@ export async function connectRedis(target: RedisTarget | string, timeoutMs = 200
   };
   const client = typeof target === 'string' ? new Redis(target, options) : new Redis({ ...target, ...options });
   // Failures surface through the rejected promises below; without a listener ioredis logs them.
-  client.on('error', () => undefined);
+  let socketError: unknown;
+  client.on('error', (err: unknown) => {
+    socketError ??= err;
+  });
   try {
     await client.connect();
   } catch (err) {
     client.disconnect();
-    throw err;
+    // connect() rejects with a bare "Connection is closed."; the socket error says why (ECONNREFUSED, …).
+    throw socketError ?? err;
   }
   return client;
 }
@@ -54,6 +58,18 @@ export async function pingRedis(target: RedisTarget | string, timeoutMs = 1000):
     },
     timeoutMs,
   );
+}
+
+/**
+ * Ready means *our* process serves: the pid in INFO is the child's (on a port another server
+ * holds, a reply would come from that server while ours fails to bind and exits), and it is not
+ * loading its AOF/RDB any more (INFO answers during loading; most commands get -LOADING).
+ */
+export async function redisServesAs(target: RedisTarget, pid: number | undefined): Promise<boolean> {
+  const info = await withRedis(target, (c) => c.info(), 1000);
+  const servingPid = /^process_id:(\d+)/m.exec(info)?.[1];
+  const loading = /^loading:(\d)/m.exec(info)?.[1] ?? '0'; // sentinels report no persistence section
+  return pid !== undefined && servingPid === String(pid) && loading === '0';
 }
 
 /** Parses a flat [field, value, field, value, …] reply (SENTINEL MASTER, CLUSTER INFO fields) into a record. */

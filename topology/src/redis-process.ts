@@ -5,7 +5,7 @@ import { requireBinary } from './binaries.js';
 import { ServerStartError } from './errors.js';
 import { getFreePort } from './free-port.js';
 import { ManagedProcess } from './managed-process.js';
-import { pingRedis, type RedisTarget } from './redis-client.js';
+import { redisServesAs, type RedisTarget } from './redis-client.js';
 import { renderRedisConf, type RedisConfOptions } from './redis-conf.js';
 import { renderSentinelConf, type SentinelConfOptions } from './sentinel-conf.js';
 
@@ -111,16 +111,17 @@ async function launch(kind: 'redis' | 'sentinel', options: LaunchOptions, plan: 
   const attempts = options.port === undefined ? PORT_ATTEMPTS : 1;
 
   for (let attempt = 1; ; attempt++) {
-    const port = options.port ?? (await getFreePort({ host, companionOffsets: plan.companionOffsets }));
-    writeFileSync(confPath, plan.render(port, dir));
-    const args = kind === 'sentinel' ? [confPath, '--sentinel'] : [confPath];
-    const proc = new ManagedProcess({ command: binary, args, logPath, cwd: dir });
-    const server = new RedisServer(kind, proc, { host, port, password: plan.password }, { dir, confPath, logPath, ownsDir, readyTimeoutMs });
+    let proc: ManagedProcess | undefined;
     try {
+      const port = options.port ?? (await getFreePort({ host, companionOffsets: plan.companionOffsets }));
+      writeFileSync(confPath, plan.render(port, dir));
+      const args = kind === 'sentinel' ? [confPath, '--sentinel'] : [confPath];
+      proc = new ManagedProcess({ command: binary, args, logPath, cwd: dir });
+      const server = new RedisServer(kind, proc, { host, port, password: plan.password }, { dir, confPath, logPath, ownsDir, readyTimeoutMs });
       await server.startAndWait();
       return server;
     } catch (err) {
-      await proc.signal('SIGKILL').catch(() => undefined);
+      await proc?.signal('SIGKILL').catch(() => undefined);
       const retry = err instanceof ServerStartError && err.code === 'ERR_TOPOLOGY_SERVER_EXITED' && attempt < attempts;
       if (!retry) {
         if (ownsDir) rmSync(dir, { recursive: true, force: true });
@@ -175,10 +176,7 @@ class RedisServer implements RedisServerHandle {
     this.proc.start();
     await this.proc.waitUntilReady(
       `${this.kind} on port ${this.port}`,
-      async () => {
-        await pingRedis(this.#target, 1000);
-        return true;
-      },
+      () => redisServesAs(this.#target, this.proc.pid),
       this.#readyTimeoutMs,
     );
   }

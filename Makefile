@@ -1,0 +1,54 @@
+# Thin wrappers over npm scripts. Connection strings are variables:
+#   make test REDIS_URL=redis://host:6379 DATABASE_URL=postgres://user@host:5432/recio
+# Where nothing answers at them, private servers are started under .recio/ and stopped after.
+
+REDIS_URL ?= redis://127.0.0.1:6379
+DATABASE_URL ?= postgres://127.0.0.1:5432/recio
+export REDIS_URL DATABASE_URL
+
+.PHONY: all install build tools test test-unit test-int dev bench migrate check clean services-stop
+
+all: build
+
+# npm ci when the lockfile changed since the last install (a fresh clone has no node_modules).
+node_modules/.install-stamp: package-lock.json package.json */package.json
+	npm ci --no-audit --no-fund
+	@touch $@
+
+install: node_modules/.install-stamp
+
+build: install
+	npm run build
+
+# Tools the tests need (redis-server, PostgreSQL binaries) are installed if missing.
+tools:
+	scripts/ensure-tools.sh
+
+test: build tools
+	scripts/with-services.sh npm test
+
+test-unit: build
+	npm run test:unit
+
+test-int: build tools
+	scripts/with-services.sh npm run test:int
+
+# Runs what exists of the platform: migrations, the relay, a demo publisher. Ctrl-C stops all.
+dev: build tools
+	scripts/with-services.sh scripts/dev.sh
+
+bench: build tools
+	scripts/with-services.sh npm run bench
+
+migrate: build
+	scripts/with-services.sh node router/dist/cli/main.js migrate
+
+check: build
+	scripts/with-services.sh node router/dist/cli/main.js check
+
+services-stop: build
+	node topology/dist/cli.js stop
+
+clean:
+	npm run clean --if-present
+	rm -rf node_modules */node_modules */dist

@@ -1,0 +1,140 @@
+import { Redis } from 'ioredis';
+import pg from 'pg';
+import { pino } from 'pino';
+import { loadConfig } from '../cli/config.js';
+import { encodeEvent } from '../event-encoding.js';
+import { runMigrations } from '../migrate.js';
+import { EventRouter } from '../router.js';
+import { insertEvents } from '../sql/insert-events.js';
+import { closedLoop, openLoop, summarize } from './stats.js';
+
+// `make bench`: the router's durable publish path beside the raw floor (a plain INSERT with
+// its COMMIT, then a plain XADD; no router), measured in the same run on the same servers.
+// Not a test: it prints figures and asserts nothing.
+
+const WORKERS = Number(process.env.BENCH_WORKERS ?? 16);
+const DURATION_MS = Number(process.env.BENCH_SECONDS ?? 5) * 1000;
+const RATE = Number(process.env.BENCH_RATE ?? 1000);
+const CHANNELS = 100;
+const DATA = { symbol: 'BTC-USD', price: 97_123.45, momentum: 0.12, changes: { h1: 0.4, h3: -0.2, d1: 1.3 } };
+
+const config = loadConfig();
+const admin = new URL(config.databaseUrl);
+const database = `recio_bench_${process.pid}`;
+
+async function main(): Promise<void> {
+  admin.pathname = '/postgres';
+  const adminClient = new pg.Client({ connectionString: admin.toString() });
+  await adminClient.connect();
+  await adminClient.query(`CREATE DATABASE ${database}`);
+  const url = new URL(config.databaseUrl);
+  url.pathname = `/${database}`;
+  const databaseUrl = url.toString();
+  const pool = new pg.Pool({ connectionString: databaseUrl, max: WORKERS + 2 });
+  pool.on('error', () => undefined); // connections cut by the final DROP DATABASE
+  const redis = new Redis('url' in config.redis ? config.redis.url : 'redis://127.0.0.1:6379', { enableAutoPipelining: true });
+  const router = new EventRouter({ database: pool, redis: config.redis, source: 'bench', logger: pino({ level: 'warn' }), poolSize: WORKERS + 2, ...(process.env.BENCH_STATEMENTS ? { maxPublishStatements: Number(process.env.BENCH_STATEMENTS) } : {}) });
+  const prefix = `b${process.pid}`;
+  try {
+    await runMigrations({ databaseUrl });
+    await pool.query(`CREATE TABLE bench_raw (event_id uuid PRIMARY KEY, channel text, seq bigint, type text, source text, data jsonb, created_at timestamptz DEFAULT clock_timestamp())`);
+    await router.waitUntilReady({ redisTimeoutMs: 5_000 });
+    const sync = (await pool.query<{ synchronous_commit: string }>('SHOW synchronous_commit')).rows[0]!.synchronous_commit;
+    const channel = (i: number): string => `prices:${prefix}_${i % CHANNELS}`;
+    let rawSeq = 0;
+    const rawInsert = (ch: string): Promise<unknown> => {
+      const e = encodeEvent(router.channels, 262_144, { channel: ch, type: 'price.tick', data: DATA });
+      return pool.query({ name: 'raw', text: 'INSERT INTO bench_raw (event_id, channel, seq, type, source, data) VALUES ($1, $2, $3, $4, $5, $6)', values: [e.event_id, ch, ++rawSeq, e.type, 'bench', e.dataText] });
+    };
+    const rawXadd = (ch: string, seq: number): Promise<unknown> =>
+      redis.xadd(`raw:{${ch}}`, 'MAXLEN', '~', '20000', '*', 'event_id', 'x', 'type', 'price.tick', 'source', 'bench', 'ts', String(Date.now()), 'data', JSON.stringify({ ...DATA, seq }));
+
+    // Warm up connections, prepared statements and scripts.
+    await closedLoop(WORKERS, 500, async (w, i) => {
+      await rawInsert(channel(w + i));
+      await router.publish(channel(w + i), 'price.tick', DATA);
+    });
+
+    const lines: string[] = [];
+    const row = (what: string, raw: number, ours: number, unit: string, digits = 0): void => {
+      lines.push(`| ${what} | ${raw.toFixed(digits)} ${unit} | ${ours.toFixed(digits)} ${unit} | ${(ours / raw).toFixed(2)}× |`);
+    };
+
+    // 1. Throughput, closed loop, WORKERS concurrent publishers over CHANNELS channels.
+    const rawTput = await closedLoop(WORKERS, DURATION_MS, async (w, i) => {
+      const ch = channel(w * 1000 + i);
+      await rawInsert(ch);
+      await rawXadd(ch, i);
+    });
+    const routerTput = await closedLoop(WORKERS, DURATION_MS, async (w, i) => {
+      await router.publish(channel(w * 1000 + i), 'price.tick', DATA);
+    });
+    row(`durable publish throughput, ${WORKERS} publishers, ${CHANNELS} channels (events/s)`, rawTput, routerTput, 'ev/s');
+    const oneChannel = `prices:${prefix}_single`;
+    const rawOne = await closedLoop(WORKERS, DURATION_MS, async (_w, i) => {
+      await rawInsert(oneChannel);
+      await rawXadd(oneChannel, i);
+    });
+    const routerOne = await closedLoop(WORKERS, DURATION_MS, async () => {
+      await router.publish(oneChannel, 'price.tick', DATA);
+    });
+    row(`durable publish throughput, ${WORKERS} publishers, 1 channel (events/s)`, rawOne, routerOne, 'ev/s');
+
+    // 2. Latency at RATE events/s offered (open loop): commit → appended, and call → appended.
+    const rawAppend: number[] = [];
+    const rawTotal: number[] = [];
+    await openLoop(RATE, DURATION_MS, async (i) => {
+      const ch = channel(i);
+      const t0 = performance.now();
+      await rawInsert(ch);
+      const t1 = performance.now();
+      await rawXadd(ch, i);
+      const t2 = performance.now();
+      rawAppend.push(t2 - t1);
+      rawTotal.push(t2 - t0);
+    });
+    const ourAppend: number[] = [];
+    await openLoop(RATE, DURATION_MS, async (i) => {
+      // The same steps as EventRouter.publish, timed between commit and append.
+      const e = encodeEvent(router.channels, 262_144, { channel: channel(i), type: 'price.tick', data: DATA });
+      const committed = await insertEvents(pool, [e], 'bench');
+      const t1 = performance.now();
+      await router.propagator.afterCommit(committed, Date.now());
+      ourAppend.push(performance.now() - t1);
+    });
+    const ourTotal: number[] = [];
+    const achieved = await openLoop(RATE, DURATION_MS, async (i) => {
+      const t0 = performance.now();
+      await router.publish(channel(i), 'price.tick', DATA);
+      ourTotal.push(performance.now() - t0);
+    });
+    const ra = summarize(rawAppend);
+    const oa = summarize(ourAppend);
+    const rt = summarize(rawTotal);
+    const ot = summarize(ourTotal);
+    row(`commit → appended p50 at ${RATE} ev/s (ms)`, ra.p50, oa.p50, 'ms', 3);
+    row(`commit → appended p99 at ${RATE} ev/s (ms)`, ra.p99, oa.p99, 'ms', 3);
+    row(`call → appended p50 at ${RATE} ev/s (ms)`, rt.p50, ot.p50, 'ms', 3);
+    row(`call → appended p99 at ${RATE} ev/s (ms)`, rt.p99, ot.p99, 'ms', 3);
+
+    const out = [
+      `recio bench — publish path (synchronous_commit=${sync}, ${WORKERS} workers, ${DURATION_MS / 1000} s per figure, achieved ${achieved.achieved.toFixed(0)} ev/s offered ${RATE})`,
+      '',
+      '| figure | raw floor (INSERT+COMMIT, XADD) | recio router | ratio |',
+      '|---|---|---|---|',
+      ...lines,
+    ];
+    process.stdout.write(out.join('\n') + '\n');
+  } finally {
+    await router.close();
+    await pool.end();
+    redis.disconnect();
+    await adminClient.query(`DROP DATABASE IF EXISTS ${database} WITH (FORCE)`);
+    await adminClient.end();
+  }
+}
+
+main().catch((error: unknown) => {
+  process.stderr.write(`bench: ${(error as Error).message}\n`);
+  process.exitCode = 1;
+});
