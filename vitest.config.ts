@@ -9,6 +9,7 @@ export default defineConfig({
       {
         test: {
           name: 'unit',
+          sequence: { groupOrder: 0 },
           include: ['*/src/**/*.test.ts'],
           exclude: ['**/*.int.test.ts', '**/node_modules/**', '**/dist/**'],
         },
@@ -16,6 +17,8 @@ export default defineConfig({
       {
         test: {
           name: 'int',
+          // Unit tests first, then integration tests (different pools need their own group).
+          sequence: { groupOrder: 1 },
           include: ['*/src/**/*.int.test.ts', 'e2e/**/*.int.test.ts'],
           exclude: ['**/node_modules/**', '**/dist/**'],
           testTimeout: 120_000,

@@ -3,6 +3,7 @@
  * recio-services: Redis and PostgreSQL for `make dev`.
  *   recio-services ensure   use REDIS_URL / DATABASE_URL when they answer, else start private
  *                           servers under .recio/; print `export REDIS_URL=… DATABASE_URL=…`
+ *                           (plus RECIO_PRIVATE_SERVICES=1 when it started one)
  *   recio-services stop     stop the private servers `ensure` started
  * Progress goes to stderr; stdout carries only the export line.
  */
@@ -18,7 +19,7 @@ async function main(argv: string[]): Promise<number> {
       redisUrl: process.env['REDIS_URL'] || undefined,
       databaseUrl: process.env['DATABASE_URL'] || undefined,
     });
-    process.stdout.write(`${exportLine({ REDIS_URL: result.redisUrl, DATABASE_URL: result.databaseUrl })}\n`);
+    process.stdout.write(`${exportLine(result.env)}\n`);
     return 0;
   }
   if (command === 'stop') {

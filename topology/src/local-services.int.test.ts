@@ -34,10 +34,10 @@ async function cli(root: string, args: string[], env: Record<string, string | un
   }
 }
 
-function parseExports(stdout: string): { REDIS_URL: string; DATABASE_URL: string } {
-  const match = /^export REDIS_URL='([^']+)' DATABASE_URL='([^']+)'\n$/.exec(stdout);
+function parseExports(stdout: string): { REDIS_URL: string; DATABASE_URL: string; RECIO_PRIVATE_SERVICES?: string } {
+  const match = /^export REDIS_URL=(\S+) DATABASE_URL=(\S+?)( RECIO_PRIVATE_SERVICES=1)?\n$/.exec(stdout);
   if (match === null) throw new Error(`unexpected output: ${JSON.stringify(stdout)}`);
-  return { REDIS_URL: match[1]!, DATABASE_URL: match[2]! };
+  return { REDIS_URL: match[1]!, DATABASE_URL: match[2]!, ...(match[3] ? { RECIO_PRIVATE_SERVICES: '1' } : {}) };
 }
 
 beforeAll(() => {
@@ -65,6 +65,7 @@ describe('recio-services with nothing answering at the configured URLs', () => {
     const first = await cli(join(root), ['ensure'], env);
     expect(first.code).toBe(0);
     const urls = parseExports(first.stdout);
+    expect(urls.RECIO_PRIVATE_SERVICES).toBe('1');
     expect(urls.REDIS_URL).not.toBe(env['REDIS_URL']);
     expect(urls.DATABASE_URL).toMatch(/^postgres:\/\/postgres@127\.0\.0\.1:\d+\/recio_dev$/);
     expect(readFileSync(join(root, '.recio', 'env'), 'utf8')).toBe(first.stdout);
@@ -75,10 +76,11 @@ describe('recio-services with nothing answering at the configured URLs', () => {
     await pingRedis(urls.REDIS_URL);
     await probePostgres(urls.DATABASE_URL);
 
-    // A second ensure reuses them instead of starting more.
+    // A second ensure reuses them instead of starting more (and so does not claim them as its own).
     const second = await cli(root, ['ensure'], env);
     expect(second.code).toBe(0);
-    expect(parseExports(second.stdout)).toEqual(urls);
+    const { RECIO_PRIVATE_SERVICES: _startedHere, ...reused } = urls;
+    expect(parseExports(second.stdout)).toEqual(reused);
     expect(second.stderr).toContain('using the private server');
   });
 
@@ -129,6 +131,7 @@ describe('ensureLocalServices with the default servers reachable', () => {
     const [a, b] = await Promise.all([ensureLocalServices(options), ensureLocalServices(options)]);
 
     expect(a).toMatchObject({ redis: 'external', postgres: 'external', redisUrl: 'redis://127.0.0.1:6379' });
+    expect(a.env).not.toHaveProperty('RECIO_PRIVATE_SERVICES');
     expect(b).toEqual(a);
     // A URL without a user gets libpq's default written in, so clients do not depend on $USER.
     expect(new URL(a.databaseUrl).username).not.toBe('');

@@ -1,5 +1,5 @@
 import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { ensurePostgres, stopPrivatePostgres } from './local-postgres.js';
 import { ensureRedis, stopPrivateRedis, type ServiceSource } from './local-redis.js';
 import { findProjectRoot } from './project-root.js';
@@ -46,7 +46,13 @@ export interface LocalServices {
   databaseUrl: string;
   redis: ServiceSource;
   postgres: ServiceSource;
-  /** `<root>/.recio/env`, holding {@link exportLine} of the two URLs. */
+  /**
+   * The variables to export: REDIS_URL and DATABASE_URL, plus RECIO_PRIVATE_SERVICES=1 when this
+   * call started a private server (so a wrapper such as scripts/with-services.sh knows to run
+   * `recio-services stop` afterwards, and leaves alone servers someone else started).
+   */
+  env: Record<string, string>;
+  /** `<root>/.recio/env`, holding {@link exportLine} of {@link LocalServices.env}. */
   envFile: string;
 }
 
@@ -60,15 +66,17 @@ const stderrLog = (message: string): void => {
  * Writes the resulting URLs to `<root>/.recio/env`.
  */
 export async function ensureLocalServices(options: LocalServicesOptions = {}): Promise<LocalServices> {
-  const root = options.root ?? findProjectRoot();
+  const root = resolve(options.root ?? findProjectRoot());
   const log = options.log ?? stderrLog;
   const readyTimeoutMs = options.readyTimeoutMs ?? 30_000;
   const redis = await ensureRedis(root, options.redisUrl ?? DEFAULT_REDIS_URL, readyTimeoutMs, log);
   const postgres = await ensurePostgres(root, options.databaseUrl ?? DEFAULT_DATABASE_URL, readyTimeoutMs, log);
+  const env: Record<string, string> = { REDIS_URL: redis.url, DATABASE_URL: postgres.url };
+  if (redis.source === 'private-started' || postgres.source === 'private-started') env['RECIO_PRIVATE_SERVICES'] = '1';
   const envFile = join(root, '.recio', 'env');
   mkdirSync(join(root, '.recio'), { recursive: true });
-  writeFileSync(envFile, `${exportLine({ REDIS_URL: redis.url, DATABASE_URL: postgres.url })}\n`);
-  return { redisUrl: redis.url, databaseUrl: postgres.url, redis: redis.source, postgres: postgres.source, envFile };
+  writeFileSync(envFile, `${exportLine(env)}\n`);
+  return { redisUrl: redis.url, databaseUrl: postgres.url, redis: redis.source, postgres: postgres.source, env, envFile };
 }
 
 /**
@@ -79,7 +87,7 @@ export async function ensureLocalServices(options: LocalServicesOptions = {}): P
 export async function stopLocalServices(
   options: Pick<LocalServicesOptions, 'root' | 'log'> = {},
 ): Promise<{ redis: boolean; postgres: boolean }> {
-  const root = options.root ?? findProjectRoot();
+  const root = resolve(options.root ?? findProjectRoot());
   const log = options.log ?? stderrLog;
   const redis = await stopPrivateRedis(root, log);
   const postgres = await stopPrivatePostgres(root, log);
@@ -88,12 +96,16 @@ export async function stopLocalServices(
   return { redis, postgres };
 }
 
-/** `export A='…' B='…'` on one line, so a Makefile can `eval "$(recio-services ensure)"`. */
+/**
+ * `export A=… B=…` on one line, so a Makefile can `eval "$(recio-services ensure)"`; values are
+ * single-quoted only when they hold characters the shell would interpret (`?`, `&`, spaces, …).
+ */
 export function exportLine(vars: Readonly<Record<string, string>>): string {
   const assignments = Object.entries(vars).map(([k, v]) => `${k}=${shellQuote(v)}`);
   return `export ${assignments.join(' ')}`;
 }
 
 function shellQuote(value: string): string {
+  if (/^[A-Za-z0-9_@%+=:,./-]+$/.test(value)) return value;
   return `'${value.replaceAll("'", `'\\''`)}'`;
 }
