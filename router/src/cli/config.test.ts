@@ -1,3 +1,4 @@
+import { userInfo } from 'node:os';
 import { describe, expect, it } from 'vitest';
 import { loadConfig } from './config.js';
 
@@ -5,8 +6,10 @@ describe('loadConfig', () => {
   it('defaults to the local servers, with a user name like libpq', () => {
     const c = loadConfig({});
     expect(c.redis).toEqual({ url: 'redis://127.0.0.1:6379' });
-    expect(c.databaseUrl).toBe('postgres://postgres@127.0.0.1:5432/recio');
+    expect(c.databaseUrl).toBe(`postgres://${userInfo().username}@127.0.0.1:5432/recio`);
     expect(loadConfig({ USER: 'alice' }).databaseUrl).toBe('postgres://alice@127.0.0.1:5432/recio');
+    expect(loadConfig({ USER: 'alice', PGUSER: 'bob' }).databaseUrl).toBe('postgres://bob@127.0.0.1:5432/recio');
+    expect(loadConfig({ DATABASE_URL: 'postgres://carol@db:5432/x' }).databaseUrl).toBe('postgres://carol@db:5432/x');
   });
 
   it('reads Sentinel and Cluster topologies', () => {

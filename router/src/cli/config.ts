@@ -1,3 +1,4 @@
+import { userInfo } from 'node:os';
 import { z } from 'zod';
 import { RecioError } from '../errors.js';
 import type { RedisConnection } from '../redis/connection.js';
@@ -69,10 +70,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): CliConfig {
   };
 }
 
-// Like libpq: a URL without a user name connects as PGUSER or the OS user; where neither is
-// set (containers, CI), as `postgres`.
+// Like libpq: a URL without a user name connects as PGUSER, else the OS user. node-postgres
+// alone reads only $USER, which containers and CI often leave unset.
 function withDefaultUser(url: string, env: NodeJS.ProcessEnv): string {
   const u = new URL(url);
-  if (!u.username) u.username = env.PGUSER || env.USER || 'postgres';
+  if (!u.username) u.username = env.PGUSER || env.USER || userInfo().username;
   return u.toString();
 }
