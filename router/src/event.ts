@@ -16,17 +16,11 @@ export interface RecioEvent<T = unknown> {
   data: T;
 }
 
-/** A committed event as read from PostgreSQL, data still as PostgreSQL's jsonb text. */
-export interface CommittedEvent {
-  event_id: string;
-  channel: string;
-  seq: number;
-  type: string;
-  source: string;
-  ts: number;
-  /** PostgreSQL's canonical jsonb text: the stream stores exactly this, so entries are deterministic. */
+/** A committed event as read from PostgreSQL, its data still PostgreSQL's jsonb text. */
+export type CommittedEvent = Omit<RecioEvent, 'data'> & {
+  /** The canonical jsonb text: streams store exactly this, so entries are deterministic. */
   dataText: string;
-}
+};
 
 /** The stream entry id of a sequence number (invariant 3). */
 export function entryId(seq: number): string {

@@ -52,6 +52,7 @@ const DEFAULTS = {
 // to an empty replica) even if no connection dropped, and a full comparison runs at once.
 const MARKER_KEY = 'recio:relay:marker';
 const LEADER_KEY: readonly [number, number] = [0x72656369, 1]; // 'reci', relay
+const INCREMENTAL_LIMIT = 10_000;
 
 /**
  * Converges Redis to PostgreSQL (invariant 5). One active instance (LeaderLock) compares
@@ -70,6 +71,8 @@ export class Relay {
   // Heads confirmed in Redis within the overlap window, so they are not checked again.
   readonly #confirmed = new Map<string, number>();
   #cursor = new Date(0);
+  // The last incremental query was cut at its row limit: continue from its end, no overlap.
+  #truncated = false;
   #needFull = true;
   #lastFull = 0;
   #lastRetention = 0;
@@ -113,6 +116,11 @@ export class Relay {
   /** Compares every channel and converges the ones behind. Also used on demand (tests, CLI). */
   async fullSweep(): Promise<SweepReport> {
     const report: SweepReport = { kind: 'full', channels: 0, behind: 0, appended: 0 };
+    // Everything committed before now is compared below; incremental sweeps go on from here
+    // (the database's clock, the one updated_at is written with).
+    const { rows } = await this.#router.pool.query<{ now: Date }>('SELECT clock_timestamp() AS now');
+    this.#cursor = rows[0]!.now;
+    this.#truncated = false;
     this.#lag.clear();
     for await (const page of compareAll(this.#router.pool, this.#router.scripts, this.#o.pageSize)) {
       await this.#convergeAll(page, report);
@@ -125,9 +133,10 @@ export class Relay {
   /** Converges the channels changed since the last sweep (minus the overlap). */
   async incrementalSweep(): Promise<SweepReport> {
     const report: SweepReport = { kind: 'incremental', channels: 0, behind: 0, appended: 0 };
-    const since = new Date(this.#cursor.getTime() - this.#o.overlapMs);
-    const { heads, newest } = await changedHeads(this.#router.pool, since, this.#o.graceMs, 10_000);
+    const since = new Date(this.#cursor.getTime() - (this.#truncated ? 0 : this.#o.overlapMs));
+    const { heads, newest } = await changedHeads(this.#router.pool, since, this.#o.graceMs, INCREMENTAL_LIMIT);
     if (newest) this.#cursor = newest;
+    this.#truncated = heads.length === INCREMENTAL_LIMIT;
     const unconfirmed = heads.filter((h) => this.#confirmed.get(h.channel) !== h.last_seq);
     // Forget confirmations older than the window: they will not be returned again.
     const inWindow = new Set(heads.map((h) => h.channel));

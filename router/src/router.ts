@@ -43,6 +43,8 @@ export class EventRouter {
   readonly #batcher: PublishBatcher;
   readonly #ownsPool: boolean;
   #closing: Promise<void> | undefined;
+  // Publishes and transactions under way; close() lets them finish before closing connections.
+  readonly #inFlight = new Set<Promise<unknown>>();
 
   constructor(options: RouterOptions) {
     this.options = resolveRouterOptions(options);
@@ -103,8 +105,12 @@ export class EventRouter {
    * statement before COMMIT and appended to Redis after it; a rollback (fn throws) leaves
    * nothing anywhere. Resolves once committed and, Redis permitting, appended.
    */
-  async transaction<T>(fn: (tx: Transaction) => Promise<T>): Promise<Committed<T>> {
+  transaction<T>(fn: (tx: Transaction) => Promise<T>): Promise<Committed<T>> {
     this.#assertOpen();
+    return this.#track(this.#transaction(fn));
+  }
+
+  async #transaction<T>(fn: (tx: Transaction) => Promise<T>): Promise<Committed<T>> {
     const client = await this.pool.connect();
     let committed: CommittedEvent[] = [];
     let value: T;
@@ -113,8 +119,14 @@ export class EventRouter {
       try {
         const tx = new Transaction(client, this.channels, this.options.maxEventBytes);
         value = await fn(tx);
-        if (tx.queued.length > 0) committed = await insertEvents(client, tx.queued, this.options.source);
-        await client.query('COMMIT');
+        try {
+          if (tx.queued.length > 0) committed = await insertEvents(client, tx.queued, this.options.source);
+          await client.query('COMMIT');
+        } catch (error) {
+          // The events could not be confirmed in PostgreSQL (the business's own errors are not counted).
+          this.metrics.pgErrors.inc({ op: 'commit', code: errorCode(error) });
+          throw error;
+        }
       } catch (error) {
         await client.query('ROLLBACK').catch(() => undefined);
         throw error;
@@ -122,7 +134,6 @@ export class EventRouter {
       client.release();
     } catch (error) {
       client.release(isConnectionLevel(error) ? (error as Error) : undefined);
-      this.metrics.pgErrors.inc({ op: 'transaction', code: errorCode(error) });
       throw error;
     }
     return { value, events: await this.#afterCommit(committed) };
@@ -142,6 +153,10 @@ export class EventRouter {
     this.#assertOpen();
     if (events.length === 0) return [];
     const encoded: NewEvent[] = events.map((e) => encodeEvent(this.channels, this.options.maxEventBytes, e));
+    return this.#track(this.#publishEncoded(encoded));
+  }
+
+  async #publishEncoded(encoded: NewEvent[]): Promise<RecioEvent[]> {
     let committed: CommittedEvent[];
     try {
       committed = await this.#batcher.commit(encoded);
@@ -158,9 +173,13 @@ export class EventRouter {
     return this.#replayer.replay(channel, options);
   }
 
-  /** Closes Redis, and the pool if the router created it. Idempotent. */
+  /**
+   * Stops taking work, lets publishes under way finish (their events are committed; their
+   * appends are attempted), then closes Redis and the pool if the router created it. Idempotent.
+   */
   close(): Promise<void> {
     this.#closing ??= (async () => {
+      await Promise.allSettled([...this.#inFlight]);
       try {
         await this.redis.quit();
       } catch {
@@ -177,6 +196,15 @@ export class EventRouter {
     for (const e of committed) this.metrics.eventsPublished.inc({ class: this.channels.classOf(e.channel) });
     await this.propagator.afterCommit(committed, committedAt);
     return committed.map(toRecioEvent);
+  }
+
+  #track<T>(work: Promise<T>): Promise<T> {
+    this.#inFlight.add(work);
+    const forget = (): void => {
+      this.#inFlight.delete(work);
+    };
+    work.then(forget, forget);
+    return work;
   }
 
   #assertOpen(): void {
