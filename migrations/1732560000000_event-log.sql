@@ -20,7 +20,10 @@ CREATE TABLE event_log (
   seq           bigint      NOT NULL CHECK (seq > 0),
   type          text        NOT NULL,
   source        text        NOT NULL,
-  data          jsonb       NOT NULL,
+  -- json, not jsonb: the text is kept exactly as published, so the publisher (which has it)
+  -- and the relay (which reads it back) write byte-identical stream entries (invariant 3),
+  -- and nothing is re-parsed or re-rendered on the hot path. Business tables hold queryable state.
+  data          json        NOT NULL,
   created_at    timestamptz NOT NULL DEFAULT clock_timestamp(),
   -- the channel class (`trades`, `prices`, ...) for per-class retention (invariant 6)
   channel_class text        GENERATED ALWAYS AS (split_part(channel, ':', 1)) STORED,

@@ -28,7 +28,8 @@ export function encodeEvent(channels: Channels, maxEventBytes: number, input: Ev
     throw new InvalidEventError(`data of ${input.type} is not serialisable as JSON`, { cause });
   }
   if (dataText === undefined) throw new InvalidEventError(`data of ${input.type} is missing or not JSON (undefined, a function or a symbol)`);
-  // PostgreSQL's jsonb rejects \u0000 in strings; refuse it here with a clear message instead.
+  // PostgreSQL cannot turn \u0000 into text (jsonb, ->> and friends reject it): refuse it
+  // here with a clear message rather than store data no one can query.
   if (dataText.includes('\\u0000')) throw new InvalidEventError(`data of ${input.type} contains a NUL character`);
   const bytes = Buffer.byteLength(dataText);
   if (bytes > maxEventBytes) throw new InvalidEventError(`data of ${input.type} is ${bytes} bytes; the limit is ${maxEventBytes}`);

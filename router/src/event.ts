@@ -16,9 +16,9 @@ export interface RecioEvent<T = unknown> {
   data: T;
 }
 
-/** A committed event as read from PostgreSQL, its data still PostgreSQL's jsonb text. */
+/** A committed event with its data still as the JSON text stored in event_log. */
 export type CommittedEvent = Omit<RecioEvent, 'data'> & {
-  /** The canonical jsonb text: streams store exactly this, so entries are deterministic. */
+  /** The exact text stored: streams hold the same, so entries are deterministic. */
   dataText: string;
 };
 

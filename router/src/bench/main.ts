@@ -37,7 +37,7 @@ async function main(): Promise<void> {
   const prefix = `b${process.pid}`;
   try {
     await runMigrations({ databaseUrl });
-    await pool.query(`CREATE TABLE bench_raw (event_id uuid PRIMARY KEY, channel text, seq bigint, type text, source text, data jsonb, created_at timestamptz DEFAULT clock_timestamp())`);
+    await pool.query(`CREATE TABLE bench_raw (event_id uuid PRIMARY KEY, channel text, seq bigint, type text, source text, data json, created_at timestamptz DEFAULT clock_timestamp())`);
     await router.waitUntilReady({ redisTimeoutMs: 5_000 });
     const sync = (await pool.query<{ synchronous_commit: string }>('SHOW synchronous_commit')).rows[0]!.synchronous_commit;
     const channel = (i: number): string => `prices:${prefix}_${i % CHANNELS}`;

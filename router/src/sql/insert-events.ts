@@ -1,7 +1,7 @@
 import type { CommittedEvent } from '../event.js';
-import { EVENT_COLUMNS, type Queryable } from './queryable.js';
+import type { Queryable } from './queryable.js';
 
-/** One event to insert. `dataText` is JSON text; PostgreSQL returns its canonical jsonb form. */
+/** One event to insert; `dataText` is its JSON text, stored as is. */
 export interface NewEvent {
   event_id: string;
   channel: string;
@@ -16,7 +16,7 @@ export interface NewEvent {
 const INSERT_EVENTS = `
 WITH input AS (
   SELECT t.event_id, t.channel, t.type, t.data, t.ord
-  FROM unnest($1::uuid[], $2::text[], $3::text[], $4::jsonb[]) WITH ORDINALITY AS t(event_id, channel, type, data, ord)
+  FROM unnest($1::uuid[], $2::text[], $3::text[], $4::json[]) WITH ORDINALITY AS t(event_id, channel, type, data, ord)
 ), counts AS (
   SELECT channel, count(*)::bigint AS n FROM input GROUP BY channel
 ), heads AS (
@@ -30,7 +30,7 @@ SELECT i.event_id, i.channel,
        heads.last_seq - counts.n + row_number() OVER (PARTITION BY i.channel ORDER BY i.ord),
        i.type, $5, i.data, clock_timestamp()
 FROM input i JOIN counts USING (channel) JOIN heads USING (channel)
-RETURNING ${EVENT_COLUMNS}`;
+RETURNING event_id, seq::float8 AS seq, floor(extract(epoch FROM created_at) * 1000)::float8 AS ts`;
 
 /**
  * Assigns sequence numbers to `events` and inserts them, in the caller's transaction (a
@@ -38,11 +38,14 @@ RETURNING ${EVENT_COLUMNS}`;
  * form of each event, in input order.
  */
 export async function insertEvents(db: Queryable, events: readonly NewEvent[], source: string): Promise<CommittedEvent[]> {
-  const result = await db.query<CommittedEvent>({
+  const result = await db.query<{ event_id: string; seq: number; ts: number }>({
     name: 'recio_insert_events',
     text: INSERT_EVENTS,
     values: [events.map((e) => e.event_id), events.map((e) => e.channel), events.map((e) => e.type), events.map((e) => e.dataText), source],
   });
   const byId = new Map(result.rows.map((row) => [row.event_id, row]));
-  return events.map((e) => byId.get(e.event_id)!);
+  return events.map((e) => {
+    const { seq, ts } = byId.get(e.event_id)!;
+    return { event_id: e.event_id, channel: e.channel, seq, type: e.type, source, ts, dataText: e.dataText };
+  });
 }
