@@ -14,3 +14,6 @@ export { RouterMetrics } from './metrics.js';
 export { createRedisClient, parseRedisConnection, redisConnectionSchema, type RedisConnection, type RedisClient } from './redis/connection.js';
 export { runMigrations, type MigrateOptions } from './migrate.js';
 export * from './errors.js';
+export { Consumer } from './consume/consumer.js';
+export type { ConsumeOptions, EventHandler, HandlerContext } from './consume/consumer-options.js';
+export { DeliveryFailure, type Delivery } from './consume/applier.js';

@@ -6,6 +6,7 @@ import { decodeStreamEntry, entryId, toRecioEvent, type RecioEvent } from './eve
 import type { RouterMetrics } from './metrics.js';
 import type { RedisClient } from './redis/connection.js';
 import { headOf } from './sql/channel-heads.js';
+import type { Queryable } from './sql/queryable.js';
 import { readEvents } from './sql/read-events.js';
 import { earliestSeq, firstSeqSince } from './sql/seq-bounds.js';
 
@@ -48,7 +49,8 @@ export class Replayer {
     private readonly logger: Logger,
   ) {}
 
-  async replay(channel: string, options: ReplayOptions): Promise<ReplayPage> {
+  /** A page of history; PostgreSQL is read through `db` (a transaction's client, or the pool). */
+  async replay(channel: string, options: ReplayOptions, db: Queryable = this.pool): Promise<ReplayPage> {
     this.channels.validate(channel);
     const limit = options.limit ?? 100;
     if (!Number.isInteger(limit) || limit < 1 || limit > MAX_REPLAY_LIMIT) {
@@ -64,36 +66,36 @@ export class Replayer {
       throw new InvalidReplayError('sinceTime must be a valid Date');
     }
 
-    const head = await headOf(this.pool, channel);
-    const start = hasSeq ? Math.max(options.sinceSeq!, 1) : await this.#startAtTime(channel, options.sinceTime!, head);
+    const head = await headOf(db, channel);
+    const start = hasSeq ? Math.max(options.sinceSeq!, 1) : await this.#startAtTime(db, channel, options.sinceTime!, head);
     if (start > head) return { events: [], next: start, head, hasMore: false };
-    if (hasSeq) await this.#checkRetained(channel, start);
+    if (hasSeq) await this.#checkRetained(db, channel, start);
 
     const end = Math.min(head, start + limit - 1);
     const events = await this.#fromRedis(channel, start, end);
     if (events.length < end - start + 1) {
       // The rest was trimmed from the stream, lost, or is not propagated yet.
       const from = start + events.length;
-      const rows = await readEvents(this.pool, channel, from, end, end - from + 1);
+      const rows = await readEvents(db, channel, from, end, end - from + 1);
       events.push(...rows.map(toRecioEvent));
     }
     const next = (events.at(-1)?.seq ?? start - 1) + 1;
     return { events, next, head, hasMore: next <= head };
   }
 
-  async #startAtTime(channel: string, since: Date, head: number): Promise<number> {
+  async #startAtTime(db: Queryable, channel: string, since: Date, head: number): Promise<number> {
     const { retentionDays } = this.channels.policyOf(channel);
     if (retentionDays !== null && since.getTime() < Date.now() - retentionDays * DAY_MS) {
       // Older than the class keeps: answer so, unless nothing was ever deleted.
-      const earliest = await earliestSeq(this.pool, channel);
+      const earliest = await earliestSeq(db, channel);
       if ((earliest === null && head > 0) || (earliest !== null && earliest > 1)) throw new ReplayExpiredError(channel, earliest);
     }
-    return (await firstSeqSince(this.pool, channel, since)) ?? head + 1;
+    return (await firstSeqSince(db, channel, since)) ?? head + 1;
   }
 
-  async #checkRetained(channel: string, start: number): Promise<void> {
+  async #checkRetained(db: Queryable, channel: string, start: number): Promise<void> {
     if (this.channels.policyOf(channel).retentionDays === null) return; // nothing is ever deleted
-    const earliest = await earliestSeq(this.pool, channel);
+    const earliest = await earliestSeq(db, channel);
     if (earliest === null || earliest > start) throw new ReplayExpiredError(channel, earliest);
   }
 

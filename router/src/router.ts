@@ -2,6 +2,8 @@ import pg from 'pg';
 import { pino, type Logger } from 'pino';
 import { Registry } from 'prom-client';
 import { Channels } from './channels.js';
+import { Consumer } from './consume/consumer.js';
+import type { ConsumeOptions } from './consume/consumer-options.js';
 import { ClosedError, errorCode } from './errors.js';
 import { encodeEvent, type EventInput } from './event-encoding.js';
 import { toRecioEvent, type CommittedEvent, type RecioEvent } from './event.js';
@@ -167,10 +169,25 @@ export class EventRouter {
     return this.#afterCommit(committed);
   }
 
-  /** A page of `channel`'s history from `sinceSeq` (inclusive) or `sinceTime`. */
-  replay(channel: string, options: ReplayOptions): Promise<ReplayPage> {
+  /**
+   * Starts a member of a consumer group on `options.channels` (concrete or `class:prefix*`):
+   * each event is applied exactly once and in order per channel, in a transaction that also
+   * moves the group's offset (see Consumer). Close it before closing the router.
+   */
+  async consume<T>(options: ConsumeOptions<T>): Promise<Consumer> {
     this.#assertOpen();
-    return this.#replayer.replay(channel, options);
+    const consumer = new Consumer(this, options as ConsumeOptions<never>);
+    await consumer.start();
+    return consumer;
+  }
+
+  /**
+   * A page of `channel`'s history from `sinceSeq` (inclusive) or `sinceTime`. Inside a
+   * transaction pass it (`{ tx }`): PostgreSQL is then read on the transaction's connection.
+   */
+  replay(channel: string, options: ReplayOptions, within?: { tx: Transaction }): Promise<ReplayPage> {
+    this.#assertOpen();
+    return this.#replayer.replay(channel, options, within?.tx.client);
   }
 
   /**

@@ -120,3 +120,12 @@ export async function waitForRedis(client: RedisClient, timeoutMs: number): Prom
     client.on('ready', onReady);
   });
 }
+
+/**
+ * A second connection to the same Redis for pub/sub (subscriber mode needs its own), which,
+ * unlike the command client, queues (re)subscriptions while disconnected.
+ */
+export function subscriberClient(client: RedisClient): RedisClient {
+  if (client instanceof Cluster) return client.duplicate(undefined, { enableOfflineQueue: true });
+  return client.duplicate({ enableOfflineQueue: true, maxRetriesPerRequest: null });
+}

@@ -1,0 +1,137 @@
+import { startRedisServer, type RedisServerHandle } from '@recio/topology';
+import { Redis } from 'ioredis';
+import pg from 'pg';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { dlqKey } from '../channels.js';
+import type { EventRouter } from '../router.js';
+import { appliedSeqs, createAppliedLog, range, recordingHandler } from '../../test/support/applied-log.js';
+import { runCli } from '../../test/support/cli.js';
+import { testRouter } from '../../test/support/routers.js';
+import { createTestDatabase, uniqueName, type TestDatabase } from '../../test/support/test-database.js';
+import type { Consumer } from './consumer.js';
+
+let db: TestDatabase;
+let pool: pg.Pool;
+let router: EventRouter;
+let redis: Redis;
+let server: RedisServerHandle;
+let env: Record<string, string>;
+const consumers: Consumer[] = [];
+
+beforeAll(async () => {
+  db = await createTestDatabase();
+  pool = new pg.Pool({ connectionString: db.url, max: 4 });
+  await createAppliedLog(pool);
+  // A Redis of its own: system:health is one stream for everyone, and other test files
+  // (other databases) publish to it too.
+  server = await startRedisServer({ config: { appendonly: false, save: [] } });
+  router = testRouter(db.url, { poolSize: 20, redis: { url: server.url } });
+  redis = new Redis(server.url);
+  env = { DATABASE_URL: db.url, REDIS_URL: server.url };
+});
+
+afterAll(async () => {
+  for (const c of consumers) await c.close(1_000);
+  await router.close();
+  redis.disconnect();
+  await server.close();
+  await pool.end();
+  await db.drop();
+});
+
+async function consume(options: Parameters<EventRouter['consume']>[0]): Promise<Consumer> {
+  const c = await router.consume({ sweepIntervalMs: 200, claimIdleMs: 1_000, retryBaseMs: 10, ...options });
+  consumers.push(c);
+  return c;
+}
+
+describe('consume', () => {
+  it('applies each event once, in order, including those published before it started', async () => {
+    const group = uniqueName('g');
+    const channel = `trades:${uniqueName()}`;
+    await router.publishMany(range(1, 5).map((n) => ({ channel, type: 't', data: { n } })));
+    await consume({ group, consumer: 'svc-a', channels: [channel], handler: recordingHandler(group, 'svc-a') });
+    for (let n = 6; n <= 40; n++) await router.publish(channel, 't', { n });
+    await expect.poll(() => appliedSeqs(pool, group, [channel]), { timeout: 10_000 }).toEqual([range(1, 40)]);
+  });
+
+  it('keeps per-channel order with 3 members of one group on 50 channels, applying nothing twice', async () => {
+    const group = uniqueName('g');
+    const channels = Array.from({ length: 50 }, (_, i) => `positions:${uniqueName()}_${i}`);
+    for (const name of ['svc-1', 'svc-2', 'svc-3']) {
+      await consume({ group, consumer: name, channels, handler: recordingHandler(group, name), batchSize: 7 });
+    }
+    await Promise.all(
+      range(1, 4).map(async (w) => {
+        for (let i = 0; i < 50; i++) await router.publishMany(channels.slice((w * 13 + i) % 40, ((w * 13 + i) % 40) + 10).map((channel) => ({ channel, type: 'p', data: { w, i } })));
+      }),
+    );
+    const heads = await Promise.all(channels.map(async (c) => Number((await pool.query('SELECT last_seq FROM channel_head WHERE channel = $1', [c])).rows[0]?.last_seq ?? 0)));
+    await expect.poll(() => appliedSeqs(pool, group, channels), { timeout: 30_000 }).toEqual(heads.map((h) => range(1, h)));
+    const { rows } = await pool.query<{ n: string }>('SELECT count(DISTINCT consumer) AS n FROM applied WHERE group_name = $1', [group]);
+    expect(Number(rows[0]!.n)).toBeGreaterThan(1); // the work was really shared
+  });
+
+  it('dead-letters a poison event after maxDeliveries and goes on with the channel', async () => {
+    const group = uniqueName('g');
+    const channel = `trades:${uniqueName()}`;
+    const health = new Redis(server.url);
+    const heard: { type: string; data: Record<string, unknown> }[] = [];
+    await health.subscribe('system:health');
+    health.on('message', (_c, m) => heard.push(JSON.parse(m)));
+    let refuse = true;
+    await consume({ group, consumer: 'svc-a', channels: [channel], maxDeliveries: 3, handler: recordingHandler(group, 'svc-a', (seq) => refuse && seq === 3) });
+    await router.publishMany(range(1, 6).map((n) => ({ channel, type: 't', data: { n } })));
+    await expect.poll(() => appliedSeqs(pool, group, [channel]), { timeout: 10_000 }).toEqual([[1, 2, 4, 5, 6]]);
+    const { rows } = await pool.query('SELECT seq::int, deliveries, error_code, error FROM dead_letter WHERE group_name = $1', [group]);
+    expect(rows).toEqual([{ seq: 3, deliveries: 3, error_code: 'HANDLER_FAILED', error: 'refusing seq 3' }]);
+    const dlq = await redis.xrange(dlqKey(channel), '-', '+');
+    expect(dlq).toHaveLength(1);
+    await expect.poll(() => heard.find((h) => h.type === 'consumer.dead_letter' && h.data.group === group)?.data).toMatchObject({ channel, seq: 3, deliveries: 3 });
+    health.disconnect();
+
+    // recio dlq list shows it; recio dlq replay re-drives it (the handler now accepts it).
+    const list = await runCli(['dlq', 'list', '--group', group], env);
+    expect(list.code).toBe(0);
+    const letter = JSON.parse(list.stdout.trim().split('\n')[0]!);
+    expect(letter).toMatchObject({ group_name: group, channel, seq: 3, redriven_at: null });
+    refuse = false;
+    const redrive = await runCli(['dlq', 'replay', '--id', String(letter.id)], env);
+    expect(redrive.code).toBe(0);
+    await expect.poll(() => appliedSeqs(pool, group, [channel]), { timeout: 10_000 }).toEqual([[1, 2, 4, 5, 6, 3]]);
+    const after = await pool.query('SELECT redriven_at FROM dead_letter WHERE id = $1', [letter.id]);
+    expect(after.rows[0].redriven_at).toBeInstanceOf(Date);
+    expect((await runCli(['dlq', 'replay', '--id', '999999'], env)).stderr).toContain('recio: NOT_FOUND');
+  });
+
+  it('sends events that fail validation straight to the dead letter without crashing', async () => {
+    const group = uniqueName('g');
+    const channel = `settings:${uniqueName()}`;
+    await consume({
+      group,
+      consumer: 'svc-a',
+      channels: [channel],
+      handler: recordingHandler(group, 'svc-a'),
+      validate: (e) => {
+        if (typeof (e.data as { min?: unknown }).min !== 'number') throw new Error('min must be a number');
+      },
+    });
+    await router.publishMany([{ min: 1 }, { min: 'x' }, { min: 3 }].map((data) => ({ channel, type: 'settings.changed', data })));
+    await expect.poll(() => appliedSeqs(pool, group, [channel]), { timeout: 10_000 }).toEqual([[1, 3]]);
+    const { rows } = await pool.query('SELECT seq::int, deliveries, error_code, error FROM dead_letter WHERE group_name = $1', [group]);
+    expect(rows).toEqual([{ seq: 2, deliveries: 1, error_code: 'EVENT_INVALID', error: 'min must be a number' }]);
+  });
+
+  it('picks up a channel created after a pattern subscription started', async () => {
+    const group = uniqueName('g');
+    const prefix = uniqueName('p');
+    const existing = `account:${prefix}_old`;
+    await router.publish(existing, 'a', { n: 1 });
+    const c = await consume({ group, consumer: 'svc-a', channels: [`account:${prefix}_*`], handler: recordingHandler(group, 'svc-a') });
+    expect(c.channels).toEqual([existing]);
+    const created = `account:${prefix}_new`;
+    await router.publishMany([1, 2, 3].map((n) => ({ channel: created, type: 'a', data: { n } })));
+    await expect.poll(() => appliedSeqs(pool, group, [existing, created]), { timeout: 10_000 }).toEqual([[1], [1, 2, 3]]);
+    expect(c.channels).toContain(created);
+  });
+});

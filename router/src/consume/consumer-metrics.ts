@@ -1,0 +1,31 @@
+import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
+
+const LAG_BUCKETS = [0.0005, 0.001, 0.002, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300];
+
+/** How an event ended for a group. */
+export type ConsumeOutcome = 'applied' | 'duplicate' | 'failed' | 'dead_lettered' | 'redriven';
+
+/** Consumer metrics, labelled by group and channel class. */
+export class ConsumerMetrics {
+  /** Commit (event ts) → handler start. */
+  readonly deliveryLag: Histogram<'group' | 'class'>;
+  readonly handlerDuration: Histogram<'group' | 'class'>;
+  readonly events: Counter<'group' | 'class' | 'outcome'>;
+  readonly claims: Counter<'group' | 'class'>;
+  readonly inFlight: Gauge<'group'>;
+
+  constructor(registry: Registry) {
+    const registers = [registry];
+    const get = <T>(name: string, create: () => T): T => (registry.getSingleMetric(name) as T | undefined) ?? create();
+    this.deliveryLag = get('recio_consumer_delivery_lag_seconds', () =>
+      new Histogram({ name: 'recio_consumer_delivery_lag_seconds', help: 'Event commit to handler start', labelNames: ['group', 'class'], buckets: LAG_BUCKETS, registers }));
+    this.handlerDuration = get('recio_consumer_handler_seconds', () =>
+      new Histogram({ name: 'recio_consumer_handler_seconds', help: 'Handler run time', labelNames: ['group', 'class'], buckets: LAG_BUCKETS, registers }));
+    this.events = get('recio_consumer_events_total', () =>
+      new Counter({ name: 'recio_consumer_events_total', help: 'Events by outcome (duplicate = dropped, already applied)', labelNames: ['group', 'class', 'outcome'], registers }));
+    this.claims = get('recio_consumer_claims_total', () =>
+      new Counter({ name: 'recio_consumer_claims_total', help: 'Pending entries taken over from idle consumers', labelNames: ['group', 'class'], registers }));
+    this.inFlight = get('recio_consumer_in_flight', () =>
+      new Gauge({ name: 'recio_consumer_in_flight', help: 'Events read and not yet finished', labelNames: ['group'], registers }));
+  }
+}

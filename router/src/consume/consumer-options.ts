@@ -1,0 +1,91 @@
+import { InvalidOptionError } from '../errors.js';
+import type { RecioEvent } from '../event.js';
+import { positiveInt, stripUndefined } from '../options.js';
+import type { Transaction } from '../transaction.js';
+
+/** What a handler gets besides the event. */
+export interface HandlerContext {
+  /** The transaction that also advances the group's offset: effects and events commit together. */
+  tx: Transaction;
+  /** Aborted when the consumer shuts down; long work should stop. */
+  signal: AbortSignal;
+  /** How many times this event has been delivered to the group (1 the first time). */
+  deliveries: number;
+}
+
+/** Applies one event; throws to have it retried (and after maxDeliveries, dead-lettered). */
+export type EventHandler<T = unknown> = (event: RecioEvent<T>, ctx: HandlerContext) => Promise<void>;
+
+/** Options of a consumer (EventRouter.consume). */
+export interface ConsumeOptions<T = unknown> {
+  /** The consumer group: one per service role, e.g. `trade-manager`. */
+  group: string;
+  /** Concrete channels (`prices:btc`) and patterns (`trades:*`, `trades:user_*`). */
+  channels: readonly string[];
+  handler: EventHandler<T>;
+  /** This member of the group: `<service>-<instance>` (the pod name). */
+  consumer: string;
+  /**
+   * Checks an event before the handler sees it (e.g. a zod schema's parse); a throw sends the
+   * event to the dead letter at once, with the validation error.
+   */
+  validate?: (event: RecioEvent) => void;
+  /** Entries read per XREADGROUP (COUNT). @defaultValue 100 */
+  batchSize?: number;
+  /** Events read but not yet finished; reading pauses above it (backpressure). @defaultValue 1000 */
+  maxInFlight?: number;
+  /** Channels processed at once (each channel is always sequential). @defaultValue 8 */
+  concurrency?: number;
+  /** Deliveries after which a failing event goes to the dead letter. @defaultValue 5 */
+  maxDeliveries?: number;
+  /** Pending entries idle this long are taken over from other members (XAUTOCLAIM). @defaultValue 30000 */
+  claimIdleMs?: number;
+  /** First retry delay; doubles each time, with jitter. @defaultValue 100 */
+  retryBaseMs?: number;
+  /** Longest retry delay. @defaultValue 30000 */
+  retryMaxMs?: number;
+  /** The safety net: one query for channels whose head is past the group's offset. @defaultValue 5000 */
+  sweepIntervalMs?: number;
+  /**
+   * Where a group that never applied a channel starts: what Redis holds (`redis`) or the
+   * channel's whole history in PostgreSQL (`postgres`). @defaultValue 'redis'
+   */
+  startFrom?: 'redis' | 'postgres';
+}
+
+/** ConsumeOptions with defaults filled in. */
+export type ResolvedConsumeOptions<T> = Required<Omit<ConsumeOptions<T>, 'validate'>> & Pick<ConsumeOptions<T>, 'validate'>;
+
+export const CONSUME_DEFAULTS = {
+  batchSize: 100,
+  maxInFlight: 1_000,
+  concurrency: 8,
+  maxDeliveries: 5,
+  claimIdleMs: 30_000,
+  retryBaseMs: 100,
+  retryMaxMs: 30_000,
+  sweepIntervalMs: 5_000,
+  startFrom: 'redis',
+} as const;
+
+const NAME_RE = /^[a-z0-9][a-z0-9._-]{0,127}$/i;
+
+/** Fills defaults and rejects bad values, naming the option. */
+export function resolveConsumeOptions<T>(options: ConsumeOptions<T>): ResolvedConsumeOptions<T> {
+  const o = { ...CONSUME_DEFAULTS, ...stripUndefined(options) } as ResolvedConsumeOptions<T>;
+  if (typeof o.group !== 'string' || !NAME_RE.test(o.group)) throw new InvalidOptionError('group', 'expected [A-Za-z0-9._-]+');
+  if (typeof o.consumer !== 'string' || !NAME_RE.test(o.consumer)) throw new InvalidOptionError('consumer', 'expected <service>-<instance>');
+  if (typeof o.handler !== 'function') throw new InvalidOptionError('handler', 'expected a function');
+  if (!Array.isArray(o.channels) || o.channels.length === 0) throw new InvalidOptionError('channels', 'expected at least one channel or pattern');
+  if (o.startFrom !== 'redis' && o.startFrom !== 'postgres') throw new InvalidOptionError('startFrom', "expected 'redis' or 'postgres'");
+  for (const key of ['batchSize', 'maxInFlight', 'concurrency', 'maxDeliveries', 'claimIdleMs', 'retryBaseMs', 'retryMaxMs', 'sweepIntervalMs'] as const) {
+    positiveInt(key, o[key]);
+  }
+  return o;
+}
+
+/** The delay before retry number `attempt` (1-based): exponential, capped, with full jitter. */
+export function retryDelay(attempt: number, baseMs: number, maxMs: number, random = Math.random): number {
+  const ceiling = Math.min(maxMs, baseMs * 2 ** Math.min(attempt - 1, 30));
+  return Math.round(ceiling / 2 + random() * (ceiling / 2));
+}

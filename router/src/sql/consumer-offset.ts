@@ -1,0 +1,51 @@
+import type { Queryable } from './queryable.js';
+
+/**
+ * Locks a group's offset row for a channel for the rest of the transaction and returns the
+ * applied seq, creating the row at `initial` the first time. Consumers of one group wait
+ * here for each other, so a channel is applied by one of them at a time.
+ */
+export async function lockOffset(db: Queryable, group: string, channel: string, initial: number): Promise<number> {
+  await db.query({
+    name: 'recio_offset_init',
+    text: `INSERT INTO consumer_offset (group_name, channel, applied_seq) VALUES ($1, $2, $3)
+           ON CONFLICT (group_name, channel) DO NOTHING`,
+    values: [group, channel, initial],
+  });
+  const result = await db.query<{ applied_seq: number }>({
+    name: 'recio_offset_lock',
+    text: `SELECT applied_seq::float8 AS applied_seq FROM consumer_offset
+           WHERE group_name = $1 AND channel = $2 FOR UPDATE`,
+    values: [group, channel],
+  });
+  return result.rows[0]!.applied_seq;
+}
+
+/** Moves a locked offset to `seq`. */
+export async function advanceOffset(db: Queryable, group: string, channel: string, seq: number): Promise<void> {
+  await db.query({
+    name: 'recio_offset_advance',
+    text: 'UPDATE consumer_offset SET applied_seq = $3, updated_at = now() WHERE group_name = $1 AND channel = $2',
+    values: [group, channel, seq],
+  });
+}
+
+/** The applied seq of a group on a channel, or null when it never applied one (no lock). */
+export async function readOffset(db: Queryable, group: string, channel: string): Promise<number | null> {
+  const result = await db.query<{ applied_seq: number }>({
+    name: 'recio_offset_read',
+    text: 'SELECT applied_seq::float8 AS applied_seq FROM consumer_offset WHERE group_name = $1 AND channel = $2',
+    values: [group, channel],
+  });
+  return result.rows[0]?.applied_seq ?? null;
+}
+
+/** The lowest applied seq any group has on `channel`, or null when no group consumes it. */
+export async function lowestOffset(db: Queryable, channel: string): Promise<number | null> {
+  const result = await db.query<{ seq: number | null }>({
+    name: 'recio_offset_lowest',
+    text: 'SELECT min(applied_seq)::float8 AS seq FROM consumer_offset WHERE channel = $1',
+    values: [channel],
+  });
+  return result.rows[0]?.seq ?? null;
+}
