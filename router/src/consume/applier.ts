@@ -52,8 +52,7 @@ export class Applier {
   async apply(channel: string, deliveries: readonly Delivery[]): Promise<ApplyResult> {
     const cls = this.router.channels.classOf(channel);
     const { value } = await this.router.transaction(async (tx) => {
-      const first = deliveries[0]!.event.seq;
-      const applied = await lockOffset(tx.client, this.o.group, channel, this.o.startFrom === 'postgres' ? 0 : first - 1);
+      const applied = await lockOffset(tx.client, this.o.group, channel);
       const fresh = deliveries.filter((d) => d.event.seq > applied);
       if (fresh.length === 0) return { applied: 0, duplicates: deliveries.length, last: applied };
       const run = await this.#complete(tx, channel, applied + 1, fresh);
@@ -93,7 +92,7 @@ export class Applier {
     const reason = failure.cause instanceof Error ? failure.cause.message : String(failure.cause);
     const code = failure.invalid ? 'EVENT_INVALID' : errorCode(failure.cause) === 'UNKNOWN' ? 'HANDLER_FAILED' : errorCode(failure.cause);
     const { value: recorded } = await this.router.transaction(async (tx) => {
-      const applied = await lockOffset(tx.client, this.o.group, event.channel, event.seq - 1);
+      const applied = await lockOffset(tx.client, this.o.group, event.channel);
       if (event.seq <= applied) return false; // another member applied or dead-lettered it meanwhile
       if (event.seq !== applied + 1) throw new RecioError('OUT_OF_ORDER', `dead letter of seq ${event.seq} before ${applied + 1}`);
       await insertDeadLetter(tx.client, {

@@ -4,7 +4,7 @@ import { ClosedError, errorCode } from '../errors.js';
 import { decodeStreamEntry } from '../event.js';
 import type { EventRouter } from '../router.js';
 import { behindChannels, matchingChannels } from '../sql/behind-channels.js';
-import { readOffset } from '../sql/consumer-offset.js';
+import { ensureOffset, readOffset } from '../sql/consumer-offset.js';
 import { Applier, DeliveryFailure, type Delivery } from './applier.js';
 import { ConsumerMetrics } from './consumer-metrics.js';
 import { resolveConsumeOptions, retryDelay, type ConsumeOptions, type ResolvedConsumeOptions } from './consumer-options.js';
@@ -25,6 +25,8 @@ interface ChannelState {
   /** The last sweep saw the channel's head past the group's offset. */
   behind: boolean;
   lastClaimAt: number;
+  /** The group's offset when recovery last found the channel behind with nothing in Redis. */
+  stalledAt: number | null;
   /** Deliveries waiting for a retry after a failure: the channel waits with them (order). */
   held: { deliveries: Delivery[]; at: number } | null;
   timer: NodeJS.Timeout | null;
@@ -117,7 +119,7 @@ export class Consumer {
   #track(channel: string): ChannelState {
     let state = this.#states.get(channel);
     if (!state) {
-      state = { channel, queued: false, running: false, again: false, groupReady: false, ownPendingDone: false, behind: false, lastClaimAt: 0, held: null, timer: null };
+      state = { channel, queued: false, running: false, again: false, groupReady: false, ownPendingDone: false, behind: false, lastClaimAt: 0, stalledAt: null, held: null, timer: null };
       this.#states.set(channel, state);
     }
     return state;
@@ -202,7 +204,13 @@ export class Consumer {
     const redis = this.#router.redis;
     const { group } = this.options;
     if (!state.groupReady) {
-      // A new group starts at the beginning of what Redis holds ('0'); offsets drop duplicates.
+      // A new group starts at the beginning of what Redis holds ('0'), or of PostgreSQL's
+      // history. The offset row is created first, from the stream's first entry read before
+      // the group exists: whatever the group delivers later is at or after it (a stream's
+      // head only moves forward), so no member can start the group past an undelivered event.
+      // (Regression: members initialising from the first seq *they* read lost events.)
+      const initial = this.options.startFrom === 'postgres' ? 0 : (await this.#firstSeq(key)) - 1;
+      await ensureOffset(this.#router.pool, group, state.channel, initial);
       await redis.xgroup('CREATE', key, group, '0', 'MKSTREAM').catch((err: Error) => {
         if (!/^BUSYGROUP/.test(err.message)) throw err;
       });
@@ -242,6 +250,11 @@ export class Consumer {
     if (Number(pending) > 0) return false; // a live member is still on it
     const applied = await readOffset(this.#router.pool, group, state.channel);
     if (applied === null && this.options.startFrom === 'redis') return false;
+    // Only when the offset stood still since the last look (half a claim interval ago): right
+    // after a commit the event is usually on its way into the stream, not lost.
+    const stalled = state.stalledAt === applied;
+    state.stalledAt = applied;
+    if (!stalled) return false;
     const page = await this.#router.replay(state.channel, { sinceSeq: (applied ?? 0) + 1, limit: count });
     if (page.events.length === 0) {
       state.behind = false;
@@ -250,6 +263,17 @@ export class Consumer {
     this.#logger.info({ channel: state.channel, from: page.events[0]!.seq, n: page.events.length }, 'applying events Redis no longer holds, from replay');
     await this.#process(state, page.events.map((event) => ({ event, id: null, deliveries: 1 })));
     return true;
+  }
+
+  /**
+   * The seq of the stream's first entry, or 1 for an empty or missing stream: one read, so
+   * an append racing with it can only make the answer lower than it could be, never higher.
+   * (Regression: reading the last id after finding the stream empty skipped the event
+   * appended in between.)
+   */
+  async #firstSeq(key: string): Promise<number> {
+    const [first] = await this.#router.redis.xrange(key, '-', '+', 'COUNT', 1);
+    return first ? Number(first[0].split('-')[0]) : 1;
   }
 
   async #read(key: string, count: number, from: '0' | '>'): Promise<StreamEntries> {
