@@ -17,3 +17,4 @@ export * from './errors.js';
 export { Consumer } from './consume/consumer.js';
 export type { ConsumeOptions, EventHandler, HandlerContext } from './consume/consumer-options.js';
 export { DeliveryFailure, type Delivery } from './consume/applier.js';
+export { FanoutReader, type FanoutOptions } from './consume/fanout-reader.js';

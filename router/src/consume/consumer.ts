@@ -71,6 +71,11 @@ export class Consumer {
     this.#applier = new Applier(router, this.options, this.#metrics, this.#logger, this.#abort.signal);
   }
 
+  /** Events read and not yet finished (applied, retried later or dead-lettered). */
+  get inFlight(): number {
+    return this.#inFlight;
+  }
+
   /** The channels this member knows of (concrete ones and those matching its patterns so far). */
   get channels(): string[] {
     return [...this.#states.keys()];
