@@ -1,0 +1,67 @@
+import { startRedisServer, type RedisServerHandle } from '@recio/topology';
+import { Redis } from 'ioredis';
+import pg from 'pg';
+import { afterAll, beforeAll, expect, it } from 'vitest';
+import type { EventRouter } from '../router.js';
+import { createAppliedLog, range, recordingHandler } from '../../test/support/applied-log.js';
+import { testRouter } from '../../test/support/routers.js';
+import { createTestDatabase, uniqueName, type TestDatabase } from '../../test/support/test-database.js';
+
+// Invariant 10 at scale: a pattern matching 10,000 channels costs nothing while idle (the
+// doorbell, not a read loop over every stream), and a new event is read from its stream alone.
+
+let db: TestDatabase;
+let pool: pg.Pool;
+let server: RedisServerHandle;
+let router: EventRouter;
+let stats: Redis;
+
+beforeAll(async () => {
+  db = await createTestDatabase();
+  pool = new pg.Pool({ connectionString: db.url, max: 2 });
+  await createAppliedLog(pool);
+  server = await startRedisServer({ config: { appendonly: false, save: [] } }); // its own command statistics
+  router = testRouter(db.url, { redis: { url: server.url }, poolSize: 12 });
+  stats = new Redis(server.url);
+});
+
+afterAll(async () => {
+  stats.disconnect();
+  await router.close();
+  await server.close();
+  await pool.end();
+  await db.drop();
+});
+
+async function calls(command: string): Promise<number> {
+  const info = await stats.info('commandstats');
+  return Number(new RegExp(`cmdstat_${command}:calls=(\\d+)`).exec(info)?.[1] ?? 0);
+}
+
+async function appliedCount(group: string): Promise<number> {
+  return Number((await pool.query('SELECT count(*) AS n FROM applied WHERE group_name = $1', [group])).rows[0].n);
+}
+
+it('consumes 10,000 channels of one pattern without polling them', async () => {
+  const prefix = uniqueName('w');
+  const channels = range(1, 10_000).map((i) => `prices:${prefix}_${i}`);
+  for (let i = 0; i < channels.length; i += 2_000) {
+    await router.publishMany(channels.slice(i, i + 2_000).map((channel) => ({ channel, type: 'tick', data: { p: 1 } })));
+  }
+  const group = uniqueName('g');
+  const member = await router.consume({ group, consumer: 'svc-a', channels: [`prices:${prefix}_*`], handler: recordingHandler(group, 'svc-a'), sweepIntervalMs: 500 });
+  expect(member.channels).toHaveLength(10_000);
+  await expect.poll(() => appliedCount(group), { timeout: 90_000, interval: 500 }).toBe(10_000);
+
+  // Idle: no reads at all, whatever the number of channels.
+  await stats.config('RESETSTAT');
+  await new Promise((resolve) => setTimeout(resolve, 1_500));
+  expect(await calls('xreadgroup')).toBe(0);
+
+  // New events on three channels are read from those three streams.
+  await stats.config('RESETSTAT');
+  for (const channel of [channels[17]!, channels[5_000]!, channels[9_999]!]) await router.publish(channel, 'tick', { p: 2 });
+  await expect.poll(() => appliedCount(group), { timeout: 10_000 }).toBe(10_003);
+  expect(await calls('xreadgroup')).toBeLessThanOrEqual(12);
+  await member.close();
+});
