@@ -6,10 +6,12 @@ import { encodeEvent } from '../event-encoding.js';
 import { runMigrations } from '../migrate.js';
 import { EventRouter } from '../router.js';
 import { insertEvents } from '../sql/insert-events.js';
+import { consumeBench } from './consume-bench.js';
 import { closedLoop, openLoop, summarize } from './stats.js';
 
 // `make bench`: the router's durable publish path beside the raw floor (a plain INSERT with
-// its COMMIT, then a plain XADD; no router), measured in the same run on the same servers.
+// its COMMIT, then a plain XADD; no router), and consumption beside XREADGROUP + XACK, all
+// measured in the same run on the same servers.
 // Not a test: it prints figures and asserts nothing.
 
 const WORKERS = Number(process.env.BENCH_WORKERS ?? 16);
@@ -126,10 +128,25 @@ async function main(): Promise<void> {
     row(`call → appended p50 at ${RATE} ev/s (ms)`, rt.p50, ot.p50, 'ms', 3);
     row(`call → appended p99 at ${RATE} ev/s (ms)`, rt.p99, ot.p99, 'ms', 3);
 
+    if (process.env.BENCH_ONLY !== 'publish') {
+      await consumeBench({
+        pool,
+        redis,
+        router,
+        prefix,
+        durationMs: DURATION_MS,
+        rawInsert: (ch, data) => {
+          const e = encodeEvent(router.channels, 262_144, { channel: ch, type: 'price.tick', data });
+          return pool.query({ name: 'raw', text: 'INSERT INTO bench_raw (event_id, channel, seq, type, source, data) VALUES ($1, $2, $3, $4, $5, $6)', values: [e.event_id, ch, ++rawSeq, e.type, 'bench', e.dataText] });
+        },
+        row,
+      });
+    }
+
     const out = [
       `recio bench — publish path (synchronous_commit=${sync}, ${WORKERS} workers, ${DURATION_MS / 1000} s per figure, achieved ${achieved.toFixed(0)} ev/s, offered ${RATE})`,
       '',
-      '| figure | raw floor (INSERT+COMMIT, XADD) | recio router | ratio |',
+      '| figure | raw floor (INSERT+COMMIT, XADD[, XREADGROUP+XACK]) | recio router | ratio |',
       '|---|---|---|---|',
       ...lines,
     ];

@@ -74,6 +74,13 @@ export class Applier {
       }
       const last = run.at(-1)!.event.seq;
       await advanceOffset(tx.client, this.o.group, channel, last);
+      if (tx.queued.length === 0) {
+        // No event rides on this commit, so it need not wait for the WAL flush: if PostgreSQL
+        // crashed and lost it, the effects and the offset would be lost together, and the
+        // stalled channel would be applied again from replay. Exactly once still holds.
+        // With events queued the commit stays synchronous: nothing reaches Redis unflushed.
+        await tx.query('SET LOCAL synchronous_commit = off');
+      }
       return { applied: run.length, duplicates: deliveries.length - fresh.length, last };
     });
     await this.#ack(channel, deliveries);

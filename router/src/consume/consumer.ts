@@ -22,11 +22,11 @@ interface ChannelState {
   groupReady: boolean;
   /** This member's own PEL (entries it read before a restart) has been re-read. */
   ownPendingDone: boolean;
-  /** The last sweep saw the channel's head past the group's offset. */
-  behind: boolean;
+  /** The group's offset on this channel as the last sweep saw it while the channel was behind. */
+  sweptApplied: number | null | undefined;
+  /** Behind at the same offset in two sweeps running: something is stuck (a dead member, lost entries). */
+  stalled: boolean;
   lastClaimAt: number;
-  /** The group's offset when recovery last found the channel behind with nothing in Redis. */
-  stalledAt: number | null;
   /** Deliveries waiting for a retry after a failure: the channel waits with them (order). */
   held: { deliveries: Delivery[]; at: number } | null;
   timer: NodeJS.Timeout | null;
@@ -124,7 +124,7 @@ export class Consumer {
   #track(channel: string): ChannelState {
     let state = this.#states.get(channel);
     if (!state) {
-      state = { channel, queued: false, running: false, again: false, groupReady: false, ownPendingDone: false, behind: false, lastClaimAt: 0, stalledAt: null, held: null, timer: null };
+      state = { channel, queued: false, running: false, again: false, groupReady: false, ownPendingDone: false, sweptApplied: undefined, stalled: false, lastClaimAt: 0, held: null, timer: null };
       this.#states.set(channel, state);
     }
     return state;
@@ -229,8 +229,13 @@ export class Consumer {
       else return this.#processEntries(state, own, await this.#deliveryCounts(key, own));
     }
     const fresh = await this.#read(key, count, '>');
-    if (fresh.length > 0) return this.#processEntries(state, fresh, null);
-    if (!state.behind || Date.now() - state.lastClaimAt < this.options.claimIdleMs / 2) return false;
+    if (fresh.length > 0) {
+      await this.#processEntries(state, fresh, null);
+      // A short read emptied the stream: stop here rather than read it again; the doorbell
+      // rings for anything appended meanwhile (it sets `again`).
+      return fresh.length === count;
+    }
+    if (!state.stalled || Date.now() - state.lastClaimAt < this.options.claimIdleMs / 2) return false;
     state.lastClaimAt = Date.now();
     return this.#recover(state, key, count);
   }
@@ -255,14 +260,9 @@ export class Consumer {
     if (Number(pending) > 0) return false; // a live member is still on it
     const applied = await readOffset(this.#router.pool, group, state.channel);
     if (applied === null && this.options.startFrom === 'redis') return false;
-    // Only when the offset stood still since the last look (half a claim interval ago): right
-    // after a commit the event is usually on its way into the stream, not lost.
-    const stalled = state.stalledAt === applied;
-    state.stalledAt = applied;
-    if (!stalled) return false;
     const page = await this.#router.replay(state.channel, { sinceSeq: (applied ?? 0) + 1, limit: count });
     if (page.events.length === 0) {
-      state.behind = false;
+      state.stalled = false;
       return false;
     }
     this.#logger.info({ channel: state.channel, from: page.events[0]!.seq, n: page.events.length }, 'applying events Redis no longer holds, from replay');
@@ -383,16 +383,27 @@ export class Consumer {
     this.#sweepTimer = setTimeout(() => void this.#sweep(), ms);
   }
 
-  /** The safety net: one query for channels behind the group's offset; wakes them. */
+  /**
+   * The safety net: one query for channels whose head is past the group's offset. A channel
+   * found there twice at the same offset is stalled (its events are not arriving: a dead
+   * member holds them, or Redis lost them) and is woken to recover; channels that move are
+   * left to their doorbells, so a busy sweep costs no reads.
+   */
   async #sweep(): Promise<void> {
     try {
       const behind = await behindChannels(this.#router.pool, this.options.group, this.#concrete, this.#patterns.map(toLike), 10_000);
       const seen = new Set(behind.map((b) => b.channel));
-      for (const s of this.#states.values()) s.behind = seen.has(s.channel);
+      for (const s of this.#states.values()) {
+        if (!seen.has(s.channel)) {
+          s.stalled = false;
+          s.sweptApplied = undefined;
+        }
+      }
       for (const b of behind) {
         const state = this.#track(b.channel);
-        state.behind = true;
-        this.#wake(state);
+        state.stalled = b.applied === null || state.sweptApplied === b.applied;
+        state.sweptApplied = b.applied;
+        if (state.stalled) this.#wake(state);
       }
       const redriven = await this.#applier.redrive();
       if (redriven > 0) this.#logger.info({ redriven }, 're-drove dead letters on request');
