@@ -134,4 +134,32 @@ describe('consume', () => {
     await expect.poll(() => appliedSeqs(pool, group, [existing, created]), { timeout: 10_000 }).toEqual([[1], [1, 2, 3]]);
     expect(c.channels).toContain(created);
   });
+
+  it('recovers from PostgreSQL what a vanished member held when the stream was trimmed under it', async () => {
+    const group = uniqueName('g');
+    const channel = `trades:${uniqueName()}`;
+    const key = `stream:{${channel}}`;
+    await router.publishMany(range(1, 10).map((n) => ({ channel, type: 't', data: { n } })));
+    // A member that read everything and died before applying it: its entries sit in the PEL.
+    await pool.query('INSERT INTO consumer_offset (group_name, channel, applied_seq) VALUES ($1, $2, 0)', [group, channel]);
+    await redis.xgroup('CREATE', key, group, '0');
+    const ghost = await redis.xreadgroup('GROUP', group, 'svc-ghost', 'COUNT', 100, 'STREAMS', key, '>');
+    expect((ghost as unknown[][])[0]![1]).toHaveLength(10);
+    await redis.xtrim(key, 'MAXLEN', 0); // and Redis trimmed the entries themselves away
+    await router.publish(channel, 't', { n: 11 });
+    await consume({ group, consumer: 'svc-a', channels: [channel], claimIdleMs: 200, handler: recordingHandler(group, 'svc-a') });
+    await expect.poll(() => appliedSeqs(pool, group, [channel]), { timeout: 15_000 }).toEqual([range(1, 11)]);
+  });
+
+  it('starts a new group from PostgreSQL history when asked to', async () => {
+    const channel = `trades:${uniqueName()}`;
+    await router.publishMany(range(1, 30).map((n) => ({ channel, type: 't', data: { n } })));
+    await redis.xtrim(`stream:{${channel}}`, 'MAXLEN', 5); // Redis keeps only the tail
+    const fromRedis = uniqueName('g');
+    const fromPostgres = uniqueName('g');
+    await consume({ group: fromRedis, consumer: 'svc-a', channels: [channel], handler: recordingHandler(fromRedis, 'svc-a') });
+    await consume({ group: fromPostgres, consumer: 'svc-a', channels: [channel], startFrom: 'postgres', handler: recordingHandler(fromPostgres, 'svc-a') });
+    await expect.poll(() => appliedSeqs(pool, fromPostgres, [channel]), { timeout: 10_000 }).toEqual([range(1, 30)]);
+    expect(await appliedSeqs(pool, fromRedis, [channel])).toEqual([range(26, 30)]);
+  });
 });
