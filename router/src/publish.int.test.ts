@@ -14,7 +14,7 @@ let pool: pg.Pool;
 
 beforeAll(async () => {
   db = await createTestDatabase();
-  router = testRouter(db.url, { poolSize: 16 });
+  router = await testRouter(db.url, { poolSize: 16 });
   await router.waitUntilReady({ redisTimeoutMs: 5_000 });
   redis = new Redis(REDIS_URL);
   pool = new pg.Pool({ connectionString: db.url, max: 4 });

@@ -41,7 +41,7 @@ const range = (from: number, to: number): number[] => Array.from({ length: to - 
 describe('relay', () => {
   it('repairs a publisher killed with SIGKILL between COMMIT and XADD', async () => {
     const channel = `trades:${uniqueName()}`;
-    const router = track(testRouter(db.url));
+    const router = track(await testRouter(db.url));
     await router.publish(channel, 'trade.opened', { n: 1 });
 
     // The publisher process talks to Redis through a proxy that swallows the append script.
@@ -76,7 +76,7 @@ describe('relay', () => {
 
   it('fills an out-of-order gap from event_log on the publisher fast path', async () => {
     const channel = `positions:${uniqueName()}`;
-    const router = track(testRouter(db.url));
+    const router = track(await testRouter(db.url));
     // Two commits whose publishers never appended (crashed, or simply slower than the next).
     await insertEvents(pool, [
       { event_id: crypto.randomUUID(), channel, type: 'p', dataText: '{"n":1}' },
@@ -99,7 +99,7 @@ describe('relay', () => {
 
     beforeAll(async () => {
       server = track(await startRedisServer({ config: { appendonly: false, save: [] } }));
-      router = track(testRouter(db.url, { redis: { url: server.url }, channelClasses: { trades: { maxLen: 50, retentionDays: null }, prices: { maxLen: 100, retentionDays: 30 } } }));
+      router = track(await testRouter(db.url, { redis: { url: server.url }, channelClasses: { trades: { maxLen: 50, retentionDays: null }, prices: { maxLen: 100, retentionDays: 30 } } }));
       redis = new Redis(server.url, { maxRetriesPerRequest: null });
       redis.on('error', () => undefined);
       closers.push(async () => redis.disconnect());

@@ -16,7 +16,7 @@ let pool: pg.Pool;
 beforeAll(async () => {
   db = await createTestDatabase();
   // A short trades stream, so a replay has to combine Redis and PostgreSQL.
-  router = testRouter(db.url, { channelClasses: { trades: { maxLen: 10, retentionDays: null }, prices: { maxLen: 1_000, retentionDays: 30 } } });
+  router = await testRouter(db.url, { channelClasses: { trades: { maxLen: 10, retentionDays: null }, prices: { maxLen: 1_000, retentionDays: 30 } } });
   redis = new Redis(REDIS_URL);
   pool = new pg.Pool({ connectionString: db.url, max: 2 });
 });

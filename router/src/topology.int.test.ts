@@ -52,7 +52,7 @@ describe('through Sentinel', () => {
   beforeAll(async () => {
     await openDatabase();
     group = await startSentinelGroup({ replicas: 1, sentinels: 3, downAfterMs: 1_000 });
-    router = testRouter(db.url, { redis: { sentinels: group.sentinels, name: group.masterName } });
+    router = await testRouter(db.url, { redis: { sentinels: group.sentinels, name: group.masterName } });
     relay = new Relay(router, { databaseUrl: db.url, sweepIntervalMs: 100 });
     relay.start();
     await router.waitUntilReady({ redisTimeoutMs: 10_000 });
@@ -101,7 +101,7 @@ describe('on Redis Cluster', () => {
   beforeAll(async () => {
     await openDatabase();
     cluster = await startRedisCluster({ masters: 3 });
-    router = testRouter(db.url, { redis: { cluster: cluster.startupNodes } });
+    router = await testRouter(db.url, { redis: { cluster: cluster.startupNodes } });
     relay = new Relay(router, { databaseUrl: db.url, sweepIntervalMs: 100 });
     await router.waitUntilReady({ redisTimeoutMs: 10_000 });
   });

@@ -25,7 +25,7 @@ beforeAll(async () => {
   // A Redis of its own: system:health is one stream for everyone, and other test files
   // (other databases) publish to it too.
   server = await startRedisServer({ config: { appendonly: false, save: [] } });
-  router = testRouter(db.url, { poolSize: 20, redis: { url: server.url } });
+  router = await testRouter(db.url, { poolSize: 20, redis: { url: server.url } });
   redis = new Redis(server.url);
   env = { DATABASE_URL: db.url, REDIS_URL: server.url };
 });

@@ -21,7 +21,7 @@ beforeAll(async () => {
   await createAppliedLog(pool);
   // Its own Redis: these tests kill pub/sub connections (CLIENT KILL TYPE pubsub).
   server = await startRedisServer({ config: { appendonly: false, save: [] } });
-  router = testRouter(db.url, { redis: { url: server.url } });
+  router = await testRouter(db.url, { redis: { url: server.url } });
   admin = new Redis(server.url);
 });
 

@@ -62,7 +62,7 @@ describe('consumer crash recovery', () => {
     const group = uniqueName('g');
     const prefix = uniqueName('k');
     const channels = range(1, 6).map((i) => `trades:${prefix}_${i}`);
-    const router = testRouter(db.url);
+    const router = await testRouter(db.url);
     const relay = new Relay(router, { databaseUrl: db.url, sweepIntervalMs: 200 });
     relay.start();
     const env = { DATABASE_URL: db.url, REDIS_URL, GROUP: group, CHANNELS: `trades:${prefix}_*`, CLAIM_IDLE_MS: '800' };
@@ -104,7 +104,7 @@ describe('consumer crash recovery', () => {
     it('recovers with no loss and no double effect when Redis restarts empty mid-run', async () => {
       const group = uniqueName('g');
       const channels = range(1, 4).map((i) => `positions:${uniqueName()}_${i}`);
-      const router = testRouter(db.url, { redis: { url: server.url } });
+      const router = await testRouter(db.url, { redis: { url: server.url } });
       const relay = new Relay(router, { databaseUrl: db.url, sweepIntervalMs: 100 });
       relay.start();
       const member = await router.consume({ group, consumer: 'svc-a', channels, handler: recordingHandler(group, 'svc-a'), claimIdleMs: 500, sweepIntervalMs: 200 });
@@ -135,7 +135,7 @@ describe('consumer crash recovery', () => {
     it('loses nothing and applies nothing twice across a failover mid-consumption', async () => {
       const group = uniqueName('g');
       const channels = range(1, 4).map((i) => `account:${uniqueName()}_${i}`);
-      const router = testRouter(db.url, { redis: { sentinels: sentinel.sentinels, name: sentinel.masterName } });
+      const router = await testRouter(db.url, { redis: { sentinels: sentinel.sentinels, name: sentinel.masterName } });
       await router.waitUntilReady({ redisTimeoutMs: 10_000 });
       const relay = new Relay(router, { databaseUrl: db.url, sweepIntervalMs: 100 });
       relay.start();

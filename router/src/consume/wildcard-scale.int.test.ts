@@ -21,7 +21,7 @@ beforeAll(async () => {
   pool = new pg.Pool({ connectionString: db.url, max: 2 });
   await createAppliedLog(pool);
   server = await startRedisServer({ config: { appendonly: false, save: [] } }); // its own command statistics
-  router = testRouter(db.url, { redis: { url: server.url }, poolSize: 12 });
+  router = await testRouter(db.url, { redis: { url: server.url }, poolSize: 12 });
   stats = new Redis(server.url);
 });
 
