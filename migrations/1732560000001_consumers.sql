@@ -10,8 +10,6 @@ CREATE TABLE consumer_offset (
   updated_at  timestamptz NOT NULL DEFAULT now(),
   PRIMARY KEY (group_name, channel)
 );
--- The relay re-seeds a lost stream from the lowest offset a group still needs.
-CREATE INDEX consumer_offset_channel ON consumer_offset (channel, applied_seq);
 
 -- Events a group gave up on after maxDeliveries (or that failed validation). The group's
 -- offset moves past them; `recio dlq replay` asks the group to run its handler on one again.

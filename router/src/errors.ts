@@ -59,20 +59,14 @@ export class ClosedError extends RecioError {
 }
 
 /**
- * SQLSTATEs after which a whole transaction may be retried (graphile-worker style table):
- * serialization failure, deadlock, and connection-level failures.
+ * Codes meaning the connection itself is broken (SQLSTATE class 08, admin shutdown, socket
+ * errnos): a client that saw one must not go back to its pool.
  */
-export const RETRYABLE_SQLSTATES: ReadonlySet<string> = new Set([
-  '40001', // serialization_failure
-  '40P01', // deadlock_detected
-  '57P01', // admin_shutdown
+export const CONNECTION_ERROR_CODES: ReadonlySet<string> = new Set([
   '08000', // connection_exception
   '08003', // connection_does_not_exist
   '08006', // connection_failure
-]);
-
-/** Node errno codes meaning "the server is not reachable right now". */
-export const CONNECTION_ERRNOS: ReadonlySet<string> = new Set([
+  '57P01', // admin_shutdown
   'ECONNREFUSED',
   'ECONNRESET',
   'EPIPE',

@@ -4,7 +4,7 @@ import { Registry } from 'prom-client';
 import { Channels } from './channels.js';
 import { Consumer } from './consume/consumer.js';
 import type { ConsumeOptions } from './consume/consumer-options.js';
-import { ClosedError, errorCode } from './errors.js';
+import { ClosedError, CONNECTION_ERROR_CODES, errorCode } from './errors.js';
 import { encodeEvent, type EventInput } from './event-encoding.js';
 import { toRecioEvent, type CommittedEvent, type RecioEvent } from './event.js';
 import { RouterMetrics } from './metrics.js';
@@ -135,7 +135,8 @@ export class EventRouter {
       }
       client.release();
     } catch (error) {
-      client.release(isConnectionLevel(error) ? (error as Error) : undefined);
+      // A client whose connection broke must not go back to the pool.
+      client.release(CONNECTION_ERROR_CODES.has(errorCode(error)) ? (error as Error) : undefined);
       throw error;
     }
     return { value, events: await this.#afterCommit(committed) };
@@ -227,10 +228,4 @@ export class EventRouter {
   #assertOpen(): void {
     if (this.#closing) throw new ClosedError('router');
   }
-}
-
-// A client whose connection broke must not go back to the pool.
-function isConnectionLevel(error: unknown): boolean {
-  const code = errorCode(error);
-  return code.startsWith('08') || code === '57P01' || code === 'ECONNRESET' || code === 'EPIPE';
 }

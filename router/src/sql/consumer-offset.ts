@@ -47,13 +47,3 @@ export async function readOffset(db: Queryable, group: string, channel: string):
   });
   return result.rows[0]?.applied_seq ?? null;
 }
-
-/** The lowest applied seq any group has on `channel`, or null when no group consumes it. */
-export async function lowestOffset(db: Queryable, channel: string): Promise<number | null> {
-  const result = await db.query<{ seq: number | null }>({
-    name: 'recio_offset_lowest',
-    text: 'SELECT min(applied_seq)::float8 AS seq FROM consumer_offset WHERE channel = $1',
-    values: [channel],
-  });
-  return result.rows[0]?.seq ?? null;
-}
