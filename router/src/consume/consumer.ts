@@ -9,12 +9,12 @@ import { Applier, DeliveryFailure, type Delivery } from './applier.js';
 import { ConsumerMetrics } from './consumer-metrics.js';
 import { resolveConsumeOptions, retryDelay, type ConsumeOptions, type ResolvedConsumeOptions } from './consumer-options.js';
 import { Doorbell } from './doorbell.js';
+import { GroupStream, type StreamEntries } from './group-stream.js';
 import { isPattern, matches, toLike } from './patterns.js';
-
-type StreamEntries = [id: string, fields: string[]][];
 
 interface ChannelState {
   readonly channel: string;
+  readonly stream: GroupStream;
   queued: boolean;
   running: boolean;
   /** Woken while running: drain once more. */
@@ -124,7 +124,8 @@ export class Consumer {
   #track(channel: string): ChannelState {
     let state = this.#states.get(channel);
     if (!state) {
-      state = { channel, queued: false, running: false, again: false, groupReady: false, ownPendingDone: false, sweptApplied: undefined, stalled: false, lastClaimAt: 0, held: null, timer: null };
+      const stream = new GroupStream(this.#router.redis, streamKey(channel), this.options.group, this.options.consumer);
+      state = { channel, stream, queued: false, running: false, again: false, groupReady: false, ownPendingDone: false, sweptApplied: undefined, stalled: false, lastClaimAt: 0, held: null, timer: null };
       this.#states.set(channel, state);
     }
     return state;
@@ -205,30 +206,26 @@ export class Consumer {
 
   /** One read step; resolves to whether it found anything. */
   async #readSome(state: ChannelState): Promise<boolean> {
-    const key = streamKey(state.channel);
-    const redis = this.#router.redis;
-    const { group } = this.options;
+    const { stream } = state;
     if (!state.groupReady) {
       // A new group starts at the beginning of what Redis holds ('0'), or of PostgreSQL's
       // history. The offset row is created first, from the stream's first entry read before
       // the group exists: whatever the group delivers later is at or after it (a stream's
       // head only moves forward), so no member can start the group past an undelivered event.
       // (Regression: members initialising from the first seq *they* read lost events.)
-      const initial = this.options.startFrom === 'postgres' ? 0 : (await this.#firstSeq(key)) - 1;
-      await ensureOffset(this.#router.pool, group, state.channel, initial);
-      await redis.xgroup('CREATE', key, group, '0', 'MKSTREAM').catch((err: Error) => {
-        if (!/^BUSYGROUP/.test(err.message)) throw err;
-      });
+      const initial = this.options.startFrom === 'postgres' ? 0 : (await stream.firstSeq()) - 1;
+      await ensureOffset(this.#router.pool, this.options.group, state.channel, initial);
+      await stream.create();
       state.groupReady = true;
     }
     const count = Math.max(1, Math.min(this.options.batchSize, this.options.maxInFlight - this.#inFlight));
     if (!state.ownPendingDone) {
       // Entries this member read before it restarted: still ours, re-read them first.
-      const own = await this.#read(key, count, '0');
+      const own = await stream.read(count, '0');
       if (own.length === 0) state.ownPendingDone = true;
-      else return this.#processEntries(state, own, await this.#deliveryCounts(key, own));
+      else return this.#processEntries(state, own, await stream.deliveryCounts(own));
     }
-    const fresh = await this.#read(key, count, '>');
+    const fresh = await stream.read(count, '>');
     if (fresh.length > 0) {
       await this.#processEntries(state, fresh, null);
       // A short read emptied the stream: stop here rather than read it again; the doorbell
@@ -237,27 +234,27 @@ export class Consumer {
     }
     if (!state.stalled || Date.now() - state.lastClaimAt < this.options.claimIdleMs / 2) return false;
     state.lastClaimAt = Date.now();
-    return this.#recover(state, key, count);
+    return this.#recover(state, count);
   }
 
   /**
-   * The channel is behind but nothing new came: take over entries idle in other members
+   * The channel is stalled and nothing new came: take over entries idle in other members
    * (crashed ones), and when the group holds nothing pending at all, read what is missing
    * from replay (Redis lost or trimmed it). Removes members that are gone and hold nothing.
    */
-  async #recover(state: ChannelState, key: string, count: number): Promise<boolean> {
-    const redis = this.#router.redis;
-    const { group, consumer, claimIdleMs } = this.options;
-    const [, claimed] = (await redis.xautoclaim(key, group, consumer, claimIdleMs, '0-0', 'COUNT', count)) as [string, StreamEntries, string[]];
-    const live = claimed.filter(([, fields]) => fields !== null);
-    if (live.length > 0) {
-      this.#metrics.claims.inc({ group, class: this.#router.channels.classOf(state.channel) }, live.length);
-      this.#logger.info({ channel: state.channel, claimed: live.length }, 'claimed idle pending entries');
-      return this.#processEntries(state, live, await this.#deliveryCounts(key, live));
+  async #recover(state: ChannelState, count: number): Promise<boolean> {
+    const { stream } = state;
+    const { group, claimIdleMs } = this.options;
+    const claimed = await stream.claimIdle(claimIdleMs, count);
+    if (claimed.length > 0) {
+      this.#metrics.claims.inc({ group, class: this.#router.channels.classOf(state.channel) }, claimed.length);
+      this.#logger.info({ channel: state.channel, claimed: claimed.length }, 'claimed idle pending entries');
+      return this.#processEntries(state, claimed, await stream.deliveryCounts(claimed));
     }
-    await this.#removeGoneMembers(key);
-    const [pending] = (await redis.xpending(key, group)) as [number];
-    if (Number(pending) > 0) return false; // a live member is still on it
+    for (const name of await stream.removeGoneMembers(10 * claimIdleMs)) {
+      this.#logger.info({ channel: state.channel, removed: name }, 'removed a consumer that is gone and holds nothing');
+    }
+    if ((await stream.pendingCount()) > 0) return false; // a live member is still on it
     const applied = await readOffset(this.#router.pool, group, state.channel);
     if (applied === null && this.options.startFrom === 'redis') return false;
     const page = await this.#router.replay(state.channel, { sinceSeq: (applied ?? 0) + 1, limit: count });
@@ -268,40 +265,6 @@ export class Consumer {
     this.#logger.info({ channel: state.channel, from: page.events[0]!.seq, n: page.events.length }, 'applying events Redis no longer holds, from replay');
     await this.#process(state, page.events.map((event) => ({ event, id: null, deliveries: 1 })));
     return true;
-  }
-
-  /**
-   * The seq of the stream's first entry, or 1 for an empty or missing stream: one read, so
-   * an append racing with it can only make the answer lower than it could be, never higher.
-   * (Regression: reading the last id after finding the stream empty skipped the event
-   * appended in between.)
-   */
-  async #firstSeq(key: string): Promise<number> {
-    const [first] = await this.#router.redis.xrange(key, '-', '+', 'COUNT', 1);
-    return first ? Number(first[0].split('-')[0]) : 1;
-  }
-
-  async #read(key: string, count: number, from: '0' | '>'): Promise<StreamEntries> {
-    const reply = (await this.#router.redis.xreadgroup('GROUP', this.options.group, this.options.consumer, 'COUNT', count, 'STREAMS', key, from)) as [string, StreamEntries][] | null;
-    return reply?.[0]?.[1] ?? [];
-  }
-
-  /** Delivery counts from the PEL, for entries re-read or claimed. */
-  async #deliveryCounts(key: string, entries: StreamEntries): Promise<Map<string, number>> {
-    const rows = (await this.#router.redis.xpending(key, this.options.group, entries[0]![0], entries.at(-1)![0], entries.length, this.options.consumer)) as [string, string, number, number][];
-    return new Map(rows.map(([id, , , times]) => [id, Number(times)]));
-  }
-
-  async #removeGoneMembers(key: string): Promise<void> {
-    const rows = (await this.#router.redis.call('XINFO', 'CONSUMERS', key, this.options.group)) as (string | number)[][];
-    for (const row of rows) {
-      const info: Record<string, string | number> = {};
-      for (let i = 0; i + 1 < row.length; i += 2) info[String(row[i])] = row[i + 1]!;
-      if (info.name !== this.options.consumer && Number(info.pending) === 0 && Number(info.idle) > 10 * this.options.claimIdleMs) {
-        await this.#router.redis.xgroup('DELCONSUMER', key, this.options.group, String(info.name));
-        this.#logger.info({ stream: key, removed: info.name }, 'removed a consumer that is gone and holds nothing');
-      }
-    }
   }
 
   async #processEntries(state: ChannelState, entries: StreamEntries, counts: Map<string, number> | null): Promise<boolean> {

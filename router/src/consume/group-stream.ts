@@ -1,0 +1,75 @@
+import type { RedisClient } from '../redis/connection.js';
+
+/** Stream entries as XREADGROUP / XAUTOCLAIM return them. */
+export type StreamEntries = [id: string, fields: string[]][];
+
+/** One channel's stream as one member of a consumer group uses it: the Redis commands, typed. */
+export class GroupStream {
+  constructor(
+    private readonly redis: RedisClient,
+    readonly key: string,
+    private readonly group: string,
+    private readonly consumer: string,
+  ) {}
+
+  /**
+   * The seq of the stream's first entry, or 1 for an empty or missing stream: one read, so
+   * an append racing with it can only make the answer lower than it could be, never higher.
+   * (Regression: reading the last id after finding the stream empty skipped the event
+   * appended in between.)
+   */
+  async firstSeq(): Promise<number> {
+    const [first] = await this.redis.xrange(this.key, '-', '+', 'COUNT', 1);
+    return first ? Number(first[0].split('-')[0]) : 1;
+  }
+
+  /** Creates the group at the start of the stream (and the stream if missing); fine if it exists. */
+  async create(): Promise<void> {
+    await this.redis.xgroup('CREATE', this.key, this.group, '0', 'MKSTREAM').catch((err: Error) => {
+      if (!/^BUSYGROUP/.test(err.message)) throw err;
+    });
+  }
+
+  /** Non-blocking XREADGROUP: '>' new entries, '0' this member's own pending ones. */
+  async read(count: number, from: '0' | '>'): Promise<StreamEntries> {
+    const reply = (await this.redis.xreadgroup('GROUP', this.group, this.consumer, 'COUNT', count, 'STREAMS', this.key, from)) as [string, StreamEntries][] | null;
+    return reply?.[0]?.[1] ?? [];
+  }
+
+  /** Delivery counts from the PEL, for entries re-read or claimed. */
+  async deliveryCounts(entries: StreamEntries): Promise<Map<string, number>> {
+    const rows = (await this.redis.xpending(this.key, this.group, entries[0]![0], entries.at(-1)![0], entries.length, this.consumer)) as [string, string, number, number][];
+    return new Map(rows.map(([id, , , times]) => [id, Number(times)]));
+  }
+
+  /**
+   * Takes over entries idle longer than `minIdleMs` in other members (XAUTOCLAIM, Redis 6.2+).
+   * Entries whose data was trimmed come back without fields and leave the PEL (Redis 7): they
+   * are not returned; the offset then shows them missing and they are applied from replay.
+   */
+  async claimIdle(minIdleMs: number, count: number): Promise<StreamEntries> {
+    const [, claimed] = (await this.redis.xautoclaim(this.key, this.group, this.consumer, minIdleMs, '0-0', 'COUNT', count)) as [string, StreamEntries, string[]];
+    return claimed.filter(([, fields]) => fields !== null);
+  }
+
+  /** How many entries the whole group has pending on this stream. */
+  async pendingCount(): Promise<number> {
+    const [pending] = (await this.redis.xpending(this.key, this.group)) as [number];
+    return Number(pending);
+  }
+
+  /** Deletes the other members idle longer than `idleMs` that hold nothing; returns their names. */
+  async removeGoneMembers(idleMs: number): Promise<string[]> {
+    const rows = (await this.redis.call('XINFO', 'CONSUMERS', this.key, this.group)) as (string | number)[][];
+    const removed: string[] = [];
+    for (const row of rows) {
+      const info: Record<string, string | number> = {};
+      for (let i = 0; i + 1 < row.length; i += 2) info[String(row[i])] = row[i + 1]!;
+      if (info.name !== this.consumer && Number(info.pending) === 0 && Number(info.idle) > idleMs) {
+        await this.redis.xgroup('DELCONSUMER', this.key, this.group, String(info.name));
+        removed.push(String(info.name));
+      }
+    }
+    return removed;
+  }
+}
