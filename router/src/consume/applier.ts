@@ -14,6 +14,8 @@ export interface Delivery {
   event: RecioEvent;
   id: string | null;
   deliveries: number;
+  /** Set when the entry could not be decoded: it is dead-lettered when its turn comes. */
+  invalid?: unknown;
 }
 
 /** The handler (or validation) failed on one delivery; nothing of its batch was applied. */
@@ -58,6 +60,7 @@ export class Applier {
       const run = await this.#complete(tx, channel, applied + 1, fresh);
       for (const d of run) {
         this.metrics.deliveryLag.observe({ group: this.o.group, class: cls }, Math.max(0, Date.now() - d.event.ts) / 1000);
+        if (d.invalid !== undefined) throw new DeliveryFailure(d, true, d.invalid);
         try {
           this.o.validate?.(d.event);
         } catch (cause) {

@@ -162,4 +162,18 @@ describe('consume', () => {
     await expect.poll(() => appliedSeqs(pool, fromPostgres, [channel]), { timeout: 10_000 }).toEqual([range(1, 30)]);
     expect(await appliedSeqs(pool, fromRedis, [channel])).toEqual([range(26, 30)]);
   });
+
+  it('dead-letters an entry that is not an event in its place in the order, and keeps going', async () => {
+    const group = uniqueName('g');
+    const channel = `account:${uniqueName()}`;
+    const other = `account:${uniqueName()}`;
+    await router.publishMany(range(1, 3).map((n) => ({ channel, type: 'a', data: { n } })));
+    // Something other than the router wrote to the stream (ACLs forbid it in production).
+    await redis.xadd(`stream:{${channel}}`, '4-0', 'event_id', 'not-a-uuid', 'type', 'a', 'data', '{broken');
+    await consume({ group, consumer: 'svc-a', channels: [channel, other], batchSize: 10, handler: recordingHandler(group, 'svc-a') });
+    await expect.poll(() => appliedSeqs(pool, group, [channel]), { timeout: 10_000 }).toEqual([[1, 2, 3]]);
+    await expect.poll(async () => (await pool.query('SELECT seq::int, error_code FROM dead_letter WHERE group_name = $1', [group])).rows).toEqual([{ seq: 4, error_code: 'EVENT_INVALID' }]);
+    await router.publish(other, 'a', { n: 1 });
+    await expect.poll(() => appliedSeqs(pool, group, [other])).toEqual([[1]]);
+  });
 });

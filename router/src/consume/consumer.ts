@@ -1,7 +1,8 @@
 import type { Logger } from 'pino';
 import { streamKey } from '../channels.js';
 import { ClosedError, errorCode } from '../errors.js';
-import { decodeStreamEntry } from '../event.js';
+import { randomUUID } from 'node:crypto';
+import { decodeStreamEntry, type RecioEvent } from '../event.js';
 import type { EventRouter } from '../router.js';
 import { behindChannels, matchingChannels } from '../sql/behind-channels.js';
 import { ensureOffset, readOffset } from '../sql/consumer-offset.js';
@@ -270,16 +271,14 @@ export class Consumer {
   async #processEntries(state: ChannelState, entries: StreamEntries, counts: Map<string, number> | null): Promise<boolean> {
     const deliveries: Delivery[] = [];
     for (const [id, fields] of entries) {
-      let event;
+      const times = counts?.get(id) ?? 1;
       try {
-        event = decodeStreamEntry(state.channel, id, fields);
+        deliveries.push({ event: decodeStreamEntry(state.channel, id, fields), id, deliveries: times });
       } catch (cause) {
-        // An entry the router did not write (bad JSON): it cannot be applied; dead-letter it.
-        event = { event_id: '00000000-0000-0000-0000-000000000000', channel: state.channel, seq: Number(id.split('-')[0]), type: 'invalid', source: '', ts: Date.now(), data: null };
-        await this.#applier.deadLetter(new DeliveryFailure({ event, id, deliveries: 1 }, true, cause));
-        continue;
+        // An entry the router did not write (bad JSON): it is dead-lettered in its place in
+        // the channel's order, after the entries before it are applied.
+        deliveries.push({ event: undecodable(state.channel, id, fields), id, deliveries: times, invalid: cause });
       }
-      deliveries.push({ event, id, deliveries: counts?.get(id) ?? 1 });
     }
     if (deliveries.length > 0) await this.#process(state, deliveries);
     return true;
@@ -375,4 +374,24 @@ export class Consumer {
     }
     this.#scheduleSweep(this.options.sweepIntervalMs);
   }
+}
+
+const UUID_RE = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+/** What can be told of an entry that is not an event, for its dead letter. */
+function undecodable(channel: string, id: string, fields: string[]): RecioEvent {
+  const field = (name: string): string | undefined => {
+    const i = fields.indexOf(name);
+    return i >= 0 && i % 2 === 0 ? fields[i + 1] : undefined;
+  };
+  const eventId = field('event_id');
+  return {
+    event_id: eventId !== undefined && UUID_RE.test(eventId) ? eventId : randomUUID(),
+    channel,
+    seq: Number(id.split('-')[0]),
+    type: field('type') ?? 'undecodable',
+    source: field('source') ?? '',
+    ts: Number(field('ts')) || Date.now(),
+    data: field('data') ?? null,
+  };
 }
