@@ -122,11 +122,14 @@ export class Relay {
     this.#cursor = rows[0]!.now;
     this.#truncated = false;
     this.#lag.clear();
-    for await (const page of compareAll(this.#router.pool, this.#router.scripts, this.#o.pageSize)) {
-      await this.#convergeAll(page, report);
+    try {
+      for await (const page of compareAll(this.#router.pool, this.#router.scripts, this.#o.pageSize)) {
+        await this.#convergeAll(page, report);
+      }
+    } finally {
+      this.#publishLag(); // what was seen behind, even when Redis failed half-way
     }
     this.#router.metrics.relaySweeps.inc({ kind: 'full' });
-    this.#publishLag();
     return report;
   }
 
@@ -141,9 +144,12 @@ export class Relay {
     // Forget confirmations older than the window: they will not be returned again.
     const inWindow = new Set(heads.map((h) => h.channel));
     for (const channel of this.#confirmed.keys()) if (!inWindow.has(channel)) this.#confirmed.delete(channel);
-    if (unconfirmed.length > 0) await this.#convergeAll(await streamEnds(this.#router.scripts, unconfirmed), report);
+    try {
+      if (unconfirmed.length > 0) await this.#convergeAll(await streamEnds(this.#router.scripts, unconfirmed), report);
+    } finally {
+      this.#publishLag();
+    }
     this.#router.metrics.relaySweeps.inc({ kind: 'incremental' });
-    this.#publishLag();
     return report;
   }
 
@@ -239,7 +245,10 @@ export class Relay {
         else this.#lag.set(s.channel, s.head - last);
       }
     };
-    await Promise.all(Array.from({ length: Math.min(this.#o.concurrency, behind.length) }, worker));
+    // Every worker finishes before the sweep ends (none runs on into the next sweep).
+    const results = await Promise.allSettled(Array.from({ length: Math.min(this.#o.concurrency, behind.length) }, worker));
+    const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+    if (failed) throw failed.reason;
   }
 
   #settle(channel: string, head: number): void {
