@@ -152,6 +152,11 @@ async function main(): Promise<void> {
     ];
     process.stdout.write(out.join('\n') + '\n');
   } finally {
+    // Leave nothing behind in Redis: the bench's streams and the raw floor's.
+    const { rows } = await pool.query<{ channel: string }>('SELECT channel FROM channel_head').catch(() => ({ rows: [] as { channel: string }[] }));
+    const keys = rows.map((r) => `stream:{${r.channel}}`);
+    for (const pattern of [`raw:{prices:${prefix}*`, `raw:{trades:${prefix}*`]) keys.push(...(await redis.keys(pattern)));
+    for (let i = 0; i < keys.length; i += 1_000) await redis.unlink(...keys.slice(i, i + 1_000));
     await router.close();
     await pool.end();
     redis.disconnect();

@@ -1,7 +1,9 @@
 import { randomBytes } from 'node:crypto';
 import pg from 'pg';
 import { inject } from 'vitest';
-import { DATABASE_URL, databaseUrl } from './env.js';
+import { Redis } from 'ioredis';
+import { dlqKey, streamKey } from '../../src/channels.js';
+import { DATABASE_URL, REDIS_URL, databaseUrl } from './env.js';
 
 /** A private, migrated database for one test file. */
 export interface TestDatabase {
@@ -25,6 +27,7 @@ export async function createTestDatabase(): Promise<TestDatabase> {
     name,
     url: databaseUrl(DATABASE_URL, name),
     async drop() {
+      await deleteStreams(databaseUrl(DATABASE_URL, name));
       const c = new pg.Client({ connectionString: databaseUrl(DATABASE_URL, 'postgres') });
       await c.connect();
       await c.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
@@ -36,4 +39,24 @@ export async function createTestDatabase(): Promise<TestDatabase> {
 /** A suffix that keeps one test's channels and keys apart from every other test's. */
 export function uniqueName(prefix = 'u'): string {
   return `${prefix}${randomBytes(5).toString('hex')}`;
+}
+
+/**
+ * Deletes from the shared Redis the streams of every channel the database knows, so test runs
+ * do not pile up data there (files with a Redis of their own lose nothing by it).
+ */
+async function deleteStreams(url: string): Promise<void> {
+  const db = new pg.Client({ connectionString: url });
+  await db.connect();
+  const { rows } = await db.query<{ channel: string }>('SELECT channel FROM channel_head');
+  await db.end();
+  const redis = new Redis(REDIS_URL);
+  try {
+    for (let i = 0; i < rows.length; i += 1_000) {
+      const keys = rows.slice(i, i + 1_000).flatMap(({ channel }) => [streamKey(channel), dlqKey(channel)]);
+      if (keys.length > 0) await redis.unlink(...keys);
+    }
+  } finally {
+    redis.disconnect();
+  }
 }
