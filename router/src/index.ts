@@ -1,4 +1,4 @@
-export { EventRouter, type Committed } from './router.js';
+export { EventRouter, type Committed, type TransactionOptions } from './router.js';
 export type { RouterOptions, ResolvedRouterOptions } from './options.js';
 export { Transaction } from './transaction.js';
 export type { EventInput } from './event-encoding.js';

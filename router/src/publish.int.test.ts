@@ -72,6 +72,19 @@ describe('publish', () => {
     expect(await streamIds(channel)).toEqual(['1-0']);
   });
 
+  it('commits relaxed transactions without a WAL flush, and publishing ones with it', async () => {
+    const setting = async (tx: { query: (q: string) => Promise<{ rows: { synchronous_commit: string }[] }> }): Promise<string> =>
+      (await tx.query('SHOW synchronous_commit')).rows[0]!.synchronous_commit;
+    expect((await router.transaction(setting, { relaxedCommit: true })).value).toBe('off');
+    expect((await router.transaction(setting)).value).toBe('on');
+    const channel = `trades:${uniqueName()}`;
+    const { events } = await router.transaction(async (tx) => {
+      tx.publish(channel, 't', {});
+    }, { relaxedCommit: true });
+    expect(events.map((e) => e.seq)).toEqual([1]);
+    expect(await streamIds(channel)).toEqual(['1-0']);
+  });
+
   it('leaves no trace anywhere when the transaction rolls back', async () => {
     const channel = `trades:${uniqueName()}`;
     await router.publish(channel, 'trade.opened', { n: 1 });

@@ -77,15 +77,11 @@ export class Applier {
       }
       const last = run.at(-1)!.event.seq;
       await advanceOffset(tx.client, this.o.group, channel, last);
-      if (tx.queued.length === 0) {
-        // No event rides on this commit, so it need not wait for the WAL flush: if PostgreSQL
-        // crashed and lost it, the effects and the offset would be lost together, and the
-        // stalled channel would be applied again from replay. Exactly once still holds.
-        // With events queued the commit stays synchronous: nothing reaches Redis unflushed.
-        await tx.query('SET LOCAL synchronous_commit = off');
-      }
       return { applied: run.length, duplicates: deliveries.length - fresh.length, last };
-    });
+      // Relaxed: if PostgreSQL crashed and lost this commit, the effects and the offset would be
+      // lost together and the stalled channel applied again from replay (exactly once holds).
+      // A handler that publishes events gets a flushed commit (see TransactionOptions).
+    }, { relaxedCommit: true });
     await this.#ack(channel, deliveries);
     this.metrics.events.inc({ group: this.o.group, class: cls, outcome: 'applied' }, value.applied);
     if (value.duplicates > 0) this.metrics.events.inc({ group: this.o.group, class: cls, outcome: 'duplicate' }, value.duplicates);
