@@ -2,7 +2,9 @@ import { startRedisServer, type RedisServerHandle } from '@recio/topology';
 import { Redis } from 'ioredis';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { randomUUID } from 'node:crypto';
 import { dlqKey } from '../channels.js';
+import { insertEvents } from '../sql/insert-events.js';
 import type { EventRouter } from '../router.js';
 import { appliedSeqs, createAppliedLog, range, recordingHandler } from '../../test/support/applied-log.js';
 import { runCli } from '../../test/support/cli.js';
@@ -175,5 +177,22 @@ describe('consume', () => {
     await expect.poll(async () => (await pool.query('SELECT seq::int, error_code FROM dead_letter WHERE group_name = $1', [group])).rows).toEqual([{ seq: 4, error_code: 'EVENT_INVALID' }]);
     await router.publish(other, 'a', { n: 1 });
     await expect.poll(() => appliedSeqs(pool, group, [other])).toEqual([[1]]);
+  });
+
+  it('applies a commit that never reached Redis, and removes members that are gone and hold nothing', async () => {
+    const group = uniqueName('g');
+    const channel = `positions:${uniqueName()}`;
+    const key = `stream:{${channel}}`;
+    await router.publish(channel, 'p', { n: 1 });
+    await consume({ group, consumer: 'svc-a', channels: [channel], claimIdleMs: 200, handler: recordingHandler(group, 'svc-a') });
+    await expect.poll(() => appliedSeqs(pool, group, [channel])).toEqual([[1]]);
+    // A member that joined, read nothing and went away.
+    await redis.xreadgroup('GROUP', group, 'svc-gone', 'COUNT', 1, 'STREAMS', key, '>');
+    await new Promise((resolve) => setTimeout(resolve, 2_100)); // idle > 10 × claimIdleMs
+    // A commit whose publisher died before appending, and no relay running.
+    await insertEvents(pool, [{ event_id: randomUUID(), channel, type: 'p', dataText: '{"n":2}' }], 'test');
+    await expect.poll(() => appliedSeqs(pool, group, [channel]), { timeout: 10_000 }).toEqual([[1, 2]]);
+    const members = (await redis.call('XINFO', 'CONSUMERS', key, group)) as string[][];
+    expect(members.map((m) => m[1])).toEqual(['svc-a']);
   });
 });
