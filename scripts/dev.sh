@@ -18,6 +18,6 @@ RECIO_SOURCE=recio-relay run relay $recio relay --metrics-port "${RELAY_METRICS_
 RECIO_SOURCE=recio-demo run demo $recio demo --rate "${DEMO_RATE:-2}"
 echo "[dev] Redis $REDIS_URL  PostgreSQL ${DATABASE_URL}"
 echo "[dev] relay metrics: http://127.0.0.1:${RELAY_METRICS_PORT:-9464}/metrics"
-echo "[dev] watch events:  node router/dist/cli/main.js replay --channel prices:btc --since seq:1"
+echo "[dev] watch events:  node router/dist/cli/main.js tail --channel 'prices:*' --channel 'trades:*'"
 echo "[dev] Ctrl-C stops everything"
 wait

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { REDIS_URL } from '../../test/support/env.js';
-import { runCli } from '../../test/support/cli.js';
+import { exited, runCli, startCli } from '../../test/support/cli.js';
 import { createTestDatabase, uniqueName, type TestDatabase } from '../../test/support/test-database.js';
 
 let db: TestDatabase;
@@ -34,6 +34,18 @@ describe('recio CLI', () => {
     expect(byTime.stdout.trim().split('\n').map((l) => JSON.parse(l))).toEqual(published.slice(0, 2));
   });
 
+  it('tails a channel live, after printing what came since a seq', async () => {
+    const channel = `prices:${uniqueName()}`;
+    await runCli(['publish', '--channel', channel, '--type', 't', '--data', '{"n":1}'], env);
+    await runCli(['publish', '--channel', channel, '--type', 't', '--data', '{"n":2}'], env);
+    const child = startCli(['tail', '--channel', channel, '--since', 'seq:2'], env);
+    await expect.poll(() => child.output.stdout.trim().split('\n').filter(Boolean).length, { timeout: 10_000 }).toBe(1);
+    await runCli(['publish', '--channel', channel, '--type', 't', '--data', '{"n":3}'], env);
+    await expect.poll(() => child.output.stdout.trim().split('\n').map((l) => l && JSON.parse(l).data.n), { timeout: 10_000 }).toEqual([2, 3]);
+    child.kill('SIGTERM');
+    expect((await exited(child)).code).toBe(0);
+  });
+
   it('migrates idempotently', async () => {
     const run = await runCli(['migrate'], env);
     expect(run.code).toBe(0);
@@ -50,6 +62,8 @@ describe('recio CLI', () => {
     ['a bad channel syntax', ['replay', '--channel', 'trades', '--since', 'seq:1'], {}, 1, 'recio: INVALID_CHANNEL:'],
     ['a bad date', ['replay', '--channel', 'trades:a', '--since', 'yesterday'], {}, 2, 'recio: USAGE: --since must be an ISO-8601'],
     ['an impossible date', ['replay', '--channel', 'trades:a', '--since', '2025-13-45T00:00:00Z'], {}, 2, 'recio: USAGE:'],
+    ['tail without a channel', ['tail'], {}, 2, 'recio: USAGE: --channel is required'],
+    ['tail --since on a pattern', ['tail', '--channel', 'trades:*', '--since', 'seq:1'], {}, 2, 'recio: USAGE: --since takes seq:N'],
     ['a bad limit', ['replay', '--channel', 'trades:a', '--since', 'seq:1', '--limit', '-3'], {}, 2, 'recio: USAGE:'],
     ['a bad tolerance', ['check', '--tolerance', 'many'], {}, 2, 'recio: USAGE: --tolerance'],
     ['a bad DATABASE_URL', ['check'], { DATABASE_URL: 'mysql://x' }, 1, 'recio: INVALID_CONFIG: DATABASE_URL'],

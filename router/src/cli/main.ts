@@ -8,16 +8,18 @@ import { migrate } from './commands/migrate.js';
 import { publish } from './commands/publish.js';
 import { relay } from './commands/relay.js';
 import { replay } from './commands/replay.js';
+import { tail } from './commands/tail.js';
 import { loadConfig } from './config.js';
 import type { CliContext } from './context.js';
 
-const COMMANDS: Record<string, (argv: string[], ctx: CliContext) => Promise<number>> = { migrate, publish, replay, relay, check, demo, dlq };
+const COMMANDS: Record<string, (argv: string[], ctx: CliContext) => Promise<number>> = { migrate, publish, replay, tail, relay, check, demo, dlq };
 
 const USAGE = `usage: recio <command> [options]
   migrate                                       apply database migrations
   publish --channel C --type T --data JSON      commit one event and print it
   replay  --channel C --since ISO|seq:N [--limit N]
                                                 print a channel's events as JSON lines
+  tail    --channel C|P* [--since seq:N]        print events live as JSON lines until stopped
   relay   [--metrics-port P]                    converge Redis to PostgreSQL until stopped
   check   [--tolerance N]                       compare PostgreSQL with Redis; exit 1 if behind
   dlq list [--group G] [--channel C] [--limit N] print dead letters as JSON lines
