@@ -6,7 +6,7 @@ import { cliLogger, cliRouter, writeJsonLine, type CliContext } from '../context
 /**
  * `recio tail --channel C [--channel P*] [--since seq:N]`: prints events as JSON lines as
  * they are committed (live, in order per channel, gaps filled from replay) until stopped.
- * With --since (one concrete channel), it first prints what came after seq N.
+ * With --since seq:N (one concrete channel) it first prints the events from seq N on.
  */
 export async function tail(argv: string[], ctx: CliContext): Promise<number> {
   const values = parse(argv, { channel: { type: 'string', multiple: true }, since: { type: 'string' } });
