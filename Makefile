@@ -6,7 +6,7 @@ REDIS_URL ?= redis://127.0.0.1:6379
 DATABASE_URL ?= postgres://127.0.0.1:5432/recio
 export REDIS_URL DATABASE_URL
 
-.PHONY: all install build tools test test-unit test-int dev bench migrate check clean services-stop
+.PHONY: all install build tools test test-unit test-int dev bench migrate check clean services-stop synth images deploy undeploy
 
 all: build
 
@@ -52,3 +52,26 @@ services-stop: build
 clean:
 	npm run clean --if-present
 	rm -rf node_modules */node_modules */dist
+
+# Kubernetes (docs/deploy.md). Charts are synthesized into charts/<profile>-<redis mode>/ and committed.
+ENV ?= kind
+REDIS_MODE ?= sentinel
+REGISTRY ?= recio
+IMAGE_TAG ?= 0.1.0
+KIND_CLUSTER ?= recio
+NAMESPACE ?= recio
+DEPLOY_VARS = ENV=$(ENV) REDIS_MODE=$(REDIS_MODE) REGISTRY=$(REGISTRY) IMAGE_TAG=$(IMAGE_TAG) \
+	KIND_CLUSTER=$(KIND_CLUSTER) NAMESPACE=$(NAMESPACE) KUBE_CONTEXT=$(KUBE_CONTEXT)
+
+synth: build
+	npm run synth
+
+# Builds with docker when an engine answers; otherwise prints one line and exits 0.
+images: build
+	$(DEPLOY_VARS) cdk8s/scripts/images.sh
+
+deploy: build
+	$(DEPLOY_VARS) cdk8s/scripts/deploy.sh
+
+undeploy: build
+	$(DEPLOY_VARS) DELETE_CLUSTER=$(DELETE_CLUSTER) cdk8s/scripts/undeploy.sh

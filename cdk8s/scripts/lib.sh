@@ -1,0 +1,21 @@
+# Shared by the deploy scripts (sourced). Fails with one clear line when a tool is missing.
+need() {
+  command -v "$1" >/dev/null 2>&1 || { echo "error: $1 not found on PATH: $2" >&2; exit 2; }
+}
+
+# Names of every service in @recio/platform (built by `make build`).
+service_names() {
+  node --input-type=module -e 'const m = await import(process.argv[1]); console.log(m.SERVICES.map((s) => s.name).join(" "))' \
+    "$ROOT/platform/dist/index.js"
+}
+
+# Services whose code exists in this checkout: the relay (router/) and services/<name>/.
+buildable_services() {
+  for s in $(service_names); do
+    if [ "$s" = relay ] || [ -f "$ROOT/services/$s/package.json" ]; then printf '%s ' "$s"; fi
+  done
+}
+
+docker_answers() {
+  command -v docker >/dev/null 2>&1 && docker info >/dev/null 2>&1
+}

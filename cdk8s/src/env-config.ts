@@ -1,0 +1,21 @@
+import type { ChartConfig } from './config.js';
+import { clusterNodeAddresses } from './redis-cluster.js';
+import { SENTINEL_MASTER_NAME, sentinelAddresses } from './redis-sentinel.js';
+
+/** Data of the `recio-env` ConfigMap: settings that are not secrets, by variable name. */
+export function envConfigData(config: ChartConfig): Record<string, string> {
+  const redis: Record<string, string> =
+    config.redisMode === 'sentinel'
+      ? {
+          REDIS_SENTINELS: sentinelAddresses(config.namespace).sentinels.map((h) => `${h}:26379`).join(','),
+          REDIS_SENTINEL_NAME: SENTINEL_MASTER_NAME,
+        }
+      : { REDIS_CLUSTER_NODES: clusterNodeAddresses(config.namespace).join(',') };
+  return {
+    LOG_LEVEL: 'info',
+    ...redis,
+    // Both profiles trade against the in-cluster paper exchange until an operator points this at the real API.
+    EXCHANGE_BASE_URL: 'http://paper-exchange:8090/trade-api/v2',
+    PRICE_SOURCE: config.profile === 'cloud' ? 'coinbase' : 'simulated',
+  };
+}

@@ -1,0 +1,36 @@
+import { k8s } from 'cdk8s-plus-31';
+import { Construct } from 'constructs';
+import type { ChartConfig } from './config.js';
+import { RECIO_API_GROUP } from './event-consumer-crd.js';
+import { componentLabels } from './labels.js';
+
+/** The controller's service account (also its Deployment's). */
+export const HEALTH_CONTROLLER = 'health-controller';
+
+/**
+ * Least privilege, in its own namespace only (a Role, never a ClusterRole): see and delete pods
+ * (restart a stopped consumer), record Events, hold its leader Lease, read EventConsumers and
+ * write their status.
+ */
+export const HEALTH_CONTROLLER_RULES: k8s.PolicyRule[] = [
+  { apiGroups: [''], resources: ['pods'], verbs: ['get', 'list', 'watch', 'delete'] },
+  { apiGroups: [''], resources: ['events'], verbs: ['create', 'patch'] },
+  { apiGroups: ['events.k8s.io'], resources: ['events'], verbs: ['create', 'patch'] },
+  { apiGroups: ['coordination.k8s.io'], resources: ['leases'], verbs: ['get', 'create', 'update'] },
+  { apiGroups: [RECIO_API_GROUP], resources: ['eventconsumers'], verbs: ['get', 'list', 'watch'] },
+  { apiGroups: [RECIO_API_GROUP], resources: ['eventconsumers/status'], verbs: ['get', 'update', 'patch'] },
+];
+
+/** Role and RoleBinding of the health controller. */
+export class HealthControllerRbac extends Construct {
+  constructor(scope: Construct, id: string, config: ChartConfig) {
+    super(scope, id);
+    const metadata = { name: HEALTH_CONTROLLER, namespace: config.namespace, labels: componentLabels(HEALTH_CONTROLLER) };
+    new k8s.KubeRole(this, 'role', { metadata, rules: HEALTH_CONTROLLER_RULES });
+    new k8s.KubeRoleBinding(this, 'binding', {
+      metadata,
+      roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'Role', name: HEALTH_CONTROLLER },
+      subjects: [{ kind: 'ServiceAccount', name: HEALTH_CONTROLLER, namespace: config.namespace }],
+    });
+  }
+}

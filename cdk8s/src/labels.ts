@@ -1,0 +1,12 @@
+/** Labels shared by every object; selectors use only `name` (and `part-of` for "any recio pod"). */
+export const PART_OF = 'recio';
+
+/** Selector labels of a component's pods. */
+export function selectorLabels(component: string): Record<string, string> {
+  return { 'app.kubernetes.io/name': component, 'app.kubernetes.io/part-of': PART_OF };
+}
+
+/** Labels of a component's objects and pods. */
+export function componentLabels(component: string): Record<string, string> {
+  return { ...selectorLabels(component), 'app.kubernetes.io/managed-by': 'cdk8s' };
+}

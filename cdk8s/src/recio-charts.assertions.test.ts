@@ -1,0 +1,204 @@
+import { consumerGroups, SERVICES } from '@recio/platform';
+import { describe, expect, it } from 'vitest';
+import { CHART_VARIANTS, parseChartConfig, type ChartConfig } from './config.js';
+import { HEALTH_CONTROLLER_RULES } from './health-controller-rbac.js';
+import { GRACE_MARGIN_SECONDS } from './platform-service.js';
+import { databaseUrlSecret } from './postgres.js';
+import { redisAclSecretKeys } from './redis-acl.js';
+import { synthesizeObjects } from './recio-charts.js';
+
+// Objects are plain JSON here; the tests walk them with small accessors.
+type Obj = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
+
+const objects = (c: ChartConfig): Obj[] => synthesizeObjects(c) as Obj[];
+const find = (objs: Obj[], kind: string, name: string): Obj => {
+  const o = objs.find((x) => x.kind === kind && x.metadata?.name === name);
+  if (o === undefined) throw new Error(`${kind}/${name} not synthesized`);
+  return o;
+};
+const podSpecs = (objs: Obj[]): Obj[] =>
+  objs.filter((o) => ['Deployment', 'StatefulSet', 'Job'].includes(o.kind)).map((o) => o.spec.template.spec);
+const containers = (objs: Obj[]): Obj[] => podSpecs(objs).flatMap((s) => [...(s.containers ?? []), ...(s.initContainers ?? [])]);
+
+/** Secrets created at deploy time (Makefile `secrets`, docs/deploy.md) or by an operator. */
+function documentedSecrets(c: ChartConfig): Map<string, Set<string>> {
+  const m = new Map<string, Set<string>>([
+    ['recio-redis-acl', new Set(redisAclSecretKeys())],
+    ['recio-app', new Set(['session-secret'])],
+    ['recio-exchange', new Set(['key-id', 'private-key'])],
+  ]);
+  if (c.profile === 'kind') m.set('recio-postgres', new Set(['password']));
+  const db = databaseUrlSecret(c);
+  m.set(db.name, new Set([...(m.get(db.name) ?? []), db.key]));
+  return m;
+}
+
+describe.each(CHART_VARIANTS)('$profile-$redisMode', (variant) => {
+  const config = parseChartConfig(variant);
+  const objs = objects(config);
+  const cloud = config.profile === 'cloud';
+
+  it('deploys every service with probes, resources, grace period, downward env and a pinned image', () => {
+    for (const s of SERVICES) {
+      const d = find(objs, 'Deployment', s.name);
+      expect(d.spec.replicas).toBe(cloud ? s.cloudReplicas : 1);
+      const pod = d.spec.template.spec;
+      expect(pod.serviceAccountName).toBe(s.name);
+      expect(pod.affinity.podAntiAffinity.preferredDuringSchedulingIgnoredDuringExecution).toHaveLength(1);
+      expect(pod.terminationGracePeriodSeconds).toBe(config.drainDeadlineSeconds + GRACE_MARGIN_SECONDS);
+      expect(pod.terminationGracePeriodSeconds).toBeGreaterThan(config.drainDeadlineSeconds);
+      const c = pod.containers[0];
+      expect(c.livenessProbe.httpGet.path).toBe('/healthz');
+      expect(c.readinessProbe.httpGet.path).toBe('/readyz');
+      expect(c.resources.requests.cpu).toBeDefined();
+      expect(c.resources.limits.memory).toBeDefined();
+      expect(c.ports[0].containerPort).toBe(s.port);
+      const env = new Map<string, Obj>(c.env.map((e: Obj) => [e.name, e]));
+      expect(env.get('POD_NAME')?.valueFrom.fieldRef.fieldPath).toBe('metadata.name');
+      expect(env.get('HOSTNAME')?.valueFrom.fieldRef.fieldPath).toBe('metadata.name');
+      for (const name of s.env) {
+        const skipped = config.redisMode === 'sentinel' ? name === 'REDIS_CLUSTER_NODES' : name.startsWith('REDIS_SENTINEL');
+        expect(env.has(name), `${s.name} ${name}`).toBe(!skipped);
+      }
+      expect(find(objs, 'Service', s.name).spec.ports[0].port).toBe(s.port);
+      expect(find(objs, 'ServiceAccount', s.name)).toBeDefined();
+      const pdb = find(objs, 'PodDisruptionBudget', s.name);
+      expect(pdb.spec.selector.matchLabels['app.kubernetes.io/name']).toBe(s.name);
+    }
+  });
+
+  it('never runs a latest or untagged image', () => {
+    for (const c of containers(objs)) {
+      expect(c.image, c.name).toMatch(/:[A-Za-z0-9_][A-Za-z0-9_.-]*$/);
+      expect(c.image).not.toMatch(/:latest$/);
+    }
+  });
+
+  it('runs Redis as the mode asks, spread over nodes (hard in cloud) with a PDB', () => {
+    const names = config.redisMode === 'sentinel' ? ['redis', 'sentinel'] : ['redis-cluster'];
+    for (const name of names) {
+      const sts = find(objs, 'StatefulSet', name);
+      expect(sts.spec.replicas).toBe(config.redisMode === 'sentinel' ? 3 : 6);
+      const anti = sts.spec.template.spec.affinity.podAntiAffinity;
+      if (cloud) expect(anti.requiredDuringSchedulingIgnoredDuringExecution[0].topologyKey).toBe('kubernetes.io/hostname');
+      else expect(anti.preferredDuringSchedulingIgnoredDuringExecution).toHaveLength(1);
+      expect(sts.spec.volumeClaimTemplates[0].spec.accessModes).toEqual(['ReadWriteOnce']);
+      expect(find(objs, 'PodDisruptionBudget', name)).toBeDefined();
+      const headless = find(objs, 'Service', `${name}-headless`);
+      expect(headless.spec.clusterIP).toBe('None');
+      expect(headless.spec.publishNotReadyAddresses).toBe(true);
+    }
+    const conf = find(objs, 'ConfigMap', config.redisMode === 'sentinel' ? 'redis-config' : 'redis-cluster-config').data;
+    const redisConf: string = conf['redis-master.conf'] ?? conf['redis.conf'];
+    // The same renderer the local topologies (and their real-server tests) use.
+    expect(redisConf.startsWith('# Generated by @recio/topology renderRedisConf')).toBe(true);
+    expect(redisConf).toMatch(/^appendonly yes$/m);
+    expect(redisConf).toMatch(/^appendfsync everysec$/m);
+    expect(redisConf).toMatch(/^save 900 1/m);
+    expect(redisConf).toMatch(/^maxmemory-policy (noeviction|volatile-lru)$/m);
+    expect(redisConf).not.toMatch(/>[0-9a-f]{16,}/); // no password value, only placeholders
+    for (const s of SERVICES.filter((x) => x.env.includes('REDIS_PASSWORD'))) expect(redisConf).toContain(`user ${s.name} on `);
+    if (config.redisMode === 'sentinel') {
+      expect(conf['sentinel.conf'].startsWith('# Generated by @recio/topology renderSentinelConf')).toBe(true);
+      expect(conf['sentinel.conf']).toMatch(/^sentinel monitor recio @@MASTER_HOST@@ 6379 2$/m);
+      expect(conf['sentinel.conf']).toMatch(/^sentinel announce-hostnames yes$/m);
+      expect(conf['redis-start.sh']).toContain('SENTINEL get-master-addr-by-name recio');
+    } else {
+      expect(redisConf).toMatch(/^cluster-enabled yes$/m);
+      const job = find(objs, 'Job', 'redis-cluster-create');
+      expect(job.spec.template.spec.restartPolicy).toBe('OnFailure');
+      expect(conf['cluster-create.sh']).toContain('cluster already formed');
+      expect(conf['cluster-create.sh']).toContain('--cluster-replicas 1');
+    }
+  });
+
+  it('runs PostgreSQL as a StatefulSet in kind and a CloudNativePG Cluster of 3 in cloud, then migrates', () => {
+    if (cloud) expect(find(objs, 'Cluster', 'postgres').spec.instances).toBe(3);
+    else expect(find(objs, 'StatefulSet', 'postgres').spec.volumeClaimTemplates).toHaveLength(1);
+    const job = objs.find((o) => o.kind === 'Job' && o.metadata.name.startsWith('migrate-'));
+    expect(job?.spec.template.spec.containers[0].command).toContain('migrate');
+  });
+
+  it('gives the health controller only the verbs it needs, in its namespace', () => {
+    expect(objs.some((o) => o.kind === 'ClusterRole' || o.kind === 'ClusterRoleBinding')).toBe(false);
+    const role = find(objs, 'Role', 'health-controller');
+    expect(role.metadata.namespace).toBe(config.namespace);
+    const verbs = (group: string, resource: string) =>
+      role.rules.filter((r: Obj) => r.apiGroups.includes(group) && r.resources.includes(resource)).flatMap((r: Obj) => r.verbs).sort();
+    expect(verbs('', 'pods')).toEqual(['delete', 'get', 'list', 'watch']);
+    expect(verbs('', 'events')).toEqual(['create', 'patch']);
+    expect(verbs('coordination.k8s.io', 'leases')).toEqual(['create', 'get', 'update']);
+    expect(verbs('recio.dev', 'eventconsumers')).toEqual(['get', 'list', 'watch']);
+    expect(verbs('recio.dev', 'eventconsumers/status')).toEqual(['get', 'patch', 'update']);
+    expect(role.rules).toHaveLength(HEALTH_CONTROLLER_RULES.length);
+    for (const r of role.rules) expect(r.verbs).not.toContain('*');
+    const binding = find(objs, 'RoleBinding', 'health-controller');
+    expect(binding.subjects).toEqual([{ kind: 'ServiceAccount', name: 'health-controller', namespace: config.namespace }]);
+    // Only the controller's pods carry an API token.
+    for (const s of SERVICES) {
+      expect(find(objs, 'Deployment', s.name).spec.template.spec.automountServiceAccountToken).toBe(s.name === 'health-controller');
+    }
+  });
+
+  it('denies traffic by default and lets each service talk only to what it needs', () => {
+    const deny = find(objs, 'NetworkPolicy', 'default-deny');
+    expect(deny.spec.podSelector).toEqual({});
+    expect(deny.spec.policyTypes).toEqual(['Ingress', 'Egress']);
+    expect(deny.spec.ingress).toBeUndefined();
+    for (const s of SERVICES) {
+      const np = find(objs, 'NetworkPolicy', s.name);
+      expect(np.spec.podSelector.matchLabels['app.kubernetes.io/name']).toBe(s.name);
+      const egressPorts = np.spec.egress.flatMap((r: Obj) => r.ports.map((p: Obj) => p.port));
+      if (s.env.includes('DATABASE_URL')) expect(egressPorts).toContain(5432);
+      else expect(egressPorts).not.toContain(5432);
+      const internet = np.spec.egress.some((r: Obj) => r.to.some((t: Obj) => t.ipBlock?.cidr === '0.0.0.0/0'));
+      expect(internet, s.name).toBe(s.egressInternet || s.name === 'health-controller');
+      const ingressFromNamespaces = np.spec.ingress.flatMap((r: Obj) => r.from.map((f: Obj) => f.namespaceSelector?.matchLabels['kubernetes.io/metadata.name']));
+      expect(ingressFromNamespaces.includes(config.ingressNamespace)).toBe(s.name === 'main-app');
+    }
+  });
+
+  it('exposes main-app through an Ingress on the configured host', () => {
+    const ing = find(objs, 'Ingress', 'main-app');
+    expect(ing.spec.rules[0].host).toBe(config.ingressHost);
+    if (cloud) expect(ing.spec.tls[0].secretName).toBe('recio-tls');
+    else expect(ing.spec.tls).toBeUndefined();
+  });
+
+  it('declares one EventConsumer per consumer group, the CRD, ServiceMonitors, rules and dashboards', () => {
+    const crd = find(objs, 'CustomResourceDefinition', 'eventconsumers.recio.dev');
+    expect(crd.spec.versions[0].schema.openAPIV3Schema.properties.spec.required).toContain('group');
+    expect(crd.spec.versions[0].subresources).toEqual({ status: {} });
+    const ecs = objs.filter((o) => o.kind === 'EventConsumer');
+    expect(ecs.map((e) => e.spec.group).sort()).toEqual(consumerGroups().map((g) => g.group.name).sort());
+    for (const s of SERVICES) expect(find(objs, 'ServiceMonitor', s.name).spec.endpoints[0].path).toBe('/metrics');
+    expect(find(objs, 'PrometheusRule', 'recio').spec.groups.length).toBeGreaterThan(0);
+    const dashboards = objs.filter((o) => o.kind === 'ConfigMap' && o.metadata.labels?.grafana_dashboard === '1');
+    expect(dashboards.length).toBeGreaterThanOrEqual(4);
+  });
+
+  it('references only ConfigMaps it creates and Secrets that are documented', () => {
+    const configMaps = new Set(objs.filter((o) => o.kind === 'ConfigMap').map((o) => o.metadata.name));
+    const secrets = documentedSecrets(config);
+    const specs = podSpecs(objs);
+    for (const spec of specs) {
+      for (const v of spec.volumes ?? []) {
+        if (v.configMap) expect(configMaps.has(v.configMap.name), v.configMap.name).toBe(true);
+        if (v.secret) expect(secrets.has(v.secret.secretName), v.secret.secretName).toBe(true);
+      }
+    }
+    for (const c of containers(objs)) {
+      for (const e of c.env ?? []) {
+        const cm = e.valueFrom?.configMapKeyRef;
+        if (cm) expect(find(objs, 'ConfigMap', cm.name).data[cm.key], `${cm.name}/${cm.key}`).toBeDefined();
+        const sk = e.valueFrom?.secretKeyRef;
+        if (sk) expect(secrets.get(sk.name)?.has(sk.key), `${sk.name}/${sk.key}`).toBe(true);
+      }
+    }
+    for (const ing of objs.filter((o) => o.kind === 'Ingress')) {
+      for (const t of ing.spec.tls ?? []) expect(t.secretName).toBe(config.ingressTlsSecret);
+    }
+    // No Secret object is ever synthesized: values never reach git.
+    expect(objs.some((o) => o.kind === 'Secret')).toBe(false);
+  });
+});

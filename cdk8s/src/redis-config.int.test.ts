@@ -1,0 +1,115 @@
+/**
+ * The Redis and Sentinel files the charts ship, after the same placeholder substitution their pod
+ * start scripts do, run under real redis-server processes: the ACL users can do what their service
+ * needs and nothing else, the default user cannot log in, and a sentinel authenticates to the master.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { getFreePort } from '@recio/topology';
+import { Redis } from 'ioredis';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { parseChartConfig } from './config.js';
+import { redisAclSecretKeys } from './redis-acl.js';
+import { synthesizeObjects } from './recio-charts.js';
+
+type Obj = { kind: string; metadata: { name: string }; data?: Record<string, string> };
+
+const passwords = Object.fromEntries(redisAclSecretKeys().map((k) => [k, randomBytes(16).toString('hex')]));
+/** What the start scripts do with sed: fill passwords and host names. */
+function substitute(text: string, vars: Record<string, string>): string {
+  let out = text.replace(/@@PW_([a-z0-9-]+)@@/g, (_, k: string) => passwords[k] ?? `missing-${k}`);
+  for (const [k, v] of Object.entries(vars)) out = out.replaceAll(`@@${k}@@`, v);
+  return out;
+}
+
+const wait = (ms: number) => new Promise((r) => setTimeout(r, ms));
+async function until<T>(what: string, fn: () => Promise<T | undefined>, timeoutMs = 15_000): Promise<T> {
+  const end = Date.now() + timeoutMs;
+  for (;;) {
+    try {
+      const v = await fn();
+      if (v !== undefined) return v;
+    } catch {
+      // not yet
+    }
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+    await wait(200);
+  }
+}
+
+describe('charts Redis config under real servers', () => {
+  const procs: ChildProcess[] = [];
+  const clients: Redis[] = [];
+  let dir = '';
+  let redisPort = 0;
+  let sentinelPort = 0;
+  const client = (username: string, port = redisPort): Redis => {
+    const c = new Redis({ host: '127.0.0.1', port, username, password: passwords[username] ?? 'x', lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null });
+    return track(c);
+  };
+  // Refused connections are expected while servers start; the assertions read the replies.
+  const track = (c: Redis): Redis => {
+    c.on('error', () => {});
+    clients.push(c);
+    return c;
+  };
+
+  beforeAll(async () => {
+    const objs = synthesizeObjects(parseChartConfig({ profile: 'kind', redisMode: 'sentinel' })) as Obj[];
+    const data = objs.find((o) => o.kind === 'ConfigMap' && o.metadata.name === 'redis-config')!.data!;
+    dir = await mkdtemp(join(tmpdir(), 'recio-charts-redis-'));
+    redisPort = await getFreePort();
+    sentinelPort = await getFreePort();
+    // The pods' /data is this test's directory (the file's `dir` must exist before overrides apply).
+    const here = (text: string) => text.replace(/^dir \/data$/m, `dir ${dir}`);
+    await writeFile(join(dir, 'redis.conf'), here(substitute(data['redis-master.conf']!, { SELF_HOST: '127.0.0.1' })));
+    const sentinelConf = here(substitute(data['sentinel.conf']!, { SELF_HOST: '127.0.0.1', MASTER_HOST: '127.0.0.1' })).replace(
+      / 6379 2$/m,
+      ` ${redisPort} 2`,
+    );
+    await writeFile(join(dir, 'sentinel.conf'), sentinelConf);
+    // Command-line options override the file: a free port, loopback only, this test's directory.
+    const common = ['--bind', '127.0.0.1', '--dir', dir];
+    procs.push(spawn('redis-server', [join(dir, 'redis.conf'), '--port', String(redisPort), ...common], { stdio: 'ignore' }));
+    procs.push(spawn('redis-server', [join(dir, 'sentinel.conf'), '--sentinel', '--port', String(sentinelPort), ...common], { stdio: 'ignore' }));
+    await until('redis', async () => ((await client('admin').ping()) === 'PONG' ? true : undefined));
+  });
+
+  afterAll(async () => {
+    for (const c of clients) c.disconnect();
+    for (const p of procs.reverse()) p.kill('SIGKILL');
+    if (dir) await rm(dir, { recursive: true, force: true });
+  });
+
+  it('lets a service use streams and its cache keys, and nothing dangerous', async () => {
+    const app = client('trade-manager');
+    expect(await app.xadd('stream:{trades:user_0001}', '*', 'type', 'trade.opened')).toMatch(/^\d+-\d+$/);
+    expect(await app.set('cache:trade-manager:k', '1', 'EX', 60)).toBe('OK');
+    await expect(app.set('cache:main-app:k', '1')).rejects.toThrow(/NOPERM/);
+    await expect(app.flushall()).rejects.toThrow(/NOPERM/);
+    await expect(app.config('GET', 'maxmemory-policy')).rejects.toThrow(/NOPERM/);
+  });
+
+  it('refuses the default user and keeps streams safe from eviction', async () => {
+    const anon = track(new Redis({ host: '127.0.0.1', port: redisPort, lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null }));
+    await expect(anon.get('x')).rejects.toThrow(/NOAUTH|WRONGPASS|NOPERM/);
+    const admin = client('admin');
+    expect(await admin.config('GET', 'maxmemory-policy')).toEqual(['maxmemory-policy', 'noeviction']);
+    expect(await admin.config('GET', 'appendfsync')).toEqual(['appendfsync', 'everysec']);
+  });
+
+  it('has the sentinel monitor the master with its ACL user (quorum 2)', async () => {
+    const sentinel = track(new Redis({ host: '127.0.0.1', port: sentinelPort, lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null }));
+    const master = await until('sentinel to see the master', async () => {
+      const flat = (await sentinel.call('SENTINEL', 'MASTER', 'recio')) as string[];
+      const m = Object.fromEntries(flat.flatMap((v, i) => (i % 2 === 0 ? [[v, flat[i + 1]]] : [])));
+      // info-refresh: milliseconds since the sentinel's last INFO reply, which needs its ACL user to work.
+      return m['flags'] === 'master' && Number(m['info-refresh']) < 5000 ? m : undefined;
+    });
+    expect(master['quorum']).toBe('2');
+    expect(master['port']).toBe(String(redisPort));
+  });
+});

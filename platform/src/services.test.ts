@@ -1,0 +1,69 @@
+import { describe, expect, it } from 'vitest';
+import { channelClass, isChannelPattern } from './channel-pattern.js';
+import { SERVICES, consumerGroups } from './services.js';
+
+const DNS_LABEL = /^[a-z]([-a-z0-9]*[a-z0-9])?$/;
+
+describe('SERVICES', () => {
+  it('has unique names and ports', () => {
+    const names = SERVICES.map((s) => s.name);
+    const ports = SERVICES.map((s) => s.port);
+    expect(new Set(names).size).toBe(names.length);
+    expect(new Set(ports).size).toBe(ports.length);
+  });
+
+  it('matches the ARCHITECTURE services table, plus the relay', () => {
+    expect(Object.fromEntries(SERVICES.map((s) => [s.name, s.port]))).toEqual({
+      'main-app': 3000,
+      'trade-manager': 4000,
+      'trade-executor': 8001,
+      'btc-price-watchdog': 8002,
+      'kalshi-account-sync': 8004,
+      'kalshi-api-watchdog': 8005,
+      'active-trade-supervisor': 8007,
+      'auto-entry-supervisor': 8009,
+      'health-controller': 8010,
+      'paper-exchange': 8090,
+      relay: 9464,
+    });
+  });
+
+  it('uses DNS-label names, valid ports and upper-snake env names', () => {
+    for (const s of SERVICES) {
+      expect(s.name).toMatch(DNS_LABEL);
+      expect(s.name.length).toBeLessThanOrEqual(40);
+      expect(s.port).toBeGreaterThan(1024);
+      expect(s.port).toBeLessThan(65536);
+      expect(new Set(s.env).size).toBe(s.env.length);
+      for (const e of s.env) expect(e).toMatch(/^[A-Z][A-Z0-9_]*$/);
+      expect(s.cloudReplicas).toBeGreaterThanOrEqual(1);
+    }
+  });
+
+  it('gives every consumer group a unique name and valid channel patterns', () => {
+    const groups = consumerGroups();
+    expect(new Set(groups.map((g) => g.group.name)).size).toBe(groups.length);
+    for (const { group } of groups) {
+      expect(group.name).toMatch(DNS_LABEL);
+      expect(group.channels.length).toBeGreaterThan(0);
+      for (const ch of group.channels) expect(isChannelPattern(ch), ch).toBe(true);
+    }
+  });
+
+  it('has the consumer groups the domain needs', () => {
+    const byName = Object.fromEntries(consumerGroups().map(({ group }) => [group.name, group.channels]));
+    expect(byName['trade-executor']).toContain('trades:*');
+    expect(byName['active-trade-supervisor']).toEqual(['prices:btc', 'trades:*']);
+    expect(byName['auto-entry-supervisor']).toEqual(['prices:btc', 'settings:*']);
+    expect(byName['trade-manager']).toContain('trades:*');
+    expect(byName['kalshi-account-sync']).toBeUndefined();
+  });
+});
+
+describe('isChannelPattern', () => {
+  it('accepts channels and class wildcards, rejects the rest', () => {
+    for (const ok of ['trades:*', 'prices:btc', 'trades:user_0001', 'trades:user_*', 'system:health']) expect(isChannelPattern(ok)).toBe(true);
+    for (const bad of ['trades', '*', 'trades:', 'Trades:*', 'trades:u*x', 'a:b c', 'trades:**']) expect(isChannelPattern(bad)).toBe(false);
+    expect(channelClass('trades:*')).toBe('trades');
+  });
+});

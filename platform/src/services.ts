@@ -1,0 +1,206 @@
+/**
+ * The one list of the platform's services (ARCHITECTURE "Services"): what each listens on, what it
+ * reads from the environment, and which consumer groups it runs on which channels. The Kubernetes
+ * charts (cdk8s/) derive Deployments, Services, NetworkPolicies, ACL users and EventConsumers from it.
+ */
+
+/** Environment shared by every service that talks to Redis and PostgreSQL. */
+export const COMMON_ENV = [
+  'DATABASE_URL',
+  'REDIS_SENTINELS',
+  'REDIS_SENTINEL_NAME',
+  'REDIS_CLUSTER_NODES',
+  'REDIS_USERNAME',
+  'REDIS_PASSWORD',
+  'LOG_LEVEL',
+  'POD_NAME',
+] as const;
+
+/** A Redis Streams consumer group run by a service. */
+export interface ConsumerGroupSpec {
+  /** Group name (also the EventConsumer's name and the dead-letter key). */
+  readonly name: string;
+  /** Channels or channel patterns (`class:*`) the group reads. */
+  readonly channels: readonly string[];
+  /** Lag, in seconds, above which the health controller reports the group. */
+  readonly maxLagSeconds: number;
+  /** Pending entries above which the health controller reports the group. */
+  readonly maxPending: number;
+}
+
+/** Who may open connections to a service (NetworkPolicy ingress). */
+export type IngressFrom = 'ingress-controller' | 'services' | 'none';
+
+/** One deployable service. */
+export interface ServiceSpec {
+  /** Kubernetes name, image name and Redis ACL user. */
+  readonly name: string;
+  /** HTTP port: API and `/healthz`, `/readyz`, `/metrics` (the relay: metrics only). */
+  readonly port: number;
+  /** One line: what the service does. */
+  readonly role: string;
+  /** Command run in the image (the image's entry point takes the service name). */
+  readonly command: readonly string[];
+  /** Environment variable names it reads (values come from ConfigMaps and Secrets). */
+  readonly env: readonly string[];
+  /** Consumer groups it runs. */
+  readonly consumerGroups: readonly ConsumerGroupSpec[];
+  /** Channel classes it publishes to (its ACL and docs). */
+  readonly publishes: readonly string[];
+  /** Who may call it. */
+  readonly ingressFrom: IngressFrom;
+  /** Whether it calls the exchange or the price feed outside the cluster. */
+  readonly egressInternet: boolean;
+  /** Replicas in the cloud profile (kind runs one of each). */
+  readonly cloudReplicas: number;
+}
+
+const group = (name: string, channels: string[], maxLagSeconds = 5, maxPending = 1000): ConsumerGroupSpec => ({
+  name,
+  channels,
+  maxLagSeconds,
+  maxPending,
+});
+
+const node = (name: string): string[] => ['node', `services/${name}/dist/main.js`];
+
+/** Every service of the platform, in the ARCHITECTURE table's order, then the relay. */
+export const SERVICES: readonly ServiceSpec[] = [
+  {
+    name: 'main-app',
+    port: 3000,
+    role: 'trader web UI, REST API gateway, WebSocket gateway, /replay',
+    command: node('main-app'),
+    env: [...COMMON_ENV, 'SESSION_SECRET'],
+    consumerGroups: [],
+    publishes: ['settings', 'trades'],
+    ingressFrom: 'ingress-controller',
+    egressInternet: false,
+    cloudReplicas: 2,
+  },
+  {
+    name: 'trade-manager',
+    port: 4000,
+    role: 'owns trades and their state machine; creates, closes, expires, settles',
+    command: node('trade-manager'),
+    env: [...COMMON_ENV],
+    consumerGroups: [group('trade-manager', ['trades:*', 'orders:*'])],
+    publishes: ['trades'],
+    ingressFrom: 'services',
+    egressInternet: false,
+    cloudReplicas: 2,
+  },
+  {
+    name: 'trade-executor',
+    port: 8001,
+    role: 'places orders on the exchange, idempotently (client_order_id = trade id)',
+    command: node('trade-executor'),
+    env: [...COMMON_ENV, 'EXCHANGE_BASE_URL', 'EXCHANGE_KEY_ID', 'EXCHANGE_PRIVATE_KEY'],
+    consumerGroups: [group('trade-executor', ['trades:*'])],
+    publishes: ['orders'],
+    ingressFrom: 'services',
+    egressInternet: true,
+    cloudReplicas: 2,
+  },
+  {
+    name: 'btc-price-watchdog',
+    port: 8002,
+    role: 'price feed to prices:btc, price history, momentum, cache, time series',
+    command: node('btc-price-watchdog'),
+    env: [...COMMON_ENV, 'PRICE_SOURCE'],
+    consumerGroups: [],
+    publishes: ['prices'],
+    ingressFrom: 'services',
+    egressInternet: true,
+    cloudReplicas: 1,
+  },
+  {
+    name: 'kalshi-account-sync',
+    port: 8004,
+    role: 'balance, positions, fills, settlements mirrored from the exchange',
+    command: node('kalshi-account-sync'),
+    env: [...COMMON_ENV, 'EXCHANGE_BASE_URL', 'EXCHANGE_KEY_ID', 'EXCHANGE_PRIVATE_KEY'],
+    consumerGroups: [],
+    publishes: ['positions', 'account'],
+    ingressFrom: 'services',
+    egressInternet: true,
+    cloudReplicas: 1,
+  },
+  {
+    name: 'kalshi-api-watchdog',
+    port: 8005,
+    role: 'exchange health to system:health',
+    command: node('kalshi-api-watchdog'),
+    env: [...COMMON_ENV, 'EXCHANGE_BASE_URL'],
+    consumerGroups: [],
+    publishes: ['system'],
+    ingressFrom: 'services',
+    egressInternet: true,
+    cloudReplicas: 1,
+  },
+  {
+    name: 'active-trade-supervisor',
+    port: 8007,
+    role: 'watches open trades on every price event; auto stop',
+    command: node('active-trade-supervisor'),
+    env: [...COMMON_ENV],
+    consumerGroups: [group('active-trade-supervisor', ['prices:btc', 'trades:*'], 2)],
+    publishes: ['trades'],
+    ingressFrom: 'services',
+    egressInternet: false,
+    cloudReplicas: 2,
+  },
+  {
+    name: 'auto-entry-supervisor',
+    port: 8009,
+    role: 'strike table, watchlist, auto entry on every price event',
+    command: node('auto-entry-supervisor'),
+    env: [...COMMON_ENV],
+    consumerGroups: [group('auto-entry-supervisor', ['prices:btc', 'settings:*'], 2)],
+    publishes: ['trades', 'strikes'],
+    ingressFrom: 'services',
+    egressInternet: false,
+    cloudReplicas: 2,
+  },
+  {
+    name: 'health-controller',
+    port: 8010,
+    role: 'lag / PEL / stall detection, healing, metrics',
+    command: node('health-controller'),
+    env: [...COMMON_ENV, 'POD_NAMESPACE'],
+    consumerGroups: [],
+    publishes: ['system'],
+    ingressFrom: 'services',
+    egressInternet: false,
+    cloudReplicas: 2,
+  },
+  {
+    name: 'paper-exchange',
+    port: 8090,
+    role: "the exchange's trade API v2 simulated locally (demo mode, development, tests)",
+    command: node('paper-exchange'),
+    env: ['LOG_LEVEL', 'POD_NAME'],
+    consumerGroups: [],
+    publishes: [],
+    ingressFrom: 'services',
+    egressInternet: false,
+    cloudReplicas: 1,
+  },
+  {
+    name: 'relay',
+    port: 9464,
+    role: 'recio relay: converges Redis to PostgreSQL after crashes (one leader), metrics on 9464',
+    command: ['node', 'router/dist/cli/main.js', 'relay', '--metrics-port', '9464'],
+    env: [...COMMON_ENV],
+    consumerGroups: [],
+    publishes: [],
+    ingressFrom: 'none',
+    egressInternet: false,
+    cloudReplicas: 2,
+  },
+];
+
+/** Every consumer group with the service that runs it. */
+export function consumerGroups(services: readonly ServiceSpec[] = SERVICES): { service: ServiceSpec; group: ConsumerGroupSpec }[] {
+  return services.flatMap((service) => service.consumerGroups.map((g) => ({ service, group: g })));
+}
