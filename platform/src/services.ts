@@ -84,7 +84,7 @@ export const SERVICES: readonly ServiceSpec[] = [
     role: 'owns trades and their state machine; creates, closes, expires, settles',
     command: node('trade-manager'),
     env: [...COMMON_ENV],
-    consumerGroups: [group('trade-manager', ['trades:*', 'orders:*'])],
+    consumerGroups: [group('trade-manager', ['trades:*'])],
     publishes: ['trades'],
     ingressFrom: 'services',
     egressInternet: false,
@@ -97,7 +97,8 @@ export const SERVICES: readonly ServiceSpec[] = [
     command: node('trade-executor'),
     env: [...COMMON_ENV, 'EXCHANGE_BASE_URL', 'EXCHANGE_KEY_ID', 'EXCHANGE_PRIVATE_KEY'],
     consumerGroups: [group('trade-executor', ['trades:*'])],
-    publishes: ['orders'],
+    // fills and rejections are trade events: trades:<user> (the router knows no `orders` class)
+    publishes: ['trades'],
     ingressFrom: 'services',
     egressInternet: true,
     cloudReplicas: 2,
