@@ -68,7 +68,14 @@ export class EventRouter {
     this.#ownsPool = typeof this.options.database === 'string';
     this.pool =
       typeof this.options.database === 'string'
-        ? new pg.Pool({ connectionString: this.options.database, max: this.options.poolSize, application_name: this.options.source })
+        ? new pg.Pool({
+            connectionString: this.options.database,
+            max: this.options.poolSize,
+            application_name: this.options.source,
+            // Opening a connection forks a backend (~5–10 ms): keep idle ones long enough that
+            // a consumer's bursts do not pay for it again and again (pg's default is 10 s).
+            idleTimeoutMillis: 60_000,
+          })
         : this.options.database;
     // An idle client that loses its server must not crash the process.
     if (this.#ownsPool) this.pool.on('error', (err) => this.logger.warn({ err }, 'idle PostgreSQL client failed'));

@@ -69,18 +69,21 @@ export async function consumeBench(ctx: ConsumeBenchContext): Promise<void> {
     for (const key of keys) await redis.xgroup('CREATE', key, 'raw', '$', 'MKSTREAM');
     const reader = redis.duplicate();
     const rawLat: number[] = [];
+    // Samples of the first second of load are dropped on both sides (connections, JIT and
+    // buffers settle then; measured, that second held most of the slowest deliveries).
+    const rawSteady = wallMs() + 1_000;
     let reading = true;
     const rawReader = (async () => {
       while (reading) {
         const reply = (await reader.xreadgroup('GROUP', 'raw', 'r', 'COUNT', 100, 'BLOCK', 100, 'STREAMS', ...keys, ...keys.map(() => '>'))) as [string, [string, string[]][]][] | null;
         const now = wallMs();
         for (const [key, entries] of reply ?? []) {
-          for (const [, fields] of entries) rawLat.push(now - Number(fields[1]));
+          for (const [, fields] of entries) if (Number(fields[1]) >= rawSteady) rawLat.push(now - Number(fields[1]));
           if (entries.length > 0) await reader.xack(key, 'raw', ...entries.map(([id]) => id));
         }
       }
     })();
-    await openLoop(rate, ctx.durationMs, async (i) => {
+    await openLoop(rate, ctx.durationMs + 1_000, async (i) => {
       const t0 = wallMs();
       const channel = latChannels[i % CHANNELS]!;
       await ctx.rawInsert(channel, { t0 });
@@ -92,11 +95,15 @@ export async function consumeBench(ctx: ConsumeBenchContext): Promise<void> {
     reader.disconnect();
 
     const ourLat: number[] = [];
+    let ourSteady = 0;
     const member = await router.consume({
       group: `bench-lat-${rate}`,
       consumer: 'bench-1',
       channels: [`prices:${prefix}L${rate}_*`],
-      handler: async (event) => void ourLat.push(wallMs() - (event.data as { t0: number }).t0),
+      handler: async (event) => {
+        const { t0 } = event.data as { t0: number };
+        if (t0 >= ourSteady) ourLat.push(wallMs() - t0);
+      },
       ...(process.env.BENCH_CONCURRENCY ? { concurrency: Number(process.env.BENCH_CONCURRENCY) } : {}),
     });
     // Warm up: the member's first pass over its channels (offset rows, group creation) is
@@ -104,7 +111,8 @@ export async function consumeBench(ctx: ConsumeBenchContext): Promise<void> {
     await router.publishMany(latChannels.map((channel) => ({ channel, type: 'tick', data: { t0: wallMs() } })));
     while (ourLat.length < CHANNELS) await sleep(20);
     ourLat.length = 0;
-    await openLoop(rate, ctx.durationMs, async (i) => {
+    ourSteady = wallMs() + 1_000;
+    await openLoop(rate, ctx.durationMs + 1_000, async (i) => {
       await router.publish(latChannels[i % CHANNELS]!, 'tick', { t0: wallMs() });
     });
     await sleep(300);

@@ -32,7 +32,7 @@ async function main(): Promise<void> {
   const url = new URL(config.databaseUrl);
   url.pathname = `/${database}`;
   const databaseUrl = url.toString();
-  const pool = new pg.Pool({ connectionString: databaseUrl, max: WORKERS + 2 });
+  const pool = new pg.Pool({ connectionString: databaseUrl, max: WORKERS + 2, idleTimeoutMillis: 120_000 });
   pool.on('error', () => undefined); // connections cut by the final DROP DATABASE
   const redis = new Redis('url' in config.redis ? config.redis.url : 'redis://127.0.0.1:6379', { enableAutoPipelining: true });
   const router = new EventRouter({ database: pool, redis: config.redis, source: 'bench', logger: pino({ level: 'warn' }), poolSize: WORKERS + 2, ...(process.env.BENCH_STATEMENTS ? { maxPublishStatements: Number(process.env.BENCH_STATEMENTS) } : {}) });
