@@ -36,7 +36,7 @@ async function main(): Promise<void> {
   pool.on('error', () => undefined); // connections cut by the final DROP DATABASE
   const redis = new Redis('url' in config.redis ? config.redis.url : 'redis://127.0.0.1:6379', { enableAutoPipelining: true });
   const router = new EventRouter({ database: pool, redis: config.redis, source: 'bench', logger: pino({ level: 'warn' }), poolSize: WORKERS + 2, ...(process.env.BENCH_STATEMENTS ? { maxPublishStatements: Number(process.env.BENCH_STATEMENTS) } : {}) });
-  const prefix = `b${process.pid}`;
+  const prefix = `b${process.pid}x${Date.now().toString(36)}`; // unique across runs: pids are reused
   try {
     await runMigrations({ databaseUrl });
     await pool.query(`CREATE TABLE bench_raw (event_id uuid PRIMARY KEY, channel text, seq bigint, type text, source text, data json, created_at timestamptz DEFAULT clock_timestamp())`);
