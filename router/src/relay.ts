@@ -209,6 +209,17 @@ export class Relay {
 
   async #sweepOnce(): Promise<void> {
     const now = Date.now();
+    // Retention needs PostgreSQL only: it goes on while Redis is away.
+    if (now - this.#lastRetention >= this.#o.retentionIntervalMs) {
+      this.#lastRetention = now;
+      const deleted = await this.enforceRetention();
+      if (deleted > 0) this.#router.logger.info({ deleted }, 'relay: retention deleted expired events');
+    }
+    // Redis away (or not yet connected): nothing to compare with; a full sweep follows its return.
+    if (this.#router.redis.status !== 'ready') {
+      this.#needFull = true;
+      return;
+    }
     if (!this.#needFull && (await this.#router.redis.exists(MARKER_KEY)) === 0) {
       this.#router.logger.warn('relay: Redis lost its data; comparing every channel');
       this.#needFull = true;
@@ -221,11 +232,6 @@ export class Relay {
     } else {
       const report = await this.incrementalSweep();
       if (report.behind > 0) this.#router.logger.info(report, 'relay: incremental sweep repaired channels');
-    }
-    if (now - this.#lastRetention >= this.#o.retentionIntervalMs) {
-      this.#lastRetention = now;
-      const deleted = await this.enforceRetention();
-      if (deleted > 0) this.#router.logger.info({ deleted }, 'relay: retention deleted expired events');
     }
   }
 
