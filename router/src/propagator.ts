@@ -99,12 +99,10 @@ export class Propagator {
       // A hole after `known` is allowed only for events no consumer can get from Redis
       // anyway: older than the tail, or deleted by retention.
       const reply = await this.#append(channel, run, known, 'relay');
-      if (reply.status !== 'gap') {
+      if (reply.status === 'appended') {
         const now = Date.now();
-        if (reply.status === 'appended') {
-          const cls = this.#d.channels.classOf(channel);
-          for (const e of run) if (e.seq > known) this.#d.metrics.publishLatency.observe({ class: cls, path: 'relay' }, Math.max(0, now - e.ts) / 1000);
-        }
+        const cls = this.#d.channels.classOf(channel);
+        for (const e of run) if (e.seq > known) this.#d.metrics.publishLatency.observe({ class: cls, path: 'relay' }, Math.max(0, now - e.ts) / 1000);
       }
       known = reply.last; // on 'gap' someone else moved the stream: start over from its end
     }

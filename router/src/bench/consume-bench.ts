@@ -1,3 +1,4 @@
+import { streamKey } from '../channels.js';
 import type { Redis } from 'ioredis';
 import type pg from 'pg';
 import type { EventRouter } from '../router.js';
@@ -37,7 +38,7 @@ export async function consumeBench(ctx: ConsumeBenchContext): Promise<void> {
   await Promise.all(
     Array.from({ length: 8 }, async (_, w) => {
       for (let c = w; c < CHANNELS; c += 8) {
-        const key = `stream:{${channels[c]}}`;
+        const key = streamKey(channels[c]!);
         await redis.xgroup('CREATE', key, 'raw', '0');
         for (;;) {
           const reply = (await redis.xreadgroup('GROUP', 'raw', 'r', 'COUNT', 100, 'STREAMS', key, '>')) as [string, [string, string[]][]][] | null;

@@ -1,3 +1,4 @@
+import { streamKey } from '../channels.js';
 import { Redis } from 'ioredis';
 import pg from 'pg';
 import { pino } from 'pino';
@@ -154,7 +155,7 @@ async function main(): Promise<void> {
   } finally {
     // Leave nothing behind in Redis: the bench's streams and the raw floor's.
     const { rows } = await pool.query<{ channel: string }>('SELECT channel FROM channel_head').catch(() => ({ rows: [] as { channel: string }[] }));
-    const keys = rows.map((r) => `stream:{${r.channel}}`);
+    const keys = rows.map((r) => streamKey(r.channel));
     for (const pattern of [`raw:{prices:${prefix}*`, `raw:{trades:${prefix}*`]) keys.push(...(await redis.keys(pattern)));
     for (let i = 0; i < keys.length; i += 1_000) await redis.unlink(...keys.slice(i, i + 1_000));
     await router.close();

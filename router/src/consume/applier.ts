@@ -1,5 +1,5 @@
 import type { Logger } from 'pino';
-import { dlqKey } from '../channels.js';
+import { dlqKey, streamKey } from '../channels.js';
 import { errorCode, RecioError, ReplayExpiredError } from '../errors.js';
 import type { RecioEvent } from '../event.js';
 import type { EventRouter } from '../router.js';
@@ -162,7 +162,7 @@ export class Applier {
     const ids = deliveries.flatMap((d) => (d.id === null ? [] : [d.id]));
     if (ids.length === 0) return;
     // A lost ack only means a redelivery, which the offset turns into a counted duplicate.
-    await this.router.redis.xack(`stream:{${channel}}`, this.o.group, ...ids).catch((err: unknown) => this.logger.warn({ err, channel }, 'XACK failed'));
+    await this.router.redis.xack(streamKey(channel), this.o.group, ...ids).catch((err: unknown) => this.logger.warn({ err, channel }, 'XACK failed'));
   }
 
   /** `fresh` preceded and interleaved by whatever is missing from `from` on, read by replay. */
