@@ -10,7 +10,7 @@ export default defineConfig({
         test: {
           name: 'unit',
           sequence: { groupOrder: 0 },
-          include: ['*/src/**/*.test.ts'],
+          include: ['*/src/**/*.test.ts', 'services/*/src/**/*.test.ts'],
           exclude: ['**/*.int.test.ts', '**/node_modules/**', '**/dist/**'],
         },
       },
@@ -19,7 +19,7 @@ export default defineConfig({
           name: 'int',
           // Unit tests first, then integration tests (different pools need their own group).
           sequence: { groupOrder: 1 },
-          include: ['*/src/**/*.int.test.ts', 'e2e/**/*.int.test.ts'],
+          include: ['*/src/**/*.int.test.ts', 'services/*/src/**/*.int.test.ts', 'e2e/**/*.int.test.ts'],
           exclude: ['**/node_modules/**', '**/dist/**'],
           testTimeout: 120_000,
           hookTimeout: 120_000,
