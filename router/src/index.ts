@@ -18,3 +18,4 @@ export { Consumer } from './consume/consumer.js';
 export type { ConsumeOptions, EventHandler, HandlerContext } from './consume/consumer-options.js';
 export { DeliveryFailure, type Delivery } from './consume/applier.js';
 export { FanoutReader, type FanoutOptions } from './consume/fanout-reader.js';
+export { loadConfig as loadRouterEnv, ConfigError, type CliConfig as RouterEnv } from './cli/config.js';

@@ -3,11 +3,7 @@ import type { TestProject } from 'vitest/node';
 import { runMigrations } from '../src/migrate.js';
 import { DATABASE_URL, databaseUrl } from './support/env.js';
 
-declare module 'vitest' {
-  export interface ProvidedContext {
-    templateDatabase: string;
-  }
-}
+import './support/provided-context.js';
 
 /**
  * Builds a migrated template database once per run; each integration test file clones it

@@ -1,1 +1,6 @@
-export {};
+/** @recio/service-kit: what every service shares (config, HTTP, metrics, logs, drain). */
+export { loadServiceConfig, type ServiceConfig } from './config.js';
+export { HttpError, parseInput } from './http-error.js';
+export { createHttpServer, type HttpServerOptions } from './http-server.js';
+export { countQueries } from './query-counter.js';
+export { runService, startService, type RunningService, type ServiceContext, type ServiceDefinition } from './service.js';

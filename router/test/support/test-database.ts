@@ -4,6 +4,7 @@ import { inject } from 'vitest';
 import { Redis } from 'ioredis';
 import { dlqKey, streamKey } from '../../src/channels.js';
 import { DATABASE_URL, REDIS_URL, databaseUrl } from './env.js';
+import './provided-context.js';
 
 /** A private, migrated database for one test file. */
 export interface TestDatabase {

@@ -1,0 +1,57 @@
+import { ConfigError, loadRouterEnv, type RedisConnection } from '@recio/router';
+import { z } from 'zod';
+
+/** What every service reads from the environment, besides its own variables. */
+export interface ServiceConfig {
+  /** The service's name: its event `source`, metrics label and consumer name prefix. */
+  service: string;
+  /** HTTP port (`PORT`). */
+  port: number;
+  /** This instance (`POD_NAME`; the pod name in Kubernetes): consumer names are `<pod>`. */
+  podName: string;
+  /** Deadline for draining on SIGTERM (`DRAIN_TIMEOUT_MS`); shorter than the pod's grace period. */
+  drainTimeoutMs: number;
+  databaseUrl: string;
+  redis: RedisConnection;
+  redisCommandTimeoutMs: number;
+  logLevel: string;
+}
+
+const common = z.object({
+  PORT: z.coerce.number().int().min(1).max(65_535).optional(),
+  POD_NAME: z.string().regex(/^[a-z0-9][a-z0-9.-]{0,126}$/, 'expected a pod name ([a-z0-9.-])').optional(),
+  DRAIN_TIMEOUT_MS: z.coerce.number().int().min(100).max(600_000).default(10_000),
+});
+
+/**
+ * Reads and validates the environment: the router's connection variables (DATABASE_URL,
+ * REDIS_URL | REDIS_SENTINELS | REDIS_CLUSTER_NODES, ...), PORT, POD_NAME, DRAIN_TIMEOUT_MS and
+ * the service's own `shape`. A bad or missing variable throws ConfigError naming it. An empty
+ * variable counts as unset.
+ */
+export function loadServiceConfig<S extends z.ZodRawShape>(
+  service: string,
+  defaultPort: number,
+  shape: S,
+  env: NodeJS.ProcessEnv = process.env,
+): ServiceConfig & z.infer<z.ZodObject<S>> {
+  const set = Object.fromEntries(Object.entries(env).filter(([, v]) => v !== undefined && v !== ''));
+  const router = loadRouterEnv({ ...set, RECIO_SOURCE: service });
+  const parsed = common.extend(shape).safeParse(set);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0]!;
+    throw new ConfigError(`${issue.path.join('.') || 'environment'}: ${issue.message}`);
+  }
+  const { PORT, POD_NAME, DRAIN_TIMEOUT_MS, ...own } = parsed.data as z.infer<typeof common> & Record<string, unknown>;
+  return {
+    ...(own as z.infer<z.ZodObject<S>>),
+    service,
+    port: PORT ?? defaultPort,
+    podName: POD_NAME ?? `${service}-local`,
+    drainTimeoutMs: DRAIN_TIMEOUT_MS,
+    databaseUrl: router.databaseUrl,
+    redis: router.redis,
+    redisCommandTimeoutMs: router.redisCommandTimeoutMs,
+    logLevel: router.logLevel,
+  };
+}

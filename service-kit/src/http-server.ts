@@ -1,0 +1,47 @@
+import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import type { Logger } from 'pino';
+import type { Registry } from 'prom-client';
+import { HttpError } from './http-error.js';
+
+/** Options of {@link createHttpServer}. */
+export interface HttpServerOptions {
+  logger: Logger;
+  registry: Registry;
+  /** Whether the service can do its work (Redis, PostgreSQL, its consumers); `/readyz` answers 503 otherwise. */
+  ready: () => Promise<{ ok: boolean; detail?: Record<string, boolean> }>;
+  /** Largest request body. @defaultValue 65536 */
+  bodyLimit?: number;
+}
+
+/**
+ * The HTTP server of a service: `/healthz` (the process answers), `/readyz`, `/metrics`, and
+ * errors as `{ error: { code, message } }` (HttpError, malformed JSON, unknown routes) — a bad
+ * request never reaches a handler unvalidated and never crashes the process.
+ */
+export function createHttpServer(options: HttpServerOptions): FastifyInstance {
+  const app = Fastify({ loggerInstance: options.logger.child({ component: 'http' }) as FastifyBaseLogger, bodyLimit: options.bodyLimit ?? 65_536, disableRequestLogging: true });
+  app.get('/healthz', async () => ({ ok: true }));
+  app.get('/readyz', async (_req, reply) => {
+    const state = await options.ready().catch(() => ({ ok: false }));
+    return reply.code(state.ok ? 200 : 503).send(state);
+  });
+  app.get('/metrics', async (_req, reply) => {
+    const text = await options.registry.metrics();
+    return reply.type(options.registry.contentType).send(text);
+  });
+  app.setNotFoundHandler((req, reply) => {
+    void reply.code(404).send({ error: { code: 'NOT_FOUND', message: `no route ${req.method} ${req.url.split('?')[0]}` } });
+  });
+  app.setErrorHandler((error: unknown, req, reply) => {
+    if (error instanceof HttpError) return reply.code(error.status).send({ error: { code: error.code, message: error.message } });
+    const e = error as { statusCode?: number; code?: string; message?: string };
+    // Fastify's own client errors (bad JSON, body too large, wrong content type) keep their status.
+    if (e.statusCode && e.statusCode >= 400 && e.statusCode < 500) {
+      const code = e.code === 'FST_ERR_CTP_INVALID_JSON_BODY' || e.code === 'FST_ERR_CTP_EMPTY_JSON_BODY' ? 'INVALID_JSON' : (e.code ?? 'BAD_REQUEST');
+      return reply.code(e.statusCode).send({ error: { code, message: e.message ?? 'bad request' } });
+    }
+    req.log.error({ err: error }, 'request failed');
+    return reply.code(500).send({ error: { code: 'INTERNAL', message: 'internal error' } });
+  });
+  return app;
+}

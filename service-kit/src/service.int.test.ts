@@ -1,0 +1,73 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { pino } from 'pino';
+import { z } from 'zod';
+import { createTestDatabase, type TestDatabase } from '../../router/test/support/test-database.js';
+import { REDIS_URL } from '../../router/test/support/env.js';
+import { loadServiceConfig } from './config.js';
+import { parseInput } from './http-error.js';
+import { startService, type RunningService } from './service.js';
+
+describe('startService', () => {
+  let db: TestDatabase;
+  let service: RunningService;
+  const seen: number[] = [];
+
+  beforeAll(async () => {
+    db = await createTestDatabase();
+    const config = loadServiceConfig('kit-test', 0, {}, { DATABASE_URL: db.url, REDIS_URL, PORT: '1', POD_NAME: 'kit-test-0' });
+    service = await startService({
+      config: { ...config, port: 0 },
+      logger: pino({ level: 'silent' }),
+      async start(ctx) {
+        ctx.http.post('/echo', async (req) => parseInput(z.object({ n: z.number().int() }), req.body));
+        await ctx.consume({
+          group: 'kit-test',
+          channels: ['prices:btc'],
+          handler: async (event) => {
+            seen.push((event.data as { price: number }).price);
+          },
+        });
+      },
+    });
+  });
+  afterAll(async () => {
+    await service?.close();
+    await db?.drop();
+  });
+
+  it('answers /healthz, /readyz and /metrics with PostgreSQL statements counted', async () => {
+    expect((await fetch(`${service.url}/healthz`)).status).toBe(200);
+    const ready = await fetch(`${service.url}/readyz`);
+    expect(ready.status).toBe(200);
+    expect(await ready.json()).toMatchObject({ ok: true, detail: { redis: true, postgres: true } });
+    const metrics = await (await fetch(`${service.url}/metrics`)).text();
+    const count = Number(/recio_pg_queries_total\{service="kit-test"\} (\d+)/.exec(metrics)?.[1]);
+    expect(count).toBeGreaterThan(0);
+  });
+
+  it('runs a consumer named after the pod, with events validated against the platform schemas', async () => {
+    const { router } = service.context;
+    const tick = { symbol: 'btc', at: 1_000, price: 100_000, momentum: null, volatility: null, avg1m: null, change1h: null, change3h: null, change1d: null };
+    await router.publish('prices:btc', 'price.tick', tick);
+    // Not a price.tick: dead-lettered by validation, never seen by the handler.
+    await router.publish('prices:btc', 'price.tick', { symbol: 'btc', at: 2_000, price: -5 });
+    await router.publish('prices:btc', 'price.tick', { ...tick, at: 3_000, price: 100_001 });
+    await expect.poll(() => seen, { timeout: 15_000 }).toEqual([100_000, 100_001]);
+    const { rows } = await service.context.pool.query(`SELECT seq, error_code FROM dead_letter WHERE group_name = 'kit-test'`);
+    expect(rows).toEqual([{ seq: '2', error_code: 'EVENT_INVALID' }]);
+  });
+
+  it('answers bad requests with a code and keeps serving', async () => {
+    const bad = await fetch(`${service.url}/echo`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"n":' });
+    expect(bad.status).toBe(400);
+    expect(await bad.json()).toMatchObject({ error: { code: 'INVALID_JSON' } });
+    const invalid = await fetch(`${service.url}/echo`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"n":1.5}' });
+    expect(invalid.status).toBe(400);
+    expect(await invalid.json()).toMatchObject({ error: { code: 'INVALID_REQUEST', message: expect.stringContaining('body.n') } });
+    const missing = await fetch(`${service.url}/nope`);
+    expect(missing.status).toBe(404);
+    expect(await missing.json()).toMatchObject({ error: { code: 'NOT_FOUND' } });
+    const ok = await fetch(`${service.url}/echo`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"n":2}' });
+    expect(await ok.json()).toEqual({ n: 2 });
+  });
+});
