@@ -45,6 +45,8 @@ CREATE TABLE trade (
   pnl_cents           integer,
   win_loss            char(1)       CHECK (win_loss IN ('W', 'L')),
   close_attempts      integer       NOT NULL DEFAULT 0,
+  -- set once the health event "settlement overdue" (30 min after expiry) has been raised
+  settlement_overdue  boolean       NOT NULL DEFAULT false,
   probability         numeric(6,3),
   diff                numeric(7,3),
   momentum            numeric(8,4),

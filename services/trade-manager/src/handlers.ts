@@ -1,0 +1,52 @@
+import type { AccountEvent, PlatformEvent, PriceEvent, TradeEvent } from '@recio/platform';
+import { parseEvent } from '@recio/platform';
+import type { HandlerContext, RecioEvent } from '@recio/router';
+import type { TradeBook } from './trade-book.js';
+
+/**
+ * The trade manager's reactions, one consumer group on `trades:*`, `prices:btc` and `account:*`:
+ * requests from supervisors, the executor's reports, the clock (price ticks) and settlements.
+ * Its own trade.* events come back on `trades:*` and are ignored.
+ */
+export function tradeManagerHandler(book: TradeBook) {
+  return async (event: RecioEvent, { tx }: HandlerContext): Promise<void> => {
+    const e: PlatformEvent = parseEvent(event.channel, event);
+    switch (e.type) {
+      case 'trade.open_requested':
+        await book.open(tx, (e as Extract<TradeEvent, { type: 'trade.open_requested' }>).data);
+        return;
+      case 'trade.close_requested':
+        await closeOrLog(book, tx, (e as Extract<TradeEvent, { type: 'trade.close_requested' }>).data);
+        return;
+      case 'order.filled':
+        await book.filled(tx, (e as Extract<TradeEvent, { type: 'order.filled' }>).data);
+        return;
+      case 'order.rejected':
+        await book.rejected(tx, (e as Extract<TradeEvent, { type: 'order.rejected' }>).data);
+        return;
+      case 'price.tick': {
+        const { at, price } = (e as Extract<PriceEvent, { type: 'price.tick' }>).data;
+        await book.tick(tx, at, price);
+        return;
+      }
+      case 'settlement.recorded': {
+        const { userId, settlement } = (e as Extract<AccountEvent, { type: 'settlement.recorded' }>).data;
+        await book.settle(tx, userId, settlement);
+        return;
+      }
+      default:
+        return;
+    }
+  };
+}
+
+// A close request for a trade that has moved on (closed by expiry, already closing) is not an
+// error of the event: the requester's view was older than the trade's.
+async function closeOrLog(book: TradeBook, tx: HandlerContext['tx'], request: Parameters<TradeBook['requestClose']>[1]): Promise<void> {
+  try {
+    await book.requestClose(tx, request);
+  } catch (err) {
+    if ((err as { code?: string }).code === 'ILLEGAL_TRANSITION' || (err as { code?: string }).code === 'TRADE_NOT_FOUND') return;
+    throw err;
+  }
+}

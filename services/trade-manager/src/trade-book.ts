@@ -1,0 +1,215 @@
+import { closedTradePnl, settledTradePnl, transition, type TradeEvent as Lifecycle } from '@recio/domain';
+import type { CloseRequest, OpenRequest, OrderFilled, OrderRejected, SettlementRecord, TradeSnapshot } from '@recio/platform';
+import type { Transaction } from '@recio/router';
+import type { Logger } from 'pino';
+import { insertTrade, lockTrade, markSettlementOverdue, saveTrade, tradesDue, tradesToSettle } from './trade-store.js';
+
+/** Options of {@link TradeBook}. */
+export interface TradeBookOptions {
+  logger: Logger;
+  /** A pending trade whose entry order has no outcome this long (feed time) is cancelled. */
+  pendingTimeoutMs: number;
+  /** An expired trade without a settlement this long raises a health event. */
+  settlementOverdueMs: number;
+}
+
+/** Why a request was refused; the REST API turns it into 404/409. */
+export class TradeRequestError extends Error {
+  readonly code: 'TRADE_NOT_FOUND' | 'ILLEGAL_TRANSITION' | 'FORBIDDEN';
+  constructor(code: TradeRequestError['code'], message: string) {
+    super(message);
+    this.name = 'TradeRequestError';
+    this.code = code;
+  }
+}
+
+const EVENT_OF: Record<TradeSnapshot['status'], string> = {
+  pending: 'trade.created',
+  open: 'trade.opened',
+  closing: 'trade.closing',
+  closed: 'trade.closed',
+  expired: 'trade.expired',
+  error: 'trade.error',
+  cancelled: 'trade.cancelled',
+};
+
+/**
+ * The trade state machine applied to stored trades: every method runs inside the caller's
+ * transaction, locks the trade, applies @recio/domain's `transition`, saves the row and publishes
+ * the snapshot on `trades:<user>` — so a trade's row and its event always commit together.
+ */
+export class TradeBook {
+  readonly #o: TradeBookOptions;
+
+  constructor(options: TradeBookOptions) {
+    this.#o = options;
+  }
+
+  /** Creates a trade `pending` (idempotent on its id): the executor places its order on `trade.created`. */
+  async open(tx: Transaction, request: OpenRequest): Promise<{ trade: TradeSnapshot; created: boolean }> {
+    const trade = await insertTrade(tx, request);
+    if (trade) {
+      this.#publish(tx, trade, 'trade.created');
+      return { trade, created: true };
+    }
+    const existing = await lockTrade(tx, request.tradeId);
+    if (!existing || existing.userId !== request.userId) throw new TradeRequestError('FORBIDDEN', `trade ${request.tradeId} belongs to another request`);
+    return { trade: existing, created: false };
+  }
+
+  /** open → closing; the executor places the closing order on `trade.closing`. */
+  async requestClose(tx: Transaction, request: CloseRequest): Promise<TradeSnapshot> {
+    const trade = await this.#lock(tx, request.tradeId, request.userId);
+    if (trade.status === 'closing' && request.method === 'auto') return trade; // a repeated stop
+    const next = this.#next(trade, { type: 'close_requested', method: request.method });
+    return this.#save(tx, {
+      ...trade,
+      status: next,
+      closeMethod: request.method,
+      closeReason: request.reason,
+      closeAttempts: trade.closeAttempts + 1,
+      priceAtClose: request.priceAtClose,
+      closingAt: request.requestedAt,
+    });
+  }
+
+  /** The executor's fill: the entry opens the trade, a close closes it with its pnl. */
+  async filled(tx: Transaction, fill: OrderFilled): Promise<TradeSnapshot | null> {
+    const trade = await lockTrade(tx, fill.tradeId);
+    if (!trade) return this.#orphan('fill', fill.tradeId);
+    if (fill.leg === 'open') {
+      if (trade.status === 'cancelled') {
+        // The order filled after the trade timed out: a position the platform does not track.
+        tx.publish('system:health', 'health.changed', {
+          component: 'trade-manager',
+          status: 'degraded',
+          previous: null,
+          detail: `order ${fill.orderId} filled ${fill.count} ${fill.ticker} ${fill.side} for cancelled trade ${trade.id}`,
+          at: fill.filledAt,
+        });
+      }
+      if (trade.status !== 'pending') return this.#stale(trade, 'entry fill');
+      return this.#save(tx, {
+        ...trade,
+        status: this.#next(trade, { type: 'filled' }),
+        buyPriceCents: fill.priceCents,
+        feesCents: trade.feesCents + fill.feesCents,
+        openedAt: fill.filledAt,
+      });
+    }
+    if (trade.status !== 'closing' || fill.attempt !== trade.closeAttempts) return this.#stale(trade, 'close fill');
+    const fees = trade.feesCents + fill.feesCents;
+    const pnl = closedTradePnl({ buyPriceCents: trade.buyPriceCents!, count: trade.count, oppositeFillPriceCents: fill.priceCents, fees });
+    return this.#save(tx, {
+      ...trade,
+      status: this.#next(trade, { type: 'close_filled' }),
+      closeFillCents: fill.priceCents,
+      sellPriceCents: pnl.sellPriceCents,
+      feesCents: fees,
+      pnlCents: pnl.pnlCents,
+      winLoss: pnl.winLoss,
+      closedAt: fill.filledAt,
+    });
+  }
+
+  /** The executor's rejection: an entry ends cancelled or error, a close leaves the trade open. */
+  async rejected(tx: Transaction, rejection: OrderRejected): Promise<TradeSnapshot | null> {
+    const trade = await lockTrade(tx, rejection.tradeId);
+    if (!trade) return this.#orphan('rejection', rejection.tradeId);
+    const reason = `${rejection.code}: ${rejection.message}`.slice(0, 500);
+    if (rejection.leg === 'open') {
+      if (trade.status !== 'pending') return this.#stale(trade, 'entry rejection');
+      return this.#save(tx, { ...trade, status: this.#next(trade, { type: 'rejected', code: rejection.code }), statusReason: reason, closedAt: rejection.rejectedAt });
+    }
+    if (trade.status !== 'closing' || rejection.attempt !== trade.closeAttempts) return this.#stale(trade, 'close rejection');
+    return this.#save(tx, {
+      ...trade,
+      status: this.#next(trade, { type: 'close_rejected', reason }),
+      statusReason: reason,
+      closeMethod: null,
+      closeReason: null,
+      closingAt: null,
+    }, 'trade.close_failed');
+  }
+
+  /** What a price tick at `at` makes due: expiry at the close, cancelled entries, overdue settlements. */
+  async tick(tx: Transaction, at: number, price: number): Promise<TradeSnapshot[]> {
+    const changed: TradeSnapshot[] = [];
+    for (const trade of await tradesDue(tx, at, this.#o.pendingTimeoutMs)) {
+      if (trade.status === 'open') {
+        changed.push(await this.#save(tx, { ...trade, status: this.#next(trade, { type: 'hour_closed' }), expiredAt: trade.marketCloseAt, priceAtClose: price }));
+      } else {
+        changed.push(await this.#save(tx, { ...trade, status: this.#next(trade, { type: 'timed_out' }), statusReason: 'timeout: the entry order had no outcome', closedAt: at }));
+      }
+    }
+    for (const trade of await markSettlementOverdue(tx, at, this.#o.settlementOverdueMs)) {
+      tx.publish('system:health', 'health.changed', {
+        component: 'settlement',
+        status: 'degraded',
+        previous: null,
+        detail: `no settlement for ${trade.marketTicker} (trade ${trade.id}) ${Math.round(this.#o.settlementOverdueMs / 60_000)} min after expiry`,
+        at,
+      });
+    }
+    return changed;
+  }
+
+  /** A settlement closes the user's expired trades on that market (an open one expires first). */
+  async settle(tx: Transaction, userId: string, s: SettlementRecord): Promise<TradeSnapshot[]> {
+    const closed: TradeSnapshot[] = [];
+    for (let trade of await tradesToSettle(tx, userId, s.ticker)) {
+      if (trade.status === 'open') {
+        // The settlement arrived before the tick that crosses the close: expire it now.
+        trade = await this.#save(tx, { ...trade, status: this.#next(trade, { type: 'hour_closed' }), expiredAt: trade.marketCloseAt });
+      }
+      const pnl = settledTradePnl({ buyPriceCents: trade.buyPriceCents!, count: trade.count, paidOut: s.marketResult === trade.side, fees: trade.feesCents });
+      closed.push(
+        await this.#save(tx, {
+          ...trade,
+          status: this.#next(trade, { type: 'settled' }),
+          closeMethod: 'expired',
+          sellPriceCents: pnl.sellPriceCents,
+          pnlCents: pnl.pnlCents,
+          winLoss: pnl.winLoss,
+          closedAt: s.settledAt,
+        }),
+      );
+    }
+    return closed;
+  }
+
+  async #lock(tx: Transaction, id: string, userId: string): Promise<TradeSnapshot> {
+    const trade = await lockTrade(tx, id);
+    if (!trade || trade.userId !== userId) throw new TradeRequestError('TRADE_NOT_FOUND', `no trade ${id} for ${userId}`);
+    return trade;
+  }
+
+  #next(trade: TradeSnapshot, event: Lifecycle): TradeSnapshot['status'] {
+    try {
+      return transition(trade.status, event);
+    } catch (err) {
+      throw new TradeRequestError('ILLEGAL_TRANSITION', (err as Error).message);
+    }
+  }
+
+  async #save(tx: Transaction, trade: TradeSnapshot, type = EVENT_OF[trade.status]): Promise<TradeSnapshot> {
+    await saveTrade(tx, trade);
+    this.#publish(tx, trade, type);
+    return trade;
+  }
+
+  #publish(tx: Transaction, trade: TradeSnapshot, type: string): void {
+    tx.publish(`trades:${trade.userId}`, type, { trade });
+  }
+
+  // A report for a trade that already moved on (a repeat, or a fill after a timeout): logged, no change.
+  #stale(trade: TradeSnapshot, what: string): null {
+    this.#o.logger.warn({ tradeId: trade.id, status: trade.status, what }, 'report for a trade in another state; ignored');
+    return null;
+  }
+
+  #orphan(what: string, tradeId: string): null {
+    this.#o.logger.error({ tradeId, what }, 'report for an unknown trade; ignored');
+    return null;
+  }
+}

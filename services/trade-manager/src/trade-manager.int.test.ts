@@ -1,0 +1,172 @@
+import { eventTicker, hourCloseAfter, marketTicker } from '@recio/domain';
+import type { TradeSnapshot } from '@recio/platform';
+import { startService, type RunningService } from '@recio/service-kit';
+import { randomUUID } from 'node:crypto';
+import { pino } from 'pino';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { REDIS_URL } from '../../../router/test/support/env.js';
+import { createTestDatabase, uniqueName, type TestDatabase } from '../../../router/test/support/test-database.js';
+import { testRouter } from '../../../router/test/support/routers.js';
+import { loadConfig, type TradeManagerConfig } from './config.js';
+import { startTradeManager } from './trade-manager.js';
+
+describe('trade-manager', () => {
+  let db: TestDatabase;
+  let service: RunningService<TradeManagerConfig>;
+  // Other services' events come through a router of their own.
+  let others: Awaited<ReturnType<typeof testRouter>>;
+  const user = uniqueName('user_');
+  const closeAt = hourCloseAfter(Date.now() + 120_000);
+  const event = eventTicker(closeAt);
+  const ticker = marketTicker(event, 99_749.99);
+
+  const start = async () =>
+    startService({
+      config: { ...loadConfig({ DATABASE_URL: db.url, REDIS_URL, POD_NAME: 'trade-manager-0', PENDING_TIMEOUT_MS: '60000' }), port: 0 },
+      logger: pino({ level: process.env.TEST_LOG_LEVEL ?? 'silent' }),
+      start: startTradeManager,
+    });
+
+  beforeAll(async () => {
+    db = await createTestDatabase();
+    others = await testRouter(db.url);
+    service = await start();
+  });
+  afterAll(async () => {
+    await service?.close();
+    await others?.close();
+    await db?.drop();
+  });
+
+  const post = async (path: string, body: unknown) => {
+    const res = await fetch(`${service.url}${path}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+    return { status: res.status, body: (await res.json()) as { trade: TradeSnapshot; error?: { code: string; message: string } } };
+  };
+  const trade = async (id: string): Promise<TradeSnapshot> => ((await (await fetch(`${service.url}/trades/${id}`)).json()) as { trade: TradeSnapshot }).trade;
+  const publish = (type: string, data: unknown) => others.publish(`trades:${user}`, type, data);
+  const openManual = async (count = 3, limit = 40) => {
+    const res = await post('/trades', { userId: user, marketTicker: ticker, side: 'yes', count, limitPriceCents: limit });
+    expect(res.status).toBe(201);
+    return res.body.trade;
+  };
+  const fill = (t: TradeSnapshot, leg: 'open' | 'close', priceCents: number, feesCents: number, attempt = 0) =>
+    publish('order.filled', {
+      tradeId: t.id, userId: user, leg, attempt, orderId: randomUUID(), clientOrderId: t.id, ticker, side: leg === 'open' ? t.side : 'no',
+      count: t.count, priceCents, feesCents, filledAt: Date.now(),
+    });
+  const reject = (t: TradeSnapshot, leg: 'open' | 'close', code: string, attempt = 0) =>
+    publish('order.rejected', { tradeId: t.id, userId: user, leg, attempt, clientOrderId: t.id, code, message: code, rejectedAt: Date.now() });
+  const until = (id: string, status: string) => expect.poll(async () => (await trade(id)).status, { timeout: 15_000 }).toBe(status);
+
+  it('opens a manual trade pending, opens it on the fill, closes it with the pnl', async () => {
+    const t = await openManual(3, 40);
+    expect(t).toMatchObject({ status: 'pending', eventTicker: event, strike: 99_749.99, marketCloseAt: closeAt, entryMethod: 'manual' });
+    await fill(t, 'open', 38, 5);
+    await until(t.id, 'open');
+    expect(await trade(t.id)).toMatchObject({ buyPriceCents: 38, feesCents: 5 });
+
+    const closing = await post(`/trades/${t.id}/close`, { userId: user });
+    expect(closing.status).toBe(200);
+    expect(closing.body.trade).toMatchObject({ status: 'closing', closeMethod: 'manual', closeAttempts: 1 });
+    // closing → close_requested is not a transition
+    const again = await post(`/trades/${t.id}/close`, { userId: user });
+    expect(again).toMatchObject({ status: 409, body: { error: { code: 'ILLEGAL_TRANSITION' } } });
+
+    // Close: NO bought at 45 → sell = 100 − 45 = 55; pnl = (55 − 38) × 3 − (5 + 4) = 51 − 9 = 42.
+    await fill(t, 'close', 45, 4, 1);
+    await until(t.id, 'closed');
+    expect(await trade(t.id)).toMatchObject({ closeFillCents: 45, sellPriceCents: 55, feesCents: 9, pnlCents: 42, winLoss: 'W' });
+    const { rows } = await service.context.pool.query(`SELECT type FROM event_log WHERE channel = $1 ORDER BY seq`, [`trades:${user}`]);
+    expect(rows.map((r) => r.type)).toEqual(['trade.created', 'order.filled', 'trade.opened', 'trade.closing', 'order.filled', 'trade.closed']);
+  });
+
+  it('cancels an entry refused for volume, errors on other refusals, reopens after a refused close', async () => {
+    const a = await openManual();
+    await reject(a, 'open', 'insufficient_resting_volume');
+    await until(a.id, 'cancelled');
+    const b = await openManual();
+    await reject(b, 'open', 'market_closed');
+    await until(b.id, 'error');
+    expect((await trade(b.id)).statusReason).toMatch(/market_closed/);
+
+    const c = await openManual();
+    await fill(c, 'open', 30, 2);
+    await until(c.id, 'open');
+    await post(`/trades/${c.id}/close`, { userId: user });
+    await reject(c, 'close', 'insufficient_resting_volume', 1);
+    await until(c.id, 'open');
+    // a second close is attempt 2; a late report about attempt 1 changes nothing
+    expect((await post(`/trades/${c.id}/close`, { userId: user })).body.trade.closeAttempts).toBe(2);
+    await fill(c, 'close', 60, 1, 1);
+    await fill(c, 'close', 60, 1, 2);
+    await until(c.id, 'closed');
+    // sell 40, pnl = (40 − 30) × 3 − (2 + 1) = 27
+    expect((await trade(c.id)).pnlCents).toBe(27);
+  });
+
+  it('expires open trades at the close on the price tick and settles them from the settlement', async () => {
+    const win = await openManual(2, 70);
+    const lose = await post('/trades', { userId: user, marketTicker: ticker, side: 'no', count: 4, limitPriceCents: 25 });
+    const pending = await openManual(1, 50);
+    await fill(win, 'open', 70, 3);
+    await fill(lose.body.trade, 'open', 25, 2);
+    await until(win.id, 'open');
+    await until(lose.body.trade.id, 'open');
+
+    const tick = (at: number) => ({ symbol: 'btc', at, price: 100_123, momentum: null, volatility: null, avg1m: null, change1h: null, change3h: null, change1d: null });
+    await others.publish('prices:btc', 'price.tick', tick(closeAt - 1_000));
+    // the pending trade is older than the timeout (60 s) only at the close
+    await others.publish('prices:btc', 'price.tick', tick(closeAt + 61_000));
+    await until(win.id, 'expired');
+    await until(pending.id, 'cancelled');
+    expect(await trade(win.id)).toMatchObject({ expiredAt: closeAt, priceAtClose: 100_123 });
+
+    // Settled YES: the YES trade pays 100 → pnl = (100 − 70) × 2 − 3 = 57 (W); NO: (0 − 25) × 4 − 2 = −102 (L).
+    await others.publish(`account:${user}`, 'settlement.recorded', {
+      userId: user,
+      settlement: { ticker, marketResult: 'yes', yesCount: 2, noCount: 4, revenueCents: 200, settledAt: closeAt + 120_000 },
+    });
+    await until(win.id, 'closed');
+    await until(lose.body.trade.id, 'closed');
+    expect(await trade(win.id)).toMatchObject({ sellPriceCents: 100, pnlCents: 57, winLoss: 'W', closeMethod: 'expired' });
+    expect(await trade(lose.body.trade.id)).toMatchObject({ sellPriceCents: 0, pnlCents: -102, winLoss: 'L' });
+  });
+
+  it('answers bad requests with a code and never writes a row for them', async () => {
+    const { rows: before } = await service.context.pool.query('SELECT count(*)::int AS n FROM trade');
+    expect((await post('/trades', { userId: user, marketTicker: ticker, side: 'maybe', count: 1, limitPriceCents: 50 })).body.error?.code).toBe('INVALID_REQUEST');
+    expect((await post('/trades', { userId: user, marketTicker: 'NOPE', side: 'yes', count: 1, limitPriceCents: 50 })).body.error?.code).toBe('INVALID_TICKER');
+    expect((await post('/trades', { userId: user, marketTicker: marketTicker(eventTicker(hourCloseAfter(Date.now()) - 7_200_000), 99_749.99), side: 'yes', count: 1, limitPriceCents: 50 })).body.error?.code).toBe('MARKET_CLOSED');
+    expect((await post('/trades', { userId: user, marketTicker: ticker, side: 'yes', count: 0, limitPriceCents: 100 })).status).toBe(400);
+    expect((await post(`/trades/${randomUUID()}/close`, { userId: user })).status).toBe(404);
+    expect((await post('/trades/not-a-uuid/close', { userId: user })).body.error?.code).toBe('INVALID_REQUEST');
+    const { rows: after } = await service.context.pool.query('SELECT count(*)::int AS n FROM trade');
+    expect(after[0].n).toBe(before[0].n);
+  });
+
+  it('opens idempotently on the request id, and supervisors open through events', async () => {
+    const tradeId = randomUUID();
+    const body = { tradeId, userId: user, marketTicker: ticker, side: 'yes', count: 1, limitPriceCents: 50 };
+    expect((await post('/trades', body)).status).toBe(201);
+    expect((await post('/trades', body)).status).toBe(200);
+    const viaEvent = randomUUID();
+    const request = {
+      tradeId: viaEvent, userId: user, symbol: 'btc', eventTicker: event, marketTicker: ticker, strike: 99_749.99, side: 'no', count: 2,
+      limitPriceCents: 12, entryMethod: 'auto', probability: 96.5, diff: 1.2, momentum: -0.1, volatility: 0.5, priceAtOpen: 99_000,
+      marketCloseAt: closeAt, requestedAt: Date.now(),
+    };
+    await publish('trade.open_requested', request);
+    await publish('trade.open_requested', request); // a supervisor's handler that ran twice
+    await until(viaEvent, 'pending');
+    const { rows } = await service.context.pool.query(`SELECT count(*)::int AS n FROM event_log WHERE channel = $1 AND type = 'trade.created' AND data::jsonb #>> '{trade,id}' IN ($2, $3)`, [`trades:${user}`, tradeId, viaEvent]);
+    expect(rows[0].n).toBe(2);
+  });
+
+  it('resumes after a restart: events published while it was down are applied', async () => {
+    const t = await openManual(1, 50);
+    await service.close();
+    await fill(t, 'open', 49, 1);
+    service = await start();
+    await until(t.id, 'open');
+  });
+});

@@ -1,0 +1,23 @@
+import type { ServiceContext } from '@recio/service-kit';
+import { registerApi } from './api.js';
+import type { TradeManagerConfig } from './config.js';
+import { tradeManagerHandler } from './handlers.js';
+import { TradeBook } from './trade-book.js';
+
+/** The consumer group of the trade manager and what it reads. */
+export const TRADE_MANAGER_GROUP = { group: 'trade-manager', channels: ['trades:*', 'prices:btc', 'account:*'] } as const;
+
+/**
+ * trade-manager: owns the trade table. Trades change only here, each change committed with its
+ * `trades:<user>` event: on requests (REST or events), executor reports, price ticks (expiry,
+ * entry timeouts) and settlements.
+ */
+export async function startTradeManager(ctx: ServiceContext<TradeManagerConfig>): Promise<void> {
+  const book = new TradeBook({
+    logger: ctx.logger,
+    pendingTimeoutMs: ctx.config.PENDING_TIMEOUT_MS,
+    settlementOverdueMs: ctx.config.SETTLEMENT_OVERDUE_MS,
+  });
+  registerApi(ctx, book);
+  await ctx.consume({ ...TRADE_MANAGER_GROUP, channels: [...TRADE_MANAGER_GROUP.channels], handler: tradeManagerHandler(book) });
+}

@@ -1,0 +1,79 @@
+import type { OpenRequest, TradeSnapshot } from '@recio/platform';
+import type { Transaction } from '@recio/router';
+import { toSnapshot, type TradeRow } from './trade-row.js';
+
+const ts = (ms: number | null): Date | null => (ms === null ? null : new Date(ms));
+
+/** Writes a requested trade `pending`; null when a trade with that id exists (a repeated request). */
+export async function insertTrade(tx: Transaction, r: OpenRequest): Promise<TradeSnapshot | null> {
+  const { rows } = await tx.query<TradeRow>(
+    `INSERT INTO trade (id, user_id, symbol, event_ticker, market_ticker, strike, side, count, status, entry_method,
+                        limit_price_cents, probability, diff, momentum, volatility, price_at_open, market_close_at, created_at)
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 'pending', $9, $10, $11, $12, $13, $14, $15, $16, $17)
+     ON CONFLICT (id) DO NOTHING
+     RETURNING *`,
+    [
+      r.tradeId, r.userId, r.symbol, r.eventTicker, r.marketTicker, r.strike, r.side, r.count, r.entryMethod,
+      r.limitPriceCents, r.probability, r.diff, r.momentum, r.volatility, r.priceAtOpen, ts(r.marketCloseAt), ts(r.requestedAt),
+    ],
+  );
+  return rows[0] ? toSnapshot(rows[0]) : null;
+}
+
+/** The trade, locked for this transaction; null when unknown. */
+export async function lockTrade(tx: Transaction, id: string): Promise<TradeSnapshot | null> {
+  const { rows } = await tx.query<TradeRow>('SELECT * FROM trade WHERE id = $1 FOR UPDATE', [id]);
+  return rows[0] ? toSnapshot(rows[0]) : null;
+}
+
+/** Stores a trade's mutable fields after a transition. */
+export async function saveTrade(tx: Transaction, t: TradeSnapshot): Promise<void> {
+  await tx.query(
+    `UPDATE trade SET status = $2, status_reason = $3, close_method = $4, close_reason = $5, buy_price_cents = $6,
+            close_fill_cents = $7, sell_price_cents = $8, fees_cents = $9, pnl_cents = $10, win_loss = $11,
+            close_attempts = $12, price_at_close = $13, opened_at = $14, closing_at = $15, expired_at = $16,
+            closed_at = $17, updated_at = now()
+      WHERE id = $1`,
+    [
+      t.id, t.status, t.statusReason, t.closeMethod, t.closeReason, t.buyPriceCents, t.closeFillCents, t.sellPriceCents,
+      t.feesCents, t.pnlCents, t.winLoss, t.closeAttempts, t.priceAtClose, ts(t.openedAt), ts(t.closingAt), ts(t.expiredAt), ts(t.closedAt),
+    ],
+  );
+}
+
+/** Trades a price tick at `at` makes due, locked: open past their close, pending past the timeout. */
+export async function tradesDue(tx: Transaction, at: number, pendingTimeoutMs: number): Promise<TradeSnapshot[]> {
+  const { rows } = await tx.query<TradeRow>(
+    `SELECT * FROM trade
+      WHERE (status = 'open' AND market_close_at <= $1) OR (status = 'pending' AND created_at <= $2)
+      ORDER BY id FOR UPDATE`,
+    [new Date(at), new Date(at - pendingTimeoutMs)],
+  );
+  return rows.map(toSnapshot);
+}
+
+/** Expired trades whose settlement is overdue and not yet reported; marks them reported. */
+export async function markSettlementOverdue(tx: Transaction, at: number, overdueMs: number): Promise<TradeSnapshot[]> {
+  const { rows } = await tx.query<TradeRow>(
+    `UPDATE trade SET settlement_overdue = true
+      WHERE status = 'expired' AND NOT settlement_overdue AND expired_at <= $1
+      RETURNING *`,
+    [new Date(at - overdueMs)],
+  );
+  return rows.map(toSnapshot);
+}
+
+/** A user's trades on one market that a settlement closes (open ones expire first), locked. */
+export async function tradesToSettle(tx: Transaction, userId: string, ticker: string): Promise<TradeSnapshot[]> {
+  const { rows } = await tx.query<TradeRow>(
+    `SELECT * FROM trade WHERE user_id = $1 AND market_ticker = $2 AND status IN ('open', 'expired') ORDER BY id FOR UPDATE`,
+    [userId, ticker],
+  );
+  return rows.map(toSnapshot);
+}
+
+/** One trade, unlocked (REST reads). */
+export async function findTrade(query: (text: string, values: unknown[]) => Promise<{ rows: TradeRow[] }>, id: string): Promise<TradeSnapshot | null> {
+  const { rows } = await query('SELECT * FROM trade WHERE id = $1', [id]);
+  return rows[0] ? toSnapshot(rows[0]) : null;
+}
