@@ -128,6 +128,16 @@ CREATE TABLE account_settlement (
   PRIMARY KEY (user_id, ticker)
 );
 
+-- Each supervisor's copy of the users' settings, applied from `settings:<user>` events in order
+-- (keyed by the consuming service), so a tick is decided with the settings the service has seen.
+CREATE TABLE settings_copy (
+  consumer   text   NOT NULL,
+  user_id    text   NOT NULL,
+  settings   jsonb  NOT NULL,
+  version    bigint NOT NULL,
+  PRIMARY KEY (consumer, user_id)
+);
+
 -- auto-entry-supervisor: per-user spike guard and per-strike cooldowns, and the live trades it
 -- must not enter twice (followed from trades:* events, so it never reads the trade table).
 CREATE TABLE auto_entry_state (
@@ -164,6 +174,7 @@ CREATE TABLE supervised_trade (
 DROP TABLE supervised_trade;
 DROP TABLE auto_entry_live_trade;
 DROP TABLE auto_entry_state;
+DROP TABLE settings_copy;
 DROP TABLE account_settlement;
 DROP TABLE account_order;
 DROP TABLE account_fill;

@@ -19,7 +19,16 @@ if ! exists recio-redis-acl; then
   # shellcheck disable=SC2086
   k create secret generic recio-redis-acl $args
 fi
-exists recio-app || k create secret generic recio-app --from-literal=session-secret="$(rand)"
+# Users' exchange keys and API tokens (DEPLOY_USERS, default user_0001), made once and kept under
+# .recio/deploy/ on the operator's machine (never in the repository). With the real exchange, put
+# your own credentials.json and key files into recio-exchange instead (docs/deploy.md).
+if ! exists recio-exchange || ! exists recio-app; then
+  accounts="$ROOT/.recio/deploy/$NAMESPACE"
+  # shellcheck disable=SC2086
+  node "$ROOT/cdk8s/scripts/deploy-accounts.mjs" "$accounts" ${DEPLOY_USERS:-user_0001}
+  exists recio-exchange || k create secret generic recio-exchange --from-file="$accounts/exchange/"
+  exists recio-app || k create secret generic recio-app --from-file="$accounts/app/"
+fi
 if [ "$ENV" = kind ]; then
   if ! exists recio-postgres; then
     pw=$(rand)
@@ -27,6 +36,5 @@ if [ "$ENV" = kind ]; then
     k create secret generic recio-database --from-literal=url="postgres://recio:$pw@postgres:5432/recio"
   fi
 fi
-# recio-exchange (key-id, private-key) is optional: without it services use the paper exchange.
 # In cloud, DATABASE_URL comes from postgres-app, which CloudNativePG creates.
 echo "secrets present in namespace $NAMESPACE"

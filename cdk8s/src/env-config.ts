@@ -16,6 +16,9 @@ export function envConfigData(config: ChartConfig): Record<string, string> {
     ...redis,
     // Both profiles trade against the in-cluster paper exchange until an operator points this at the real API.
     EXCHANGE_BASE_URL: 'http://paper-exchange:8090/trade-api/v2',
+    EXCHANGE_WS_URL: 'ws://paper-exchange:8090/trade-api/ws/v2',
     PRICE_SOURCE: config.profile === 'cloud' ? 'coinbase' : 'simulated',
+    PRICE_FEED_URL: config.profile === 'cloud' ? 'wss://ws-feed.exchange.coinbase.com' : 'ws://paper-exchange:8090/coinbase',
+    TRADE_MANAGER_URL: 'http://trade-manager:4000',
   };
 }

@@ -5,7 +5,7 @@ import type { ChartConfig } from './config.js';
 import { serviceImage } from './images.js';
 import { componentLabels, selectorLabels } from './labels.js';
 import { podDisruptionBudget, resources, restrictedContainer, spreadPods } from './pod-helpers.js';
-import { serviceEnv } from './service-env.js';
+import { serviceEnv, serviceSecretFiles } from './service-env.js';
 import { serviceNetworkPolicy } from './service-network-policy.js';
 
 /** Seconds the pod is given beyond the drain deadline before SIGKILL. */
@@ -70,10 +70,16 @@ export class PlatformService extends Construct {
                 startupProbe: { httpGet: { path: '/healthz', port }, periodSeconds: 2, failureThreshold: 30 },
                 livenessProbe: { httpGet: { path: '/healthz', port }, periodSeconds: 10, failureThreshold: 3 },
                 readinessProbe: { httpGet: { path: '/readyz', port }, periodSeconds: 5, failureThreshold: 2 },
-                volumeMounts: [{ name: 'tmp', mountPath: '/tmp' }],
+                volumeMounts: [
+                  { name: 'tmp', mountPath: '/tmp' },
+                  ...serviceSecretFiles(service).map((f) => ({ name: f.secret, mountPath: f.dir, readOnly: true })),
+                ],
               },
             ],
-            volumes: [{ name: 'tmp', emptyDir: {} }],
+            volumes: [
+              { name: 'tmp', emptyDir: {} },
+              ...serviceSecretFiles(service).map((f) => ({ name: f.secret, secret: { secretName: f.secret, defaultMode: 0o444 } })),
+            ],
           },
         },
       },

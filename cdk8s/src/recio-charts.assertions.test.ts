@@ -24,8 +24,8 @@ const containers = (objs: Obj[]): Obj[] => podSpecs(objs).flatMap((s) => [...(s.
 function documentedSecrets(c: ChartConfig): Map<string, Set<string>> {
   const m = new Map<string, Set<string>>([
     ['recio-redis-acl', new Set(redisAclSecretKeys())],
-    ['recio-app', new Set(['session-secret'])],
-    ['recio-exchange', new Set(['key-id', 'private-key'])],
+    ['recio-app', new Set(['api-tokens.json'])],
+    ['recio-exchange', new Set(['credentials.json', 'paper-accounts.json'])],
   ]);
   if (c.profile === 'kind') m.set('recio-postgres', new Set(['password']));
   const db = databaseUrlSecret(c);
@@ -193,6 +193,18 @@ describe.each(CHART_VARIANTS)('$profile-$redisMode', (variant) => {
         if (cm) expect(find(objs, 'ConfigMap', cm.name).data[cm.key], `${cm.name}/${cm.key}`).toBeDefined();
         const sk = e.valueFrom?.secretKeyRef;
         if (sk) expect(secrets.get(sk.name)?.has(sk.key), `${sk.name}/${sk.key}`).toBe(true);
+      }
+    }
+    // A variable naming a file (API tokens, exchange keys) points into a Secret mounted read-only.
+    for (const c of containers(objs)) {
+      for (const e of c.env ?? []) {
+        if (typeof e.value !== 'string' || !e.value.startsWith('/etc/recio/')) continue;
+        const dir = e.value.slice(0, e.value.lastIndexOf('/'));
+        const mount = (c.volumeMounts ?? []).find((m: Obj) => m.mountPath === dir);
+        expect(mount?.readOnly, `${c.name} ${e.name}`).toBe(true);
+        const key = e.value.slice(dir.length + 1);
+        const volume = specs.flatMap((sp) => sp.volumes ?? []).find((v: Obj) => v.name === mount.name);
+        expect(secrets.get(volume.secret.secretName)?.has(key), `${e.name} → ${volume.secret.secretName}/${key}`).toBe(true);
       }
     }
     for (const ing of objs.filter((o) => o.kind === 'Ingress')) {

@@ -7,10 +7,26 @@ import { REDIS_ACL_SECRET } from './redis-acl.js';
 
 /** The ConfigMap of non-secret settings every service reads from. */
 export const ENV_CONFIG_MAP = 'recio-env';
-/** Secret of main-app's session signing key (key `session-secret`); created at deploy time. */
+/** Secret of main-app's API tokens (key `api-tokens.json`); created at deploy time. */
 export const APP_SECRET = 'recio-app';
-/** Secret of the exchange API key (keys `key-id`, `private-key`); optional, absent means demo mode. */
+/**
+ * Secret of the users' exchange keys: `credentials.json` (services) and the key files it names,
+ * plus `paper-accounts.json` and the public keys for the paper exchange; created at deploy time.
+ */
 export const EXCHANGE_SECRET = 'recio-exchange';
+
+/** A Secret mounted as files: the variable holds the path of one of them. */
+export interface SecretFiles {
+  secret: string;
+  dir: string;
+}
+
+/** Where each file-valued variable's Secret is mounted, and which key it names. */
+const FILE_VARS: Record<string, SecretFiles & { key: string }> = {
+  API_TOKENS_FILE: { secret: APP_SECRET, dir: '/etc/recio/app', key: 'api-tokens.json' },
+  EXCHANGE_CREDENTIALS_FILE: { secret: EXCHANGE_SECRET, dir: '/etc/recio/exchange', key: 'credentials.json' },
+  PAPER_ACCOUNTS_FILE: { secret: EXCHANGE_SECRET, dir: '/etc/recio/exchange', key: 'paper-accounts.json' },
+};
 
 type Source =
   | { kind: 'config' }
@@ -30,12 +46,12 @@ function source(config: ChartConfig, service: ServiceSpec, name: string, configK
       return { kind: 'value', value: service.name };
     case 'REDIS_PASSWORD':
       return { kind: 'secret', name: REDIS_ACL_SECRET, key: service.name };
-    case 'SESSION_SECRET':
-      return { kind: 'secret', name: APP_SECRET, key: 'session-secret' };
-    case 'EXCHANGE_KEY_ID':
-      return { kind: 'secret', name: EXCHANGE_SECRET, key: 'key-id', optional: true };
-    case 'EXCHANGE_PRIVATE_KEY':
-      return { kind: 'secret', name: EXCHANGE_SECRET, key: 'private-key', optional: true };
+    case 'API_TOKENS_FILE':
+    case 'EXCHANGE_CREDENTIALS_FILE':
+    case 'PAPER_ACCOUNTS_FILE': {
+      const f = FILE_VARS[name]!;
+      return { kind: 'value', value: `${f.dir}/${f.key}` };
+    }
     case 'POD_NAME':
       return { kind: 'field', path: 'metadata.name' };
     case 'POD_NAMESPACE':
@@ -68,4 +84,14 @@ export function serviceEnv(config: ChartConfig, service: ServiceSpec, configData
   // How long SIGTERM handling may take; the pod's grace period is longer.
   env.push({ name: 'DRAIN_DEADLINE_MS', value: String(config.drainDeadlineSeconds * 1000) });
   return env;
+}
+
+/** The Secrets a service reads as files (mounted read-only at `dir`). */
+export function serviceSecretFiles(service: ServiceSpec): SecretFiles[] {
+  const out = new Map<string, SecretFiles>();
+  for (const name of service.env) {
+    const f = FILE_VARS[name];
+    if (f) out.set(f.secret, { secret: f.secret, dir: f.dir });
+  }
+  return [...out.values()];
 }

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { channelClass, isChannelPattern } from './channel-pattern.js';
-import { SERVICES, consumerGroups } from './services.js';
+import { SERVICES, consumerGroupOf, consumerGroups } from './services.js';
 
 const DNS_LABEL = /^[a-z]([-a-z0-9]*[a-z0-9])?$/;
 
@@ -53,9 +53,14 @@ describe('SERVICES', () => {
   it('has the consumer groups the domain needs', () => {
     const byName = Object.fromEntries(consumerGroups().map(({ group }) => [group.name, group.channels]));
     expect(byName['trade-executor']).toContain('trades:*');
-    expect(byName['active-trade-supervisor']).toEqual(['prices:btc', 'trades:*']);
-    expect(byName['auto-entry-supervisor']).toEqual(['prices:btc', 'settings:*']);
-    expect(byName['trade-manager']).toContain('trades:*');
+    // stops on price ticks, the trades it watches from trade events, auto-stop settings
+    expect(byName['active-trade-supervisor']).toEqual(['prices:btc', 'trades:*', 'settings:*']);
+    // entries on price ticks, settings, and live trades (no second entry on a ticker and side)
+    expect(byName['auto-entry-supervisor']).toEqual(['prices:btc', 'settings:*', 'trades:*']);
+    // requests and reports, the clock (expiry at the close), settlements
+    expect(byName['trade-manager']).toEqual(['trades:*', 'prices:btc', 'account:*']);
+    expect(consumerGroupOf('trade-manager').channels).toBe(byName['trade-manager']);
+    expect(() => consumerGroupOf('main-app')).toThrow(/exactly one consumer group/);
     expect(byName['kalshi-account-sync']).toBeUndefined();
   });
 });

@@ -71,9 +71,10 @@ export const SERVICES: readonly ServiceSpec[] = [
     port: 3000,
     role: 'trader web UI, REST API gateway, WebSocket gateway, /replay',
     command: node('main-app'),
-    env: [...COMMON_ENV, 'SESSION_SECRET'],
+    env: [...COMMON_ENV, 'API_TOKENS_FILE', 'TRADE_MANAGER_URL'],
     consumerGroups: [],
-    publishes: ['settings', 'trades'],
+    // trades are opened and closed through the trade manager's API
+    publishes: ['settings'],
     ingressFrom: 'ingress-controller',
     egressInternet: false,
     cloudReplicas: 2,
@@ -84,8 +85,8 @@ export const SERVICES: readonly ServiceSpec[] = [
     role: 'owns trades and their state machine; creates, closes, expires, settles',
     command: node('trade-manager'),
     env: [...COMMON_ENV],
-    consumerGroups: [group('trade-manager', ['trades:*'])],
-    publishes: ['trades'],
+    consumerGroups: [group('trade-manager', ['trades:*', 'prices:btc', 'account:*'])],
+    publishes: ['trades', 'system'],
     ingressFrom: 'services',
     egressInternet: false,
     cloudReplicas: 2,
@@ -95,7 +96,7 @@ export const SERVICES: readonly ServiceSpec[] = [
     port: 8001,
     role: 'places orders on the exchange, idempotently (client_order_id = trade id)',
     command: node('trade-executor'),
-    env: [...COMMON_ENV, 'EXCHANGE_BASE_URL', 'EXCHANGE_KEY_ID', 'EXCHANGE_PRIVATE_KEY'],
+    env: [...COMMON_ENV, 'EXCHANGE_BASE_URL', 'EXCHANGE_CREDENTIALS_FILE'],
     consumerGroups: [group('trade-executor', ['trades:*'])],
     // fills and rejections are trade events: trades:<user> (the router knows no `orders` class)
     publishes: ['trades'],
@@ -108,7 +109,7 @@ export const SERVICES: readonly ServiceSpec[] = [
     port: 8002,
     role: 'price feed to prices:btc, price history, momentum, cache, time series',
     command: node('btc-price-watchdog'),
-    env: [...COMMON_ENV, 'PRICE_SOURCE'],
+    env: [...COMMON_ENV, 'PRICE_SOURCE', 'PRICE_FEED_URL'],
     consumerGroups: [],
     publishes: ['prices'],
     ingressFrom: 'services',
@@ -120,7 +121,7 @@ export const SERVICES: readonly ServiceSpec[] = [
     port: 8004,
     role: 'balance, positions, fills, settlements mirrored from the exchange',
     command: node('kalshi-account-sync'),
-    env: [...COMMON_ENV, 'EXCHANGE_BASE_URL', 'EXCHANGE_KEY_ID', 'EXCHANGE_PRIVATE_KEY'],
+    env: [...COMMON_ENV, 'EXCHANGE_BASE_URL', 'EXCHANGE_WS_URL', 'EXCHANGE_CREDENTIALS_FILE'],
     consumerGroups: [],
     publishes: ['positions', 'account'],
     ingressFrom: 'services',
@@ -144,8 +145,8 @@ export const SERVICES: readonly ServiceSpec[] = [
     port: 8007,
     role: 'watches open trades on every price event; auto stop',
     command: node('active-trade-supervisor'),
-    env: [...COMMON_ENV],
-    consumerGroups: [group('active-trade-supervisor', ['prices:btc', 'trades:*'], 2)],
+    env: [...COMMON_ENV, 'EXCHANGE_BASE_URL'],
+    consumerGroups: [group('active-trade-supervisor', ['prices:btc', 'trades:*', 'settings:*'], 2)],
     publishes: ['trades'],
     ingressFrom: 'services',
     egressInternet: false,
@@ -156,9 +157,9 @@ export const SERVICES: readonly ServiceSpec[] = [
     port: 8009,
     role: 'strike table, watchlist, auto entry on every price event',
     command: node('auto-entry-supervisor'),
-    env: [...COMMON_ENV],
-    consumerGroups: [group('auto-entry-supervisor', ['prices:btc', 'settings:*'], 2)],
-    publishes: ['trades', 'strikes'],
+    env: [...COMMON_ENV, 'EXCHANGE_BASE_URL'],
+    consumerGroups: [group('auto-entry-supervisor', ['prices:btc', 'settings:*', 'trades:*'], 2)],
+    publishes: ['trades', 'markets'],
     ingressFrom: 'services',
     egressInternet: false,
     cloudReplicas: 2,
@@ -180,7 +181,7 @@ export const SERVICES: readonly ServiceSpec[] = [
     port: 8090,
     role: "the exchange's trade API v2 simulated locally (demo mode, development, tests)",
     command: node('paper-exchange'),
-    env: ['LOG_LEVEL', 'POD_NAME'],
+    env: ['LOG_LEVEL', 'POD_NAME', 'PAPER_ACCOUNTS_FILE'],
     consumerGroups: [],
     publishes: [],
     ingressFrom: 'services',
@@ -204,4 +205,12 @@ export const SERVICES: readonly ServiceSpec[] = [
 /** Every consumer group with the service that runs it. */
 export function consumerGroups(services: readonly ServiceSpec[] = SERVICES): { service: ServiceSpec; group: ConsumerGroupSpec }[] {
   return services.flatMap((service) => service.consumerGroups.map((g) => ({ service, group: g })));
+}
+
+/** The one consumer group a service runs, as the list declares it (services read it from here). */
+export function consumerGroupOf(serviceName: string): ConsumerGroupSpec {
+  const service = SERVICES.find((s) => s.name === serviceName);
+  const group = service?.consumerGroups[0];
+  if (!group || service.consumerGroups.length !== 1) throw new Error(`service ${serviceName} does not run exactly one consumer group`);
+  return group;
 }

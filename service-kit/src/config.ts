@@ -9,7 +9,7 @@ export interface ServiceConfig {
   port: number;
   /** This instance (`POD_NAME`; the pod name in Kubernetes): consumer names are `<pod>`. */
   podName: string;
-  /** Deadline for draining on SIGTERM (`DRAIN_TIMEOUT_MS`); shorter than the pod's grace period. */
+  /** Deadline for draining on SIGTERM (`DRAIN_DEADLINE_MS`); shorter than the pod's grace period. */
   drainTimeoutMs: number;
   databaseUrl: string;
   redis: RedisConnection;
@@ -20,12 +20,12 @@ export interface ServiceConfig {
 const common = z.object({
   PORT: z.coerce.number().int().min(1).max(65_535).optional(),
   POD_NAME: z.string().regex(/^[a-z0-9][a-z0-9.-]{0,126}$/, 'expected a pod name ([a-z0-9.-])').optional(),
-  DRAIN_TIMEOUT_MS: z.coerce.number().int().min(100).max(600_000).default(10_000),
+  DRAIN_DEADLINE_MS: z.coerce.number().int().min(100).max(600_000).default(10_000),
 });
 
 /**
  * Reads and validates the environment: the router's connection variables (DATABASE_URL,
- * REDIS_URL | REDIS_SENTINELS | REDIS_CLUSTER_NODES, ...), PORT, POD_NAME, DRAIN_TIMEOUT_MS and
+ * REDIS_URL | REDIS_SENTINELS | REDIS_CLUSTER_NODES, ...), PORT, POD_NAME, DRAIN_DEADLINE_MS and
  * the service's own `shape`. A bad or missing variable throws ConfigError naming it. An empty
  * variable counts as unset.
  */
@@ -42,13 +42,13 @@ export function loadServiceConfig<S extends z.ZodRawShape>(
     const issue = parsed.error.issues[0]!;
     throw new ConfigError(`${issue.path.join('.') || 'environment'}: ${issue.message}`);
   }
-  const { PORT, POD_NAME, DRAIN_TIMEOUT_MS, ...own } = parsed.data as z.infer<typeof common> & Record<string, unknown>;
+  const { PORT, POD_NAME, DRAIN_DEADLINE_MS, ...own } = parsed.data as z.infer<typeof common> & Record<string, unknown>;
   return {
     ...(own as z.infer<z.ZodObject<S>>),
     service,
     port: PORT ?? defaultPort,
     podName: POD_NAME ?? `${service}-local`,
-    drainTimeoutMs: DRAIN_TIMEOUT_MS,
+    drainTimeoutMs: DRAIN_DEADLINE_MS,
     databaseUrl: router.databaseUrl,
     redis: router.redis,
     redisCommandTimeoutMs: router.redisCommandTimeoutMs,

@@ -143,7 +143,7 @@ export async function startService<C extends ServiceConfig>(definition: ServiceD
 
 /**
  * The main of a service: starts it, turns SIGTERM/SIGINT into a drain that must finish within
- * DRAIN_TIMEOUT_MS (else exit 1), and exits 1 on a start failure or an uncaught error, so the
+ * DRAIN_DEADLINE_MS (else exit 1), and exits 1 on a start failure or an uncaught error, so the
  * supervisor (Kubernetes or the dev stack) restarts it.
  */
 export function runService<C extends ServiceConfig>(load: () => C, start: ServiceDefinition<C>['start']): void {

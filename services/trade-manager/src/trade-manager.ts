@@ -1,3 +1,4 @@
+import { consumerGroupOf } from '@recio/platform';
 import type { ServiceContext } from '@recio/service-kit';
 import { registerApi } from './api.js';
 import type { TradeManagerConfig } from './config.js';
@@ -5,7 +6,7 @@ import { tradeManagerHandler } from './handlers.js';
 import { TradeBook } from './trade-book.js';
 
 /** The consumer group of the trade manager and what it reads. */
-export const TRADE_MANAGER_GROUP = { group: 'trade-manager', channels: ['trades:*', 'prices:btc', 'account:*'] } as const;
+export const TRADE_MANAGER_GROUP = consumerGroupOf('trade-manager');
 
 /**
  * trade-manager: owns the trade table. Trades change only here, each change committed with its
@@ -19,5 +20,5 @@ export async function startTradeManager(ctx: ServiceContext<TradeManagerConfig>)
     settlementOverdueMs: ctx.config.SETTLEMENT_OVERDUE_MS,
   });
   registerApi(ctx, book);
-  await ctx.consume({ ...TRADE_MANAGER_GROUP, channels: [...TRADE_MANAGER_GROUP.channels], handler: tradeManagerHandler(book) });
+  await ctx.consume({ group: TRADE_MANAGER_GROUP.name, channels: [...TRADE_MANAGER_GROUP.channels], handler: tradeManagerHandler(book) });
 }

@@ -1,0 +1,32 @@
+import { DigitalOptionModel } from '@recio/domain';
+import { ExchangeClient } from '@recio/exchange-client';
+import { consumerGroupOf } from '@recio/platform';
+import { ExchangeQuotes, SettingsCopy, type ServiceContext } from '@recio/service-kit';
+import type { ActiveTradeConfig } from './config.js';
+import { activeTradeHandler } from './handlers.js';
+import { StopWatcher, type QuoteSource } from './stop-watcher.js';
+
+/** The consumer group of the active trade supervisor and what it reads. */
+export const ACTIVE_TRADE_GROUP = consumerGroupOf('active-trade-supervisor');
+
+/**
+ * active-trade-supervisor: on every price tick, every open trade's live probability and pnl
+ * (cached for the UI under `cache:trades:<user>:live`) and its auto stop.
+ */
+export async function startActiveTradeSupervisor(ctx: ServiceContext<ActiveTradeConfig>, quotes?: QuoteSource): Promise<void> {
+  const { router, config, logger } = ctx;
+  const settings = new SettingsCopy(ACTIVE_TRADE_GROUP.name, logger);
+  const watcher = new StopWatcher({
+    quotes: quotes ?? new ExchangeQuotes(new ExchangeClient({ baseUrl: config.EXCHANGE_BASE_URL, maxRetries: 1, timeoutMs: 2_000 })),
+    model: new DigitalOptionModel(),
+    settings,
+    logger,
+    registry: ctx.registry,
+    staleTickMs: config.STALE_TICK_MS,
+    // A cache with a TTL (never an event: trades channels are kept forever). Best effort.
+    publishLive: async (userId, view) => {
+      await router.redis.set(`cache:trades:${userId}:live`, JSON.stringify(view), 'EX', config.LIVE_CACHE_TTL_S).catch((err: unknown) => logger.debug({ err }, 'live cache not written'));
+    },
+  });
+  await ctx.consume({ group: ACTIVE_TRADE_GROUP.name, channels: [...ACTIVE_TRADE_GROUP.channels], handler: activeTradeHandler(watcher, settings) });
+}

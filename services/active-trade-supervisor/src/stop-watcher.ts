@@ -1,0 +1,110 @@
+import { DEFAULT_SETTINGS, parseMarketTicker, stopDecision, type MarketQuote, type ProbabilityModel } from '@recio/domain';
+import type { CloseRequest, PriceTick } from '@recio/platform';
+import type { RecioEvent, Transaction } from '@recio/router';
+import type { SettingsCopy } from '@recio/service-kit';
+import type { Logger } from 'pino';
+import { Counter, type Registry } from 'prom-client';
+import { markTrade, watchedTrades, type SupervisedTrade } from './supervised-trades.js';
+
+/** Where quotes come from (the exchange). */
+export interface QuoteSource {
+  quotes(eventTicker: string, signal?: AbortSignal): Promise<MarketQuote[]>;
+}
+
+/** Options of {@link StopWatcher}. */
+export interface StopWatcherOptions {
+  quotes: QuoteSource;
+  model: ProbabilityModel;
+  settings: SettingsCopy;
+  logger: Logger;
+  registry: Registry;
+  /** Ticks committed longer ago than this are too old to act on (0: never). */
+  staleTickMs: number;
+  /** Receives the live view of each user's open trades (the cache). */
+  publishLive: (userId: string, view: LiveTrade[]) => Promise<void>;
+}
+
+/** An open trade as the supervisor sees it on a tick. */
+export interface LiveTrade {
+  tradeId: string;
+  at: number;
+  probability: number;
+  livePnlPerContractCents: number | null;
+  action: string;
+  reason: string;
+}
+
+/**
+ * The active trade supervisor's reaction to a price tick: for every open trade, the live
+ * probability (the model) and pnl (the opposite ask), and DOMAIN.md's auto-stop decision. A stop
+ * is a `trade.close_requested` committed with the mark that keeps it from being asked twice.
+ */
+export class StopWatcher {
+  readonly #o: StopWatcherOptions;
+  readonly #decisions: Counter<'action'>;
+
+  constructor(options: StopWatcherOptions) {
+    this.#o = options;
+    this.#decisions = new Counter({ name: 'recio_auto_stop_decisions_total', help: 'Auto-stop decisions per open trade and tick', labelNames: ['action'], registers: [options.registry] });
+  }
+
+  async onTick(tx: Transaction, event: RecioEvent, tick: PriceTick, signal: AbortSignal): Promise<void> {
+    if (this.#o.staleTickMs > 0 && Date.now() - event.ts > this.#o.staleTickMs) return;
+    // Only trades that opened before this tick: the outcome does not depend on whether the
+    // trade's `opened` event or the tick was handled first.
+    const trades = (await watchedTrades(tx)).filter((t) => t.openedAt < tick.at && t.marketCloseAt > tick.at);
+    if (trades.length === 0) return;
+    const settings = await this.#o.settings.all(tx);
+    const quotes = await this.#quotesByTicker(trades, signal);
+    const live = new Map<string, LiveTrade[]>();
+    for (const trade of trades) {
+      const userSettings = settings.get(trade.userId) ?? DEFAULT_SETTINGS;
+      const quote = quotes.get(trade.marketTicker);
+      const probability = this.#o.model.probability({
+        price: tick.price,
+        strike: trade.strike,
+        side: trade.side,
+        ttcSeconds: (trade.marketCloseAt - tick.at) / 1000,
+        momentum: tick.momentum,
+        volatility: tick.volatility,
+      });
+      const oppositeAsk = quote === undefined ? null : trade.side === 'yes' ? quote.noAsk : quote.yesAsk;
+      const decision = stopDecision({
+        trade: { side: trade.side, buyPriceCents: trade.buyPriceCents, openedAtMs: trade.openedAt, verificationStartedAtMs: trade.verificationStartedAt },
+        live: { probability, oppositeAskCents: oppositeAsk, momentum: tick.momentum },
+        settings: userSettings,
+        nowMs: tick.at,
+      });
+      this.#decisions.inc({ action: decision.action });
+      await this.#act(tx, trade, decision.action, decision.reason, tick);
+      const view = { tradeId: trade.tradeId, at: tick.at, probability, livePnlPerContractCents: decision.livePnlPerContractCents, action: decision.action, reason: decision.reason };
+      live.set(trade.userId, [...(live.get(trade.userId) ?? []), view]);
+    }
+    for (const [userId, view] of live) await this.#o.publishLive(userId, view);
+  }
+
+  async #act(tx: Transaction, trade: SupervisedTrade, action: string, reason: string, tick: PriceTick): Promise<void> {
+    if (action === 'start_verification') return markTrade(tx, trade.tradeId, { verificationStartedAt: tick.at });
+    if (action === 'cancel_verification') return markTrade(tx, trade.tradeId, { verificationStartedAt: null });
+    if (action !== 'close') return;
+    const request: CloseRequest = { tradeId: trade.tradeId, userId: trade.userId, method: 'auto', reason, priceAtClose: tick.price, requestedAt: tick.at };
+    tx.publish(`trades:${trade.userId}`, 'trade.close_requested', request);
+    await markTrade(tx, trade.tradeId, { closeRequestedAt: tick.at });
+    this.#o.logger.info({ tradeId: trade.tradeId, userId: trade.userId, reason, price: tick.price }, 'auto stop');
+  }
+
+  // One GET /markets per event with open trades (normally just the current hour's). Without
+  // quotes a trade still gets its probability; only the live pnl is unknown.
+  async #quotesByTicker(trades: SupervisedTrade[], signal: AbortSignal): Promise<Map<string, MarketQuote>> {
+    const events = new Set(trades.map((t) => parseMarketTicker(t.marketTicker).eventTicker));
+    const out = new Map<string, MarketQuote>();
+    for (const eventTicker of events) {
+      try {
+        for (const q of await this.#o.quotes.quotes(eventTicker, signal)) out.set(q.ticker, q);
+      } catch (err) {
+        this.#o.logger.warn({ err, eventTicker }, 'no quotes for open trades on this tick');
+      }
+    }
+    return out;
+  }
+}

@@ -1,0 +1,63 @@
+import type { Side } from '@recio/domain';
+import type { TradeSnapshot } from '@recio/platform';
+import type { Transaction } from '@recio/router';
+
+/** An open trade the supervisor watches. */
+export interface SupervisedTrade {
+  tradeId: string;
+  userId: string;
+  marketTicker: string;
+  strike: number;
+  side: Side;
+  count: number;
+  buyPriceCents: number;
+  openedAt: number;
+  marketCloseAt: number;
+  verificationStartedAt: number | null;
+}
+
+/** Starts watching a trade that opened (idempotent). */
+export async function watch(tx: Transaction, t: TradeSnapshot): Promise<void> {
+  await tx.query(
+    `INSERT INTO supervised_trade (trade_id, user_id, market_ticker, strike, side, count, buy_price_cents, opened_at, market_close_at)
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
+     ON CONFLICT (trade_id) DO UPDATE SET close_requested_at = NULL, verification_started_at = NULL`,
+    [t.id, t.userId, t.marketTicker, t.strike, t.side, t.count, t.buyPriceCents, new Date(t.openedAt ?? t.createdAt), new Date(t.marketCloseAt)],
+  );
+}
+
+/** Stops watching a trade that is closing or gone. */
+export async function unwatch(tx: Transaction, tradeId: string): Promise<void> {
+  await tx.query('DELETE FROM supervised_trade WHERE trade_id = $1', [tradeId]);
+}
+
+/** Open trades without a close under way, locked for the tick. */
+export async function watchedTrades(tx: Transaction): Promise<SupervisedTrade[]> {
+  const { rows } = await tx.query<{
+    trade_id: string; user_id: string; market_ticker: string; strike: string; side: Side; count: number; buy_price_cents: number;
+    opened_at: Date; market_close_at: Date; verification_started_at: Date | null;
+  }>('SELECT * FROM supervised_trade WHERE close_requested_at IS NULL ORDER BY trade_id FOR UPDATE');
+  return rows.map((r) => ({
+    tradeId: r.trade_id,
+    userId: r.user_id,
+    marketTicker: r.market_ticker,
+    strike: Number(r.strike),
+    side: r.side,
+    count: r.count,
+    buyPriceCents: r.buy_price_cents,
+    openedAt: r.opened_at.getTime(),
+    marketCloseAt: r.market_close_at.getTime(),
+    verificationStartedAt: r.verification_started_at?.getTime() ?? null,
+  }));
+}
+
+/** Records the supervisor's stop state of a trade. */
+export async function markTrade(tx: Transaction, tradeId: string, change: { verificationStartedAt?: number | null; closeRequestedAt?: number }): Promise<void> {
+  if (change.closeRequestedAt !== undefined) {
+    await tx.query('UPDATE supervised_trade SET close_requested_at = $2 WHERE trade_id = $1', [tradeId, new Date(change.closeRequestedAt)]);
+  }
+  if (change.verificationStartedAt !== undefined) {
+    const at = change.verificationStartedAt === null ? null : new Date(change.verificationStartedAt);
+    await tx.query('UPDATE supervised_trade SET verification_started_at = $2 WHERE trade_id = $1', [tradeId, at]);
+  }
+}

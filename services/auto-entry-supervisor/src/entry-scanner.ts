@@ -1,0 +1,152 @@
+import {
+  buildStrikeTable,
+  entryDecisions,
+  eventTicker,
+  hourCloseAfter,
+  spikeGuardStep,
+  type ProbabilityModel,
+  type Settings,
+} from '@recio/domain';
+import type { OpenRequest, PriceTick, StrikeTable } from '@recio/platform';
+import type { RecioEvent, Transaction } from '@recio/router';
+import type { SettingsCopy } from '@recio/service-kit';
+import type { Logger } from 'pino';
+import { Counter, type Registry } from 'prom-client';
+import { v5 as uuidv5 } from 'uuid';
+import { addLiveTrade, liveTradeKeys, loadEntryStates, saveEntryState } from './entry-state.js';
+import type { QuoteSource } from './quote-source.js';
+
+// Namespace of auto-entry trade ids: uuid v5 of (user, price event, ticker, side), so a tick
+// handled twice asks for the same trade and the trade manager creates it once.
+const TRADE_ID_NAMESPACE = '6f1e2f8a-3c1b-5b7e-9d59-1d3c0f6a2b10';
+
+/** Options of {@link EntryScanner}. */
+export interface EntryScannerOptions {
+  quotes: QuoteSource;
+  model: ProbabilityModel;
+  settings: SettingsCopy;
+  logger: Logger;
+  registry: Registry;
+  /** Ticks committed longer ago than this are too old to trade on (0: never). */
+  staleTickMs: number;
+}
+
+/**
+ * The auto-entry supervisor's reaction to a price tick: the strike table of the current hour
+ * (published on `markets:btc` for the UI), each user's spike guard, and DOMAIN.md's auto-entry
+ * rules; every entry is a `trade.open_requested` on `trades:<user>`, committed with the state
+ * that prevents a second one (live trade, per-strike cooldown).
+ */
+export class EntryScanner {
+  readonly #o: EntryScannerOptions;
+  readonly #entries: Counter<'reason'>;
+
+  constructor(options: EntryScannerOptions) {
+    this.#o = options;
+    this.#entries = new Counter({
+      name: 'recio_auto_entry_scans_total',
+      help: 'Auto-entry scans per user and tick, by outcome (ENTERED or why not)',
+      labelNames: ['reason'],
+      registers: [options.registry],
+    });
+  }
+
+  async onTick(tx: Transaction, event: RecioEvent, tick: PriceTick, signal: AbortSignal): Promise<void> {
+    const users = await this.#o.settings.all(tx);
+    const states = await loadEntryStates(tx, [...users.keys()]);
+    const closeAt = hourCloseAfter(tick.at);
+    const ticker = eventTicker(closeAt);
+    const stale = this.#o.staleTickMs > 0 && Date.now() - event.ts > this.#o.staleTickMs;
+    const table = stale ? null : await this.#strikeTable(tick, ticker, closeAt, signal);
+    if (table) tx.publish('markets:btc', 'strike_table.updated', table);
+
+    for (const [userId, settings] of users) {
+      const state = states.get(userId)!;
+      const guard = spikeGuardStep(state.guard, tick.momentum, tick.at, settings.autoEntry);
+      state.guard = guard.state;
+      if (table) await this.#enter(tx, userId, settings, table, tick, guard.paused, state.lastEntries, event.seq);
+      else this.#entries.inc({ reason: stale ? 'STALE_TICK' : 'NO_QUOTES' });
+      await saveEntryState(tx, userId, state);
+    }
+  }
+
+  async #enter(
+    tx: Transaction,
+    userId: string,
+    settings: Settings,
+    table: StrikeTable,
+    tick: PriceTick,
+    paused: boolean,
+    lastEntries: Record<string, number>,
+    seq: number,
+  ): Promise<void> {
+    const scan = entryDecisions({
+      rows: table.rows,
+      settings: settings.autoEntry,
+      ttcSeconds: (table.closeAt - tick.at) / 1000,
+      nowMs: tick.at,
+      guard: { paused },
+      openKeys: settings.autoEntry.enabled ? await liveTradeKeys(tx, userId) : new Set(),
+      lastEntryAt: new Map(Object.entries(lastEntries)),
+    });
+    if (scan.reason !== null) {
+      this.#entries.inc({ reason: scan.reason });
+      return;
+    }
+    for (const entry of scan.entries) {
+      const request: OpenRequest = {
+        tradeId: uuidv5(`${userId}:${seq}:${entry.ticker}:${entry.side}`, TRADE_ID_NAMESPACE),
+        userId,
+        symbol: tick.symbol,
+        eventTicker: table.eventTicker,
+        marketTicker: entry.ticker,
+        strike: entry.strike,
+        side: entry.side,
+        count: entry.count,
+        limitPriceCents: entry.askCents,
+        entryMethod: 'auto',
+        probability: round(entry.probability, 3),
+        diff: round(entry.diff, 3),
+        momentum: tick.momentum === null ? null : round(tick.momentum, 4),
+        volatility: tick.volatility === null ? null : round(tick.volatility, 5),
+        priceAtOpen: tick.price,
+        marketCloseAt: table.closeAt,
+        requestedAt: tick.at,
+      };
+      tx.publish(`trades:${userId}`, 'trade.open_requested', request);
+      await addLiveTrade(tx, request);
+      lastEntries[entry.ticker] = tick.at;
+      this.#entries.inc({ reason: 'ENTERED' });
+      this.#o.logger.info({ userId, tradeId: request.tradeId, ticker: entry.ticker, side: entry.side, ask: entry.askCents, probability: request.probability }, 'auto entry');
+    }
+  }
+
+  // The quotes come from outside: when the exchange does not answer, this tick trades nothing
+  // (a stale tick is worth nothing later, so it is not retried).
+  async #strikeTable(tick: PriceTick, ticker: string, closeAt: number, signal: AbortSignal): Promise<StrikeTable | null> {
+    let markets;
+    try {
+      markets = await this.#o.quotes.quotes(ticker, signal);
+    } catch (err) {
+      this.#o.logger.warn({ err, eventTicker: ticker }, 'no quotes for this tick');
+      return null;
+    }
+    const rows = buildStrikeTable({
+      price: tick.price,
+      nowMs: tick.at,
+      closeMs: closeAt,
+      eventTicker: ticker,
+      markets,
+      momentum: tick.momentum,
+      volatility: tick.volatility,
+      model: this.#o.model,
+    });
+    if (rows.length === 0) return null;
+    return { at: tick.at, eventTicker: ticker, closeAt, price: tick.price, momentum: tick.momentum, rows };
+  }
+}
+
+function round(n: number, digits: number): number {
+  const f = 10 ** digits;
+  return Math.round(n * f) / f;
+}

@@ -1,0 +1,40 @@
+import { parseEvent, type PlatformEvent } from '@recio/platform';
+import type { HandlerContext, RecioEvent } from '@recio/router';
+import type { SettingsCopy } from '@recio/service-kit';
+import type { EntryScanner } from './entry-scanner.js';
+import { addLiveTrade, removeLiveTrade } from './entry-state.js';
+
+/**
+ * The auto-entry supervisor's reactions (group `auto-entry-supervisor` on `prices:btc`,
+ * `settings:*`, `trades:*`): ticks scan for entries, settings events update its copy, trade
+ * events keep the set of live trades that must not be entered twice.
+ */
+export function autoEntryHandler(scanner: EntryScanner, settings: SettingsCopy) {
+  return async (event: RecioEvent, { tx, signal }: HandlerContext): Promise<void> => {
+    const e: PlatformEvent = parseEvent(event.channel, event);
+    switch (e.type) {
+      case 'price.tick':
+        await scanner.onTick(tx, event, e.data, signal);
+        return;
+      case 'settings.updated':
+        await settings.apply(tx, e.data);
+        return;
+      case 'trade.created':
+      case 'trade.opened':
+      case 'trade.closing':
+      case 'trade.close_failed': {
+        const t = e.data.trade;
+        await addLiveTrade(tx, { tradeId: t.id, userId: t.userId, marketTicker: t.marketTicker, side: t.side });
+        return;
+      }
+      case 'trade.closed':
+      case 'trade.expired':
+      case 'trade.cancelled':
+      case 'trade.error':
+        await removeLiveTrade(tx, e.data.trade.id);
+        return;
+      default:
+        return;
+    }
+  };
+}

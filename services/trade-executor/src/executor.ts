@@ -1,0 +1,83 @@
+import type { TradeSnapshot } from '@recio/platform';
+import type { OrderFilled, OrderRejected } from '@recio/platform';
+import type { Transaction } from '@recio/router';
+import type { Logger } from 'pino';
+import { Counter, type Registry } from 'prom-client';
+import { v5 as uuidv5 } from 'uuid';
+import type { Exchange, OrderOutcome } from './order-placer.js';
+
+// Namespace of closing orders' client_order_ids: uuid v5 of (trade id, close attempt), so the
+// n-th attempt to close a trade is one order however often its handler runs.
+const CLOSE_ORDER_NAMESPACE = 'b3a4f0d2-9e57-5c1a-8f0e-3d2b6c7a1e94';
+
+/**
+ * Turns trade intents into exchange orders exactly once: the entry's client_order_id is the
+ * trade's id, a close's is derived from the trade and the attempt, and the exchange never makes
+ * two orders of one id. The outcome is published on the trade's channel in the handler's
+ * transaction; if the process dies first, the handler runs again and gets the same order back.
+ */
+export class Executor {
+  readonly #exchange: Exchange;
+  readonly #logger: Logger;
+  readonly #orders: Counter<'leg' | 'outcome'>;
+
+  constructor(exchange: Exchange, logger: Logger, registry: Registry) {
+    this.#exchange = exchange;
+    this.#logger = logger;
+    this.#orders = new Counter({ name: 'recio_orders_total', help: 'Orders placed, by leg and outcome', labelNames: ['leg', 'outcome'], registers: [registry] });
+  }
+
+  /** `trade.created`: buy the trade's side at its limit. */
+  async enter(tx: Transaction, trade: TradeSnapshot, signal: AbortSignal): Promise<void> {
+    if (!(await this.#still(tx, trade.id, 'pending', 0))) return;
+    const outcome = await this.#exchange.buy(
+      trade.userId,
+      { ticker: trade.marketTicker, side: trade.side, count: trade.count, limitCents: trade.limitPriceCents, clientOrderId: trade.id },
+      signal,
+    );
+    this.#report(tx, trade, 'open', 0, trade.id, outcome);
+  }
+
+  /** `trade.closing`: buy the opposite side, same count, at its current ask. */
+  async close(tx: Transaction, trade: TradeSnapshot, signal: AbortSignal): Promise<void> {
+    const attempt = trade.closeAttempts;
+    if (!(await this.#still(tx, trade.id, 'closing', attempt))) return;
+    const clientOrderId = uuidv5(`${trade.id}:close:${attempt}`, CLOSE_ORDER_NAMESPACE);
+    const opposite = trade.side === 'yes' ? 'no' : 'yes';
+    const quote = await this.#exchange.quote(trade.marketTicker, trade.eventTicker, signal);
+    const ask = quote ? (opposite === 'yes' ? quote.yesAsk : quote.noAsk) : null;
+    const outcome: OrderOutcome =
+      ask === null
+        ? { filled: false, code: 'no_ask', message: `nobody offers ${opposite} on ${trade.marketTicker}` }
+        : await this.#exchange.buy(trade.userId, { ticker: trade.marketTicker, side: opposite, count: trade.count, limitCents: ask, clientOrderId }, signal);
+    this.#report(tx, trade, 'close', attempt, clientOrderId, outcome);
+  }
+
+  // The trade manager may have moved on (an entry that timed out, a newer close attempt): then
+  // this intent is obsolete. One primary-key read of the trade manager's row.
+  async #still(tx: Transaction, tradeId: string, status: string, attempt: number): Promise<boolean> {
+    const { rows } = await tx.query<{ status: string; close_attempts: number }>('SELECT status, close_attempts FROM trade WHERE id = $1', [tradeId]);
+    const row = rows[0];
+    const current = row !== undefined && row.status === status && (status !== 'closing' || row.close_attempts === attempt);
+    if (!current) this.#logger.info({ tradeId, expected: status, found: row?.status ?? null }, 'intent obsolete; no order placed');
+    return current;
+  }
+
+  #report(tx: Transaction, trade: TradeSnapshot, leg: 'open' | 'close', attempt: number, clientOrderId: string, outcome: OrderOutcome): void {
+    const channel = `trades:${trade.userId}`;
+    this.#orders.inc({ leg, outcome: outcome.filled ? 'filled' : 'rejected' });
+    if (outcome.filled) {
+      const side = leg === 'open' ? trade.side : trade.side === 'yes' ? 'no' : 'yes';
+      const report: OrderFilled = {
+        tradeId: trade.id, userId: trade.userId, leg, attempt, orderId: outcome.orderId, clientOrderId, ticker: trade.marketTicker, side,
+        count: trade.count, priceCents: outcome.priceCents, feesCents: outcome.feesCents, filledAt: outcome.filledAt,
+      };
+      tx.publish(channel, 'order.filled', report);
+      this.#logger.info({ tradeId: trade.id, leg, priceCents: outcome.priceCents, feesCents: outcome.feesCents }, 'order filled');
+    } else {
+      const report: OrderRejected = { tradeId: trade.id, userId: trade.userId, leg, attempt, clientOrderId, code: outcome.code, message: outcome.message, rejectedAt: trade.closingAt ?? trade.createdAt };
+      tx.publish(channel, 'order.rejected', report);
+      this.#logger.info({ tradeId: trade.id, leg, code: outcome.code }, 'order rejected');
+    }
+  }
+}

@@ -1,0 +1,25 @@
+import { consumerGroupOf, parseEvent, type PlatformEvent } from '@recio/platform';
+import type { ServiceContext } from '@recio/service-kit';
+import type { ExecutorConfig } from './config.js';
+import { Executor } from './executor.js';
+import { ClientExchange, type Exchange } from './order-placer.js';
+
+/** The consumer group of the trade executor and what it reads. */
+export const EXECUTOR_GROUP = consumerGroupOf('trade-executor');
+
+/** trade-executor: places the orders of `trade.created` and `trade.closing`, reports the outcome. */
+export async function startTradeExecutor(ctx: ServiceContext<ExecutorConfig>, exchange?: Exchange): Promise<void> {
+  const { config } = ctx;
+  const executor = new Executor(exchange ?? new ClientExchange(config.EXCHANGE_BASE_URL, config.credentials, config.EXCHANGE_TIMEOUT_MS), ctx.logger, ctx.registry);
+  await ctx.consume({
+    group: EXECUTOR_GROUP.name,
+    channels: [...EXECUTOR_GROUP.channels],
+    // Orders talk to the outside: a few more tries (with backoff) before a dead letter.
+    maxDeliveries: 8,
+    handler: async (event, { tx, signal }) => {
+      const e: PlatformEvent = parseEvent(event.channel, event);
+      if (e.type === 'trade.created') await executor.enter(tx, e.data.trade, signal);
+      else if (e.type === 'trade.closing') await executor.close(tx, e.data.trade, signal);
+    },
+  });
+}
