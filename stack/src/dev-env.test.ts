@@ -1,0 +1,47 @@
+import { SERVICES } from '@recio/platform';
+import { describe, expect, it } from 'vitest';
+import { devEnvironment } from './dev-env.js';
+import { loadStackConfig } from './stack-config.js';
+
+describe('devEnvironment', () => {
+  it('points every service at the paper exchange and the dev account files', () => {
+    const env = devEnvironment({
+      config: loadStackConfig({ REDIS_URL: 'redis://r:6379', DATABASE_URL: 'postgres://p/recio' }, '/repo'),
+      accounts: { paperAccountsFile: '/d/paper.json', exchangeCredentialsFile: '/d/creds.json', apiTokensFile: '/d/tokens.json', tokens: [] },
+      paperAdminToken: 'admin',
+      controlUrl: 'http://127.0.0.1:8099',
+    });
+    expect(env.common).toEqual({
+      REDIS_URL: 'redis://r:6379',
+      DATABASE_URL: 'postgres://p/recio',
+      LOG_LEVEL: 'info',
+      EXCHANGE_BASE_URL: 'http://127.0.0.1:8090/trade-api/v2',
+      EXCHANGE_WS_URL: 'ws://127.0.0.1:8090/trade-api/ws/v2',
+      PRICE_FEED_URL: 'ws://127.0.0.1:8090/coinbase',
+      EXCHANGE_CREDENTIALS_FILE: '/d/creds.json',
+      API_TOKENS_FILE: '/d/tokens.json',
+      PAPER_ACCOUNTS_FILE: '/d/paper.json',
+      PAPER_ADMIN_TOKEN: 'admin',
+    });
+    expect(env.perService['main-app']).toEqual({ TRADE_MANAGER_URL: 'http://127.0.0.1:4000' });
+    expect(env.perService['health-controller']).toEqual({ STACK_CONTROL_URL: 'http://127.0.0.1:8099' });
+  });
+
+  it('provides every variable the catalogue says a service reads, but the cluster-only ones', () => {
+    // Locally: one standalone Redis (REDIS_URL), no Kubernetes, and each service's own defaults.
+    const notLocal = new Set(['REDIS_SENTINELS', 'REDIS_SENTINEL_NAME', 'REDIS_CLUSTER_NODES', 'REDIS_USERNAME', 'REDIS_PASSWORD', 'POD_NAMESPACE', 'PRICE_SOURCE']);
+    const setBySupervisor = new Set(['PORT', 'POD_NAME', 'RECIO_SOURCE']);
+    const env = devEnvironment({
+      config: loadStackConfig({}, '/repo'),
+      accounts: { paperAccountsFile: 'p', exchangeCredentialsFile: 'c', apiTokensFile: 't', tokens: [] },
+      paperAdminToken: 'a',
+      controlUrl: 'http://127.0.0.1:8099',
+    });
+    const missing = SERVICES.flatMap((s) =>
+      s.env
+        .filter((v) => !notLocal.has(v) && !setBySupervisor.has(v) && !(v in env.common) && !(v in (env.perService[s.name] ?? {})))
+        .map((v) => `${s.name}: ${v}`),
+    );
+    expect(missing).toEqual([]);
+  });
+});

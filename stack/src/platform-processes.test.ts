@@ -1,0 +1,82 @@
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { defaultServices, platformProcesses } from './platform-processes.js';
+import { Supervisor } from './supervisor.js';
+
+// A fake repository root where only some services are built.
+const root = mkdtempSync(join(tmpdir(), 'recio-stack-root-'));
+for (const name of ['main-app', 'trade-executor', 'paper-exchange', 'health-controller']) {
+  mkdirSync(join(root, 'services', name, 'dist'), { recursive: true });
+  writeFileSync(join(root, 'services', name, 'dist', 'main.js'), '');
+}
+afterAll(() => rmSync(root, { recursive: true, force: true }));
+
+describe('defaultServices', () => {
+  it('is every built service but the health controller, plus the relay', () => {
+    expect(defaultServices(root)).toEqual(['main-app', 'trade-executor', 'paper-exchange', 'relay']);
+  });
+});
+
+describe('platformProcesses', () => {
+  const processes = platformProcesses({
+    root,
+    nodePath: '/opt/node/bin/node',
+    commonEnv: { DATABASE_URL: 'postgres://db/recio', LOG_LEVEL: 'info' },
+    serviceEnv: { 'main-app': { TRADE_MANAGER_URL: 'http://127.0.0.1:4000', LOG_LEVEL: 'debug' } },
+  });
+  const byName = Object.fromEntries(processes.map((p) => [p.name, p]));
+
+  it('runs migrate first, the paper exchange next, then the services in catalogue order', () => {
+    expect(processes.map((p) => [p.name, p.kind])).toEqual([
+      ['migrate', 'oneshot'],
+      ['paper-exchange', 'service'],
+      ['main-app', 'service'],
+      ['trade-executor', 'service'],
+      ['relay', 'service'],
+    ]);
+    expect(byName.migrate).toMatchObject({ command: ['/opt/node/bin/node', 'router/dist/cli/main.js', 'migrate'], cwd: root });
+  });
+
+  it('makes every service wait for migrations, and exchange-calling ones for the paper exchange too', () => {
+    expect(byName['paper-exchange']!.dependsOn).toEqual([]);
+    expect(byName['main-app']!.dependsOn).toEqual(['migrate']);
+    expect(byName['trade-executor']!.dependsOn).toEqual(['migrate', 'paper-exchange']);
+    expect(byName.relay!.dependsOn).toEqual(['migrate']);
+    const withoutPaper = platformProcesses({ root, services: ['trade-executor'], commonEnv: {} });
+    expect(withoutPaper.map((p) => [p.name, p.dependsOn ?? []])).toEqual([
+      ['migrate', []],
+      ['trade-executor', ['migrate']],
+    ]);
+  });
+
+  it('gives each service its port, pod name, source and extra env, and a readiness URL on its port', () => {
+    expect(byName['main-app']).toMatchObject({
+      command: ['/opt/node/bin/node', 'services/main-app/dist/main.js'],
+      readyUrl: 'http://127.0.0.1:3000/readyz',
+      env: {
+        DATABASE_URL: 'postgres://db/recio',
+        LOG_LEVEL: 'debug',
+        PORT: '3000',
+        POD_NAME: 'main-app-local',
+        RECIO_SOURCE: 'main-app',
+        TRADE_MANAGER_URL: 'http://127.0.0.1:4000',
+      },
+    });
+    expect(byName['trade-executor']!.env).not.toHaveProperty('TRADE_MANAGER_URL');
+    expect(byName.relay).toMatchObject({
+      command: ['/opt/node/bin/node', 'router/dist/cli/main.js', 'relay', '--metrics-port', '9464'],
+      readyUrl: 'http://127.0.0.1:9464/readyz',
+      env: { PORT: '9464', POD_NAME: 'relay-local', RECIO_SOURCE: 'relay' },
+    });
+  });
+
+  it('is a valid supervisor configuration', () => {
+    expect(() => new Supervisor({ processes, log: () => undefined })).not.toThrow();
+  });
+
+  it('rejects a service the catalogue does not have', () => {
+    expect(() => platformProcesses({ root, services: ['nope'], commonEnv: {} })).toThrow(/^option services: unknown service "nope"/);
+  });
+});

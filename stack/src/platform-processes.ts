@@ -1,0 +1,88 @@
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { SERVICES, type ServiceSpec } from '@recio/platform';
+import { InvalidOptionError } from './errors.js';
+import type { ProcessSpec } from './supervisor-options.js';
+
+/** The relay's name in the catalogue (its entry point is the router's CLI, not `services/`). */
+export const RELAY = 'relay';
+/** The paper exchange's name in the catalogue: what egress services wait for locally. */
+export const PAPER_EXCHANGE = 'paper-exchange';
+/** The migrations oneshot that runs before any service touching the database. */
+export const MIGRATE = 'migrate';
+// Not run by default: it acts on Kubernetes (pods, Leases, Events); locally it is opt-in.
+const NOT_BY_DEFAULT = new Set(['health-controller']);
+
+/** What `platformProcesses` needs. */
+export interface PlatformProcessesOptions {
+  /** The repository's directory (where `router/` and `services/` are). */
+  root: string;
+  /** Catalogue names to run. @defaultValue every built service (`services/<name>/dist/main.js` exists) but health-controller, plus the relay */
+  services?: readonly string[];
+  /** Environment of every process (connection strings, shared files). */
+  commonEnv: Readonly<Record<string, string>>;
+  /** Extra environment per catalogue name, laid over the rest. @defaultValue {} */
+  serviceEnv?: Readonly<Record<string, Readonly<Record<string, string>>>>;
+  /** The node binary for `node …` commands. @defaultValue process.execPath (the supervisor's own node) */
+  nodePath?: string;
+  /** The service catalogue. @defaultValue SERVICES from @recio/platform */
+  catalogue?: readonly ServiceSpec[];
+}
+
+/** Names of the catalogue's services that `platformProcesses` runs when not told which. */
+export function defaultServices(root: string, catalogue: readonly ServiceSpec[] = SERVICES): string[] {
+  return catalogue
+    .filter((s) => s.name === RELAY || (!NOT_BY_DEFAULT.has(s.name) && existsSync(join(root, 'services', s.name, 'dist', 'main.js'))))
+    .map((s) => s.name);
+}
+
+/**
+ * The platform as supervisor processes: the `migrate` oneshot first, the paper exchange (when run)
+ * next, then each service with its catalogue command and port (`PORT`, `POD_NAME=<name>-local`,
+ * `RECIO_SOURCE=<name>`), ready when `/readyz` on its port answers 200, after migrations, and, for
+ * a service that calls the exchange or the price feed, after the paper exchange.
+ */
+export function platformProcesses(options: PlatformProcessesOptions): ProcessSpec[] {
+  const catalogue = options.catalogue ?? SERVICES;
+  const nodePath = options.nodePath ?? process.execPath;
+  const names = options.services ?? defaultServices(options.root, catalogue);
+  for (const name of names) {
+    if (!catalogue.some((s) => s.name === name)) {
+      throw new InvalidOptionError('services', `unknown service ${JSON.stringify(name)}; known: ${catalogue.map((s) => s.name).join(', ')}`);
+    }
+  }
+  const chosen = catalogue.filter((s) => names.includes(s.name));
+  // The paper exchange keeps no database state, so it starts alongside the migrations.
+  chosen.sort((a, b) => Number(b.name === PAPER_EXCHANGE) - Number(a.name === PAPER_EXCHANGE));
+  const withPaper = chosen.some((s) => s.name === PAPER_EXCHANGE);
+  const node = (argv: readonly string[]): string[] => (argv[0] === 'node' ? [nodePath, ...argv.slice(1)] : [...argv]);
+
+  const migrate: ProcessSpec = {
+    name: MIGRATE,
+    kind: 'oneshot',
+    command: node(['node', 'router/dist/cli/main.js', 'migrate']),
+    cwd: options.root,
+    env: { ...options.commonEnv, POD_NAME: `${MIGRATE}-local`, RECIO_SOURCE: MIGRATE },
+  };
+  const services = chosen.map((s): ProcessSpec => {
+    const dependsOn = s.name === PAPER_EXCHANGE ? [] : [MIGRATE, ...(withPaper && s.egressInternet ? [PAPER_EXCHANGE] : [])];
+    return {
+      name: s.name,
+      kind: 'service',
+      command: node(s.command),
+      cwd: options.root,
+      env: {
+        ...options.commonEnv,
+        PORT: String(s.port),
+        POD_NAME: `${s.name}-local`,
+        RECIO_SOURCE: s.name,
+        ...options.serviceEnv?.[s.name],
+      },
+      // Every service serves /readyz on its port; the relay serves it on its metrics port, which
+      // is its catalogue port (router/src/cli/metrics-server.ts), and answers 200 once Redis is ready.
+      readyUrl: `http://127.0.0.1:${s.port}/readyz`,
+      dependsOn,
+    };
+  });
+  return [migrate, ...services];
+}
