@@ -33,9 +33,10 @@ test-unit: build
 test-int: build tools
 	scripts/with-services.sh npm run test:int
 
-# Runs what exists of the platform: migrations, the relay, a demo publisher. Ctrl-C stops all.
+# The whole platform as local processes (stack/): migrations, relay, paper exchange, every
+# service, restarted when they crash, prefixed logs. Ctrl-C stops all. STACK_* variables: stack/README.md.
 dev: build tools
-	scripts/with-services.sh scripts/dev.sh
+	scripts/with-services.sh node stack/dist/main.js
 
 bench: build tools
 	scripts/with-services.sh npm run bench

@@ -19,7 +19,9 @@ export interface HttpServerOptions {
  * request never reaches a handler unvalidated and never crashes the process.
  */
 export function createHttpServer(options: HttpServerOptions): FastifyInstance {
-  const app = Fastify({ loggerInstance: options.logger.child({ component: 'http' }) as FastifyBaseLogger, bodyLimit: options.bodyLimit ?? 65_536, disableRequestLogging: true });
+  // Requests are not logged one by one (metrics count them); the HTTP layer logs warnings and errors.
+  const logger = options.logger.child({ component: 'http' }, { level: 'warn' }) as FastifyBaseLogger;
+  const app = Fastify({ loggerInstance: logger, bodyLimit: options.bodyLimit ?? 65_536 });
   app.get('/healthz', async () => ({ ok: true }));
   app.get('/readyz', async (_req, reply) => {
     const state = await options.ready().catch(() => ({ ok: false }));

@@ -7,3 +7,4 @@ export { runService, startService, type RunningService, type ServiceContext, typ
 export { SettingsCopy } from './trading/settings-copy.js';
 export { ExchangeQuotes, toQuote } from './trading/exchange-quotes.js';
 export { loadExchangeCredentials, type ExchangeCredential } from './trading/exchange-credentials.js';
+export { toSnapshot as tradeSnapshotOfRow, type TradeRow } from './trading/trade-row.js';

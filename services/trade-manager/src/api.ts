@@ -5,7 +5,7 @@ import { randomUUID } from 'node:crypto';
 import { z } from 'zod';
 import { TradeRequestError, type TradeBook } from './trade-book.js';
 import { findTrade } from './trade-store.js';
-import type { TradeRow } from './trade-row.js';
+import type { TradeRow } from '@recio/service-kit';
 
 const UserId = z.string().regex(/^[a-z0-9_]{1,64}$/, 'expected a user id like user_0001');
 

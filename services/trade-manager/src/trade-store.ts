@@ -1,6 +1,6 @@
 import type { OpenRequest, TradeSnapshot } from '@recio/platform';
 import type { Transaction } from '@recio/router';
-import { toSnapshot, type TradeRow } from './trade-row.js';
+import { tradeSnapshotOfRow as toSnapshot, type TradeRow } from '@recio/service-kit';
 
 const ts = (ms: number | null): Date | null => (ms === null ? null : new Date(ms));
 

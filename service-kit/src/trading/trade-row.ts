@@ -1,6 +1,7 @@
 import type { TradeSnapshot } from '@recio/platform';
 
-/** A `trade` row as node-postgres returns it (numerics as strings, times as Dates). */
+/** A `trade` row as node-postgres returns it (numerics as strings, times as Dates): the trade
+ * manager writes it, main-app reads it; both map it to the snapshot here. */
 export interface TradeRow {
   id: string;
   user_id: string;

@@ -1,0 +1,60 @@
+import { describe, expect, it } from 'vitest';
+import { ApiTokens } from './api-tokens.js';
+import { authenticate, bearerToken, principalOf, readUser, writeUser } from './auth.js';
+
+const trader = { userId: 'user_0001', admin: false };
+const admin = { userId: 'ops', admin: true };
+
+describe('bearerToken', () => {
+  it('takes the token of a Bearer header and nothing else', () => {
+    expect(bearerToken('Bearer abc123')).toBe('abc123');
+    expect(bearerToken('bearer   abc123 ')).toBe('abc123');
+    expect(bearerToken(undefined)).toBeNull();
+    expect(bearerToken('Basic dXNlcjpwYXNz')).toBeNull();
+    expect(bearerToken('Bearer ')).toBeNull();
+    expect(bearerToken('Bearer a b')).toBeNull();
+    expect(bearerToken(['Bearer abc'])).toBeNull();
+  });
+});
+
+describe('authenticate', () => {
+  const token = 'f'.repeat(32);
+  const hook = authenticate(new ApiTokens([{ user_id: 'user_0001', token }]));
+  const reply = () => {
+    const headers: Record<string, string> = {};
+    return { headers, header: (name: string, value: string) => (headers[name] = value) };
+  };
+
+  it('records the principal of a known token', async () => {
+    const req = { headers: { authorization: `Bearer ${token}` } };
+    await hook(req, reply());
+    expect(principalOf(req)).toEqual(trader);
+  });
+
+  it('answers 401 UNAUTHENTICATED with a Bearer challenge otherwise', async () => {
+    for (const authorization of [undefined, 'Bearer 0123', `Basic ${token}`]) {
+      const r = reply();
+      const req = { headers: { authorization } };
+      await expect(hook(req, r)).rejects.toMatchObject({ status: 401, code: 'UNAUTHENTICATED' });
+      expect(r.headers['www-authenticate']).toBe('Bearer');
+      expect(() => principalOf(req)).toThrow(/not authenticated/);
+    }
+  });
+});
+
+describe('readUser and writeUser', () => {
+  it('lets a trader read and write only their own data', () => {
+    expect(readUser(trader, undefined)).toBe('user_0001');
+    expect(readUser(trader, 'user_0001')).toBe('user_0001');
+    expect(() => readUser(trader, 'user_0002')).toThrow(expect.objectContaining({ status: 403, code: 'FORBIDDEN' }));
+    expect(writeUser(trader, undefined)).toBe('user_0001');
+    expect(() => writeUser(trader, 'user_0002')).toThrow(expect.objectContaining({ status: 403, code: 'FORBIDDEN' }));
+  });
+
+  it("lets an admin read another user's data but write only their own", () => {
+    expect(readUser(admin, 'user_0002')).toBe('user_0002');
+    expect(readUser(admin, undefined)).toBe('ops');
+    expect(writeUser(admin, undefined)).toBe('ops');
+    expect(() => writeUser(admin, 'user_0002')).toThrow(expect.objectContaining({ status: 403, code: 'FORBIDDEN' }));
+  });
+});

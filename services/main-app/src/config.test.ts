@@ -1,0 +1,27 @@
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { loadConfig } from './config.js';
+
+describe('loadConfig', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'main-app-config-'));
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+  const tokensFile = join(dir, 'tokens.json');
+  writeFileSync(tokensFile, JSON.stringify([{ user_id: 'user_0001', token: 'ab'.repeat(16) }]));
+  const base = { DATABASE_URL: 'postgres://u@db:5432/recio', REDIS_URL: 'redis://r:6379', API_TOKENS_FILE: tokensFile };
+
+  it('fills the defaults and loads the tokens', () => {
+    const c = loadConfig(base);
+    expect(c).toMatchObject({ service: 'main-app', port: 3000, TRADE_MANAGER_URL: 'http://127.0.0.1:4000', ORDER_RATE_PER_SECOND: 2, ORDER_BURST: 5 });
+    expect(c.apiTokens).toEqual([{ user_id: 'user_0001', token: 'ab'.repeat(16) }]);
+  });
+
+  it('names the bad variable or file', () => {
+    expect(() => loadConfig({ ...base, API_TOKENS_FILE: '' })).toThrow(/API_TOKENS_FILE/);
+    expect(() => loadConfig({ ...base, ORDER_BURST: '0' })).toThrow(/ORDER_BURST/);
+    expect(() => loadConfig({ ...base, ORDER_RATE_PER_SECOND: '-1' })).toThrow(/ORDER_RATE_PER_SECOND/);
+    expect(() => loadConfig({ ...base, TRADE_MANAGER_URL: 'not a url' })).toThrow(/TRADE_MANAGER_URL/);
+    expect(() => loadConfig({ ...base, API_TOKENS_FILE: join(dir, 'nope.json') })).toThrow(/nope\.json/);
+  });
+});

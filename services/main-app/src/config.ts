@@ -1,0 +1,32 @@
+import { loadServiceConfig } from '@recio/service-kit';
+import { z } from 'zod';
+import { loadApiTokens, type ApiTokenEntry } from './api-tokens.js';
+
+/**
+ * main-app's configuration (environment at the edge). The API tokens file is read here too, so
+ * a missing or malformed file stops the start with a message naming it.
+ */
+export function loadConfig(env: NodeJS.ProcessEnv = process.env) {
+  const config = loadServiceConfig(
+    'main-app',
+    3000,
+    {
+      /** The trade manager's REST API (orders are forwarded there). */
+      TRADE_MANAGER_URL: z.url().default('http://127.0.0.1:4000'),
+      /** How long a forwarded order may take before the answer is 503. */
+      TRADE_MANAGER_TIMEOUT_MS: z.coerce.number().int().min(100).max(60_000).default(5_000),
+      /** JSON `[{ "user_id": "user_0001", "token": "<hex>", "admin"?: true }]`. */
+      API_TOKENS_FILE: z.string().min(1),
+      /** Order requests (open and close) a user may make per second, on average. */
+      ORDER_RATE_PER_SECOND: z.coerce.number().positive().max(1_000).default(2),
+      /** Order requests a user may make at once before the rate applies. */
+      ORDER_BURST: z.coerce.number().int().min(1).max(1_000).default(5),
+    },
+    env,
+  );
+  const apiTokens: readonly ApiTokenEntry[] = loadApiTokens(config.API_TOKENS_FILE);
+  return { ...config, apiTokens };
+}
+
+/** See {@link loadConfig}. */
+export type MainAppConfig = ReturnType<typeof loadConfig>;

@@ -1,0 +1,40 @@
+import type { ServiceContext } from '@recio/service-kit';
+import { ApiTokens } from './api-tokens.js';
+import { authenticate } from './auth.js';
+import type { MainAppConfig } from './config.js';
+import { TokenBucketLimiter } from './rate-limit.js';
+import { registerAccountRoutes } from './routes/account.js';
+import { registerMeRoutes } from './routes/me.js';
+import { registerReplayRoutes } from './routes/replay.js';
+import { registerSettingsRoutes } from './routes/settings.js';
+import { registerTradeRoutes } from './routes/trades.js';
+import { TradeManagerClient } from './trade-manager-client.js';
+
+/** Where the REST API lives; the web UI and the WebSocket gateway get paths of their own. */
+export const API_PREFIX = '/api/v1';
+
+/**
+ * main-app: the trader-facing API. Every /api/v1 route is authenticated by a bearer token and
+ * acts for its user; reads come from PostgreSQL, orders go to the trade manager, settings
+ * changes commit with their `settings:<user>` event, history comes from router.replay.
+ */
+export async function startMainApp(ctx: ServiceContext<MainAppConfig>): Promise<void> {
+  const { config, pool, router, logger } = ctx;
+  const tokens = new ApiTokens(config.apiTokens);
+  const limiter = new TokenBucketLimiter({ ratePerSecond: config.ORDER_RATE_PER_SECOND, burst: config.ORDER_BURST });
+  const tradeManager = new TradeManagerClient({ baseUrl: config.TRADE_MANAGER_URL, timeoutMs: config.TRADE_MANAGER_TIMEOUT_MS });
+
+  // An encapsulated scope: its onRequest hook guards exactly the routes registered inside it.
+  await ctx.http.register(
+    async (api) => {
+      api.addHook('onRequest', authenticate(tokens));
+      registerMeRoutes(api);
+      registerTradeRoutes(api, { db: pool, limiter, tradeManager, logger });
+      registerSettingsRoutes(api, { db: pool, router });
+      registerAccountRoutes(api, pool);
+      registerReplayRoutes(api, router);
+    },
+    { prefix: API_PREFIX },
+  );
+  logger.info({ tokens: tokens.size, tradeManager: config.TRADE_MANAGER_URL }, 'main-app API ready');
+}

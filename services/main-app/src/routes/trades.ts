@@ -1,0 +1,91 @@
+import { TradeStatus } from '@recio/platform';
+import { HttpError, parseInput, type ServiceContext } from '@recio/service-kit';
+import { z } from 'zod';
+import { principalOf, readUser, writeUser, type AuthReply } from '../auth.js';
+import { Cursor, PageLimit } from '../cursor.js';
+import type { Db } from '../db.js';
+import type { TokenBucketLimiter } from '../rate-limit.js';
+import type { TradeManagerClient } from '../trade-manager-client.js';
+import { findTrade, listTrades } from '../trade-query.js';
+import { UserQuery, type Api } from './api.js';
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+const ListQuery = UserQuery.extend({
+  /** One status or several, comma-separated (`pending,open,closing` = the live trades). */
+  status: z
+    .string()
+    .transform((s) => s.split(','))
+    .pipe(z.array(TradeStatus).min(1))
+    .optional(),
+  limit: PageLimit,
+  before: Cursor.refine((c) => c.id === null || UUID.test(c.id), 'the id part must be a trade id').optional(),
+});
+
+const IdParams = z.object({ id: z.uuid() });
+
+const OpenBody = z.object({
+  marketTicker: z.string().min(1).max(100),
+  side: z.enum(['yes', 'no']),
+  count: z.number().int().positive().max(10_000),
+  limitPriceCents: z.number().int().min(1).max(99),
+  /** Chosen by the client to make a retried request safe (the trade manager opens once per id). */
+  tradeId: z.uuid().optional(),
+});
+
+/** What the trade routes use. */
+export interface TradeRouteDeps {
+  db: Db;
+  limiter: TokenBucketLimiter;
+  tradeManager: TradeManagerClient;
+  logger: ServiceContext['logger'];
+}
+
+/**
+ * The trades of the authenticated user: read from the trade table, opened and closed through
+ * the trade manager (which owns the state machine), order requests rate limited per user.
+ */
+export function registerTradeRoutes(api: Api, deps: TradeRouteDeps): void {
+  const { db, limiter, tradeManager, logger } = deps;
+
+  const limitOrders = (userId: string, reply: AuthReply): void => {
+    const taken = limiter.take(userId);
+    if (taken.ok) return;
+    reply.header('retry-after', String(Math.max(1, Math.ceil(taken.retryAfterMs / 1_000))));
+    throw new HttpError(429, 'RATE_LIMITED', `too many order requests; retry in ${taken.retryAfterMs} ms`);
+  };
+
+  api.get('/trades', async (req) => {
+    const q = parseInput(ListQuery, req.query, 'query');
+    const userId = readUser(principalOf(req), q.user);
+    return listTrades(db, { userId, statuses: q.status ?? null, limit: q.limit, before: q.before ?? null });
+  });
+
+  api.get('/trades/:id', async (req) => {
+    const { id } = parseInput(IdParams, req.params, 'path');
+    const userId = readUser(principalOf(req), parseInput(UserQuery, req.query, 'query').user);
+    // Another user's trade is answered like an unknown one: ids are not to be probed.
+    const trade = await findTrade(db, userId, id);
+    if (!trade) throw new HttpError(404, 'TRADE_NOT_FOUND', `no trade ${id}`);
+    return { trade };
+  });
+
+  api.post('/trades', async (req, reply) => {
+    const userId = writeUser(principalOf(req), parseInput(UserQuery, req.query, 'query').user);
+    limitOrders(userId, reply);
+    const body = parseInput(OpenBody, req.body);
+    // Built field by field: the user and the entry method never come from the client.
+    const answer = await tradeManager.open({ ...body, userId, entryMethod: 'manual' });
+    logger.info({ userId, marketTicker: body.marketTicker, side: body.side, count: body.count, status: answer.status }, 'order forwarded: open');
+    return reply.code(answer.status).send(answer.body);
+  });
+
+  api.post('/trades/:id/close', async (req, reply) => {
+    const userId = writeUser(principalOf(req), parseInput(UserQuery, req.query, 'query').user);
+    limitOrders(userId, reply);
+    const { id } = parseInput(IdParams, req.params, 'path');
+    const answer = await tradeManager.close(id, { userId, method: 'manual' });
+    logger.info({ userId, tradeId: id, status: answer.status }, 'order forwarded: close');
+    return reply.code(answer.status).send(answer.body);
+  });
+}
