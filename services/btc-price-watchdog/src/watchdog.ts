@@ -35,7 +35,7 @@ export async function startWatchdog(ctx: ServiceContext<WatchdogConfig>): Promis
   let reported: HealthChange['status'] | null = null;
   const report = (status: 'up' | 'down', detail: string) => {
     feedUp.set(status === 'up' ? 1 : 0);
-    if (reported === status) return;
+    if (reported === status || ctx.signal.aborted) return;
     const change: HealthChange = { component: 'price-feed', status, previous: reported, detail, at: Date.now() };
     reported = status;
     router.publish('system:health', 'health.changed', change).catch((err) => logger.warn({ err }, 'health event not published'));

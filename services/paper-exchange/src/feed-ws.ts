@@ -108,6 +108,10 @@ export class PriceFeedWebSocket {
   private readonly world: World;
   private readonly wss = new WebSocketServer({ noServer: true });
   private readonly subscribers = new Set<WebSocket>();
+  // Coinbase's `heartbeat` channel: one message a second (wall time) per product, so a client can
+  // tell a quiet feed (the stepped clock waiting) from a dead one.
+  private readonly heartbeats = new Set<WebSocket>();
+  private readonly heartbeatTimer: NodeJS.Timeout;
   private readonly rolling = new Rolling24h();
   private readonly unsubscribeWorld: () => void;
   private sequence = 0;
@@ -117,13 +121,18 @@ export class PriceFeedWebSocket {
     this.world = world;
     this.last = this.record(world.nowSec(), world.price());
     this.unsubscribeWorld = world.on((event) => this.onWorldEvent(event));
+    this.heartbeatTimer = setInterval(() => this.beat(), 1_000);
+    this.heartbeatTimer.unref();
   }
 
   /** Completes an upgrade to the feed (the feed is public, as Coinbase's is). */
   accept(request: IncomingMessage, socket: Duplex, head: Buffer): void {
     this.wss.handleUpgrade(request, socket, head, (ws) => {
       ws.on('message', (data: RawData) => this.onMessage(ws, data));
-      ws.on('close', () => this.subscribers.delete(ws));
+      ws.on('close', () => {
+        this.subscribers.delete(ws);
+        this.heartbeats.delete(ws);
+      });
       ws.on('error', () => ws.terminate());
     });
   }
@@ -136,8 +145,10 @@ export class PriceFeedWebSocket {
   /** Closes every connection and stops. Idempotent. */
   close(): void {
     this.unsubscribeWorld();
+    clearInterval(this.heartbeatTimer);
     for (const ws of this.wss.clients) ws.terminate();
     this.subscribers.clear();
+    this.heartbeats.clear();
     this.wss.close();
   }
 
@@ -146,6 +157,18 @@ export class PriceFeedWebSocket {
     this.last = this.record(event.sec, event.price);
     const text = JSON.stringify(this.last);
     for (const ws of this.subscribers) if (ws.readyState === WebSocket.OPEN) ws.send(text);
+  }
+
+  private beat(): void {
+    if (this.heartbeats.size === 0) return;
+    const text = JSON.stringify({
+      type: 'heartbeat',
+      sequence: this.sequence,
+      last_trade_id: this.last.trade_id,
+      product_id: FEED_PRODUCT,
+      time: coinbaseTime(this.world.nowSec()),
+    });
+    for (const ws of this.heartbeats) if (ws.readyState === WebSocket.OPEN) ws.send(text);
   }
 
   private record(sec: number, price: number): CoinbaseTicker {
@@ -192,10 +215,13 @@ export class PriceFeedWebSocket {
     if (m.type !== 'subscribe' && m.type !== 'unsubscribe') return fail(`type ${JSON.stringify(m.type)} is not valid`);
     const channels = Array.isArray(m.channels) ? m.channels : [];
     const products = new Set<unknown>(Array.isArray(m.product_ids) ? m.product_ids : []);
+    const names = new Set<string>();
     for (const channel of channels) {
       if (typeof channel === 'string') {
-        if (channel !== 'ticker') return fail(`channel ${channel} is not supported`);
-      } else if (typeof channel === 'object' && channel !== null && (channel as { name?: unknown }).name === 'ticker') {
+        if (channel !== 'ticker' && channel !== 'heartbeat') return fail(`channel ${channel} is not supported`);
+        names.add(channel);
+      } else if (typeof channel === 'object' && channel !== null && ['ticker', 'heartbeat'].includes((channel as { name?: string }).name ?? '')) {
+        names.add((channel as { name: string }).name);
         const ids = (channel as { product_ids?: unknown }).product_ids;
         if (Array.isArray(ids)) for (const id of ids) products.add(id);
       } else {
@@ -205,13 +231,20 @@ export class PriceFeedWebSocket {
     if (channels.length === 0) return fail('channels are required');
     if (products.size === 0) return fail('product_ids are required');
     for (const product of products) if (product !== FEED_PRODUCT) return fail(`${String(product)} is not a valid product`);
+    const subscribed = () => [
+      ...(this.subscribers.has(ws) ? [{ name: 'ticker', product_ids: [FEED_PRODUCT], account_ids: null }] : []),
+      ...(this.heartbeats.has(ws) ? [{ name: 'heartbeat', product_ids: [FEED_PRODUCT], account_ids: null }] : []),
+    ];
     if (m.type === 'unsubscribe') {
-      this.subscribers.delete(ws);
-      ws.send(JSON.stringify({ type: 'subscriptions', channels: [] }));
+      if (names.has('ticker')) this.subscribers.delete(ws);
+      if (names.has('heartbeat')) this.heartbeats.delete(ws);
+      ws.send(JSON.stringify({ type: 'subscriptions', channels: subscribed() }));
       return;
     }
-    this.subscribers.add(ws);
-    ws.send(JSON.stringify({ type: 'subscriptions', channels: [{ name: 'ticker', product_ids: [FEED_PRODUCT], account_ids: null }] }));
-    ws.send(JSON.stringify(this.last));
+    if (names.has('heartbeat')) this.heartbeats.add(ws);
+    const newTicker = names.has('ticker') && !this.subscribers.has(ws);
+    if (names.has('ticker')) this.subscribers.add(ws);
+    ws.send(JSON.stringify({ type: 'subscriptions', channels: subscribed() }));
+    if (newTicker) ws.send(JSON.stringify(this.last));
   }
 }

@@ -45,6 +45,23 @@ describe('the Coinbase-protocol feed at /coinbase', () => {
     });
   });
 
+  it('sends heartbeats while the stepped clock waits, so a quiet feed is not a dead one', async () => {
+    const { socket, log } = await openSocket(exchange.feedUrl);
+    sockets.push(socket);
+    socket.send(JSON.stringify({ type: 'subscribe', product_ids: ['BTC-USD'], channels: ['ticker', 'heartbeat'] }));
+    const subscriptions = await log.next((m) => m.type === 'subscriptions');
+    expect(subscriptions.channels.map((c: { name: string }) => c.name)).toEqual(['ticker', 'heartbeat']);
+    // No tick happens (the clock is stepped and nobody advances it), yet heartbeats arrive.
+    await log.next(() => log.messages.filter((m) => m.type === 'heartbeat').length === 2);
+    const beat = log.messages.find((m) => m.type === 'heartbeat');
+    expect(beat).toMatchObject({ product_id: 'BTC-USD', time: '2025-07-16T20:30:00.000000Z' });
+    expect(log.messages.filter((m) => m.type === 'ticker')).toHaveLength(1);
+    // Unsubscribing from the heartbeat keeps the ticker.
+    socket.send(JSON.stringify({ type: 'unsubscribe', product_ids: ['BTC-USD'], channels: ['heartbeat'] }));
+    const after = await log.next((m) => m.type === 'subscriptions' && m !== subscriptions);
+    expect(after.channels.map((c: { name: string }) => c.name)).toEqual(['ticker']);
+  });
+
   it('answers bad messages with Coinbase-style errors and keeps the connection', async () => {
     const { socket, log } = await openSocket(exchange.feedUrl);
     sockets.push(socket);
