@@ -66,6 +66,16 @@ CREATE INDEX trade_user_created ON trade (user_id, created_at DESC);
 CREATE INDEX trade_live_by_close ON trade (market_close_at) WHERE status IN ('pending', 'open', 'closing', 'expired');
 CREATE INDEX trade_live_by_market ON trade (user_id, market_ticker) WHERE status IN ('pending', 'open', 'closing', 'expired');
 
+-- trade-manager: settlements it has been told of, so a trade that expires after its market's
+-- settlement arrived (the tick and the settlement race) is closed at once, the same as otherwise.
+CREATE TABLE trade_settlement (
+  user_id        text        NOT NULL,
+  ticker         text        NOT NULL,
+  market_result  text        NOT NULL CHECK (market_result IN ('yes', 'no')),
+  settled_at     timestamptz NOT NULL,
+  PRIMARY KEY (user_id, ticker)
+);
+
 -- kalshi-account-sync: the exchange's records mirrored (idempotent upserts keyed by its ids).
 CREATE TABLE account_balance (
   user_id       text        PRIMARY KEY,
@@ -180,6 +190,7 @@ DROP TABLE account_order;
 DROP TABLE account_fill;
 DROP TABLE account_position;
 DROP TABLE account_balance;
+DROP TABLE trade_settlement;
 DROP TABLE trade;
 DROP TABLE user_settings;
 DROP TABLE price_tick;

@@ -2,19 +2,22 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { pino } from 'pino';
 import { z } from 'zod';
 import { createTestDatabase, type TestDatabase } from '../../router/test/support/test-database.js';
-import { REDIS_URL } from '../../router/test/support/env.js';
+import { startPrivateRedis } from '../../router/test/support/private-redis.js';
 import { loadServiceConfig } from './config.js';
 import { parseInput } from './http-error.js';
 import { startService, type RunningService } from './service.js';
 
 describe('startService', () => {
   let db: TestDatabase;
+  let redis: Awaited<ReturnType<typeof startPrivateRedis>>;
   let service: RunningService;
   const seen: number[] = [];
 
   beforeAll(async () => {
-    db = await createTestDatabase();
-    const config = loadServiceConfig('kit-test', 0, {}, { DATABASE_URL: db.url, REDIS_URL, PORT: '1', POD_NAME: 'kit-test-0' });
+    // prices:btc is a fixed name: a Redis of its own
+    redis = await startPrivateRedis();
+    db = await createTestDatabase({ redisUrl: null });
+    const config = loadServiceConfig('kit-test', 0, {}, { DATABASE_URL: db.url, REDIS_URL: redis.url, PORT: '1', POD_NAME: 'kit-test-0' });
     service = await startService({
       config: { ...config, port: 0 },
       logger: pino({ level: 'silent' }),
@@ -33,6 +36,7 @@ describe('startService', () => {
   afterAll(async () => {
     await service?.close();
     await db?.drop();
+    await redis?.close();
   });
 
   it('answers /healthz, /readyz and /metrics with PostgreSQL statements counted', async () => {

@@ -14,8 +14,18 @@ export interface TestDatabase {
   drop(): Promise<void>;
 }
 
+/** Options of {@link createTestDatabase}. */
+export interface TestDatabaseOptions {
+  /**
+   * The Redis whose streams of this database's channels drop() deletes: the shared one by
+   * default; null for a test with a private Redis (deleting there would hit other runs' streams).
+   */
+  redisUrl?: string | null;
+}
+
 /** Clones the run's migrated template into a fresh database. */
-export async function createTestDatabase(): Promise<TestDatabase> {
+export async function createTestDatabase(options: TestDatabaseOptions = {}): Promise<TestDatabase> {
+  const redisUrl = options.redisUrl === undefined ? REDIS_URL : options.redisUrl;
   const name = `recio_t_${randomBytes(6).toString('hex')}`;
   const admin = new pg.Client({ connectionString: databaseUrl(DATABASE_URL, 'postgres') });
   await admin.connect();
@@ -28,7 +38,7 @@ export async function createTestDatabase(): Promise<TestDatabase> {
     name,
     url: databaseUrl(DATABASE_URL, name),
     async drop() {
-      await deleteStreams(databaseUrl(DATABASE_URL, name));
+      if (redisUrl !== null) await deleteStreams(databaseUrl(DATABASE_URL, name), redisUrl);
       const c = new pg.Client({ connectionString: databaseUrl(DATABASE_URL, 'postgres') });
       await c.connect();
       await c.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
@@ -46,12 +56,12 @@ export function uniqueName(prefix = 'u'): string {
  * Deletes from the shared Redis the streams of every channel the database knows, so test runs
  * do not pile up data there (files with a Redis of their own lose nothing by it).
  */
-async function deleteStreams(url: string): Promise<void> {
+async function deleteStreams(url: string, redisUrl: string): Promise<void> {
   const db = new pg.Client({ connectionString: url });
   await db.connect();
   const { rows } = await db.query<{ channel: string }>('SELECT channel FROM channel_head');
   await db.end();
-  const redis = new Redis(REDIS_URL);
+  const redis = new Redis(redisUrl);
   try {
     for (let i = 0; i < rows.length; i += 1_000) {
       const keys = rows.slice(i, i + 1_000).flatMap(({ channel }) => [streamKey(channel), dlqKey(channel)]);

@@ -2,7 +2,7 @@ import { closedTradePnl, settledTradePnl, transition, type TradeEvent as Lifecyc
 import type { CloseRequest, OpenRequest, OrderFilled, OrderRejected, SettlementRecord, TradeSnapshot } from '@recio/platform';
 import type { Transaction } from '@recio/router';
 import type { Logger } from 'pino';
-import { insertTrade, lockTrade, markSettlementOverdue, saveTrade, tradesDue, tradesToSettle } from './trade-store.js';
+import { expiredTradesOf, insertTrade, knownSettlement, lockTrade, markSettlementOverdue, rememberSettlement, saveTrade, tradesDue, type KnownSettlement } from './trade-store.js';
 
 /** Options of {@link TradeBook}. */
 export interface TradeBookOptions {
@@ -137,7 +137,10 @@ export class TradeBook {
     const changed: TradeSnapshot[] = [];
     for (const trade of await tradesDue(tx, at, this.#o.pendingTimeoutMs)) {
       if (trade.status === 'open') {
-        changed.push(await this.#save(tx, { ...trade, status: this.#next(trade, { type: 'hour_closed' }), expiredAt: trade.marketCloseAt, priceAtClose: price }));
+        const expired = await this.#save(tx, { ...trade, status: this.#next(trade, { type: 'hour_closed' }), expiredAt: trade.marketCloseAt, priceAtClose: price });
+        // The settlement may have come first (it races the tick): then it closes the trade now.
+        const settlement = await knownSettlement(tx, trade.userId, trade.marketTicker);
+        changed.push(settlement ? await this.#settleOne(tx, expired, settlement) : expired);
       } else {
         changed.push(await this.#save(tx, { ...trade, status: this.#next(trade, { type: 'timed_out' }), statusReason: 'timeout: the entry order had no outcome', closedAt: at }));
       }
@@ -154,28 +157,30 @@ export class TradeBook {
     return changed;
   }
 
-  /** A settlement closes the user's expired trades on that market (an open one expires first). */
+  /**
+   * A settlement closes the user's expired trades on that market. It is remembered, so a trade
+   * still open (its expiring tick not yet handled) is closed when it expires: either order of
+   * tick and settlement gives the same rows and the same events.
+   */
   async settle(tx: Transaction, userId: string, s: SettlementRecord): Promise<TradeSnapshot[]> {
+    const known: KnownSettlement = { marketResult: s.marketResult, settledAt: s.settledAt };
+    await rememberSettlement(tx, userId, s.ticker, known);
     const closed: TradeSnapshot[] = [];
-    for (let trade of await tradesToSettle(tx, userId, s.ticker)) {
-      if (trade.status === 'open') {
-        // The settlement arrived before the tick that crosses the close: expire it now.
-        trade = await this.#save(tx, { ...trade, status: this.#next(trade, { type: 'hour_closed' }), expiredAt: trade.marketCloseAt });
-      }
-      const pnl = settledTradePnl({ buyPriceCents: trade.buyPriceCents!, count: trade.count, paidOut: s.marketResult === trade.side, fees: trade.feesCents });
-      closed.push(
-        await this.#save(tx, {
-          ...trade,
-          status: this.#next(trade, { type: 'settled' }),
-          closeMethod: 'expired',
-          sellPriceCents: pnl.sellPriceCents,
-          pnlCents: pnl.pnlCents,
-          winLoss: pnl.winLoss,
-          closedAt: s.settledAt,
-        }),
-      );
-    }
+    for (const trade of await expiredTradesOf(tx, userId, s.ticker)) closed.push(await this.#settleOne(tx, trade, known));
     return closed;
+  }
+
+  async #settleOne(tx: Transaction, trade: TradeSnapshot, s: KnownSettlement): Promise<TradeSnapshot> {
+    const pnl = settledTradePnl({ buyPriceCents: trade.buyPriceCents!, count: trade.count, paidOut: s.marketResult === trade.side, fees: trade.feesCents });
+    return this.#save(tx, {
+      ...trade,
+      status: this.#next(trade, { type: 'settled' }),
+      closeMethod: 'expired',
+      sellPriceCents: pnl.sellPriceCents,
+      pnlCents: pnl.pnlCents,
+      winLoss: pnl.winLoss,
+      closedAt: s.settledAt,
+    });
   }
 
   async #lock(tx: Transaction, id: string, userId: string): Promise<TradeSnapshot> {

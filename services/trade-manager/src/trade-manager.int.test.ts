@@ -4,7 +4,7 @@ import { startService, type RunningService } from '@recio/service-kit';
 import { randomUUID } from 'node:crypto';
 import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { REDIS_URL } from '../../../router/test/support/env.js';
+import { startPrivateRedis } from '../../../router/test/support/private-redis.js';
 import { createTestDatabase, uniqueName, type TestDatabase } from '../../../router/test/support/test-database.js';
 import { testRouter } from '../../../router/test/support/routers.js';
 import { loadConfig, type TradeManagerConfig } from './config.js';
@@ -12,6 +12,7 @@ import { startTradeManager } from './trade-manager.js';
 
 describe('trade-manager', () => {
   let db: TestDatabase;
+  let redis: Awaited<ReturnType<typeof startPrivateRedis>>;
   let service: RunningService<TradeManagerConfig>;
   // Other services' events come through a router of their own.
   let others: Awaited<ReturnType<typeof testRouter>>;
@@ -22,20 +23,23 @@ describe('trade-manager', () => {
 
   const start = async () =>
     startService({
-      config: { ...loadConfig({ DATABASE_URL: db.url, REDIS_URL, POD_NAME: 'trade-manager-0', PENDING_TIMEOUT_MS: '60000' }), port: 0 },
+      config: { ...loadConfig({ DATABASE_URL: db.url, REDIS_URL: redis.url, POD_NAME: 'trade-manager-0', PENDING_TIMEOUT_MS: '60000' }), port: 0 },
       logger: pino({ level: process.env.TEST_LOG_LEVEL ?? 'silent' }),
       start: startTradeManager,
     });
 
   beforeAll(async () => {
-    db = await createTestDatabase();
-    others = await testRouter(db.url);
+    // prices:btc is a fixed name: a Redis of its own
+    redis = await startPrivateRedis();
+    db = await createTestDatabase({ redisUrl: null });
+    others = await testRouter(db.url, { redis: { url: redis.url } });
     service = await start();
   });
   afterAll(async () => {
     await service?.close();
     await others?.close();
     await db?.drop();
+    await redis?.close();
   });
 
   const post = async (path: string, body: unknown) => {
@@ -130,6 +134,28 @@ describe('trade-manager', () => {
     await until(lose.body.trade.id, 'closed');
     expect(await trade(win.id)).toMatchObject({ sellPriceCents: 100, pnlCents: 57, winLoss: 'W', closeMethod: 'expired' });
     expect(await trade(lose.body.trade.id)).toMatchObject({ sellPriceCents: 0, pnlCents: -102, winLoss: 'L' });
+  });
+
+  it('closes a trade whose settlement arrived before its expiring tick, as if they came in order', async () => {
+    const other = marketTicker(event, 100_249.99);
+    const res = await post('/trades', { userId: user, marketTicker: other, side: 'no', count: 2, limitPriceCents: 60 });
+    const t = res.body.trade;
+    await fill(t, 'open', 60, 2);
+    await until(t.id, 'open');
+    // Settled NO first: the trade is still open (its market's close tick has not come) ...
+    await others.publish(`account:${user}`, 'settlement.recorded', {
+      userId: user,
+      settlement: { ticker: other, marketResult: 'no', yesCount: 0, noCount: 2, revenueCents: 200, settledAt: closeAt + 5_000 },
+    });
+    await expect.poll(async () => (await service.context.pool.query('SELECT 1 FROM trade_settlement WHERE ticker = $1', [other])).rowCount, { timeout: 15_000 }).toBe(1);
+    expect((await trade(t.id)).status).toBe('open');
+    // ... then the tick expires it and the known settlement closes it: (100 − 60) × 2 − 2 = 78.
+    const tick = { symbol: 'btc', at: closeAt + 120_000, price: 99_000, momentum: null, volatility: null, avg1m: null, change1h: null, change3h: null, change1d: null };
+    await others.publish('prices:btc', 'price.tick', tick);
+    await until(t.id, 'closed');
+    expect(await trade(t.id)).toMatchObject({ expiredAt: closeAt, priceAtClose: 99_000, sellPriceCents: 100, pnlCents: 78, winLoss: 'W', closedAt: closeAt + 5_000 });
+    const { rows } = await service.context.pool.query(`SELECT type FROM event_log WHERE channel = $1 AND data::jsonb #>> '{trade,id}' = $2 ORDER BY seq`, [`trades:${user}`, t.id]);
+    expect(rows.map((r) => r.type)).toEqual(['trade.created', 'trade.opened', 'trade.expired', 'trade.closed']);
   });
 
   it('answers bad requests with a code and never writes a row for them', async () => {

@@ -63,13 +63,37 @@ export async function markSettlementOverdue(tx: Transaction, at: number, overdue
   return rows.map(toSnapshot);
 }
 
-/** A user's trades on one market that a settlement closes (open ones expire first), locked. */
-export async function tradesToSettle(tx: Transaction, userId: string, ticker: string): Promise<TradeSnapshot[]> {
+/** A user's expired trades on one market, locked: what its settlement closes. */
+export async function expiredTradesOf(tx: Transaction, userId: string, ticker: string): Promise<TradeSnapshot[]> {
   const { rows } = await tx.query<TradeRow>(
-    `SELECT * FROM trade WHERE user_id = $1 AND market_ticker = $2 AND status IN ('open', 'expired') ORDER BY id FOR UPDATE`,
+    `SELECT * FROM trade WHERE user_id = $1 AND market_ticker = $2 AND status = 'expired' ORDER BY id FOR UPDATE`,
     [userId, ticker],
   );
   return rows.map(toSnapshot);
+}
+
+/** A known settlement. */
+export interface KnownSettlement {
+  marketResult: 'yes' | 'no';
+  settledAt: number;
+}
+
+/** Remembers a settlement (idempotent). */
+export async function rememberSettlement(tx: Transaction, userId: string, ticker: string, s: KnownSettlement): Promise<void> {
+  await tx.query(
+    'INSERT INTO trade_settlement (user_id, ticker, market_result, settled_at) VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING',
+    [userId, ticker, s.marketResult, new Date(s.settledAt)],
+  );
+}
+
+/** The settlement of a user's market, if it has arrived. */
+export async function knownSettlement(tx: Transaction, userId: string, ticker: string): Promise<KnownSettlement | null> {
+  const { rows } = await tx.query<{ market_result: 'yes' | 'no'; settled_at: Date }>(
+    'SELECT market_result, settled_at FROM trade_settlement WHERE user_id = $1 AND ticker = $2',
+    [userId, ticker],
+  );
+  const r = rows[0];
+  return r ? { marketResult: r.market_result, settledAt: r.settled_at.getTime() } : null;
 }
 
 /** One trade, unlocked (REST reads). */
