@@ -20,5 +20,8 @@ export function envConfigData(config: ChartConfig): Record<string, string> {
     PRICE_SOURCE: config.profile === 'cloud' ? 'coinbase' : 'simulated',
     PRICE_FEED_URL: config.profile === 'cloud' ? 'wss://ws-feed.exchange.coinbase.com' : 'ws://paper-exchange:8090/coinbase',
     TRADE_MANAGER_URL: 'http://trade-manager:4000',
+    RESYNC_INTERVAL_MS: '300000',
+    PROBE_INTERVAL_MS: '10000',
+    DEGRADED_LATENCY_MS: '2000',
   };
 }

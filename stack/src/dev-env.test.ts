@@ -31,6 +31,8 @@ describe('devEnvironment', () => {
     // Locally: one standalone Redis (REDIS_URL), no Kubernetes, and each service's own defaults.
     const notLocal = new Set(['REDIS_SENTINELS', 'REDIS_SENTINEL_NAME', 'REDIS_CLUSTER_NODES', 'REDIS_USERNAME', 'REDIS_PASSWORD', 'POD_NAMESPACE', 'PRICE_SOURCE']);
     const setBySupervisor = new Set(['PORT', 'POD_NAME', 'RECIO_SOURCE']);
+    // Tuning with a default in the service's config (the charts set them explicitly).
+    const serviceDefaults = new Set(['RESYNC_INTERVAL_MS', 'PROBE_INTERVAL_MS', 'DEGRADED_LATENCY_MS']);
     const env = devEnvironment({
       config: loadStackConfig({}, '/repo'),
       accounts: { paperAccountsFile: 'p', exchangeCredentialsFile: 'c', apiTokensFile: 't', tokens: [] },
@@ -39,7 +41,7 @@ describe('devEnvironment', () => {
     });
     const missing = SERVICES.flatMap((s) =>
       s.env
-        .filter((v) => !notLocal.has(v) && !setBySupervisor.has(v) && !(v in env.common) && !(v in (env.perService[s.name] ?? {})))
+        .filter((v) => !notLocal.has(v) && !setBySupervisor.has(v) && !serviceDefaults.has(v) && !(v in env.common) && !(v in (env.perService[s.name] ?? {})))
         .map((v) => `${s.name}: ${v}`),
     );
     expect(missing).toEqual([]);
