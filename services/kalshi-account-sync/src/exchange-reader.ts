@@ -8,12 +8,8 @@ import { toFillRecord, toOrderRow, toPositionRecord, toSettlementRow, type Order
 /** What one sync read from the exchange, ready to be written. */
 export interface AccountSnapshot {
   balanceCents: number;
+  /** Every position the exchange lists: a stored open position it does not list is flat now. */
   positions: PositionRecord[];
-  /**
-   * The markets whose positions were read (null = all): a stored open position among them that
-   * the exchange did not list is flat now.
-   */
-  positionsWithin: string[] | null;
   /** Oldest first, the order in which they are announced. */
   fills: FillRecord[];
   /** Oldest first. */
@@ -62,19 +58,10 @@ export async function readSnapshot(client: ExchangeClient, scope: SyncScope, cur
     else if (wire.count > 0) options.logger.error({ fill: wire }, 'fill with an unreadable time skipped');
   }
 
-  let positions: PositionRecord[];
-  let positionsWithin: string[] | null;
-  if (scope.allPositions) {
-    positions = (await client.listPositionsAll({}, call)).map(toPositionRecord);
-    positionsWithin = null;
-  } else {
-    positionsWithin = [...scope.tickers];
-    positions = [];
-    for (const ticker of positionsWithin) {
-      // The filter is exact on the exchange; checking again keeps a loose filter from flattening others.
-      positions.push(...(await client.listPositionsAll({ ticker }, call)).filter((p) => p.ticker === ticker).map(toPositionRecord));
-    }
-  }
+  // Every position, in every sync: a settlement or a fill read here may be of a market the
+  // scope does not name, and its position must change in the same transaction as its event, or
+  // the mirror shows a settled market still held until the next message. It is one request.
+  const positions: PositionRecord[] = (await client.listPositionsAll({}, call)).map(toPositionRecord);
 
   let orders: OrderRow[];
   if (scope.full) {
@@ -90,7 +77,6 @@ export async function readSnapshot(client: ExchangeClient, scope: SyncScope, cur
   return {
     balanceCents: balance.balance,
     positions: unique(positions, (p) => p.ticker),
-    positionsWithin,
     fills: unique(fills, (f) => f.fillId),
     settlements: unique(settlements.map(toSettlementRow), (s) => s.ticker),
     orders: unique(orders, (o) => o.orderId),

@@ -1,0 +1,215 @@
+import { createWriteStream, type WriteStream } from 'node:fs';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { randomBytes } from 'node:crypto';
+import { SERVICES, type ServiceSpec } from '@recio/platform';
+import { ensureDevAccounts, platformProcesses, Supervisor, type DevAccounts } from '@recio/stack';
+import pg from 'pg';
+import { startPrivateRedis } from '../../../router/test/support/private-redis.js';
+import { createTestDatabase, type TestDatabase } from '../../../router/test/support/test-database.js';
+import { unsettled } from './quiescence.js';
+
+const ROOT = resolve(import.meta.dirname, '..', '..', '..');
+
+/** A price move the world makes (see the paper exchange's PAPER_SHOCKS). */
+export interface Shock {
+  atMs: number;
+  pct: number;
+  overSeconds: number;
+}
+
+/** How a run is set up. */
+export interface RunOptions {
+  seed: string;
+  /** Simulated start, ms (UTC). */
+  startMs: number;
+  /** Simulated seconds per world step (one price tick each). */
+  tickSeconds: number;
+  shocks: Shock[];
+  /** The users and the settings each one PATCHes before the day starts. */
+  users: { id: string; settings: unknown }[];
+  balanceCents: number;
+  /** Added to every catalogue port, so a run does not meet `make dev` on this machine. */
+  portOffset: number;
+  /** Where the processes' output goes. */
+  logFile: string;
+}
+
+/** One run of the whole platform on the paper world, driven step by step. */
+export class PlatformRun {
+  readonly options: RunOptions;
+  readonly supervisor: Supervisor;
+  readonly db: pg.Pool;
+  readonly #redis: Awaited<ReturnType<typeof startPrivateRedis>>;
+  readonly #database: TestDatabase;
+  readonly #dir: string;
+  readonly #log: WriteStream;
+  readonly #adminToken: string;
+  readonly #accounts: DevAccounts;
+  readonly #catalogue: ServiceSpec[];
+  #simNowMs: number;
+
+  private constructor(init: {
+    options: RunOptions; supervisor: Supervisor; db: pg.Pool; redis: Awaited<ReturnType<typeof startPrivateRedis>>; database: TestDatabase;
+    dir: string; log: WriteStream; adminToken: string; accounts: DevAccounts; catalogue: ServiceSpec[];
+  }) {
+    this.options = init.options;
+    this.supervisor = init.supervisor;
+    this.db = init.db;
+    this.#redis = init.redis;
+    this.#database = init.database;
+    this.#dir = init.dir;
+    this.#log = init.log;
+    this.#adminToken = init.adminToken;
+    this.#accounts = init.accounts;
+    this.#catalogue = init.catalogue;
+    this.#simNowMs = init.options.startMs;
+  }
+
+  /** Starts Redis, a database, the paper exchange (stepped clock) and every service. */
+  static async start(options: RunOptions): Promise<PlatformRun> {
+    const redis = await startPrivateRedis();
+    const database = await createTestDatabase({ redisUrl: null });
+    const dir = await mkdtemp(join(tmpdir(), 'recio-e2e-'));
+    const log = createWriteStream(options.logFile, { flags: 'a' });
+    const accounts = await ensureDevAccounts({ dir, users: options.users.map((u) => u.id), balanceCents: options.balanceCents });
+    const adminToken = randomBytes(16).toString('hex');
+    const catalogue = SERVICES.map((s) => ({
+      ...s,
+      port: s.port + options.portOffset,
+      command: s.name === 'relay' ? s.command.map((a) => (a === String(s.port) ? String(s.port + options.portOffset) : a)) : s.command,
+    }));
+    const port = (name: string) => catalogue.find((s) => s.name === name)!.port;
+    const paper = `127.0.0.1:${port('paper-exchange')}`;
+    const commonEnv: Record<string, string> = {
+      REDIS_URL: redis.url,
+      DATABASE_URL: database.url,
+      LOG_LEVEL: process.env.E2E_LOG_LEVEL ?? 'warn',
+      EXCHANGE_BASE_URL: `http://${paper}/trade-api/v2`,
+      EXCHANGE_WS_URL: `ws://${paper}/trade-api/ws/v2`,
+      PRICE_FEED_URL: `ws://${paper}/coinbase`,
+      EXCHANGE_CREDENTIALS_FILE: accounts.exchangeCredentialsFile,
+      API_TOKENS_FILE: accounts.apiTokensFile,
+      PAPER_ACCOUNTS_FILE: accounts.paperAccountsFile,
+      PAPER_ADMIN_TOKEN: adminToken,
+      PAPER_CLOCK: 'stepped',
+      PAPER_SEED: options.seed,
+      PAPER_START: new Date(options.startMs).toISOString(),
+      PAPER_TICK_SECONDS: String(options.tickSeconds),
+      PAPER_SHOCKS: JSON.stringify(options.shocks),
+      TRADE_MANAGER_URL: `http://127.0.0.1:${port('trade-manager')}`,
+      // The clock is the world's: a tick is never too old to act on, and a second is stored
+      // as soon as it is seen (the paper feed sends one tick per simulated second at most).
+      STALE_TICK_MS: '0',
+      FLUSH_QUIET_MS: '0',
+      DRAIN_DEADLINE_MS: '5000',
+    };
+    const services = catalogue.filter((s) => s.name !== 'health-controller').map((s) => s.name);
+    const processes = platformProcesses({ root: ROOT, services, commonEnv, catalogue });
+    const supervisor = new Supervisor({ processes, log: (line) => log.write(`${line}\n`), color: false, restartBackoffMs: 200, stopDeadlineMs: 8_000 });
+    const db = new pg.Pool({ connectionString: database.url, max: 2 });
+    const run = new PlatformRun({ options, supervisor, db, redis, database, dir, log, adminToken, accounts, catalogue });
+    try {
+      await supervisor.start();
+      for (const user of options.users) await run.patchSettings(user.id, user.settings);
+      await run.settle();
+    } catch (err) {
+      await run.close();
+      throw err;
+    }
+    return run;
+  }
+
+  /** The run's own Redis. */
+  get redisUrl(): string {
+    return this.#redis.url;
+  }
+
+  /** Simulated now. */
+  get simNowMs(): number {
+    return this.#simNowMs;
+  }
+
+  /** The base URL of a service in this run. */
+  url(service: string): string {
+    return `http://127.0.0.1:${this.#catalogue.find((s) => s.name === service)!.port}`;
+  }
+
+  /** A user's API token. */
+  token(user: string): string {
+    return this.#accounts.tokens.find((t) => t.user_id === user)!.token;
+  }
+
+  async patchSettings(user: string, settings: unknown): Promise<void> {
+    const res = await fetch(`${this.url('main-app')}/api/v1/settings`, {
+      method: 'PATCH',
+      headers: { authorization: `Bearer ${this.token(user)}`, 'content-type': 'application/json' },
+      body: JSON.stringify(settings),
+    });
+    if (res.status !== 200) throw new Error(`PATCH settings of ${user}: ${res.status} ${await res.text()}`);
+  }
+
+  /** The paper exchange's admin API. */
+  async admin<T>(method: 'GET' | 'POST', path: string, body?: unknown): Promise<T> {
+    const res = await fetch(`${this.url('paper-exchange')}/sim${path}`, {
+      method,
+      headers: { authorization: `Bearer ${this.#adminToken}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
+      ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+    });
+    if (!res.ok) throw new Error(`/sim${path}: ${res.status} ${await res.text()}`);
+    return (await res.json()) as T;
+  }
+
+  /** Moves the world one tick and waits until the platform has done everything it causes. */
+  async step(): Promise<void> {
+    const t0 = performance.now();
+    await this.admin('POST', '/advance', { seconds: this.options.tickSeconds });
+    const t1 = performance.now();
+    this.#simNowMs += this.options.tickSeconds * 1000;
+    await this.settle();
+    this.timing.advance += t1 - t0;
+    this.timing.settle += performance.now() - t1;
+    this.timing.steps += 1;
+  }
+
+  /** Wall time spent moving the world and waiting for the platform (for the log). */
+  readonly timing = { steps: 0, advance: 0, settle: 0 };
+
+  /** Waits until nothing is pending (see quiescence.ts); fails with what is stuck after `timeoutMs`. */
+  async settle(timeoutMs = 90_000): Promise<void> {
+    const deadline = Date.now() + timeoutMs;
+    let pending: string[] = [];
+    let pause = 2;
+    while (Date.now() < deadline) {
+      const state = await this.admin<{ accounts: { key_id: string; fills: number; settlements: number }[] }>('GET', '/state');
+      const exchange = new Map(state.accounts.map((a) => [a.key_id.replace(/^paper-/, ''), a]));
+      try {
+        pending = await unsettled(this.db, this.#simNowMs, exchange);
+      } catch (err) {
+        pending = [`query failed: ${(err as Error).message}`];
+      }
+      if (pending.length === 0) return;
+      await new Promise((r) => setTimeout(r, pause));
+      pause = Math.min(50, pause * 2);
+    }
+    throw new Error(`platform did not settle at ${new Date(this.#simNowMs).toISOString()}: ${pending.join('; ')}`);
+  }
+
+  #closing: Promise<void> | undefined;
+
+  /** Stops every process and removes what the run created. Idempotent. */
+  close(): Promise<void> {
+    this.#closing ??= this.#close();
+    return this.#closing;
+  }
+
+  async #close(): Promise<void> {
+    await this.supervisor.stop().catch(() => undefined);
+    await this.db.end().catch(() => undefined);
+    await this.#database.drop().catch(() => undefined);
+    await this.#redis.close().catch(() => undefined);
+    await rm(this.#dir, { recursive: true, force: true });
+    await new Promise<void>((r) => this.#log.end(r));
+  }
+}
