@@ -8,6 +8,7 @@ import { startPrivateRedis } from '../../../router/test/support/private-redis.js
 import { createTestDatabase, uniqueName, type TestDatabase } from '../../../router/test/support/test-database.js';
 import { testRouter } from '../../../router/test/support/routers.js';
 import { loadConfig, type TradeManagerConfig } from './config.js';
+import { TradeBook } from './trade-book.js';
 import { startTradeManager } from './trade-manager.js';
 
 describe('trade-manager', () => {
@@ -156,6 +157,35 @@ describe('trade-manager', () => {
     expect(await trade(t.id)).toMatchObject({ expiredAt: closeAt, priceAtClose: 99_000, sellPriceCents: 100, pnlCents: 78, winLoss: 'W', closedAt: closeAt + 5_000 });
     const { rows } = await service.context.pool.query(`SELECT type FROM event_log WHERE channel = $1 AND data::jsonb #>> '{trade,id}' = $2 ORDER BY seq`, [`trades:${user}`, t.id]);
     expect(rows.map((r) => r.type)).toEqual(['trade.created', 'trade.opened', 'trade.expired', 'trade.closed']);
+  });
+
+  it('regression: a settlement racing the expiring tick left its trades expired forever', async () => {
+    // Found by the e2e chaos run. Two transactions at once: the tick expires the trade (and sees
+    // no settlement yet), the settlement looked for expired trades (and saw it still open).
+    const laterClose = closeAt + 3_600_000;
+    const ticker2 = marketTicker(eventTicker(laterClose), 99_749.99);
+    const t = (await post('/trades', { userId: user, marketTicker: ticker2, side: 'yes', count: 1, limitPriceCents: 90 })).body.trade;
+    await fill(t, 'open', 90, 1);
+    await until(t.id, 'open');
+    const book = new TradeBook({ logger: pino({ level: 'silent' }), pendingTimeoutMs: 60_000, settlementOverdueMs: 1_800_000 });
+    let release!: () => void;
+    const held = new Promise<void>((r) => (release = r));
+    let expired!: () => void;
+    const tickHolding = new Promise<void>((r) => (expired = r));
+    const { router } = service.context;
+    const tick = router.transaction(async (tx) => {
+      await book.tick(tx, laterClose + 1_000, 100_500);
+      expired();
+      await held; // the tick's transaction stays open while the settlement runs
+    });
+    await tickHolding;
+    const settlement = { ticker: ticker2, marketResult: 'yes' as const, yesCount: 1, noCount: 0, revenueCents: 100, settledAt: laterClose + 2_000 };
+    const settle = router.transaction((tx) => book.settle(tx, user, settlement));
+    await new Promise((r) => setTimeout(r, 300)); // let the settlement reach the trade's lock
+    release();
+    await Promise.all([tick, settle]);
+    // (100 − 90) × 1 − 1 = 9
+    expect(await trade(t.id)).toMatchObject({ status: 'closed', closeMethod: 'expired', pnlCents: 9, closedAt: laterClose + 2_000 });
   });
 
   it('answers bad requests with a code and never writes a row for them', async () => {

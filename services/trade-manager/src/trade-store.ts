@@ -63,13 +63,18 @@ export async function markSettlementOverdue(tx: Transaction, at: number, overdue
   return rows.map(toSnapshot);
 }
 
-/** A user's expired trades on one market, locked: what its settlement closes. */
+/**
+ * A user's expired trades on one market: what its settlement closes. Open ones are locked too,
+ * and only then filtered: a price tick expiring them at this moment holds their locks, so this
+ * waits for it and sees them expired (FOR UPDATE re-reads a row changed while it waited), rather
+ * than skip them as open while the tick, not yet seeing this settlement, leaves them expired.
+ */
 export async function expiredTradesOf(tx: Transaction, userId: string, ticker: string): Promise<TradeSnapshot[]> {
   const { rows } = await tx.query<TradeRow>(
-    `SELECT * FROM trade WHERE user_id = $1 AND market_ticker = $2 AND status = 'expired' ORDER BY id FOR UPDATE`,
+    `SELECT * FROM trade WHERE user_id = $1 AND market_ticker = $2 AND status IN ('open', 'expired') ORDER BY id FOR UPDATE`,
     [userId, ticker],
   );
-  return rows.map(toSnapshot);
+  return rows.map(toSnapshot).filter((t) => t.status === 'expired');
 }
 
 /** A known settlement. */
