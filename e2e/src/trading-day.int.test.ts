@@ -3,6 +3,7 @@ import { Redis } from 'ioredis';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
+import { createTestDatabase } from '../../router/test/support/test-database.js';
 import { outcomeOf, type Outcome } from './harness/outcome.js';
 import { PlatformRun, type RunOptions } from './harness/platform-run.js';
 
@@ -29,6 +30,7 @@ const options = (name: string): RunOptions => ({
   balanceCents: 1_000_000,
   portOffset: 20_000,
   logFile: join(LOG_DIR, `${name}.log`),
+  database: () => createTestDatabase({ redisUrl: null }),
 });
 
 const SERVICES_TO_KILL = ['trade-manager', 'trade-executor', 'btc-price-watchdog', 'auto-entry-supervisor', 'active-trade-supervisor', 'kalshi-account-sync', 'main-app', 'relay'];

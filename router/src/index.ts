@@ -19,3 +19,4 @@ export type { ConsumeOptions, EventHandler, HandlerContext } from './consume/con
 export { DeliveryFailure, type Delivery } from './consume/applier.js';
 export { FanoutReader, type FanoutOptions } from './consume/fanout-reader.js';
 export { loadConfig as loadRouterEnv, ConfigError, type CliConfig as RouterEnv } from './cli/config.js';
+export { countStatements } from './pg-statements.js';

@@ -16,6 +16,7 @@ import { RouterScripts } from './redis/scripts.js';
 import { Replayer, type ReplayOptions, type ReplayPage } from './replay.js';
 import { insertEvents, type NewEvent } from './sql/insert-events.js';
 import { Transaction } from './transaction.js';
+import { countStatements } from './pg-statements.js';
 
 /** How a transaction commits. */
 export interface TransactionOptions {
@@ -77,6 +78,7 @@ export class EventRouter {
             idleTimeoutMillis: 60_000,
           })
         : this.options.database;
+    countStatements(this.pool, this.registry, this.options.source);
     // An idle client that loses its server must not crash the process.
     if (this.#ownsPool) this.pool.on('error', (err) => this.logger.warn({ err }, 'idle PostgreSQL client failed'));
     this.redis = createRedisClient(redisConnection, {

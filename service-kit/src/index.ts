@@ -2,7 +2,6 @@
 export { loadServiceConfig, type ServiceConfig } from './config.js';
 export { HttpError, parseInput } from './http-error.js';
 export { createHttpServer, type HttpServerOptions } from './http-server.js';
-export { countQueries } from './query-counter.js';
 export { runService, startService, type RunningService, type ServiceContext, type ServiceDefinition } from './service.js';
 export { SettingsCopy } from './trading/settings-copy.js';
 export { ExchangeQuotes, toQuote } from './trading/exchange-quotes.js';

@@ -39,14 +39,14 @@ describe('startService', () => {
     await redis?.close();
   });
 
-  it('answers /healthz, /readyz and /metrics with PostgreSQL statements counted', async () => {
+  it('answers /healthz, /readyz and /metrics with PostgreSQL statements counted by kind', async () => {
     expect((await fetch(`${service.url}/healthz`)).status).toBe(200);
     const ready = await fetch(`${service.url}/readyz`);
     expect(ready.status).toBe(200);
     expect(await ready.json()).toMatchObject({ ok: true, detail: { redis: true, postgres: true } });
     const metrics = await (await fetch(`${service.url}/metrics`)).text();
-    const count = Number(/recio_pg_queries_total\{service="kit-test"\} (\d+)/.exec(metrics)?.[1]);
-    expect(count).toBeGreaterThan(0);
+    const count = (kind: string) => Number(new RegExp(`recio_pg_statements_total\\{source="kit-test",kind="${kind}",service="kit-test"\\} (\\d+)`).exec(metrics)?.[1]);
+    expect(count('query')).toBeGreaterThan(0); // the readiness check's SELECT 1 at least
   });
 
   it('runs a consumer named after the pod, with events validated against the platform schemas', async () => {
@@ -59,6 +59,9 @@ describe('startService', () => {
     await expect.poll(() => seen, { timeout: 15_000 }).toEqual([100_000, 100_001]);
     const { rows } = await service.context.pool.query(`SELECT seq, error_code FROM dead_letter WHERE group_name = 'kit-test'`);
     expect(rows).toEqual([{ seq: '2', error_code: 'EVENT_INVALID' }]);
+    // each applied event is a transaction: BEGIN and COMMIT counted apart from the queries
+    const metrics = await (await fetch(`${service.url}/metrics`)).text();
+    expect(Number(/recio_pg_statements_total\{source="kit-test",kind="transaction",service="kit-test"\} (\d+)/.exec(metrics)?.[1])).toBeGreaterThanOrEqual(4);
   });
 
   it('answers bad requests with a code and keeps serving', async () => {

@@ -6,7 +6,6 @@ import { pino, type Logger } from 'pino';
 import { collectDefaultMetrics, Registry } from 'prom-client';
 import type { ServiceConfig } from './config.js';
 import { createHttpServer } from './http-server.js';
-import { countQueries } from './query-counter.js';
 
 /** What a service's start function gets: its connections, its HTTP server and hooks. */
 export interface ServiceContext<C extends ServiceConfig = ServiceConfig> {
@@ -60,7 +59,6 @@ export async function startService<C extends ServiceConfig>(definition: ServiceD
   collectDefaultMetrics({ register: registry });
   const pool = new pg.Pool({ connectionString: config.databaseUrl, max: 10, application_name: config.service, idleTimeoutMillis: 60_000 });
   pool.on('error', (err) => logger.warn({ err }, 'idle PostgreSQL client failed'));
-  countQueries(pool, registry, config.service);
   const router = new EventRouter({
     database: pool,
     redis: config.redis,

@@ -7,8 +7,13 @@ import { SERVICES, type ServiceSpec } from '@recio/platform';
 import { ensureDevAccounts, platformProcesses, Supervisor, type DevAccounts } from '@recio/stack';
 import pg from 'pg';
 import { startPrivateRedis } from '../../../router/test/support/private-redis.js';
-import { createTestDatabase, type TestDatabase } from '../../../router/test/support/test-database.js';
 import { unsettled } from './quiescence.js';
+
+/** A database of the run's own, migrated; dropped when the run closes. */
+export interface RunDatabase {
+  url: string;
+  drop(): Promise<void>;
+}
 
 const ROOT = resolve(import.meta.dirname, '..', '..', '..');
 
@@ -34,6 +39,13 @@ export interface RunOptions {
   portOffset: number;
   /** Where the processes' output goes. */
   logFile: string;
+  /** Makes the run's database (tests clone the migrated template). */
+  database: () => Promise<RunDatabase>;
+  /**
+   * The world's clock: `stepped` (the run moves it, step()) or real time at `speed` simulated
+   * seconds per second (the query-count bench). @defaultValue { mode: 'stepped' }
+   */
+  clock?: { mode: 'stepped' } | { mode: 'realtime'; speed: number };
 }
 
 /** One run of the whole platform on the paper world, driven step by step. */
@@ -42,7 +54,7 @@ export class PlatformRun {
   readonly supervisor: Supervisor;
   readonly db: pg.Pool;
   readonly #redis: Awaited<ReturnType<typeof startPrivateRedis>>;
-  readonly #database: TestDatabase;
+  readonly #database: RunDatabase;
   readonly #dir: string;
   readonly #log: WriteStream;
   readonly #adminToken: string;
@@ -51,7 +63,7 @@ export class PlatformRun {
   #simNowMs: number;
 
   private constructor(init: {
-    options: RunOptions; supervisor: Supervisor; db: pg.Pool; redis: Awaited<ReturnType<typeof startPrivateRedis>>; database: TestDatabase;
+    options: RunOptions; supervisor: Supervisor; db: pg.Pool; redis: Awaited<ReturnType<typeof startPrivateRedis>>; database: RunDatabase;
     dir: string; log: WriteStream; adminToken: string; accounts: DevAccounts; catalogue: ServiceSpec[];
   }) {
     this.options = init.options;
@@ -70,7 +82,7 @@ export class PlatformRun {
   /** Starts Redis, a database, the paper exchange (stepped clock) and every service. */
   static async start(options: RunOptions): Promise<PlatformRun> {
     const redis = await startPrivateRedis();
-    const database = await createTestDatabase({ redisUrl: null });
+    const database = await options.database();
     const dir = await mkdtemp(join(tmpdir(), 'recio-e2e-'));
     const log = createWriteStream(options.logFile, { flags: 'a' });
     const accounts = await ensureDevAccounts({ dir, users: options.users.map((u) => u.id), balanceCents: options.balanceCents });
@@ -93,7 +105,8 @@ export class PlatformRun {
       API_TOKENS_FILE: accounts.apiTokensFile,
       PAPER_ACCOUNTS_FILE: accounts.paperAccountsFile,
       PAPER_ADMIN_TOKEN: adminToken,
-      PAPER_CLOCK: 'stepped',
+      PAPER_CLOCK: options.clock?.mode ?? 'stepped',
+      PAPER_SPEED: String(options.clock?.mode === 'realtime' ? options.clock.speed : 1),
       PAPER_SEED: options.seed,
       PAPER_START: new Date(options.startMs).toISOString(),
       PAPER_TICK_SECONDS: String(options.tickSeconds),
@@ -101,8 +114,7 @@ export class PlatformRun {
       TRADE_MANAGER_URL: `http://127.0.0.1:${port('trade-manager')}`,
       // The clock is the world's: a tick is never too old to act on, and a second is stored
       // as soon as it is seen (the paper feed sends one tick per simulated second at most).
-      STALE_TICK_MS: '0',
-      FLUSH_QUIET_MS: '0',
+      ...(options.clock?.mode === 'realtime' ? {} : { STALE_TICK_MS: '0', FLUSH_QUIET_MS: '0' }),
       DRAIN_DEADLINE_MS: '5000',
     };
     const services = catalogue.filter((s) => s.name !== 'health-controller').map((s) => s.name);

@@ -13,7 +13,7 @@ import type { SettingsCopy } from '@recio/service-kit';
 import type { Logger } from 'pino';
 import { Counter, type Registry } from 'prom-client';
 import { v5 as uuidv5 } from 'uuid';
-import { addLiveTrade, liveTradeKeys, loadEntryStates, saveEntryState } from './entry-state.js';
+import { addLiveTrade, liveTradeKeys, loadEntryStates, saveEntryStates, type EntryState } from './entry-state.js';
 import type { QuoteSource } from './quote-source.js';
 
 // Namespace of auto-entry trade ids: uuid v5 of (user, price event, ticker, side), so a tick
@@ -60,14 +60,21 @@ export class EntryScanner {
     const table = stale ? null : await this.#strikeTable(tick, ticker, closeAt, signal);
     if (table) tx.publish('markets:btc', 'strike_table.updated', table);
 
+    // A constant number of statements per tick, whatever the number of users: states and live
+    // trades are read in one query each, and only the states that changed are written back.
+    const enabled = [...users].filter(([, s]) => s.autoEntry.enabled).map(([u]) => u);
+    const live = table && enabled.length > 0 ? await liveTradeKeys(tx, enabled) : new Map<string, Set<string>>();
+    const changed = new Map<string, EntryState>();
     for (const [userId, settings] of users) {
       const state = states.get(userId)!;
+      const before = JSON.stringify(state);
       const guard = spikeGuardStep(state.guard, tick.momentum, tick.at, settings.autoEntry);
       state.guard = guard.state;
-      if (table) await this.#enter(tx, userId, settings, table, tick, guard.paused, state.lastEntries, event.seq);
+      if (table) await this.#enter(tx, userId, settings, table, tick, guard.paused, state.lastEntries, event.seq, live.get(userId) ?? new Set());
       else this.#entries.inc({ reason: stale ? 'STALE_TICK' : 'NO_QUOTES' });
-      await saveEntryState(tx, userId, state);
+      if (JSON.stringify(state) !== before) changed.set(userId, state);
     }
+    await saveEntryStates(tx, changed);
   }
 
   async #enter(
@@ -79,6 +86,7 @@ export class EntryScanner {
     paused: boolean,
     lastEntries: Record<string, number>,
     seq: number,
+    openKeys: ReadonlySet<string>,
   ): Promise<void> {
     const scan = entryDecisions({
       rows: table.rows,
@@ -86,7 +94,7 @@ export class EntryScanner {
       ttcSeconds: (table.closeAt - tick.at) / 1000,
       nowMs: tick.at,
       guard: { paused },
-      openKeys: settings.autoEntry.enabled ? await liveTradeKeys(tx, userId) : new Set(),
+      openKeys,
       lastEntryAt: new Map(Object.entries(lastEntries)),
     });
     if (scan.reason !== null) {

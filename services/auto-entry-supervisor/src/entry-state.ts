@@ -9,6 +9,7 @@ export interface EntryState {
 
 /** Every user's state, locked for the tick's transaction (users without a row start fresh). */
 export async function loadEntryStates(tx: Transaction, users: readonly string[]): Promise<Map<string, EntryState>> {
+  if (users.length === 0) return new Map();
   const { rows } = await tx.query<{ user_id: string; guard: SpikeGuardState; last_entries: Record<string, number> }>(
     'SELECT user_id, guard, last_entries FROM auto_entry_state WHERE user_id = ANY($1) ORDER BY user_id FOR UPDATE',
     [users],
@@ -18,19 +19,28 @@ export async function loadEntryStates(tx: Transaction, users: readonly string[])
   return out;
 }
 
-/** Stores one user's state. */
-export async function saveEntryState(tx: Transaction, userId: string, state: EntryState): Promise<void> {
+/** Stores the states that changed, in one statement (none: no statement). */
+export async function saveEntryStates(tx: Transaction, states: ReadonlyMap<string, EntryState>): Promise<void> {
+  if (states.size === 0) return;
+  const users = [...states.keys()];
   await tx.query(
-    `INSERT INTO auto_entry_state (user_id, guard, last_entries, updated_at) VALUES ($1, $2, $3, now())
+    `INSERT INTO auto_entry_state (user_id, guard, last_entries, updated_at)
+     SELECT u, g, l, now() FROM unnest($1::text[], $2::jsonb[], $3::jsonb[]) AS s(u, g, l)
      ON CONFLICT (user_id) DO UPDATE SET guard = EXCLUDED.guard, last_entries = EXCLUDED.last_entries, updated_at = now()`,
-    [userId, JSON.stringify(state.guard), JSON.stringify(state.lastEntries)],
+    [users, users.map((u) => JSON.stringify(states.get(u)!.guard)), users.map((u) => JSON.stringify(states.get(u)!.lastEntries))],
   );
 }
 
-/** The `${ticker}:${side}` keys of a user's live trades (pending, open, closing). */
-export async function liveTradeKeys(tx: Transaction, userId: string): Promise<Set<string>> {
-  const { rows } = await tx.query<{ market_ticker: string; side: Side }>('SELECT market_ticker, side FROM auto_entry_live_trade WHERE user_id = $1', [userId]);
-  return new Set(rows.map((r) => tradeKey(r.market_ticker, r.side)));
+/** The `${ticker}:${side}` keys of the live trades (pending, open, closing) of each of `users`. */
+export async function liveTradeKeys(tx: Transaction, users: readonly string[]): Promise<Map<string, Set<string>>> {
+  const out = new Map<string, Set<string>>(users.map((u) => [u, new Set()]));
+  if (users.length === 0) return out;
+  const { rows } = await tx.query<{ user_id: string; market_ticker: string; side: Side }>(
+    'SELECT user_id, market_ticker, side FROM auto_entry_live_trade WHERE user_id = ANY($1)',
+    [users],
+  );
+  for (const r of rows) out.get(r.user_id)?.add(tradeKey(r.market_ticker, r.side));
+  return out;
 }
 
 /** Records a live trade (its request or its creation; idempotent). */

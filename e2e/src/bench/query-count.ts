@@ -1,0 +1,131 @@
+// `make bench` (second part): PostgreSQL statements per service during a steady minute of the
+// whole platform on the paper world in real time, beside what the legacy system's polling
+// (DOMAIN.md "The legacy frontend", the proposal's "Identified Polling Loops") costs for the same
+// users in the same minute. Not a test: it prints figures and asserts nothing.
+//   node --import tsx e2e/src/bench/query-count.ts   (REDIS_URL/DATABASE_URL as for make test)
+import { mkdirSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { loadRouterEnv, runMigrations } from '@recio/router';
+import pg from 'pg';
+import { PlatformRun, type RunDatabase } from '../harness/platform-run.js';
+
+const USERS = Number(process.env.QUERY_BENCH_USERS ?? 3);
+const WARMUP_S = Number(process.env.QUERY_BENCH_WARMUP_SECONDS ?? 45);
+const MEASURE_S = 60;
+const ROOT = resolve(import.meta.dirname, '..', '..', '..');
+
+async function database(): Promise<RunDatabase> {
+  const base = loadRouterEnv().databaseUrl;
+  const admin = new URL(base);
+  admin.pathname = '/postgres';
+  const name = `recio_qbench_${process.pid}`;
+  const client = new pg.Client({ connectionString: admin.toString() });
+  await client.connect();
+  await client.query(`CREATE DATABASE ${name}`);
+  await client.end();
+  const url = new URL(base);
+  url.pathname = `/${name}`;
+  await runMigrations({ databaseUrl: url.toString() });
+  return {
+    url: url.toString(),
+    async drop() {
+      const c = new pg.Client({ connectionString: admin.toString() });
+      await c.connect();
+      await c.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
+      await c.end();
+    },
+  };
+}
+
+/** recio_pg_statements_total of every service, by service and kind (query | transaction). */
+async function queryCounters(run: PlatformRun, services: string[]): Promise<Map<string, { query: number; transaction: number }>> {
+  const out = new Map<string, { query: number; transaction: number }>();
+  for (const s of services) {
+    const text = await (await fetch(`${run.url(s)}/metrics`)).text();
+    const kind = (k: string) => Number(new RegExp(`^recio_pg_statements_total\\{[^}]*kind="${k}"[^}]*\\} (\\d+)`, 'm').exec(text)?.[1] ?? 0);
+    out.set(s, { query: kind('query'), transaction: kind('transaction') });
+  }
+  return out;
+}
+
+async function main(): Promise<void> {
+  mkdirSync(join(ROOT, '.recio', 'bench'), { recursive: true });
+  const users = Array.from({ length: USERS }, (_, i) => ({
+    id: `user_${String(i + 1).padStart(4, '0')}`,
+    settings: { autoEntry: { enabled: true, minProbability: 90, minDifferential: 0 } },
+  }));
+  const run = await PlatformRun.start({
+    seed: 'query-bench',
+    // The measured minute is the first of the last quarter-hour before a close, when auto
+    // entry is allowed (TTC 900 s down to 120 s), so the minute has trading in it.
+    startMs: Date.parse('2026-03-10T13:45:00Z') - WARMUP_S * 1000,
+    tickSeconds: 1,
+    shocks: [],
+    users,
+    balanceCents: 1_000_000,
+    portOffset: 21_000,
+    logFile: join(ROOT, '.recio', 'bench', 'query-count.log'),
+    database,
+    clock: { mode: 'realtime', speed: 1 },
+  });
+  try {
+    const services = ['btc-price-watchdog', 'auto-entry-supervisor', 'active-trade-supervisor', 'trade-manager', 'trade-executor', 'kalshi-account-sync', 'kalshi-api-watchdog', 'main-app', 'relay'];
+    await new Promise((r) => setTimeout(r, WARMUP_S * 1000));
+    const before = await queryCounters(run, services);
+    const from = (await run.admin<{ now_ms: number }>('GET', '/state')).now_ms;
+    const open0 = await openTrades(run);
+    await new Promise((r) => setTimeout(r, MEASURE_S * 1000));
+    const after = await queryCounters(run, services);
+    const open1 = await openTrades(run);
+    const to = (await run.admin<{ now_ms: number }>('GET', '/state')).now_ms;
+    const ticks = (await run.db.query<{ n: number }>('SELECT count(*)::int AS n FROM price_tick WHERE ts > $1 AND ts <= $2', [new Date(from), new Date(to)])).rows[0]!.n;
+    const entered = (await run.db.query<{ n: number }>('SELECT count(*)::int AS n FROM trade WHERE created_at > $1 AND created_at <= $2', [new Date(from), new Date(to)])).rows[0]!.n;
+
+    console.log(`\nPostgreSQL statements in one steady minute (${USERS} users with auto entry on, ${ticks} price ticks, ${entered} trades entered, live trades ${open0} → ${open1}):`);
+    console.log(`  ${'service'.padEnd(24)} ${'queries'.padStart(8)} ${'BEGIN/COMMIT'.padStart(13)}`);
+    let total = 0;
+    let control = 0;
+    for (const s of services) {
+      const q = after.get(s)!.query - before.get(s)!.query;
+      const t = after.get(s)!.transaction - before.get(s)!.transaction;
+      total += q;
+      control += t;
+      console.log(`  ${s.padEnd(24)} ${String(q).padStart(8)} ${String(t).padStart(13)}`);
+    }
+    console.log(`  ${'platform total'.padEnd(24)} ${String(total).padStart(8)} ${String(control).padStart(13)}`);
+    const legacy = legacyPerMinute(USERS);
+    console.log(`\nLegacy polling for the same ${USERS} users, at least one statement per poll:`);
+    for (const [what, n] of legacy.lines) console.log(`  ${what.padEnd(58)} ${String(n).padStart(6)}`);
+    console.log(`  ${'legacy total (lower bound)'.padEnd(58)} ${String(legacy.total).padStart(6)}`);
+    console.log(`\nratio platform / legacy (queries): ${(total / legacy.total).toFixed(2)}`);
+  } finally {
+    await run.close();
+  }
+}
+
+async function openTrades(run: PlatformRun): Promise<number> {
+  return (await run.db.query<{ n: number }>(`SELECT count(*)::int AS n FROM trade WHERE status IN ('pending', 'open', 'closing')`)).rows[0]!.n;
+}
+
+/**
+ * The legacy system's polls per minute, each at least one statement (most read several tables):
+ * per trader with the UI open (DOMAIN.md): prices every 5 s, strike table every 1 s, active
+ * trades every 0.5–1 s (taken as 1 s), history every 10 s, balance every 30 s; per user, the auto
+ * entry supervisor's 1 s scan; once: the active trade supervisor's 5 s loop and the database
+ * change monitor's 1 s loop (the proposal), and the price watchdog's write of each second.
+ */
+function legacyPerMinute(users: number): { lines: [string, number][]; total: number } {
+  const lines: [string, number][] = [
+    [`UI, per trader: prices 12 + strike table 60 + trades 60 + history 6 + balance 2 (× ${users})`, (12 + 60 + 60 + 6 + 2) * users],
+    [`auto entry scan every 1 s, per user (× ${users})`, 60 * users],
+    ['active trade supervisor, every 5 s', 12],
+    ['price watchdog, one stored price per second', 60],
+    ['database change monitor, every 1 s', 60],
+  ];
+  return { lines, total: lines.reduce((s, [, n]) => s + n, 0) };
+}
+
+main().catch((err: unknown) => {
+  console.error(err);
+  process.exit(1);
+});

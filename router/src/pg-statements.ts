@@ -1,0 +1,33 @@
+import type { Pool, PoolClient } from 'pg';
+import { Counter, type Registry } from 'prom-client';
+
+// Transaction control: counted apart, so "queries" compare like for like with a system that
+// polled with single statements (the migration dashboard, docs/performance.md).
+const TRANSACTION_CONTROL = /^\s*(BEGIN|COMMIT|ROLLBACK|SET\s+LOCAL|SAVEPOINT|RELEASE)\b/i;
+
+/**
+ * Counts every statement sent through `pool` (`recio_pg_statements_total{source, kind}`, kind =
+ * query | transaction): the router's own and the caller's, for a pool the router was given too.
+ * Wraps each pooled client's `query` once, when the pool creates it.
+ */
+export function countStatements(pool: Pool, registry: Registry, source: string): void {
+  const counter =
+    (registry.getSingleMetric('recio_pg_statements_total') as Counter<'source' | 'kind'> | undefined) ??
+    new Counter({
+      name: 'recio_pg_statements_total',
+      help: 'Statements sent to PostgreSQL by kind (query, or transaction control: BEGIN/COMMIT/ROLLBACK/SET LOCAL)',
+      labelNames: ['source', 'kind'],
+      registers: [registry],
+    });
+  const queries = counter.labels(source, 'query');
+  const control = counter.labels(source, 'transaction');
+  pool.on('connect', (client: PoolClient) => {
+    const query = client.query.bind(client) as (...args: unknown[]) => unknown;
+    (client as unknown as { query: (...args: unknown[]) => unknown }).query = (...args: unknown[]) => {
+      const first = args[0];
+      const text = typeof first === 'string' ? first : ((first as { text?: string } | undefined)?.text ?? '');
+      (TRANSACTION_CONTROL.test(text) ? control : queries).inc();
+      return query(...args);
+    };
+  });
+}
