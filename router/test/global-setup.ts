@@ -31,13 +31,14 @@ export default async function setup(project: TestProject): Promise<() => Promise
   };
 }
 
-// Databases left by runs that were killed (templates and per-file clones).
+// Databases left by runs that were killed (templates and per-file clones), not a live run's.
 async function dropStaleTemplates(admin: pg.Client): Promise<void> {
   const { rows } = await admin.query<{ datname: string }>(
     `SELECT datname FROM pg_database WHERE datname ~ '^recio_(template|t)_[0-9a-z_]+$'`,
   );
   for (const { datname } of rows) {
-    const pid = /^recio_template_(\d+)$/.exec(datname)?.[1];
+    // Templates and clones carry the pid of the run that made them: another live run's are kept.
+    const pid = /^recio_template_(\d+)$/.exec(datname)?.[1] ?? /^recio_t_(\d+)_[0-9a-f]+$/.exec(datname)?.[1];
     if (pid && isAlive(Number(pid))) continue;
     await admin.query(`ALTER DATABASE ${datname} WITH IS_TEMPLATE false`).catch(() => undefined);
     await admin.query(`DROP DATABASE IF EXISTS ${datname} WITH (FORCE)`).catch(() => undefined);

@@ -26,11 +26,14 @@ export interface TestDatabaseOptions {
 /** Clones the run's migrated template into a fresh database. */
 export async function createTestDatabase(options: TestDatabaseOptions = {}): Promise<TestDatabase> {
   const redisUrl = options.redisUrl === undefined ? REDIS_URL : options.redisUrl;
-  const name = `recio_t_${randomBytes(6).toString('hex')}`;
+  // The run's pid is in the name (from its template's), so a later run drops only a dead run's clones.
+  const template = inject('templateDatabase');
+  const runPid = /^recio_template_(\d+)$/.exec(template)?.[1] ?? '0';
+  const name = `recio_t_${runPid}_${randomBytes(6).toString('hex')}`;
   const admin = new pg.Client({ connectionString: databaseUrl(DATABASE_URL, 'postgres') });
   await admin.connect();
   try {
-    await admin.query(`CREATE DATABASE ${name} TEMPLATE ${inject('templateDatabase')}`);
+    await admin.query(`CREATE DATABASE ${name} TEMPLATE ${template}`);
   } finally {
     await admin.end();
   }

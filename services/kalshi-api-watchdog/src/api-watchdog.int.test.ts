@@ -2,7 +2,7 @@ import type { HealthChange } from '@recio/platform';
 import { startService, type RunningService } from '@recio/service-kit';
 import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { REDIS_URL } from '../../../router/test/support/env.js';
+import { startPrivateRedis } from '../../../router/test/support/private-redis.js';
 import { createTestDatabase, type TestDatabase } from '../../../router/test/support/test-database.js';
 import { startPaperExchange, type PaperExchange } from '../../paper-exchange/src/index.js';
 import { startApiWatchdog } from './api-watchdog.js';
@@ -18,16 +18,19 @@ type Seen = Pick<HealthChange, 'component' | 'status' | 'previous'>;
 
 describe('kalshi-api-watchdog against the paper exchange', () => {
   let db: TestDatabase;
+  let redis: Awaited<ReturnType<typeof startPrivateRedis>>;
   let exchange: PaperExchange;
   let service: RunningService<ApiWatchdogConfig>;
 
   beforeAll(async () => {
-    db = await createTestDatabase();
+    // system:health is a fixed name: a Redis of its own
+    redis = await startPrivateRedis();
+    db = await createTestDatabase({ redisUrl: null });
     exchange = await startPaperExchange({ port: 0, clock: 'stepped', adminToken: ADMIN_TOKEN });
     service = await startService({
       config: {
         ...loadConfig({
-          DATABASE_URL: db.url, REDIS_URL, POD_NAME: 'kalshi-api-watchdog-0', EXCHANGE_BASE_URL: exchange.url,
+          DATABASE_URL: db.url, REDIS_URL: redis.url, POD_NAME: 'kalshi-api-watchdog-0', EXCHANGE_BASE_URL: exchange.url,
           PROBE_INTERVAL_MS: '100', DEGRADED_LATENCY_MS: String(DEGRADED_MS), PROBE_TIMEOUT_MS: String(TIMEOUT_MS),
         }),
         port: 0,
@@ -40,6 +43,7 @@ describe('kalshi-api-watchdog against the paper exchange', () => {
     await service?.close();
     await exchange?.close();
     await db?.drop();
+    await redis?.close();
   });
 
   const changes = async (): Promise<HealthChange[]> =>
