@@ -1,0 +1,108 @@
+import type { HealthChange, PriceTick } from '@recio/platform';
+import { startService, type RunningService } from '@recio/service-kit';
+import { createServer } from 'node:net';
+import { pino } from 'pino';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startPaperExchange, type PaperExchange } from '../../paper-exchange/src/index.js';
+import { startPrivateRedis } from '../../../router/test/support/private-redis.js';
+import { createTestDatabase, type TestDatabase } from '../../../router/test/support/test-database.js';
+import { loadConfig, type WatchdogConfig } from './config.js';
+import { startWatchdog } from './watchdog.js';
+
+const START = Date.parse('2026-03-10T13:00:00Z');
+const ADMIN = 'watchdog-test-admin';
+
+async function freePort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  const { port } = server.address() as { port: number };
+  await new Promise((r) => server.close(r));
+  return port;
+}
+
+describe('btc-price-watchdog on the paper world feed', () => {
+  let redis: Awaited<ReturnType<typeof startPrivateRedis>>;
+  let db: TestDatabase;
+  let exchange: PaperExchange;
+  let service: RunningService<WatchdogConfig>;
+  let port: number;
+  const startExchange = () => startPaperExchange({ port, seed: 'watchdog', clock: 'stepped', startMs: START, adminToken: ADMIN });
+  const advance = async (seconds: number) => {
+    const res = await fetch(`${exchange.origin}/sim/advance`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${ADMIN}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ seconds }),
+    });
+    expect(res.status).toBe(200);
+  };
+  const ticks = async () =>
+    (await service.context.pool.query<{ data: PriceTick }>(`SELECT data FROM event_log WHERE channel = 'prices:btc' ORDER BY seq`)).rows.map((r) => r.data);
+  const health = async () =>
+    (await service.context.pool.query<{ data: HealthChange }>(`SELECT data FROM event_log WHERE channel = 'system:health' ORDER BY seq`)).rows.map(
+      (r) => r.data.status,
+    );
+
+  beforeAll(async () => {
+    // prices:btc and system:health are fixed names: a Redis of its own
+    redis = await startPrivateRedis();
+    db = await createTestDatabase({ redisUrl: null });
+    port = await freePort();
+    exchange = await startExchange();
+    service = await startService({
+      config: {
+        ...loadConfig({
+          DATABASE_URL: db.url, REDIS_URL: redis.url, POD_NAME: 'btc-price-watchdog-0', PRICE_FEED_URL: exchange.feedUrl,
+          FEED_DEAD_MS: '2000', FLUSH_QUIET_MS: '0', PRICE_CACHE_TTL_S: '3',
+        }),
+        port: 0,
+      },
+      logger: pino({ level: process.env.TEST_LOG_LEVEL ?? 'silent' }),
+      start: startWatchdog,
+    });
+  });
+  afterAll(async () => {
+    await service?.close();
+    await exchange?.close();
+    await db?.drop();
+    await redis?.close();
+  });
+
+  it('stores one price per second with its event, momentum and changes, the cache and the time series', async () => {
+    await expect.poll(async () => (await ticks()).length, { timeout: 15_000 }).toBe(1); // the current ticker on subscribe
+    await advance(120);
+    await expect.poll(async () => (await ticks()).length, { timeout: 15_000 }).toBe(121);
+    const all = await ticks();
+    const startSec = START / 1000;
+    all.forEach((t, i) => {
+      expect(t.at).toBe(START + i * 1000);
+      expect(t.price).toBe(Number(exchange.world.path.priceAt(startSec + i).toFixed(2)));
+    });
+    const { rows } = await service.context.pool.query<{ n: number }>(`SELECT count(*)::int AS n FROM price_tick WHERE symbol = 'btc'`);
+    expect(rows[0]!.n).toBe(121);
+    // Two minutes of history: momentum from the 1- and 2-minute windows, no 1 h change yet.
+    const last = all.at(-1)!;
+    const p = (s: number) => all[s]!.price;
+    const expected = (0.3 * ((p(120) - p(60)) / p(60)) * 100 + 0.25 * ((p(120) - p(0)) / p(0)) * 100) / 0.55;
+    expect(last.momentum).toBeCloseTo(expected, 10);
+    expect(last.change1h).toBeNull();
+    expect(last.volatility).not.toBeNull();
+
+    const { redis: client } = service.context.router;
+    const cached = JSON.parse((await client.get('cache:prices:btc:current'))!) as PriceTick;
+    expect(cached.at).toBe(last.at);
+    const ttl = await client.ttl('cache:prices:btc:current');
+    expect(ttl).toBeGreaterThan(0);
+    expect(ttl).toBeLessThanOrEqual(3);
+    expect(await client.zcard('ts:prices:btc')).toBe(121);
+  });
+
+  it('raises a health event when the feed dies and another when it is back, and stores each second once', async () => {
+    await expect.poll(health, { timeout: 15_000 }).toEqual(['up']);
+    await exchange.close();
+    await expect.poll(health, { timeout: 15_000 }).toEqual(['up', 'down']);
+    exchange = await startExchange(); // the same seed and start: the same world, back at its start
+    await expect.poll(health, { timeout: 30_000 }).toEqual(['up', 'down', 'up']);
+    await advance(125); // seconds 0..120 are stored already: only 121..125 are new
+    await expect.poll(async () => (await ticks()).length, { timeout: 15_000 }).toBe(126);
+  });
+});
