@@ -10,7 +10,7 @@ export interface ServiceConfig {
   /** This instance (`POD_NAME`; the pod name in Kubernetes): consumer names are `<pod>`. */
   podName: string;
   /** Deadline for draining on SIGTERM (`DRAIN_DEADLINE_MS`); shorter than the pod's grace period. */
-  drainTimeoutMs: number;
+  drainDeadlineMs: number;
   databaseUrl: string;
   redis: RedisConnection;
   redisCommandTimeoutMs: number;
@@ -48,7 +48,7 @@ export function loadServiceConfig<S extends z.ZodRawShape>(
     service,
     port: PORT ?? defaultPort,
     podName: POD_NAME ?? `${service}-local`,
-    drainTimeoutMs: DRAIN_DEADLINE_MS,
+    drainDeadlineMs: DRAIN_DEADLINE_MS,
     databaseUrl: router.databaseUrl,
     redis: router.redis,
     redisCommandTimeoutMs: router.redisCommandTimeoutMs,

@@ -13,6 +13,13 @@ export interface HttpServerOptions {
   bodyLimit?: number;
 }
 
+declare module 'fastify' {
+  interface FastifyInstance {
+    /** Stops accepting, lets requests under way finish (up to `deadlineMs`), then closes every connection. */
+    drain(deadlineMs: number): Promise<void>;
+  }
+}
+
 /**
  * The HTTP server of a service: `/healthz` (the process answers), `/readyz`, `/metrics`, and
  * errors as `{ error: { code, message } }` (HttpError, malformed JSON, unknown routes) — a bad
@@ -22,6 +29,28 @@ export function createHttpServer(options: HttpServerOptions): FastifyInstance {
   // Requests are not logged one by one (metrics count them); the HTTP layer logs warnings and errors.
   const logger = options.logger.child({ component: 'http' }, { level: 'warn' }) as FastifyBaseLogger;
   const app = Fastify({ loggerInstance: logger, bodyLimit: options.bodyLimit ?? 65_536 });
+  // Requests under way, so a drain can wait for them and then cut idle keep-alive connections
+  // (which would otherwise hold the server open until their timeout).
+  let inFlight = 0;
+  let drained: (() => void) | undefined;
+  app.addHook('onRequest', async () => {
+    inFlight += 1;
+  });
+  app.addHook('onResponse', async () => {
+    inFlight -= 1;
+    if (inFlight === 0) drained?.();
+  });
+  app.decorate('drain', async (deadlineMs: number) => {
+    const closing = app.close();
+    if (inFlight > 0) {
+      await new Promise<void>((resolve) => {
+        drained = resolve;
+        setTimeout(resolve, deadlineMs).unref();
+      });
+    }
+    app.server.closeAllConnections();
+    await closing;
+  });
   app.get('/healthz', async () => ({ ok: true }));
   app.get('/readyz', async (_req, reply) => {
     const state = await options.ready().catch(() => ({ ok: false }));

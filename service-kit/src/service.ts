@@ -109,8 +109,8 @@ export async function startService<C extends ServiceConfig>(definition: ServiceD
     (closing ??= (async () => {
       abort.abort();
       const steps: [string, () => Promise<unknown> | unknown][] = [
-        ['http', () => http.close()],
-        ...consumers.map((c): [string, () => Promise<void>] => ['consumer', () => c.close(config.drainTimeoutMs)]),
+        ['http', () => http.drain(config.drainDeadlineMs)],
+        ...consumers.map((c): [string, () => Promise<void>] => ['consumer', () => c.close(config.drainDeadlineMs)]),
         ...hooks.reverse().map((fn): [string, () => Promise<void> | void] => ['hook', fn]),
         ['router', () => router.close()],
         ['pool', () => pool.end()],
@@ -163,8 +163,8 @@ export function runService<C extends ServiceConfig>(load: () => C, start: Servic
   startService({ config, start, logger }).then(
     (service) => {
       const drain = (signal: string) => {
-        logger.info({ signal, deadlineMs: config.drainTimeoutMs }, 'draining');
-        const timer = setTimeout(() => fatal(new Error('drain deadline passed'), 'drain deadline passed'), config.drainTimeoutMs + 2_000);
+        logger.info({ signal, deadlineMs: config.drainDeadlineMs }, 'draining');
+        const timer = setTimeout(() => fatal(new Error('drain deadline passed'), 'drain deadline passed'), config.drainDeadlineMs + 2_000);
         timer.unref();
         void service.close().then(() => {
           logger.info('stopped');
