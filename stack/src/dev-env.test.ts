@@ -27,6 +27,24 @@ describe('devEnvironment', () => {
     expect(env.perService['health-controller']).toEqual({ STACK_CONTROL_URL: 'http://127.0.0.1:8099' });
   });
 
+  it('points the services at Kalshi demo or prod and the real feed with STACK_EXCHANGE, with the given keys', () => {
+    const env = devEnvironment({
+      config: loadStackConfig({ STACK_EXCHANGE: 'demo', STACK_EXCHANGE_CREDENTIALS_FILE: '/secrets/kalshi.json' }, '/repo'),
+      accounts: { paperAccountsFile: 'p', exchangeCredentialsFile: 'c', apiTokensFile: 't', tokens: [] },
+      paperAdminToken: 'a',
+      controlUrl: 'http://127.0.0.1:8099',
+    });
+    expect(env.common).toMatchObject({
+      EXCHANGE_BASE_URL: 'https://demo-api.kalshi.co/trade-api/v2',
+      EXCHANGE_WS_URL: 'wss://demo-api.kalshi.co/trade-api/ws/v2',
+      PRICE_SOURCE: 'coinbase',
+      EXCHANGE_CREDENTIALS_FILE: '/secrets/kalshi.json',
+    });
+    expect(env.common.PRICE_FEED_URL).toBeUndefined();
+    expect(() => loadStackConfig({ STACK_EXCHANGE: 'prod' }, '/repo')).toThrow(/STACK_EXCHANGE_CREDENTIALS_FILE/);
+    expect(() => loadStackConfig({ STACK_EXCHANGE: 'live' }, '/repo')).toThrow(/STACK_EXCHANGE/);
+  });
+
   it('provides every variable the catalogue says a service reads, but the cluster-only ones', () => {
     // Locally: one standalone Redis (REDIS_URL), no Kubernetes, and each service's own defaults.
     const notLocal = new Set(['REDIS_SENTINELS', 'REDIS_SENTINEL_NAME', 'REDIS_CLUSTER_NODES', 'REDIS_USERNAME', 'REDIS_PASSWORD', 'POD_NAMESPACE', 'PRICE_SOURCE']);

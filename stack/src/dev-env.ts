@@ -1,6 +1,6 @@
 import { SERVICES } from '@recio/platform';
 import type { DevAccounts } from './dev-accounts.js';
-import type { StackConfig } from './stack-config.js';
+import { KALSHI, type StackConfig } from './stack-config.js';
 
 /** What the dev environment is computed from. */
 export interface DevEnvironmentInput {
@@ -26,15 +26,27 @@ export function devEnvironment(input: DevEnvironmentInput): DevEnvironment {
   const { config, accounts } = input;
   const local = (name: string): string => `127.0.0.1:${SERVICES.find((s) => s.name === name)?.port ?? 0}`;
   const paper = local('paper-exchange');
+  // The real exchange (demo or prod) with the real price feed, or the paper world.
+  const exchange: Record<string, string> =
+    config.exchange.kind === 'paper'
+      ? {
+          EXCHANGE_BASE_URL: `http://${paper}/trade-api/v2`,
+          EXCHANGE_WS_URL: `ws://${paper}/trade-api/ws/v2`,
+          PRICE_FEED_URL: `ws://${paper}/coinbase`,
+          EXCHANGE_CREDENTIALS_FILE: accounts.exchangeCredentialsFile,
+        }
+      : {
+          EXCHANGE_BASE_URL: KALSHI[config.exchange.kind].rest,
+          EXCHANGE_WS_URL: KALSHI[config.exchange.kind].ws,
+          PRICE_SOURCE: 'coinbase',
+          EXCHANGE_CREDENTIALS_FILE: config.exchange.credentialsFile,
+        };
   return {
     common: {
       REDIS_URL: config.redisUrl,
       DATABASE_URL: config.databaseUrl,
       LOG_LEVEL: config.logLevel,
-      EXCHANGE_BASE_URL: `http://${paper}/trade-api/v2`,
-      EXCHANGE_WS_URL: `ws://${paper}/trade-api/ws/v2`,
-      PRICE_FEED_URL: `ws://${paper}/coinbase`,
-      EXCHANGE_CREDENTIALS_FILE: accounts.exchangeCredentialsFile,
+      ...exchange,
       API_TOKENS_FILE: accounts.apiTokensFile,
       PAPER_ACCOUNTS_FILE: accounts.paperAccountsFile,
       PAPER_ADMIN_TOKEN: input.paperAdminToken,

@@ -39,7 +39,8 @@ async function main(): Promise<number> {
     paperAdminToken: randomBytes(24).toString('hex'),
     controlUrl,
   });
-  const services = config.services ?? defaultServices(ROOT);
+  // Against the real exchange the paper world does not run.
+  const services = (config.services ?? defaultServices(ROOT)).filter((s) => config.exchange.kind === 'paper' || s !== 'paper-exchange');
   const processes = platformProcesses({ root: ROOT, services, commonEnv: env.common, serviceEnv: env.perService });
   const supervisor = new Supervisor({ processes, stopDeadlineMs: config.stopDeadlineMs, readyTimeoutMs: config.readyTimeoutMs });
   const control = new ControlServer({ supervisor, port: config.controlPort });

@@ -14,6 +14,7 @@ describe('loadStackConfig', () => {
       devDir: '/repo/.recio/dev',
       stopDeadlineMs: 10_000,
       readyTimeoutMs: 120_000,
+      exchange: { kind: 'paper' },
     });
   });
 

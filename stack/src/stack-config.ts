@@ -24,7 +24,19 @@ export interface StackConfig {
   stopDeadlineMs: number;
   /** STACK_READY_TIMEOUT_MS: how long start-up waits for each service's readiness (default 120000). */
   readyTimeoutMs: number;
+  /**
+   * STACK_EXCHANGE: `paper` (default: the local paper exchange and its feed), or Kalshi's `demo` or
+   * `prod` with the real Coinbase feed; those need STACK_EXCHANGE_CREDENTIALS_FILE (your keys, a
+   * list as EXCHANGE_CREDENTIALS_FILE takes; kept out of the repository).
+   */
+  exchange: { kind: 'paper' } | { kind: 'demo' | 'prod'; credentialsFile: string };
 }
+
+/** Kalshi's trade API and WebSocket (DOMAIN.md "Markets"). */
+export const KALSHI = {
+  prod: { rest: 'https://api.elections.kalshi.com/trade-api/v2', ws: 'wss://api.elections.kalshi.com/trade-api/ws/v2' },
+  demo: { rest: 'https://demo-api.kalshi.co/trade-api/v2', ws: 'wss://demo-api.kalshi.co/trade-api/ws/v2' },
+} as const;
 
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
 
@@ -49,6 +61,14 @@ export function loadStackConfig(env: NodeJS.ProcessEnv, root: string): StackConf
     }
   }
   const userCount = integer(get, 'STACK_USERS', 3, 1, 1000);
+  const exchangeKind = get('STACK_EXCHANGE') ?? 'paper';
+  let exchange: StackConfig['exchange'];
+  if (exchangeKind === 'paper') exchange = { kind: 'paper' };
+  else if (exchangeKind === 'demo' || exchangeKind === 'prod') {
+    const credentialsFile = get('STACK_EXCHANGE_CREDENTIALS_FILE');
+    if (!credentialsFile) throw new StackConfigError('STACK_EXCHANGE_CREDENTIALS_FILE', `is required with STACK_EXCHANGE=${exchangeKind} (a JSON list of { user_id, key_id, private_key_pem_file })`);
+    exchange = { kind: exchangeKind, credentialsFile };
+  } else throw new StackConfigError('STACK_EXCHANGE', `must be paper, demo or prod, got ${JSON.stringify(exchangeKind)}`);
   return {
     redisUrl,
     databaseUrl,
@@ -60,6 +80,7 @@ export function loadStackConfig(env: NodeJS.ProcessEnv, root: string): StackConf
     devDir: get('STACK_DEV_DIR') ?? join(root, '.recio', 'dev'),
     stopDeadlineMs: integer(get, 'STACK_STOP_DEADLINE_MS', 10_000, 1, 600_000),
     readyTimeoutMs: integer(get, 'STACK_READY_TIMEOUT_MS', 120_000, 1, 3_600_000),
+    exchange,
   };
 }
 
