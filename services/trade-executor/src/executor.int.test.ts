@@ -1,0 +1,102 @@
+import { eventTicker, hourCloseAfter, marketTicker } from '@recio/domain';
+import type { TradeSnapshot } from '@recio/platform';
+import { EventRouter } from '@recio/router';
+import { tradeSnapshotOfRow } from '@recio/service-kit';
+import { randomUUID } from 'node:crypto';
+import { pino } from 'pino';
+import { Registry } from 'prom-client';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { addAccount, admin, makeKeys, startTestExchange, START_MS } from '../../paper-exchange/test/harness.js';
+import type { PaperExchange } from '../../paper-exchange/src/index.js';
+import { REDIS_URL } from '../../../router/test/support/env.js';
+import { createTestDatabase, uniqueName, type TestDatabase } from '../../../router/test/support/test-database.js';
+import { Executor } from './executor.js';
+import { ClientExchange } from './order-placer.js';
+
+// The executor's promise: one order per intent however often its handler runs. A handler that
+// placed the order and died before its commit is simulated by a transaction that places the order
+// and then throws (rolls back); the handler then runs again, as the consumer group redelivers it.
+describe('trade-executor against the paper exchange', () => {
+  let db: TestDatabase;
+  let exchange: PaperExchange;
+  let router: EventRouter;
+  let executor: Executor;
+  const user = uniqueName('user_');
+  const keyId = `paper-${user}`;
+  const closeAt = hourCloseAfter(START_MS);
+  const ticker = marketTicker(eventTicker(closeAt), 99_999.99);
+
+  beforeAll(async () => {
+    db = await createTestDatabase();
+    exchange = await startTestExchange({ startPrice: 100_000 });
+    const keys = makeKeys();
+    await addAccount(exchange, keyId, keys, 100_000);
+    router = new EventRouter({ database: db.url, redis: { url: REDIS_URL }, source: 'trade-executor', logger: pino({ level: 'silent' }) });
+    await router.waitUntilReady({ redisTimeoutMs: 15_000 });
+    const credentials = new Map([[user, { userId: user, keyId, privateKeyPem: keys.privateKey }]]);
+    executor = new Executor(new ClientExchange(exchange.url, credentials, 5_000), pino({ level: 'silent' }), new Registry());
+  });
+  afterAll(async () => {
+    await router?.close();
+    await exchange?.close();
+    await db?.drop();
+  });
+
+  const ledger = async () => (await admin(exchange, 'GET', `/ledger?key_id=${keyId}`)).json as { orders: { order_id: string; client_order_id: string; side: string }[] };
+  const reports = async (tradeId: string) =>
+    (await router.pool.query<{ type: string; data: { orderId?: string; leg: string } }>(`SELECT type, data FROM event_log WHERE channel = $1 AND data::jsonb ->> 'tradeId' = $2 ORDER BY seq`, [`trades:${user}`, tradeId])).rows;
+
+  async function insertTrade(status: 'pending' | 'closing', limit: number, closeAttempts = 0): Promise<TradeSnapshot> {
+    const id = randomUUID();
+    await router.pool.query(
+      `INSERT INTO trade (id, user_id, symbol, event_ticker, market_ticker, strike, side, count, status, entry_method, limit_price_cents, buy_price_cents, close_attempts, market_close_at, created_at)
+       VALUES ($1, $2, 'btc', $3, $4, 99999.99, 'yes', 2, $5, 'manual', $6, $7, $8, $9, $10)`,
+      [id, user, eventTicker(closeAt), ticker, status, limit, status === 'closing' ? limit : null, closeAttempts, new Date(closeAt), new Date(START_MS)],
+    );
+    const { rows } = await router.pool.query('SELECT * FROM trade WHERE id = $1', [id]);
+    return tradeSnapshotOfRow(rows[0]);
+  }
+
+  async function runTwiceFirstLost(work: (tx: Parameters<Parameters<EventRouter['transaction']>[0]>[0]) => Promise<void>): Promise<void> {
+    await expect(
+      router.transaction(async (tx) => {
+        await work(tx);
+        throw new Error('crashed before commit');
+      }),
+    ).rejects.toThrow('crashed before commit');
+    await router.transaction(work);
+  }
+
+  it('places an entry once when its handler runs twice, and reports the same order', async () => {
+    const trade = await insertTrade('pending', 99);
+    const signal = new AbortController().signal;
+    await runTwiceFirstLost((tx) => executor.enter(tx, trade, signal));
+    const orders = (await ledger()).orders.filter((o) => o.client_order_id === trade.id);
+    expect(orders).toHaveLength(1);
+    const r = await reports(trade.id);
+    expect(r.map((x) => x.type)).toEqual(['order.filled']);
+    expect(r[0]!.data.orderId).toBe(orders[0]!.order_id);
+  });
+
+  it('places the n-th close once, buying the other side at its ask, and a new attempt is a new order', async () => {
+    const trade = await insertTrade('closing', 60, 1);
+    const signal = new AbortController().signal;
+    await runTwiceFirstLost((tx) => executor.close(tx, trade, signal));
+    let closes = (await ledger()).orders.filter((o) => o.client_order_id !== trade.id && o.side === 'no');
+    expect(closes).toHaveLength(1);
+    // attempt 2 (after a refused attempt 1) is another intent: another client_order_id
+    await router.pool.query('UPDATE trade SET close_attempts = 2 WHERE id = $1', [trade.id]);
+    await router.transaction((tx) => executor.close(tx, { ...trade, closeAttempts: 2 }, signal));
+    closes = (await ledger()).orders.filter((o) => o.client_order_id !== trade.id && o.side === 'no');
+    expect(new Set(closes.map((o) => o.client_order_id)).size).toBe(2);
+    expect((await reports(trade.id)).map((x) => x.data.leg)).toEqual(['close', 'close']);
+  });
+
+  it('places nothing for an intent the trade manager has moved past', async () => {
+    const trade = await insertTrade('pending', 99);
+    await router.pool.query(`UPDATE trade SET status = 'cancelled' WHERE id = $1`, [trade.id]);
+    await router.transaction((tx) => executor.enter(tx, trade, new AbortController().signal));
+    expect((await ledger()).orders.filter((o) => o.client_order_id === trade.id)).toHaveLength(0);
+    expect(await reports(trade.id)).toEqual([]);
+  });
+});
