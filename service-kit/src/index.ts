@@ -4,6 +4,6 @@ export { HttpError, parseInput } from './http-error.js';
 export { createHttpServer, type HttpServerOptions } from './http-server.js';
 export { runService, startService, type RunningService, type ServiceContext, type ServiceDefinition } from './service.js';
 export { SettingsCopy } from './trading/settings-copy.js';
-export { ExchangeQuotes, toQuote } from './trading/exchange-quotes.js';
+export { ExchangeQuotes, toQuote, type QuoteSource } from './trading/exchange-quotes.js';
 export { loadExchangeCredentials, type ExchangeCredential } from './trading/exchange-credentials.js';
 export { toSnapshot as tradeSnapshotOfRow, type TradeRow } from './trading/trade-row.js';

@@ -1,20 +1,13 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
-import { createServer } from 'node:net';
 import { resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { REDIS_URL } from '../../router/test/support/env.js';
+import { freePort } from '../../router/test/support/free-port.js';
 import { createTestDatabase, type TestDatabase } from '../../router/test/support/test-database.js';
 
 const FIXTURE = resolve(import.meta.dirname, '..', 'test', 'fixtures', 'kit-service.ts');
 
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  const { port } = server.address() as { port: number };
-  await new Promise((r) => server.close(r));
-  return port;
-}
 
 function start(env: Record<string, string>): { child: ChildProcess; out: () => string; err: () => string } {
   const child = spawn(process.execPath, ['--import', 'tsx', FIXTURE], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });

@@ -2,11 +2,19 @@ import { parseMarketTicker, type MarketQuote } from '@recio/domain';
 import type { ExchangeClient, Market } from '@recio/exchange-client';
 
 /**
+ * Where the supervisors get the markets of an event with their quotes (once per price tick):
+ * the exchange through {@link ExchangeQuotes}, or another source in tests.
+ */
+export interface QuoteSource {
+  quotes(eventTicker: string, signal?: AbortSignal): Promise<MarketQuote[]>;
+}
+
+/**
  * The markets of one event with their quotes, from the exchange (GET /markets, every page),
  * as the domain's MarketQuote: the strike is the ticker's (`-T119499.99`), and an ask of 0 or
  * 100 (nobody offers that side) is null.
  */
-export class ExchangeQuotes {
+export class ExchangeQuotes implements QuoteSource {
   readonly #client: ExchangeClient;
 
   constructor(client: ExchangeClient) {

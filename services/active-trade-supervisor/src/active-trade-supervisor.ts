@@ -1,10 +1,10 @@
 import { DigitalOptionModel } from '@recio/domain';
 import { ExchangeClient } from '@recio/exchange-client';
 import { consumerGroupOf } from '@recio/platform';
-import { ExchangeQuotes, SettingsCopy, type ServiceContext } from '@recio/service-kit';
+import { ExchangeQuotes, SettingsCopy, type QuoteSource, type ServiceContext } from '@recio/service-kit';
 import type { ActiveTradeConfig } from './config.js';
 import { activeTradeHandler } from './handlers.js';
-import { StopWatcher, type QuoteSource } from './stop-watcher.js';
+import { StopWatcher } from './stop-watcher.js';
 
 /** The consumer group of the active trade supervisor and what it reads. */
 export const ACTIVE_TRADE_GROUP = consumerGroupOf('active-trade-supervisor');

@@ -1,15 +1,10 @@
 import { DEFAULT_SETTINGS, parseMarketTicker, stopDecision, type MarketQuote, type ProbabilityModel } from '@recio/domain';
 import type { CloseRequest, PriceTick } from '@recio/platform';
 import type { RecioEvent, Transaction } from '@recio/router';
-import type { SettingsCopy } from '@recio/service-kit';
+import type { QuoteSource, SettingsCopy } from '@recio/service-kit';
 import type { Logger } from 'pino';
 import { Counter, type Registry } from 'prom-client';
 import { markTrade, watchedTrades, type SupervisedTrade } from './supervised-trades.js';
-
-/** Where quotes come from (the exchange). */
-export interface QuoteSource {
-  quotes(eventTicker: string, signal?: AbortSignal): Promise<MarketQuote[]>;
-}
 
 /** Options of {@link StopWatcher}. */
 export interface StopWatcherOptions {

@@ -1,11 +1,10 @@
 import { DigitalOptionModel } from '@recio/domain';
 import { ExchangeClient } from '@recio/exchange-client';
 import { consumerGroupOf } from '@recio/platform';
-import { ExchangeQuotes, SettingsCopy, type ServiceContext } from '@recio/service-kit';
+import { ExchangeQuotes, SettingsCopy, type QuoteSource, type ServiceContext } from '@recio/service-kit';
 import type { AutoEntryConfig } from './config.js';
 import { EntryScanner } from './entry-scanner.js';
 import { autoEntryHandler } from './handlers.js';
-import type { QuoteSource } from './quote-source.js';
 
 /** The consumer group of the auto-entry supervisor and what it reads. */
 export const AUTO_ENTRY_GROUP = consumerGroupOf('auto-entry-supervisor');

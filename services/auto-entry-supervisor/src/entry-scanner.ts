@@ -9,12 +9,11 @@ import {
 } from '@recio/domain';
 import type { OpenRequest, PriceTick, StrikeTable } from '@recio/platform';
 import type { RecioEvent, Transaction } from '@recio/router';
-import type { SettingsCopy } from '@recio/service-kit';
+import type { QuoteSource, SettingsCopy } from '@recio/service-kit';
 import type { Logger } from 'pino';
 import { Counter, type Registry } from 'prom-client';
 import { v5 as uuidv5 } from 'uuid';
 import { addLiveTrade, liveTradeKeys, loadEntryStates, saveEntryStates, type EntryState } from './entry-state.js';
-import type { QuoteSource } from './quote-source.js';
 
 // Namespace of auto-entry trade ids: uuid v5 of (user, price event, ticker, side), so a tick
 // handled twice asks for the same trade and the trade manager creates it once.

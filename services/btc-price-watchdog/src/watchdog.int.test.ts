@@ -1,10 +1,10 @@
 import type { HealthChange, PriceTick } from '@recio/platform';
 import { startService, type RunningService } from '@recio/service-kit';
-import { createServer } from 'node:net';
 import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startPaperExchange, type PaperExchange } from '../../paper-exchange/src/index.js';
 import { startPrivateRedis } from '../../../router/test/support/private-redis.js';
+import { freePort } from '../../../router/test/support/free-port.js';
 import { createTestDatabase, type TestDatabase } from '../../../router/test/support/test-database.js';
 import { loadConfig, type WatchdogConfig } from './config.js';
 import { startWatchdog } from './watchdog.js';
@@ -12,13 +12,6 @@ import { startWatchdog } from './watchdog.js';
 const START = Date.parse('2026-03-10T13:00:00Z');
 const ADMIN = 'watchdog-test-admin';
 
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  const { port } = server.address() as { port: number };
-  await new Promise((r) => server.close(r));
-  return port;
-}
 
 describe('btc-price-watchdog on the paper world feed', () => {
   let redis: Awaited<ReturnType<typeof startPrivateRedis>>;
