@@ -4,12 +4,6 @@ import type { PageCursor } from './cursor.js';
 /** Something that runs a statement: the service's pool or a transaction. */
 export type Db = Pick<Transaction, 'query'>;
 
-/** A timestamptz column as ms, keeping null. */
-export const msOrNull = (v: Date | null): number | null => (v === null ? null : v.getTime());
-
-/** A numeric/bigint column (node-postgres returns strings) as a number, keeping null. */
-export const numOrNull = (v: string | null): number | null => (v === null ? null : Number(v));
-
 /**
  * The condition of a newest-first page after `values`: `AND (time, id) < (cursor)`, or
  * `AND time < cursor` for a bare time. `time` and `id` are column names of ours, never input.
