@@ -6,7 +6,7 @@ REDIS_URL ?= redis://127.0.0.1:6379
 DATABASE_URL ?= postgres://127.0.0.1:5432/recio
 export REDIS_URL DATABASE_URL
 
-.PHONY: all install build tools test test-unit test-int dev bench migrate check clean services-stop synth images deploy undeploy
+.PHONY: all install build tools test test-unit test-int test-e2e dev bench migrate check clean services-stop synth images deploy undeploy
 
 all: build
 
@@ -32,6 +32,10 @@ test-unit: build
 
 test-int: build tools
 	scripts/with-services.sh npm run test:int
+
+# A whole simulated trading day of the local stack, undisturbed and with services killed (~4 min).
+test-e2e: build tools
+	scripts/with-services.sh npm run test:e2e
 
 # The whole platform as local processes (stack/): migrations, relay, paper exchange, every
 # service, restarted when they crash, prefixed logs. Ctrl-C stops all. STACK_* variables: stack/README.md.

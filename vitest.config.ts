@@ -19,12 +19,27 @@ export default defineConfig({
           name: 'int',
           // Unit tests first, then integration tests (different pools need their own group).
           sequence: { groupOrder: 1 },
-          include: ['*/src/**/*.int.test.ts', 'services/*/src/**/*.int.test.ts', 'e2e/**/*.int.test.ts'],
-          exclude: ['**/node_modules/**', '**/dist/**'],
+          include: ['*/src/**/*.int.test.ts', 'services/*/src/**/*.int.test.ts'],
+          exclude: ['e2e/**', '**/node_modules/**', '**/dist/**'],
           testTimeout: 120_000,
           hookTimeout: 120_000,
           pool: 'forks',
           maxWorkers: 2,
+          globalSetup: ['router/test/global-setup.ts'],
+        },
+      },
+      {
+        test: {
+          name: 'e2e',
+          // Last and alone: the whole platform's processes take both cores, which would make
+          // the integration tests' timing-sensitive parts wait.
+          sequence: { groupOrder: 2 },
+          include: ['e2e/**/*.int.test.ts'],
+          exclude: ['**/node_modules/**', '**/dist/**'],
+          testTimeout: 900_000,
+          hookTimeout: 120_000,
+          pool: 'forks',
+          maxWorkers: 1,
           globalSetup: ['router/test/global-setup.ts'],
         },
       },
