@@ -10,7 +10,8 @@ import './support/provided-context.js';
  * (CREATE DATABASE … TEMPLATE), which is much faster than migrating per file.
  */
 export default async function setup(project: TestProject): Promise<() => Promise<void>> {
-  const template = `recio_template_${process.pid}`;
+  // One template per project that uses this setup (int, e2e), all of this run's process.
+  const template = `recio_template_${process.pid}_${project.name.replace(/[^a-z0-9]/gi, '').toLowerCase()}`;
   const admin = new pg.Client({ connectionString: databaseUrl(DATABASE_URL, 'postgres') });
   await admin.connect();
   try {
@@ -38,7 +39,7 @@ async function dropStaleTemplates(admin: pg.Client): Promise<void> {
   );
   for (const { datname } of rows) {
     // Templates and clones carry the pid of the run that made them: another live run's are kept.
-    const pid = /^recio_template_(\d+)$/.exec(datname)?.[1] ?? /^recio_t_(\d+)_[0-9a-f]+$/.exec(datname)?.[1];
+    const pid = /^recio_template_(\d+)(_[a-z0-9]+)?$/.exec(datname)?.[1] ?? /^recio_t_(\d+)_[0-9a-f]+$/.exec(datname)?.[1];
     if (pid && isAlive(Number(pid))) continue;
     await admin.query(`ALTER DATABASE ${datname} WITH IS_TEMPLATE false`).catch(() => undefined);
     await admin.query(`DROP DATABASE IF EXISTS ${datname} WITH (FORCE)`).catch(() => undefined);

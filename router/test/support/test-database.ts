@@ -28,7 +28,7 @@ export async function createTestDatabase(options: TestDatabaseOptions = {}): Pro
   const redisUrl = options.redisUrl === undefined ? REDIS_URL : options.redisUrl;
   // The run's pid is in the name (from its template's), so a later run drops only a dead run's clones.
   const template = inject('templateDatabase');
-  const runPid = /^recio_template_(\d+)$/.exec(template)?.[1] ?? '0';
+  const runPid = /^recio_template_(\d+)/.exec(template)?.[1] ?? '0';
   const name = `recio_t_${runPid}_${randomBytes(6).toString('hex')}`;
   const admin = new pg.Client({ connectionString: databaseUrl(DATABASE_URL, 'postgres') });
   await admin.connect();
