@@ -2,7 +2,6 @@
 import { errorCode } from '../errors.js';
 import { UsageError } from './args.js';
 import { check } from './commands/check.js';
-import { demo } from './commands/demo.js';
 import { dlq } from './commands/dlq.js';
 import { migrate } from './commands/migrate.js';
 import { publish } from './commands/publish.js';
@@ -12,7 +11,7 @@ import { tail } from './commands/tail.js';
 import { loadConfig } from './config.js';
 import type { CliContext } from './context.js';
 
-const COMMANDS: Record<string, (argv: string[], ctx: CliContext) => Promise<number>> = { migrate, publish, replay, tail, relay, check, demo, dlq };
+const COMMANDS: Record<string, (argv: string[], ctx: CliContext) => Promise<number>> = { migrate, publish, replay, tail, relay, check, dlq };
 
 const USAGE = `usage: recio <command> [options]
   migrate                                       apply database migrations
@@ -24,7 +23,6 @@ const USAGE = `usage: recio <command> [options]
   check   [--tolerance N]                       compare PostgreSQL with Redis; exit 1 if behind
   dlq list [--group G] [--channel C] [--limit N] print dead letters as JSON lines
   dlq replay --id N                             have the letter's group run its handler on it again
-  demo    [--rate N] [--count N] [--seed N]     publish demo price ticks and trades
 environment: DATABASE_URL, REDIS_URL | REDIS_SENTINELS + REDIS_SENTINEL_NAME | REDIS_CLUSTER_NODES,
              REDIS_USERNAME, REDIS_PASSWORD, RECIO_SOURCE, LOG_LEVEL`;
 
