@@ -7,3 +7,4 @@ export { SettingsCopy } from './trading/settings-copy.js';
 export { ExchangeQuotes, toQuote, type QuoteSource } from './trading/exchange-quotes.js';
 export { loadExchangeCredentials, type ExchangeCredential } from './trading/exchange-credentials.js';
 export { toSnapshot as tradeSnapshotOfRow, type TradeRow } from './trading/trade-row.js';
+export { isStaleTick, type TickReactorOptions } from './trading/tick-reactor.js';

@@ -1,20 +1,12 @@
-import { DEFAULT_SETTINGS, parseMarketTicker, stopDecision, type MarketQuote, type ProbabilityModel } from '@recio/domain';
+import { DEFAULT_SETTINGS, parseMarketTicker, stopDecision, type MarketQuote } from '@recio/domain';
 import type { CloseRequest, PriceTick } from '@recio/platform';
 import type { RecioEvent, Transaction } from '@recio/router';
-import type { QuoteSource, SettingsCopy } from '@recio/service-kit';
-import type { Logger } from 'pino';
-import { Counter, type Registry } from 'prom-client';
+import { isStaleTick, type TickReactorOptions } from '@recio/service-kit';
+import { Counter } from 'prom-client';
 import { markTrade, watchedTrades, type SupervisedTrade } from './supervised-trades.js';
 
 /** Options of {@link StopWatcher}. */
-export interface StopWatcherOptions {
-  quotes: QuoteSource;
-  model: ProbabilityModel;
-  settings: SettingsCopy;
-  logger: Logger;
-  registry: Registry;
-  /** Ticks committed longer ago than this are too old to act on (0: never). */
-  staleTickMs: number;
+export interface StopWatcherOptions extends TickReactorOptions {
   /** Receives the live view of each user's open trades (the cache). */
   publishLive: (userId: string, view: LiveTrade[]) => Promise<void>;
 }
@@ -44,7 +36,7 @@ export class StopWatcher {
   }
 
   async onTick(tx: Transaction, event: RecioEvent, tick: PriceTick, signal: AbortSignal): Promise<void> {
-    if (this.#o.staleTickMs > 0 && Date.now() - event.ts > this.#o.staleTickMs) return;
+    if (isStaleTick(event, this.#o.staleTickMs)) return;
     // Only trades that opened before this tick: the outcome does not depend on whether the
     // trade's `opened` event or the tick was handled first.
     const trades = (await watchedTrades(tx)).filter((t) => t.openedAt < tick.at && t.marketCloseAt > tick.at);

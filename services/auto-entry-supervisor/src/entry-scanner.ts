@@ -4,14 +4,12 @@ import {
   eventTicker,
   hourCloseAfter,
   spikeGuardStep,
-  type ProbabilityModel,
   type Settings,
 } from '@recio/domain';
 import type { OpenRequest, PriceTick, StrikeTable } from '@recio/platform';
 import type { RecioEvent, Transaction } from '@recio/router';
-import type { QuoteSource, SettingsCopy } from '@recio/service-kit';
-import type { Logger } from 'pino';
-import { Counter, type Registry } from 'prom-client';
+import { isStaleTick, type TickReactorOptions } from '@recio/service-kit';
+import { Counter } from 'prom-client';
 import { v5 as uuidv5 } from 'uuid';
 import { addLiveTrade, liveTradeKeys, loadEntryStates, saveEntryStates, type EntryState } from './entry-state.js';
 
@@ -20,15 +18,7 @@ import { addLiveTrade, liveTradeKeys, loadEntryStates, saveEntryStates, type Ent
 const TRADE_ID_NAMESPACE = '6f1e2f8a-3c1b-5b7e-9d59-1d3c0f6a2b10';
 
 /** Options of {@link EntryScanner}. */
-export interface EntryScannerOptions {
-  quotes: QuoteSource;
-  model: ProbabilityModel;
-  settings: SettingsCopy;
-  logger: Logger;
-  registry: Registry;
-  /** Ticks committed longer ago than this are too old to trade on (0: never). */
-  staleTickMs: number;
-}
+export type EntryScannerOptions = TickReactorOptions;
 
 /**
  * The auto-entry supervisor's reaction to a price tick: the strike table of the current hour
@@ -55,7 +45,7 @@ export class EntryScanner {
     const states = await loadEntryStates(tx, [...users.keys()]);
     const closeAt = hourCloseAfter(tick.at);
     const ticker = eventTicker(closeAt);
-    const stale = this.#o.staleTickMs > 0 && Date.now() - event.ts > this.#o.staleTickMs;
+    const stale = isStaleTick(event, this.#o.staleTickMs);
     const table = stale ? null : await this.#strikeTable(tick, ticker, closeAt, signal);
     if (table) tx.publish('markets:btc', 'strike_table.updated', table);
 

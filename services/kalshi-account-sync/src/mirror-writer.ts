@@ -35,7 +35,7 @@ export async function applySnapshot(tx: Transaction, userId: string, snapshot: A
 
   const changed: PositionRecord[] = [
     ...(await upsertPositions(tx, userId, snapshot.positions)),
-    ...(await flattenUnlisted(tx, userId, snapshot.positions.map((p) => p.ticker), null)),
+    ...(await flattenUnlisted(tx, userId, snapshot.positions.map((p) => p.ticker))),
   ];
   changed.sort((a, b) => (a.ticker < b.ticker ? -1 : a.ticker > b.ticker ? 1 : 0));
   for (const position of changed) publishPosition(tx, userId, { type: 'position.updated', data: { userId, position } });

@@ -1,4 +1,4 @@
-import type { AccountEvent, PlatformEvent, PriceEvent, TradeEvent } from '@recio/platform';
+import type { PlatformEvent } from '@recio/platform';
 import { parseEvent } from '@recio/platform';
 import type { HandlerContext, RecioEvent } from '@recio/router';
 import type { TradeBook } from './trade-book.js';
@@ -13,24 +13,24 @@ export function tradeManagerHandler(book: TradeBook) {
     const e: PlatformEvent = parseEvent(event.channel, event);
     switch (e.type) {
       case 'trade.open_requested':
-        await book.open(tx, (e as Extract<TradeEvent, { type: 'trade.open_requested' }>).data);
+        await book.open(tx, e.data);
         return;
       case 'trade.close_requested':
-        await closeOrLog(book, tx, (e as Extract<TradeEvent, { type: 'trade.close_requested' }>).data);
+        await closeOrLog(book, tx, e.data);
         return;
       case 'order.filled':
-        await book.filled(tx, (e as Extract<TradeEvent, { type: 'order.filled' }>).data);
+        await book.filled(tx, e.data);
         return;
       case 'order.rejected':
-        await book.rejected(tx, (e as Extract<TradeEvent, { type: 'order.rejected' }>).data);
+        await book.rejected(tx, e.data);
         return;
       case 'price.tick': {
-        const { at, price } = (e as Extract<PriceEvent, { type: 'price.tick' }>).data;
+        const { at, price } = e.data;
         await book.tick(tx, at, price);
         return;
       }
       case 'settlement.recorded': {
-        const { userId, settlement } = (e as Extract<AccountEvent, { type: 'settlement.recorded' }>).data;
+        const { userId, settlement } = e.data;
         await book.settle(tx, userId, settlement);
         return;
       }
