@@ -3,6 +3,7 @@
  * reads from the environment, and which consumer groups it runs on which channels. The Kubernetes
  * charts (cdk8s/) derive Deployments, Services, NetworkPolicies, ACL users and EventConsumers from it.
  */
+import type { TableGrants } from './database-access.js';
 
 /** Environment shared by every service that talks to Redis and PostgreSQL. */
 export const COMMON_ENV = [
@@ -53,6 +54,11 @@ export interface ServiceSpec {
   readonly egressInternet: boolean;
   /** Replicas in the cloud profile (kind runs one of each). */
   readonly cloudReplicas: number;
+  /**
+   * The service's own tables and what its PostgreSQL role may do to each; the router's tables
+   * (publishing, consuming) are added from `publishes` and `consumerGroups` (database-access.ts).
+   */
+  readonly tables: TableGrants;
 }
 
 const group = (name: string, channels: string[], maxLagSeconds = 5, maxPending = 1000): ConsumerGroupSpec => ({
@@ -78,6 +84,7 @@ export const SERVICES: readonly ServiceSpec[] = [
     ingressFrom: 'ingress-controller',
     egressInternet: false,
     cloudReplicas: 2,
+    tables: { user_settings: ['SELECT', 'INSERT', 'UPDATE'], trade: ['SELECT'], account_balance: ['SELECT'], account_position: ['SELECT'], account_fill: ['SELECT'], account_settlement: ['SELECT'] },
   },
   {
     name: 'trade-manager',
@@ -90,6 +97,7 @@ export const SERVICES: readonly ServiceSpec[] = [
     ingressFrom: 'services',
     egressInternet: false,
     cloudReplicas: 2,
+    tables: { trade: ['SELECT', 'INSERT', 'UPDATE'], trade_settlement: ['SELECT', 'INSERT'], price_tick: ['SELECT'] },
   },
   {
     name: 'trade-executor',
@@ -103,6 +111,7 @@ export const SERVICES: readonly ServiceSpec[] = [
     ingressFrom: 'services',
     egressInternet: true,
     cloudReplicas: 2,
+    tables: { trade: ['SELECT'] },
   },
   {
     name: 'btc-price-watchdog',
@@ -115,6 +124,7 @@ export const SERVICES: readonly ServiceSpec[] = [
     ingressFrom: 'services',
     egressInternet: true,
     cloudReplicas: 1,
+    tables: { price_tick: ['SELECT', 'INSERT', 'DELETE'] },
   },
   {
     name: 'kalshi-account-sync',
@@ -127,6 +137,7 @@ export const SERVICES: readonly ServiceSpec[] = [
     ingressFrom: 'services',
     egressInternet: true,
     cloudReplicas: 1,
+    tables: { account_balance: ['SELECT', 'INSERT', 'UPDATE'], account_position: ['SELECT', 'INSERT', 'UPDATE'], account_fill: ['SELECT', 'INSERT'], account_order: ['SELECT', 'INSERT', 'UPDATE'], account_settlement: ['SELECT', 'INSERT'] },
   },
   {
     name: 'kalshi-api-watchdog',
@@ -139,6 +150,7 @@ export const SERVICES: readonly ServiceSpec[] = [
     ingressFrom: 'services',
     egressInternet: true,
     cloudReplicas: 1,
+    tables: {},
   },
   {
     name: 'active-trade-supervisor',
@@ -151,6 +163,7 @@ export const SERVICES: readonly ServiceSpec[] = [
     ingressFrom: 'services',
     egressInternet: false,
     cloudReplicas: 2,
+    tables: { supervised_trade: ['SELECT', 'INSERT', 'UPDATE', 'DELETE'], settings_copy: ['SELECT', 'INSERT', 'UPDATE'] },
   },
   {
     name: 'auto-entry-supervisor',
@@ -163,6 +176,7 @@ export const SERVICES: readonly ServiceSpec[] = [
     ingressFrom: 'services',
     egressInternet: false,
     cloudReplicas: 2,
+    tables: { auto_entry_state: ['SELECT', 'INSERT', 'UPDATE'], auto_entry_live_trade: ['SELECT', 'INSERT', 'DELETE'], settings_copy: ['SELECT', 'INSERT', 'UPDATE'] },
   },
   {
     name: 'health-controller',
@@ -175,6 +189,7 @@ export const SERVICES: readonly ServiceSpec[] = [
     ingressFrom: 'services',
     egressInternet: false,
     cloudReplicas: 2,
+    tables: {},
   },
   {
     name: 'paper-exchange',
@@ -187,6 +202,7 @@ export const SERVICES: readonly ServiceSpec[] = [
     ingressFrom: 'services',
     egressInternet: false,
     cloudReplicas: 1,
+    tables: {},
   },
   {
     name: 'relay',
@@ -199,6 +215,8 @@ export const SERVICES: readonly ServiceSpec[] = [
     ingressFrom: 'none',
     egressInternet: false,
     cloudReplicas: 2,
+    // compares heads with streams, reads events to copy, deletes those past retention
+    tables: { event_log: ['SELECT', 'DELETE'], channel_head: ['SELECT'] },
   },
 ];
 

@@ -53,6 +53,8 @@ describe('startService', () => {
     const { router } = service.context;
     const tick = { symbol: 'btc', at: 1_000, price: 100_000, momentum: null, volatility: null, avg1m: null, change1h: null, change3h: null, change1d: null };
     await router.publish('prices:btc', 'price.tick', tick);
+    // Applied first: a batch holding the bad event would be rolled back whole, its handlers run again.
+    await expect.poll(() => seen, { timeout: 15_000 }).toEqual([100_000]);
     // Not a price.tick: dead-lettered by validation, never seen by the handler.
     await router.publish('prices:btc', 'price.tick', { symbol: 'btc', at: 2_000, price: -5 });
     await router.publish('prices:btc', 'price.tick', { ...tick, at: 3_000, price: 100_001 });

@@ -1,0 +1,54 @@
+#!/usr/bin/env node
+/**
+ * The database-roles step, run after the migrations (`make dev`'s oneshot, the charts' migrate Job):
+ *   DATABASE_URL=<the tables' owner> [DATABASE_ROLE_PASSWORDS_DIR=<dir>] node service-kit/dist/database-roles-main.js
+ * With DATABASE_ROLE_PASSWORDS_DIR (one file per service, named after it, holding its password) the
+ * step creates missing roles and sets their passwords; without it the roles must exist already.
+ * Prints one line per role; exits 1 with `database-roles: CODE: message` when it cannot apply them,
+ * 2 on a bad environment.
+ */
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { databaseServices, SERVICES } from '@recio/platform';
+import { errorCode } from '@recio/router';
+import { applyDatabaseRoles } from './database-roles.js';
+
+async function main(env: NodeJS.ProcessEnv): Promise<number> {
+  const databaseUrl = env.DATABASE_URL;
+  if (!databaseUrl || !/^postgres(ql)?:\/\//.test(databaseUrl)) {
+    process.stderr.write('database-roles: CONFIG_INVALID: DATABASE_URL: expected the owner\'s postgres:// connection string\n');
+    return 2;
+  }
+  const dir = env.DATABASE_ROLE_PASSWORDS_DIR;
+  let passwords: Map<string, string> | undefined;
+  if (dir) {
+    passwords = new Map();
+    for (const s of databaseServices(SERVICES)) {
+      const text = await readFile(join(dir, s.name), 'utf8').catch((err: NodeJS.ErrnoException) => {
+        if (err.code === 'ENOENT') return ''; // reported below, with every other missing one
+        throw err;
+      });
+      if (text.trim() !== '') passwords.set(s.name, text.trim());
+    }
+  }
+  const applied = await applyDatabaseRoles({ databaseUrl, ...(passwords ? { passwords } : {}) });
+  for (const r of applied) {
+    const tables = Object.entries(r.tables).map(([t, p]) => `${t} ${p.join(',')}`);
+    const seqs = r.sequences.map((s) => `${s} USAGE`);
+    process.stdout.write(`${r.role}${r.created ? ' (created)' : ''}: ${[...tables, ...seqs].join('; ')}\n`);
+  }
+  return 0;
+}
+
+main(process.env).then(
+  (code) => {
+    process.exitCode = code;
+  },
+  (err: unknown) => {
+    // PostgreSQL's own refusals carry a SQLSTATE (42501: not allowed to create roles, ...).
+    const code = errorCode(err).replace(/^([0-9A-Z]{5})$/, 'PG_$1');
+    const message = err instanceof Error ? err.message : String(err);
+    process.stderr.write(`database-roles: ${code === 'UNKNOWN' ? 'ERROR' : code}: ${message.split('\n')[0]}\n`);
+    process.exitCode = 1;
+  },
+);

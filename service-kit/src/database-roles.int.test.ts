@@ -1,0 +1,245 @@
+import { execFile } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
+import {
+  databaseGrants,
+  databaseRoleName,
+  databaseServices,
+  SERVICES,
+  serviceDatabaseUrl,
+  TABLE_PRIVILEGES,
+  type ServiceSpec,
+} from '@recio/platform';
+import pg from 'pg';
+import { pino } from 'pino';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startPrivateRedis } from '../../router/test/support/private-redis.js';
+import { createTestDatabase, type TestDatabase } from '../../router/test/support/test-database.js';
+import { loadServiceConfig } from './config.js';
+import { applyDatabaseRoles, DatabaseRolesError } from './database-roles.js';
+import { startService } from './service.js';
+
+const run = promisify(execFile);
+const CLI = fileURLToPath(new URL('../dist/database-roles-main.js', import.meta.url));
+const passwordsOf = (services: readonly ServiceSpec[]) =>
+  new Map(databaseServices(services).map((s) => [s.name, randomBytes(12).toString('hex')]));
+
+async function asRole<T>(url: string, fn: (c: pg.Client) => Promise<T>): Promise<T> {
+  const c = new pg.Client({ connectionString: url });
+  await c.connect();
+  try {
+    return await fn(c);
+  } finally {
+    await c.end();
+  }
+}
+
+/** The SQLSTATE a statement fails with, or 'ok'. */
+async function outcome(c: pg.Client, sql: string): Promise<string> {
+  return c.query(sql).then(
+    () => 'ok',
+    (err: { code?: string }) => err.code ?? 'error',
+  );
+}
+
+/** A catalogue entry of a role no other test uses (roles belong to the server, not the database). */
+function probeService(tables: ServiceSpec['tables'], extra: Partial<ServiceSpec> = {}): ServiceSpec {
+  return { ...SERVICES.find((s) => s.name === 'kalshi-api-watchdog')!, name: `probe-${randomBytes(4).toString('hex')}`, tables, ...extra };
+}
+
+async function dropRole(url: string, role: string, databases: TestDatabase[]): Promise<void> {
+  for (const db of databases) await asRole(db.url, (c) => c.query(`DROP OWNED BY ${c.escapeIdentifier(role)}`));
+  await asRole(url, (c) => c.query(`DROP ROLE IF EXISTS ${c.escapeIdentifier(role)}`));
+}
+
+describe('applyDatabaseRoles', () => {
+  let db: TestDatabase;
+  const passwords = passwordsOf(SERVICES);
+
+  beforeAll(async () => {
+    db = await createTestDatabase({ redisUrl: null });
+    await applyDatabaseRoles({ databaseUrl: db.url, passwords });
+  });
+  afterAll(async () => {
+    await db?.drop();
+  });
+
+  it('gives every service role exactly the privileges of its catalogue entry, on every table', async () => {
+    const { rows: tables } = await asRole(db.url, (c) =>
+      c.query<{ name: string }>(`SELECT tablename AS name FROM pg_tables WHERE schemaname = 'public' ORDER BY 1`),
+    );
+    for (const service of databaseServices(SERVICES)) {
+      const role = databaseRoleName(service.name);
+      const grants = databaseGrants(service);
+      const { rows } = await asRole(db.url, (c) =>
+        c.query<{ t: string; p: string }>(
+          `SELECT t.name AS t, p.name AS p FROM unnest($1::text[]) t(name), unnest($2::text[]) p(name)
+            WHERE has_table_privilege($3, 'public.' || quote_ident(t.name), p.name) ORDER BY 1, 2`,
+          [tables.map((t) => t.name), [...TABLE_PRIVILEGES, 'TRUNCATE', 'REFERENCES', 'TRIGGER'], role],
+        ),
+      );
+      const held: Record<string, string[]> = {};
+      for (const r of rows) (held[r.t] ??= []).push(r.p);
+      const expected = Object.fromEntries(Object.entries(grants).map(([t, p]) => [t, [...p].sort()]));
+      expect(held, service.name).toEqual(expected);
+    }
+  });
+
+  it('grants every table of the schema to some service (a new table is not forgotten)', async () => {
+    const granted = new Set(databaseServices(SERVICES).flatMap((s) => Object.keys(databaseGrants(s))));
+    const { rows } = await asRole(db.url, (c) => c.query<{ name: string }>(`SELECT tablename AS name FROM pg_tables WHERE schemaname = 'public'`));
+    const orphans = rows.map((r) => r.name).filter((t) => t !== 'pgmigrations' && !granted.has(t));
+    expect(orphans).toEqual([]);
+  });
+
+  it('lets a role do what its service does and refuses the rest', async () => {
+    const url = (name: string) => serviceDatabaseUrl(db.url, name, passwords.get(name)!);
+    await asRole(url('main-app'), async (c) => {
+      expect(await outcome(c, `INSERT INTO user_settings (user_id, settings, version) VALUES ('u1', '{}', 1)`)).toBe('ok');
+      expect(await outcome(c, `SELECT count(*) FROM account_balance`)).toBe('ok');
+      // trades change only through the trade manager
+      expect(await outcome(c, `UPDATE trade SET status = 'closed'`)).toBe('42501');
+      expect(await outcome(c, `DELETE FROM event_log`)).toBe('42501');
+      expect(await outcome(c, `SELECT count(*) FROM pgmigrations`)).toBe('42501');
+      expect(await outcome(c, `CREATE TABLE intruder (x int)`)).toBe('42501');
+    });
+    await asRole(url('trade-executor'), async (c) => {
+      expect(await outcome(c, `SELECT count(*) FROM trade`)).toBe('ok');
+      expect(await outcome(c, `INSERT INTO price_tick (symbol, ts, price) VALUES ('btc', now(), 1)`)).toBe('42501');
+      expect(await outcome(c, `SELECT count(*) FROM account_fill`)).toBe('42501');
+    });
+    await asRole(url('relay'), async (c) => {
+      expect(await outcome(c, `DELETE FROM event_log WHERE false`)).toBe('ok');
+      expect(await outcome(c, `UPDATE consumer_offset SET applied_seq = 0`)).toBe('42501');
+    });
+  });
+
+  it('runs a consumer as its role: offsets, dead letters (and their id sequence), publishing', async () => {
+    const redis = await startPrivateRedis();
+    const seen: number[] = [];
+    const env = { DATABASE_URL: serviceDatabaseUrl(db.url, 'trade-executor', passwords.get('trade-executor')!), REDIS_URL: redis.url, POD_NAME: 'roles-0' };
+    const service = await startService({
+      config: { ...loadServiceConfig('trade-executor', 0, {}, env), port: 0 },
+      logger: pino({ level: 'silent' }),
+      async start(ctx) {
+        await ctx.consume({ group: 'roles-test', channels: ['prices:btc'], handler: async (e) => void seen.push((e.data as { price: number }).price) });
+      },
+    });
+    try {
+      const { router } = service.context;
+      const tick = { symbol: 'btc', at: 1_000, price: 100_000, momentum: null, volatility: null, avg1m: null, change1h: null, change3h: null, change1d: null };
+      await router.publish('prices:btc', 'price.tick', tick);
+      // Applied before the bad one arrives: a batch that fails validation is rolled back whole and
+      // its handlers run again, which an in-memory list would count twice.
+      await expect.poll(() => seen, { timeout: 15_000 }).toEqual([100_000]);
+      await router.publish('prices:btc', 'price.tick', { symbol: 'btc', at: 2_000, price: -1 }); // dead-lettered
+      await router.publish('prices:btc', 'price.tick', { ...tick, at: 3_000, price: 100_001 });
+      await expect.poll(() => seen, { timeout: 15_000 }).toEqual([100_000, 100_001]);
+      const { rows } = await asRole(db.url, (c) =>
+        c.query(`SELECT (SELECT count(*)::int FROM dead_letter WHERE group_name = 'roles-test') AS letters,
+                        (SELECT applied_seq::int FROM consumer_offset WHERE group_name = 'roles-test') AS applied`),
+      );
+      expect(rows[0]).toEqual({ letters: 1, applied: 3 });
+    } finally {
+      await service.close();
+      await redis.close();
+    }
+  });
+
+  it('revokes what it did not grant and creates nothing twice when applied again', async () => {
+    const role = databaseRoleName('trade-executor');
+    await asRole(db.url, (c) => c.query(`GRANT DELETE ON trade TO ${role}`));
+    const again = await applyDatabaseRoles({ databaseUrl: db.url, passwords });
+    expect(again.every((r) => !r.created)).toBe(true);
+    const { rows } = await asRole(db.url, (c) => c.query(`SELECT has_table_privilege($1, 'trade', 'DELETE') AS d`, [role]));
+    expect(rows[0].d).toBe(false);
+  });
+});
+
+describe('applyDatabaseRoles refusals and races', () => {
+  const databases: TestDatabase[] = [];
+  beforeAll(async () => {
+    databases.push(await createTestDatabase({ redisUrl: null }), await createTestDatabase({ redisUrl: null }));
+  });
+  afterAll(async () => {
+    for (const d of databases) await d.drop();
+  });
+
+  it('refuses a table the schema does not have, a missing role, and a missing password, changing nothing', async () => {
+    const [db] = databases as [TestDatabase];
+    const typo = probeService({ trades: ['SELECT'] });
+    await expect(applyDatabaseRoles({ databaseUrl: db.url, services: [typo], passwords: passwordsOf([typo]) })).rejects.toMatchObject({
+      code: 'TABLE_MISSING',
+      message: expect.stringContaining('trades'),
+    });
+    const unmanaged = probeService({ trade: ['SELECT'] });
+    await expect(applyDatabaseRoles({ databaseUrl: db.url, services: [unmanaged] })).rejects.toMatchObject({ code: 'ROLE_MISSING' });
+    await expect(applyDatabaseRoles({ databaseUrl: db.url, services: [unmanaged], passwords: new Map() })).rejects.toBeInstanceOf(
+      DatabaseRolesError,
+    );
+    const { rows } = await asRole(db.url, (c) =>
+      c.query(`SELECT count(*)::int AS n FROM pg_roles WHERE rolname IN ($1, $2)`, [databaseRoleName(typo.name), databaseRoleName(unmanaged.name)]),
+    );
+    expect(rows[0].n).toBe(0);
+  });
+
+  it('creates one role when two databases apply it at the same moment', async () => {
+    const probe = probeService({ trade: ['SELECT'] });
+    const role = databaseRoleName(probe.name);
+    try {
+      const results = await Promise.all(
+        databases.map((d) => applyDatabaseRoles({ databaseUrl: d.url, services: [probe], passwords: passwordsOf([probe]) })),
+      );
+      expect(results.flat().filter((r) => r.created)).toHaveLength(1);
+      for (const d of databases) {
+        const { rows } = await asRole(d.url, (c) => c.query(`SELECT has_table_privilege($1, 'trade', 'SELECT') AS s`, [role]));
+        expect(rows[0].s).toBe(true);
+      }
+    } finally {
+      await dropRole(databases[0]!.url, role, databases);
+    }
+  });
+});
+
+describe('database-roles CLI', () => {
+  let db: TestDatabase;
+  let dir: string;
+  beforeAll(async () => {
+    db = await createTestDatabase({ redisUrl: null });
+    dir = await mkdtemp(join(tmpdir(), 'recio-roles-'));
+  });
+  afterAll(async () => {
+    await db?.drop();
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  const cli = (env: Record<string, string>) =>
+    run(process.execPath, [CLI], { env: { PATH: process.env.PATH, ...env } }).then(
+      (r) => ({ code: 0, ...r }),
+      (e: { code: number; stdout: string; stderr: string }) => e,
+    );
+
+  it('applies the roles from a passwords folder and prints each', async () => {
+    for (const s of databaseServices(SERVICES)) await writeFile(join(dir, s.name), `${randomBytes(8).toString('hex')}\n`);
+    const r = await cli({ DATABASE_URL: db.url, DATABASE_ROLE_PASSWORDS_DIR: dir });
+    expect(r.stderr).toBe('');
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(/^recio_trade_manager(?: \(created\))?: .*trade SELECT,INSERT,UPDATE;/m);
+    expect(r.stdout).toMatch(/^recio_trade_executor(?: \(created\))?: .*dead_letter_id_seq USAGE$/m);
+    expect(r.stdout.trim().split('\n')).toHaveLength(databaseServices(SERVICES).length);
+  });
+
+  it('names a missing password file and a bad DATABASE_URL with stable codes', async () => {
+    await rm(join(dir, 'relay'));
+    const missing = await cli({ DATABASE_URL: db.url, DATABASE_ROLE_PASSWORDS_DIR: dir });
+    expect(missing.code).toBe(1);
+    expect(missing.stderr).toBe('database-roles: PASSWORD_MISSING: no password for relay\n');
+    const bad = await cli({ DATABASE_URL: 'mysql://x' });
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toMatch(/^database-roles: CONFIG_INVALID: DATABASE_URL/);
+  });
+});

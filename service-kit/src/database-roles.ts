@@ -1,0 +1,175 @@
+import { databaseGrants, databaseRoleName, databaseServices, SERVICES, type ServiceSpec, type TableGrants } from '@recio/platform';
+import { RecioError } from '@recio/router';
+import pg from 'pg';
+
+/** Why the roles could not be applied; `code` is stable. */
+export class DatabaseRolesError extends RecioError {}
+
+/** Options of {@link applyDatabaseRoles}. */
+export interface ApplyDatabaseRolesOptions {
+  /** Connection string of the tables' owner (the user the migrations ran as). */
+  databaseUrl: string;
+  /** @defaultValue SERVICES from @recio/platform */
+  services?: readonly ServiceSpec[];
+  /**
+   * A password per service name. Given, this step owns the roles: it creates a missing one and sets
+   * every password on each run (a rotated Secret takes effect on the next deploy). Not given, someone
+   * else owns them (CloudNativePG's managed roles) and each must already exist.
+   */
+  passwords?: ReadonlyMap<string, string>;
+}
+
+/** One role as applied. */
+export interface AppliedRole {
+  service: string;
+  role: string;
+  created: boolean;
+  tables: TableGrants;
+  /** Sequences behind columns of tables it inserts into (USAGE, for their defaults). */
+  sequences: string[];
+}
+
+const DUPLICATE = new Set(['42710', '23505']); // duplicate_object; unique_violation when two databases race
+
+/**
+ * Gives each service's role exactly the privileges of `databaseGrants` on the current database's
+ * schema, and nothing else there (everything is revoked first, in the same transaction, so a running
+ * service never sees a gap). Run after every migration: a new table is granted to no one until the
+ * catalogue names it. A table the catalogue names that does not exist fails the whole step.
+ */
+export async function applyDatabaseRoles(options: ApplyDatabaseRolesOptions): Promise<AppliedRole[]> {
+  const services = databaseServices(options.services ?? SERVICES);
+  const passwords = options.passwords;
+  if (passwords) {
+    const missing = services.filter((s) => !passwords.get(s.name));
+    if (missing.length > 0) {
+      throw new DatabaseRolesError('PASSWORD_MISSING', `no password for ${missing.map((s) => s.name).join(', ')}`);
+    }
+  }
+  const client = new pg.Client({ connectionString: options.databaseUrl });
+  await client.connect();
+  try {
+    await client.query('BEGIN');
+    // Two deploys racing on one database apply one after the other.
+    await client.query("SELECT pg_advisory_xact_lock(hashtext('recio database roles'))");
+    const { rows: here } = await client.query<{ db: string; schema: string }>('SELECT current_database() AS db, current_schema() AS schema');
+    const { db, schema } = here[0]!;
+    const tables = await existingTables(client, schema);
+    const applied: AppliedRole[] = [];
+    for (const service of services) {
+      const role = databaseRoleName(service.name);
+      const grants = databaseGrants(service);
+      const absent = Object.keys(grants).filter((t) => !tables.has(t));
+      if (absent.length > 0) {
+        throw new DatabaseRolesError(
+          'TABLE_MISSING',
+          `${service.name} is granted ${absent.join(', ')}, which ${schema} does not have (run the migrations first)`,
+        );
+      }
+      const created = passwords ? await ensureRole(client, role, passwords.get(service.name)!) : await requireRole(client, role);
+      const r = client.escapeIdentifier(role);
+      const s = client.escapeIdentifier(schema);
+      await client.query(`GRANT CONNECT ON DATABASE ${client.escapeIdentifier(db)} TO ${r}`);
+      await client.query(`GRANT USAGE ON SCHEMA ${s} TO ${r}`);
+      await client.query(`REVOKE ALL ON ALL TABLES IN SCHEMA ${s} FROM ${r}`);
+      await client.query(`REVOKE ALL ON ALL SEQUENCES IN SCHEMA ${s} FROM ${r}`);
+      for (const [table, privileges] of Object.entries(grants)) {
+        await client.query(`GRANT ${privileges.join(', ')} ON ${s}.${client.escapeIdentifier(table)} TO ${r}`);
+      }
+      const inserts = Object.entries(grants).filter(([, p]) => p.includes('INSERT')).map(([t]) => t);
+      const sequences = await ownedSequences(client, schema, inserts);
+      for (const seq of sequences) await client.query(`GRANT USAGE ON SEQUENCE ${s}.${client.escapeIdentifier(seq)} TO ${r}`);
+      applied.push({ service: service.name, role, created, tables: grants, sequences });
+    }
+    // Only the owner creates objects (PostgreSQL 15 already refuses PUBLIC; older servers did not).
+    await client.query(`REVOKE CREATE ON SCHEMA ${client.escapeIdentifier(schema)} FROM PUBLIC`);
+    await client.query('COMMIT');
+    return applied;
+  } catch (err) {
+    await client.query('ROLLBACK').catch(() => undefined);
+    throw err;
+  } finally {
+    await client.end();
+  }
+}
+
+async function existingTables(client: pg.Client, schema: string): Promise<Set<string>> {
+  const { rows } = await client.query<{ name: string }>(
+    `SELECT c.relname AS name FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+      WHERE n.nspname = $1 AND c.relkind IN ('r', 'p')`,
+    [schema],
+  );
+  return new Set(rows.map((r) => r.name));
+}
+
+/** Sequences owned by columns of `tables` (serial and identity columns). */
+async function ownedSequences(client: pg.Client, schema: string, tables: string[]): Promise<string[]> {
+  if (tables.length === 0) return [];
+  const { rows } = await client.query<{ name: string }>(
+    `SELECT s.relname AS name
+       FROM pg_class s
+       JOIN pg_depend d ON d.classid = 'pg_class'::regclass AND d.objid = s.oid AND d.deptype IN ('a', 'i')
+       JOIN pg_class t ON t.oid = d.refobjid
+       JOIN pg_namespace n ON n.oid = t.relnamespace
+      WHERE s.relkind = 'S' AND n.nspname = $1 AND t.relname = ANY($2::text[])
+      ORDER BY 1`,
+    [schema, tables],
+  );
+  return rows.map((r) => r.name);
+}
+
+/** Creates the role when missing (LOGIN and nothing more), then sets its password. True if created. */
+async function ensureRole(client: pg.Client, role: string, password: string): Promise<boolean> {
+  const r = client.escapeIdentifier(role);
+  let created = false;
+  if (!(await roleExists(client, role))) {
+    // Roles belong to the server, not the database: another database's run may create it first.
+    await client.query('SAVEPOINT create_role');
+    try {
+      await client.query(`CREATE ROLE ${r} LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE NOREPLICATION NOBYPASSRLS`);
+      await client.query('RELEASE SAVEPOINT create_role');
+      created = true;
+    } catch (err) {
+      await client.query('ROLLBACK TO SAVEPOINT create_role');
+      if (!DUPLICATE.has((err as { code?: string }).code ?? '')) throw err;
+    }
+  }
+  await retryConcurrentUpdate(client, `ALTER ROLE ${r} WITH LOGIN PASSWORD ${client.escapeLiteral(password)}`);
+  return created;
+}
+
+/**
+ * Runs a statement that updates a shared catalog row (a role), retrying when another database's run
+ * updated the same row at the same moment: PostgreSQL refuses that ("tuple concurrently updated")
+ * rather than waiting, and advisory locks, being per database, cannot order the two.
+ */
+async function retryConcurrentUpdate(client: pg.Client, sql: string): Promise<void> {
+  for (let attempt = 1; ; attempt++) {
+    await client.query('SAVEPOINT shared_catalog');
+    try {
+      await client.query(sql);
+      await client.query('RELEASE SAVEPOINT shared_catalog');
+      return;
+    } catch (err) {
+      await client.query('ROLLBACK TO SAVEPOINT shared_catalog');
+      const concurrent = err instanceof Error && /tuple concurrently updated/.test(err.message);
+      if (!concurrent || attempt === 5) throw err;
+      await new Promise((resolve) => setTimeout(resolve, 20 * attempt));
+    }
+  }
+}
+
+async function requireRole(client: pg.Client, role: string): Promise<false> {
+  if (!(await roleExists(client, role))) {
+    throw new DatabaseRolesError(
+      'ROLE_MISSING',
+      `role ${role} does not exist; whoever manages the roles (CloudNativePG's managed roles in the cloud profile) creates it`,
+    );
+  }
+  return false;
+}
+
+async function roleExists(client: pg.Client, role: string): Promise<boolean> {
+  const { rows } = await client.query('SELECT 1 FROM pg_roles WHERE rolname = $1', [role]);
+  return rows.length > 0;
+}
