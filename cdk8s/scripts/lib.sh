@@ -9,6 +9,12 @@ service_names() {
     "$ROOT/platform/dist/index.js"
 }
 
+# Services that connect to PostgreSQL, each as its own role: "<service>=<role>" pairs.
+database_roles() {
+  node --input-type=module -e 'const m = await import(process.argv[1]); console.log(m.databaseServices(m.SERVICES).map((s) => `${s.name}=${m.databaseRoleName(s.name)}`).join(" "))' \
+    "$ROOT/platform/dist/index.js"
+}
+
 # Services whose code exists in this checkout: the relay (router/) and services/<name>/.
 buildable_services() {
   for s in $(service_names); do

@@ -29,6 +29,15 @@ if ! exists recio-exchange || ! exists recio-app; then
   exists recio-exchange || k create secret generic recio-exchange --from-file="$accounts/exchange/"
   exists recio-app || k create secret generic recio-app --from-file="$accounts/app/"
 fi
+# One PostgreSQL role per service (username = role, password): CloudNativePG's managed roles read
+# them in cloud, the migrate Job's database-roles step in kind; each service's DATABASE_URL is built
+# from its own.
+for pair in $(database_roles); do
+  service=${pair%%=*} role=${pair#*=}
+  exists "recio-db-$service" ||
+    k create secret generic "recio-db-$service" --type=kubernetes.io/basic-auth \
+      --from-literal=username="$role" --from-literal=password="$(rand)"
+done
 if [ "$ENV" = kind ]; then
   if ! exists recio-postgres; then
     pw=$(rand)
@@ -36,5 +45,6 @@ if [ "$ENV" = kind ]; then
     k create secret generic recio-database --from-literal=url="postgres://recio:$pw@postgres:5432/recio"
   fi
 fi
-# In cloud, DATABASE_URL comes from postgres-app, which CloudNativePG creates.
+# The owner's URL (migrations and grants only): recio-database in kind; in cloud postgres-app,
+# which CloudNativePG creates.
 echo "secrets present in namespace $NAMESPACE"

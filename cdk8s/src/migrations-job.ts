@@ -1,20 +1,38 @@
+import { databaseServices, type ServiceSpec } from '@recio/platform';
 import { k8s } from 'cdk8s-plus-31';
 import { Construct } from 'constructs';
 import type { ChartConfig } from './config.js';
 import { serviceImage } from './images.js';
 import { componentLabels } from './labels.js';
 import { resources, restrictedContainer } from './pod-helpers.js';
-import { databaseUrlSecret } from './postgres.js';
+import { databaseRoleSecret, ownerUrlSecret } from './postgres.js';
+
+/** Where the kind Job reads the roles' passwords: one file per service, named after it. */
+export const ROLE_PASSWORDS_DIR = '/etc/recio/database-roles';
 
 /**
- * Runs `recio migrate` from the relay's image. node-pg-migrate takes an advisory lock, so a re-run
- * (or a second Job racing it) is safe; services wait in /readyz until their tables exist.
+ * Runs `recio migrate` (an init container), then the database-roles step, from the relay's image,
+ * both as the database's owner. node-pg-migrate takes an advisory lock, so a re-run (or a second
+ * Job racing it) is safe; services wait in /readyz until their tables exist. In kind the step
+ * creates the services' roles and sets their passwords from their Secrets; in cloud CloudNativePG
+ * creates them, and the step retries (the Job's backoff) until they exist.
  */
 export class MigrationsJob extends Construct {
-  constructor(scope: Construct, id: string, config: ChartConfig) {
+  constructor(scope: Construct, id: string, config: ChartConfig, services: readonly ServiceSpec[]) {
     super(scope, id);
     const labels = componentLabels('migrate');
-    const db = databaseUrlSecret(config);
+    const db = ownerUrlSecret(config);
+    const ownsRoles = config.profile === 'kind';
+    const env = [{ name: 'DATABASE_URL', valueFrom: { secretKeyRef: { name: db.name, key: db.key } } }];
+    const container = (name: string, command: string[], extra: Partial<k8s.Container> = {}): k8s.Container => ({
+      name,
+      image: serviceImage(config, 'relay'),
+      command,
+      resources: resources('100m', '128Mi', '256Mi'),
+      securityContext: restrictedContainer(10001),
+      ...extra,
+      env: [...env, ...(extra.env ?? [])],
+    });
     new k8s.KubeJob(this, 'job', {
       metadata: { name: `migrate-${config.imageTag.replace(/[^a-z0-9-]/gi, '-').toLowerCase()}`, namespace: config.namespace, labels },
       spec: {
@@ -24,17 +42,36 @@ export class MigrationsJob extends Construct {
           spec: {
             restartPolicy: 'OnFailure',
             automountServiceAccountToken: false,
-            securityContext: { runAsNonRoot: true, seccompProfile: { type: 'RuntimeDefault' } },
+            // fsGroup: the password files are group-readable by the job's user only (mode 0440).
+            securityContext: { runAsNonRoot: true, fsGroup: 10001, seccompProfile: { type: 'RuntimeDefault' } },
+            initContainers: [container('migrate', ['node', 'router/dist/cli/main.js', 'migrate'])],
             containers: [
-              {
-                name: 'migrate',
-                image: serviceImage(config, 'relay'),
-                command: ['node', 'router/dist/cli/main.js', 'migrate'],
-                env: [{ name: 'DATABASE_URL', valueFrom: { secretKeyRef: { name: db.name, key: db.key } } }],
-                resources: resources('100m', '128Mi', '256Mi'),
-                securityContext: restrictedContainer(10001),
-              },
+              container(
+                'database-roles',
+                ['node', 'service-kit/dist/database-roles-main.js'],
+                ownsRoles
+                  ? {
+                      env: [{ name: 'DATABASE_ROLE_PASSWORDS_DIR', value: ROLE_PASSWORDS_DIR }],
+                      volumeMounts: [{ name: 'role-passwords', mountPath: ROLE_PASSWORDS_DIR, readOnly: true }],
+                    }
+                  : {},
+              ),
             ],
+            ...(ownsRoles
+              ? {
+                  volumes: [
+                    {
+                      name: 'role-passwords',
+                      projected: {
+                        defaultMode: 0o440,
+                        sources: databaseServices(services).map((s) => ({
+                          secret: { name: databaseRoleSecret(s.name), items: [{ key: 'password', path: s.name }] },
+                        })),
+                      },
+                    },
+                  ],
+                }
+              : {}),
           },
         },
       },

@@ -1,9 +1,11 @@
-import { consumerGroups, SERVICES } from '@recio/platform';
+import { consumerGroups, databaseRoleName, databaseServices, SERVICES } from '@recio/platform';
 import { describe, expect, it } from 'vitest';
 import { CHART_VARIANTS, parseChartConfig, type ChartConfig } from './config.js';
 import { HEALTH_CONTROLLER_RULES } from './health-controller-rbac.js';
 import { GRACE_MARGIN_SECONDS } from './platform-service.js';
-import { databaseUrlSecret } from './postgres.js';
+import { ROLE_PASSWORDS_DIR } from './migrations-job.js';
+import { databaseRoleSecret, ownerUrlSecret } from './postgres.js';
+import { DATABASE_PASSWORD } from './service-env.js';
 import { redisAclSecretKeys } from './redis-acl.js';
 import { synthesizeObjects } from './recio-charts.js';
 
@@ -28,8 +30,9 @@ function documentedSecrets(c: ChartConfig): Map<string, Set<string>> {
     ['recio-exchange', new Set(['credentials.json', 'paper-accounts.json'])],
   ]);
   if (c.profile === 'kind') m.set('recio-postgres', new Set(['password']));
-  const db = databaseUrlSecret(c);
+  const db = ownerUrlSecret(c);
   m.set(db.name, new Set([...(m.get(db.name) ?? []), db.key]));
+  for (const s of databaseServices(SERVICES)) m.set(databaseRoleSecret(s.name), new Set(['username', 'password']));
   return m;
 }
 
@@ -116,7 +119,7 @@ describe.each(CHART_VARIANTS)('$profile-$redisMode', (variant) => {
     if (cloud) expect(find(objs, 'Cluster', 'postgres').spec.instances).toBe(3);
     else expect(find(objs, 'StatefulSet', 'postgres').spec.volumeClaimTemplates).toHaveLength(1);
     const job = objs.find((o) => o.kind === 'Job' && o.metadata.name.startsWith('migrate-'));
-    expect(job?.spec.template.spec.containers[0].command).toContain('migrate');
+    expect(job?.spec.template.spec.initContainers[0].command).toContain('migrate');
   });
 
   it('gives the health controller only the verbs it needs, in its namespace', () => {
@@ -177,6 +180,38 @@ describe.each(CHART_VARIANTS)('$profile-$redisMode', (variant) => {
     expect(dashboards.length).toBeGreaterThanOrEqual(4);
   });
 
+  it('connects every service to PostgreSQL as its own role, and only the migrate Job as the owner', () => {
+    const host = cloud ? 'postgres-rw' : 'postgres';
+    for (const s of databaseServices(SERVICES)) {
+      const env: Obj[] = find(objs, 'Deployment', s.name).spec.template.spec.containers[0].env;
+      const at = (name: string) => env.findIndex((e) => e.name === name);
+      expect(env[at(DATABASE_PASSWORD)]!.valueFrom.secretKeyRef, s.name).toEqual({ name: databaseRoleSecret(s.name), key: 'password' });
+      // $(VAR) expands only variables defined earlier in the list
+      expect(at(DATABASE_PASSWORD)).toBeLessThan(at('DATABASE_URL'));
+      expect(env[at('DATABASE_URL')]!.value).toBe(`postgresql://${databaseRoleName(s.name)}:$(DATABASE_PASSWORD)@${host}:5432/recio`);
+    }
+    expect(find(objs, 'Deployment', 'paper-exchange').spec.template.spec.containers[0].env.map((e: Obj) => e.name)).not.toContain('DATABASE_URL');
+    const owner = ownerUrlSecret(config).name;
+    const usesOwner = containers(objs).filter((c) => (c.env ?? []).some((e: Obj) => e.valueFrom?.secretKeyRef?.name === owner));
+    expect(usesOwner.map((c) => c.name).sort()).toEqual(['database-roles', 'migrate']);
+
+    const job = objs.find((o) => o.kind === 'Job' && o.metadata.labels['app.kubernetes.io/name'] === 'migrate')!.spec.template.spec;
+    expect(job.initContainers.map((c: Obj) => c.command.at(-1))).toEqual(['migrate']); // roles are granted after the migrations
+    const rolesStep = job.containers[0];
+    expect(rolesStep.command).toEqual(['node', 'service-kit/dist/database-roles-main.js']);
+    if (cloud) {
+      // CloudNativePG creates the roles with their Secrets' passwords; the step only grants.
+      const roles: Obj[] = find(objs, 'Cluster', 'postgres').spec.managed.roles;
+      expect(roles.map((r) => [r.name, r.passwordSecret.name])).toEqual(databaseServices(SERVICES).map((s) => [databaseRoleName(s.name), databaseRoleSecret(s.name)]));
+      for (const r of roles) expect([r.login, r.superuser, r.createdb, r.createrole, r.replication, r.bypassrls]).toEqual([true, false, false, false, false, false]);
+      expect(rolesStep.env.map((e: Obj) => e.name)).toEqual(['DATABASE_URL']);
+    } else {
+      expect(rolesStep.env).toContainEqual({ name: 'DATABASE_ROLE_PASSWORDS_DIR', value: ROLE_PASSWORDS_DIR });
+      const sources: Obj[] = job.volumes[0].projected.sources;
+      expect(sources.map((x) => [x.secret.name, x.secret.items[0].path])).toEqual(databaseServices(SERVICES).map((s) => [databaseRoleSecret(s.name), s.name]));
+    }
+  });
+
   it('references only ConfigMaps it creates and Secrets that are documented', () => {
     const configMaps = new Set(objs.filter((o) => o.kind === 'ConfigMap').map((o) => o.metadata.name));
     const secrets = documentedSecrets(config);
@@ -185,6 +220,9 @@ describe.each(CHART_VARIANTS)('$profile-$redisMode', (variant) => {
       for (const v of spec.volumes ?? []) {
         if (v.configMap) expect(configMaps.has(v.configMap.name), v.configMap.name).toBe(true);
         if (v.secret) expect(secrets.has(v.secret.secretName), v.secret.secretName).toBe(true);
+        for (const src of v.projected?.sources ?? []) {
+          for (const item of src.secret.items) expect(secrets.get(src.secret.name)?.has(item.key), `${src.secret.name}/${item.key}`).toBe(true);
+        }
       }
     }
     for (const c of containers(objs)) {
@@ -199,6 +237,12 @@ describe.each(CHART_VARIANTS)('$profile-$redisMode', (variant) => {
     for (const c of containers(objs)) {
       for (const e of c.env ?? []) {
         if (typeof e.value !== 'string' || !e.value.startsWith('/etc/recio/')) continue;
+        // A variable naming a whole folder (the roles' passwords): the mount itself, read-only.
+        const folder = (c.volumeMounts ?? []).find((m: Obj) => m.mountPath === e.value);
+        if (folder) {
+          expect(folder.readOnly, `${c.name} ${e.name}`).toBe(true);
+          continue;
+        }
         const dir = e.value.slice(0, e.value.lastIndexOf('/'));
         const mount = (c.volumeMounts ?? []).find((m: Obj) => m.mountPath === dir);
         expect(mount?.readOnly, `${c.name} ${e.name}`).toBe(true);

@@ -42,8 +42,8 @@ export function buildCharts(config: ChartConfig, services: readonly ServiceSpec[
   else new RedisCluster(redis, 'cluster', config);
 
   const postgres = new Chart(app, '20-postgres');
-  new Postgres(postgres, 'postgres', config);
-  new MigrationsJob(postgres, 'migrations', config);
+  new Postgres(postgres, 'postgres', config, services);
+  new MigrationsJob(postgres, 'migrations', config, services);
 
   const platform = new Chart(app, '30-platform');
   const envConfig = envConfigData(config);

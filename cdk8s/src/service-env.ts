@@ -2,7 +2,8 @@ import type { ServiceSpec } from '@recio/platform';
 import { k8s } from 'cdk8s-plus-31';
 import type { ChartConfig } from './config.js';
 import { UnknownEnvVarError } from './errors.js';
-import { databaseUrlSecret } from './postgres.js';
+import { databaseRoleName } from '@recio/platform';
+import { DATABASE_NAME, databaseRoleSecret, postgresHost } from './postgres.js';
 import { REDIS_ACL_SECRET } from './redis-acl.js';
 
 /** The ConfigMap of non-secret settings every service reads from. */
@@ -14,6 +15,9 @@ export const APP_SECRET = 'recio-app';
  * plus `paper-accounts.json` and the public keys for the paper exchange; created at deploy time.
  */
 export const EXCHANGE_SECRET = 'recio-exchange';
+
+/** Holds the service's role password, for DATABASE_URL's expansion (defined before it). */
+export const DATABASE_PASSWORD = 'DATABASE_PASSWORD';
 
 /** A Secret mounted as files: the variable holds the path of one of them. */
 export interface SecretFiles {
@@ -30,6 +34,7 @@ const FILE_VARS: Record<string, SecretFiles & { key: string }> = {
 
 type Source =
   | { kind: 'config' }
+  | { kind: 'database'; password: { name: string; key: string } }
   | { kind: 'secret'; name: string; key: string; optional?: boolean }
   | { kind: 'field'; path: string }
   | { kind: 'value'; value: string }
@@ -38,10 +43,10 @@ type Source =
 /** Where one variable of a service comes from, in this configuration. */
 function source(config: ChartConfig, service: ServiceSpec, name: string, configKeys: Set<string>): Source {
   switch (name) {
-    case 'DATABASE_URL': {
-      const s = databaseUrlSecret(config);
-      return { kind: 'secret', name: s.name, key: s.key };
-    }
+    case 'DATABASE_URL':
+      // The service's own role; the password comes from its Secret and is put into the URL by
+      // Kubernetes' $(VAR) expansion (passwords are hex: nothing to escape).
+      return { kind: 'database', password: { name: databaseRoleSecret(service.name), key: 'password' } };
     case 'REDIS_USERNAME':
       return { kind: 'value', value: service.name };
     case 'REDIS_PASSWORD':
@@ -73,11 +78,26 @@ export function serviceEnv(config: ChartConfig, service: ServiceSpec, configData
   const env: k8s.EnvVar[] = [];
   for (const name of service.env) {
     const s = source(config, service, name, keys);
-    if (s.kind === 'config') env.push({ name, valueFrom: { configMapKeyRef: { name: ENV_CONFIG_MAP, key: name } } });
-    else if (s.kind === 'secret') {
-      env.push({ name, valueFrom: { secretKeyRef: { name: s.name, key: s.key, ...(s.optional === true ? { optional: true } : {}) } } });
-    } else if (s.kind === 'field') env.push({ name, valueFrom: { fieldRef: { fieldPath: s.path } } });
-    else if (s.kind === 'value') env.push({ name, value: s.value });
+    switch (s.kind) {
+      case 'config':
+        env.push({ name, valueFrom: { configMapKeyRef: { name: ENV_CONFIG_MAP, key: name } } });
+        break;
+      case 'secret':
+        env.push({ name, valueFrom: { secretKeyRef: { name: s.name, key: s.key, ...(s.optional === true ? { optional: true } : {}) } } });
+        break;
+      case 'database':
+        env.push({ name: DATABASE_PASSWORD, valueFrom: { secretKeyRef: s.password } });
+        env.push({ name, value: `postgresql://${databaseRoleName(service.name)}:$(${DATABASE_PASSWORD})@${postgresHost(config)}:5432/${DATABASE_NAME}` });
+        break;
+      case 'field':
+        env.push({ name, valueFrom: { fieldRef: { fieldPath: s.path } } });
+        break;
+      case 'value':
+        env.push({ name, value: s.value });
+        break;
+      case 'skip':
+        break;
+    }
   }
   // The kubelet sets HOSTNAME to the pod name too; set it explicitly so no image can override it.
   env.push({ name: 'HOSTNAME', valueFrom: { fieldRef: { fieldPath: 'metadata.name' } } });

@@ -3,7 +3,8 @@ import { chmod, mkdtemp, readFile, rm, stat, unlink, writeFile } from 'node:fs/p
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { ensureDevAccounts } from './dev-accounts.js';
+import { SERVICES } from '@recio/platform';
+import { ensureDatabaseRolePasswords, ensureDevAccounts } from './dev-accounts.js';
 
 let dir: string;
 beforeEach(async () => {
@@ -92,5 +93,24 @@ describe('ensureDevAccounts', () => {
     await writeFile(join(dir, 'user_0001.key.pem'), 'not a key');
     await expect(ensureDevAccounts({ dir, users: ['user_0001'], balanceCents: 0 })).rejects.toMatchObject({ code: 'DEV_ACCOUNTS' });
     expect(await readFile(join(dir, 'user_0001.key.pem'), 'utf8')).toBe('not a key');
+  });
+});
+
+describe('ensureDatabaseRolePasswords', () => {
+  it('makes one private password file per database service once, and keeps them', async () => {
+    const roles = join(dir, 'roles');
+    const first = await ensureDatabaseRolePasswords(roles);
+    expect([...first.passwords.keys()]).toEqual(SERVICES.filter((s) => s.env.includes('DATABASE_URL')).map((s) => s.name));
+    expect(first.passwords.get('trade-manager')).toMatch(/^[0-9a-f]{48}$/);
+    expect(new Set(first.passwords.values()).size).toBe(first.passwords.size);
+    expect(await mode(join(roles, 'trade-manager'))).toBe(0o600);
+    expect(await mode(roles)).toBe(0o700);
+    expect(await readFile(join(roles, 'relay'), 'utf8')).toBe(`${first.passwords.get('relay')}\n`);
+
+    await unlink(join(roles, 'relay'));
+    const second = await ensureDatabaseRolePasswords(roles);
+    expect(second.passwords.get('trade-manager')).toBe(first.passwords.get('trade-manager'));
+    expect(second.passwords.get('relay')).toMatch(/^[0-9a-f]{48}$/);
+    expect(second.passwords.get('relay')).not.toBe(first.passwords.get('relay'));
   });
 });

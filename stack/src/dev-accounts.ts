@@ -1,6 +1,7 @@
 import { createPublicKey, generateKeyPairSync, randomBytes } from 'node:crypto';
 import { chmod, link, mkdir, readFile, rename, unlink, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
+import { databaseServices, SERVICES, type ServiceSpec } from '@recio/platform';
 import { InvalidOptionError, StackError } from './errors.js';
 
 /** What `ensureDevAccounts` needs. */
@@ -137,6 +138,34 @@ async function readTokens(file: string): Promise<Map<string, string>> {
   } catch (err) {
     throw new DevAccountsError(`${file} is not a JSON array of { user_id, token }; fix or delete it`, { cause: err });
   }
+}
+
+/** The PostgreSQL role passwords of the local platform (see `ensureDatabaseRolePasswords`). */
+export interface DatabaseRolePasswords {
+  /** One file per service, named after it: what the database-roles step reads. */
+  dir: string;
+  /** Service name → password. */
+  passwords: ReadonlyMap<string, string>;
+}
+
+/**
+ * A random password per service that connects to PostgreSQL, made once under `dir` (mode 0700,
+ * files 0600) and kept: the database-roles step sets them on the roles, and each service's
+ * DATABASE_URL carries its own.
+ */
+export async function ensureDatabaseRolePasswords(dir: string, services: readonly ServiceSpec[] = SERVICES): Promise<DatabaseRolePasswords> {
+  await mkdir(dir, { recursive: true, mode: 0o700 });
+  const passwords = new Map<string, string>();
+  for (const s of databaseServices(services)) {
+    const file = join(dir, s.name);
+    let password = (await readIfExists(file))?.trim();
+    if (!password) {
+      password = randomBytes(24).toString('hex');
+      await writePrivate(file, `${password}\n`);
+    }
+    passwords.set(s.name, password);
+  }
+  return { dir, passwords };
 }
 
 async function readIfExists(file: string): Promise<string | undefined> {

@@ -3,10 +3,12 @@ export { Backoff, type BackoffSettings } from './backoff.js';
 export { ControlServer, CONTROL_SIGNALS, type ControlServerOptions } from './control-server.js';
 export { dependencyOrder } from './dependency-order.js';
 export {
+  ensureDatabaseRolePasswords,
   ensureDevAccounts,
   paperKeyId,
   DevAccountsError,
   type ApiTokenEntry,
+  type DatabaseRolePasswords,
   type DevAccounts,
   type DevAccountsOptions,
   type ExchangeCredentialEntry,
@@ -24,7 +26,7 @@ export {
   UnknownProcessError,
 } from './errors.js';
 export { LineSplitter } from './line-splitter.js';
-export { defaultServices, MIGRATE, PAPER_EXCHANGE, platformProcesses, RELAY, type PlatformProcessesOptions } from './platform-processes.js';
+export { DATABASE_ROLES, defaultServices, MIGRATE, PAPER_EXCHANGE, platformProcesses, RELAY, type PlatformProcessesOptions } from './platform-processes.js';
 export { stopOnSignals, STOP_SIGNALS } from './signals.js';
 export { loadStackConfig, type StackConfig } from './stack-config.js';
 export {

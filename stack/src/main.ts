@@ -5,11 +5,11 @@
  * everything in order and exits 0; a second Ctrl-C kills what is left at once.
  */
 import { randomBytes } from 'node:crypto';
-import { dirname, resolve } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { SERVICES } from '@recio/platform';
 import { ControlServer } from './control-server.js';
-import { ensureDevAccounts } from './dev-accounts.js';
+import { ensureDatabaseRolePasswords, ensureDevAccounts } from './dev-accounts.js';
 import { devEnvironment } from './dev-env.js';
 import { StackConfigError } from './errors.js';
 import { defaultServices, platformProcesses, RELAY } from './platform-processes.js';
@@ -41,7 +41,14 @@ async function main(): Promise<number> {
   });
   // Against the real exchange the paper world does not run.
   const services = (config.services ?? defaultServices(ROOT)).filter((s) => config.exchange.kind === 'paper' || s !== 'paper-exchange');
-  const processes = platformProcesses({ root: ROOT, services, commonEnv: env.common, serviceEnv: env.perService });
+  const databaseRoles = config.databaseRoles === 'per-service' ? await ensureDatabaseRolePasswords(join(config.devDir, 'database-roles')) : undefined;
+  const processes = platformProcesses({
+    root: ROOT,
+    services,
+    commonEnv: env.common,
+    serviceEnv: env.perService,
+    ...(databaseRoles ? { databaseRoles } : {}),
+  });
   const supervisor = new Supervisor({ processes, stopDeadlineMs: config.stopDeadlineMs, readyTimeoutMs: config.readyTimeoutMs });
   const control = new ControlServer({ supervisor, port: config.controlPort });
 
@@ -63,7 +70,7 @@ async function main(): Promise<number> {
     await control.close();
     return 1;
   }
-  printWhereThingsAre(supervisor, services, control.url, accounts.apiTokensFile, env.common);
+  printWhereThingsAre(supervisor, services, control.url, accounts.apiTokensFile, env.common, config.databaseRoles);
   await stopped;
   return 0;
 }
@@ -74,6 +81,7 @@ function printWhereThingsAre(
   controlUrl: string,
   apiTokensFile: string,
   common: Record<string, string>,
+  roles: StackConfig['databaseRoles'],
 ): void {
   const port = (name: string): number | undefined => SERVICES.find((s) => s.name === name)?.port;
   if (services.includes('main-app')) supervisor.say(`REST API: http://127.0.0.1:${port('main-app')}`);
@@ -85,6 +93,11 @@ function printWhereThingsAre(
   supervisor.say(`control API: ${controlUrl}/processes`);
   supervisor.say(`API tokens: ${apiTokensFile}`);
   supervisor.say(`Redis ${common.REDIS_URL}  PostgreSQL ${common.DATABASE_URL}`);
+  supervisor.say(
+    roles === 'per-service'
+      ? 'each service connects to PostgreSQL as its own role (recio_<service>; STACK_DATABASE_ROLES=owner turns that off)'
+      : 'every service connects to PostgreSQL as the owner (STACK_DATABASE_ROLES=owner)',
+  );
   supervisor.say('everything is up; Ctrl-C stops it');
 }
 

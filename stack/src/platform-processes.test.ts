@@ -76,6 +76,39 @@ describe('platformProcesses', () => {
     expect(() => new Supervisor({ processes, log: () => undefined })).not.toThrow();
   });
 
+  it('with database roles: a database-roles oneshot after migrate, and each service connecting as its role', () => {
+    const passwords = new Map([
+      ['main-app', 'pw-main'],
+      ['trade-executor', 'pw-exec'],
+      ['relay', 'pw-relay'],
+    ]);
+    const withRoles = platformProcesses({
+      root,
+      nodePath: '/opt/node/bin/node',
+      commonEnv: { DATABASE_URL: 'postgres://owner:secret@db:5432/recio' },
+      databaseRoles: { dir: '/keys/roles', passwords },
+    });
+    const p = Object.fromEntries(withRoles.map((x) => [x.name, x]));
+    expect(withRoles.map((x) => x.name)).toEqual(['migrate', 'database-roles', 'paper-exchange', 'main-app', 'trade-executor', 'relay']);
+    expect(p['database-roles']).toMatchObject({
+      kind: 'oneshot',
+      command: ['/opt/node/bin/node', 'service-kit/dist/database-roles-main.js'],
+      dependsOn: ['migrate'],
+      env: { DATABASE_URL: 'postgres://owner:secret@db:5432/recio', DATABASE_ROLE_PASSWORDS_DIR: '/keys/roles' },
+    });
+    expect(p['main-app']!.dependsOn).toEqual(['database-roles']);
+    expect(p['trade-executor']!.dependsOn).toEqual(['database-roles', 'paper-exchange']);
+    expect(p['main-app']!.env.DATABASE_URL).toBe('postgres://recio_main_app:pw-main@db:5432/recio');
+    expect(p.relay!.env.DATABASE_URL).toBe('postgres://recio_relay:pw-relay@db:5432/recio');
+    expect(p.migrate!.env.DATABASE_URL).toBe('postgres://owner:secret@db:5432/recio');
+    expect(p['paper-exchange']!.env.DATABASE_URL).toBe('postgres://owner:secret@db:5432/recio'); // it never reads it
+    expect(() => new Supervisor({ processes: withRoles, log: () => undefined })).not.toThrow();
+    passwords.delete('relay');
+    expect(() => platformProcesses({ root, commonEnv: { DATABASE_URL: 'postgres://db/recio' }, databaseRoles: { dir: '/k', passwords } })).toThrow(
+      /^option databaseRoles: no password for relay/,
+    );
+  });
+
   it('rejects a service the catalogue does not have', () => {
     expect(() => platformProcesses({ root, services: ['nope'], commonEnv: {} })).toThrow(/^option services: unknown service "nope"/);
   });

@@ -1,6 +1,7 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { SERVICES, type ServiceSpec } from '@recio/platform';
+import { databaseServices, SERVICES, serviceDatabaseUrl, type ServiceSpec } from '@recio/platform';
+import type { DatabaseRolePasswords } from './dev-accounts.js';
 import { InvalidOptionError } from './errors.js';
 import type { ProcessSpec } from './supervisor-options.js';
 
@@ -10,6 +11,8 @@ export const RELAY = 'relay';
 export const PAPER_EXCHANGE = 'paper-exchange';
 /** The migrations oneshot that runs before any service touching the database. */
 export const MIGRATE = 'migrate';
+/** The oneshot after the migrations that gives each service its PostgreSQL role and grants. */
+export const DATABASE_ROLES = 'database-roles';
 // Not run by default: it acts on Kubernetes (pods, Leases, Events); locally it is opt-in.
 const NOT_BY_DEFAULT = new Set(['health-controller']);
 
@@ -27,6 +30,12 @@ export interface PlatformProcessesOptions {
   nodePath?: string;
   /** The service catalogue. @defaultValue SERVICES from @recio/platform */
   catalogue?: readonly ServiceSpec[];
+  /**
+   * Run each service as its own PostgreSQL role (least privilege, as deployed): a `database-roles`
+   * oneshot after the migrations creates the roles with these passwords and grants them, and each
+   * service's DATABASE_URL names its role. Without it every service connects as `commonEnv`'s user.
+   */
+  databaseRoles?: DatabaseRolePasswords;
 }
 
 /** Names of the catalogue's services that `platformProcesses` runs when not told which. */
@@ -37,8 +46,8 @@ export function defaultServices(root: string, catalogue: readonly ServiceSpec[] 
 }
 
 /**
- * The platform as supervisor processes: the `migrate` oneshot first, the paper exchange (when run)
- * next, then each service with its catalogue command and port (`PORT`, `POD_NAME=<name>-local`,
+ * The platform as supervisor processes: the `migrate` oneshot first (then `database-roles`, when
+ * each service runs as its own role), the paper exchange (when run) next, then each service with its catalogue command and port (`PORT`, `POD_NAME=<name>-local`,
  * `RECIO_SOURCE=<name>`), ready when `/readyz` on its port answers 200, after migrations, and, for
  * a service that calls the exchange or the price feed, after the paper exchange.
  */
@@ -64,8 +73,24 @@ export function platformProcesses(options: PlatformProcessesOptions): ProcessSpe
     cwd: options.root,
     env: { ...options.commonEnv, POD_NAME: `${MIGRATE}-local`, RECIO_SOURCE: MIGRATE },
   };
+  const roles = options.databaseRoles;
+  const databaseRoles: ProcessSpec | undefined = roles && {
+    name: DATABASE_ROLES,
+    kind: 'oneshot',
+    command: node(['node', 'service-kit/dist/database-roles-main.js']),
+    cwd: options.root,
+    env: { ...options.commonEnv, DATABASE_ROLE_PASSWORDS_DIR: roles.dir, POD_NAME: `${DATABASE_ROLES}-local` },
+    dependsOn: [MIGRATE],
+  };
+  const schemaReady = databaseRoles ? DATABASE_ROLES : MIGRATE;
+  const ownUrl = (s: ServiceSpec): Record<string, string> => {
+    const password = roles?.passwords.get(s.name);
+    if (!roles || databaseServices([s]).length === 0) return {};
+    if (!password || !options.commonEnv.DATABASE_URL) throw new InvalidOptionError('databaseRoles', `no password for ${s.name}, or no DATABASE_URL`);
+    return { DATABASE_URL: serviceDatabaseUrl(options.commonEnv.DATABASE_URL, s.name, password) };
+  };
   const services = chosen.map((s): ProcessSpec => {
-    const dependsOn = s.name === PAPER_EXCHANGE ? [] : [MIGRATE, ...(withPaper && s.egressInternet ? [PAPER_EXCHANGE] : [])];
+    const dependsOn = s.name === PAPER_EXCHANGE ? [] : [schemaReady, ...(withPaper && s.egressInternet ? [PAPER_EXCHANGE] : [])];
     return {
       name: s.name,
       kind: 'service',
@@ -76,6 +101,7 @@ export function platformProcesses(options: PlatformProcessesOptions): ProcessSpe
         PORT: String(s.port),
         POD_NAME: `${s.name}-local`,
         RECIO_SOURCE: s.name,
+        ...ownUrl(s),
         ...options.serviceEnv?.[s.name],
       },
       // Every service serves /readyz on its port; the relay serves it on its metrics port, which
@@ -84,5 +110,5 @@ export function platformProcesses(options: PlatformProcessesOptions): ProcessSpe
       dependsOn,
     };
   });
-  return [migrate, ...services];
+  return [migrate, ...(databaseRoles ? [databaseRoles] : []), ...services];
 }

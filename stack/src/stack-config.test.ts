@@ -15,6 +15,7 @@ describe('loadStackConfig', () => {
       stopDeadlineMs: 10_000,
       readyTimeoutMs: 120_000,
       exchange: { kind: 'paper' },
+      databaseRoles: 'per-service',
     });
   });
 
@@ -23,6 +24,7 @@ describe('loadStackConfig', () => {
       { REDIS_URL: 'redis://r:6380', STACK_SERVICES: 'main-app, relay', STACK_USERS: '2', STACK_CONTROL_PORT: '8100', STACK_DEV_DIR: '', LOG_LEVEL: 'debug' },
       '/repo',
     );
+    expect(loadStackConfig({ STACK_DATABASE_ROLES: 'owner' }, '/repo').databaseRoles).toBe('owner');
     expect(c).toMatchObject({ redisUrl: 'redis://r:6380', services: ['main-app', 'relay'], users: ['user_0001', 'user_0002'], controlPort: 8100, devDir: '/repo/.recio/dev', logLevel: 'debug' });
   });
 
@@ -36,6 +38,7 @@ describe('loadStackConfig', () => {
       [{ STACK_USERS: '0' }, /^STACK_USERS: /],
       [{ STACK_BALANCE_CENTS: '12.5' }, /^STACK_BALANCE_CENTS: /],
       [{ STACK_STOP_DEADLINE_MS: 'soon' }, /^STACK_STOP_DEADLINE_MS: /],
+      [{ STACK_DATABASE_ROLES: 'none' }, /^STACK_DATABASE_ROLES: must be per-service or owner, got "none"/],
     ];
     for (const [env, message] of bad) {
       expect(() => loadStackConfig(env, '/repo')).toThrow(message);

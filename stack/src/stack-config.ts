@@ -30,6 +30,12 @@ export interface StackConfig {
    * list as EXCHANGE_CREDENTIALS_FILE takes; kept out of the repository).
    */
   exchange: { kind: 'paper' } | { kind: 'demo' | 'prod'; credentialsFile: string };
+  /**
+   * STACK_DATABASE_ROLES: `per-service` (default: each service connects as its own PostgreSQL role,
+   * as deployed; DATABASE_URL's user must be allowed to create roles) or `owner` (every service
+   * connects as DATABASE_URL's user).
+   */
+  databaseRoles: 'per-service' | 'owner';
 }
 
 /** Kalshi's trade API and WebSocket (DOMAIN.md "Markets"). */
@@ -69,6 +75,10 @@ export function loadStackConfig(env: NodeJS.ProcessEnv, root: string): StackConf
     if (!credentialsFile) throw new StackConfigError('STACK_EXCHANGE_CREDENTIALS_FILE', `is required with STACK_EXCHANGE=${exchangeKind} (a JSON list of { user_id, key_id, private_key_pem_file })`);
     exchange = { kind: exchangeKind, credentialsFile };
   } else throw new StackConfigError('STACK_EXCHANGE', `must be paper, demo or prod, got ${JSON.stringify(exchangeKind)}`);
+  const databaseRoles = get('STACK_DATABASE_ROLES') ?? 'per-service';
+  if (databaseRoles !== 'per-service' && databaseRoles !== 'owner') {
+    throw new StackConfigError('STACK_DATABASE_ROLES', `must be per-service or owner, got ${JSON.stringify(databaseRoles)}`);
+  }
   return {
     redisUrl,
     databaseUrl,
@@ -81,6 +91,7 @@ export function loadStackConfig(env: NodeJS.ProcessEnv, root: string): StackConf
     stopDeadlineMs: integer(get, 'STACK_STOP_DEADLINE_MS', 10_000, 1, 600_000),
     readyTimeoutMs: integer(get, 'STACK_READY_TIMEOUT_MS', 120_000, 1, 3_600_000),
     exchange,
+    databaseRoles,
   };
 }
 

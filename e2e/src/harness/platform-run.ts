@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { SERVICES, type ServiceSpec } from '@recio/platform';
-import { ensureDevAccounts, platformProcesses, Supervisor, type DevAccounts } from '@recio/stack';
+import { ensureDatabaseRolePasswords, ensureDevAccounts, platformProcesses, Supervisor, type DevAccounts } from '@recio/stack';
 import pg from 'pg';
 import { startPrivateRedis } from '../../../router/test/support/private-redis.js';
 import { unsettled } from './quiescence.js';
@@ -118,7 +118,9 @@ export class PlatformRun {
       DRAIN_DEADLINE_MS: '5000',
     };
     const services = catalogue.filter((s) => s.name !== 'health-controller').map((s) => s.name);
-    const processes = platformProcesses({ root: ROOT, services, commonEnv, catalogue });
+    // Every service connects as its own PostgreSQL role, as deployed: the day proves the grants suffice.
+    const databaseRoles = await ensureDatabaseRolePasswords(join(dir, 'database-roles'));
+    const processes = platformProcesses({ root: ROOT, services, commonEnv, catalogue, databaseRoles });
     const supervisor = new Supervisor({ processes, log: (line) => log.write(`${line}\n`), color: false, restartBackoffMs: 200, stopDeadlineMs: 8_000 });
     const db = new pg.Pool({ connectionString: database.url, max: 2 });
     const run = new PlatformRun({ options, supervisor, db, redis, database, dir, log, adminToken, accounts, catalogue });

@@ -1,0 +1,116 @@
+/**
+ * `cdk8s/scripts/secrets.sh` (run by `make deploy`) creates every Secret the charts reference,
+ * with every key they read, once: a second run rotates nothing. No Kubernetes API server runs on
+ * these machines, so kubectl is cdk8s/test/kubectl-stand-in.sh, which keeps Secrets as folders.
+ */
+import { execFile } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { copyFile, mkdir, mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { basename, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
+import { databaseRoleName, databaseServices, SERVICES } from '@recio/platform';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { parseChartConfig, type Profile } from './config.js';
+import { databaseRoleSecret } from './postgres.js';
+import { synthesizeObjects } from './recio-charts.js';
+
+const run = promisify(execFile);
+const ROOT = fileURLToPath(new URL('../..', import.meta.url));
+
+type Obj = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
+
+/** Secret name → the keys the charts read from it (env refs, projected items, files named by env). */
+function referencedSecrets(profile: Profile): Map<string, Set<string>> {
+  const refs = new Map<string, Set<string>>();
+  const add = (name: string, key?: string) => {
+    const keys = refs.get(name) ?? new Set<string>();
+    if (key !== undefined) keys.add(key);
+    refs.set(name, keys);
+  };
+  const objs = synthesizeObjects(parseChartConfig({ profile, redisMode: 'sentinel' })) as Obj[];
+  for (const o of objs.filter((x) => ['Deployment', 'StatefulSet', 'Job'].includes(x.kind))) {
+    const pod = o.spec.template.spec;
+    const volumes = new Map<string, Obj>((pod.volumes ?? []).map((v: Obj) => [v.name, v]));
+    for (const v of volumes.values()) {
+      if (v.secret) add(v.secret.secretName);
+      for (const src of v.projected?.sources ?? []) for (const item of src.secret.items) add(src.secret.name, item.key);
+    }
+    for (const c of [...pod.containers, ...(pod.initContainers ?? [])]) {
+      for (const e of c.env ?? []) {
+        const ref = e.valueFrom?.secretKeyRef;
+        if (ref) add(ref.name, ref.key);
+        if (typeof e.value !== 'string') continue;
+        // a variable naming a file inside a mounted Secret
+        const mount = (c.volumeMounts ?? []).find((m: Obj) => e.value.startsWith(`${m.mountPath}/`));
+        const secret = mount && volumes.get(mount.name)?.secret;
+        if (secret) add(secret.secretName, basename(e.value));
+      }
+    }
+  }
+  for (const ing of objs.filter((o) => o.kind === 'Ingress')) for (const t of ing.spec.tls ?? []) add(t.secretName);
+  return refs;
+}
+
+/** Secrets an operator makes, not the script: CloudNativePG's owner URL, the Ingress certificate. */
+const NOT_THE_SCRIPTS = new Set(['postgres-app', 'recio-tls']);
+
+describe.each(['kind', 'cloud'] as const)('secrets.sh (%s)', (profile) => {
+  let work: string;
+  let state: string;
+  const namespace = `t-${randomBytes(4).toString('hex')}`;
+
+  const secretsSh = () =>
+    run('sh', [join(ROOT, 'cdk8s/scripts/secrets.sh')], {
+      env: { PATH: `${join(work, 'bin')}:${process.env.PATH}`, HOME: work, ENV: profile, NAMESPACE: namespace, KUBE_STAND_IN_STATE: state },
+    });
+  const secretDir = (name: string) => join(state, namespace, name);
+  const calls = async () => (await readFile(join(state, 'calls'), 'utf8').catch(() => '')).trim().split('\n').filter(Boolean);
+
+  beforeAll(async () => {
+    work = await mkdtemp(join(tmpdir(), 'recio-secrets-'));
+    state = join(work, 'state');
+    await mkdir(join(work, 'bin'), { recursive: true });
+    await mkdir(state);
+    await copyFile(join(ROOT, 'cdk8s/test/kubectl-stand-in.sh'), join(work, 'bin', 'kubectl'));
+    await run('chmod', ['+x', join(work, 'bin', 'kubectl')]);
+    await secretsSh();
+  });
+  afterAll(async () => {
+    await rm(work, { recursive: true, force: true });
+    // deploy-accounts keeps the users' keys on the operator's machine, under .recio/deploy/<namespace>
+    await rm(join(ROOT, '.recio', 'deploy', namespace), { recursive: true, force: true });
+  });
+
+  it('creates every Secret the charts reference, with every key they read', async () => {
+    const missing: string[] = [];
+    for (const [name, keys] of referencedSecrets(profile)) {
+      if (NOT_THE_SCRIPTS.has(name)) continue;
+      const held = new Set(await readdir(secretDir(name)).catch(() => [] as string[]));
+      if (held.size === 0) missing.push(name);
+      for (const k of keys) if (!held.has(k)) missing.push(`${name}/${k}`);
+    }
+    expect(missing).toEqual([]);
+    expect(referencedSecrets(profile).size).toBeGreaterThan(databaseServices(SERVICES).length);
+  });
+
+  it("gives each service's PostgreSQL role a basic-auth Secret with the role as username", async () => {
+    for (const s of databaseServices(SERVICES)) {
+      const dir = secretDir(databaseRoleSecret(s.name));
+      expect(await readFile(join(dir, '.type'), 'utf8')).toBe('kubernetes.io/basic-auth');
+      expect(await readFile(join(dir, 'username'), 'utf8')).toBe(databaseRoleName(s.name));
+      expect(await readFile(join(dir, 'password'), 'utf8')).toMatch(/^[0-9a-f]{48}$/);
+    }
+    const passwords = await Promise.all(databaseServices(SERVICES).map((s) => readFile(join(secretDir(databaseRoleSecret(s.name)), 'password'), 'utf8')));
+    expect(new Set(passwords).size).toBe(passwords.length);
+  });
+
+  it('creates nothing and rotates nothing when run again', async () => {
+    const before = await calls();
+    const password = await readFile(join(secretDir(databaseRoleSecret('relay')), 'password'), 'utf8');
+    await secretsSh();
+    expect(await calls()).toEqual(before);
+    expect(await readFile(join(secretDir(databaseRoleSecret('relay')), 'password'), 'utf8')).toBe(password);
+  });
+});
