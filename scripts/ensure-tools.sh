@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Installs the server binaries the tests start themselves (Sentinel, Cluster, failure tests,
-# private PostgreSQL) when they are missing, from Debian's packages.
+# Installs the binaries the tests run themselves (redis-server for Sentinel, Cluster and failure
+# tests, PostgreSQL for private servers, promtool for the alert rules) when they are missing, from
+# Debian's packages.
 set -euo pipefail
 missing=()
 command -v redis-server >/dev/null || missing+=(redis-server)
@@ -8,6 +9,9 @@ command -v redis-cli >/dev/null || missing+=(redis-tools)
 if ! command -v initdb >/dev/null && ! ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1; then
   missing+=(postgresql)
 fi
+# promtool comes with Debian's prometheus package (on a machine running systemd that also enables its
+# server; the tests need only promtool).
+command -v promtool >/dev/null || missing+=(prometheus)
 [ ${#missing[@]} -eq 0 ] && exit 0
 if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
   echo "installing ${missing[*]} (apt-get)" >&2

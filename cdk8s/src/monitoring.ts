@@ -1,19 +1,34 @@
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import type { ServiceSpec } from '@recio/platform';
-import { ApiObject } from 'cdk8s';
+import { ApiObject, Yaml } from 'cdk8s';
 import { k8s } from 'cdk8s-plus-31';
 import { Construct } from 'constructs';
 import type { ChartConfig } from './config.js';
 import { componentLabels, selectorLabels } from './labels.js';
 
-/** Dashboards provisioned by Grafana's sidecar (it loads ConfigMaps labelled grafana_dashboard: "1"). */
-export const DASHBOARDS = ['stream-health', 'consistency', 'migration', 'trading'] as const;
+/** The repository's dashboards/ (from cdk8s/src and cdk8s/dist alike). */
+export const DASHBOARDS_DIR = fileURLToPath(new URL('../../dashboards/', import.meta.url));
+/** The Prometheus rule file shipped as the PrometheusRule `recio` (promtool-tested in `make test`). */
+export const RULES_FILE = join(DASHBOARDS_DIR, 'rules', 'recio.rules.yml');
+/** Grafana dashboards, one JSON file each, shipped as ConfigMaps for Grafana's sidecar. */
+export const GRAFANA_DIR = join(DASHBOARDS_DIR, 'grafana');
 
-function placeholderDashboard(name: string): string {
-  const title = `recio ${name.replace('-', ' ')}`;
-  return `${JSON.stringify({ uid: `recio-${name}`, title, tags: ['recio'], schemaVersion: 39, panels: [], time: { from: 'now-1h', to: 'now' } }, null, 2)}\n`;
+/** The rule groups of {@link RULES_FILE}. */
+export function ruleGroups(): unknown[] {
+  const [doc] = Yaml.load(RULES_FILE) as [{ groups?: unknown[] } | undefined];
+  if (!Array.isArray(doc?.groups) || doc.groups.length === 0) throw new Error(`${RULES_FILE}: no rule groups`);
+  return doc.groups;
 }
 
-/** ServiceMonitors (prometheus-operator), a PrometheusRule and the Grafana dashboards. */
+/** Dashboard name (file name without `.json`) → its JSON text, in name order. */
+export function grafanaDashboards(): Map<string, string> {
+  const files = readdirSync(GRAFANA_DIR).filter((f) => f.endsWith('.json')).sort();
+  return new Map(files.map((f) => [f.slice(0, -'.json'.length), readFileSync(join(GRAFANA_DIR, f), 'utf8')]));
+}
+
+/** ServiceMonitors (prometheus-operator), the PrometheusRule and the Grafana dashboards. */
 export class Monitoring extends Construct {
   constructor(scope: Construct, id: string, config: ChartConfig, services: readonly ServiceSpec[]) {
     super(scope, id);
@@ -25,37 +40,23 @@ export class Monitoring extends Construct {
         metadata: { name: s.name, namespace: ns, labels: componentLabels(s.name) },
         spec: {
           selector: { matchLabels: selectorLabels(s.name) },
+          // the rules select the platform's targets by this label, whatever the namespace
+          targetLabels: ['app.kubernetes.io/part-of'],
           endpoints: [{ port: s.name === 'relay' ? 'metrics' : 'http', path: '/metrics', interval: '15s' }],
         },
       });
     }
-    // Placeholder group: the real alert rules (lag, dead letters, PG ahead of Redis) land with
-    // the dashboards workspace and their promtool tests.
     new ApiObject(this, 'rules', {
       apiVersion: 'monitoring.coreos.com/v1',
       kind: 'PrometheusRule',
       metadata: { name: 'recio', namespace: ns, labels: componentLabels('recio-rules') },
-      spec: {
-        groups: [
-          {
-            name: 'recio.availability',
-            rules: [
-              {
-                alert: 'RecioTargetDown',
-                expr: `up{namespace="${ns}"} == 0`,
-                for: '5m',
-                labels: { severity: 'warning' },
-                annotations: { summary: '{{ $labels.job }} in {{ $labels.namespace }} has been unreachable for 5 minutes' },
-              },
-            ],
-          },
-        ],
-      },
+      spec: { groups: ruleGroups() },
     });
-    for (const d of DASHBOARDS) {
-      new k8s.KubeConfigMap(this, `dashboard-${d}`, {
-        metadata: { name: `dashboard-${d}`, namespace: ns, labels: { ...componentLabels('dashboards'), grafana_dashboard: '1' } },
-        data: { [`recio-${d}.json`]: placeholderDashboard(d) },
+    for (const [name, json] of grafanaDashboards()) {
+      const short = name.replace(/^recio-/, '');
+      new k8s.KubeConfigMap(this, `dashboard-${short}`, {
+        metadata: { name: `dashboard-${short}`, namespace: ns, labels: { ...componentLabels('dashboards'), grafana_dashboard: '1' } },
+        data: { [`${name}.json`]: json },
       });
     }
   }
