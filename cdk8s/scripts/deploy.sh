@@ -37,20 +37,25 @@ else
     { echo "error: CloudNativePG is not installed (crd clusters.postgresql.cnpg.io missing); see docs/deploy.md" >&2; exit 2; }
 fi
 
+k() { kubectl --namespace "$NAMESPACE" "$@"; }
 kubectl apply -f "$charts/00-namespace.k8s.yaml"
 kubectl wait --for=condition=Established crd/eventconsumers.recio.dev --timeout=60s
 "$ROOT/cdk8s/scripts/secrets.sh"
-for f in 10-redis 20-postgres 30-platform 40-event-consumers; do kubectl apply -f "$charts/$f.k8s.yaml"; done
+# A Job runs once and its pod template cannot change: the last deploy's is deleted, so every deploy
+# migrates and grants the roles again (both are idempotent), and the services roll only after that.
+k delete job -l app.kubernetes.io/name=migrate --ignore-not-found --wait=true
+for f in 10-redis 20-postgres; do kubectl apply -f "$charts/$f.k8s.yaml"; done
+k wait --for=condition=complete -l app.kubernetes.io/name=migrate job --timeout="$ROLLOUT_TIMEOUT" ||
+  { echo "error: migrations or database roles did not complete (kubectl -n $NAMESPACE logs -l app.kubernetes.io/name=migrate --all-containers)" >&2; exit 1; }
+for f in 30-platform 40-event-consumers; do kubectl apply -f "$charts/$f.k8s.yaml"; done
 if kubectl get crd servicemonitors.monitoring.coreos.com prometheusrules.monitoring.coreos.com >/dev/null 2>&1; then
   kubectl apply -f "$charts/90-monitoring.k8s.yaml"
 else
   echo "prometheus-operator CRDs missing: skipped 90-monitoring.k8s.yaml (ServiceMonitors, rules, dashboards)"
 fi
 
-k() { kubectl --namespace "$NAMESPACE" "$@"; }
 for sts in $(k get statefulsets -o name); do k rollout status "$sts" --timeout="$ROLLOUT_TIMEOUT"; done
 [ "$REDIS_MODE" != cluster ] || k wait --for=condition=complete job/redis-cluster-create --timeout="$ROLLOUT_TIMEOUT"
-k wait --for=condition=complete -l app.kubernetes.io/name=migrate job --timeout="$ROLLOUT_TIMEOUT"
 failed=""
 for s in $(buildable_services); do k rollout status "deployment/$s" --timeout="$ROLLOUT_TIMEOUT" || failed="$failed $s"; done
 [ -z "$failed" ] || { echo "error: rollout did not finish:$failed (kubectl -n $NAMESPACE describe deployment <name>)" >&2; exit 1; }
