@@ -1,6 +1,6 @@
 import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { chmod, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -14,13 +14,15 @@ import {
   TABLE_PRIVILEGES,
   type ServiceSpec,
 } from '@recio/platform';
+import { runMigrations } from '@recio/router';
+import { startPostgres, type PostgresHandle } from '@recio/topology';
 import pg from 'pg';
 import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startPrivateRedis } from '../../router/test/support/private-redis.js';
 import { createTestDatabase, type TestDatabase } from '../../router/test/support/test-database.js';
 import { loadServiceConfig } from './config.js';
-import { applyDatabaseRoles, DatabaseRolesError } from './database-roles.js';
+import { applyDatabaseRoles, DatabaseRolesError, scramSha256Verifier } from './database-roles.js';
 import { startService } from './service.js';
 
 const run = promisify(execFile);
@@ -241,5 +243,63 @@ describe('database-roles CLI', () => {
     const bad = await cli({ DATABASE_URL: 'mysql://x' });
     expect(bad.code).toBe(2);
     expect(bad.stderr).toMatch(/^database-roles: CONFIG_INVALID: DATABASE_URL/);
+  });
+});
+
+describe('passwords, on a server that asks for them', () => {
+  // The shared test server trusts every local connection; this one checks SCRAM passwords for
+  // everyone but its superuser, and logs every statement.
+  let server: PostgresHandle;
+  let hbaDir: string;
+  let ownerUrl: string;
+  const passwords = passwordsOf(SERVICES);
+
+  beforeAll(async () => {
+    hbaDir = await mkdtemp(join(tmpdir(), 'recio-hba-'));
+    await chmod(hbaDir, 0o755); // read by the postgres OS user when the tests run as root
+    const hba = join(hbaDir, 'pg_hba.conf');
+    await writeFile(hba, 'local all all trust\nhost all postgres 127.0.0.1/32 trust\nhost all all 127.0.0.1/32 scram-sha-256\n', { mode: 0o644 });
+    server = await startPostgres({ settings: { hba_file: hba, log_statement: 'all' } });
+    await asRole(server.url, (c) => c.query('CREATE DATABASE recio'));
+    ownerUrl = server.url.replace(/\/postgres$/, '/recio');
+    await runMigrations({ databaseUrl: ownerUrl });
+    await applyDatabaseRoles({ databaseUrl: ownerUrl, passwords });
+  }, 120_000);
+  afterAll(async () => {
+    await server?.close();
+    await rm(hbaDir, { recursive: true, force: true });
+  });
+
+  it('lets each role in with its own password only', async () => {
+    for (const name of ['trade-manager', 'relay']) {
+      const url = serviceDatabaseUrl(ownerUrl, name, passwords.get(name)!);
+      expect(await asRole(url, async (c) => (await c.query('SELECT current_user AS u')).rows[0].u)).toBe(databaseRoleName(name));
+      const wrong = serviceDatabaseUrl(ownerUrl, name, passwords.get('main-app')!);
+      await expect(asRole(wrong, (c) => c.query('SELECT 1'))).rejects.toMatchObject({ code: '28P01' }); // invalid_password
+    }
+  });
+
+  it('never sends a password in the clear: the server stores and logs only SCRAM verifiers', async () => {
+    const { rows } = await asRole(server.url.replace(/\/postgres$/, '/recio'), (c) =>
+      c.query<{ p: string }>(`SELECT rolpassword AS p FROM pg_authid WHERE rolname = $1`, [databaseRoleName('trade-manager')]),
+    );
+    expect(rows[0]!.p).toMatch(/^SCRAM-SHA-256\$4096:[A-Za-z0-9+/=]+\$[A-Za-z0-9+/=]+:[A-Za-z0-9+/=]+$/);
+    const log = await readFile(server.logPath, 'utf8');
+    expect(log).toContain('ALTER ROLE'); // statements are logged, so a clear password would show
+    for (const password of passwords.values()) expect(log).not.toContain(password);
+  });
+
+  it('rotates a password by applying again', async () => {
+    const rotated = new Map(passwords).set('relay', randomBytes(12).toString('hex'));
+    await applyDatabaseRoles({ databaseUrl: ownerUrl, passwords: rotated });
+    await expect(asRole(serviceDatabaseUrl(ownerUrl, 'relay', passwords.get('relay')!), (c) => c.query('SELECT 1'))).rejects.toMatchObject({ code: '28P01' });
+    expect(await asRole(serviceDatabaseUrl(ownerUrl, 'relay', rotated.get('relay')!), async (c) => (await c.query('SELECT 1 AS one')).rows[0].one)).toBe(1);
+    await applyDatabaseRoles({ databaseUrl: ownerUrl, passwords });
+  });
+
+  it('refuses a password a URL or SASLprep would change', async () => {
+    const spaced = new Map(passwords).set('relay', 'has space');
+    await expect(applyDatabaseRoles({ databaseUrl: ownerUrl, passwords: spaced })).rejects.toMatchObject({ code: 'PASSWORD_INVALID' });
+    expect(scramSha256Verifier('pw', Buffer.alloc(16), 4096)).toMatch(/^SCRAM-SHA-256\$4096:AAAAAAAAAAAAAAAAAAAAAA==\$/);
   });
 });

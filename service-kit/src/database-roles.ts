@@ -1,5 +1,6 @@
 import { databaseGrants, databaseRoleName, databaseServices, SERVICES, type ServiceSpec, type TableGrants } from '@recio/platform';
 import { RecioError } from '@recio/router';
+import { createHash, createHmac, pbkdf2Sync, randomBytes } from 'node:crypto';
 import pg from 'pg';
 
 /** Why the roles could not be applied; `code` is stable. */
@@ -29,6 +30,8 @@ export interface AppliedRole {
   sequences: string[];
 }
 
+// Printable ASCII, no space: what SASLprep leaves as it is, and what a URL carries once escaped.
+const PRINTABLE_ASCII = /^[\x21-\x7e]+$/;
 const DUPLICATE = new Set(['42710', '23505']); // duplicate_object; unique_violation when two databases race
 
 /**
@@ -44,6 +47,10 @@ export async function applyDatabaseRoles(options: ApplyDatabaseRolesOptions): Pr
     const missing = services.filter((s) => !passwords.get(s.name));
     if (missing.length > 0) {
       throw new DatabaseRolesError('PASSWORD_MISSING', `no password for ${missing.map((s) => s.name).join(', ')}`);
+    }
+    const odd = services.filter((s) => !PRINTABLE_ASCII.test(passwords.get(s.name)!));
+    if (odd.length > 0) {
+      throw new DatabaseRolesError('PASSWORD_INVALID', `the password of ${odd.map((s) => s.name).join(', ')} is not printable ASCII`);
     }
   }
   const client = new pg.Client({ connectionString: options.databaseUrl });
@@ -134,8 +141,22 @@ async function ensureRole(client: pg.Client, role: string, password: string): Pr
       if (!DUPLICATE.has((err as { code?: string }).code ?? '')) throw err;
     }
   }
-  await retryConcurrentUpdate(client, `ALTER ROLE ${r} WITH LOGIN PASSWORD ${client.escapeLiteral(password)}`);
+  // Sent as a SCRAM verifier: the server (its statement log included) never sees the password.
+  await retryConcurrentUpdate(client, `ALTER ROLE ${r} WITH LOGIN PASSWORD ${client.escapeLiteral(scramSha256Verifier(password))}`);
   return created;
+}
+
+/**
+ * The SCRAM-SHA-256 verifier PostgreSQL stores for `password` (RFC 5802/7677; the form
+ * `CREATE ROLE … PASSWORD` accepts pre-hashed): `SCRAM-SHA-256$<iterations>:<salt>$<StoredKey>:<ServerKey>`.
+ * `password` is printable ASCII, which SASLprep leaves unchanged.
+ */
+export function scramSha256Verifier(password: string, salt: Buffer = randomBytes(16), iterations = 4096): string {
+  const salted = pbkdf2Sync(password, salt, iterations, 32, 'sha256');
+  const clientKey = createHmac('sha256', salted).update('Client Key').digest();
+  const storedKey = createHash('sha256').update(clientKey).digest();
+  const serverKey = createHmac('sha256', salted).update('Server Key').digest();
+  return `SCRAM-SHA-256$${iterations}:${salt.toString('base64')}$${storedKey.toString('base64')}:${serverKey.toString('base64')}`;
 }
 
 /**
