@@ -28,7 +28,7 @@ export function grafanaDashboards(): Map<string, string> {
   return new Map(files.map((f) => [f.slice(0, -'.json'.length), readFileSync(join(GRAFANA_DIR, f), 'utf8')]));
 }
 
-/** ServiceMonitors (prometheus-operator), the PrometheusRule and the Grafana dashboards. */
+/** ServiceMonitors (prometheus-operator), PostgreSQL's PodMonitor in cloud, the PrometheusRule and the Grafana dashboards. */
 export class Monitoring extends Construct {
   constructor(scope: Construct, id: string, config: ChartConfig, services: readonly ServiceSpec[]) {
     super(scope, id);
@@ -44,6 +44,16 @@ export class Monitoring extends Construct {
           targetLabels: ['app.kubernetes.io/part-of'],
           endpoints: [{ port: s.name === 'relay' ? 'metrics' : 'http', path: '/metrics', interval: '15s' }],
         },
+      });
+    }
+    if (config.profile === 'cloud') {
+      // CloudNativePG's own exporter (port `metrics`, 9187) on every instance; the operator's
+      // enablePodMonitor is deprecated in favour of a PodMonitor of one's own.
+      new ApiObject(this, 'pm-postgres', {
+        apiVersion: 'monitoring.coreos.com/v1',
+        kind: 'PodMonitor',
+        metadata: { name: 'postgres', namespace: ns, labels: componentLabels('postgres') },
+        spec: { selector: { matchLabels: { 'cnpg.io/cluster': 'postgres' } }, podMetricsEndpoints: [{ port: 'metrics', interval: '30s' }] },
       });
     }
     new ApiObject(this, 'rules', {

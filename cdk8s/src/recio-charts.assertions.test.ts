@@ -176,6 +176,10 @@ describe.each(CHART_VARIANTS)('$profile-$redisMode', (variant) => {
     expect(ecs.map((e) => e.spec.group).sort()).toEqual(consumerGroups().map((g) => g.group.name).sort());
     for (const s of SERVICES) expect(find(objs, 'ServiceMonitor', s.name).spec.endpoints[0].path).toBe('/metrics');
     expect(find(objs, 'PrometheusRule', 'recio').spec.groups.length).toBeGreaterThan(0);
+    // CloudNativePG's instances are scraped through a PodMonitor of their own
+    const podMonitors = objs.filter((o) => o.kind === 'PodMonitor');
+    if (cloud) expect(find(objs, 'PodMonitor', 'postgres').spec.selector.matchLabels).toEqual({ 'cnpg.io/cluster': 'postgres' });
+    else expect(podMonitors).toEqual([]);
     const dashboards = objs.filter((o) => o.kind === 'ConfigMap' && o.metadata.labels?.grafana_dashboard === '1');
     expect(dashboards.length).toBeGreaterThanOrEqual(4);
   });
