@@ -1,11 +1,13 @@
 /**
  * The Redis and Sentinel files the charts ship, after the same placeholder substitution their pod
  * start scripts do, run under real redis-server processes: the ACL users can do what their service
- * needs and nothing else, the default user cannot log in, and a sentinel authenticates to the master.
+ * needs and nothing else, the default user cannot log in, a sentinel authenticates to the master,
+ * and three redis with three sentinels fail over when the master dies, replicating and promoting
+ * with nothing but the ACL users the files declare.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { getFreePort } from '@recio/topology';
@@ -112,4 +114,98 @@ describe('charts Redis config under real servers', () => {
     expect(master['quorum']).toBe('2');
     expect(master['port']).toBe(String(redisPort));
   });
+});
+
+describe('charts Sentinel files: a failover', () => {
+  const procs = new Map<string, ChildProcess>();
+  const clients: Redis[] = [];
+  let dir = '';
+  const ports: { redis: number[]; sentinel: number[] } = { redis: [], sentinel: [] };
+  const connect = (port: number, username?: string): Redis => {
+    const c = new Redis({
+      host: '127.0.0.1',
+      port,
+      ...(username ? { username, password: passwords[username]! } : {}),
+      lazyConnect: true,
+      maxRetriesPerRequest: 0,
+      retryStrategy: () => null,
+    });
+    c.on('error', () => {});
+    clients.push(c);
+    return c;
+  };
+  const masterPort = async (sentinelPort: number): Promise<number | undefined> => {
+    const reply = (await connect(sentinelPort).call('SENTINEL', 'GET-MASTER-ADDR-BY-NAME', 'recio')) as [string, string] | null;
+    return reply ? Number(reply[1]) : undefined;
+  };
+  const role = async (port: number): Promise<string> => ((await connect(port, 'admin').call('ROLE')) as [string])[0];
+
+  beforeAll(async () => {
+    const objs = synthesizeObjects(parseChartConfig({ profile: 'kind', redisMode: 'sentinel' })) as Obj[];
+    const data = objs.find((o) => o.kind === 'ConfigMap' && o.metadata.name === 'redis-config')!.data!;
+    dir = await mkdtemp(join(tmpdir(), 'recio-charts-failover-'));
+    for (let i = 0; i < 3; i++) ports.redis.push(await getFreePort());
+    for (let i = 0; i < 3; i++) ports.sentinel.push(await getFreePort());
+    const [master] = ports.redis as [number];
+    // What the start scripts write, with this machine's ports for the pods' 6379.
+    const conf = (text: string, self: string) =>
+      substitute(text, { SELF_HOST: '127.0.0.1', MASTER_HOST: '127.0.0.1' })
+        .replace(/^dir \/data$/m, `dir ${join(dir, self)}`)
+        .replace(/^replicaof 127\.0\.0\.1 6379$/m, `replicaof 127.0.0.1 ${master}`)
+        .replace(/^(sentinel monitor recio 127\.0\.0\.1) 6379 2$/m, `$1 ${master} 2`);
+    const start = async (name: string, text: string, port: number, sentinel: boolean) => {
+      await mkdir(join(dir, name));
+      const file = join(dir, name, sentinel ? 'sentinel.conf' : 'redis.conf');
+      await writeFile(file, conf(text, name));
+      const args = [file, ...(sentinel ? ['--sentinel'] : []), '--port', String(port), '--bind', '127.0.0.1'];
+      procs.set(name, spawn('redis-server', args, { stdio: 'ignore' }));
+    };
+    for (const [i, port] of ports.redis.entries()) await start(`redis-${i}`, data[i === 0 ? 'redis-master.conf' : 'redis-replica.conf']!, port, false);
+    for (const [i, port] of ports.sentinel.entries()) await start(`sentinel-${i}`, data['sentinel.conf']!, port, true);
+    // Replicas in sync through the replication user; each sentinel sees the other two.
+    await until('two replicas online', async () => {
+      const info = await connect(master, 'admin').info('replication');
+      return (info.match(/state=online/g) ?? []).length === 2 ? true : undefined;
+    }, 30_000);
+    await until('sentinels to know each other', async () => {
+      const flat = (await connect(ports.sentinel[0]!).call('SENTINEL', 'MASTER', 'recio')) as string[];
+      const m = Object.fromEntries(flat.flatMap((v, i) => (i % 2 === 0 ? [[v, flat[i + 1]]] : [])));
+      return m['num-other-sentinels'] === '2' && m['num-slaves'] === '2' ? true : undefined;
+    }, 30_000);
+  }, 60_000);
+
+  afterAll(async () => {
+    for (const c of clients) c.disconnect();
+    for (const p of procs.values()) p.kill('SIGKILL');
+    if (dir) await rm(dir, { recursive: true, force: true });
+  });
+
+  it('promotes a replica when the master is killed, and every sentinel agrees on it', async () => {
+    const [oldMaster] = ports.redis as [number];
+    const writer = connect(oldMaster, 'trade-manager');
+    await writer.xadd('stream:{trades:user_0001}', '*', 'type', 'trade.opened');
+    await until('the write on both replicas', async () => {
+      const lens = await Promise.all(ports.redis.slice(1).map((p) => connect(p, 'admin').xlen('stream:{trades:user_0001}')));
+      return lens.every((n) => n === 1) ? true : undefined;
+    });
+    procs.get('redis-0')!.kill('SIGKILL');
+    // down-after-milliseconds 5000, then the election and the promotion
+    const promoted = await until('a new master', async () => {
+      const p = await masterPort(ports.sentinel[0]!);
+      return p !== undefined && p !== oldMaster ? p : undefined;
+    }, 60_000);
+    expect(ports.redis.slice(1)).toContain(promoted);
+    await until('the promoted replica to be master', async () => ((await role(promoted)) === 'master' ? true : undefined), 30_000);
+    for (const s of ports.sentinel) await until(`sentinel ${s} to agree`, async () => ((await masterPort(s)) === promoted ? true : undefined), 30_000);
+    // the other replica follows the new master (reconfigured by the sentinels' ACL user)
+    const other = ports.redis.find((p) => p !== oldMaster && p !== promoted)!;
+    await until('the other replica to follow', async () => {
+      const info = await connect(other, 'admin').info('replication');
+      return info.includes(`master_port:${promoted}`) && info.includes('master_link_status:up') ? true : undefined;
+    }, 30_000);
+    // a service writes to the new master with its own user, and the stream survived
+    const app = connect(promoted, 'trade-manager');
+    expect(await app.xlen('stream:{trades:user_0001}')).toBe(1);
+    expect(await app.xadd('stream:{trades:user_0001}', '*', 'type', 'trade.closed')).toMatch(/^\d+-\d+$/);
+  }, 120_000);
 });
