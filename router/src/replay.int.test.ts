@@ -44,6 +44,17 @@ describe('replay', () => {
     expect(await router.replay(channel, { sinceSeq: 1, limit: 100 })).toEqual(fromRedis);
   });
 
+  it('reads from PostgreSQL past an entry the router did not write', async () => {
+    const channel = `prices:${uniqueName()}`;
+    const tick = (i: number) => ({ channel, type: 'tick', data: { i } });
+    const published = await router.publishMany([tick(1), tick(2)]);
+    // A client writing to the stream directly took seq 3's place (the router then skips it).
+    await redis.xadd(streamKey(channel), '3-0', 'type', 'tick');
+    published.push(...(await router.publishMany([tick(3), tick(4), tick(5)])));
+    expect((await redis.xrange(streamKey(channel), '-', '+')).map(([id]) => id)).toEqual(['1-0', '2-0', '3-0', '4-0', '5-0']);
+    expect((await router.replay(channel, { sinceSeq: 1, limit: 100 })).events).toEqual(published);
+  });
+
   it('reads a trimmed range from PostgreSQL', async () => {
     const channel = `trades:${uniqueName()}`;
     const published = await router.publishMany(Array.from({ length: 300 }, (_, i) => ({ channel, type: 't', data: { i } })));

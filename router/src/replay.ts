@@ -111,7 +111,12 @@ export class Replayer {
     }
     const events: RecioEvent[] = [];
     for (const [id, fields] of entries) {
-      const event = decodeStreamEntry(channel, id, fields);
+      let event: RecioEvent;
+      try {
+        event = decodeStreamEntry(channel, id, fields);
+      } catch {
+        break; // not written by the router: PostgreSQL, the system of record, has the event
+      }
       if (event.seq !== start + events.length) break; // a hole: the rest comes from PostgreSQL
       events.push(event);
     }

@@ -170,11 +170,16 @@ describe('consume', () => {
     const channel = `account:${uniqueName()}`;
     const other = `account:${uniqueName()}`;
     await router.publishMany(range(1, 3).map((n) => ({ channel, type: 'a', data: { n } })));
-    // Something other than the router wrote to the stream (ACLs forbid it in production).
+    // Something other than the append script wrote to the stream: data that is not JSON, then an
+    // entry with none of the event's fields but its type.
     await redis.xadd(`stream:{${channel}}`, '4-0', 'event_id', 'not-a-uuid', 'type', 'a', 'data', '{broken');
+    await redis.xadd(`stream:{${channel}}`, '5-0', 'type', 'a');
     await consume({ group, consumer: 'svc-a', channels: [channel, other], batchSize: 10, handler: recordingHandler(group, 'svc-a') });
     await expect.poll(() => appliedSeqs(pool, group, [channel]), { timeout: 10_000 }).toEqual([[1, 2, 3]]);
-    await expect.poll(async () => (await pool.query('SELECT seq::int, error_code FROM dead_letter WHERE group_name = $1', [group])).rows).toEqual([{ seq: 4, error_code: 'EVENT_INVALID' }]);
+    await expect.poll(async () => (await pool.query('SELECT seq::int, error_code FROM dead_letter WHERE group_name = $1 ORDER BY seq', [group])).rows).toEqual([
+      { seq: 4, error_code: 'EVENT_INVALID' },
+      { seq: 5, error_code: 'EVENT_INVALID' },
+    ]);
     await router.publish(other, 'a', { n: 1 });
     await expect.poll(() => appliedSeqs(pool, group, [other])).toEqual([[1]]);
   });
