@@ -1,5 +1,5 @@
 import type { RedisAclUser } from '@recio/topology';
-import { SERVICES, type ServiceSpec } from '@recio/platform';
+import { channelClass, SERVICES, type ServiceSpec } from '@recio/platform';
 
 /** Secret holding one Redis password per ACL user (key = user name); created at deploy time. */
 export const REDIS_ACL_SECRET = 'recio-redis-acl';
@@ -36,9 +36,27 @@ const SERVICE_COMMANDS = [
   '+@transaction',
   '-@dangerous',
   '+info',
+  // what ioredis's Cluster client asks when it connects (slots map, ready check)
   '+cluster|slots',
   '+cluster|shards',
+  '+cluster|info',
 ];
+
+/**
+ * Every channel class the platform uses: what any service publishes to or consumes. The append
+ * script PUBLISHes each event on its own channel (`trades:user_0001`) and consumers SUBSCRIBE or
+ * PSUBSCRIBE (`trades:*`, matched literally against the ACL's patterns) to those names, and the
+ * relay re-appends any channel; so each service user may use `<class>:*` of every class, as its
+ * keys cover every `stream:*`.
+ */
+export function channelClassesInUse(services: readonly ServiceSpec[] = SERVICES): string[] {
+  const classes = new Set<string>();
+  for (const s of services) {
+    for (const c of s.publishes) classes.add(c);
+    for (const g of s.consumerGroups) for (const ch of g.channels) classes.add(channelClass(ch));
+  }
+  return [...classes].sort();
+}
 
 /** ACL users: one per service (its key patterns and commands only), plus the system users. */
 export function redisAclUsers(services: readonly ServiceSpec[] = SERVICES): RedisAclUser[] {
@@ -59,7 +77,7 @@ export function redisAclUsers(services: readonly ServiceSpec[] = SERVICES): Redi
       name: s.name,
       ...pw(s.name),
       keys: ['stream:*', 'dlq:*', 'recio:*', `cache:${s.name}:*`],
-      channels: ['recio:*'],
+      channels: ['recio:*', ...channelClassesInUse(services).map((c) => `${c}:*`)],
       commands: SERVICE_COMMANDS,
     })),
   ];

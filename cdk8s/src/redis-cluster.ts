@@ -30,24 +30,26 @@ exec redis-server /data/redis.conf
 /**
  * Forms the cluster once: 3 masters + 3 replicas. Safe to re-run: when any node already knows
  * peers or holds slots it exits 0 without touching anything. CLUSTER MEET needs IP addresses,
- * so the node names are resolved first; the nodes then announce their host names.
+ * so the node names are resolved first; the nodes then announce their host names. `nodes` are
+ * `host:port`; the admin user's password is read from `secretsDir` (the mounted ACL Secret).
  */
-function createScript(namespace: string): string {
-  const hosts = clusterNodeAddresses(namespace).map((a) => a.split(':')[0]!);
+export function clusterCreateScript(nodes: readonly string[], secretsDir = '/secrets/redis-acl'): string {
   return `#!/bin/sh
 set -eu
-export REDISCLI_AUTH="$(cat /secrets/redis-acl/admin)"
+export REDISCLI_AUTH="$(cat ${secretsDir}/admin)"
 cli() { redis-cli --user admin "$@"; }
-for h in ${hosts.join(' ')}; do
-  until cli -h "$h" ping 2>/dev/null | grep -q PONG; do echo "waiting for $h"; sleep 2; done
+NODES="${nodes.join(' ')}"
+for n in $NODES; do
+  until cli -h "\${n%:*}" -p "\${n##*:}" ping 2>/dev/null | grep -q PONG; do echo "waiting for $n"; sleep 2; done
 done
-for h in ${hosts.join(' ')}; do
-  known=$(cli -h "$h" cluster info | tr -d '\\r' | sed -n 's/^cluster_known_nodes://p')
-  slots=$(cli -h "$h" cluster info | tr -d '\\r' | sed -n 's/^cluster_slots_assigned://p')
-  if [ "$known" != "1" ] || [ "$slots" != "0" ]; then echo "cluster already formed ($h knows $known nodes, $slots slots)"; exit 0; fi
+for n in $NODES; do
+  info=$(cli -h "\${n%:*}" -p "\${n##*:}" cluster info | tr -d '\\r')
+  known=$(echo "$info" | sed -n 's/^cluster_known_nodes://p')
+  slots=$(echo "$info" | sed -n 's/^cluster_slots_assigned://p')
+  if [ "$known" != "1" ] || [ "$slots" != "0" ]; then echo "cluster already formed ($n knows $known nodes, $slots slots)"; exit 0; fi
 done
 addrs=""
-for h in ${hosts.join(' ')}; do addrs="$addrs $(getent hosts "$h" | awk '{print $1}'):6379"; done
+for n in $NODES; do addrs="$addrs $(getent hosts "\${n%:*}" | awk '{ print $1; exit }'):\${n##*:}"; done
 cli --cluster create $addrs --cluster-replicas 1 --cluster-yes
 `;
 }
@@ -74,7 +76,7 @@ export class RedisCluster extends Construct {
           users: redisAclUsers(),
         }),
         'redis-start.sh': START,
-        'cluster-create.sh': createScript(ns),
+        'cluster-create.sh': clusterCreateScript(clusterNodeAddresses(ns)),
       },
     });
     new k8s.KubeService(this, 'headless', {

@@ -6,58 +6,24 @@
  * with nothing but the ACL users the files declare.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { getFreePort } from '@recio/topology';
-import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { Clients, substitute, until } from '../test/chart-redis.js';
 import { parseChartConfig } from './config.js';
-import { redisAclSecretKeys } from './redis-acl.js';
 import { synthesizeObjects } from './recio-charts.js';
 
 type Obj = { kind: string; metadata: { name: string }; data?: Record<string, string> };
 
-const passwords = Object.fromEntries(redisAclSecretKeys().map((k) => [k, randomBytes(16).toString('hex')]));
-/** What the start scripts do with sed: fill passwords and host names. */
-function substitute(text: string, vars: Record<string, string>): string {
-  let out = text.replace(/@@PW_([a-z0-9-]+)@@/g, (_, k: string) => passwords[k] ?? `missing-${k}`);
-  for (const [k, v] of Object.entries(vars)) out = out.replaceAll(`@@${k}@@`, v);
-  return out;
-}
-
-const wait = (ms: number) => new Promise((r) => setTimeout(r, ms));
-async function until<T>(what: string, fn: () => Promise<T | undefined>, timeoutMs = 15_000): Promise<T> {
-  const end = Date.now() + timeoutMs;
-  for (;;) {
-    try {
-      const v = await fn();
-      if (v !== undefined) return v;
-    } catch {
-      // not yet
-    }
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await wait(200);
-  }
-}
-
 describe('charts Redis config under real servers', () => {
   const procs: ChildProcess[] = [];
-  const clients: Redis[] = [];
+  const clients = new Clients();
   let dir = '';
   let redisPort = 0;
   let sentinelPort = 0;
-  const client = (username: string, port = redisPort): Redis => {
-    const c = new Redis({ host: '127.0.0.1', port, username, password: passwords[username] ?? 'x', lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null });
-    return track(c);
-  };
-  // Refused connections are expected while servers start; the assertions read the replies.
-  const track = (c: Redis): Redis => {
-    c.on('error', () => {});
-    clients.push(c);
-    return c;
-  };
+  const client = (username: string, port = redisPort) => clients.connect(port, username);
 
   beforeAll(async () => {
     const objs = synthesizeObjects(parseChartConfig({ profile: 'kind', redisMode: 'sentinel' })) as Obj[];
@@ -81,7 +47,7 @@ describe('charts Redis config under real servers', () => {
   });
 
   afterAll(async () => {
-    for (const c of clients) c.disconnect();
+    clients.closeAll();
     for (const p of procs.reverse()) p.kill('SIGKILL');
     if (dir) await rm(dir, { recursive: true, force: true });
   });
@@ -96,7 +62,7 @@ describe('charts Redis config under real servers', () => {
   });
 
   it('refuses the default user and keeps streams safe from eviction', async () => {
-    const anon = track(new Redis({ host: '127.0.0.1', port: redisPort, lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null }));
+    const anon = clients.connect(redisPort);
     await expect(anon.get('x')).rejects.toThrow(/NOAUTH|WRONGPASS|NOPERM/);
     const admin = client('admin');
     expect(await admin.config('GET', 'maxmemory-policy')).toEqual(['maxmemory-policy', 'noeviction']);
@@ -104,7 +70,7 @@ describe('charts Redis config under real servers', () => {
   });
 
   it('has the sentinel monitor the master with its ACL user (quorum 2)', async () => {
-    const sentinel = track(new Redis({ host: '127.0.0.1', port: sentinelPort, lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null }));
+    const sentinel = clients.connect(sentinelPort);
     const master = await until('sentinel to see the master', async () => {
       const flat = (await sentinel.call('SENTINEL', 'MASTER', 'recio')) as string[];
       const m = Object.fromEntries(flat.flatMap((v, i) => (i % 2 === 0 ? [[v, flat[i + 1]]] : [])));
@@ -118,22 +84,10 @@ describe('charts Redis config under real servers', () => {
 
 describe('charts Sentinel files: a failover', () => {
   const procs = new Map<string, ChildProcess>();
-  const clients: Redis[] = [];
+  const clients = new Clients();
   let dir = '';
   const ports: { redis: number[]; sentinel: number[] } = { redis: [], sentinel: [] };
-  const connect = (port: number, username?: string): Redis => {
-    const c = new Redis({
-      host: '127.0.0.1',
-      port,
-      ...(username ? { username, password: passwords[username]! } : {}),
-      lazyConnect: true,
-      maxRetriesPerRequest: 0,
-      retryStrategy: () => null,
-    });
-    c.on('error', () => {});
-    clients.push(c);
-    return c;
-  };
+  const connect = (port: number, username?: string) => clients.connect(port, username);
   const masterPort = async (sentinelPort: number): Promise<number | undefined> => {
     const reply = (await connect(sentinelPort).call('SENTINEL', 'GET-MASTER-ADDR-BY-NAME', 'recio')) as [string, string] | null;
     return reply ? Number(reply[1]) : undefined;
@@ -175,7 +129,7 @@ describe('charts Sentinel files: a failover', () => {
   }, 60_000);
 
   afterAll(async () => {
-    for (const c of clients) c.disconnect();
+    clients.closeAll();
     for (const p of procs.values()) p.kill('SIGKILL');
     if (dir) await rm(dir, { recursive: true, force: true });
   });
