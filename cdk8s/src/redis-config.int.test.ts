@@ -11,7 +11,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { getFreePort } from '@recio/topology';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { Clients, substitute, until } from '../test/chart-redis.js';
+import { streamKey, type RecioEvent } from '../../router/src/index.js';
+import { testRouter } from '../../router/test/support/routers.js';
+import { createTestDatabase } from '../../router/test/support/test-database.js';
+import { Clients, passwords, substitute, until } from '../test/chart-redis.js';
 import { parseChartConfig } from './config.js';
 import { synthesizeObjects } from './recio-charts.js';
 
@@ -136,11 +139,10 @@ describe('charts Sentinel files: a failover', () => {
 
   it('promotes a replica when the master is killed, and every sentinel agrees on it', async () => {
     const [oldMaster] = ports.redis as [number];
-    const writer = connect(oldMaster, 'trade-manager');
-    await writer.xadd('stream:{trades:user_0001}', '*', 'type', 'trade.opened');
+    await connect(oldMaster, 'admin').set('probe:failover', 'written before');
     await until('the write on both replicas', async () => {
-      const lens = await Promise.all(ports.redis.slice(1).map((p) => connect(p, 'admin').xlen('stream:{trades:user_0001}')));
-      return lens.every((n) => n === 1) ? true : undefined;
+      const values = await Promise.all(ports.redis.slice(1).map((p) => connect(p, 'admin').get('probe:failover')));
+      return values.every((v) => v === 'written before') ? true : undefined;
     });
     procs.get('redis-0')!.kill('SIGKILL');
     // down-after-milliseconds 5000, then the election and the promotion
@@ -157,9 +159,26 @@ describe('charts Sentinel files: a failover', () => {
       const info = await connect(other, 'admin').info('replication');
       return info.includes(`master_port:${promoted}`) && info.includes('master_link_status:up') ? true : undefined;
     }, 30_000);
-    // a service writes to the new master with its own user, and the stream survived
-    const app = connect(promoted, 'trade-manager');
-    expect(await app.xlen('stream:{trades:user_0001}')).toBe(1);
-    expect(await app.xadd('stream:{trades:user_0001}', '*', 'type', 'trade.closed')).toMatch(/^\d+-\d+$/);
+    // the data survived
+    expect(await connect(promoted, 'admin').get('probe:failover')).toBe('written before');
   }, 120_000);
+
+  it('carries events for a service through the sentinels to the new master, as its ACL user', async () => {
+    const db = await createTestDatabase({ redisUrl: null });
+    const service = await testRouter(db.url, {
+      redis: { sentinels: ports.sentinel.map((port) => ({ host: '127.0.0.1', port })), name: 'recio', username: 'trade-manager', password: passwords['trade-manager']! },
+    });
+    const seen: number[] = [];
+    const consumer = await service.consume({ group: 'acl-check', consumer: 'trade-manager-0', channels: ['trades:*'], handler: async (e: RecioEvent) => void seen.push(e.seq) });
+    try {
+      for (const n of [1, 2]) await service.publish('trades:user_0002', 'trade.opened', { n });
+      await expect.poll(() => seen, { timeout: 20_000 }).toEqual([1, 2]);
+      const master = (await masterPort(ports.sentinel[1]!))!;
+      expect(await connect(master, 'admin').xlen(streamKey('trades:user_0002'))).toBe(2);
+    } finally {
+      await consumer.close();
+      await service.close();
+      await db.drop();
+    }
+  }, 60_000);
 });
