@@ -1,8 +1,7 @@
-import type { ServiceSpec } from '@recio/platform';
+import { databaseRoleName, type ServiceSpec } from '@recio/platform';
 import { k8s } from 'cdk8s-plus-31';
 import type { ChartConfig } from './config.js';
 import { UnknownEnvVarError } from './errors.js';
-import { databaseRoleName } from '@recio/platform';
 import { DATABASE_NAME, databaseRoleSecret, postgresHost } from './postgres.js';
 import { REDIS_ACL_SECRET } from './redis-acl.js';
 

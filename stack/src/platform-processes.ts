@@ -47,9 +47,10 @@ export function defaultServices(root: string, catalogue: readonly ServiceSpec[] 
 
 /**
  * The platform as supervisor processes: the `migrate` oneshot first (then `database-roles`, when
- * each service runs as its own role), the paper exchange (when run) next, then each service with its catalogue command and port (`PORT`, `POD_NAME=<name>-local`,
- * `RECIO_SOURCE=<name>`), ready when `/readyz` on its port answers 200, after migrations, and, for
- * a service that calls the exchange or the price feed, after the paper exchange.
+ * each service runs as its own role), the paper exchange (when run) next, then each service with
+ * its catalogue command and port (`PORT`, `POD_NAME=<name>-local`, `RECIO_SOURCE=<name>`), ready
+ * when `/readyz` on its port answers 200, after the database steps, and, for a service that calls
+ * the exchange or the price feed, after the paper exchange.
  */
 export function platformProcesses(options: PlatformProcessesOptions): ProcessSpec[] {
   const catalogue = options.catalogue ?? SERVICES;
