@@ -2,8 +2,8 @@
  * The charts' Redis Cluster files under six real redis-server processes: the cluster-forming
  * script the Job runs forms 3 masters + 3 replicas with the ACL users only, and run again touches
  * nothing; the router publishes, consumes and relays on it as a service's and the relay's ACL users;
- * a master killed is replaced by its replica; the killed node comes back with its identity (its
- * nodes.conf) and rejoins as a replica.
+ * a master killed is replaced by its replica; the killed node comes back on another IP address, as a
+ * pod does, with its identity (its nodes.conf), and rejoins as a replica.
  */
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
@@ -36,15 +36,16 @@ async function freeClusterPort(taken: Set<number>): Promise<number> {
   }
 }
 
-/** CLUSTER NODES of one node: id → { port, flags, master id }. */
-async function clusterNodes(text: string): Promise<Map<string, { port: number; flags: string[]; master: string }>> {
+/** CLUSTER NODES of one node: id → { ip, port, flags, master id }. */
+async function clusterNodes(text: string): Promise<Map<string, { ip: string; port: number; flags: string[]; master: string }>> {
   return new Map(
     text
       .trim()
       .split('\n')
       .map((line) => {
         const [id, addr, flags, master] = line.split(' ') as [string, string, string, string];
-        return [id, { port: Number(/:(\d+)@/.exec(addr)?.[1]), flags: flags.split(','), master }];
+        const [, ip, port] = /^(.*):(\d+)@/.exec(addr) ?? [];
+        return [id, { ip: ip ?? '', port: Number(port), flags: flags.split(','), master }];
       }),
   );
 }
@@ -56,10 +57,12 @@ describe('charts Redis Cluster files under real servers', () => {
   let dir = '';
   let conf = '';
   let secrets = '';
-  const nodesOf = async (port: number) => clusterNodes((await clients.connect(port, 'admin').call('CLUSTER', 'NODES')) as string);
+  const nodesOf = async (port: number, host?: string) => clusterNodes((await clients.connect(port, 'admin', host).call('CLUSTER', 'NODES')) as string);
   const clusterInfo = async (port: number) => (await clients.connect(port, 'admin').call('CLUSTER', 'INFO')) as string;
-  const startNode = (port: number) => {
-    const args = [join(dir, String(port), 'redis.conf'), '--port', String(port), '--bind', '127.0.0.1', '--logfile', join(dir, String(port), 'redis.log')];
+  // A node has one address, as a pod has: it listens there and its connections leave from there.
+  const startNode = (port: number, host = '127.0.0.1') => {
+    const file = join(dir, String(port), 'redis.conf');
+    const args = [file, '--port', String(port), '--bind', host, '--bind-source-addr', host, '--logfile', join(dir, String(port), 'redis.log')];
     procs.set(port, spawn('redis-server', args, { stdio: 'ignore' }));
   };
   const createScript = () => run('sh', ['-c', clusterCreateScript(ports.map((p) => `127.0.0.1:${p}`), secrets)], { timeout: 120_000 });
@@ -158,7 +161,7 @@ describe('charts Redis Cluster files under real servers', () => {
     expect([...(await nodesOf(ports[0]!)).keys()].sort()).toEqual([...before.keys()].sort());
   }, 60_000);
 
-  it('replaces a killed master by its replica, and the node comes back with its identity as a replica', async () => {
+  it('replaces a killed master by its replica; the node comes back on a new IP address with its identity, as a replica', async () => {
     const nodes = await nodesOf(ports[0]!);
     const [victimId, victim] = [...nodes].find(([, n]) => n.flags.includes('master') && n.port !== ports[0])!;
     const [replicaId] = [...nodes].find(([, n]) => n.master === victimId)!;
@@ -170,14 +173,21 @@ describe('charts Redis Cluster files under real servers', () => {
     await until('the replica promoted', async () => ((await nodesOf(ports[0]!)).get(replicaId)?.flags.includes('master') ? true : undefined), 60_000);
     await until('cluster_state:ok without the dead node', async () => ((await clusterInfo(ports[0]!)).includes('cluster_state:ok') ? true : undefined), 30_000);
 
-    startNode(victim.port);
+    // back as a rescheduled pod is: same data directory, another IP address
+    const newIp = '127.0.0.2';
+    startNode(victim.port, newIp);
     await until('the old master back, same id, replicating the new master', async () => {
-      const back = (await nodesOf(victim.port)).get(victimId);
+      const back = (await nodesOf(victim.port, newIp)).get(victimId);
       return back?.flags.includes('myself') && back.flags.includes('slave') && back.master === replicaId ? true : undefined;
     }, 60_000);
     await until('its replication link up', async () =>
-      (await clients.connect(victim.port, 'admin').info('replication')).includes('master_link_status:up') ? true : undefined,
+      (await clients.connect(victim.port, 'admin', newIp).info('replication')).includes('master_link_status:up') ? true : undefined,
     );
-    expect(await clients.connect(victim.port, 'admin').call('CLUSTER', 'MYID')).toBe(victimId);
+    expect(await clients.connect(victim.port, 'admin', newIp).call('CLUSTER', 'MYID')).toBe(victimId);
+    // every other node knows it under its old id at the new address
+    for (const port of ports.filter((p) => p !== victim.port)) {
+      await until(`node ${port} to see the new address`, async () => ((await nodesOf(port)).get(victimId)?.ip === newIp ? true : undefined), 30_000);
+    }
+    expect((await nodesOf(ports[0]!)).size).toBe(6);
   }, 180_000);
 });

@@ -37,10 +37,10 @@ export async function until<T>(what: string, fn: () => Promise<T | undefined>, t
 export class Clients {
   readonly #all: Redis[] = [];
 
-  /** A client of 127.0.0.1:`port`, as `username` (with its password) or anonymous. */
-  connect(port: number, username?: string): Redis {
+  /** A client of `host`:`port`, as `username` (with its password) or anonymous. */
+  connect(port: number, username?: string, host = '127.0.0.1'): Redis {
     const c = new Redis({
-      host: '127.0.0.1',
+      host,
       port,
       ...(username === undefined ? {} : { username, password: passwords[username] ?? 'x' }),
       lazyConnect: true,
