@@ -7,51 +7,17 @@ import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { copyFile, mkdir, mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { basename, join } from 'node:path';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { databaseRoleName, databaseServices, SERVICES } from '@recio/platform';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { parseChartConfig, type Profile } from './config.js';
+import { chartObjects, secretReferences } from '../test/chart-objects.js';
+import type { Profile } from './config.js';
 import { databaseRoleSecret } from './postgres.js';
-import { synthesizeObjects } from './recio-charts.js';
 
 const run = promisify(execFile);
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
-
-type Obj = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
-
-/** Secret name → the keys the charts read from it (env refs, projected items, files named by env). */
-function referencedSecrets(profile: Profile): Map<string, Set<string>> {
-  const refs = new Map<string, Set<string>>();
-  const add = (name: string, key?: string) => {
-    const keys = refs.get(name) ?? new Set<string>();
-    if (key !== undefined) keys.add(key);
-    refs.set(name, keys);
-  };
-  const objs = synthesizeObjects(parseChartConfig({ profile, redisMode: 'sentinel' })) as Obj[];
-  for (const o of objs.filter((x) => ['Deployment', 'StatefulSet', 'Job'].includes(x.kind))) {
-    const pod = o.spec.template.spec;
-    const volumes = new Map<string, Obj>((pod.volumes ?? []).map((v: Obj) => [v.name, v]));
-    for (const v of volumes.values()) {
-      if (v.secret) add(v.secret.secretName);
-      for (const src of v.projected?.sources ?? []) for (const item of src.secret.items) add(src.secret.name, item.key);
-    }
-    for (const c of [...pod.containers, ...(pod.initContainers ?? [])]) {
-      for (const e of c.env ?? []) {
-        const ref = e.valueFrom?.secretKeyRef;
-        if (ref) add(ref.name, ref.key);
-        if (typeof e.value !== 'string') continue;
-        // a variable naming a file inside a mounted Secret
-        const mount = (c.volumeMounts ?? []).find((m: Obj) => e.value.startsWith(`${m.mountPath}/`));
-        const secret = mount && volumes.get(mount.name)?.secret;
-        if (secret) add(secret.secretName, basename(e.value));
-      }
-    }
-  }
-  for (const ing of objs.filter((o) => o.kind === 'Ingress')) for (const t of ing.spec.tls ?? []) add(t.secretName);
-  return refs;
-}
 
 /** Secrets an operator makes, not the script: CloudNativePG's owner URL, the Ingress certificate. */
 const NOT_THE_SCRIPTS = new Set(['postgres-app', 'recio-tls']);
@@ -85,14 +51,14 @@ describe.each(['kind', 'cloud'] as const)('secrets.sh (%s)', (profile) => {
 
   it('creates every Secret the charts reference, with every key they read', async () => {
     const missing: string[] = [];
-    for (const [name, keys] of referencedSecrets(profile)) {
+    for (const [name, keys] of secretReferences(chartObjects({ profile, redisMode: 'sentinel' }))) {
       if (NOT_THE_SCRIPTS.has(name)) continue;
       const held = new Set(await readdir(secretDir(name)).catch(() => [] as string[]));
       if (held.size === 0) missing.push(name);
       for (const k of keys) if (!held.has(k)) missing.push(`${name}/${k}`);
     }
     expect(missing).toEqual([]);
-    expect(referencedSecrets(profile).size).toBeGreaterThan(databaseServices(SERVICES).length);
+    expect(secretReferences(chartObjects({ profile, redisMode: 'sentinel' })).size).toBeGreaterThan(databaseServices(SERVICES).length);
   });
 
   it("gives each service's PostgreSQL role a basic-auth Secret with the role as username", async () => {

@@ -8,9 +8,8 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { parseChartConfig } from './config.js';
+import { chartObjects, type Obj } from '../test/chart-objects.js';
 import { grafanaDashboards, RULES_FILE, ruleGroups } from './monitoring.js';
-import { synthesizeObjects } from './recio-charts.js';
 
 const run = promisify(execFile);
 const promtool = (args: string[], cwd?: string) =>
@@ -19,7 +18,6 @@ const promtool = (args: string[], cwd?: string) =>
     (e: { code: number; stdout: string; stderr: string }) => ({ code: e.code, out: e.stdout + e.stderr }),
   );
 
-type Obj = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
 
 describe('dashboards/rules', () => {
   let scratch: string;
@@ -51,7 +49,7 @@ describe('dashboards/rules', () => {
   });
 
   it('are what the charts ship, selecting targets by a label the platform Services carry', () => {
-    const objs = synthesizeObjects(parseChartConfig({ profile: 'cloud', redisMode: 'sentinel', namespace: 'elsewhere' })) as Obj[];
+    const objs = chartObjects({ profile: 'cloud', redisMode: 'sentinel', namespace: 'elsewhere' });
     const rule = objs.find((o) => o.kind === 'PrometheusRule')!;
     expect(rule.spec.groups).toEqual(ruleGroups());
     // ServiceMonitors copy app.kubernetes.io/part-of onto the targets (Prometheus writes it with _)
@@ -65,7 +63,7 @@ describe('dashboards/rules', () => {
   });
 
   it('ship every dashboard file as a ConfigMap for the Grafana sidecar', () => {
-    const objs = synthesizeObjects(parseChartConfig({ profile: 'kind', redisMode: 'cluster' })) as Obj[];
+    const objs = chartObjects({ profile: 'kind', redisMode: 'cluster' });
     const maps = objs.filter((o) => o.kind === 'ConfigMap' && o.metadata.labels?.grafana_dashboard === '1');
     const files = grafanaDashboards();
     expect(files.size).toBeGreaterThanOrEqual(4);

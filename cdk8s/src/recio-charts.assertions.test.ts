@@ -1,5 +1,6 @@
 import { consumerGroups, databaseRoleName, databaseServices, SERVICES } from '@recio/platform';
 import { describe, expect, it } from 'vitest';
+import { podSpecs, type Obj } from '../test/chart-objects.js';
 import { CHART_VARIANTS, parseChartConfig, type ChartConfig } from './config.js';
 import { HEALTH_CONTROLLER_RULES } from './health-controller-rbac.js';
 import { GRACE_MARGIN_SECONDS } from './platform-service.js';
@@ -9,17 +10,12 @@ import { DATABASE_PASSWORD } from './service-env.js';
 import { redisAclSecretKeys } from './redis-acl.js';
 import { synthesizeObjects } from './recio-charts.js';
 
-// Objects are plain JSON here; the tests walk them with small accessors.
-type Obj = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
-
 const objects = (c: ChartConfig): Obj[] => synthesizeObjects(c) as Obj[];
 const find = (objs: Obj[], kind: string, name: string): Obj => {
   const o = objs.find((x) => x.kind === kind && x.metadata?.name === name);
   if (o === undefined) throw new Error(`${kind}/${name} not synthesized`);
   return o;
 };
-const podSpecs = (objs: Obj[]): Obj[] =>
-  objs.filter((o) => ['Deployment', 'StatefulSet', 'Job'].includes(o.kind)).map((o) => o.spec.template.spec);
 const containers = (objs: Obj[]): Obj[] => podSpecs(objs).flatMap((s) => [...(s.containers ?? []), ...(s.initContainers ?? [])]);
 
 /** Secrets created at deploy time (Makefile `secrets`, docs/deploy.md) or by an operator. */

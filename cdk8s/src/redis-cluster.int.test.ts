@@ -16,13 +16,11 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Relay, streamKey, type RecioEvent } from '../../router/src/index.js';
 import { testRouter } from '../../router/test/support/routers.js';
 import { createTestDatabase } from '../../router/test/support/test-database.js';
+import { chartObjects, configMapData } from '../test/chart-objects.js';
 import { Clients, passwords, substitute, until } from '../test/chart-redis.js';
-import { parseChartConfig } from './config.js';
-import { synthesizeObjects } from './recio-charts.js';
 import { clusterCreateScript } from './redis-cluster.js';
 
 const run = promisify(execFile);
-type Obj = { kind: string; metadata: { name: string }; data?: Record<string, string> };
 
 /** A port whose cluster bus port (+10000) is free too. */
 async function freeClusterPort(taken: Set<number>): Promise<number> {
@@ -68,8 +66,7 @@ describe('charts Redis Cluster files under real servers', () => {
   const createScript = () => run('sh', ['-c', clusterCreateScript(ports.map((p) => `127.0.0.1:${p}`), secrets)], { timeout: 120_000 });
 
   beforeAll(async () => {
-    const objs = synthesizeObjects(parseChartConfig({ profile: 'kind', redisMode: 'cluster' })) as Obj[];
-    conf = objs.find((o) => o.kind === 'ConfigMap' && o.metadata.name === 'redis-cluster-config')!.data!['redis.conf']!;
+    conf = configMapData(chartObjects({ profile: 'kind', redisMode: 'cluster' }), 'redis-cluster-config')['redis.conf']!;
     dir = await mkdtemp(join(tmpdir(), 'recio-charts-cluster-'));
     secrets = join(dir, 'secrets');
     await mkdir(secrets);

@@ -14,11 +14,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { streamKey, type RecioEvent } from '../../router/src/index.js';
 import { testRouter } from '../../router/test/support/routers.js';
 import { createTestDatabase } from '../../router/test/support/test-database.js';
+import { chartObjects, configMapData } from '../test/chart-objects.js';
 import { Clients, passwords, substitute, until } from '../test/chart-redis.js';
-import { parseChartConfig } from './config.js';
-import { synthesizeObjects } from './recio-charts.js';
-
-type Obj = { kind: string; metadata: { name: string }; data?: Record<string, string> };
 
 describe('charts Redis config under real servers', () => {
   const procs: ChildProcess[] = [];
@@ -29,8 +26,7 @@ describe('charts Redis config under real servers', () => {
   const client = (username: string, port = redisPort) => clients.connect(port, username);
 
   beforeAll(async () => {
-    const objs = synthesizeObjects(parseChartConfig({ profile: 'kind', redisMode: 'sentinel' })) as Obj[];
-    const data = objs.find((o) => o.kind === 'ConfigMap' && o.metadata.name === 'redis-config')!.data!;
+    const data = configMapData(chartObjects({ profile: 'kind', redisMode: 'sentinel' }), 'redis-config');
     dir = await mkdtemp(join(tmpdir(), 'recio-charts-redis-'));
     redisPort = await getFreePort();
     sentinelPort = await getFreePort();
@@ -98,8 +94,7 @@ describe('charts Sentinel files: a failover', () => {
   const role = async (port: number): Promise<string> => ((await connect(port, 'admin').call('ROLE')) as [string])[0];
 
   beforeAll(async () => {
-    const objs = synthesizeObjects(parseChartConfig({ profile: 'kind', redisMode: 'sentinel' })) as Obj[];
-    const data = objs.find((o) => o.kind === 'ConfigMap' && o.metadata.name === 'redis-config')!.data!;
+    const data = configMapData(chartObjects({ profile: 'kind', redisMode: 'sentinel' }), 'redis-config');
     dir = await mkdtemp(join(tmpdir(), 'recio-charts-failover-'));
     for (let i = 0; i < 3; i++) ports.redis.push(await getFreePort());
     for (let i = 0; i < 3; i++) ports.sentinel.push(await getFreePort());

@@ -62,6 +62,7 @@ export async function applyDatabaseRoles(options: ApplyDatabaseRolesOptions): Pr
     const { rows: here } = await client.query<{ db: string; schema: string }>('SELECT current_database() AS db, current_schema() AS schema');
     const { db, schema } = here[0]!;
     const tables = await existingTables(client, schema);
+    const sequencesOf = await ownedSequences(client, schema);
     const applied: AppliedRole[] = [];
     for (const service of services) {
       const role = databaseRoleName(service.name);
@@ -84,7 +85,7 @@ export async function applyDatabaseRoles(options: ApplyDatabaseRolesOptions): Pr
         await client.query(`GRANT ${privileges.join(', ')} ON ${s}.${client.escapeIdentifier(table)} TO ${r}`);
       }
       const inserts = Object.entries(grants).filter(([, p]) => p.includes('INSERT')).map(([t]) => t);
-      const sequences = await ownedSequences(client, schema, inserts);
+      const sequences = inserts.flatMap((t) => sequencesOf.get(t) ?? []).sort();
       for (const seq of sequences) await client.query(`GRANT USAGE ON SEQUENCE ${s}.${client.escapeIdentifier(seq)} TO ${r}`);
       applied.push({ service: service.name, role, created, tables: grants, sequences });
     }
@@ -109,20 +110,20 @@ async function existingTables(client: pg.Client, schema: string): Promise<Set<st
   return new Set(rows.map((r) => r.name));
 }
 
-/** Sequences owned by columns of `tables` (serial and identity columns). */
-async function ownedSequences(client: pg.Client, schema: string, tables: string[]): Promise<string[]> {
-  if (tables.length === 0) return [];
-  const { rows } = await client.query<{ name: string }>(
-    `SELECT s.relname AS name
+/** Table → the sequences owned by its columns (serial and identity columns), for the whole schema. */
+async function ownedSequences(client: pg.Client, schema: string): Promise<Map<string, string[]>> {
+  const { rows } = await client.query<{ t: string; s: string }>(
+    `SELECT t.relname AS t, s.relname AS s
        FROM pg_class s
        JOIN pg_depend d ON d.classid = 'pg_class'::regclass AND d.objid = s.oid AND d.deptype IN ('a', 'i')
        JOIN pg_class t ON t.oid = d.refobjid
        JOIN pg_namespace n ON n.oid = t.relnamespace
-      WHERE s.relkind = 'S' AND n.nspname = $1 AND t.relname = ANY($2::text[])
-      ORDER BY 1`,
-    [schema, tables],
+      WHERE s.relkind = 'S' AND n.nspname = $1`,
+    [schema],
   );
-  return rows.map((r) => r.name);
+  const byTable = new Map<string, string[]>();
+  for (const r of rows) byTable.set(r.t, [...(byTable.get(r.t) ?? []), r.s]);
+  return byTable;
 }
 
 /** Creates the role when missing (LOGIN and nothing more), then sets its password. True if created. */

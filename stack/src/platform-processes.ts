@@ -84,9 +84,10 @@ export function platformProcesses(options: PlatformProcessesOptions): ProcessSpe
     dependsOn: [MIGRATE],
   };
   const schemaReady = databaseRoles ? DATABASE_ROLES : MIGRATE;
+  const usesDatabase = new Set(databaseServices(chosen).map((s) => s.name));
   const ownUrl = (s: ServiceSpec): Record<string, string> => {
     const password = roles?.passwords.get(s.name);
-    if (!roles || databaseServices([s]).length === 0) return {};
+    if (!roles || !usesDatabase.has(s.name)) return {};
     if (!password || !options.commonEnv.DATABASE_URL) throw new InvalidOptionError('databaseRoles', `no password for ${s.name}, or no DATABASE_URL`);
     return { DATABASE_URL: serviceDatabaseUrl(options.commonEnv.DATABASE_URL, s.name, password) };
   };
