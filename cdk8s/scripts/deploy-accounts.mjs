@@ -15,7 +15,11 @@ if (!out || users.length === 0) {
   process.exit(2);
 }
 const source = join(out, 'source');
-const made = await ensureDevAccounts({ dir: source, users, balanceCents: Number(process.env.PAPER_BALANCE_CENTS ?? 1_000_000) });
+const made = await ensureDevAccounts({
+  dir: source,
+  users,
+  balanceCents: Number(process.env.PAPER_BALANCE_CENTS ?? 1_000_000),
+});
 const exchange = join(out, 'exchange');
 const app = join(out, 'app');
 await mkdir(exchange, { recursive: true, mode: 0o700 });

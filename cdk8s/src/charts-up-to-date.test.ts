@@ -13,7 +13,9 @@ describe.each(CHART_VARIANTS)('charts/$profile-$redisMode', (variant) => {
     const config = parseChartConfig(variant);
     const dir = join(chartsRoot, variantDir(config));
     const expected = synthesizeFiles(config);
-    const onDisk = readdirSync(dir).filter((f) => f.endsWith('.k8s.yaml')).sort();
+    const onDisk = readdirSync(dir)
+      .filter((f) => f.endsWith('.k8s.yaml'))
+      .sort();
     expect(onDisk).toEqual([...expected.keys()].sort());
     for (const [name, text] of expected) expect(readFileSync(join(dir, name), 'utf8'), name).toBe(text);
   });

@@ -79,7 +79,11 @@ const schema = z
     profile: z.enum(PROFILES),
     redisMode: z.enum(REDIS_MODES),
     namespace: z.string().regex(DNS_LABEL).max(63).default('recio'),
-    imageRegistry: z.string().min(1).regex(/^[^\s/][^\s]*[^\s/]$/).default('recio'),
+    imageRegistry: z
+      .string()
+      .min(1)
+      .regex(/^[^\s/][^\s]*[^\s/]$/)
+      .default('recio'),
     imageTag: z
       .string()
       .regex(IMAGE_TAG)

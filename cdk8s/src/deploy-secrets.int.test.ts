@@ -29,10 +29,17 @@ describe.each(['kind', 'cloud'] as const)('secrets.sh (%s)', (profile) => {
 
   const secretsSh = () =>
     run('sh', [join(ROOT, 'cdk8s/scripts/secrets.sh')], {
-      env: { PATH: `${join(work, 'bin')}:${process.env.PATH}`, HOME: work, ENV: profile, NAMESPACE: namespace, KUBE_STAND_IN_STATE: state },
+      env: {
+        PATH: `${join(work, 'bin')}:${process.env.PATH}`,
+        HOME: work,
+        ENV: profile,
+        NAMESPACE: namespace,
+        KUBE_STAND_IN_STATE: state,
+      },
     });
   const secretDir = (name: string) => join(state, namespace, name);
-  const calls = async () => (await readFile(join(state, 'calls'), 'utf8').catch(() => '')).trim().split('\n').filter(Boolean);
+  const calls = async () =>
+    (await readFile(join(state, 'calls'), 'utf8').catch(() => '')).trim().split('\n').filter(Boolean);
 
   beforeAll(async () => {
     work = await mkdtemp(join(tmpdir(), 'recio-secrets-'));
@@ -58,7 +65,9 @@ describe.each(['kind', 'cloud'] as const)('secrets.sh (%s)', (profile) => {
       for (const k of keys) if (!held.has(k)) missing.push(`${name}/${k}`);
     }
     expect(missing).toEqual([]);
-    expect(secretReferences(chartObjects({ profile, redisMode: 'sentinel' })).size).toBeGreaterThan(databaseServices(SERVICES).length);
+    expect(secretReferences(chartObjects({ profile, redisMode: 'sentinel' })).size).toBeGreaterThan(
+      databaseServices(SERVICES).length,
+    );
   });
 
   it("gives each service's PostgreSQL role a basic-auth Secret with the role as username", async () => {
@@ -68,7 +77,9 @@ describe.each(['kind', 'cloud'] as const)('secrets.sh (%s)', (profile) => {
       expect(await readFile(join(dir, 'username'), 'utf8')).toBe(databaseRoleName(s.name));
       expect(await readFile(join(dir, 'password'), 'utf8')).toMatch(/^[0-9a-f]{48}$/);
     }
-    const passwords = await Promise.all(databaseServices(SERVICES).map((s) => readFile(join(secretDir(databaseRoleSecret(s.name)), 'password'), 'utf8')));
+    const passwords = await Promise.all(
+      databaseServices(SERVICES).map((s) => readFile(join(secretDir(databaseRoleSecret(s.name)), 'password'), 'utf8')),
+    );
     expect(new Set(passwords).size).toBe(passwords.length);
   });
 

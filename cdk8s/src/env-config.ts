@@ -7,7 +7,9 @@ export function envConfigData(config: ChartConfig): Record<string, string> {
   const redis: Record<string, string> =
     config.redisMode === 'sentinel'
       ? {
-          REDIS_SENTINELS: sentinelAddresses(config.namespace).sentinels.map((h) => `${h}:26379`).join(','),
+          REDIS_SENTINELS: sentinelAddresses(config.namespace)
+            .sentinels.map((h) => `${h}:26379`)
+            .join(','),
           REDIS_SENTINEL_NAME: SENTINEL_MASTER_NAME,
         }
       : { REDIS_CLUSTER_NODES: clusterNodeAddresses(config.namespace).join(',') };
@@ -18,7 +20,8 @@ export function envConfigData(config: ChartConfig): Record<string, string> {
     EXCHANGE_BASE_URL: 'http://paper-exchange:8090/trade-api/v2',
     EXCHANGE_WS_URL: 'ws://paper-exchange:8090/trade-api/ws/v2',
     PRICE_SOURCE: config.profile === 'cloud' ? 'coinbase' : 'simulated',
-    PRICE_FEED_URL: config.profile === 'cloud' ? 'wss://ws-feed.exchange.coinbase.com' : 'ws://paper-exchange:8090/coinbase',
+    PRICE_FEED_URL:
+      config.profile === 'cloud' ? 'wss://ws-feed.exchange.coinbase.com' : 'ws://paper-exchange:8090/coinbase',
     TRADE_MANAGER_URL: 'http://trade-manager:4000',
     RESYNC_INTERVAL_MS: '300000',
     PROBE_INTERVAL_MS: '10000',

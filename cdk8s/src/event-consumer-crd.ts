@@ -25,7 +25,12 @@ export interface EventConsumerSpec {
 /** An EventConsumer resource; its status is written by the health controller. */
 export class EventConsumer extends ApiObject {
   constructor(scope: Construct, id: string, props: { metadata: ApiObjectMetadata; spec: EventConsumerSpec }) {
-    super(scope, id, { apiVersion: EVENT_CONSUMER_API_VERSION, kind: 'EventConsumer', metadata: props.metadata, spec: props.spec });
+    super(scope, id, {
+      apiVersion: EVENT_CONSUMER_API_VERSION,
+      kind: 'EventConsumer',
+      metadata: props.metadata,
+      spec: props.spec,
+    });
   }
 }
 
@@ -43,7 +48,13 @@ export const EVENT_CONSUMER_SCHEMA: k8s.JsonSchemaProps = {
       type: 'object',
       required: ['group', 'channels', 'deployment', 'maxLagSeconds', 'maxPending', 'stallWindowSeconds'],
       properties: {
-        group: { type: 'string', minLength: 1, maxLength: 63, pattern: '^[a-z0-9]([-a-z0-9]*[a-z0-9])?$', description: 'Consumer group name.' },
+        group: {
+          type: 'string',
+          minLength: 1,
+          maxLength: 63,
+          pattern: '^[a-z0-9]([-a-z0-9]*[a-z0-9])?$',
+          description: 'Consumer group name.',
+        },
         channels: {
           type: 'array',
           minItems: 1,

@@ -25,7 +25,11 @@ export const HEALTH_CONTROLLER_RULES: k8s.PolicyRule[] = [
 export class HealthControllerRbac extends Construct {
   constructor(scope: Construct, id: string, config: ChartConfig) {
     super(scope, id);
-    const metadata = { name: HEALTH_CONTROLLER, namespace: config.namespace, labels: componentLabels(HEALTH_CONTROLLER) };
+    const metadata = {
+      name: HEALTH_CONTROLLER,
+      namespace: config.namespace,
+      labels: componentLabels(HEALTH_CONTROLLER),
+    };
     new k8s.KubeRole(this, 'role', { metadata, rules: HEALTH_CONTROLLER_RULES });
     new k8s.KubeRoleBinding(this, 'binding', {
       metadata,

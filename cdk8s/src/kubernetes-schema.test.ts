@@ -69,7 +69,14 @@ describe.each(CHART_VARIANTS)('$profile-$redisMode objects', (variant) => {
     const consumers = objs.filter((o) => o.apiVersion === EVENT_CONSUMER_API_VERSION);
     expect(consumers.length).toBeGreaterThan(0);
     for (const ec of consumers) expect(validate(ec) ? [] : validate.errors, ec.metadata.name).toEqual([]);
-    expect(validate({ apiVersion: EVENT_CONSUMER_API_VERSION, kind: 'EventConsumer', metadata: {}, spec: { group: 'x', channels: ['bad'] } })).toBe(false);
+    expect(
+      validate({
+        apiVersion: EVENT_CONSUMER_API_VERSION,
+        kind: 'EventConsumer',
+        metadata: {},
+        spec: { group: 'x', channels: ['bad'] },
+      }),
+    ).toBe(false);
   });
 
   it('operator resources are checked against their schemas, which can fail', () => {

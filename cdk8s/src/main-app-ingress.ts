@@ -13,16 +13,23 @@ export class MainAppIngress extends Construct {
         namespace: config.namespace,
         labels: componentLabels('main-app'),
         // WebSocket connections outlive nginx's 60 s default.
-        annotations: { 'nginx.ingress.kubernetes.io/proxy-read-timeout': '3600', 'nginx.ingress.kubernetes.io/proxy-send-timeout': '3600' },
+        annotations: {
+          'nginx.ingress.kubernetes.io/proxy-read-timeout': '3600',
+          'nginx.ingress.kubernetes.io/proxy-send-timeout': '3600',
+        },
       },
       spec: {
         ingressClassName: config.ingressClassName,
-        ...(config.ingressTlsSecret !== undefined ? { tls: [{ hosts: [config.ingressHost], secretName: config.ingressTlsSecret }] } : {}),
+        ...(config.ingressTlsSecret !== undefined
+          ? { tls: [{ hosts: [config.ingressHost], secretName: config.ingressTlsSecret }] }
+          : {}),
         rules: [
           {
             host: config.ingressHost,
             http: {
-              paths: [{ path: '/', pathType: 'Prefix', backend: { service: { name: 'main-app', port: { name: 'http' } } } }],
+              paths: [
+                { path: '/', pathType: 'Prefix', backend: { service: { name: 'main-app', port: { name: 'http' } } } },
+              ],
             },
           },
         ],

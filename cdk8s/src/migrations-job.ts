@@ -34,7 +34,11 @@ export class MigrationsJob extends Construct {
       env: [...env, ...(extra.env ?? [])],
     });
     new k8s.KubeJob(this, 'job', {
-      metadata: { name: `migrate-${config.imageTag.replace(/[^a-z0-9-]/gi, '-').toLowerCase()}`, namespace: config.namespace, labels },
+      metadata: {
+        name: `migrate-${config.imageTag.replace(/[^a-z0-9-]/gi, '-').toLowerCase()}`,
+        namespace: config.namespace,
+        labels,
+      },
       spec: {
         backoffLimit: 6,
         template: {

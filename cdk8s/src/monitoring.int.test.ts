@@ -18,7 +18,6 @@ const promtool = (args: string[], cwd?: string) =>
     (e: { code: number; stdout: string; stderr: string }) => ({ code: e.code, out: e.stdout + e.stderr }),
   );
 
-
 describe('dashboards/rules', () => {
   let scratch: string;
   beforeAll(async () => {
@@ -34,7 +33,7 @@ describe('dashboards/rules', () => {
     expect(r.code).toBe(0);
   });
 
-  it("pass their promtool unit tests (recio.rules.test.yml)", async () => {
+  it('pass their promtool unit tests (recio.rules.test.yml)', async () => {
     const r = await promtool(['test', 'rules', 'recio.rules.test.yml'], dirname(RULES_FILE));
     expect(r.out).toContain('SUCCESS');
     expect(r.code).toBe(0);

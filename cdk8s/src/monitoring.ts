@@ -24,7 +24,9 @@ export function ruleGroups(): unknown[] {
 
 /** Dashboard name (file name without `.json`) → its JSON text, in name order. */
 export function grafanaDashboards(): Map<string, string> {
-  const files = readdirSync(GRAFANA_DIR).filter((f) => f.endsWith('.json')).sort();
+  const files = readdirSync(GRAFANA_DIR)
+    .filter((f) => f.endsWith('.json'))
+    .sort();
   return new Map(files.map((f) => [f.slice(0, -'.json'.length), readFileSync(join(GRAFANA_DIR, f), 'utf8')]));
 }
 
@@ -53,7 +55,10 @@ export class Monitoring extends Construct {
         apiVersion: 'monitoring.coreos.com/v1',
         kind: 'PodMonitor',
         metadata: { name: 'postgres', namespace: ns, labels: componentLabels('postgres') },
-        spec: { selector: { matchLabels: { 'cnpg.io/cluster': 'postgres' } }, podMetricsEndpoints: [{ port: 'metrics', interval: '30s' }] },
+        spec: {
+          selector: { matchLabels: { 'cnpg.io/cluster': 'postgres' } },
+          podMetricsEndpoints: [{ port: 'metrics', interval: '30s' }],
+        },
       });
     }
     new ApiObject(this, 'rules', {
@@ -65,7 +70,11 @@ export class Monitoring extends Construct {
     for (const [name, json] of grafanaDashboards()) {
       const short = name.replace(/^recio-/, '');
       new k8s.KubeConfigMap(this, `dashboard-${short}`, {
-        metadata: { name: `dashboard-${short}`, namespace: ns, labels: { ...componentLabels('dashboards'), grafana_dashboard: '1' } },
+        metadata: {
+          name: `dashboard-${short}`,
+          namespace: ns,
+          labels: { ...componentLabels('dashboards'), grafana_dashboard: '1' },
+        },
         data: { [`${name}.json`]: json },
       });
     }

@@ -2,7 +2,15 @@ import { k8s } from 'cdk8s-plus-31';
 import { Construct } from 'constructs';
 import type { ChartConfig } from './config.js';
 import { selectorLabels } from './labels.js';
-import { ANY_RECIO_POD, ANYWHERE, namespacePeer, podsOf, POSTGRES_EGRESS, redisEgress, tcp } from './network-policy-peers.js';
+import {
+  ANY_RECIO_POD,
+  ANYWHERE,
+  namespacePeer,
+  podsOf,
+  POSTGRES_EGRESS,
+  redisEgress,
+  tcp,
+} from './network-policy-peers.js';
 
 /**
  * The namespace's baseline: deny everything, allow DNS; then the data stores' own rules (clients
@@ -21,7 +29,12 @@ export class NamespaceNetworkPolicies extends Construct {
       policyTypes: ['Egress'],
       egress: [
         {
-          to: [{ namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': 'kube-system' } }, podSelector: { matchLabels: { 'k8s-app': 'kube-dns' } } }],
+          to: [
+            {
+              namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': 'kube-system' } },
+              podSelector: { matchLabels: { 'k8s-app': 'kube-dns' } },
+            },
+          ],
           ports: [
             { protocol: 'UDP', port: k8s.IntOrString.fromNumber(53) },
             { protocol: 'TCP', port: k8s.IntOrString.fromNumber(53) },
@@ -54,7 +67,11 @@ export class NamespaceNetworkPolicies extends Construct {
       egress: postgresEgress,
     });
 
-    policy('migrate', { podSelector: { matchLabels: selectorLabels('migrate') }, policyTypes: ['Egress'], egress: [POSTGRES_EGRESS] });
+    policy('migrate', {
+      podSelector: { matchLabels: selectorLabels('migrate') },
+      policyTypes: ['Egress'],
+      egress: [POSTGRES_EGRESS],
+    });
     if (config.redisMode === 'cluster') {
       policy('redis-cluster-create', {
         podSelector: { matchLabels: selectorLabels('redis-cluster-create') },

@@ -3,7 +3,9 @@ import type { ChartConfig } from './config.js';
 import { PART_OF } from './labels.js';
 
 /** Any pod of the platform in this namespace. */
-export const ANY_RECIO_POD: k8s.NetworkPolicyPeer = { podSelector: { matchLabels: { 'app.kubernetes.io/part-of': PART_OF } } };
+export const ANY_RECIO_POD: k8s.NetworkPolicyPeer = {
+  podSelector: { matchLabels: { 'app.kubernetes.io/part-of': PART_OF } },
+};
 
 /** Pods of the given components. */
 export function podsOf(...components: string[]): k8s.NetworkPolicyPeer {

@@ -47,7 +47,10 @@ export class PlatformService extends Construct {
       spec: {
         replicas,
         revisionHistoryLimit: 5,
-        strategy: { type: 'RollingUpdate', rollingUpdate: { maxUnavailable: k8s.IntOrString.fromNumber(0), maxSurge: k8s.IntOrString.fromNumber(1) } },
+        strategy: {
+          type: 'RollingUpdate',
+          rollingUpdate: { maxUnavailable: k8s.IntOrString.fromNumber(0), maxSurge: k8s.IntOrString.fromNumber(1) },
+        },
         selector: { matchLabels: selectorLabels(name) },
         template: {
           metadata: { labels },
@@ -78,7 +81,10 @@ export class PlatformService extends Construct {
             ],
             volumes: [
               { name: 'tmp', emptyDir: {} },
-              ...serviceSecretFiles(service).map((f) => ({ name: f.secret, secret: { secretName: f.secret, defaultMode: 0o444 } })),
+              ...serviceSecretFiles(service).map((f) => ({
+                name: f.secret,
+                secret: { secretName: f.secret, defaultMode: 0o444 },
+              })),
             ],
           },
         },

@@ -8,10 +8,17 @@ import { selectorLabels } from './labels.js';
  * may have one node, and for stateless services (hard there would stall a surge rollout on a
  * cluster with as many nodes as replicas).
  */
-export function spreadPods(config: ChartConfig, component: string, options: { hardInCloud: boolean } = { hardInCloud: true }): k8s.Affinity {
+export function spreadPods(
+  config: ChartConfig,
+  component: string,
+  options: { hardInCloud: boolean } = { hardInCloud: true },
+): k8s.Affinity {
   const term = { labelSelector: { matchLabels: selectorLabels(component) }, topologyKey: 'kubernetes.io/hostname' };
-  if (config.profile === 'cloud' && options.hardInCloud) return { podAntiAffinity: { requiredDuringSchedulingIgnoredDuringExecution: [term] } };
-  return { podAntiAffinity: { preferredDuringSchedulingIgnoredDuringExecution: [{ weight: 100, podAffinityTerm: term }] } };
+  if (config.profile === 'cloud' && options.hardInCloud)
+    return { podAntiAffinity: { requiredDuringSchedulingIgnoredDuringExecution: [term] } };
+  return {
+    podAntiAffinity: { preferredDuringSchedulingIgnoredDuringExecution: [{ weight: 100, podAffinityTerm: term }] },
+  };
 }
 
 /** A ReadWriteOnce PVC template for a StatefulSet. */

@@ -18,7 +18,9 @@ export const DATABASE_NAME = 'recio';
  * database's owner (key `uri`).
  */
 export function ownerUrlSecret(config: ChartConfig): { name: string; key: string; createdBy: 'deploy' | 'operator' } {
-  return config.profile === 'cloud' ? { name: 'postgres-app', key: 'uri', createdBy: 'operator' } : { name: 'recio-database', key: 'url', createdBy: 'deploy' };
+  return config.profile === 'cloud'
+    ? { name: 'postgres-app', key: 'uri', createdBy: 'operator' }
+    : { name: 'recio-database', key: 'url', createdBy: 'deploy' };
 }
 
 /** The Service in front of the primary: ours in kind, CloudNativePG's read-write Service in cloud. */
@@ -59,7 +61,11 @@ export class Postgres extends Construct {
         // Instance pods carry our selector labels, so NetworkPolicies treat both profiles alike.
         inheritedMetadata: { labels: selectorLabels('postgres') },
         // The operator spreads instances; "required" keeps two of them off one node.
-        affinity: { enablePodAntiAffinity: true, podAntiAffinityType: 'required', topologyKey: 'kubernetes.io/hostname' },
+        affinity: {
+          enablePodAntiAffinity: true,
+          podAntiAffinityType: 'required',
+          topologyKey: 'kubernetes.io/hostname',
+        },
         bootstrap: { initdb: { database: DATABASE_NAME, owner: 'recio' } },
         managed: {
           roles: databaseServices(services).map((s) => ({
@@ -76,7 +82,10 @@ export class Postgres extends Construct {
             passwordSecret: { name: databaseRoleSecret(s.name) },
           })),
         },
-        storage: { size: '20Gi', ...(config.storageClassName !== undefined ? { storageClass: config.storageClassName } : {}) },
+        storage: {
+          size: '20Gi',
+          ...(config.storageClassName !== undefined ? { storageClass: config.storageClassName } : {}),
+        },
         resources: { requests: { cpu: '500m', memory: '1Gi' }, limits: { memory: '2Gi' } },
       },
     });
@@ -87,7 +96,10 @@ export class Postgres extends Construct {
     const labels = componentLabels('postgres');
     new k8s.KubeService(this, 'service', {
       metadata: { name: 'postgres', namespace: ns, labels },
-      spec: { selector: selectorLabels('postgres'), ports: [{ name: 'postgres', port: 5432, targetPort: k8s.IntOrString.fromNumber(5432) }] },
+      spec: {
+        selector: selectorLabels('postgres'),
+        ports: [{ name: 'postgres', port: 5432, targetPort: k8s.IntOrString.fromNumber(5432) }],
+      },
     });
     const ready = { exec: { command: ['pg_isready', '-U', 'recio', '-d', DATABASE_NAME] } };
     new k8s.KubeStatefulSet(this, 'statefulset', {
@@ -111,7 +123,10 @@ export class Postgres extends Construct {
                 env: [
                   { name: 'POSTGRES_USER', value: 'recio' },
                   { name: 'POSTGRES_DB', value: DATABASE_NAME },
-                  { name: 'POSTGRES_PASSWORD', valueFrom: { secretKeyRef: { name: POSTGRES_SECRET, key: 'password' } } },
+                  {
+                    name: 'POSTGRES_PASSWORD',
+                    valueFrom: { secretKeyRef: { name: POSTGRES_SECRET, key: 'password' } },
+                  },
                   { name: 'PGDATA', value: '/var/lib/postgresql/data/pgdata' },
                 ],
                 resources: resources('250m', '512Mi', '1Gi'),

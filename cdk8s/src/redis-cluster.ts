@@ -118,7 +118,11 @@ export class RedisCluster extends Construct {
                 resources: resources('250m', '1Gi', '1Gi'),
                 securityContext: restrictedContainer(REDIS_UID),
                 readinessProbe: { tcpSocket: { port: k8s.IntOrString.fromNumber(6379) }, periodSeconds: 5 },
-                livenessProbe: { tcpSocket: { port: k8s.IntOrString.fromNumber(6379) }, initialDelaySeconds: 15, periodSeconds: 10 },
+                livenessProbe: {
+                  tcpSocket: { port: k8s.IntOrString.fromNumber(6379) },
+                  initialDelaySeconds: 15,
+                  periodSeconds: 10,
+                },
                 volumeMounts: [
                   { name: 'data', mountPath: '/data' },
                   { name: 'config', mountPath: '/config', readOnly: true },

@@ -33,15 +33,20 @@ describe('charts Redis config under real servers', () => {
     // The pods' /data is this test's directory (the file's `dir` must exist before overrides apply).
     const here = (text: string) => text.replace(/^dir \/data$/m, `dir ${dir}`);
     await writeFile(join(dir, 'redis.conf'), here(substitute(data['redis-master.conf']!, { SELF_HOST: '127.0.0.1' })));
-    const sentinelConf = here(substitute(data['sentinel.conf']!, { SELF_HOST: '127.0.0.1', MASTER_HOST: '127.0.0.1' })).replace(
-      / 6379 2$/m,
-      ` ${redisPort} 2`,
-    );
+    const sentinelConf = here(
+      substitute(data['sentinel.conf']!, { SELF_HOST: '127.0.0.1', MASTER_HOST: '127.0.0.1' }),
+    ).replace(/ 6379 2$/m, ` ${redisPort} 2`);
     await writeFile(join(dir, 'sentinel.conf'), sentinelConf);
     // Command-line options override the file: a free port, loopback only, this test's directory.
     const common = ['--bind', '127.0.0.1', '--dir', dir];
-    procs.push(spawn('redis-server', [join(dir, 'redis.conf'), '--port', String(redisPort), ...common], { stdio: 'ignore' }));
-    procs.push(spawn('redis-server', [join(dir, 'sentinel.conf'), '--sentinel', '--port', String(sentinelPort), ...common], { stdio: 'ignore' }));
+    procs.push(
+      spawn('redis-server', [join(dir, 'redis.conf'), '--port', String(redisPort), ...common], { stdio: 'ignore' }),
+    );
+    procs.push(
+      spawn('redis-server', [join(dir, 'sentinel.conf'), '--sentinel', '--port', String(sentinelPort), ...common], {
+        stdio: 'ignore',
+      }),
+    );
     await until('redis', async () => ((await client('admin').ping()) === 'PONG' ? true : undefined));
   });
 
@@ -88,7 +93,8 @@ describe('charts Sentinel files: a failover', () => {
   const ports: { redis: number[]; sentinel: number[] } = { redis: [], sentinel: [] };
   const connect = (port: number, username?: string) => clients.connect(port, username);
   const masterPort = async (sentinelPort: number): Promise<number | undefined> => {
-    const reply = (await connect(sentinelPort).call('SENTINEL', 'GET-MASTER-ADDR-BY-NAME', 'recio')) as [string, string] | null;
+    const reply = (await connect(sentinelPort).call('SENTINEL', 'GET-MASTER-ADDR-BY-NAME', 'recio')) as
+      [string, string] | null;
     return reply ? Number(reply[1]) : undefined;
   };
   const role = async (port: number): Promise<string> => ((await connect(port, 'admin').call('ROLE')) as [string])[0];
@@ -112,18 +118,27 @@ describe('charts Sentinel files: a failover', () => {
       const args = [file, ...(sentinel ? ['--sentinel'] : []), '--port', String(port), '--bind', '127.0.0.1'];
       procs.set(name, spawn('redis-server', args, { stdio: 'ignore' }));
     };
-    for (const [i, port] of ports.redis.entries()) await start(`redis-${i}`, data[i === 0 ? 'redis-master.conf' : 'redis-replica.conf']!, port, false);
+    for (const [i, port] of ports.redis.entries())
+      await start(`redis-${i}`, data[i === 0 ? 'redis-master.conf' : 'redis-replica.conf']!, port, false);
     for (const [i, port] of ports.sentinel.entries()) await start(`sentinel-${i}`, data['sentinel.conf']!, port, true);
     // Replicas in sync through the replication user; each sentinel sees the other two.
-    await until('two replicas online', async () => {
-      const info = await connect(master, 'admin').info('replication');
-      return (info.match(/state=online/g) ?? []).length === 2 ? true : undefined;
-    }, 30_000);
-    await until('sentinels to know each other', async () => {
-      const flat = (await connect(ports.sentinel[0]!).call('SENTINEL', 'MASTER', 'recio')) as string[];
-      const m = Object.fromEntries(flat.flatMap((v, i) => (i % 2 === 0 ? [[v, flat[i + 1]]] : [])));
-      return m['num-other-sentinels'] === '2' && m['num-slaves'] === '2' ? true : undefined;
-    }, 30_000);
+    await until(
+      'two replicas online',
+      async () => {
+        const info = await connect(master, 'admin').info('replication');
+        return (info.match(/state=online/g) ?? []).length === 2 ? true : undefined;
+      },
+      30_000,
+    );
+    await until(
+      'sentinels to know each other',
+      async () => {
+        const flat = (await connect(ports.sentinel[0]!).call('SENTINEL', 'MASTER', 'recio')) as string[];
+        const m = Object.fromEntries(flat.flatMap((v, i) => (i % 2 === 0 ? [[v, flat[i + 1]]] : [])));
+        return m['num-other-sentinels'] === '2' && m['num-slaves'] === '2' ? true : undefined;
+      },
+      30_000,
+    );
   }, 60_000);
 
   afterAll(async () => {
@@ -141,19 +156,36 @@ describe('charts Sentinel files: a failover', () => {
     });
     procs.get('redis-0')!.kill('SIGKILL');
     // down-after-milliseconds 5000, then the election and the promotion
-    const promoted = await until('a new master', async () => {
-      const p = await masterPort(ports.sentinel[0]!);
-      return p !== undefined && p !== oldMaster ? p : undefined;
-    }, 60_000);
+    const promoted = await until(
+      'a new master',
+      async () => {
+        const p = await masterPort(ports.sentinel[0]!);
+        return p !== undefined && p !== oldMaster ? p : undefined;
+      },
+      60_000,
+    );
     expect(ports.redis.slice(1)).toContain(promoted);
-    await until('the promoted replica to be master', async () => ((await role(promoted)) === 'master' ? true : undefined), 30_000);
-    for (const s of ports.sentinel) await until(`sentinel ${s} to agree`, async () => ((await masterPort(s)) === promoted ? true : undefined), 30_000);
+    await until(
+      'the promoted replica to be master',
+      async () => ((await role(promoted)) === 'master' ? true : undefined),
+      30_000,
+    );
+    for (const s of ports.sentinel)
+      await until(
+        `sentinel ${s} to agree`,
+        async () => ((await masterPort(s)) === promoted ? true : undefined),
+        30_000,
+      );
     // the other replica follows the new master (reconfigured by the sentinels' ACL user)
     const other = ports.redis.find((p) => p !== oldMaster && p !== promoted)!;
-    await until('the other replica to follow', async () => {
-      const info = await connect(other, 'admin').info('replication');
-      return info.includes(`master_port:${promoted}`) && info.includes('master_link_status:up') ? true : undefined;
-    }, 30_000);
+    await until(
+      'the other replica to follow',
+      async () => {
+        const info = await connect(other, 'admin').info('replication');
+        return info.includes(`master_port:${promoted}`) && info.includes('master_link_status:up') ? true : undefined;
+      },
+      30_000,
+    );
     // the data survived
     expect(await connect(promoted, 'admin').get('probe:failover')).toBe('written before');
   }, 120_000);
@@ -161,10 +193,20 @@ describe('charts Sentinel files: a failover', () => {
   it('carries events for a service through the sentinels to the new master, as its ACL user', async () => {
     const db = await createTestDatabase({ redisUrl: null });
     const service = await testRouter(db.url, {
-      redis: { sentinels: ports.sentinel.map((port) => ({ host: '127.0.0.1', port })), name: 'recio', username: 'trade-manager', password: passwords['trade-manager']! },
+      redis: {
+        sentinels: ports.sentinel.map((port) => ({ host: '127.0.0.1', port })),
+        name: 'recio',
+        username: 'trade-manager',
+        password: passwords['trade-manager']!,
+      },
     });
     const seen: number[] = [];
-    const consumer = await service.consume({ group: 'acl-check', consumer: 'trade-manager-0', channels: ['trades:*'], handler: async (e: RecioEvent) => void seen.push(e.seq) });
+    const consumer = await service.consume({
+      group: 'acl-check',
+      consumer: 'trade-manager-0',
+      channels: ['trades:*'],
+      handler: async (e: RecioEvent) => void seen.push(e.seq),
+    });
     try {
       for (const n of [1, 2]) await service.publish('trades:user_0002', 'trade.opened', { n });
       await expect.poll(() => seen, { timeout: 20_000 }).toEqual([1, 2]);

@@ -106,8 +106,15 @@ export class RedisSentinel extends Construct {
                 resources: name === 'redis' ? resources('250m', '1Gi', '1Gi') : resources('50m', '64Mi', '128Mi'),
                 securityContext: restrictedContainer(REDIS_UID),
                 // Unauthenticated PING is allowed for sentinels only; redis answers NOAUTH, which still proves it is up.
-                readinessProbe: name === 'redis' ? { tcpSocket: { port: k8s.IntOrString.fromNumber(port) }, periodSeconds: 5 } : { ...ping, periodSeconds: 5 },
-                livenessProbe: { tcpSocket: { port: k8s.IntOrString.fromNumber(port) }, initialDelaySeconds: 15, periodSeconds: 10 },
+                readinessProbe:
+                  name === 'redis'
+                    ? { tcpSocket: { port: k8s.IntOrString.fromNumber(port) }, periodSeconds: 5 }
+                    : { ...ping, periodSeconds: 5 },
+                livenessProbe: {
+                  tcpSocket: { port: k8s.IntOrString.fromNumber(port) },
+                  initialDelaySeconds: 15,
+                  periodSeconds: 10,
+                },
                 volumeMounts: [
                   { name: 'data', mountPath: '/data' },
                   { name: 'config', mountPath: '/config', readOnly: true },

@@ -16,8 +16,13 @@ describe('serviceEnv', () => {
     expect(names).not.toContain('REDIS_SENTINELS');
     expect(env.find((e) => e.name === 'REDIS_USERNAME')?.value).toBe('relay');
     // its own role, the password from its own Secret
-    expect(env.find((e) => e.name === 'DATABASE_PASSWORD')?.valueFrom?.secretKeyRef).toEqual({ name: 'recio-db-relay', key: 'password' });
-    expect(env.find((e) => e.name === 'DATABASE_URL')?.value).toBe('postgresql://recio_relay:$(DATABASE_PASSWORD)@postgres:5432/recio');
+    expect(env.find((e) => e.name === 'DATABASE_PASSWORD')?.valueFrom?.secretKeyRef).toEqual({
+      name: 'recio-db-relay',
+      key: 'password',
+    });
+    expect(env.find((e) => e.name === 'DATABASE_URL')?.value).toBe(
+      'postgresql://recio_relay:$(DATABASE_PASSWORD)@postgres:5432/recio',
+    );
   });
 
   it('refuses a variable it has no source for, naming service and variable', () => {

@@ -72,7 +72,11 @@ function source(config: ChartConfig, service: ServiceSpec, name: string, configK
 }
 
 /** The container environment of `service`: each name it reads, from the ConfigMap, a Secret or the downward API. */
-export function serviceEnv(config: ChartConfig, service: ServiceSpec, configData: Record<string, string>): k8s.EnvVar[] {
+export function serviceEnv(
+  config: ChartConfig,
+  service: ServiceSpec,
+  configData: Record<string, string>,
+): k8s.EnvVar[] {
   const keys = new Set(Object.keys(configData));
   const env: k8s.EnvVar[] = [];
   for (const name of service.env) {
@@ -82,11 +86,17 @@ export function serviceEnv(config: ChartConfig, service: ServiceSpec, configData
         env.push({ name, valueFrom: { configMapKeyRef: { name: ENV_CONFIG_MAP, key: name } } });
         break;
       case 'secret':
-        env.push({ name, valueFrom: { secretKeyRef: { name: s.name, key: s.key, ...(s.optional === true ? { optional: true } : {}) } } });
+        env.push({
+          name,
+          valueFrom: { secretKeyRef: { name: s.name, key: s.key, ...(s.optional === true ? { optional: true } : {}) } },
+        });
         break;
       case 'database':
         env.push({ name: DATABASE_PASSWORD, valueFrom: { secretKeyRef: s.password } });
-        env.push({ name, value: `postgresql://${databaseRoleName(service.name)}:$(${DATABASE_PASSWORD})@${postgresHost(config)}:5432/${DATABASE_NAME}` });
+        env.push({
+          name,
+          value: `postgresql://${databaseRoleName(service.name)}:$(${DATABASE_PASSWORD})@${postgresHost(config)}:5432/${DATABASE_NAME}`,
+        });
         break;
       case 'field':
         env.push({ name, valueFrom: { fieldRef: { fieldPath: s.path } } });

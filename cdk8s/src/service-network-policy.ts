@@ -3,16 +3,30 @@ import { k8s } from 'cdk8s-plus-31';
 import type { Construct } from 'constructs';
 import type { ChartConfig } from './config.js';
 import { selectorLabels } from './labels.js';
-import { ANY_RECIO_POD, ANYWHERE, INTERNET, namespacePeer, podsOf, POSTGRES_EGRESS, redisEgress, tcp } from './network-policy-peers.js';
+import {
+  ANY_RECIO_POD,
+  ANYWHERE,
+  INTERNET,
+  namespacePeer,
+  podsOf,
+  POSTGRES_EGRESS,
+  redisEgress,
+  tcp,
+} from './network-policy-peers.js';
 
 /**
  * A service's NetworkPolicy, on top of the namespace's default deny: ingress from its callers and
  * Prometheus; egress to Redis, PostgreSQL, and only what else it talks to.
  */
-export function serviceNetworkPolicy(scope: Construct, config: ChartConfig, service: ServiceSpec): k8s.KubeNetworkPolicy {
+export function serviceNetworkPolicy(
+  scope: Construct,
+  config: ChartConfig,
+  service: ServiceSpec,
+): k8s.KubeNetworkPolicy {
   const port = tcp(service.port);
   const ingress: k8s.NetworkPolicyIngressRule[] = [{ from: [namespacePeer(config.monitoringNamespace)], ports: port }];
-  if (service.ingressFrom === 'ingress-controller') ingress.push({ from: [namespacePeer(config.ingressNamespace)], ports: port });
+  if (service.ingressFrom === 'ingress-controller')
+    ingress.push({ from: [namespacePeer(config.ingressNamespace)], ports: port });
   if (service.ingressFrom === 'services') ingress.push({ from: [ANY_RECIO_POD], ports: port });
 
   const egress: k8s.NetworkPolicyEgressRule[] = [];
@@ -25,6 +39,11 @@ export function serviceNetworkPolicy(scope: Construct, config: ChartConfig, serv
 
   return new k8s.KubeNetworkPolicy(scope, 'netpol', {
     metadata: { name: service.name, namespace: config.namespace },
-    spec: { podSelector: { matchLabels: selectorLabels(service.name) }, policyTypes: ['Ingress', 'Egress'], ingress, egress },
+    spec: {
+      podSelector: { matchLabels: selectorLabels(service.name) },
+      policyTypes: ['Ingress', 'Egress'],
+      ingress,
+      egress,
+    },
   });
 }

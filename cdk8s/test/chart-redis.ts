@@ -7,7 +7,9 @@ import { Redis } from 'ioredis';
 import { redisAclSecretKeys } from '../src/redis-acl.js';
 
 /** One random password per ACL user, as `secrets.sh` makes them. */
-export const passwords: Readonly<Record<string, string>> = Object.fromEntries(redisAclSecretKeys().map((k) => [k, randomBytes(16).toString('hex')]));
+export const passwords: Readonly<Record<string, string>> = Object.fromEntries(
+  redisAclSecretKeys().map((k) => [k, randomBytes(16).toString('hex')]),
+);
 
 /** What the start scripts do with sed: fill passwords and host names. */
 export function substitute(text: string, vars: Record<string, string>): string {

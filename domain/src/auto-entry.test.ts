@@ -1,5 +1,13 @@
 import { describe, expect, it } from 'vitest';
-import { INITIAL_SPIKE_GUARD, STRIKE_COOLDOWN_MS, entryDecisions, spikeGuardStep, tradeKey, type EntryScan, type SpikeGuardStep } from './auto-entry.js';
+import {
+  INITIAL_SPIKE_GUARD,
+  STRIKE_COOLDOWN_MS,
+  entryDecisions,
+  spikeGuardStep,
+  tradeKey,
+  type EntryScan,
+  type SpikeGuardStep,
+} from './auto-entry.js';
 import { DEFAULT_SETTINGS } from './settings.js';
 import type { StrikeRow } from './strike-table.js';
 
@@ -127,7 +135,16 @@ describe('entryDecisions', () => {
       reason: null,
     });
     // A NO-active row (strike above spot) buys NO at the NO ask: 95 ≥ 95 and 95 − 94 = 1 ≥ 0.25.
-    const no = row('B', { activeSide: 'no', strike: 100249.99, noProbability: 95, probability: 95, noAsk: 94, noDiff: 1, diff: 1, yesAsk: 5 });
+    const no = row('B', {
+      activeSide: 'no',
+      strike: 100249.99,
+      noProbability: 95,
+      probability: 95,
+      noAsk: 94,
+      noDiff: 1,
+      diff: 1,
+      yesAsk: 5,
+    });
     expect(entryDecisions(scan({ rows: [no] })).entries).toEqual([
       { ticker: 'B', strike: 100249.99, side: 'no', askCents: 94, count: 6, probability: 95, diff: 1 },
     ]);
@@ -145,7 +162,10 @@ describe('entryDecisions', () => {
 
   it('requires probability ≥ min_probability and diff ≥ min_differential', () => {
     // 94.9 is on the watchlist (> 90) but below 95; diff 0.2 is on it (≥ −2.75) but below 0.25.
-    expect(entryDecisions(scan({ rows: [row('A', { probability: 94.9 })] }))).toEqual({ entries: [], reason: 'NO_CANDIDATE' });
+    expect(entryDecisions(scan({ rows: [row('A', { probability: 94.9 })] }))).toEqual({
+      entries: [],
+      reason: 'NO_CANDIDATE',
+    });
     expect(entryDecisions(scan({ rows: [row('A', { diff: 0.2 })] })).reason).toBe('NO_CANDIDATE');
     expect(entryDecisions(scan({ rows: [row('A', { diff: 0.25 })] })).entries).toHaveLength(1);
   });

@@ -33,7 +33,12 @@ type GuardSettings = Pick<AutoEntrySettings, 'spikeThreshold' | 'cooldownThresho
  * cooldownMinutes after the count started. A null reading (no history) is no evidence either
  * way: it neither pauses, nor starts or stops the count, but time still runs out on a count.
  */
-export function spikeGuardStep(state: SpikeGuardState, momentum: number | null, nowMs: number, settings: GuardSettings): SpikeGuardStep {
+export function spikeGuardStep(
+  state: SpikeGuardState,
+  momentum: number | null,
+  nowMs: number,
+  settings: GuardSettings,
+): SpikeGuardStep {
   const cooldownMs = settings.cooldownMinutes * 60_000;
   const points = momentum === null ? null : Math.abs(momentumPoints(momentum));
   let paused = state.paused;
@@ -49,7 +54,8 @@ export function spikeGuardStep(state: SpikeGuardState, momentum: number | null, 
     paused = false;
     calmSinceMs = null;
   }
-  if (!paused) return { state: { paused: false, calmSinceMs: null }, paused: false, resumesAtMs: null, remainingSeconds: 0 };
+  if (!paused)
+    return { state: { paused: false, calmSinceMs: null }, paused: false, resumesAtMs: null, remainingSeconds: 0 };
   const resumesAtMs = calmSinceMs === null ? null : calmSinceMs + cooldownMs;
   return {
     state: { paused: true, calmSinceMs },

@@ -10,7 +10,8 @@ export type StopAction = 'hold' | 'start_verification' | 'close' | 'cancel_verif
  * still inside the verification wait), `recovered` (verification cancelled), `min_hold` (breach
  * but held less than minHoldSeconds), `in_range` (nothing to do), `disabled` (auto stop off).
  */
-export type StopReason = 'stop_probability' | 'momentum_spike' | 'verifying' | 'recovered' | 'min_hold' | 'in_range' | 'disabled';
+export type StopReason =
+  'stop_probability' | 'momentum_spike' | 'verifying' | 'recovered' | 'min_hold' | 'in_range' | 'disabled';
 
 /** Inputs of {@link stopDecision}. */
 export interface StopCheck {
@@ -51,8 +52,13 @@ export interface StopDecision {
 export function stopDecision(check: StopCheck): StopDecision {
   const { trade, live, nowMs } = check;
   const stop = check.settings.autoStop;
-  const livePnlPerContractCents = live.oppositeAskCents === null ? null : 100 - live.oppositeAskCents - trade.buyPriceCents;
-  const decide = (action: StopAction, reason: StopReason): StopDecision => ({ action, reason, livePnlPerContractCents });
+  const livePnlPerContractCents =
+    live.oppositeAskCents === null ? null : 100 - live.oppositeAskCents - trade.buyPriceCents;
+  const decide = (action: StopAction, reason: StopReason): StopDecision => ({
+    action,
+    reason,
+    livePnlPerContractCents,
+  });
   const verifying = trade.verificationStartedAtMs !== null;
 
   if (!stop.enabled) return verifying ? decide('cancel_verification', 'disabled') : decide('hold', 'disabled');
@@ -71,6 +77,7 @@ export function stopDecision(check: StopCheck): StopDecision {
   if (nowMs - trade.openedAtMs < stop.minHoldSeconds * 1000) return decide('hold', 'min_hold');
   if (!stop.verificationEnabled) return decide('close', 'stop_probability');
   if (trade.verificationStartedAtMs === null) return decide('start_verification', 'stop_probability');
-  if (nowMs - trade.verificationStartedAtMs >= stop.verificationSeconds * 1000) return decide('close', 'stop_probability');
+  if (nowMs - trade.verificationStartedAtMs >= stop.verificationSeconds * 1000)
+    return decide('close', 'stop_probability');
   return decide('hold', 'verifying');
 }

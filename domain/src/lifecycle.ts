@@ -4,7 +4,15 @@ import { DomainError } from './errors.js';
 export type TradeStatus = 'pending' | 'open' | 'closing' | 'closed' | 'expired' | 'error' | 'cancelled';
 
 /** Every status. */
-export const TRADE_STATUSES: readonly TradeStatus[] = ['pending', 'open', 'closing', 'closed', 'expired', 'error', 'cancelled'];
+export const TRADE_STATUSES: readonly TradeStatus[] = [
+  'pending',
+  'open',
+  'closing',
+  'closed',
+  'expired',
+  'error',
+  'cancelled',
+];
 
 /** Statuses no event leaves. */
 export const TERMINAL_STATUSES: readonly TradeStatus[] = ['closed', 'error', 'cancelled'];
@@ -49,7 +57,10 @@ export class IllegalTransitionError extends DomainError {
  * cancelled, not an error. Compared after lower-casing and turning spaces into underscores, so
  * "insufficient balance" and "insufficient_balance" both count.
  */
-export const CANCELLING_REJECTIONS: ReadonlySet<string> = new Set(['insufficient_resting_volume', 'insufficient_balance']);
+export const CANCELLING_REJECTIONS: ReadonlySet<string> = new Set([
+  'insufficient_resting_volume',
+  'insufficient_balance',
+]);
 
 /** The status an entry order's rejection leads to: `cancelled` for CANCELLING_REJECTIONS, else `error`. */
 export function classifyRejection(exchangeErrorCode: string): 'cancelled' | 'error' {

@@ -10,7 +10,14 @@ const rows: LookupRow[] = [
   { ttcBucket: 1, bufferBucket: 100, momentumBucket: 0, probability: 100 },
 ];
 const table = LookupTableModel.fromRows(rows, fallback);
-const yesInMoney: ProbabilityInput = { price: 100000, strike: 99749.99, side: 'yes', ttcSeconds: 600, momentum: null, volatility: null };
+const yesInMoney: ProbabilityInput = {
+  price: 100000,
+  strike: 99749.99,
+  side: 'yes',
+  ttcSeconds: 600,
+  momentum: null,
+  volatility: null,
+};
 
 describe('LookupTableModel', () => {
   it('looks up (TTC, buffer, momentum) buckets for the side in the money', () => {
@@ -50,10 +57,14 @@ describe('LookupTableModel', () => {
   });
 
   it('honours bucket widths', () => {
-    const coarse = LookupTableModel.fromRows([{ ttcBucket: 2, bufferBucket: 2, momentumBucket: 0, probability: 90 }], fallback, {
-      ttcBucketSeconds: 300,
-      bufferBucketDollars: 100,
-    });
+    const coarse = LookupTableModel.fromRows(
+      [{ ttcBucket: 2, bufferBucket: 2, momentumBucket: 0, probability: 90 }],
+      fallback,
+      {
+        ttcBucketSeconds: 300,
+        bufferBucketDollars: 100,
+      },
+    );
     // 600 / 300 = 2; 250.01 / 100 = 2.
     expect(coarse.probability(yesInMoney)).toBe(90);
     expect(coarse.size).toBe(1);

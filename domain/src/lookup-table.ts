@@ -66,10 +66,15 @@ export class LookupTableModel implements ProbabilityModel {
    * Loads a table from rows (e.g. parsed from a CSV).
    * @throws InvalidTableRowError for a malformed or duplicate row, naming its index.
    */
-  static fromRows(rows: readonly LookupRow[], fallback: ProbabilityModel, options: LookupTableOptions = {}): LookupTableModel {
+  static fromRows(
+    rows: readonly LookupRow[],
+    fallback: ProbabilityModel,
+    options: LookupTableOptions = {},
+  ): LookupTableModel {
     const table = new Map<string, number>();
     rows.forEach((row, index) => {
-      if (!Number.isInteger(row.ttcBucket) || row.ttcBucket < 0) throw new InvalidTableRowError(index, 'ttcBucket must be an integer ≥ 0');
+      if (!Number.isInteger(row.ttcBucket) || row.ttcBucket < 0)
+        throw new InvalidTableRowError(index, 'ttcBucket must be an integer ≥ 0');
       if (!Number.isInteger(row.bufferBucket) || row.bufferBucket < 0) {
         throw new InvalidTableRowError(index, 'bufferBucket must be an integer ≥ 0');
       }

@@ -37,7 +37,11 @@ export const MOMENTUM_BUCKET_LIMIT = 30;
  * The stored price standing for instant `atMs`: the last point with ts ≤ atMs, or null when there
  * is none or it is more than `toleranceMs` older. `history` must be sorted by ts ascending.
  */
-export function priceAt(history: readonly PricePoint[], atMs: number, toleranceMs: number = PRICE_TOLERANCE_MS): number | null {
+export function priceAt(
+  history: readonly PricePoint[],
+  atMs: number,
+  toleranceMs: number = PRICE_TOLERANCE_MS,
+): number | null {
   // Binary search for the last index with ts ≤ atMs.
   let lo = 0;
   let hi = history.length - 1;

@@ -55,7 +55,8 @@ function outcome(sellPriceCents: number, buyPriceCents: number, count: number, f
 }
 
 function checkPrice(field: string, cents: number): void {
-  if (!Number.isInteger(cents) || cents < 1 || cents > 99) throw new InvalidAmountError(field, cents, 'an integer 1..99 (cents)');
+  if (!Number.isInteger(cents) || cents < 1 || cents > 99)
+    throw new InvalidAmountError(field, cents, 'an integer 1..99 (cents)');
 }
 
 function checkCountAndFees(count: number, fees: number): void {

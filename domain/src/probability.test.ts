@@ -1,7 +1,12 @@
 import { describe, expect, it } from 'vitest';
 import { InvalidOptionError } from './errors.js';
 import { normalCdf } from './normal.js';
-import { DigitalOptionModel, MOMENTUM_HORIZON_SECONDS, hasProbabilityData, type ProbabilityInput } from './probability.js';
+import {
+  DigitalOptionModel,
+  MOMENTUM_HORIZON_SECONDS,
+  hasProbabilityData,
+  type ProbabilityInput,
+} from './probability.js';
 
 describe('normalCdf', () => {
   it('matches known values of Φ to 1e-9', () => {
@@ -32,7 +37,14 @@ describe('normalCdf', () => {
 
 describe('DigitalOptionModel', () => {
   const model = new DigitalOptionModel();
-  const base: ProbabilityInput = { price: 100000, strike: 99749.99, side: 'yes', ttcSeconds: 600, momentum: null, volatility: 0.5 };
+  const base: ProbabilityInput = {
+    price: 100000,
+    strike: 99749.99,
+    side: 'yes',
+    ttcSeconds: 600,
+    momentum: null,
+    volatility: 0.5,
+  };
 
   it('prices YES as N(d2) in percent (worked example)', () => {
     // S = 100 000, K = 99 749.99, T = 600 / 31 536 000 = 1.90259e-5 y, σ = 0.5, μ = 0:
@@ -75,7 +87,15 @@ describe('DigitalOptionModel', () => {
   });
 
   it('answers exactly 50 without data: price or TTC missing, zero or negative', () => {
-    const noData: Partial<ProbabilityInput>[] = [{ price: null }, { price: 0 }, { price: -1 }, { ttcSeconds: null }, { ttcSeconds: 0 }, { ttcSeconds: -5 }, { price: NaN }];
+    const noData: Partial<ProbabilityInput>[] = [
+      { price: null },
+      { price: 0 },
+      { price: -1 },
+      { ttcSeconds: null },
+      { ttcSeconds: 0 },
+      { ttcSeconds: -5 },
+      { price: NaN },
+    ];
     for (const patch of noData) {
       for (const side of ['yes', 'no'] as const) {
         const input = { ...base, ...patch, side };

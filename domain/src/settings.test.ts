@@ -34,7 +34,10 @@ describe('settings', () => {
   });
 
   it('merges a valid patch without touching the current settings', () => {
-    const result = parseSettingsPatch(DEFAULT_SETTINGS, { autoEntry: { enabled: true, minProbability: 97.5 }, autoStop: { verificationEnabled: true } });
+    const result = parseSettingsPatch(DEFAULT_SETTINGS, {
+      autoEntry: { enabled: true, minProbability: 97.5 },
+      autoStop: { verificationEnabled: true },
+    });
     expect(result.ok).toBe(true);
     if (!result.ok) return;
     expect(result.settings.autoEntry).toEqual({ ...DEFAULT_SETTINGS.autoEntry, enabled: true, minProbability: 97.5 });
@@ -71,8 +74,12 @@ describe('settings', () => {
 
   it('rejects unknown fields and non-objects', () => {
     expect(errorsOf(parseSettingsPatch(DEFAULT_SETTINGS, null))).toEqual([{ field: '', code: 'NOT_AN_OBJECT' }]);
-    expect(errorsOf(parseSettingsPatch(DEFAULT_SETTINGS, { autoEntry: [] }))).toEqual([{ field: 'autoEntry', code: 'NOT_AN_OBJECT' }]);
-    expect(errorsOf(parseSettingsPatch(DEFAULT_SETTINGS, { other: {} }))).toEqual([{ field: 'other', code: 'UNKNOWN_FIELD' }]);
+    expect(errorsOf(parseSettingsPatch(DEFAULT_SETTINGS, { autoEntry: [] }))).toEqual([
+      { field: 'autoEntry', code: 'NOT_AN_OBJECT' },
+    ]);
+    expect(errorsOf(parseSettingsPatch(DEFAULT_SETTINGS, { other: {} }))).toEqual([
+      { field: 'other', code: 'UNKNOWN_FIELD' },
+    ]);
     const proto = JSON.parse('{"autoEntry":{"__proto__":{"enabled":true},"min_probability":90}}') as unknown;
     expect(errorsOf(parseSettingsPatch(DEFAULT_SETTINGS, proto))).toEqual([
       { field: 'autoEntry.__proto__', code: 'UNKNOWN_FIELD' },
@@ -90,7 +97,9 @@ describe('settings', () => {
       { field: 'autoEntry.maxTimeSeconds', code: 'INCONSISTENT' },
     ]);
     // Both moved together consistently: fine. min == max: fine.
-    expect(parseSettingsPatch(DEFAULT_SETTINGS, { autoEntry: { minTimeSeconds: 1000, maxTimeSeconds: 1200 } }).ok).toBe(true);
+    expect(parseSettingsPatch(DEFAULT_SETTINGS, { autoEntry: { minTimeSeconds: 1000, maxTimeSeconds: 1200 } }).ok).toBe(
+      true,
+    );
     expect(parseSettingsPatch(DEFAULT_SETTINGS, { autoEntry: { minTimeSeconds: 900 } }).ok).toBe(true);
     expect(errorsOf(parseSettingsPatch(DEFAULT_SETTINGS, { autoEntry: { cooldownThreshold: 40 } }))).toEqual([
       { field: 'autoEntry.cooldownThreshold', code: 'INCONSISTENT' },

@@ -72,12 +72,7 @@ export const DEFAULT_SETTINGS: Readonly<Settings> = Object.freeze({
 
 /** Stable codes of a settings field error. */
 export type SettingsErrorCode =
-  | 'NOT_AN_OBJECT'
-  | 'UNKNOWN_FIELD'
-  | 'WRONG_TYPE'
-  | 'NOT_AN_INTEGER'
-  | 'OUT_OF_RANGE'
-  | 'INCONSISTENT';
+  'NOT_AN_OBJECT' | 'UNKNOWN_FIELD' | 'WRONG_TYPE' | 'NOT_AN_INTEGER' | 'OUT_OF_RANGE' | 'INCONSISTENT';
 
 /** One rejected field, e.g. `{ field: 'autoEntry.positionSize', code: 'OUT_OF_RANGE', … }`. */
 export interface SettingsFieldError {
@@ -124,7 +119,8 @@ const GROUPS = { autoEntry: AUTO_ENTRY_FIELDS, autoStop: AUTO_STOP_FIELDS } as c
  */
 export function parseSettingsPatch(current: Settings, patch: unknown): SettingsParseResult {
   const errors: SettingsFieldError[] = [];
-  if (!isPlainObject(patch)) return { ok: false, errors: [fieldError('', 'NOT_AN_OBJECT', 'the patch must be an object')] };
+  if (!isPlainObject(patch))
+    return { ok: false, errors: [fieldError('', 'NOT_AN_OBJECT', 'the patch must be an object')] };
   const merged: Settings = { autoEntry: { ...current.autoEntry }, autoStop: { ...current.autoStop } };
   const touched = new Set<string>();
   for (const [groupName, groupPatch] of Object.entries(patch)) {
@@ -162,8 +158,10 @@ function checkField(field: string, spec: FieldSpec, value: unknown): SettingsFie
   if (spec.kind === 'boolean') {
     return typeof value === 'boolean' ? null : fieldError(field, 'WRONG_TYPE', 'must be a boolean');
   }
-  if (typeof value !== 'number' || !Number.isFinite(value)) return fieldError(field, 'WRONG_TYPE', 'must be a finite number');
-  if (spec.kind === 'integer' && !Number.isInteger(value)) return fieldError(field, 'NOT_AN_INTEGER', 'must be an integer');
+  if (typeof value !== 'number' || !Number.isFinite(value))
+    return fieldError(field, 'WRONG_TYPE', 'must be a finite number');
+  if (spec.kind === 'integer' && !Number.isInteger(value))
+    return fieldError(field, 'NOT_AN_INTEGER', 'must be an integer');
   if (value < spec.min || value > spec.max) {
     return fieldError(field, 'OUT_OF_RANGE', `must be within ${spec.min}..${spec.max}`);
   }

@@ -16,12 +16,24 @@ function quote(strike: number, yesAsk: number | null = 50, noAsk: number | null 
 
 describe('buildStrikeTable', () => {
   // 25 listed strikes around 100 000 (n = 388..412), one with no NO offer, plus a market of another event.
-  const special: Record<number, MarketQuote> = { 99749.99: quote(99749.99, 80, 22), 100249.99: quote(100249.99, 10, null) };
+  const special: Record<number, MarketQuote> = {
+    99749.99: quote(99749.99, 80, 22),
+    100249.99: quote(100249.99, 10, null),
+  };
   const markets = [
     ...strikeGrid(100000, 25).map((strike) => special[strike] ?? quote(strike)),
     { ...quote(100000.5), ticker: marketTicker('KXBTCD-25JUL1618', 100000.5) },
   ];
-  const rows = buildStrikeTable({ price: 100000, nowMs: NOW, closeMs: CLOSE, eventTicker: EVENT, markets, momentum: null, volatility: 0.5, model });
+  const rows = buildStrikeTable({
+    price: 100000,
+    nowMs: NOW,
+    closeMs: CLOSE,
+    eventTicker: EVENT,
+    markets,
+    momentum: null,
+    volatility: 0.5,
+    model,
+  });
 
   it('keeps the 21 strikes of the event nearest spot, ascending', () => {
     expect(rows).toHaveLength(21);
@@ -63,7 +75,16 @@ describe('buildStrikeTable', () => {
   });
 
   it('takes TTC from the event close and answers 50 once it has passed', () => {
-    const late = buildStrikeTable({ price: 100000, nowMs: CLOSE, closeMs: CLOSE, eventTicker: EVENT, markets, momentum: null, volatility: 0.5, model });
+    const late = buildStrikeTable({
+      price: 100000,
+      nowMs: CLOSE,
+      closeMs: CLOSE,
+      eventTicker: EVENT,
+      markets,
+      momentum: null,
+      volatility: 0.5,
+      model,
+    });
     expect(late[0]?.ttcSeconds).toBe(0);
     expect(late.every((r) => r.yesProbability === 50 && r.noProbability === 50)).toBe(true);
   });
@@ -88,7 +109,8 @@ describe('watchlist', () => {
     diff: 3,
     volume: 1500,
   };
-  const admitted = (patch: Partial<StrikeRow>): boolean => watchlist([{ ...base, ...patch }], DEFAULT_SETTINGS.autoEntry).length === 1;
+  const admitted = (patch: Partial<StrikeRow>): boolean =>
+    watchlist([{ ...base, ...patch }], DEFAULT_SETTINGS.autoEntry).length === 1;
 
   it('admits a liquid row near the thresholds', () => {
     expect(admitted({})).toBe(true);

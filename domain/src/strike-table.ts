@@ -67,7 +67,13 @@ export function buildStrikeTable(input: StrikeTableInput): StrikeRow[] {
   return chosen
     .sort((a, b) => a.strike - b.strike)
     .map((market) => {
-      const base = { price, strike: market.strike, ttcSeconds: ttc, momentum: input.momentum, volatility: input.volatility };
+      const base = {
+        price,
+        strike: market.strike,
+        ttcSeconds: ttc,
+        momentum: input.momentum,
+        volatility: input.volatility,
+      };
       const yesProbability = model.probability({ ...base, side: 'yes' });
       const noProbability = model.probability({ ...base, side: 'no' });
       const side = activeSide(price, market.strike);

@@ -1,6 +1,14 @@
 import { describe, expect, it } from 'vitest';
 import { InvalidCloseTimeError, InvalidTickerError } from './errors.js';
-import { easternTime, eventCloseMs, eventTicker, hourCloseAfter, marketTicker, parseMarketTicker, ttcSeconds } from './time.js';
+import {
+  easternTime,
+  eventCloseMs,
+  eventTicker,
+  hourCloseAfter,
+  marketTicker,
+  parseMarketTicker,
+  ttcSeconds,
+} from './time.js';
 
 const utc = (iso: string): number => Date.parse(iso);
 
@@ -99,11 +107,20 @@ describe('marketTicker / parseMarketTicker', () => {
   });
 
   it('parses what it formats', () => {
-    expect(parseMarketTicker('KXBTCD-25JUL1617-T119499.99')).toEqual({ eventTicker: 'KXBTCD-25JUL1617', strike: 119499.99 });
+    expect(parseMarketTicker('KXBTCD-25JUL1617-T119499.99')).toEqual({
+      eventTicker: 'KXBTCD-25JUL1617',
+      strike: 119499.99,
+    });
   });
 
   it('rejects malformed tickers with a typed error', () => {
-    for (const bad of ['KXBTCD-25JUL1617', 'KXBTCD-25JUL1617-B119499.99', 'KXBTCD-25JUL1617-T', 'KXBTCD-25MAR0902-T1.00', 'KXBTCD-25JUL1617-T0']) {
+    for (const bad of [
+      'KXBTCD-25JUL1617',
+      'KXBTCD-25JUL1617-B119499.99',
+      'KXBTCD-25JUL1617-T',
+      'KXBTCD-25MAR0902-T1.00',
+      'KXBTCD-25JUL1617-T0',
+    ]) {
       expect(() => parseMarketTicker(bad), bad).toThrow(InvalidTickerError);
     }
   });

@@ -55,7 +55,10 @@ describe('estimateVolatility', () => {
   it('honours its options and rejects bad ones', () => {
     // 5-minute step over 30 min: the zigzag has period 2 min, so every 5-minute return is ±0.001
     // too (odd spacing); σ = sqrt(1e-6 × 31 536 000 / 300) = 0.001 × 324.22 = 0.32422.
-    expect(estimateVolatility(zigzag(30, 0.001), NOW, { stepMs: 5 * MIN, minReturns: 6 })).toBeCloseTo(0.001 * Math.sqrt(105120), 10);
+    expect(estimateVolatility(zigzag(30, 0.001), NOW, { stepMs: 5 * MIN, minReturns: 6 })).toBeCloseTo(
+      0.001 * Math.sqrt(105120),
+      10,
+    );
     expect(() => estimateVolatility([], NOW, { stepMs: 10 })).toThrow(InvalidOptionError);
     expect(() => estimateVolatility([], NOW, { floor: 2, ceiling: 1 })).toThrow(/option ceiling/);
   });

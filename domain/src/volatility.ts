@@ -48,7 +48,11 @@ export const DEFAULT_VOLATILITY_OPTIONS: Required<VolatilityOptions> = {
  * subtracting it would hide a steady trend's risk. Clamped to [floor, ceiling]; the default when
  * fewer than `minReturns` returns exist.
  */
-export function estimateVolatility(history: readonly PricePoint[], nowMs: number, options: VolatilityOptions = {}): number {
+export function estimateVolatility(
+  history: readonly PricePoint[],
+  nowMs: number,
+  options: VolatilityOptions = {},
+): number {
   const opts = { ...DEFAULT_VOLATILITY_OPTIONS, ...options };
   validate(opts);
   const samples: (number | null)[] = [];
@@ -73,7 +77,8 @@ export function estimateVolatility(history: readonly PricePoint[], nowMs: number
 function validate(opts: Required<VolatilityOptions>): void {
   if (!(opts.stepMs >= 1000)) throw new InvalidOptionError('stepMs', 'must be at least 1000');
   if (!(opts.windowMs >= opts.stepMs)) throw new InvalidOptionError('windowMs', 'must be at least stepMs');
-  if (!Number.isInteger(opts.minReturns) || opts.minReturns < 1) throw new InvalidOptionError('minReturns', 'must be a positive integer');
+  if (!Number.isInteger(opts.minReturns) || opts.minReturns < 1)
+    throw new InvalidOptionError('minReturns', 'must be a positive integer');
   if (!(opts.floor > 0)) throw new InvalidOptionError('floor', 'must be positive');
   if (!(opts.ceiling >= opts.floor)) throw new InvalidOptionError('ceiling', 'must be at least floor');
   if (!(opts.defaultVolatility > 0)) throw new InvalidOptionError('defaultVolatility', 'must be positive');

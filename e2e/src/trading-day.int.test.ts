@@ -24,8 +24,20 @@ const options = (name: string): RunOptions => ({
   // A 1.5% drop over two minutes late in the third hour: open YES trades lose their edge and are stopped.
   shocks: [{ atMs: (2 * 3600 + 40 * 60) * 1000, pct: -1.5, overSeconds: 120 }],
   users: [
-    { id: 'user_0001', settings: { autoEntry: { enabled: true, minProbability: 90, minDifferential: 0 }, autoStop: { verificationEnabled: true } } },
-    { id: 'user_0002', settings: { autoEntry: { enabled: true, minProbability: 85, minDifferential: -1, positionSize: 2 }, autoStop: { stopProbability: 50 } } },
+    {
+      id: 'user_0001',
+      settings: {
+        autoEntry: { enabled: true, minProbability: 90, minDifferential: 0 },
+        autoStop: { verificationEnabled: true },
+      },
+    },
+    {
+      id: 'user_0002',
+      settings: {
+        autoEntry: { enabled: true, minProbability: 85, minDifferential: -1, positionSize: 2 },
+        autoStop: { stopProbability: 50 },
+      },
+    },
   ],
   balanceCents: 1_000_000,
   portOffset: 20_000,
@@ -33,10 +45,23 @@ const options = (name: string): RunOptions => ({
   database: () => createTestDatabase({ redisUrl: null }),
 });
 
-const SERVICES_TO_KILL = ['trade-manager', 'trade-executor', 'btc-price-watchdog', 'auto-entry-supervisor', 'active-trade-supervisor', 'kalshi-account-sync', 'main-app', 'relay'];
+const SERVICES_TO_KILL = [
+  'trade-manager',
+  'trade-executor',
+  'btc-price-watchdog',
+  'auto-entry-supervisor',
+  'active-trade-supervisor',
+  'kalshi-account-sync',
+  'main-app',
+  'relay',
+];
 
 /** Runs the day; with `killEveryMs`, SIGKILLs a service that often (wall clock) while it runs. */
-async function runDay(name: string, runs: PlatformRun[], killEveryMs?: number): Promise<{ outcome: Outcome; kills: string[]; run: PlatformRun }> {
+async function runDay(
+  name: string,
+  runs: PlatformRun[],
+  killEveryMs?: number,
+): Promise<{ outcome: Outcome; kills: string[]; run: PlatformRun }> {
   const run = await PlatformRun.start(options(name));
   runs.push(run); // closed by afterAll, even when the test times out
   const kills: string[] = [];
@@ -57,10 +82,19 @@ async function runDay(name: string, runs: PlatformRun[], killEveryMs?: number): 
     // Past the last close (and its settlement), with nothing killed: everything ends.
     for (let i = 0; i < 5; i++) await run.step();
     const t = run.timing;
-    console.log(`${name}: ${t.steps} steps, advance ${(t.advance / t.steps).toFixed(1)} ms, settle ${(t.settle / t.steps).toFixed(1)} ms per step`);
+    console.log(
+      `${name}: ${t.steps} steps, advance ${(t.advance / t.steps).toFixed(1)} ms, settle ${(t.settle / t.steps).toFixed(1)} ms per step`,
+    );
     const outcome = await outcomeOf(run);
     // For a look after a failure: diff .recio/e2e/calm-outcome.json chaos-outcome.json
-    writeFileSync(join(LOG_DIR, `${name}-outcome.json`), JSON.stringify({ ...outcome, ledgers: Object.fromEntries(outcome.ledgers), mirror: Object.fromEntries(outcome.mirror) }, null, 1));
+    writeFileSync(
+      join(LOG_DIR, `${name}-outcome.json`),
+      JSON.stringify(
+        { ...outcome, ledgers: Object.fromEntries(outcome.ledgers), mirror: Object.fromEntries(outcome.mirror) },
+        null,
+        1,
+      ),
+    );
     return { outcome, kills, run };
   } finally {
     clearTimeout(timer);
@@ -75,71 +109,78 @@ describe('a trading day on the paper world', () => {
     for (const run of runs) await run.close();
   });
 
-  it('enters, stops, expires and settles, with pnl to the cent against the exchange and every event kept', async () => {
-    const { outcome, run } = await runDay('calm', runs);
-    calm = outcome;
-    const trades = outcome.trades;
-    expect(outcome.deadLetters).toBe(0);
-    expect(trades.filter((t) => t.entryMethod === 'auto').length).toBeGreaterThan(0);
-    expect(trades.filter((t) => t.closeMethod === 'auto').length).toBeGreaterThan(0);
-    expect(trades.filter((t) => t.closeMethod === 'expired').length).toBeGreaterThan(0);
-    for (const t of trades) expect(['closed', 'cancelled', 'error'], `${t.id} ${t.status}`).toContain(t.status);
+  it(
+    'enters, stops, expires and settles, with pnl to the cent against the exchange and every event kept',
+    async () => {
+      const { outcome, run } = await runDay('calm', runs);
+      calm = outcome;
+      const trades = outcome.trades;
+      expect(outcome.deadLetters).toBe(0);
+      expect(trades.filter((t) => t.entryMethod === 'auto').length).toBeGreaterThan(0);
+      expect(trades.filter((t) => t.closeMethod === 'auto').length).toBeGreaterThan(0);
+      expect(trades.filter((t) => t.closeMethod === 'expired').length).toBeGreaterThan(0);
+      for (const t of trades) expect(['closed', 'cancelled', 'error'], `${t.id} ${t.status}`).toContain(t.status);
 
-    for (const [user, ledger] of outcome.ledgers) {
-      const mine = trades.filter((t) => t.userId === user);
-      // Every contract the exchange moved is a trade's: the entry order is the trade's id.
-      const orders = new Map(ledger.orders.map((o) => [o.client_order_id, o]));
-      for (const t of mine.filter((x) => x.buyPriceCents !== null)) {
-        const entry = orders.get(t.id);
-        expect(entry, `entry order of ${t.id}`).toBeDefined();
-        expect(entry!.fill_count).toBe(t.count);
-        expect(entry!.taker_fill_cost).toBe(t.buyPriceCents! * t.count);
+      for (const [user, ledger] of outcome.ledgers) {
+        const mine = trades.filter((t) => t.userId === user);
+        // Every contract the exchange moved is a trade's: the entry order is the trade's id.
+        const orders = new Map(ledger.orders.map((o) => [o.client_order_id, o]));
+        for (const t of mine.filter((x) => x.buyPriceCents !== null)) {
+          const entry = orders.get(t.id);
+          expect(entry, `entry order of ${t.id}`).toBeDefined();
+          expect(entry!.fill_count).toBe(t.count);
+          expect(entry!.taker_fill_cost).toBe(t.buyPriceCents! * t.count);
+        }
+        // Fees: the exchange's, summed over the user's orders; pnl: the balance it moved.
+        const fees = ledger.orders.reduce((sum, o) => sum + (o.taker_fees ?? 0), 0);
+        expect(mine.reduce((sum, t) => sum + t.feesCents, 0)).toBe(fees);
+        const pnl = mine.reduce((sum, t) => sum + (t.pnlCents ?? 0), 0);
+        expect(pnl, `${user}: sum of trade pnl vs balance change`).toBe(ledger.balance - ledger.starting_balance);
+        expect(ledger.positions.filter((p) => p.position !== 0)).toEqual([]);
+        expect(outcome.mirror.get(user)).toEqual({ balanceCents: ledger.balance, positions: [] });
       }
-      // Fees: the exchange's, summed over the user's orders; pnl: the balance it moved.
-      const fees = ledger.orders.reduce((sum, o) => sum + (o.taker_fees ?? 0), 0);
-      expect(mine.reduce((sum, t) => sum + t.feesCents, 0)).toBe(fees);
-      const pnl = mine.reduce((sum, t) => sum + (t.pnlCents ?? 0), 0);
-      expect(pnl, `${user}: sum of trade pnl vs balance change`).toBe(ledger.balance - ledger.starting_balance);
-      expect(ledger.positions.filter((p) => p.position !== 0)).toEqual([]);
-      expect(outcome.mirror.get(user)).toEqual({ balanceCents: ledger.balance, positions: [] });
-    }
 
-    // PostgreSQL holds every event, gapless, and Redis converged to it.
-    const { rows: heads } = await run.db.query<{ channel: string; last_seq: string; n: string; max: string }>(
-      `SELECT h.channel, h.last_seq, count(e.*) AS n, max(e.seq) AS max FROM channel_head h LEFT JOIN event_log e USING (channel) GROUP BY 1, 2`,
-    );
-    const redis = new Redis(run.redisUrl);
-    try {
-      for (const h of heads) {
-        expect(h.n, h.channel).toBe(h.last_seq);
-        expect(h.max, h.channel).toBe(h.last_seq);
-        const [last] = await redis.xrevrange(streamKey(h.channel), '+', '-', 'COUNT', 1);
-        expect(last?.[0], h.channel).toBe(`${h.last_seq}-0`);
+      // PostgreSQL holds every event, gapless, and Redis converged to it.
+      const { rows: heads } = await run.db.query<{ channel: string; last_seq: string; n: string; max: string }>(
+        `SELECT h.channel, h.last_seq, count(e.*) AS n, max(e.seq) AS max FROM channel_head h LEFT JOIN event_log e USING (channel) GROUP BY 1, 2`,
+      );
+      const redis = new Redis(run.redisUrl);
+      try {
+        for (const h of heads) {
+          expect(h.n, h.channel).toBe(h.last_seq);
+          expect(h.max, h.channel).toBe(h.last_seq);
+          const [last] = await redis.xrevrange(streamKey(h.channel), '+', '-', 'COUNT', 1);
+          expect(last?.[0], h.channel).toBe(`${h.last_seq}-0`);
+        }
+      } finally {
+        redis.disconnect();
       }
-    } finally {
-      redis.disconnect();
-    }
-    // One price event per tick, the start's included.
-    expect(outcome.eventsByType['price.tick']).toBe(HOURS * 60 + 5 + 1);
-    // Each fill and settlement the exchange made was announced exactly once.
-    const fills = [...outcome.ledgers.values()].reduce((n, l) => n + l.fills.length, 0);
-    const settlements = [...outcome.ledgers.values()].reduce((n, l) => n + l.settlements.length, 0);
-    expect(outcome.eventsByType['fill.recorded']).toBe(fills);
-    expect(outcome.eventsByType['settlement.recorded']).toBe(settlements);
-    await run.close(); // its ports are the next run's
-  }, DAY_TIMEOUT_MS);
+      // One price event per tick, the start's included.
+      expect(outcome.eventsByType['price.tick']).toBe(HOURS * 60 + 5 + 1);
+      // Each fill and settlement the exchange made was announced exactly once.
+      const fills = [...outcome.ledgers.values()].reduce((n, l) => n + l.fills.length, 0);
+      const settlements = [...outcome.ledgers.values()].reduce((n, l) => n + l.settlements.length, 0);
+      expect(outcome.eventsByType['fill.recorded']).toBe(fills);
+      expect(outcome.eventsByType['settlement.recorded']).toBe(settlements);
+      await run.close(); // its ports are the next run's
+    },
+    DAY_TIMEOUT_MS,
+  );
 
-  it('ends the same with a random service killed every few seconds', async () => {
-    expect(calm, 'the undisturbed run').toBeDefined();
-    const { outcome, kills, run } = await runDay('chaos', runs, 2_500);
-    expect(kills.length).toBeGreaterThanOrEqual(SERVICES_TO_KILL.length);
-    const restarts = run.supervisor.status().reduce((sum, p) => sum + p.restarts, 0);
-    expect(restarts).toBeGreaterThanOrEqual(kills.length);
-    expect(outcome.deadLetters).toBe(0);
-    expect(outcome.trades).toEqual(calm.trades);
-    expect(outcome.ledgers).toEqual(calm.ledgers);
-    expect(outcome.mirror).toEqual(calm.mirror);
-    expect(outcome.eventsByType).toEqual(calm.eventsByType);
-  }, DAY_TIMEOUT_MS);
+  it(
+    'ends the same with a random service killed every few seconds',
+    async () => {
+      expect(calm, 'the undisturbed run').toBeDefined();
+      const { outcome, kills, run } = await runDay('chaos', runs, 2_500);
+      expect(kills.length).toBeGreaterThanOrEqual(SERVICES_TO_KILL.length);
+      const restarts = run.supervisor.status().reduce((sum, p) => sum + p.restarts, 0);
+      expect(restarts).toBeGreaterThanOrEqual(kills.length);
+      expect(outcome.deadLetters).toBe(0);
+      expect(outcome.trades).toEqual(calm.trades);
+      expect(outcome.ledgers).toEqual(calm.ledgers);
+      expect(outcome.mirror).toEqual(calm.mirror);
+      expect(outcome.eventsByType).toEqual(calm.eventsByType);
+    },
+    DAY_TIMEOUT_MS,
+  );
 });
-

@@ -31,11 +31,17 @@ describe('option validation', () => {
       expect(error).toBeInstanceOf(InvalidOptionError);
       expect((error as Error).message).toContain(`option ${name}`);
     }
-    expect(() => new ExchangeClient({ baseUrl: 'http://x/trade-api/v2', keyId: 'k', privateKeyPem: privateKey })).not.toThrow();
+    expect(
+      () => new ExchangeClient({ baseUrl: 'http://x/trade-api/v2', keyId: 'k', privateKeyPem: privateKey }),
+    ).not.toThrow();
   });
 
   it('rejects bad WebSocket options with a message naming the option', () => {
-    expect(() => new ExchangeWebSocket({ url: 'http://x', keyId: 'k', privateKeyPem: privateKey })).toThrow(/option url/);
-    expect(() => new ExchangeWebSocket({ url: 'ws://x', keyId: 'k', privateKeyPem: privateKey, deadTimeoutMs: 0 })).toThrow(/option deadTimeoutMs/);
+    expect(() => new ExchangeWebSocket({ url: 'http://x', keyId: 'k', privateKeyPem: privateKey })).toThrow(
+      /option url/,
+    );
+    expect(
+      () => new ExchangeWebSocket({ url: 'ws://x', keyId: 'k', privateKeyPem: privateKey, deadTimeoutMs: 0 }),
+    ).toThrow(/option deadTimeoutMs/);
   });
 });

@@ -99,14 +99,19 @@ export class ExchangeClient {
     } catch {
       throw new InvalidOptionError('baseUrl', `not a URL: ${JSON.stringify(o.baseUrl)}`);
     }
-    if (base.protocol !== 'http:' && base.protocol !== 'https:') throw new InvalidOptionError('baseUrl', 'must be http(s)');
+    if (base.protocol !== 'http:' && base.protocol !== 'https:')
+      throw new InvalidOptionError('baseUrl', 'must be http(s)');
     if ((o.keyId === undefined) !== (o.privateKeyPem === undefined)) {
-      throw new InvalidOptionError(o.keyId === undefined ? 'keyId' : 'privateKeyPem', 'keyId and privateKeyPem go together');
+      throw new InvalidOptionError(
+        o.keyId === undefined ? 'keyId' : 'privateKeyPem',
+        'keyId and privateKeyPem go together',
+      );
     }
     for (const name of ['timeoutMs', 'readsPerSecond', 'writesPerSecond', 'backoffMaxMs'] as const) {
       if (!(o[name] > 0 && Number.isFinite(o[name]))) throw new InvalidOptionError(name, `must be > 0, got ${o[name]}`);
     }
-    if (!(Number.isInteger(o.maxRetries) && o.maxRetries >= 0)) throw new InvalidOptionError('maxRetries', 'must be an integer >= 0');
+    if (!(Number.isInteger(o.maxRetries) && o.maxRetries >= 0))
+      throw new InvalidOptionError('maxRetries', 'must be an integer >= 0');
     if (!(o.backoffBaseMs >= 0)) throw new InvalidOptionError('backoffBaseMs', 'must be >= 0');
     let privateKey;
     if (o.privateKeyPem !== undefined) {
@@ -135,13 +140,21 @@ export class ExchangeClient {
 
   /** GET /exchange/status. */
   getExchangeStatus(options?: CallOptions): Promise<ExchangeStatus> {
-    return this.http.request({ method: 'GET', path: '/exchange/status', auth: false, schema: ExchangeStatusSchema }, options?.signal);
+    return this.http.request(
+      { method: 'GET', path: '/exchange/status', auth: false, schema: ExchangeStatusSchema },
+      options?.signal,
+    );
   }
 
   /** GET /events/{event_ticker}: the event and its markets (top level or nested, either way). */
   async getEvent(eventTicker: string, options?: CallOptions): Promise<{ event: ExchangeEvent; markets: Market[] }> {
     const body = await this.http.request(
-      { method: 'GET', path: `/events/${encodeURIComponent(eventTicker)}`, auth: false, schema: GetEventResponseSchema },
+      {
+        method: 'GET',
+        path: `/events/${encodeURIComponent(eventTicker)}`,
+        auth: false,
+        schema: GetEventResponseSchema,
+      },
       options?.signal,
     );
     return { event: body.event, markets: body.markets ?? body.event.markets ?? [] };
@@ -170,7 +183,10 @@ export class ExchangeClient {
       );
       return reply.order;
     } catch (error) {
-      if (!(error instanceof ExchangeRejectedError) || !(error.status === 409 || DUPLICATE_ORDER_CODES.has(error.exchangeCode))) {
+      if (
+        !(error instanceof ExchangeRejectedError) ||
+        !(error.status === 409 || DUPLICATE_ORDER_CODES.has(error.exchangeCode))
+      ) {
         throw error;
       }
       const original = await this.findOrderByClientOrderId(body.ticker, body.client_order_id, options);
@@ -180,7 +196,11 @@ export class ExchangeClient {
   }
 
   /** The order with this client_order_id on `ticker`, if the exchange has one. */
-  async findOrderByClientOrderId(ticker: string, clientOrderId: string, options?: CallOptions): Promise<Order | undefined> {
+  async findOrderByClientOrderId(
+    ticker: string,
+    clientOrderId: string,
+    options?: CallOptions,
+  ): Promise<Order | undefined> {
     for await (const order of this.getOrders({ ticker }, options)) {
       if (order.client_order_id === clientOrderId) return order;
     }
@@ -189,7 +209,10 @@ export class ExchangeClient {
 
   /** GET /portfolio/balance (cents). */
   getBalance(options?: CallOptions): Promise<Balance> {
-    return this.http.request({ method: 'GET', path: '/portfolio/balance', auth: true, schema: BalanceSchema }, options?.signal);
+    return this.http.request(
+      { method: 'GET', path: '/portfolio/balance', auth: true, schema: BalanceSchema },
+      options?.signal,
+    );
   }
 
   /** Every order (all pages, newest first). */
@@ -204,7 +227,13 @@ export class ExchangeClient {
 
   /** Every market position (all pages). */
   getPositions(params: ListParams = {}, options?: CallOptions): AsyncIterable<MarketPosition> {
-    return this.paginate('/portfolio/positions', params, GetPositionsResponseSchema, (b) => b.market_positions, options);
+    return this.paginate(
+      '/portfolio/positions',
+      params,
+      GetPositionsResponseSchema,
+      (b) => b.market_positions,
+      options,
+    );
   }
 
   /** Every settlement (all pages, newest first). */

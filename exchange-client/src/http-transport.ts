@@ -40,10 +40,7 @@ export interface RequestSpec<T> {
   schema: z.ZodType<T>;
 }
 
-type Failure =
-  | { kind: 'timeout' }
-  | { kind: 'network'; cause: unknown }
-  | { kind: 'status'; status: number };
+type Failure = { kind: 'timeout' } | { kind: 'network'; cause: unknown } | { kind: 'status'; status: number };
 
 /**
  * Sends requests with throttling, signing, a per-attempt timeout and retries. Retried: 429,
@@ -70,7 +67,11 @@ export class HttpTransport {
   /** Sends `spec`, retrying transient failures; resolves with the parsed body. */
   async request<T>(spec: RequestSpec<T>, signal?: AbortSignal): Promise<T> {
     if (spec.auth && !this.hasCredentials) {
-      throw new ExchangeAuthError(0, 'missing_credentials', `${spec.method} ${spec.path} needs keyId and privateKeyPem`);
+      throw new ExchangeAuthError(
+        0,
+        'missing_credentials',
+        `${spec.method} ${spec.path} needs keyId and privateKeyPem`,
+      );
     }
     const url = this.url(spec);
     const attempts = this.s.maxRetries + 1;
@@ -107,7 +108,16 @@ export class HttpTransport {
     if (spec.body !== undefined) headers['content-type'] = 'application/json';
     if (spec.auth && this.s.keyId !== undefined && this.s.privateKey !== undefined) {
       // Signed per attempt: a retry needs a fresh timestamp. The path is signed without the query.
-      Object.assign(headers, signRequest({ keyId: this.s.keyId, privateKey: this.s.privateKey, method: spec.method, path: url.pathname, timestampMs: this.s.now() }));
+      Object.assign(
+        headers,
+        signRequest({
+          keyId: this.s.keyId,
+          privateKey: this.s.privateKey,
+          method: spec.method,
+          path: url.pathname,
+          timestampMs: this.s.now(),
+        }),
+      );
     }
     const controller = new AbortController();
     let timedOut = false;

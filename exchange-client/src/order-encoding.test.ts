@@ -3,7 +3,15 @@ import { encodeOrder, InvalidOrderError } from './order-encoding.js';
 
 describe('encodeOrder', () => {
   it('encodes a YES buy as a marketable fill-or-kill limit at the ask with buy_max_cost', () => {
-    expect(encodeOrder({ ticker: 'KXBTCD-25JUL1617-T119499.99', side: 'yes', count: 3, limitCents: 56, clientOrderId: 'trade-1' })).toEqual({
+    expect(
+      encodeOrder({
+        ticker: 'KXBTCD-25JUL1617-T119499.99',
+        side: 'yes',
+        count: 3,
+        limitCents: 56,
+        clientOrderId: 'trade-1',
+      }),
+    ).toEqual({
       ticker: 'KXBTCD-25JUL1617-T119499.99',
       client_order_id: 'trade-1',
       action: 'buy',
@@ -25,7 +33,14 @@ describe('encodeOrder', () => {
 
   it('refuses what the exchange would refuse, before sending anything', () => {
     const ok = { ticker: 't', side: 'yes' as const, count: 1, limitCents: 50, clientOrderId: 'c' };
-    for (const bad of [{ count: 0 }, { count: 1.5 }, { limitCents: 0 }, { limitCents: 100 }, { clientOrderId: '' }, { ticker: '' }]) {
+    for (const bad of [
+      { count: 0 },
+      { count: 1.5 },
+      { limitCents: 0 },
+      { limitCents: 100 },
+      { clientOrderId: '' },
+      { ticker: '' },
+    ]) {
       expect(() => encodeOrder({ ...ok, ...bad })).toThrow(InvalidOrderError);
     }
   });

@@ -27,7 +27,8 @@ export class InvalidOrderError extends ExchangeError {
 export function encodeOrder(intent: OrderIntent): CreateOrderRequest {
   if (!intent.ticker) throw new InvalidOrderError('ticker is required');
   if (!intent.clientOrderId) throw new InvalidOrderError('clientOrderId is required (it is the idempotency key)');
-  if (!Number.isInteger(intent.count) || intent.count < 1) throw new InvalidOrderError(`count must be an integer >= 1, got ${intent.count}`);
+  if (!Number.isInteger(intent.count) || intent.count < 1)
+    throw new InvalidOrderError(`count must be an integer >= 1, got ${intent.count}`);
   if (!Number.isInteger(intent.limitCents) || intent.limitCents < 1 || intent.limitCents > 99) {
     throw new InvalidOrderError(`limitCents must be an integer 1..99, got ${intent.limitCents}`);
   }

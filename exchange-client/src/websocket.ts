@@ -67,7 +67,13 @@ interface PendingCommand {
   sids: number[];
 }
 
-const DEFAULTS = { reconnectBaseMs: 500, reconnectMaxMs: 30_000, pingIntervalMs: 10_000, deadTimeoutMs: 30_000, connectTimeoutMs: 10_000 };
+const DEFAULTS = {
+  reconnectBaseMs: 500,
+  reconnectMaxMs: 30_000,
+  pingIntervalMs: 10_000,
+  deadTimeoutMs: 30_000,
+  connectTimeoutMs: 10_000,
+};
 
 /**
  * The exchange's authenticated WebSocket: signed upgrade (`GET /trade-api/ws/v2`), the command
@@ -98,7 +104,13 @@ export class ExchangeWebSocket extends EventEmitter<ExchangeWebSocketEvents> {
     const o = { ...DEFAULTS, now: Date.now, ...options };
     if (!/^wss?:\/\//.test(o.url)) throw new InvalidOptionError('url', 'must be a ws:// or wss:// URL');
     if (!o.keyId) throw new InvalidOptionError('keyId', 'required');
-    for (const name of ['reconnectBaseMs', 'reconnectMaxMs', 'pingIntervalMs', 'deadTimeoutMs', 'connectTimeoutMs'] as const) {
+    for (const name of [
+      'reconnectBaseMs',
+      'reconnectMaxMs',
+      'pingIntervalMs',
+      'deadTimeoutMs',
+      'connectTimeoutMs',
+    ] as const) {
       if (!(o[name] > 0)) throw new InvalidOptionError(name, `must be > 0, got ${o[name]}`);
     }
     try {
@@ -175,7 +187,13 @@ export class ExchangeWebSocket extends EventEmitter<ExchangeWebSocketEvents> {
   private connect(): void {
     if (this.closed) return;
     this.reconnectTimer = undefined;
-    const headers = signRequest({ keyId: this.keyId, privateKey: this.privateKey, method: 'GET', path: WS_SIGNING_PATH, timestampMs: this.o.now() });
+    const headers = signRequest({
+      keyId: this.keyId,
+      privateKey: this.privateKey,
+      method: 'GET',
+      path: WS_SIGNING_PATH,
+      timestampMs: this.o.now(),
+    });
     const socket = new WebSocket(this.url, { headers: { ...headers }, handshakeTimeout: this.o.connectTimeoutMs });
     this.socket = socket;
     socket.on('open', () => this.onOpen(socket));
@@ -208,7 +226,10 @@ export class ExchangeWebSocket extends EventEmitter<ExchangeWebSocketEvents> {
     this.attempt = 0;
     this.lastHeard = Date.now();
     clearInterval(this.pingTimer);
-    this.pingTimer = setInterval(() => this.heartbeat(socket), Math.min(this.o.pingIntervalMs, this.o.deadTimeoutMs / 2));
+    this.pingTimer = setInterval(
+      () => this.heartbeat(socket),
+      Math.min(this.o.pingIntervalMs, this.o.deadTimeoutMs / 2),
+    );
     this.emit('open');
     this.firstOpen?.resolve();
     this.firstOpen = undefined;

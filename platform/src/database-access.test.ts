@@ -1,5 +1,12 @@
 import { describe, expect, it } from 'vitest';
-import { CONSUMER_TABLES, databaseGrants, databaseRoleName, databaseServices, PUBLISHER_TABLES, serviceDatabaseUrl } from './database-access.js';
+import {
+  CONSUMER_TABLES,
+  databaseGrants,
+  databaseRoleName,
+  databaseServices,
+  PUBLISHER_TABLES,
+  serviceDatabaseUrl,
+} from './database-access.js';
 import { SERVICES } from './services.js';
 
 const spec = (name: string) => SERVICES.find((s) => s.name === name)!;

@@ -1,5 +1,13 @@
 /** @recio/platform: the service catalogue every deployment artefact derives from. */
-export { COMMON_ENV, SERVICES, consumerGroupOf, consumerGroups, type ConsumerGroupSpec, type IngressFrom, type ServiceSpec } from './services.js';
+export {
+  COMMON_ENV,
+  SERVICES,
+  consumerGroupOf,
+  consumerGroups,
+  type ConsumerGroupSpec,
+  type IngressFrom,
+  type ServiceSpec,
+} from './services.js';
 export { CHANNEL_PATTERN, channelClass, isChannelPattern } from './channel-pattern.js';
 export * from './events/index.js';
 export {

@@ -67,8 +67,10 @@ describe('SERVICES', () => {
 
 describe('isChannelPattern', () => {
   it('accepts channels and class wildcards, rejects the rest', () => {
-    for (const ok of ['trades:*', 'prices:btc', 'trades:user_0001', 'trades:user_*', 'system:health']) expect(isChannelPattern(ok)).toBe(true);
-    for (const bad of ['trades', '*', 'trades:', 'Trades:*', 'trades:u*x', 'a:b c', 'trades:**']) expect(isChannelPattern(bad)).toBe(false);
+    for (const ok of ['trades:*', 'prices:btc', 'trades:user_0001', 'trades:user_*', 'system:health'])
+      expect(isChannelPattern(ok)).toBe(true);
+    for (const bad of ['trades', '*', 'trades:', 'Trades:*', 'trades:u*x', 'a:b c', 'trades:**'])
+      expect(isChannelPattern(bad)).toBe(false);
     expect(channelClass('trades:*')).toBe('trades');
   });
 });

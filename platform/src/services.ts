@@ -84,7 +84,14 @@ export const SERVICES: readonly ServiceSpec[] = [
     ingressFrom: 'ingress-controller',
     egressInternet: false,
     cloudReplicas: 2,
-    tables: { user_settings: ['SELECT', 'INSERT', 'UPDATE'], trade: ['SELECT'], account_balance: ['SELECT'], account_position: ['SELECT'], account_fill: ['SELECT'], account_settlement: ['SELECT'] },
+    tables: {
+      user_settings: ['SELECT', 'INSERT', 'UPDATE'],
+      trade: ['SELECT'],
+      account_balance: ['SELECT'],
+      account_position: ['SELECT'],
+      account_fill: ['SELECT'],
+      account_settlement: ['SELECT'],
+    },
   },
   {
     name: 'trade-manager',
@@ -137,7 +144,13 @@ export const SERVICES: readonly ServiceSpec[] = [
     ingressFrom: 'services',
     egressInternet: true,
     cloudReplicas: 1,
-    tables: { account_balance: ['SELECT', 'INSERT', 'UPDATE'], account_position: ['SELECT', 'INSERT', 'UPDATE'], account_fill: ['SELECT', 'INSERT'], account_order: ['SELECT', 'INSERT', 'UPDATE'], account_settlement: ['SELECT', 'INSERT'] },
+    tables: {
+      account_balance: ['SELECT', 'INSERT', 'UPDATE'],
+      account_position: ['SELECT', 'INSERT', 'UPDATE'],
+      account_fill: ['SELECT', 'INSERT'],
+      account_order: ['SELECT', 'INSERT', 'UPDATE'],
+      account_settlement: ['SELECT', 'INSERT'],
+    },
   },
   {
     name: 'kalshi-api-watchdog',
@@ -163,7 +176,10 @@ export const SERVICES: readonly ServiceSpec[] = [
     ingressFrom: 'services',
     egressInternet: false,
     cloudReplicas: 2,
-    tables: { supervised_trade: ['SELECT', 'INSERT', 'UPDATE', 'DELETE'], settings_copy: ['SELECT', 'INSERT', 'UPDATE'] },
+    tables: {
+      supervised_trade: ['SELECT', 'INSERT', 'UPDATE', 'DELETE'],
+      settings_copy: ['SELECT', 'INSERT', 'UPDATE'],
+    },
   },
   {
     name: 'auto-entry-supervisor',
@@ -176,7 +192,11 @@ export const SERVICES: readonly ServiceSpec[] = [
     ingressFrom: 'services',
     egressInternet: false,
     cloudReplicas: 2,
-    tables: { auto_entry_state: ['SELECT', 'INSERT', 'UPDATE'], auto_entry_live_trade: ['SELECT', 'INSERT', 'DELETE'], settings_copy: ['SELECT', 'INSERT', 'UPDATE'] },
+    tables: {
+      auto_entry_state: ['SELECT', 'INSERT', 'UPDATE'],
+      auto_entry_live_trade: ['SELECT', 'INSERT', 'DELETE'],
+      settings_copy: ['SELECT', 'INSERT', 'UPDATE'],
+    },
   },
   {
     name: 'health-controller',
@@ -221,7 +241,9 @@ export const SERVICES: readonly ServiceSpec[] = [
 ];
 
 /** Every consumer group with the service that runs it. */
-export function consumerGroups(services: readonly ServiceSpec[] = SERVICES): { service: ServiceSpec; group: ConsumerGroupSpec }[] {
+export function consumerGroups(
+  services: readonly ServiceSpec[] = SERVICES,
+): { service: ServiceSpec; group: ConsumerGroupSpec }[] {
   return services.flatMap((service) => service.consumerGroups.map((g) => ({ service, group: g })));
 }
 
@@ -229,6 +251,7 @@ export function consumerGroups(services: readonly ServiceSpec[] = SERVICES): { s
 export function consumerGroupOf(serviceName: string): ConsumerGroupSpec {
   const service = SERVICES.find((s) => s.name === serviceName);
   const group = service?.consumerGroups[0];
-  if (!group || service.consumerGroups.length !== 1) throw new Error(`service ${serviceName} does not run exactly one consumer group`);
+  if (!group || service.consumerGroups.length !== 1)
+    throw new Error(`service ${serviceName} does not run exactly one consumer group`);
   return group;
 }

@@ -29,7 +29,8 @@ export class Channels {
   /** Validates a pattern such as `trades:*` or a concrete channel, for subscriptions and checks. */
   validatePattern(pattern: string): string {
     const match = PATTERN_RE.exec(pattern);
-    if (!match || (match[2] === '' )) throw new InvalidChannelError(pattern, 'expected <class>:<name> or <class>:<prefix>*');
+    if (!match || match[2] === '')
+      throw new InvalidChannelError(pattern, 'expected <class>:<name> or <class>:<prefix>*');
     if (!(match[1]! in this.#classes)) throw new InvalidChannelError(pattern, `unknown class ${match[1]}`);
     return pattern;
   }

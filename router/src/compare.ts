@@ -22,7 +22,11 @@ export async function streamEnds(scripts: RouterScripts, heads: readonly Channel
  * Every channel's PostgreSQL head beside its Redis stream end, a page at a time in channel
  * order: the relay's full comparison and `recio check` both walk this.
  */
-export async function* compareAll(pool: Pool, scripts: RouterScripts, pageSize: number): AsyncGenerator<ChannelState[]> {
+export async function* compareAll(
+  pool: Pool,
+  scripts: RouterScripts,
+  pageSize: number,
+): AsyncGenerator<ChannelState[]> {
   let after = '';
   for (;;) {
     const heads = await pageHeads(pool, after, pageSize);

@@ -15,6 +15,8 @@ describe('encodeEvent', () => {
   });
 
   it('counts the limit in bytes, not characters', () => {
-    expect(() => encodeEvent(channels, 10, { channel: 'trades:u1', type: 't', data: 'ééééé' })).toThrow(/is 12 bytes; the limit is 10/);
+    expect(() => encodeEvent(channels, 10, { channel: 'trades:u1', type: 't', data: 'ééééé' })).toThrow(
+      /is 12 bytes; the limit is 10/,
+    );
   });
 });

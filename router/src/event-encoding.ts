@@ -19,7 +19,9 @@ export interface EventInput {
 export function encodeEvent(channels: Channels, maxEventBytes: number, input: EventInput): NewEvent {
   channels.validate(input.channel);
   if (typeof input.type !== 'string' || !TYPE_RE.test(input.type)) {
-    throw new InvalidEventError(`invalid event type ${JSON.stringify(input.type)}: expected [A-Za-z][A-Za-z0-9_.:-]{0,63}`);
+    throw new InvalidEventError(
+      `invalid event type ${JSON.stringify(input.type)}: expected [A-Za-z][A-Za-z0-9_.:-]{0,63}`,
+    );
   }
   let dataText: string | undefined;
   try {
@@ -27,11 +29,13 @@ export function encodeEvent(channels: Channels, maxEventBytes: number, input: Ev
   } catch (cause) {
     throw new InvalidEventError(`data of ${input.type} is not serialisable as JSON`, { cause });
   }
-  if (dataText === undefined) throw new InvalidEventError(`data of ${input.type} is missing or not JSON (undefined, a function or a symbol)`);
+  if (dataText === undefined)
+    throw new InvalidEventError(`data of ${input.type} is missing or not JSON (undefined, a function or a symbol)`);
   // PostgreSQL cannot turn \u0000 into text (jsonb, ->> and friends reject it): refuse it
   // here with a clear message rather than store data no one can query.
   if (dataText.includes('\\u0000')) throw new InvalidEventError(`data of ${input.type} contains a NUL character`);
   const bytes = Buffer.byteLength(dataText);
-  if (bytes > maxEventBytes) throw new InvalidEventError(`data of ${input.type} is ${bytes} bytes; the limit is ${maxEventBytes}`);
+  if (bytes > maxEventBytes)
+    throw new InvalidEventError(`data of ${input.type} is ${bytes} bytes; the limit is ${maxEventBytes}`);
   return { event_id: randomUUID(), channel: input.channel, type: input.type, dataText };
 }

@@ -36,7 +36,15 @@ export function seqOfEntryId(id: string): number {
 
 /** Turns a committed event into the event consumers see. */
 export function toRecioEvent(e: CommittedEvent): RecioEvent {
-  return { event_id: e.event_id, channel: e.channel, seq: e.seq, type: e.type, source: e.source, ts: e.ts, data: JSON.parse(e.dataText) };
+  return {
+    event_id: e.event_id,
+    channel: e.channel,
+    seq: e.seq,
+    type: e.type,
+    source: e.source,
+    ts: e.ts,
+    data: JSON.parse(e.dataText),
+  };
 }
 
 /**
@@ -50,7 +58,8 @@ export function decodeStreamEntry(channel: string, id: string, fields: string[])
   const missing = ['event_id', 'type', 'source', 'ts', 'data'].filter((f) => map[f] === undefined);
   if (missing.length > 0) throw new InvalidEventError(`stream entry ${id} of ${channel} has no ${missing.join(', ')}`);
   const ts = Number(map.ts);
-  if (!Number.isFinite(ts)) throw new InvalidEventError(`stream entry ${id} of ${channel} has a ts that is not a number`);
+  if (!Number.isFinite(ts))
+    throw new InvalidEventError(`stream entry ${id} of ${channel} has a ts that is not a number`);
   return {
     event_id: map.event_id!,
     channel,

@@ -11,7 +11,13 @@ export { MAX_REPLAY_LIMIT } from './replay.js';
 export { Channels, streamKey, dlqKey } from './channels.js';
 export { DEFAULT_CHANNEL_CLASSES, type ChannelClassPolicy } from './channel-classes.js';
 export { RouterMetrics } from './metrics.js';
-export { createRedisClient, parseRedisConnection, redisConnectionSchema, type RedisConnection, type RedisClient } from './redis/connection.js';
+export {
+  createRedisClient,
+  parseRedisConnection,
+  redisConnectionSchema,
+  type RedisConnection,
+  type RedisClient,
+} from './redis/connection.js';
 export { runMigrations, type MigrateOptions } from './migrate.js';
 export * from './errors.js';
 export { Consumer } from './consume/consumer.js';

@@ -71,7 +71,9 @@ export class LeaderLock {
     });
     await client.connect();
     // The server drops a vanished holder after idle + 2 × interval seconds.
-    await client.query(`SET tcp_keepalives_idle = ${idle}; SET tcp_keepalives_interval = ${idle}; SET tcp_keepalives_count = 2`);
+    await client.query(
+      `SET tcp_keepalives_idle = ${idle}; SET tcp_keepalives_interval = ${idle}; SET tcp_keepalives_count = 2`,
+    );
     return client;
   }
 }

@@ -30,30 +30,100 @@ export class RouterMetrics {
 
   constructor(registry: Registry) {
     const registers = [registry];
-    this.eventsPublished = getOrCreate(registry, 'recio_events_published_total', () =>
-      new Counter({ name: 'recio_events_published_total', help: 'Events committed to event_log', labelNames: ['class'], registers }));
-    this.publishLatency = getOrCreate(registry, 'recio_publish_latency_seconds', () =>
-      new Histogram({
-        name: 'recio_publish_latency_seconds',
-        help: 'Commit to appended-in-Redis latency',
-        labelNames: ['class', 'path'],
-        buckets: LATENCY_BUCKETS,
-        registers,
-      }));
-    this.appendOutcomes = getOrCreate(registry, 'recio_append_outcomes_total', () =>
-      new Counter({ name: 'recio_append_outcomes_total', help: 'Append script outcomes', labelNames: ['class', 'path', 'outcome'], registers }));
-    this.unpropagated = getOrCreate(registry, 'recio_unpropagated_events', () =>
-      new Gauge({ name: 'recio_unpropagated_events', help: 'Events in PostgreSQL not yet in Redis (relay view)', labelNames: ['class'], registers }));
-    this.redisErrors = getOrCreate(registry, 'recio_redis_errors_total', () =>
-      new Counter({ name: 'recio_redis_errors_total', help: 'Redis command failures', labelNames: ['op', 'code'], registers }));
-    this.pgErrors = getOrCreate(registry, 'recio_pg_errors_total', () =>
-      new Counter({ name: 'recio_pg_errors_total', help: 'PostgreSQL failures', labelNames: ['op', 'code'], registers }));
-    this.relaySweeps = getOrCreate(registry, 'recio_relay_sweeps_total', () =>
-      new Counter({ name: 'recio_relay_sweeps_total', help: 'Relay comparisons of PostgreSQL heads with Redis', labelNames: ['kind'], registers }));
-    this.relayLeader = getOrCreate(registry, 'recio_relay_leader', () =>
-      new Gauge({ name: 'recio_relay_leader', help: '1 while this process is the active relay', registers }));
-    this.retentionDeleted = getOrCreate(registry, 'recio_retention_deleted_total', () =>
-      new Counter({ name: 'recio_retention_deleted_total', help: 'Events deleted by retention', labelNames: ['class'], registers }));
+    this.eventsPublished = getOrCreate(
+      registry,
+      'recio_events_published_total',
+      () =>
+        new Counter({
+          name: 'recio_events_published_total',
+          help: 'Events committed to event_log',
+          labelNames: ['class'],
+          registers,
+        }),
+    );
+    this.publishLatency = getOrCreate(
+      registry,
+      'recio_publish_latency_seconds',
+      () =>
+        new Histogram({
+          name: 'recio_publish_latency_seconds',
+          help: 'Commit to appended-in-Redis latency',
+          labelNames: ['class', 'path'],
+          buckets: LATENCY_BUCKETS,
+          registers,
+        }),
+    );
+    this.appendOutcomes = getOrCreate(
+      registry,
+      'recio_append_outcomes_total',
+      () =>
+        new Counter({
+          name: 'recio_append_outcomes_total',
+          help: 'Append script outcomes',
+          labelNames: ['class', 'path', 'outcome'],
+          registers,
+        }),
+    );
+    this.unpropagated = getOrCreate(
+      registry,
+      'recio_unpropagated_events',
+      () =>
+        new Gauge({
+          name: 'recio_unpropagated_events',
+          help: 'Events in PostgreSQL not yet in Redis (relay view)',
+          labelNames: ['class'],
+          registers,
+        }),
+    );
+    this.redisErrors = getOrCreate(
+      registry,
+      'recio_redis_errors_total',
+      () =>
+        new Counter({
+          name: 'recio_redis_errors_total',
+          help: 'Redis command failures',
+          labelNames: ['op', 'code'],
+          registers,
+        }),
+    );
+    this.pgErrors = getOrCreate(
+      registry,
+      'recio_pg_errors_total',
+      () =>
+        new Counter({
+          name: 'recio_pg_errors_total',
+          help: 'PostgreSQL failures',
+          labelNames: ['op', 'code'],
+          registers,
+        }),
+    );
+    this.relaySweeps = getOrCreate(
+      registry,
+      'recio_relay_sweeps_total',
+      () =>
+        new Counter({
+          name: 'recio_relay_sweeps_total',
+          help: 'Relay comparisons of PostgreSQL heads with Redis',
+          labelNames: ['kind'],
+          registers,
+        }),
+    );
+    this.relayLeader = getOrCreate(
+      registry,
+      'recio_relay_leader',
+      () => new Gauge({ name: 'recio_relay_leader', help: '1 while this process is the active relay', registers }),
+    );
+    this.retentionDeleted = getOrCreate(
+      registry,
+      'recio_retention_deleted_total',
+      () =>
+        new Counter({
+          name: 'recio_retention_deleted_total',
+          help: 'Events deleted by retention',
+          labelNames: ['class'],
+          registers,
+        }),
+    );
   }
 }
 

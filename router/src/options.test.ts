@@ -1,7 +1,11 @@
 import { describe, expect, it } from 'vitest';
 import { resolveRouterOptions, ROUTER_DEFAULTS } from './options.js';
 
-const base = { database: 'postgres://x@127.0.0.1/db', redis: { url: 'redis://127.0.0.1:6379' }, source: 'trade-manager' };
+const base = {
+  database: 'postgres://x@127.0.0.1/db',
+  redis: { url: 'redis://127.0.0.1:6379' },
+  source: 'trade-manager',
+};
 
 describe('resolveRouterOptions', () => {
   it('fills defaults under the caller options', () => {

@@ -40,7 +40,8 @@ export interface RouterOptions {
 }
 
 /** RouterOptions with every default filled in. */
-export type ResolvedRouterOptions = Required<Omit<RouterOptions, 'registry' | 'logger'>> & Pick<RouterOptions, 'registry' | 'logger'>;
+export type ResolvedRouterOptions = Required<Omit<RouterOptions, 'registry' | 'logger'>> &
+  Pick<RouterOptions, 'registry' | 'logger'>;
 
 export const ROUTER_DEFAULTS = {
   channelClasses: DEFAULT_CHANNEL_CLASSES,

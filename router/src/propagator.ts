@@ -52,7 +52,12 @@ export class Propagator {
       else runs.set(e.channel, [e]);
     }
     const results = await Promise.all(
-      [...runs.values()].map((run) => this.#appendAfterCommit(run.sort((a, b) => a.seq - b.seq), committedAtMs)),
+      [...runs.values()].map((run) =>
+        this.#appendAfterCommit(
+          run.sort((a, b) => a.seq - b.seq),
+          committedAtMs,
+        ),
+      ),
     );
     return results.filter(Boolean).length;
   }
@@ -77,7 +82,10 @@ export class Propagator {
       return true;
     } catch (error) {
       this.#d.metrics.redisErrors.inc({ op: 'append', code: errorCode(error) });
-      this.#d.logger.warn({ channel, seq: run[0]!.seq, err: error }, 'append after commit failed; the relay will propagate');
+      this.#d.logger.warn(
+        { channel, seq: run[0]!.seq, err: error },
+        'append after commit failed; the relay will propagate',
+      );
       return false;
     }
   }
@@ -102,14 +110,21 @@ export class Propagator {
       if (reply.status === 'appended') {
         const now = Date.now();
         const cls = this.#d.channels.classOf(channel);
-        for (const e of run) if (e.seq > known) this.#d.metrics.publishLatency.observe({ class: cls, path: 'relay' }, Math.max(0, now - e.ts) / 1000);
+        for (const e of run)
+          if (e.seq > known)
+            this.#d.metrics.publishLatency.observe({ class: cls, path: 'relay' }, Math.max(0, now - e.ts) / 1000);
       }
       known = reply.last; // on 'gap' someone else moved the stream: start over from its end
     }
     return known;
   }
 
-  async #append(channel: string, run: readonly CommittedEvent[], jumpFrom: number, path: AppendPath): Promise<AppendReply> {
+  async #append(
+    channel: string,
+    run: readonly CommittedEvent[],
+    jumpFrom: number,
+    path: AppendPath,
+  ): Promise<AppendReply> {
     const policy = this.#d.channels.policyOf(channel);
     const reply = await this.#d.scripts.append(streamKey(channel), channel, run[0]!.seq, run, {
       jumpFrom,

@@ -56,7 +56,11 @@ export class PublishBatcher {
 
   async #commitBatch(batch: Waiter[]): Promise<void> {
     try {
-      const committed = await insertEvents(this.pool, batch.flatMap((w) => w.events), this.source);
+      const committed = await insertEvents(
+        this.pool,
+        batch.flatMap((w) => w.events),
+        this.source,
+      );
       let offset = 0;
       for (const w of batch) {
         w.resolve(committed.slice(offset, offset + w.events.length));

@@ -32,7 +32,9 @@ async function streamIds(channel: string): Promise<string[]> {
 }
 
 async function logSeqs(channel: string): Promise<number[]> {
-  const { rows } = await pool.query<{ seq: string }>('SELECT seq FROM event_log WHERE channel = $1 ORDER BY seq', [channel]);
+  const { rows } = await pool.query<{ seq: string }>('SELECT seq FROM event_log WHERE channel = $1 ORDER BY seq', [
+    channel,
+  ]);
   return rows.map((r) => Number(r.seq));
 }
 
@@ -47,10 +49,24 @@ describe('publish', () => {
     const entries = await redis.xrange(streamKey(channel), '-', '+');
     expect(entries.map(([id]) => id)).toEqual(['1-0', '2-0']);
     const [, fields] = entries[0]!;
-    expect(fields).toEqual(['event_id', first.event_id, 'type', 'trade.opened', 'source', 'test', 'ts', String(first.ts), 'data', expect.any(String)]);
+    expect(fields).toEqual([
+      'event_id',
+      first.event_id,
+      'type',
+      'trade.opened',
+      'source',
+      'test',
+      'ts',
+      String(first.ts),
+      'data',
+      expect.any(String),
+    ]);
     expect(JSON.parse(fields[9]!)).toEqual({ id: 't1', price: 0.56 });
 
-    const { rows } = await pool.query('SELECT event_id, seq::int, type, data FROM event_log WHERE channel = $1 ORDER BY seq', [channel]);
+    const { rows } = await pool.query(
+      'SELECT event_id, seq::int, type, data FROM event_log WHERE channel = $1 ORDER BY seq',
+      [channel],
+    );
     expect(rows).toEqual([
       { event_id: first.event_id, seq: 1, type: 'trade.opened', data: { id: 't1', price: 0.56 } },
       { event_id: second.event_id, seq: 2, type: 'trade.closed', data: { id: 't1' } },
@@ -73,14 +89,18 @@ describe('publish', () => {
   });
 
   it('commits relaxed transactions without a WAL flush, and publishing ones with it', async () => {
-    const setting = async (tx: { query: (q: string) => Promise<{ rows: { synchronous_commit: string }[] }> }): Promise<string> =>
-      (await tx.query('SHOW synchronous_commit')).rows[0]!.synchronous_commit;
+    const setting = async (tx: {
+      query: (q: string) => Promise<{ rows: { synchronous_commit: string }[] }>;
+    }): Promise<string> => (await tx.query('SHOW synchronous_commit')).rows[0]!.synchronous_commit;
     expect((await router.transaction(setting, { relaxedCommit: true })).value).toBe('off');
     expect((await router.transaction(setting)).value).toBe('on');
     const channel = `trades:${uniqueName()}`;
-    const { events } = await router.transaction(async (tx) => {
-      tx.publish(channel, 't', {});
-    }, { relaxedCommit: true });
+    const { events } = await router.transaction(
+      async (tx) => {
+        tx.publish(channel, 't', {});
+      },
+      { relaxedCommit: true },
+    );
     expect(events.map((e) => e.seq)).toEqual([1]);
     expect(await streamIds(channel)).toEqual(['1-0']);
   });
@@ -151,7 +171,10 @@ describe('publish', () => {
     const entries = await redis.xrange(streamKey(channel), '-', '+');
     expect(entries.map(([id]) => id)).toEqual(seqs.map((s) => `${s}-0`));
     // Each stream entry is the event_log row of the same seq.
-    const { rows } = await pool.query<{ event_id: string }>('SELECT event_id FROM event_log WHERE channel = $1 ORDER BY seq', [channel]);
+    const { rows } = await pool.query<{ event_id: string }>(
+      'SELECT event_id FROM event_log WHERE channel = $1 ORDER BY seq',
+      [channel],
+    );
     expect(entries.map(([, f]) => f[1])).toEqual(rows.map((r) => r.event_id));
     // Within one worker, its events keep their order (commit order = seq order).
     const order = entries.map(([, f]) => JSON.parse(f[9]!) as { w: number; i: number });
@@ -176,7 +199,10 @@ describe('publish', () => {
       expect(await logSeqs(channel)).toEqual([1, 2, 3, 4]);
       expect(await streamIds(channel)).toEqual(['1-0', '2-0', '3-0', '4-0']);
     }
-    const { rows } = await pool.query<{ n: string }>(`SELECT count(*) AS n FROM channel_head WHERE channel LIKE $1 AND last_seq = 4`, [`prices:${ns}_%`]);
+    const { rows } = await pool.query<{ n: string }>(
+      `SELECT count(*) AS n FROM channel_head WHERE channel LIKE $1 AND last_seq = 4`,
+      [`prices:${ns}_%`],
+    );
     expect(Number(rows[0]!.n)).toBe(3_000);
   });
 
@@ -193,9 +219,16 @@ describe('publish', () => {
     await expect(router.publish(channel, 'x', { n: 1n })).rejects.toMatchObject({ code: 'INVALID_EVENT' });
     await expect(router.publish(channel, 'x', cyclic)).rejects.toMatchObject({ code: 'INVALID_EVENT' });
     await expect(router.publish(channel, 'x', { s: 'a\u0000b' })).rejects.toMatchObject({ code: 'INVALID_EVENT' });
-    await expect(router.publish(channel, 'x', { s: 'x'.repeat(300_000) })).rejects.toMatchObject({ code: 'INVALID_EVENT' });
+    await expect(router.publish(channel, 'x', { s: 'x'.repeat(300_000) })).rejects.toMatchObject({
+      code: 'INVALID_EVENT',
+    });
     // A bad event in a batch rejects the whole batch before anything is written.
-    await expect(router.publishMany([{ channel, type: 'x', data: 1 }, { channel: 'bad', type: 'x', data: 1 }])).rejects.toMatchObject({ code: 'INVALID_CHANNEL' });
+    await expect(
+      router.publishMany([
+        { channel, type: 'x', data: 1 },
+        { channel: 'bad', type: 'x', data: 1 },
+      ]),
+    ).rejects.toMatchObject({ code: 'INVALID_CHANNEL' });
     expect(await logSeqs(channel)).toEqual([]);
     expect(await streamIds(channel)).toEqual([]);
     // ...and the router still works.

@@ -52,7 +52,10 @@ describe('relay', () => {
       REDIS_COMMAND_TIMEOUT_MS: '600000',
     });
     // Committed, append in flight and unanswered (or the child failed: show why).
-    await Promise.race([proxy.frozen, exited(child).then((run) => Promise.reject(new Error(`publisher exited: ${run.stderr}`)))]);
+    await Promise.race([
+      proxy.frozen,
+      exited(child).then((run) => Promise.reject(new Error(`publisher exited: ${run.stderr}`))),
+    ]);
     const { rows } = await pool.query('SELECT seq::int FROM event_log WHERE channel = $1 ORDER BY seq', [channel]);
     expect(rows.map((r) => r.seq)).toEqual([1, 2]);
     child.kill('SIGKILL');
@@ -78,16 +81,24 @@ describe('relay', () => {
     const channel = `positions:${uniqueName()}`;
     const router = track(await testRouter(db.url));
     // Two commits whose publishers never appended (crashed, or simply slower than the next).
-    await insertEvents(pool, [
-      { event_id: crypto.randomUUID(), channel, type: 'p', dataText: '{"n":1}' },
-      { event_id: crypto.randomUUID(), channel, type: 'p', dataText: '{"n":2}' },
-    ], 'test');
+    await insertEvents(
+      pool,
+      [
+        { event_id: crypto.randomUUID(), channel, type: 'p', dataText: '{"n":1}' },
+        { event_id: crypto.randomUUID(), channel, type: 'p', dataText: '{"n":2}' },
+      ],
+      'test',
+    );
     const third = await router.publish(channel, 'p', { n: 3 });
     expect(third.seq).toBe(3);
     const redis = new Redis(REDIS_URL);
     closers.push(async () => redis.disconnect());
     const entries = await redis.xrange(streamKey(channel), '-', '+');
-    expect(entries.map(([id, f]) => [id, JSON.parse(f[9]!).n])).toEqual([['1-0', 1], ['2-0', 2], ['3-0', 3]]);
+    expect(entries.map(([id, f]) => [id, JSON.parse(f[9]!).n])).toEqual([
+      ['1-0', 1],
+      ['2-0', 2],
+      ['3-0', 3],
+    ]);
     const outcomes = await router.registry.getSingleMetricAsString('recio_append_outcomes_total');
     expect(outcomes).toMatch(/class="positions",path="publisher",outcome="gap"} 1/);
   });
@@ -99,7 +110,12 @@ describe('relay', () => {
 
     beforeAll(async () => {
       server = track(await startRedisServer({ config: { appendonly: false, save: [] } }));
-      router = track(await testRouter(db.url, { redis: { url: server.url }, channelClasses: { trades: { maxLen: 50, retentionDays: null }, prices: { maxLen: 100, retentionDays: 30 } } }));
+      router = track(
+        await testRouter(db.url, {
+          redis: { url: server.url },
+          channelClasses: { trades: { maxLen: 50, retentionDays: null }, prices: { maxLen: 100, retentionDays: 30 } },
+        }),
+      );
       redis = new Redis(server.url, { maxRetriesPerRequest: null });
       redis.on('error', () => undefined);
       closers.push(async () => redis.disconnect());
@@ -158,7 +174,11 @@ describe('relay', () => {
     first.kill('SIGKILL');
     await exited(first);
     // Commits whose publisher never appended: only a live relay can propagate them.
-    await insertEvents(pool, range(1, 5).map((n) => ({ event_id: crypto.randomUUID(), channel, type: 'a', dataText: JSON.stringify({ n }) })), 'test');
+    await insertEvents(
+      pool,
+      range(1, 5).map((n) => ({ event_id: crypto.randomUUID(), channel, type: 'a', dataText: JSON.stringify({ n }) })),
+      'test',
+    );
     const redis = new Redis(REDIS_URL);
     closers.push(async () => redis.disconnect());
     await expect.poll(() => streamSeqs(redis, channel), { timeout: 15_000 }).toEqual(range(1, 5));

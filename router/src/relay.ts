@@ -252,7 +252,9 @@ export class Relay {
       }
     };
     // Every worker finishes before the sweep ends (none runs on into the next sweep).
-    const results = await Promise.allSettled(Array.from({ length: Math.min(this.#o.concurrency, behind.length) }, worker));
+    const results = await Promise.allSettled(
+      Array.from({ length: Math.min(this.#o.concurrency, behind.length) }, worker),
+    );
     const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
     if (failed) throw failed.reason;
   }

@@ -16,7 +16,9 @@ let pool: pg.Pool;
 beforeAll(async () => {
   db = await createTestDatabase();
   // A short trades stream, so a replay has to combine Redis and PostgreSQL.
-  router = await testRouter(db.url, { channelClasses: { trades: { maxLen: 10, retentionDays: null }, prices: { maxLen: 1_000, retentionDays: 30 } } });
+  router = await testRouter(db.url, {
+    channelClasses: { trades: { maxLen: 10, retentionDays: null }, prices: { maxLen: 1_000, retentionDays: 30 } },
+  });
   redis = new Redis(REDIS_URL);
   pool = new pg.Pool({ connectionString: db.url, max: 2 });
 });
@@ -31,7 +33,9 @@ afterAll(async () => {
 describe('replay', () => {
   it('returns the same events from Redis, from PostgreSQL, and from both', async () => {
     const channel = `prices:${uniqueName()}`;
-    const published = await router.publishMany(Array.from({ length: 30 }, (_, i) => ({ channel, type: 'tick', data: { i, nested: { z: 1, a: [1, 2] } } })));
+    const published = await router.publishMany(
+      Array.from({ length: 30 }, (_, i) => ({ channel, type: 'tick', data: { i, nested: { z: 1, a: [1, 2] } } })),
+    );
     const fromRedis = await router.replay(channel, { sinceSeq: 1, limit: 100 });
     expect(fromRedis).toEqual({ events: published, next: 31, head: 30, hasMore: false });
 
@@ -51,13 +55,21 @@ describe('replay', () => {
     // A client writing to the stream directly took seq 3's place (the router then skips it).
     await redis.xadd(streamKey(channel), '3-0', 'type', 'tick');
     published.push(...(await router.publishMany([tick(3), tick(4), tick(5)])));
-    expect((await redis.xrange(streamKey(channel), '-', '+')).map(([id]) => id)).toEqual(['1-0', '2-0', '3-0', '4-0', '5-0']);
+    expect((await redis.xrange(streamKey(channel), '-', '+')).map(([id]) => id)).toEqual([
+      '1-0',
+      '2-0',
+      '3-0',
+      '4-0',
+      '5-0',
+    ]);
     expect((await router.replay(channel, { sinceSeq: 1, limit: 100 })).events).toEqual(published);
   });
 
   it('reads a trimmed range from PostgreSQL', async () => {
     const channel = `trades:${uniqueName()}`;
-    const published = await router.publishMany(Array.from({ length: 300 }, (_, i) => ({ channel, type: 't', data: { i } })));
+    const published = await router.publishMany(
+      Array.from({ length: 300 }, (_, i) => ({ channel, type: 't', data: { i } })),
+    );
     const firstInRedis = Number((await redis.xrange(streamKey(channel), '-', '+', 'COUNT', 1))[0]![0].split('-')[0]);
     expect(firstInRedis).toBeGreaterThan(1); // MAXLEN ~ 10 trimmed the head of the stream
     const page = await router.replay(channel, { sinceSeq: 5, limit: 1_000 });
@@ -66,7 +78,9 @@ describe('replay', () => {
 
   it('pages through a channel with next and hasMore', async () => {
     const channel = `prices:${uniqueName()}`;
-    const published = await router.publishMany(Array.from({ length: 20 }, (_, i) => ({ channel, type: 'tick', data: { i } })));
+    const published = await router.publishMany(
+      Array.from({ length: 20 }, (_, i) => ({ channel, type: 'tick', data: { i } })),
+    );
     const seen = [];
     let sinceSeq = 1;
     for (;;) {
@@ -94,14 +108,21 @@ describe('replay', () => {
   it('answers REPLAY_EXPIRED for a range that retention deleted', async () => {
     const channel = `prices:${uniqueName()}`;
     await router.publishMany(Array.from({ length: 20 }, (_, i) => ({ channel, type: 'tick', data: { i } })));
-    await pool.query(`UPDATE event_log SET created_at = now() - interval '40 days' WHERE channel = $1 AND seq <= 10`, [channel]);
+    await pool.query(`UPDATE event_log SET created_at = now() - interval '40 days' WHERE channel = $1 AND seq <= 10`, [
+      channel,
+    ]);
     const relay = new Relay(router, { databaseUrl: db.url });
     expect(await relay.enforceRetention()).toBeGreaterThanOrEqual(10);
     await relay.close();
     await redis.del(streamKey(channel)); // as if Redis had trimmed them too
 
-    await expect(router.replay(channel, { sinceSeq: 1 })).rejects.toMatchObject({ code: 'REPLAY_EXPIRED', earliestSeq: 11 });
-    await expect(router.replay(channel, { sinceTime: new Date(Date.now() - 35 * 86_400_000) })).rejects.toMatchObject({ code: 'REPLAY_EXPIRED' });
+    await expect(router.replay(channel, { sinceSeq: 1 })).rejects.toMatchObject({
+      code: 'REPLAY_EXPIRED',
+      earliestSeq: 11,
+    });
+    await expect(router.replay(channel, { sinceTime: new Date(Date.now() - 35 * 86_400_000) })).rejects.toMatchObject({
+      code: 'REPLAY_EXPIRED',
+    });
     const kept = await router.replay(channel, { sinceSeq: 11 });
     expect(kept.events.map((e) => e.seq)).toEqual(Array.from({ length: 10 }, (_, i) => 11 + i));
     expect((await router.replay(channel, { sinceTime: new Date(Date.now() - 3_600_000) })).events).toHaveLength(10);
@@ -120,12 +141,18 @@ describe('replay', () => {
   it('rejects malformed ranges with INVALID_REPLAY', async () => {
     const channel = `prices:${uniqueName()}`;
     await expect(router.replay(channel, {})).rejects.toMatchObject({ code: 'INVALID_REPLAY' });
-    await expect(router.replay(channel, { sinceSeq: 1, sinceTime: new Date() })).rejects.toMatchObject({ code: 'INVALID_REPLAY' });
+    await expect(router.replay(channel, { sinceSeq: 1, sinceTime: new Date() })).rejects.toMatchObject({
+      code: 'INVALID_REPLAY',
+    });
     await expect(router.replay(channel, { sinceSeq: -1 })).rejects.toMatchObject({ code: 'INVALID_REPLAY' });
     await expect(router.replay(channel, { sinceSeq: 1.5 })).rejects.toMatchObject({ code: 'INVALID_REPLAY' });
     await expect(router.replay(channel, { sinceSeq: 1, limit: 0 })).rejects.toMatchObject({ code: 'INVALID_REPLAY' });
-    await expect(router.replay(channel, { sinceSeq: 1, limit: 10_001 })).rejects.toMatchObject({ code: 'INVALID_REPLAY' });
-    await expect(router.replay(channel, { sinceTime: new Date('nope') })).rejects.toMatchObject({ code: 'INVALID_REPLAY' });
+    await expect(router.replay(channel, { sinceSeq: 1, limit: 10_001 })).rejects.toMatchObject({
+      code: 'INVALID_REPLAY',
+    });
+    await expect(router.replay(channel, { sinceTime: new Date('nope') })).rejects.toMatchObject({
+      code: 'INVALID_REPLAY',
+    });
     await expect(router.replay('prices', { sinceSeq: 1 })).rejects.toMatchObject({ code: 'INVALID_CHANNEL' });
   });
 });

@@ -67,7 +67,9 @@ export class Replayer {
     }
 
     const head = await headOf(db, channel);
-    const start = hasSeq ? Math.max(options.sinceSeq!, 1) : await this.#startAtTime(db, channel, options.sinceTime!, head);
+    const start = hasSeq
+      ? Math.max(options.sinceSeq!, 1)
+      : await this.#startAtTime(db, channel, options.sinceTime!, head);
     if (start > head) return { events: [], next: start, head, hasMore: false };
     if (hasSeq) await this.#checkRetained(db, channel, start);
 
@@ -88,7 +90,8 @@ export class Replayer {
     if (retentionDays !== null && since.getTime() < Date.now() - retentionDays * DAY_MS) {
       // Older than the class keeps: answer so, unless nothing was ever deleted.
       const earliest = await earliestSeq(db, channel);
-      if ((earliest === null && head > 0) || (earliest !== null && earliest > 1)) throw new ReplayExpiredError(channel, earliest);
+      if ((earliest === null && head > 0) || (earliest !== null && earliest > 1))
+        throw new ReplayExpiredError(channel, earliest);
     }
     return (await firstSeqSince(db, channel, since)) ?? head + 1;
   }

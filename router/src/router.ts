@@ -99,7 +99,12 @@ export class EventRouter {
       batchSize: this.options.batchSize,
       maxGapFill: this.options.maxGapFill,
     });
-    this.#batcher = new PublishBatcher(this.pool, this.options.source, this.options.maxPublishStatements, this.options.batchSize);
+    this.#batcher = new PublishBatcher(
+      this.pool,
+      this.options.source,
+      this.options.maxPublishStatements,
+      this.options.batchSize,
+    );
     this.#replayer = new Replayer(this.pool, this.redis, this.channels, this.metrics, this.logger);
   }
 
@@ -227,7 +232,8 @@ export class EventRouter {
       } catch {
         this.redis.disconnect();
       }
-      if (this.#ownsPool) await this.pool.end().catch((err: unknown) => this.logger.warn({ err }, 'closing the pool failed'));
+      if (this.#ownsPool)
+        await this.pool.end().catch((err: unknown) => this.logger.warn({ err }, 'closing the pool failed'));
     })();
     return this.#closing;
   }

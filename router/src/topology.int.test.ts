@@ -27,7 +27,12 @@ async function closeDatabase(): Promise<void> {
 }
 
 /** Publishes on `channels` from `workers` loops until `stop` says so; counts failures. */
-function publishUntil(router: EventRouter, channels: string[], stop: { done: boolean }, workers = 4): Promise<{ ok: number; failed: number }> {
+function publishUntil(
+  router: EventRouter,
+  channels: string[],
+  stop: { done: boolean },
+  workers = 4,
+): Promise<{ ok: number; failed: number }> {
   const tally = { ok: 0, failed: 0 };
   return Promise.all(
     Array.from({ length: workers }, async (_, w) => {
@@ -82,10 +87,13 @@ describe('through Sentinel', () => {
 
     // The relay converges the new master to PostgreSQL: every event, in order, once.
     await expect
-      .poll(async () => {
-        const { pg: fromPg, redis } = await pgAndRedis(pool, router.redis, channels);
-        return redis.every((ids, i) => ids.join() === fromPg[i]!.join());
-      }, { timeout: 30_000, interval: 200 })
+      .poll(
+        async () => {
+          const { pg: fromPg, redis } = await pgAndRedis(pool, router.redis, channels);
+          return redis.every((ids, i) => ids.join() === fromPg[i]!.join());
+        },
+        { timeout: 30_000, interval: 200 },
+      )
       .toBe(true);
     const { pg: fromPg } = await pgAndRedis(pool, router.redis, channels);
     expect(fromPg.flat()).toHaveLength(tally.ok);
@@ -115,7 +123,9 @@ describe('on Redis Cluster', () => {
 
   it('publishes, converges and replays across slots on three masters', async () => {
     const channels = Array.from({ length: 200 }, (_, i) => `positions:${uniqueName()}_${i}`);
-    await router.publishMany(channels.flatMap((channel) => [1, 2, 3].map((n) => ({ channel, type: 'p', data: { n } }))));
+    await router.publishMany(
+      channels.flatMap((channel) => [1, 2, 3].map((n) => ({ channel, type: 'p', data: { n } }))),
+    );
     const stop = { done: false };
     const publishing = publishUntil(router, channels, stop);
     await new Promise((resolve) => setTimeout(resolve, 300));

@@ -23,7 +23,10 @@ export class Transaction {
   }
 
   /** Runs a business statement in this transaction. */
-  query<R extends QueryResultRow = QueryResultRow>(text: string | QueryConfig, values?: unknown[]): Promise<QueryResult<R>> {
+  query<R extends QueryResultRow = QueryResultRow>(
+    text: string | QueryConfig,
+    values?: unknown[],
+  ): Promise<QueryResult<R>> {
     return typeof text === 'string' ? this.client.query<R>(text, values) : this.client.query<R>(text);
   }
 

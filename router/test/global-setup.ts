@@ -39,7 +39,8 @@ async function dropStaleTemplates(admin: pg.Client): Promise<void> {
   );
   for (const { datname } of rows) {
     // Templates and clones carry the pid of the run that made them: another live run's are kept.
-    const pid = /^recio_template_(\d+)(_[a-z0-9]+)?$/.exec(datname)?.[1] ?? /^recio_t_(\d+)_[0-9a-f]+$/.exec(datname)?.[1];
+    const pid =
+      /^recio_template_(\d+)(_[a-z0-9]+)?$/.exec(datname)?.[1] ?? /^recio_t_(\d+)_[0-9a-f]+$/.exec(datname)?.[1];
     if (pid && isAlive(Number(pid))) continue;
     await admin.query(`ALTER DATABASE ${datname} WITH IS_TEMPLATE false`).catch(() => undefined);
     await admin.query(`DROP DATABASE IF EXISTS ${datname} WITH (FORCE)`).catch(() => undefined);

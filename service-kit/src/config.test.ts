@@ -7,7 +7,13 @@ describe('loadServiceConfig', () => {
 
   it('fills defaults from the service name and reads its own variables', () => {
     const c = loadServiceConfig('trade-manager', 4000, { FEED_URL: z.url() }, { ...base, FEED_URL: 'ws://x:1/feed' });
-    expect(c).toMatchObject({ service: 'trade-manager', port: 4000, podName: 'trade-manager-local', drainDeadlineMs: 10_000, FEED_URL: 'ws://x:1/feed' });
+    expect(c).toMatchObject({
+      service: 'trade-manager',
+      port: 4000,
+      podName: 'trade-manager-local',
+      drainDeadlineMs: 10_000,
+      FEED_URL: 'ws://x:1/feed',
+    });
     expect(c.redis).toEqual({ url: 'redis://r:6379' });
   });
 

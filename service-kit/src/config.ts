@@ -19,7 +19,10 @@ export interface ServiceConfig {
 
 const common = z.object({
   PORT: z.coerce.number().int().min(1).max(65_535).optional(),
-  POD_NAME: z.string().regex(/^[a-z0-9][a-z0-9.-]{0,126}$/, 'expected a pod name ([a-z0-9.-])').optional(),
+  POD_NAME: z
+    .string()
+    .regex(/^[a-z0-9][a-z0-9.-]{0,126}$/, 'expected a pod name ([a-z0-9.-])')
+    .optional(),
   DRAIN_DEADLINE_MS: z.coerce.number().int().min(100).max(600_000).default(10_000),
 });
 

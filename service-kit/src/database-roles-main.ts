@@ -16,7 +16,9 @@ import { applyDatabaseRoles } from './database-roles.js';
 async function main(env: NodeJS.ProcessEnv): Promise<number> {
   const databaseUrl = env.DATABASE_URL;
   if (!databaseUrl || !/^postgres(ql)?:\/\//.test(databaseUrl)) {
-    process.stderr.write('database-roles: CONFIG_INVALID: DATABASE_URL: expected the owner\'s postgres:// connection string\n');
+    process.stderr.write(
+      "database-roles: CONFIG_INVALID: DATABASE_URL: expected the owner's postgres:// connection string\n",
+    );
     return 2;
   }
   const dir = env.DATABASE_ROLE_PASSWORDS_DIR;

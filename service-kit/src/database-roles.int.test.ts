@@ -50,7 +50,12 @@ async function outcome(c: pg.Client, sql: string): Promise<string> {
 
 /** A catalogue entry of a role no other test uses (roles belong to the server, not the database). */
 function probeService(tables: ServiceSpec['tables'], extra: Partial<ServiceSpec> = {}): ServiceSpec {
-  return { ...SERVICES.find((s) => s.name === 'kalshi-api-watchdog')!, name: `probe-${randomBytes(4).toString('hex')}`, tables, ...extra };
+  return {
+    ...SERVICES.find((s) => s.name === 'kalshi-api-watchdog')!,
+    name: `probe-${randomBytes(4).toString('hex')}`,
+    tables,
+    ...extra,
+  };
 }
 
 async function dropRole(url: string, role: string, databases: TestDatabase[]): Promise<void> {
@@ -93,7 +98,9 @@ describe('applyDatabaseRoles', () => {
 
   it('grants every table of the schema to some service (a new table is not forgotten)', async () => {
     const granted = new Set(databaseServices(SERVICES).flatMap((s) => Object.keys(databaseGrants(s))));
-    const { rows } = await asRole(db.url, (c) => c.query<{ name: string }>(`SELECT tablename AS name FROM pg_tables WHERE schemaname = 'public'`));
+    const { rows } = await asRole(db.url, (c) =>
+      c.query<{ name: string }>(`SELECT tablename AS name FROM pg_tables WHERE schemaname = 'public'`),
+    );
     const orphans = rows.map((r) => r.name).filter((t) => t !== 'pgmigrations' && !granted.has(t));
     expect(orphans).toEqual([]);
   });
@@ -101,7 +108,9 @@ describe('applyDatabaseRoles', () => {
   it('lets a role do what its service does and refuses the rest', async () => {
     const url = (name: string) => serviceDatabaseUrl(db.url, name, passwords.get(name)!);
     await asRole(url('main-app'), async (c) => {
-      expect(await outcome(c, `INSERT INTO user_settings (user_id, settings, version) VALUES ('u1', '{}', 1)`)).toBe('ok');
+      expect(await outcome(c, `INSERT INTO user_settings (user_id, settings, version) VALUES ('u1', '{}', 1)`)).toBe(
+        'ok',
+      );
       expect(await outcome(c, `SELECT count(*) FROM account_balance`)).toBe('ok');
       // trades change only through the trade manager
       expect(await outcome(c, `UPDATE trade SET status = 'closed'`)).toBe('42501');
@@ -123,17 +132,35 @@ describe('applyDatabaseRoles', () => {
   it('runs a consumer as its role: offsets, dead letters (and their id sequence), publishing', async () => {
     const redis = await startPrivateRedis();
     const seen: number[] = [];
-    const env = { DATABASE_URL: serviceDatabaseUrl(db.url, 'trade-executor', passwords.get('trade-executor')!), REDIS_URL: redis.url, POD_NAME: 'roles-0' };
+    const env = {
+      DATABASE_URL: serviceDatabaseUrl(db.url, 'trade-executor', passwords.get('trade-executor')!),
+      REDIS_URL: redis.url,
+      POD_NAME: 'roles-0',
+    };
     const service = await startService({
       config: { ...loadServiceConfig('trade-executor', 0, {}, env), port: 0 },
       logger: pino({ level: 'silent' }),
       async start(ctx) {
-        await ctx.consume({ group: 'roles-test', channels: ['prices:btc'], handler: async (e) => void seen.push((e.data as { price: number }).price) });
+        await ctx.consume({
+          group: 'roles-test',
+          channels: ['prices:btc'],
+          handler: async (e) => void seen.push((e.data as { price: number }).price),
+        });
       },
     });
     try {
       const { router } = service.context;
-      const tick = { symbol: 'btc', at: 1_000, price: 100_000, momentum: null, volatility: null, avg1m: null, change1h: null, change3h: null, change1d: null };
+      const tick = {
+        symbol: 'btc',
+        at: 1_000,
+        price: 100_000,
+        momentum: null,
+        volatility: null,
+        avg1m: null,
+        change1h: null,
+        change3h: null,
+        change1d: null,
+      };
       await router.publish('prices:btc', 'price.tick', tick);
       // Applied before the bad one arrives: a batch that fails validation is rolled back whole and
       // its handlers run again, which an in-memory list would count twice.
@@ -157,7 +184,9 @@ describe('applyDatabaseRoles', () => {
     await asRole(db.url, (c) => c.query(`GRANT DELETE ON trade TO ${role}`));
     const again = await applyDatabaseRoles({ databaseUrl: db.url, passwords });
     expect(again.every((r) => !r.created)).toBe(true);
-    const { rows } = await asRole(db.url, (c) => c.query(`SELECT has_table_privilege($1, 'trade', 'DELETE') AS d`, [role]));
+    const { rows } = await asRole(db.url, (c) =>
+      c.query(`SELECT has_table_privilege($1, 'trade', 'DELETE') AS d`, [role]),
+    );
     expect(rows[0].d).toBe(false);
   });
 });
@@ -174,17 +203,24 @@ describe('applyDatabaseRoles refusals and races', () => {
   it('refuses a table the schema does not have, a missing role, and a missing password, changing nothing', async () => {
     const [db] = databases as [TestDatabase];
     const typo = probeService({ trades: ['SELECT'] });
-    await expect(applyDatabaseRoles({ databaseUrl: db.url, services: [typo], passwords: passwordsOf([typo]) })).rejects.toMatchObject({
+    await expect(
+      applyDatabaseRoles({ databaseUrl: db.url, services: [typo], passwords: passwordsOf([typo]) }),
+    ).rejects.toMatchObject({
       code: 'TABLE_MISSING',
       message: expect.stringContaining('trades'),
     });
     const unmanaged = probeService({ trade: ['SELECT'] });
-    await expect(applyDatabaseRoles({ databaseUrl: db.url, services: [unmanaged] })).rejects.toMatchObject({ code: 'ROLE_MISSING' });
-    await expect(applyDatabaseRoles({ databaseUrl: db.url, services: [unmanaged], passwords: new Map() })).rejects.toBeInstanceOf(
-      DatabaseRolesError,
-    );
+    await expect(applyDatabaseRoles({ databaseUrl: db.url, services: [unmanaged] })).rejects.toMatchObject({
+      code: 'ROLE_MISSING',
+    });
+    await expect(
+      applyDatabaseRoles({ databaseUrl: db.url, services: [unmanaged], passwords: new Map() }),
+    ).rejects.toBeInstanceOf(DatabaseRolesError);
     const { rows } = await asRole(db.url, (c) =>
-      c.query(`SELECT count(*)::int AS n FROM pg_roles WHERE rolname IN ($1, $2)`, [databaseRoleName(typo.name), databaseRoleName(unmanaged.name)]),
+      c.query(`SELECT count(*)::int AS n FROM pg_roles WHERE rolname IN ($1, $2)`, [
+        databaseRoleName(typo.name),
+        databaseRoleName(unmanaged.name),
+      ]),
     );
     expect(rows[0].n).toBe(0);
   });
@@ -194,11 +230,15 @@ describe('applyDatabaseRoles refusals and races', () => {
     const role = databaseRoleName(probe.name);
     try {
       const results = await Promise.all(
-        databases.map((d) => applyDatabaseRoles({ databaseUrl: d.url, services: [probe], passwords: passwordsOf([probe]) })),
+        databases.map((d) =>
+          applyDatabaseRoles({ databaseUrl: d.url, services: [probe], passwords: passwordsOf([probe]) }),
+        ),
       );
       expect(results.flat().filter((r) => r.created)).toHaveLength(1);
       for (const d of databases) {
-        const { rows } = await asRole(d.url, (c) => c.query(`SELECT has_table_privilege($1, 'trade', 'SELECT') AS s`, [role]));
+        const { rows } = await asRole(d.url, (c) =>
+          c.query(`SELECT has_table_privilege($1, 'trade', 'SELECT') AS s`, [role]),
+        );
         expect(rows[0].s).toBe(true);
       }
     } finally {
@@ -226,7 +266,8 @@ describe('database-roles CLI', () => {
     );
 
   it('applies the roles from a passwords folder and prints each', async () => {
-    for (const s of databaseServices(SERVICES)) await writeFile(join(dir, s.name), `${randomBytes(8).toString('hex')}\n`);
+    for (const s of databaseServices(SERVICES))
+      await writeFile(join(dir, s.name), `${randomBytes(8).toString('hex')}\n`);
     const r = await cli({ DATABASE_URL: db.url, DATABASE_ROLE_PASSWORDS_DIR: dir });
     expect(r.stderr).toBe('');
     expect(r.code).toBe(0);
@@ -258,7 +299,11 @@ describe('passwords, on a server that asks for them', () => {
     hbaDir = await mkdtemp(join(tmpdir(), 'recio-hba-'));
     await chmod(hbaDir, 0o755); // read by the postgres OS user when the tests run as root
     const hba = join(hbaDir, 'pg_hba.conf');
-    await writeFile(hba, 'local all all trust\nhost all postgres 127.0.0.1/32 trust\nhost all all 127.0.0.1/32 scram-sha-256\n', { mode: 0o644 });
+    await writeFile(
+      hba,
+      'local all all trust\nhost all postgres 127.0.0.1/32 trust\nhost all all 127.0.0.1/32 scram-sha-256\n',
+      { mode: 0o644 },
+    );
     server = await startPostgres({ settings: { hba_file: hba, log_statement: 'all' } });
     await asRole(server.url, (c) => c.query('CREATE DATABASE recio'));
     ownerUrl = server.url.replace(/\/postgres$/, '/recio');
@@ -273,7 +318,9 @@ describe('passwords, on a server that asks for them', () => {
   it('lets each role in with its own password only', async () => {
     for (const name of ['trade-manager', 'relay']) {
       const url = serviceDatabaseUrl(ownerUrl, name, passwords.get(name)!);
-      expect(await asRole(url, async (c) => (await c.query('SELECT current_user AS u')).rows[0].u)).toBe(databaseRoleName(name));
+      expect(await asRole(url, async (c) => (await c.query('SELECT current_user AS u')).rows[0].u)).toBe(
+        databaseRoleName(name),
+      );
       const wrong = serviceDatabaseUrl(ownerUrl, name, passwords.get('main-app')!);
       await expect(asRole(wrong, (c) => c.query('SELECT 1'))).rejects.toMatchObject({ code: '28P01' }); // invalid_password
     }
@@ -281,7 +328,9 @@ describe('passwords, on a server that asks for them', () => {
 
   it('never sends a password in the clear: the server stores and logs only SCRAM verifiers', async () => {
     const { rows } = await asRole(server.url.replace(/\/postgres$/, '/recio'), (c) =>
-      c.query<{ p: string }>(`SELECT rolpassword AS p FROM pg_authid WHERE rolname = $1`, [databaseRoleName('trade-manager')]),
+      c.query<{ p: string }>(`SELECT rolpassword AS p FROM pg_authid WHERE rolname = $1`, [
+        databaseRoleName('trade-manager'),
+      ]),
     );
     expect(rows[0]!.p).toMatch(/^SCRAM-SHA-256\$4096:[A-Za-z0-9+/=]+\$[A-Za-z0-9+/=]+:[A-Za-z0-9+/=]+$/);
     const log = await readFile(server.logPath, 'utf8');
@@ -292,14 +341,25 @@ describe('passwords, on a server that asks for them', () => {
   it('rotates a password by applying again', async () => {
     const rotated = new Map(passwords).set('relay', randomBytes(12).toString('hex'));
     await applyDatabaseRoles({ databaseUrl: ownerUrl, passwords: rotated });
-    await expect(asRole(serviceDatabaseUrl(ownerUrl, 'relay', passwords.get('relay')!), (c) => c.query('SELECT 1'))).rejects.toMatchObject({ code: '28P01' });
-    expect(await asRole(serviceDatabaseUrl(ownerUrl, 'relay', rotated.get('relay')!), async (c) => (await c.query('SELECT 1 AS one')).rows[0].one)).toBe(1);
+    await expect(
+      asRole(serviceDatabaseUrl(ownerUrl, 'relay', passwords.get('relay')!), (c) => c.query('SELECT 1')),
+    ).rejects.toMatchObject({ code: '28P01' });
+    expect(
+      await asRole(
+        serviceDatabaseUrl(ownerUrl, 'relay', rotated.get('relay')!),
+        async (c) => (await c.query('SELECT 1 AS one')).rows[0].one,
+      ),
+    ).toBe(1);
     await applyDatabaseRoles({ databaseUrl: ownerUrl, passwords });
   });
 
   it('refuses a password a URL or SASLprep would change', async () => {
     const spaced = new Map(passwords).set('relay', 'has space');
-    await expect(applyDatabaseRoles({ databaseUrl: ownerUrl, passwords: spaced })).rejects.toMatchObject({ code: 'PASSWORD_INVALID' });
-    expect(scramSha256Verifier('pw', Buffer.alloc(16), 4096)).toMatch(/^SCRAM-SHA-256\$4096:AAAAAAAAAAAAAAAAAAAAAA==\$/);
+    await expect(applyDatabaseRoles({ databaseUrl: ownerUrl, passwords: spaced })).rejects.toMatchObject({
+      code: 'PASSWORD_INVALID',
+    });
+    expect(scramSha256Verifier('pw', Buffer.alloc(16), 4096)).toMatch(
+      /^SCRAM-SHA-256\$4096:AAAAAAAAAAAAAAAAAAAAAA==\$/,
+    );
   });
 });

@@ -1,4 +1,11 @@
-import { databaseGrants, databaseRoleName, databaseServices, SERVICES, type ServiceSpec, type TableGrants } from '@recio/platform';
+import {
+  databaseGrants,
+  databaseRoleName,
+  databaseServices,
+  SERVICES,
+  type ServiceSpec,
+  type TableGrants,
+} from '@recio/platform';
 import { RecioError } from '@recio/router';
 import { createHash, createHmac, pbkdf2Sync, randomBytes } from 'node:crypto';
 import pg from 'pg';
@@ -50,7 +57,10 @@ export async function applyDatabaseRoles(options: ApplyDatabaseRolesOptions): Pr
     }
     const odd = services.filter((s) => !PRINTABLE_ASCII.test(passwords.get(s.name)!));
     if (odd.length > 0) {
-      throw new DatabaseRolesError('PASSWORD_INVALID', `the password of ${odd.map((s) => s.name).join(', ')} is not printable ASCII`);
+      throw new DatabaseRolesError(
+        'PASSWORD_INVALID',
+        `the password of ${odd.map((s) => s.name).join(', ')} is not printable ASCII`,
+      );
     }
   }
   const client = new pg.Client({ connectionString: options.databaseUrl });
@@ -59,7 +69,9 @@ export async function applyDatabaseRoles(options: ApplyDatabaseRolesOptions): Pr
     await client.query('BEGIN');
     // Two deploys racing on one database apply one after the other.
     await client.query("SELECT pg_advisory_xact_lock(hashtext('recio database roles'))");
-    const { rows: here } = await client.query<{ db: string; schema: string }>('SELECT current_database() AS db, current_schema() AS schema');
+    const { rows: here } = await client.query<{ db: string; schema: string }>(
+      'SELECT current_database() AS db, current_schema() AS schema',
+    );
     const { db, schema } = here[0]!;
     const tables = await existingTables(client, schema);
     const sequencesOf = await ownedSequences(client, schema);
@@ -74,7 +86,9 @@ export async function applyDatabaseRoles(options: ApplyDatabaseRolesOptions): Pr
           `${service.name} is granted ${absent.join(', ')}, which ${schema} does not have (run the migrations first)`,
         );
       }
-      const created = passwords ? await ensureRole(client, role, passwords.get(service.name)!) : await requireRole(client, role);
+      const created = passwords
+        ? await ensureRole(client, role, passwords.get(service.name)!)
+        : await requireRole(client, role);
       const r = client.escapeIdentifier(role);
       const s = client.escapeIdentifier(schema);
       await client.query(`GRANT CONNECT ON DATABASE ${client.escapeIdentifier(db)} TO ${r}`);
@@ -84,9 +98,12 @@ export async function applyDatabaseRoles(options: ApplyDatabaseRolesOptions): Pr
       for (const [table, privileges] of Object.entries(grants)) {
         await client.query(`GRANT ${privileges.join(', ')} ON ${s}.${client.escapeIdentifier(table)} TO ${r}`);
       }
-      const inserts = Object.entries(grants).filter(([, p]) => p.includes('INSERT')).map(([t]) => t);
+      const inserts = Object.entries(grants)
+        .filter(([, p]) => p.includes('INSERT'))
+        .map(([t]) => t);
       const sequences = inserts.flatMap((t) => sequencesOf.get(t) ?? []).sort();
-      for (const seq of sequences) await client.query(`GRANT USAGE ON SEQUENCE ${s}.${client.escapeIdentifier(seq)} TO ${r}`);
+      for (const seq of sequences)
+        await client.query(`GRANT USAGE ON SEQUENCE ${s}.${client.escapeIdentifier(seq)} TO ${r}`);
       applied.push({ service: service.name, role, created, tables: grants, sequences });
     }
     // Only the owner creates objects (PostgreSQL 15 already refuses PUBLIC; older servers did not).
@@ -143,7 +160,10 @@ async function ensureRole(client: pg.Client, role: string, password: string): Pr
     }
   }
   // Sent as a SCRAM verifier: the server (its statement log included) never sees the password.
-  await retryConcurrentUpdate(client, `ALTER ROLE ${r} WITH LOGIN PASSWORD ${client.escapeLiteral(scramSha256Verifier(password))}`);
+  await retryConcurrentUpdate(
+    client,
+    `ALTER ROLE ${r} WITH LOGIN PASSWORD ${client.escapeLiteral(scramSha256Verifier(password))}`,
+  );
   return created;
 }
 

@@ -61,14 +61,20 @@ export function createHttpServer(options: HttpServerOptions): FastifyInstance {
     return reply.type(options.registry.contentType).send(text);
   });
   app.setNotFoundHandler((req, reply) => {
-    void reply.code(404).send({ error: { code: 'NOT_FOUND', message: `no route ${req.method} ${req.url.split('?')[0]}` } });
+    void reply
+      .code(404)
+      .send({ error: { code: 'NOT_FOUND', message: `no route ${req.method} ${req.url.split('?')[0]}` } });
   });
   app.setErrorHandler((error: unknown, req, reply) => {
-    if (error instanceof HttpError) return reply.code(error.status).send({ error: { code: error.code, message: error.message } });
+    if (error instanceof HttpError)
+      return reply.code(error.status).send({ error: { code: error.code, message: error.message } });
     const e = error as { statusCode?: number; code?: string; message?: string };
     // Fastify's own client errors (bad JSON, body too large, wrong content type) keep their status.
     if (e.statusCode && e.statusCode >= 400 && e.statusCode < 500) {
-      const code = e.code === 'FST_ERR_CTP_INVALID_JSON_BODY' || e.code === 'FST_ERR_CTP_EMPTY_JSON_BODY' ? 'INVALID_JSON' : (e.code ?? 'BAD_REQUEST');
+      const code =
+        e.code === 'FST_ERR_CTP_INVALID_JSON_BODY' || e.code === 'FST_ERR_CTP_EMPTY_JSON_BODY'
+          ? 'INVALID_JSON'
+          : (e.code ?? 'BAD_REQUEST');
       return reply.code(e.statusCode).send({ error: { code, message: e.message ?? 'bad request' } });
     }
     req.log.error({ err: error }, 'request failed');

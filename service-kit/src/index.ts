@@ -2,7 +2,13 @@
 export { loadServiceConfig, type ServiceConfig } from './config.js';
 export { HttpError, parseInput } from './http-error.js';
 export { createHttpServer, type HttpServerOptions } from './http-server.js';
-export { runService, startService, type RunningService, type ServiceContext, type ServiceDefinition } from './service.js';
+export {
+  runService,
+  startService,
+  type RunningService,
+  type ServiceContext,
+  type ServiceDefinition,
+} from './service.js';
 export { SettingsCopy } from './trading/settings-copy.js';
 export { ExchangeQuotes, toQuote, type QuoteSource } from './trading/exchange-quotes.js';
 export { loadExchangeCredentials, type ExchangeCredential } from './trading/exchange-credentials.js';

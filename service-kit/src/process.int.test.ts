@@ -8,9 +8,11 @@ import { createTestDatabase, type TestDatabase } from '../../router/test/support
 
 const FIXTURE = resolve(import.meta.dirname, '..', 'test', 'fixtures', 'kit-service.ts');
 
-
 function start(env: Record<string, string>): { child: ChildProcess; out: () => string; err: () => string } {
-  const child = spawn(process.execPath, ['--import', 'tsx', FIXTURE], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, ['--import', 'tsx', FIXTURE], {
+    env: { ...process.env, ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   let out = '';
   let err = '';
   child.stdout!.on('data', (d) => (out += d));
@@ -31,7 +33,11 @@ describe('a service process', () => {
     const port = await freePort();
     const { child, out } = start({ DATABASE_URL: db.url, REDIS_URL, PORT: String(port), DRAIN_DEADLINE_MS: '5000' });
     try {
-      await expect.poll(async () => (await fetch(`http://127.0.0.1:${port}/readyz`).catch(() => null))?.status, { timeout: 30_000 }).toBe(200);
+      await expect
+        .poll(async () => (await fetch(`http://127.0.0.1:${port}/readyz`).catch(() => null))?.status, {
+          timeout: 30_000,
+        })
+        .toBe(200);
       const slow = fetch(`http://127.0.0.1:${port}/slow`).then((r) => r.json());
       await new Promise((r) => setTimeout(r, 50));
       child.kill('SIGTERM');

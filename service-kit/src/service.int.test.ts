@@ -17,7 +17,12 @@ describe('startService', () => {
     // prices:btc is a fixed name: a Redis of its own
     redis = await startPrivateRedis();
     db = await createTestDatabase({ redisUrl: null });
-    const config = loadServiceConfig('kit-test', 0, {}, { DATABASE_URL: db.url, REDIS_URL: redis.url, PORT: '1', POD_NAME: 'kit-test-0' });
+    const config = loadServiceConfig(
+      'kit-test',
+      0,
+      {},
+      { DATABASE_URL: db.url, REDIS_URL: redis.url, PORT: '1', POD_NAME: 'kit-test-0' },
+    );
     service = await startService({
       config: { ...config, port: 0 },
       logger: pino({ level: 'silent' }),
@@ -45,13 +50,28 @@ describe('startService', () => {
     expect(ready.status).toBe(200);
     expect(await ready.json()).toMatchObject({ ok: true, detail: { redis: true, postgres: true } });
     const metrics = await (await fetch(`${service.url}/metrics`)).text();
-    const count = (kind: string) => Number(new RegExp(`recio_pg_statements_total\\{source="kit-test",kind="${kind}",service="kit-test"\\} (\\d+)`).exec(metrics)?.[1]);
+    const count = (kind: string) =>
+      Number(
+        new RegExp(`recio_pg_statements_total\\{source="kit-test",kind="${kind}",service="kit-test"\\} (\\d+)`).exec(
+          metrics,
+        )?.[1],
+      );
     expect(count('query')).toBeGreaterThan(0); // the readiness check's SELECT 1 at least
   });
 
   it('runs a consumer named after the pod, with events validated against the platform schemas', async () => {
     const { router } = service.context;
-    const tick = { symbol: 'btc', at: 1_000, price: 100_000, momentum: null, volatility: null, avg1m: null, change1h: null, change3h: null, change1d: null };
+    const tick = {
+      symbol: 'btc',
+      at: 1_000,
+      price: 100_000,
+      momentum: null,
+      volatility: null,
+      avg1m: null,
+      change1h: null,
+      change3h: null,
+      change1d: null,
+    };
     await router.publish('prices:btc', 'price.tick', tick);
     // Applied first: a batch holding the bad event would be rolled back whole, its handlers run again.
     await expect.poll(() => seen, { timeout: 15_000 }).toEqual([100_000]);
@@ -59,24 +79,44 @@ describe('startService', () => {
     await router.publish('prices:btc', 'price.tick', { symbol: 'btc', at: 2_000, price: -5 });
     await router.publish('prices:btc', 'price.tick', { ...tick, at: 3_000, price: 100_001 });
     await expect.poll(() => seen, { timeout: 15_000 }).toEqual([100_000, 100_001]);
-    const { rows } = await service.context.pool.query(`SELECT seq, error_code FROM dead_letter WHERE group_name = 'kit-test'`);
+    const { rows } = await service.context.pool.query(
+      `SELECT seq, error_code FROM dead_letter WHERE group_name = 'kit-test'`,
+    );
     expect(rows).toEqual([{ seq: '2', error_code: 'EVENT_INVALID' }]);
     // each applied event is a transaction: BEGIN and COMMIT counted apart from the queries
     const metrics = await (await fetch(`${service.url}/metrics`)).text();
-    expect(Number(/recio_pg_statements_total\{source="kit-test",kind="transaction",service="kit-test"\} (\d+)/.exec(metrics)?.[1])).toBeGreaterThanOrEqual(4);
+    expect(
+      Number(
+        /recio_pg_statements_total\{source="kit-test",kind="transaction",service="kit-test"\} (\d+)/.exec(metrics)?.[1],
+      ),
+    ).toBeGreaterThanOrEqual(4);
   });
 
   it('answers bad requests with a code and keeps serving', async () => {
-    const bad = await fetch(`${service.url}/echo`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"n":' });
+    const bad = await fetch(`${service.url}/echo`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: '{"n":',
+    });
     expect(bad.status).toBe(400);
     expect(await bad.json()).toMatchObject({ error: { code: 'INVALID_JSON' } });
-    const invalid = await fetch(`${service.url}/echo`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"n":1.5}' });
+    const invalid = await fetch(`${service.url}/echo`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: '{"n":1.5}',
+    });
     expect(invalid.status).toBe(400);
-    expect(await invalid.json()).toMatchObject({ error: { code: 'INVALID_REQUEST', message: expect.stringContaining('body.n') } });
+    expect(await invalid.json()).toMatchObject({
+      error: { code: 'INVALID_REQUEST', message: expect.stringContaining('body.n') },
+    });
     const missing = await fetch(`${service.url}/nope`);
     expect(missing.status).toBe(404);
     expect(await missing.json()).toMatchObject({ error: { code: 'NOT_FOUND' } });
-    const ok = await fetch(`${service.url}/echo`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"n":2}' });
+    const ok = await fetch(`${service.url}/echo`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: '{"n":2}',
+    });
     expect(await ok.json()).toEqual({ n: 2 });
   });
 });

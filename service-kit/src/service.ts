@@ -51,13 +51,21 @@ export interface RunningService<C extends ServiceConfig = ServiceConfig> {
  * it owns, the service's own start(), then HTTP. Throws if any step fails, after undoing the
  * steps before it.
  */
-export async function startService<C extends ServiceConfig>(definition: ServiceDefinition<C>): Promise<RunningService<C>> {
+export async function startService<C extends ServiceConfig>(
+  definition: ServiceDefinition<C>,
+): Promise<RunningService<C>> {
   const { config } = definition;
-  const logger = definition.logger ?? pino({ level: config.logLevel, base: { service: config.service, pod: config.podName } });
+  const logger =
+    definition.logger ?? pino({ level: config.logLevel, base: { service: config.service, pod: config.podName } });
   const registry = new Registry();
   registry.setDefaultLabels({ service: config.service });
   collectDefaultMetrics({ register: registry });
-  const pool = new pg.Pool({ connectionString: config.databaseUrl, max: 10, application_name: config.service, idleTimeoutMillis: 60_000 });
+  const pool = new pg.Pool({
+    connectionString: config.databaseUrl,
+    max: 10,
+    application_name: config.service,
+    idleTimeoutMillis: 60_000,
+  });
   pool.on('error', (err) => logger.warn({ err }, 'idle PostgreSQL client failed'));
   const router = new EventRouter({
     database: pool,
@@ -76,7 +84,10 @@ export async function startService<C extends ServiceConfig>(definition: ServiceD
     registry,
     ready: async () => {
       const redis = router.redis.status === 'ready';
-      const postgres = await pool.query('SELECT 1').then(() => true, () => false);
+      const postgres = await pool.query('SELECT 1').then(
+        () => true,
+        () => false,
+      );
       const own = extraReady ? extraReady() : true;
       const ok = redis && postgres && own && !abort.signal.aborted;
       return { ok, detail: { redis, postgres, service: own } };
@@ -164,7 +175,10 @@ export function runService<C extends ServiceConfig>(load: () => C, start: Servic
     (service) => {
       const drain = (signal: string) => {
         logger.info({ signal, deadlineMs: config.drainDeadlineMs }, 'draining');
-        const timer = setTimeout(() => fatal(new Error('drain deadline passed'), 'drain deadline passed'), config.drainDeadlineMs + 2_000);
+        const timer = setTimeout(
+          () => fatal(new Error('drain deadline passed'), 'drain deadline passed'),
+          config.drainDeadlineMs + 2_000,
+        );
         timer.unref();
         void service.close().then(() => {
           logger.info('stopped');

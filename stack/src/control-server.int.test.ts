@@ -24,7 +24,11 @@ afterAll(async () => {
   await sup.stop();
 });
 
-async function call(method: string, path: string, headers: Record<string, string> = {}): Promise<{ status: number; body: any }> {
+async function call(
+  method: string,
+  path: string,
+  headers: Record<string, string> = {},
+): Promise<{ status: number; body: any }> {
   const res = await fetch(`${base}${path}`, { method, headers: { connection: 'close', ...headers } });
   return { status: res.status, body: await res.json() };
 }
@@ -87,12 +91,21 @@ describe('ControlServer', () => {
   });
 
   it('answers 409 for a oneshot: not a service to restart, no process to kill', async () => {
-    expect(await call('POST', '/processes/migrate/restart')).toMatchObject({ status: 409, body: { error: { code: 'NOT_A_SERVICE' } } });
-    expect(await call('POST', '/processes/migrate/kill')).toMatchObject({ status: 409, body: { error: { code: 'NOT_RUNNING' } } });
+    expect(await call('POST', '/processes/migrate/restart')).toMatchObject({
+      status: 409,
+      body: { error: { code: 'NOT_A_SERVICE' } },
+    });
+    expect(await call('POST', '/processes/migrate/kill')).toMatchObject({
+      status: 409,
+      body: { error: { code: 'NOT_RUNNING' } },
+    });
   });
 
   it('refuses wrong methods, unknown routes and browser (Origin) requests', async () => {
-    expect(await call('GET', '/processes/api/restart')).toMatchObject({ status: 405, body: { error: { code: 'METHOD_NOT_ALLOWED' } } });
+    expect(await call('GET', '/processes/api/restart')).toMatchObject({
+      status: 405,
+      body: { error: { code: 'METHOD_NOT_ALLOWED' } },
+    });
     expect(await call('POST', '/processes')).toMatchObject({ status: 405 });
     expect(await call('GET', '/nothing')).toMatchObject({ status: 404, body: { error: { code: 'NOT_FOUND' } } });
     const pid = sup.status()[1]!.pid;

@@ -39,9 +39,12 @@ export class ControlServer {
   constructor(options: ControlServerOptions) {
     this.options = { ...DEFAULTS, ...options, port: options.port ?? DEFAULTS.port };
     const { port } = this.options;
-    if (!Number.isInteger(port) || port < 0 || port > 65_535) throw new InvalidOptionError('port', `expected 0..65535, got ${String(port)}`);
+    if (!Number.isInteger(port) || port < 0 || port > 65_535)
+      throw new InvalidOptionError('port', `expected 0..65535, got ${String(port)}`);
     this.server = createServer((req, res) => {
-      this.handle(req, res).catch((err: unknown) => reply(res, 500, errorBody('INTERNAL', err instanceof Error ? err.message : String(err))));
+      this.handle(req, res).catch((err: unknown) =>
+        reply(res, 500, errorBody('INTERNAL', err instanceof Error ? err.message : String(err))),
+      );
     });
   }
 
@@ -94,9 +97,17 @@ export class ControlServer {
       }
       const signal = url.searchParams.get('signal') ?? 'SIGKILL';
       if (!isControlSignal(signal)) {
-        return reply(res, 400, errorBody('INVALID_SIGNAL', `signal must be one of ${CONTROL_SIGNALS.join(', ')}, got ${JSON.stringify(signal)}`));
+        return reply(
+          res,
+          400,
+          errorBody(
+            'INVALID_SIGNAL',
+            `signal must be one of ${CONTROL_SIGNALS.join(', ')}, got ${JSON.stringify(signal)}`,
+          ),
+        );
       }
-      if (!supervisor.kill(name, signal)) return reply(res, 409, errorBody('NOT_RUNNING', `${name} has no running process`));
+      if (!supervisor.kill(name, signal))
+        return reply(res, 409, errorBody('NOT_RUNNING', `${name} has no running process`));
       return reply(res, 200, { name, signal });
     } catch (err) {
       if (err instanceof StackError && STATUS_BY_CODE[err.code] !== undefined) {

@@ -15,11 +15,18 @@ describe('dependencyOrder', () => {
   });
 
   it('rejects unknown dependencies, self-dependencies, duplicates and cycles, naming them', () => {
-    expect(() => dependencyOrder([{ name: 'a', dependsOn: ['b'] }])).toThrow('option processes: a depends on unknown process "b"');
+    expect(() => dependencyOrder([{ name: 'a', dependsOn: ['b'] }])).toThrow(
+      'option processes: a depends on unknown process "b"',
+    );
     expect(() => dependencyOrder([{ name: 'a', dependsOn: ['a'] }])).toThrow('a depends on itself');
     expect(() => dependencyOrder([{ name: 'a' }, { name: 'a' }])).toThrow('duplicate process name "a"');
     expect(() =>
-      dependencyOrder([{ name: 'x' }, { name: 'a', dependsOn: ['c'] }, { name: 'b', dependsOn: ['a'] }, { name: 'c', dependsOn: ['b'] }]),
+      dependencyOrder([
+        { name: 'x' },
+        { name: 'a', dependsOn: ['c'] },
+        { name: 'b', dependsOn: ['a'] },
+        { name: 'c', dependsOn: ['b'] },
+      ]),
     ).toThrow('dependency cycle among a, b, c');
   });
 

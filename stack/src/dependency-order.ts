@@ -14,12 +14,14 @@ export interface DependencyNode {
 export function dependencyOrder<T extends DependencyNode>(nodes: readonly T[], option = 'processes'): T[] {
   const byName = new Map<string, T>();
   for (const node of nodes) {
-    if (byName.has(node.name)) throw new InvalidOptionError(option, `duplicate process name ${JSON.stringify(node.name)}`);
+    if (byName.has(node.name))
+      throw new InvalidOptionError(option, `duplicate process name ${JSON.stringify(node.name)}`);
     byName.set(node.name, node);
   }
   for (const node of nodes) {
     for (const dep of node.dependsOn ?? []) {
-      if (!byName.has(dep)) throw new InvalidOptionError(option, `${node.name} depends on unknown process ${JSON.stringify(dep)}`);
+      if (!byName.has(dep))
+        throw new InvalidOptionError(option, `${node.name} depends on unknown process ${JSON.stringify(dep)}`);
       if (dep === node.name) throw new InvalidOptionError(option, `${node.name} depends on itself`);
     }
   }

@@ -36,7 +36,8 @@ describe('ensureDevAccounts', () => {
     for (const f of ['user_0001.key.pem', 'user_0001.pub.pem', 'user_0002.key.pem', 'user_0002.pub.pem']) {
       expect(await mode(join(dir, f))).toBe(0o600);
     }
-    for (const f of [out.paperAccountsFile, out.exchangeCredentialsFile, out.apiTokensFile]) expect(await mode(f)).toBe(0o600);
+    for (const f of [out.paperAccountsFile, out.exchangeCredentialsFile, out.apiTokensFile])
+      expect(await mode(f)).toBe(0o600);
 
     // RSA 2048 and the pair belongs together: what the private key signs (RSA-PSS, as the exchange
     // API's signatures are), the public key verifies.
@@ -44,8 +45,18 @@ describe('ensureDevAccounts', () => {
     const publicKey = createPublicKey(await readFile(join(dir, 'user_0001.pub.pem')));
     expect(privateKey.asymmetricKeyDetails?.modulusLength).toBe(2048);
     const pss = { padding: constants.RSA_PKCS1_PSS_PADDING, saltLength: constants.RSA_PSS_SALTLEN_DIGEST };
-    const signature = sign('sha256', Buffer.from('1700000000000GET/trade-api/v2/portfolio/balance'), { key: privateKey, ...pss });
-    expect(verify('sha256', Buffer.from('1700000000000GET/trade-api/v2/portfolio/balance'), { key: publicKey, ...pss }, signature)).toBe(true);
+    const signature = sign('sha256', Buffer.from('1700000000000GET/trade-api/v2/portfolio/balance'), {
+      key: privateKey,
+      ...pss,
+    });
+    expect(
+      verify(
+        'sha256',
+        Buffer.from('1700000000000GET/trade-api/v2/portfolio/balance'),
+        { key: publicKey, ...pss },
+        signature,
+      ),
+    ).toBe(true);
   });
 
   it('is idempotent: a second run keeps the keys and tokens, adds only what is new, and updates the balance', async () => {
@@ -84,14 +95,20 @@ describe('ensureDevAccounts', () => {
 
   it('rejects user ids that could escape the directory, and bad balances, naming the option', async () => {
     await expect(ensureDevAccounts({ dir, users: ['../etc'], balanceCents: 0 })).rejects.toThrow(/^option users: /);
-    await expect(ensureDevAccounts({ dir, users: ['user_0001'], balanceCents: -1 })).rejects.toThrow(/^option balanceCents: /);
-    await expect(ensureDevAccounts({ dir, users: ['user_0001', 'user_0001'], balanceCents: 0 })).rejects.toThrow(/duplicate/);
+    await expect(ensureDevAccounts({ dir, users: ['user_0001'], balanceCents: -1 })).rejects.toThrow(
+      /^option balanceCents: /,
+    );
+    await expect(ensureDevAccounts({ dir, users: ['user_0001', 'user_0001'], balanceCents: 0 })).rejects.toThrow(
+      /duplicate/,
+    );
   });
 
   it('refuses a private key file that is not a key rather than replacing it', async () => {
     await ensureDevAccounts({ dir, users: ['user_0001'], balanceCents: 0 });
     await writeFile(join(dir, 'user_0001.key.pem'), 'not a key');
-    await expect(ensureDevAccounts({ dir, users: ['user_0001'], balanceCents: 0 })).rejects.toMatchObject({ code: 'DEV_ACCOUNTS' });
+    await expect(ensureDevAccounts({ dir, users: ['user_0001'], balanceCents: 0 })).rejects.toMatchObject({
+      code: 'DEV_ACCOUNTS',
+    });
     expect(await readFile(join(dir, 'user_0001.key.pem'), 'utf8')).toBe('not a key');
   });
 });
@@ -100,7 +117,9 @@ describe('ensureDatabaseRolePasswords', () => {
   it('makes one private password file per database service once, and keeps them', async () => {
     const roles = join(dir, 'roles');
     const first = await ensureDatabaseRolePasswords(roles);
-    expect([...first.passwords.keys()]).toEqual(SERVICES.filter((s) => s.env.includes('DATABASE_URL')).map((s) => s.name));
+    expect([...first.passwords.keys()]).toEqual(
+      SERVICES.filter((s) => s.env.includes('DATABASE_URL')).map((s) => s.name),
+    );
     expect(first.passwords.get('trade-manager')).toMatch(/^[0-9a-f]{48}$/);
     expect(new Set(first.passwords.values()).size).toBe(first.passwords.size);
     expect(await mode(join(roles, 'trade-manager'))).toBe(0o600);

@@ -65,11 +65,15 @@ export function paperKeyId(user: string): string {
 export async function ensureDevAccounts(options: DevAccountsOptions): Promise<DevAccounts> {
   const dir = resolve(options.dir);
   for (const user of options.users) {
-    if (!USER.test(user)) throw new InvalidOptionError('users', `expected a lower-case id like user_0001, got ${JSON.stringify(user)}`);
+    if (!USER.test(user))
+      throw new InvalidOptionError('users', `expected a lower-case id like user_0001, got ${JSON.stringify(user)}`);
   }
   if (new Set(options.users).size !== options.users.length) throw new InvalidOptionError('users', 'duplicate user id');
   if (!Number.isSafeInteger(options.balanceCents) || options.balanceCents < 0) {
-    throw new InvalidOptionError('balanceCents', `expected a non-negative integer, got ${String(options.balanceCents)}`);
+    throw new InvalidOptionError(
+      'balanceCents',
+      `expected a non-negative integer, got ${String(options.balanceCents)}`,
+    );
   }
   await mkdir(dir, { recursive: true, mode: 0o700 });
 
@@ -83,7 +87,10 @@ export async function ensureDevAccounts(options: DevAccountsOptions): Promise<De
 
   const apiTokensFile = join(dir, 'api-tokens.json');
   const known = await readTokens(apiTokensFile);
-  const tokens = options.users.map((user) => ({ user_id: user, token: known.get(user) ?? randomBytes(32).toString('hex') }));
+  const tokens = options.users.map((user) => ({
+    user_id: user,
+    token: known.get(user) ?? randomBytes(32).toString('hex'),
+  }));
 
   const paperAccountsFile = join(dir, 'paper-accounts.json');
   const exchangeCredentialsFile = join(dir, 'exchange-credentials.json');
@@ -121,7 +128,9 @@ async function ensureKeyPair(dir: string, user: string): Promise<{ privateFile: 
   try {
     publicPem = createPublicKey(privatePem).export({ type: 'spki', format: 'pem' }).toString();
   } catch (err) {
-    throw new DevAccountsError(`${privateFile} is not a readable private key; delete it to generate a new one`, { cause: err });
+    throw new DevAccountsError(`${privateFile} is not a readable private key; delete it to generate a new one`, {
+      cause: err,
+    });
   }
   if ((await readIfExists(publicFile)) !== publicPem) await writePrivate(publicFile, publicPem);
   await chmod(publicFile, 0o600);
@@ -134,7 +143,11 @@ async function readTokens(file: string): Promise<Map<string, string>> {
   try {
     const entries = JSON.parse(text) as ApiTokenEntry[];
     if (!Array.isArray(entries)) throw new Error('not an array');
-    return new Map(entries.filter((e) => typeof e.user_id === 'string' && /^[0-9a-f]{64}$/.test(e.token)).map((e) => [e.user_id, e.token]));
+    return new Map(
+      entries
+        .filter((e) => typeof e.user_id === 'string' && /^[0-9a-f]{64}$/.test(e.token))
+        .map((e) => [e.user_id, e.token]),
+    );
   } catch (err) {
     throw new DevAccountsError(`${file} is not a JSON array of { user_id, token }; fix or delete it`, { cause: err });
   }
@@ -153,7 +166,10 @@ export interface DatabaseRolePasswords {
  * files 0600) and kept: the database-roles step sets them on the roles, and each service's
  * DATABASE_URL carries its own.
  */
-export async function ensureDatabaseRolePasswords(dir: string, services: readonly ServiceSpec[] = SERVICES): Promise<DatabaseRolePasswords> {
+export async function ensureDatabaseRolePasswords(
+  dir: string,
+  services: readonly ServiceSpec[] = SERVICES,
+): Promise<DatabaseRolePasswords> {
   await mkdir(dir, { recursive: true, mode: 0o700 });
   const passwords = new Map<string, string>();
   for (const s of databaseServices(services)) {

@@ -7,7 +7,12 @@ describe('devEnvironment', () => {
   it('points every service at the paper exchange and the dev account files', () => {
     const env = devEnvironment({
       config: loadStackConfig({ REDIS_URL: 'redis://r:6379', DATABASE_URL: 'postgres://p/recio' }, '/repo'),
-      accounts: { paperAccountsFile: '/d/paper.json', exchangeCredentialsFile: '/d/creds.json', apiTokensFile: '/d/tokens.json', tokens: [] },
+      accounts: {
+        paperAccountsFile: '/d/paper.json',
+        exchangeCredentialsFile: '/d/creds.json',
+        apiTokensFile: '/d/tokens.json',
+        tokens: [],
+      },
       paperAdminToken: 'admin',
       controlUrl: 'http://127.0.0.1:8099',
     });
@@ -29,7 +34,10 @@ describe('devEnvironment', () => {
 
   it('points the services at Kalshi demo or prod and the real feed with STACK_EXCHANGE, with the given keys', () => {
     const env = devEnvironment({
-      config: loadStackConfig({ STACK_EXCHANGE: 'demo', STACK_EXCHANGE_CREDENTIALS_FILE: '/secrets/kalshi.json' }, '/repo'),
+      config: loadStackConfig(
+        { STACK_EXCHANGE: 'demo', STACK_EXCHANGE_CREDENTIALS_FILE: '/secrets/kalshi.json' },
+        '/repo',
+      ),
       accounts: { paperAccountsFile: 'p', exchangeCredentialsFile: 'c', apiTokensFile: 't', tokens: [] },
       paperAdminToken: 'a',
       controlUrl: 'http://127.0.0.1:8099',
@@ -47,7 +55,15 @@ describe('devEnvironment', () => {
 
   it('provides every variable the catalogue says a service reads, but the cluster-only ones', () => {
     // Locally: one standalone Redis (REDIS_URL), no Kubernetes, and each service's own defaults.
-    const notLocal = new Set(['REDIS_SENTINELS', 'REDIS_SENTINEL_NAME', 'REDIS_CLUSTER_NODES', 'REDIS_USERNAME', 'REDIS_PASSWORD', 'POD_NAMESPACE', 'PRICE_SOURCE']);
+    const notLocal = new Set([
+      'REDIS_SENTINELS',
+      'REDIS_SENTINEL_NAME',
+      'REDIS_CLUSTER_NODES',
+      'REDIS_USERNAME',
+      'REDIS_PASSWORD',
+      'POD_NAMESPACE',
+      'PRICE_SOURCE',
+    ]);
     const setBySupervisor = new Set(['PORT', 'POD_NAME', 'RECIO_SOURCE']);
     // Tuning with a default in the service's config (the charts set them explicitly).
     const serviceDefaults = new Set(['RESYNC_INTERVAL_MS', 'PROBE_INTERVAL_MS', 'DEGRADED_LATENCY_MS']);
@@ -59,7 +75,14 @@ describe('devEnvironment', () => {
     });
     const missing = SERVICES.flatMap((s) =>
       s.env
-        .filter((v) => !notLocal.has(v) && !setBySupervisor.has(v) && !serviceDefaults.has(v) && !(v in env.common) && !(v in (env.perService[s.name] ?? {})))
+        .filter(
+          (v) =>
+            !notLocal.has(v) &&
+            !setBySupervisor.has(v) &&
+            !serviceDefaults.has(v) &&
+            !(v in env.common) &&
+            !(v in (env.perService[s.name] ?? {})),
+        )
         .map((v) => `${s.name}: ${v}`),
     );
     expect(missing).toEqual([]);

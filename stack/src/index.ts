@@ -26,7 +26,15 @@ export {
   UnknownProcessError,
 } from './errors.js';
 export { LineSplitter } from './line-splitter.js';
-export { DATABASE_ROLES, defaultServices, MIGRATE, PAPER_EXCHANGE, platformProcesses, RELAY, type PlatformProcessesOptions } from './platform-processes.js';
+export {
+  DATABASE_ROLES,
+  defaultServices,
+  MIGRATE,
+  PAPER_EXCHANGE,
+  platformProcesses,
+  RELAY,
+  type PlatformProcessesOptions,
+} from './platform-processes.js';
 export { stopOnSignals, STOP_SIGNALS } from './signals.js';
 export { loadStackConfig, type StackConfig } from './stack-config.js';
 export {

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { LastLines, prefixes } from './log-prefix.js';
 
 describe('prefixes', () => {
-  it('pads every label to the longest, the supervisor\'s own included', () => {
+  it("pads every label to the longest, the supervisor's own included", () => {
     const p = prefixes(['api', 'trade-manager'], false);
     // "[trade-manager]" is 15 characters: every label is padded to 15, then one space.
     expect(p.get('api')).toBe('[api]           ');

@@ -31,7 +31,11 @@ async function main(): Promise<number> {
     process.stderr.write(`[stack] invalid configuration: ${err.message}\n`);
     return 2;
   }
-  const accounts = await ensureDevAccounts({ dir: config.devDir, users: config.users, balanceCents: config.balanceCents });
+  const accounts = await ensureDevAccounts({
+    dir: config.devDir,
+    users: config.users,
+    balanceCents: config.balanceCents,
+  });
   const controlUrl = `http://127.0.0.1:${config.controlPort}`;
   const env = devEnvironment({
     config,
@@ -40,8 +44,13 @@ async function main(): Promise<number> {
     controlUrl,
   });
   // Against the real exchange the paper world does not run.
-  const services = (config.services ?? defaultServices(ROOT)).filter((s) => config.exchange.kind === 'paper' || s !== 'paper-exchange');
-  const databaseRoles = config.databaseRoles === 'per-service' ? await ensureDatabaseRolePasswords(join(config.devDir, 'database-roles')) : undefined;
+  const services = (config.services ?? defaultServices(ROOT)).filter(
+    (s) => config.exchange.kind === 'paper' || s !== 'paper-exchange',
+  );
+  const databaseRoles =
+    config.databaseRoles === 'per-service'
+      ? await ensureDatabaseRolePasswords(join(config.devDir, 'database-roles'))
+      : undefined;
   const processes = platformProcesses({
     root: ROOT,
     services,
@@ -49,14 +58,19 @@ async function main(): Promise<number> {
     serviceEnv: env.perService,
     ...(databaseRoles ? { databaseRoles } : {}),
   });
-  const supervisor = new Supervisor({ processes, stopDeadlineMs: config.stopDeadlineMs, readyTimeoutMs: config.readyTimeoutMs });
+  const supervisor = new Supervisor({
+    processes,
+    stopDeadlineMs: config.stopDeadlineMs,
+    readyTimeoutMs: config.readyTimeoutMs,
+  });
   const control = new ControlServer({ supervisor, port: config.controlPort });
 
   const { stopped } = stopOnSignals(supervisor, () => control.close());
 
   const skipped = SERVICES.map((s) => s.name).filter((n) => !services.includes(n));
   supervisor.say(`running ${processes.map((p) => p.name).join(', ')}`);
-  if (skipped.length > 0) supervisor.say(`not running (not built, or not chosen in STACK_SERVICES): ${skipped.join(', ')}`);
+  if (skipped.length > 0)
+    supervisor.say(`not running (not built, or not chosen in STACK_SERVICES): ${skipped.join(', ')}`);
   try {
     await control.start();
     await supervisor.start();
@@ -85,7 +99,8 @@ function printWhereThingsAre(
 ): void {
   const port = (name: string): number | undefined => SERVICES.find((s) => s.name === name)?.port;
   if (services.includes('main-app')) supervisor.say(`REST API: http://127.0.0.1:${port('main-app')}`);
-  if (services.includes('paper-exchange')) supervisor.say(`paper exchange: ${common.EXCHANGE_BASE_URL} (price feed ${common.PRICE_FEED_URL})`);
+  if (services.includes('paper-exchange'))
+    supervisor.say(`paper exchange: ${common.EXCHANGE_BASE_URL} (price feed ${common.PRICE_FEED_URL})`);
   for (const name of services) {
     supervisor.say(`metrics: ${name} http://127.0.0.1:${port(name)}/metrics`);
   }

@@ -36,7 +36,10 @@ describe('platformProcesses', () => {
       ['trade-executor', 'service'],
       ['relay', 'service'],
     ]);
-    expect(byName.migrate).toMatchObject({ command: ['/opt/node/bin/node', 'router/dist/cli/main.js', 'migrate'], cwd: root });
+    expect(byName.migrate).toMatchObject({
+      command: ['/opt/node/bin/node', 'router/dist/cli/main.js', 'migrate'],
+      cwd: root,
+    });
   });
 
   it('makes every service wait for migrations, and exchange-calling ones for the paper exchange too', () => {
@@ -89,7 +92,14 @@ describe('platformProcesses', () => {
       databaseRoles: { dir: '/keys/roles', passwords },
     });
     const p = Object.fromEntries(withRoles.map((x) => [x.name, x]));
-    expect(withRoles.map((x) => x.name)).toEqual(['migrate', 'database-roles', 'paper-exchange', 'main-app', 'trade-executor', 'relay']);
+    expect(withRoles.map((x) => x.name)).toEqual([
+      'migrate',
+      'database-roles',
+      'paper-exchange',
+      'main-app',
+      'trade-executor',
+      'relay',
+    ]);
     expect(p['database-roles']).toMatchObject({
       kind: 'oneshot',
       command: ['/opt/node/bin/node', 'service-kit/dist/database-roles-main.js'],
@@ -104,12 +114,18 @@ describe('platformProcesses', () => {
     expect(p['paper-exchange']!.env.DATABASE_URL).toBe('postgres://owner:secret@db:5432/recio'); // it never reads it
     expect(() => new Supervisor({ processes: withRoles, log: () => undefined })).not.toThrow();
     passwords.delete('relay');
-    expect(() => platformProcesses({ root, commonEnv: { DATABASE_URL: 'postgres://db/recio' }, databaseRoles: { dir: '/k', passwords } })).toThrow(
-      /^option databaseRoles: no password for relay/,
-    );
+    expect(() =>
+      platformProcesses({
+        root,
+        commonEnv: { DATABASE_URL: 'postgres://db/recio' },
+        databaseRoles: { dir: '/k', passwords },
+      }),
+    ).toThrow(/^option databaseRoles: no password for relay/);
   });
 
   it('rejects a service the catalogue does not have', () => {
-    expect(() => platformProcesses({ root, services: ['nope'], commonEnv: {} })).toThrow(/^option services: unknown service "nope"/);
+    expect(() => platformProcesses({ root, services: ['nope'], commonEnv: {} })).toThrow(
+      /^option services: unknown service "nope"/,
+    );
   });
 });

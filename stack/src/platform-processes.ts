@@ -41,7 +41,11 @@ export interface PlatformProcessesOptions {
 /** Names of the catalogue's services that `platformProcesses` runs when not told which. */
 export function defaultServices(root: string, catalogue: readonly ServiceSpec[] = SERVICES): string[] {
   return catalogue
-    .filter((s) => s.name === RELAY || (!NOT_BY_DEFAULT.has(s.name) && existsSync(join(root, 'services', s.name, 'dist', 'main.js'))))
+    .filter(
+      (s) =>
+        s.name === RELAY ||
+        (!NOT_BY_DEFAULT.has(s.name) && existsSync(join(root, 'services', s.name, 'dist', 'main.js'))),
+    )
     .map((s) => s.name);
 }
 
@@ -58,7 +62,10 @@ export function platformProcesses(options: PlatformProcessesOptions): ProcessSpe
   const names = options.services ?? defaultServices(options.root, catalogue);
   for (const name of names) {
     if (!catalogue.some((s) => s.name === name)) {
-      throw new InvalidOptionError('services', `unknown service ${JSON.stringify(name)}; known: ${catalogue.map((s) => s.name).join(', ')}`);
+      throw new InvalidOptionError(
+        'services',
+        `unknown service ${JSON.stringify(name)}; known: ${catalogue.map((s) => s.name).join(', ')}`,
+      );
     }
   }
   const chosen = catalogue.filter((s) => names.includes(s.name));
@@ -88,11 +95,13 @@ export function platformProcesses(options: PlatformProcessesOptions): ProcessSpe
   const ownUrl = (s: ServiceSpec): Record<string, string> => {
     const password = roles?.passwords.get(s.name);
     if (!roles || !usesDatabase.has(s.name)) return {};
-    if (!password || !options.commonEnv.DATABASE_URL) throw new InvalidOptionError('databaseRoles', `no password for ${s.name}, or no DATABASE_URL`);
+    if (!password || !options.commonEnv.DATABASE_URL)
+      throw new InvalidOptionError('databaseRoles', `no password for ${s.name}, or no DATABASE_URL`);
     return { DATABASE_URL: serviceDatabaseUrl(options.commonEnv.DATABASE_URL, s.name, password) };
   };
   const services = chosen.map((s): ProcessSpec => {
-    const dependsOn = s.name === PAPER_EXCHANGE ? [] : [schemaReady, ...(withPaper && s.egressInternet ? [PAPER_EXCHANGE] : [])];
+    const dependsOn =
+      s.name === PAPER_EXCHANGE ? [] : [schemaReady, ...(withPaper && s.egressInternet ? [PAPER_EXCHANGE] : [])];
     return {
       name: s.name,
       kind: 'service',

@@ -10,10 +10,14 @@ export function probeOnce(url: string, timeoutMs: number): Promise<boolean> {
   return new Promise((resolve) => {
     let req;
     try {
-      req = request(url, { method: 'GET', agent: false, timeout: timeoutMs, headers: { connection: 'close' } }, (res) => {
-        res.resume();
-        resolve(res.statusCode === 200);
-      });
+      req = request(
+        url,
+        { method: 'GET', agent: false, timeout: timeoutMs, headers: { connection: 'close' } },
+        (res) => {
+          res.resume();
+          resolve(res.statusCode === 200);
+        },
+      );
     } catch {
       resolve(false);
       return;

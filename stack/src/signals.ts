@@ -8,7 +8,10 @@ export const STOP_SIGNALS = ['SIGINT', 'SIGTERM', 'SIGHUP'] as const;
  * second one exits at once with 130 (the supervisor SIGKILLs its children's groups on exit).
  * `stopped` resolves once the stop and the cleanup are done; `dispose()` removes the handlers.
  */
-export function stopOnSignals(supervisor: Supervisor, cleanup: () => Promise<void> = async () => undefined): { stopped: Promise<void>; dispose(): void } {
+export function stopOnSignals(
+  supervisor: Supervisor,
+  cleanup: () => Promise<void> = async () => undefined,
+): { stopped: Promise<void>; dispose(): void } {
   let stopping = false;
   let resolveStopped!: () => void;
   const stopped = new Promise<void>((resolve) => (resolveStopped = resolve));

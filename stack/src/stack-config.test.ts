@@ -21,11 +21,25 @@ describe('loadStackConfig', () => {
 
   it('reads the variables, an empty one counting as unset', () => {
     const c = loadStackConfig(
-      { REDIS_URL: 'redis://r:6380', STACK_SERVICES: 'main-app, relay', STACK_USERS: '2', STACK_CONTROL_PORT: '8100', STACK_DEV_DIR: '', LOG_LEVEL: 'debug' },
+      {
+        REDIS_URL: 'redis://r:6380',
+        STACK_SERVICES: 'main-app, relay',
+        STACK_USERS: '2',
+        STACK_CONTROL_PORT: '8100',
+        STACK_DEV_DIR: '',
+        LOG_LEVEL: 'debug',
+      },
       '/repo',
     );
     expect(loadStackConfig({ STACK_DATABASE_ROLES: 'owner' }, '/repo').databaseRoles).toBe('owner');
-    expect(c).toMatchObject({ redisUrl: 'redis://r:6380', services: ['main-app', 'relay'], users: ['user_0001', 'user_0002'], controlPort: 8100, devDir: '/repo/.recio/dev', logLevel: 'debug' });
+    expect(c).toMatchObject({
+      redisUrl: 'redis://r:6380',
+      services: ['main-app', 'relay'],
+      users: ['user_0001', 'user_0002'],
+      controlPort: 8100,
+      devDir: '/repo/.recio/dev',
+      logLevel: 'debug',
+    });
   });
 
   it('rejects a bad value with a message naming the variable', () => {

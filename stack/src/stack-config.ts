@@ -51,19 +51,28 @@ export function loadStackConfig(env: NodeJS.ProcessEnv, root: string): StackConf
   // An empty variable counts as unset (`STACK_SERVICES=` in a shell).
   const get = (name: string): string | undefined => (env[name] === '' ? undefined : env[name]);
   const redisUrl = get('REDIS_URL') ?? 'redis://127.0.0.1:6379';
-  if (!/^rediss?:\/\/[^/]/.test(redisUrl)) throw new StackConfigError('REDIS_URL', 'must start with redis:// or rediss://');
+  if (!/^rediss?:\/\/[^/]/.test(redisUrl))
+    throw new StackConfigError('REDIS_URL', 'must start with redis:// or rediss://');
   const databaseUrl = get('DATABASE_URL') ?? 'postgres://127.0.0.1:5432/recio';
-  if (!/^postgres(ql)?:\/\/[^/]/.test(databaseUrl)) throw new StackConfigError('DATABASE_URL', 'must start with postgres://');
+  if (!/^postgres(ql)?:\/\/[^/]/.test(databaseUrl))
+    throw new StackConfigError('DATABASE_URL', 'must start with postgres://');
   const logLevel = get('LOG_LEVEL') ?? 'info';
-  if (!LOG_LEVELS.includes(logLevel)) throw new StackConfigError('LOG_LEVEL', `must be one of ${LOG_LEVELS.join(', ')}`);
+  if (!LOG_LEVELS.includes(logLevel))
+    throw new StackConfigError('LOG_LEVEL', `must be one of ${LOG_LEVELS.join(', ')}`);
 
   let services: string[] | undefined;
   const list = get('STACK_SERVICES');
   if (list !== undefined) {
-    services = list.split(',').map((s) => s.trim()).filter(Boolean);
+    services = list
+      .split(',')
+      .map((s) => s.trim())
+      .filter(Boolean);
     const unknown = services.filter((s) => !SERVICES.some((c) => c.name === s));
     if (unknown.length > 0 || services.length === 0) {
-      throw new StackConfigError('STACK_SERVICES', `unknown service(s) ${unknown.join(', ') || '(none given)'}; known: ${SERVICES.map((c) => c.name).join(', ')}`);
+      throw new StackConfigError(
+        'STACK_SERVICES',
+        `unknown service(s) ${unknown.join(', ') || '(none given)'}; known: ${SERVICES.map((c) => c.name).join(', ')}`,
+      );
     }
   }
   const userCount = integer(get, 'STACK_USERS', 3, 1, 1000);
@@ -72,12 +81,20 @@ export function loadStackConfig(env: NodeJS.ProcessEnv, root: string): StackConf
   if (exchangeKind === 'paper') exchange = { kind: 'paper' };
   else if (exchangeKind === 'demo' || exchangeKind === 'prod') {
     const credentialsFile = get('STACK_EXCHANGE_CREDENTIALS_FILE');
-    if (!credentialsFile) throw new StackConfigError('STACK_EXCHANGE_CREDENTIALS_FILE', `is required with STACK_EXCHANGE=${exchangeKind} (a JSON list of { user_id, key_id, private_key_pem_file })`);
+    if (!credentialsFile)
+      throw new StackConfigError(
+        'STACK_EXCHANGE_CREDENTIALS_FILE',
+        `is required with STACK_EXCHANGE=${exchangeKind} (a JSON list of { user_id, key_id, private_key_pem_file })`,
+      );
     exchange = { kind: exchangeKind, credentialsFile };
-  } else throw new StackConfigError('STACK_EXCHANGE', `must be paper, demo or prod, got ${JSON.stringify(exchangeKind)}`);
+  } else
+    throw new StackConfigError('STACK_EXCHANGE', `must be paper, demo or prod, got ${JSON.stringify(exchangeKind)}`);
   const databaseRoles = get('STACK_DATABASE_ROLES') ?? 'per-service';
   if (databaseRoles !== 'per-service' && databaseRoles !== 'owner') {
-    throw new StackConfigError('STACK_DATABASE_ROLES', `must be per-service or owner, got ${JSON.stringify(databaseRoles)}`);
+    throw new StackConfigError(
+      'STACK_DATABASE_ROLES',
+      `must be per-service or owner, got ${JSON.stringify(databaseRoles)}`,
+    );
   }
   return {
     redisUrl,
@@ -95,7 +112,13 @@ export function loadStackConfig(env: NodeJS.ProcessEnv, root: string): StackConf
   };
 }
 
-function integer(get: (name: string) => string | undefined, name: string, fallback: number, min: number, max: number): number {
+function integer(
+  get: (name: string) => string | undefined,
+  name: string,
+  fallback: number,
+  min: number,
+  max: number,
+): number {
   const raw = get(name);
   if (raw === undefined) return fallback;
   const value = /^\d+$/.test(raw.trim()) ? Number(raw) : NaN;

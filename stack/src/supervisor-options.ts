@@ -94,9 +94,17 @@ export function resolveSupervisorOptions(options: SupervisorOptions): ResolvedSu
     log: options.log ?? ((line) => void process.stdout.write(`${line}\n`)),
     color: options.color ?? (useStdout && process.stdout.isTTY === true && !process.env.NO_COLOR),
   };
-  for (const key of ['restartBackoffMs', 'maxRestartBackoffMs', 'backoffResetMs', 'stopDeadlineMs', 'readyTimeoutMs', 'readyPollMs'] as const) {
+  for (const key of [
+    'restartBackoffMs',
+    'maxRestartBackoffMs',
+    'backoffResetMs',
+    'stopDeadlineMs',
+    'readyTimeoutMs',
+    'readyPollMs',
+  ] as const) {
     const value = resolved[key];
-    if (!Number.isInteger(value) || value <= 0) throw new InvalidOptionError(key, `expected a positive integer, got ${String(value)}`);
+    if (!Number.isInteger(value) || value <= 0)
+      throw new InvalidOptionError(key, `expected a positive integer, got ${String(value)}`);
   }
   if (resolved.maxRestartBackoffMs < resolved.restartBackoffMs) {
     throw new InvalidOptionError('maxRestartBackoffMs', 'must not be below restartBackoffMs');
@@ -109,9 +117,13 @@ export function resolveSupervisorOptions(options: SupervisorOptions): ResolvedSu
 function validateSpec(spec: ProcessSpec, i: number): void {
   const option = `processes[${i}]`;
   if (typeof spec.name !== 'string' || !NAME.test(spec.name)) {
-    throw new InvalidOptionError(`${option}.name`, `expected letters, digits, '.', '_' or '-', got ${JSON.stringify(spec.name)}`);
+    throw new InvalidOptionError(
+      `${option}.name`,
+      `expected letters, digits, '.', '_' or '-', got ${JSON.stringify(spec.name)}`,
+    );
   }
-  if (spec.name === STACK_NAME) throw new InvalidOptionError(`${option}.name`, `"${STACK_NAME}" is the supervisor's own prefix`);
+  if (spec.name === STACK_NAME)
+    throw new InvalidOptionError(`${option}.name`, `"${STACK_NAME}" is the supervisor's own prefix`);
   if (!Array.isArray(spec.command) || spec.command.length === 0 || !spec.command.every((a) => typeof a === 'string')) {
     throw new InvalidOptionError(`${option}.command`, 'expected a non-empty argv array of strings');
   }
@@ -119,10 +131,19 @@ function validateSpec(spec: ProcessSpec, i: number): void {
     throw new InvalidOptionError(`${option}.kind`, `expected 'service' or 'oneshot', got ${JSON.stringify(spec.kind)}`);
   }
   if (spec.readyUrl !== undefined) {
-    if (spec.kind !== 'service') throw new InvalidOptionError(`${option}.readyUrl`, 'only a service has a readiness URL');
-    if (!/^http:\/\/[^/]+/.test(spec.readyUrl)) throw new InvalidOptionError(`${option}.readyUrl`, `expected an http:// URL, got ${JSON.stringify(spec.readyUrl)}`);
+    if (spec.kind !== 'service')
+      throw new InvalidOptionError(`${option}.readyUrl`, 'only a service has a readiness URL');
+    if (!/^http:\/\/[^/]+/.test(spec.readyUrl))
+      throw new InvalidOptionError(
+        `${option}.readyUrl`,
+        `expected an http:// URL, got ${JSON.stringify(spec.readyUrl)}`,
+      );
   }
-  if (typeof spec.env !== 'object' || spec.env === null || !Object.values(spec.env).every((v) => typeof v === 'string')) {
+  if (
+    typeof spec.env !== 'object' ||
+    spec.env === null ||
+    !Object.values(spec.env).every((v) => typeof v === 'string')
+  ) {
     throw new InvalidOptionError(`${option}.env`, 'expected an object of strings');
   }
 }

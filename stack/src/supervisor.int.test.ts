@@ -22,7 +22,11 @@ function make(options: SupervisorOptions): { sup: Supervisor; lines: string[]; e
   return { sup, lines, events };
 }
 
-function nextEvent<K extends keyof SupervisorEvents>(sup: Supervisor, event: K, name: string): Promise<SupervisorEvents[K][0]> {
+function nextEvent<K extends keyof SupervisorEvents>(
+  sup: Supervisor,
+  event: K,
+  name: string,
+): Promise<SupervisorEvents[K][0]> {
   return new Promise((resolve) => {
     const listener = (e: SupervisorEvents[K][0]): void => {
       if (e.name !== name) return;
@@ -39,13 +43,26 @@ describe('Supervisor start', () => {
     const { sup, lines, events } = make({
       processes: [
         // Listed out of order on purpose: the dependency order decides.
-        { name: 'worker', kind: 'service', command: [process.execPath, fixture('service.mjs')], env: {}, dependsOn: ['api'] },
+        {
+          name: 'worker',
+          kind: 'service',
+          command: [process.execPath, fixture('service.mjs')],
+          env: {},
+          dependsOn: ['api'],
+        },
         api,
         fixtureOneshot('migrate', 'applying 001|applied 1 migration'),
       ],
     });
     await sup.start();
-    expect(events).toEqual(['spawn migrate', 'exit migrate code 0', 'spawn api', 'ready api', 'spawn worker', 'ready worker']);
+    expect(events).toEqual([
+      'spawn migrate',
+      'exit migrate code 0',
+      'spawn api',
+      'ready api',
+      'spawn worker',
+      'ready worker',
+    ]);
     // Readiness needed four probes: three 503s (READY_AFTER=3), then a 200. JSON lines pass unchanged.
     // (The child's log line and its HTTP answer travel on different pipes: wait for the line.)
     await until(() => lines.includes('[api]     {"msg":"readyz","ok":true}'), 10_000, "api's log of the 200");
@@ -64,17 +81,30 @@ describe('Supervisor start', () => {
     const { sup, events } = make({
       processes: [fixtureOneshot('migrate', 'applying 002_trades|ERROR: relation "trades" already exists', 4), api],
     });
-    const err = await sup.start().then(() => undefined, (e: unknown) => e);
+    const err = await sup.start().then(
+      () => undefined,
+      (e: unknown) => e,
+    );
     expect(err).toBeInstanceOf(OneshotFailedError);
-    expect(err).toMatchObject({ code: 'ONESHOT_FAILED', process: 'migrate', lastLines: ['applying 002_trades', 'ERROR: relation "trades" already exists'] });
-    expect((err as Error).message).toMatch(/^migrate failed \(code 4\); its last output:\n {2}applying 002_trades\n {2}ERROR: relation "trades" already exists$/);
+    expect(err).toMatchObject({
+      code: 'ONESHOT_FAILED',
+      process: 'migrate',
+      lastLines: ['applying 002_trades', 'ERROR: relation "trades" already exists'],
+    });
+    expect((err as Error).message).toMatch(
+      /^migrate failed \(code 4\); its last output:\n {2}applying 002_trades\n {2}ERROR: relation "trades" already exists$/,
+    );
     expect(events).toEqual(['spawn migrate', 'exit migrate code 4']);
     expect(sup.status().find((s) => s.name === 'api')).toMatchObject({ state: 'stopped', pid: null });
   });
 
   it('rejects start() when the executable does not exist, saying why', async () => {
-    const { sup } = make({ processes: [{ name: 'ghost', kind: 'oneshot', command: ['/nonexistent/recio-ghost'], env: {} }] });
-    await expect(sup.start()).rejects.toThrow(/^ghost failed \(could not start: spawn \/nonexistent\/recio-ghost ENOENT\)/);
+    const { sup } = make({
+      processes: [{ name: 'ghost', kind: 'oneshot', command: ['/nonexistent/recio-ghost'], env: {} }],
+    });
+    await expect(sup.start()).rejects.toThrow(
+      /^ghost failed \(could not start: spawn \/nonexistent\/recio-ghost ENOENT\)/,
+    );
   });
 });
 
@@ -109,7 +139,14 @@ describe('Supervisor restarts', () => {
     const { sup, lines } = make({
       restartBackoffMs: 20,
       maxRestartBackoffMs: 80,
-      processes: [{ name: 'crashy', kind: 'service', command: [process.execPath, fixture('service.mjs')], env: { FIXTURE_NAME: 'crashy', EXIT_CODE: '1' } }],
+      processes: [
+        {
+          name: 'crashy',
+          kind: 'service',
+          command: [process.execPath, fixture('service.mjs')],
+          env: { FIXTURE_NAME: 'crashy', EXIT_CODE: '1' },
+        },
+      ],
     });
     const delays: (number | null)[] = [];
     const counts: number[] = [];

@@ -1,7 +1,13 @@
 import { EventEmitter } from 'node:events';
 import { Backoff } from './backoff.js';
 import { dependantsOf, dependencyOrder } from './dependency-order.js';
-import { NotAServiceError, OneshotFailedError, ReadyTimeoutError, StoppedError, UnknownProcessError } from './errors.js';
+import {
+  NotAServiceError,
+  OneshotFailedError,
+  ReadyTimeoutError,
+  StoppedError,
+  UnknownProcessError,
+} from './errors.js';
 import { LastLines, prefixes, STACK_NAME } from './log-prefix.js';
 import { pollUntilReady } from './readiness.js';
 import { describeExit, signalGroup, spawnChild, type ChildExit, type ChildRun } from './spawn-child.js';
@@ -23,7 +29,15 @@ export interface SupervisorEvents {
   /** A service became ready (readyUrl answered 200, or it was spawned if it has none). */
   ready: [{ name: string; pid: number | null }];
   /** A run ended; `restartInMs` is the backoff delay when it will be restarted, else null. */
-  exit: [{ name: string; pid: number | null; code: number | null; signal: NodeJS.Signals | null; restartInMs: number | null }];
+  exit: [
+    {
+      name: string;
+      pid: number | null;
+      code: number | null;
+      signal: NodeJS.Signals | null;
+      restartInMs: number | null;
+    },
+  ];
   /** A service was started again, after a crash (`delayMs` = the backoff waited) or by `restart()` (0). */
   restart: [{ name: string; pid: number | null; restarts: number; delayMs: number }];
 }
@@ -87,7 +101,10 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
       });
     }
     this.ordered = ordered.map((s) => this.get(s.name));
-    this.prefix = prefixes(ordered.map((s) => s.name), this.options.color);
+    this.prefix = prefixes(
+      ordered.map((s) => s.name),
+      this.options.color,
+    );
   }
 
   /**
@@ -214,7 +231,10 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
     // Reverse start order: every dependant is already in `done` when its dependency is reached.
     for (const p of [...this.ordered].reverse()) {
       const dependants = dependantsOf(this.options.processes, p.spec.name).map((n) => done.get(n));
-      done.set(p.spec.name, Promise.all(dependants).then(() => this.stopOne(p)));
+      done.set(
+        p.spec.name,
+        Promise.all(dependants).then(() => this.stopOne(p)),
+      );
     }
     this.stopPromise = Promise.all(done.values()).then(() => {
       process.off('exit', this.killAllOnExit);
@@ -234,7 +254,9 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
   }
 
   private isReady(p: Proc): boolean {
-    return p.spec.kind === 'service' && (p.state === 'ready' || (p.spec.readyUrl === undefined && p.state === 'running'));
+    return (
+      p.spec.kind === 'service' && (p.state === 'ready' || (p.spec.readyUrl === undefined && p.state === 'running'))
+    );
   }
 
   private async startAll(): Promise<void> {
@@ -255,7 +277,8 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
     if (p.spec.kind === 'oneshot') {
       const exit = await run.exited;
       if (this.stopping) throw new StoppedError();
-      if (exit.code !== 0) throw new OneshotFailedError(p.spec.name, describeExit(exit), p.lastLines.get(), { cause: exit.error });
+      if (exit.code !== 0)
+        throw new OneshotFailedError(p.spec.name, describeExit(exit), p.lastLines.get(), { cause: exit.error });
       return;
     }
     await this.waitReady(p.spec.name, this.options.readyTimeoutMs);
@@ -353,7 +376,10 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
     const first = await Promise.race([run.exited, deadline]);
     clearTimeout(timer);
     if (first === 'deadline') {
-      this.write(STACK_NAME, `${p.spec.name} did not exit within ${this.options.stopDeadlineMs} ms of SIGTERM; sending SIGKILL`);
+      this.write(
+        STACK_NAME,
+        `${p.spec.name} did not exit within ${this.options.stopDeadlineMs} ms of SIGTERM; sending SIGKILL`,
+      );
       signalGroup(pid, 'SIGKILL');
       await run.exited;
     }

@@ -19,7 +19,10 @@ export async function freePort(): Promise<number> {
 }
 
 /** A fixture service with an HTTP readiness endpoint on a free port. */
-export async function fixtureService(name: string, extra: Partial<ProcessSpec> & { env?: Record<string, string> } = {}): Promise<ProcessSpec> {
+export async function fixtureService(
+  name: string,
+  extra: Partial<ProcessSpec> & { env?: Record<string, string> } = {},
+): Promise<ProcessSpec> {
   const port = await freePort();
   return {
     name,
@@ -32,7 +35,12 @@ export async function fixtureService(name: string, extra: Partial<ProcessSpec> &
 }
 
 /** A fixture oneshot printing `output` (lines separated by `|`) and exiting with `exitCode`. */
-export function fixtureOneshot(name: string, output: string, exitCode = 0, extra: Partial<ProcessSpec> = {}): ProcessSpec {
+export function fixtureOneshot(
+  name: string,
+  output: string,
+  exitCode = 0,
+  extra: Partial<ProcessSpec> = {},
+): ProcessSpec {
   return {
     name,
     kind: 'oneshot',

@@ -21,7 +21,13 @@ export interface DaemonRecord {
 }
 
 /** Spawns a detached process (own session, no stdin, output appended to `logPath`) and lets this process exit without it. */
-export function spawnDaemon(spec: { command: string; args: string[]; logPath: string; cwd: string; runAs?: RunAs | undefined }): number {
+export function spawnDaemon(spec: {
+  command: string;
+  args: string[];
+  logPath: string;
+  cwd: string;
+  runAs?: RunAs | undefined;
+}): number {
   const fd = openSync(spec.logPath, 'a');
   try {
     const child = spawn(spec.command, spec.args, {
@@ -43,7 +49,12 @@ export function spawnDaemon(spec: { command: string; args: string[]; logPath: st
 export function readDaemonRecord(path: string): DaemonRecord | undefined {
   try {
     const r = JSON.parse(readFileSync(path, 'utf8')) as Partial<DaemonRecord>;
-    if (typeof r.pid === 'number' && typeof r.port === 'number' && typeof r.url === 'string' && Array.isArray(r.cmdlineMarkers)) {
+    if (
+      typeof r.pid === 'number' &&
+      typeof r.port === 'number' &&
+      typeof r.url === 'string' &&
+      Array.isArray(r.cmdlineMarkers)
+    ) {
       return r as DaemonRecord;
     }
   } catch {

@@ -2,7 +2,14 @@ import { chmodSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import pg from 'pg';
 import { postgresBinDirs, requirePostgresBinaries } from './binaries.js';
-import { isDaemonAlive, readDaemonRecord, removeDaemonRecord, spawnDaemon, stopDaemon, writeDaemonRecord } from './daemon.js';
+import {
+  isDaemonAlive,
+  readDaemonRecord,
+  removeDaemonRecord,
+  spawnDaemon,
+  stopDaemon,
+  writeDaemonRecord,
+} from './daemon.js';
 import { BinaryNotFoundError, ServiceUnavailableError } from './errors.js';
 import { getFreePort, isPortFree } from './free-port.js';
 import type { ServiceSource } from './local-redis.js';
@@ -61,7 +68,10 @@ export async function ensurePostgres(
   } catch (err) {
     if (!(err instanceof BinaryNotFoundError)) throw err;
     const where = ['PATH', ...postgresBinDirs()].join(', ');
-    throw new ServiceUnavailableError(`${err.binary} not found (looked in ${where}) and nothing answers at ${shown}: ${err.hint}`, { cause: err });
+    throw new ServiceUnavailableError(
+      `${err.binary} not found (looked in ${where}) and nothing answers at ${shown}: ${err.hint}`,
+      { cause: err },
+    );
   }
   const runAs = postgresRunAs();
   for (const d of [join(root, '.recio'), base]) {
@@ -135,6 +145,10 @@ async function tryExternal(maintenanceUrl: string, shown: string): Promise<boole
   }
 }
 
-async function createIfMissing(maintenanceUrl: string, database: string, log: (message: string) => void): Promise<void> {
+async function createIfMissing(
+  maintenanceUrl: string,
+  database: string,
+  log: (message: string) => void,
+): Promise<void> {
   if ((await ensureDatabase(maintenanceUrl, database)) === 'created') log(`postgres: created database ${database}`);
 }

@@ -2,7 +2,14 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { ReplyError } from 'ioredis';
 import { findBinary, INSTALL_HINTS } from './binaries.js';
-import { isDaemonAlive, readDaemonRecord, removeDaemonRecord, spawnDaemon, stopDaemon, writeDaemonRecord } from './daemon.js';
+import {
+  isDaemonAlive,
+  readDaemonRecord,
+  removeDaemonRecord,
+  spawnDaemon,
+  stopDaemon,
+  writeDaemonRecord,
+} from './daemon.js';
 import { ServiceUnavailableError } from './errors.js';
 import { getFreePort, isPortFree } from './free-port.js';
 import { readLogTail } from './managed-process.js';
@@ -36,9 +43,12 @@ export async function ensureRedis(
     return { url: redisUrl, source: 'external' };
   } catch (err) {
     if (err instanceof ReplyError) {
-      throw new ServiceUnavailableError(`Redis at ${redactUrl(redisUrl)} answers but refuses PING (${(err as Error).message}): fix REDIS_URL`, {
-        cause: err,
-      });
+      throw new ServiceUnavailableError(
+        `Redis at ${redactUrl(redisUrl)} answers but refuses PING (${(err as Error).message}): fix REDIS_URL`,
+        {
+          cause: err,
+        },
+      );
     }
   }
 
@@ -48,7 +58,9 @@ export async function ensureRedis(
   if (record !== undefined && isDaemonAlive(record.pid, record.cmdlineMarkers)) {
     try {
       await pingRedis(record.url, 1000);
-      log(`redis: nothing answers at ${redactUrl(redisUrl)}; using the private server at ${record.url} (pid ${record.pid})`);
+      log(
+        `redis: nothing answers at ${redactUrl(redisUrl)}; using the private server at ${record.url} (pid ${record.pid})`,
+      );
       return { url: record.url, source: 'private-running' };
     } catch {
       // recorded but not answering: start a fresh one below

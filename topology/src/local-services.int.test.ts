@@ -24,9 +24,16 @@ function makeProjectRoot(): string {
   return root;
 }
 
-async function cli(root: string, args: string[], env: Record<string, string | undefined>): Promise<{ stdout: string; stderr: string; code: number }> {
+async function cli(
+  root: string,
+  args: string[],
+  env: Record<string, string | undefined>,
+): Promise<{ stdout: string; stderr: string; code: number }> {
   try {
-    const { stdout, stderr } = await run(process.execPath, [CLI, ...args], { cwd: root, env: { ...process.env, ...env } });
+    const { stdout, stderr } = await run(process.execPath, [CLI, ...args], {
+      cwd: root,
+      env: { ...process.env, ...env },
+    });
     return { stdout, stderr, code: 0 };
   } catch (err) {
     const e = err as { stdout: string; stderr: string; code: number };

@@ -9,7 +9,13 @@ import { redactUrl } from './redact-url.js';
 
 describe('exportLine', () => {
   it('prints one eval-able line, quoting only values the shell would interpret', () => {
-    expect(exportLine({ REDIS_URL: 'redis://127.0.0.1:6379', DATABASE_URL: "postgres://u:it's@h/db?x=1&y=2", RECIO_PRIVATE_SERVICES: '1' })).toBe(
+    expect(
+      exportLine({
+        REDIS_URL: 'redis://127.0.0.1:6379',
+        DATABASE_URL: "postgres://u:it's@h/db?x=1&y=2",
+        RECIO_PRIVATE_SERVICES: '1',
+      }),
+    ).toBe(
       `export REDIS_URL=redis://127.0.0.1:6379 DATABASE_URL='postgres://u:it'\\''s@h/db?x=1&y=2' RECIO_PRIVATE_SERVICES=1`,
     );
   });

@@ -76,7 +76,14 @@ export async function ensureLocalServices(options: LocalServicesOptions = {}): P
   const envFile = join(root, '.recio', 'env');
   mkdirSync(join(root, '.recio'), { recursive: true });
   writeFileSync(envFile, `${exportLine(env)}\n`);
-  return { redisUrl: redis.url, databaseUrl: postgres.url, redis: redis.source, postgres: postgres.source, env, envFile };
+  return {
+    redisUrl: redis.url,
+    databaseUrl: postgres.url,
+    redis: redis.source,
+    postgres: postgres.source,
+    env,
+    envFile,
+  };
 }
 
 /**

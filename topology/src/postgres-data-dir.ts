@@ -65,7 +65,9 @@ export function prepareDataDir(dir: string, runAs: RunAs | undefined): void {
     for (let d = dirname(abs); ; d = dirname(d)) {
       const st = statSync(d);
       const searchable =
-        (st.mode & 0o001) !== 0 || (st.uid === runAs.uid && (st.mode & 0o100) !== 0) || (st.gid === runAs.gid && (st.mode & 0o010) !== 0);
+        (st.mode & 0o001) !== 0 ||
+        (st.uid === runAs.uid && (st.mode & 0o100) !== 0) ||
+        (st.gid === runAs.gid && (st.mode & 0o010) !== 0);
       if (!searchable) {
         throw new InvalidOptionError(
           'dir',
@@ -89,7 +91,12 @@ export async function initDataDir(initdb: string, dir: string, runAs: RunAs | un
   const args = ['-D', dir, '-U', 'postgres', '--auth=trust', '--encoding=UTF8', '--locale=C'];
   if (!sync) args.push('--no-sync');
   try {
-    await execFileAsync(initdb, args, { cwd: dir, uid: runAs?.uid, gid: runAs?.gid, env: { ...process.env, LC_ALL: 'C' } });
+    await execFileAsync(initdb, args, {
+      cwd: dir,
+      uid: runAs?.uid,
+      gid: runAs?.gid,
+      env: { ...process.env, LC_ALL: 'C' },
+    });
   } catch (err) {
     const e = err as { stderr?: string; stdout?: string };
     throw new Error(`initdb failed for ${dir}:\n${e.stderr ?? ''}${e.stdout ?? ''}`.trimEnd(), { cause: err });

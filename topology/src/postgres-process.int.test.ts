@@ -35,11 +35,17 @@ describe('startPostgres', () => {
   });
 
   it('keeps committed rows across a SIGKILL of the postmaster and a restart', async () => {
-    await query(server.url, 'create table topology_crash (id int primary key); insert into topology_crash values (1), (2)');
+    await query(
+      server.url,
+      'create table topology_crash (id int primary key); insert into topology_crash values (1), (2)',
+    );
     await server.kill('SIGKILL');
     expect(server.pid).toBeUndefined();
     await server.restart();
-    expect(await query<{ id: number }>(server.url, 'select id from topology_crash order by id')).toEqual([{ id: 1 }, { id: 2 }]);
+    expect(await query<{ id: number }>(server.url, 'select id from topology_crash order by id')).toEqual([
+      { id: 1 },
+      { id: 2 },
+    ]);
   });
 
   it('stop() shuts it down (connections are refused), close() removes the data directory', async () => {

@@ -13,7 +13,11 @@ import { sleep } from './wait.js';
 export type PostgresStopMode = 'smart' | 'fast' | 'immediate';
 
 /** The postmaster signal for each shutdown mode. */
-const STOP_SIGNALS: Record<PostgresStopMode, NodeJS.Signals> = { smart: 'SIGTERM', fast: 'SIGINT', immediate: 'SIGQUIT' };
+const STOP_SIGNALS: Record<PostgresStopMode, NodeJS.Signals> = {
+  smart: 'SIGTERM',
+  fast: 'SIGINT',
+  immediate: 'SIGQUIT',
+};
 
 /** Options of {@link startPostgres}. */
 export interface PostgresOptions {
@@ -120,7 +124,9 @@ export async function probePostgres(url: string, timeoutMs = 2000): Promise<true
 
 /** The server's data directory (superuser only), which identifies the server behind a port. */
 export async function dataDirectoryAt(url: string): Promise<string> {
-  const { rows } = await withClient(url, 1000, (c) => c.query<{ dir: string }>("select current_setting('data_directory') as dir"));
+  const { rows } = await withClient(url, 1000, (c) =>
+    c.query<{ dir: string }>("select current_setting('data_directory') as dir"),
+  );
   return rows[0]?.dir ?? '';
 }
 
@@ -183,7 +189,11 @@ class PostgresServer implements PostgresHandle {
         await this.startAndWait();
         return;
       } catch (err) {
-        if (!(err instanceof ServerStartError && err.code === 'ERR_TOPOLOGY_SERVER_EXITED') || attempt >= RESTART_ATTEMPTS) throw err;
+        if (
+          !(err instanceof ServerStartError && err.code === 'ERR_TOPOLOGY_SERVER_EXITED') ||
+          attempt >= RESTART_ATTEMPTS
+        )
+          throw err;
         await sleep(300);
       }
     }

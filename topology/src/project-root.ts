@@ -14,7 +14,9 @@ export function findProjectRoot(from: string = process.cwd()): string {
       }
     }
     if (dir === dirname(dir)) {
-      throw new Error(`no package.json with "workspaces" in ${resolve(from)} or any parent: run this inside the repository`);
+      throw new Error(
+        `no package.json with "workspaces" in ${resolve(from)} or any parent: run this inside the repository`,
+      );
     }
   }
 }

@@ -25,7 +25,11 @@ export async function waitUntilReady(watch: ReadinessWatch): Promise<void> {
   for (;;) {
     const exit = watch.exitDescription();
     if (exit !== undefined) {
-      throw new ServerStartError('ERR_TOPOLOGY_SERVER_EXITED', `${watch.what} exited with ${exit} during start-up`, watch.logTail());
+      throw new ServerStartError(
+        'ERR_TOPOLOGY_SERVER_EXITED',
+        `${watch.what} exited with ${exit} during start-up`,
+        watch.logTail(),
+      );
     }
     try {
       if (await watch.probe()) return;

@@ -39,7 +39,11 @@ export async function connectRedis(target: RedisTarget | string, timeoutMs = 200
 }
 
 /** Runs `fn` with a short-lived client and always disconnects it. */
-export async function withRedis<T>(target: RedisTarget | string, fn: (client: Redis) => Promise<T>, timeoutMs = 2000): Promise<T> {
+export async function withRedis<T>(
+  target: RedisTarget | string,
+  fn: (client: Redis) => Promise<T>,
+  timeoutMs = 2000,
+): Promise<T> {
   const client = await connectRedis(target, timeoutMs);
   try {
     return await fn(client);

@@ -7,7 +7,12 @@ async function clusterInfo(host: string, port: number): Promise<Record<string, s
   try {
     await client.connect();
     const text = (await client.call('CLUSTER', 'INFO')) as string;
-    return Object.fromEntries(text.split(/\r?\n/).filter((l) => l.includes(':')).map((l) => l.split(':') as [string, string]));
+    return Object.fromEntries(
+      text
+        .split(/\r?\n/)
+        .filter((l) => l.includes(':'))
+        .map((l) => l.split(':') as [string, string]),
+    );
   } finally {
     client.disconnect();
   }
@@ -28,7 +33,12 @@ describe('startRedisCluster: 3 masters', () => {
     expect(cluster.nodes).toHaveLength(3);
     for (const node of cluster.nodes) {
       const info = await clusterInfo(node.host, node.port);
-      expect(info).toMatchObject({ cluster_state: 'ok', cluster_slots_assigned: '16384', cluster_size: '3', cluster_known_nodes: '3' });
+      expect(info).toMatchObject({
+        cluster_state: 'ok',
+        cluster_slots_assigned: '16384',
+        cluster_size: '3',
+        cluster_known_nodes: '3',
+      });
     }
   });
 
@@ -67,7 +77,11 @@ describe('startRedisCluster: 3 masters + 3 replicas (the shipped cluster shape)'
   it('gives every master one connected replica', async () => {
     expect(cluster.nodes).toHaveLength(6);
     for (const node of cluster.nodes) {
-      expect(await clusterInfo(node.host, node.port)).toMatchObject({ cluster_state: 'ok', cluster_size: '3', cluster_known_nodes: '6' });
+      expect(await clusterInfo(node.host, node.port)).toMatchObject({
+        cluster_state: 'ok',
+        cluster_size: '3',
+        cluster_known_nodes: '6',
+      });
     }
     for (const replica of cluster.nodes.slice(3)) {
       const client = new Redis({ host: replica.host, port: replica.port, lazyConnect: true, maxRetriesPerRequest: 1 });

@@ -93,13 +93,16 @@ export async function startRedisCluster(options: RedisClusterOptions = {}): Prom
     await Promise.all(nodes.slice(1).map((n) => on(n, (c) => c.call('CLUSTER', 'MEET', seed.host, seed.port))));
     await waitFor(
       'every node to know every other node',
-      async () => ((await Promise.all(nodes.map((n) => on(n, knownNodes)))).every((k) => k === total) ? true : undefined),
+      async () =>
+        (await Promise.all(nodes.map((n) => on(n, knownNodes)))).every((k) => k === total) ? true : undefined,
       { timeoutMs: o.timeoutMs },
     );
 
     // Replica r of master m is node masters + m * replicasPerMaster + r.
     await Promise.all(
-      nodes.slice(o.masters).map((n, j) => on(n, (c) => c.call('CLUSTER', 'REPLICATE', ids[Math.floor(j / o.replicasPerMaster)]!))),
+      nodes
+        .slice(o.masters)
+        .map((n, j) => on(n, (c) => c.call('CLUSTER', 'REPLICATE', ids[Math.floor(j / o.replicasPerMaster)]!))),
     );
 
     let last = '';
@@ -139,7 +142,9 @@ async function knownNodes(c: Redis): Promise<number> {
 async function clusterView(c: Redis): Promise<{ state: string; slotsOk: number; masters: number; replicas: number }> {
   const info = parseInfo((await c.call('CLUSTER', 'INFO')) as string);
   const lines = parseClusterNodes((await c.call('CLUSTER', 'NODES')) as string);
-  const healthy = lines.filter((l) => !l.flags.some((f) => f === 'fail' || f === 'fail?' || f === 'handshake' || f === 'noaddr'));
+  const healthy = lines.filter(
+    (l) => !l.flags.some((f) => f === 'fail' || f === 'fail?' || f === 'handshake' || f === 'noaddr'),
+  );
   return {
     state: info['cluster_state'] ?? '',
     slotsOk: Number(info['cluster_slots_ok'] ?? 0),

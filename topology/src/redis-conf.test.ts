@@ -33,8 +33,20 @@ describe('renderRedisConf', () => {
   });
 
   it('is deterministic: same options in any key order give the same text', () => {
-    const a: RedisConfOptions = { port: 7000, dir: '/data', maxmemory: '256mb', maxmemoryPolicy: 'volatile-lru', requirePass: 'x' };
-    const b: RedisConfOptions = { requirePass: 'x', maxmemoryPolicy: 'volatile-lru', maxmemory: '256mb', dir: '/data', port: 7000 };
+    const a: RedisConfOptions = {
+      port: 7000,
+      dir: '/data',
+      maxmemory: '256mb',
+      maxmemoryPolicy: 'volatile-lru',
+      requirePass: 'x',
+    };
+    const b: RedisConfOptions = {
+      requirePass: 'x',
+      maxmemoryPolicy: 'volatile-lru',
+      maxmemory: '256mb',
+      dir: '/data',
+      port: 7000,
+    };
     expect(renderRedisConf(a)).toBe(renderRedisConf(b));
     expect(renderRedisConf(a)).toBe(renderRedisConf(a));
   });
@@ -43,11 +55,14 @@ describe('renderRedisConf', () => {
     expect(renderRedisConf({ port: undefined, maxmemoryPolicy: undefined })).toBe(renderRedisConf());
   });
 
-  it.each(['allkeys-lru', 'allkeys-lfu', 'allkeys-random'])('rejects %s because allkeys policies evict streams (invariant 11)', (policy) => {
-    const err = invalid({ maxmemoryPolicy: policy as never });
-    expect(err.option).toBe('maxmemoryPolicy');
-    expect(err.message).toContain('allkeys policies evict streams');
-  });
+  it.each(['allkeys-lru', 'allkeys-lfu', 'allkeys-random'])(
+    'rejects %s because allkeys policies evict streams (invariant 11)',
+    (policy) => {
+      const err = invalid({ maxmemoryPolicy: policy as never });
+      expect(err.option).toBe('maxmemoryPolicy');
+      expect(err.message).toContain('allkeys policies evict streams');
+    },
+  );
 
   it('rejects policies outside the allowed list, naming the option', () => {
     const err = invalid({ maxmemoryPolicy: 'volatile-random' as never });
@@ -76,7 +91,14 @@ describe('renderRedisConf', () => {
           channels: ['trades:*'],
           commands: ['+@read', '+@stream', '+publish', '-@dangerous'],
         },
-        { name: 'health', passwordSha256: 'a'.repeat(64), keys: ['*'], channels: [], commands: ['+xinfo'], enabled: false },
+        {
+          name: 'health',
+          passwordSha256: 'a'.repeat(64),
+          keys: ['*'],
+          channels: [],
+          commands: ['+xinfo'],
+          enabled: false,
+        },
       ],
     });
     const users = text.split('\n').filter((l) => l.startsWith('user '));
@@ -87,7 +109,9 @@ describe('renderRedisConf', () => {
   });
 
   it('quotes a password with spaces or quotes so Redis reads it back whole', () => {
-    const text = renderRedisConf({ users: [{ name: 'u', password: 'pa ss"w', keys: [], channels: [], commands: ['+ping'] }] });
+    const text = renderRedisConf({
+      users: [{ name: 'u', password: 'pa ss"w', keys: [], channels: [], commands: ['+ping'] }],
+    });
     expect(text).toContain('user u on ">pa ss\\"w" +ping');
   });
 
@@ -114,7 +138,10 @@ describe('renderRedisConf', () => {
   });
 
   it('renders cluster mode, announcing a host name as the preferred endpoint', () => {
-    const text = renderRedisConf({ cluster: { enabled: true, nodeTimeoutMs: 3000 }, announceHostname: 'redis-2.redis' });
+    const text = renderRedisConf({
+      cluster: { enabled: true, nodeTimeoutMs: 3000 },
+      announceHostname: 'redis-2.redis',
+    });
     expect(text).toContain(
       [
         'cluster-enabled yes',

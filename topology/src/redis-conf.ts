@@ -204,9 +204,18 @@ export function renderRedisConf(options: RedisConfOptions = {}): string {
   const clusterEnabled = o.cluster?.enabled === true;
   if (o.replicaOf !== undefined) {
     if (clusterEnabled) {
-      throw new InvalidOptionError('replicaOf', 'cannot be combined with cluster.enabled (cluster replicas use CLUSTER REPLICATE)');
+      throw new InvalidOptionError(
+        'replicaOf',
+        'cannot be combined with cluster.enabled (cluster replicas use CLUSTER REPLICATE)',
+      );
     }
-    lines.push(confLine('replicaof', checkToken('replicaOf.host', o.replicaOf.host), checkPort('replicaOf.port', o.replicaOf.port)));
+    lines.push(
+      confLine(
+        'replicaof',
+        checkToken('replicaOf.host', o.replicaOf.host),
+        checkPort('replicaOf.port', o.replicaOf.port),
+      ),
+    );
   }
   if (o.masterUser !== undefined) {
     if (o.masterAuth === undefined) throw new InvalidOptionError('masterUser', 'needs masterAuth');
@@ -214,7 +223,12 @@ export function renderRedisConf(options: RedisConfOptions = {}): string {
   }
   if (o.masterAuth !== undefined) lines.push(confLine('masterauth', checkText('masterAuth', o.masterAuth)));
   if (o.replDisklessSyncDelaySeconds !== undefined) {
-    lines.push(confLine('repl-diskless-sync-delay', checkPositiveInt('replDisklessSyncDelaySeconds', o.replDisklessSyncDelaySeconds, 0)));
+    lines.push(
+      confLine(
+        'repl-diskless-sync-delay',
+        checkPositiveInt('replDisklessSyncDelaySeconds', o.replDisklessSyncDelaySeconds, 0),
+      ),
+    );
   }
   if (o.announceHostname !== undefined) {
     lines.push(confLine('replica-announce-ip', checkToken('announceHostname', o.announceHostname)));
@@ -245,7 +259,10 @@ function renderSave(rules: SaveRule[]): string {
 function checkMaxmemory(value: number | string): string {
   if (typeof value === 'number') return String(checkPositiveInt('maxmemory', value));
   if (!MEMORY_SIZE.test(value)) {
-    throw new InvalidOptionError('maxmemory', `must be a byte count or a size like 512mb, got ${JSON.stringify(value)}`);
+    throw new InvalidOptionError(
+      'maxmemory',
+      `must be a byte count or a size like 512mb, got ${JSON.stringify(value)}`,
+    );
   }
   return value.toLowerCase();
 }
@@ -258,7 +275,10 @@ function checkPolicy(policy: string): MaxmemoryPolicy {
     );
   }
   if (!(ALLOWED_MAXMEMORY_POLICIES as readonly string[]).includes(policy)) {
-    throw new InvalidOptionError('maxmemoryPolicy', `must be one of ${ALLOWED_MAXMEMORY_POLICIES.join(', ')}, got ${JSON.stringify(policy)}`);
+    throw new InvalidOptionError(
+      'maxmemoryPolicy',
+      `must be one of ${ALLOWED_MAXMEMORY_POLICIES.join(', ')}, got ${JSON.stringify(policy)}`,
+    );
   }
   return policy as MaxmemoryPolicy;
 }
@@ -297,7 +317,10 @@ function renderUser(user: RedisAclUser, path: string): string {
   for (const [i, cmd] of (user.commands ?? []).entries()) {
     const rule = checkToken(`${path}.commands[${i}]`, cmd);
     if (!/^[+-]./.test(rule)) {
-      throw new InvalidOptionError(`${path}.commands[${i}]`, `must start with + or - (e.g. +@stream, -flushall), got ${JSON.stringify(rule)}`);
+      throw new InvalidOptionError(
+        `${path}.commands[${i}]`,
+        `must start with + or - (e.g. +@stream, -flushall), got ${JSON.stringify(rule)}`,
+      );
     }
     rules.push(rule);
   }

@@ -99,7 +99,11 @@ interface LaunchPlan {
   companionOffsets: number[];
 }
 
-async function launch(kind: 'redis' | 'sentinel', options: LaunchOptions, plan: LaunchPlan): Promise<RedisServerHandle> {
+async function launch(
+  kind: 'redis' | 'sentinel',
+  options: LaunchOptions,
+  plan: LaunchPlan,
+): Promise<RedisServerHandle> {
   const binary = requireBinary('redis-server');
   const ownsDir = options.dir === undefined;
   const dir = ownsDir ? mkdtempSync(join(tmpdir(), `recio-${kind}-`)) : resolve(options.dir as string);
@@ -117,7 +121,12 @@ async function launch(kind: 'redis' | 'sentinel', options: LaunchOptions, plan: 
       writeFileSync(confPath, plan.render(port, dir));
       const args = kind === 'sentinel' ? [confPath, '--sentinel'] : [confPath];
       proc = new ManagedProcess({ command: binary, args, logPath, cwd: dir });
-      const server = new RedisServer(kind, proc, { host, port, password: plan.password }, { dir, confPath, logPath, ownsDir, readyTimeoutMs });
+      const server = new RedisServer(
+        kind,
+        proc,
+        { host, port, password: plan.password },
+        { dir, confPath, logPath, ownsDir, readyTimeoutMs },
+      );
       await server.startAndWait();
       return server;
     } catch (err) {
@@ -134,7 +143,8 @@ async function launch(kind: 'redis' | 'sentinel', options: LaunchOptions, plan: 
 /** The address clients use: the first bound address, or loopback when bound to a wildcard. */
 function connectHost(bind: string | string[] | undefined): string {
   const first = (Array.isArray(bind) ? bind[0] : bind)?.replace(/^-/, '');
-  if (first === undefined || first === '*' || first === '0.0.0.0' || first === '::' || first === '::*') return '127.0.0.1';
+  if (first === undefined || first === '*' || first === '0.0.0.0' || first === '::' || first === '::*')
+    return '127.0.0.1';
   return first;
 }
 

@@ -104,10 +104,13 @@ export function renderSentinelConf(options: SentinelConfOptions): string {
   // Both must precede `sentinel monitor`: a host name there is resolved while the line is read.
   lines.push(confLine('sentinel', 'resolve-hostnames', 'yes'));
   lines.push(confLine('sentinel', 'announce-hostnames', 'yes'));
-  if (o.announceIp !== undefined) lines.push(confLine('sentinel', 'announce-ip', checkToken('announceIp', o.announceIp)));
-  if (o.announcePort !== undefined) lines.push(confLine('sentinel', 'announce-port', checkPort('announcePort', o.announcePort)));
+  if (o.announceIp !== undefined)
+    lines.push(confLine('sentinel', 'announce-ip', checkToken('announceIp', o.announceIp)));
+  if (o.announcePort !== undefined)
+    lines.push(confLine('sentinel', 'announce-port', checkPort('announcePort', o.announcePort)));
 
-  if (o.master === undefined || o.master === null) throw new InvalidOptionError('master', 'is required ({ host, port })');
+  if (o.master === undefined || o.master === null)
+    throw new InvalidOptionError('master', 'is required ({ host, port })');
   lines.push(
     confLine(
       'sentinel',
@@ -119,7 +122,9 @@ export function renderSentinelConf(options: SentinelConfOptions): string {
     ),
   );
   lines.push(confLine('sentinel', 'down-after-milliseconds', name, checkPositiveInt('downAfterMs', o.downAfterMs)));
-  lines.push(confLine('sentinel', 'failover-timeout', name, checkPositiveInt('failoverTimeoutMs', o.failoverTimeoutMs)));
+  lines.push(
+    confLine('sentinel', 'failover-timeout', name, checkPositiveInt('failoverTimeoutMs', o.failoverTimeoutMs)),
+  );
   lines.push(confLine('sentinel', 'parallel-syncs', name, checkPositiveInt('parallelSyncs', o.parallelSyncs)));
   if (o.authUser !== undefined) {
     if (o.authPass === undefined) throw new InvalidOptionError('authUser', 'needs authPass');

@@ -37,7 +37,12 @@ describe('startSentinelGroup: SENTINEL FAILOVER', () => {
     expect(master).toEqual({ host: group.nodes[0]!.host, port: group.nodes[0]!.port });
     expect(group.sentinels).toHaveLength(3);
 
-    const client = new Redis({ sentinels: group.sentinels, name: group.masterName, lazyConnect: true, maxRetriesPerRequest: 1 });
+    const client = new Redis({
+      sentinels: group.sentinels,
+      name: group.masterName,
+      lazyConnect: true,
+      maxRetriesPerRequest: 1,
+    });
     try {
       await client.connect();
       await client.set('topology:sentinel:hello', 'world');

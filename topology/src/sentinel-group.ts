@@ -70,7 +70,14 @@ export interface SentinelGroup {
   close(): Promise<void>;
 }
 
-const DEFAULTS = { replicas: 1, sentinels: 3, masterName: 'recio', downAfterMs: 1000, failoverTimeoutMs: 10_000, timeoutMs: 30_000 };
+const DEFAULTS = {
+  replicas: 1,
+  sentinels: 3,
+  masterName: 'recio',
+  downAfterMs: 1000,
+  failoverTimeoutMs: 10_000,
+  timeoutMs: 30_000,
+};
 
 /** Starts 1 master + N replicas + M sentinels on free ports and waits until the sentinels agree on all of them. */
 export async function startSentinelGroup(options: SentinelGroupOptions = {}): Promise<SentinelGroup> {
@@ -78,12 +85,17 @@ export async function startSentinelGroup(options: SentinelGroupOptions = {}): Pr
   checkPositiveInt('replicas', o.replicas, 0);
   checkPositiveInt('sentinels', o.sentinels);
   const quorum = o.quorum ?? Math.floor(o.sentinels / 2) + 1;
-  if (quorum > o.sentinels) throw new InvalidOptionError('quorum', `must be <= sentinels (${o.sentinels}), got ${quorum}`);
+  if (quorum > o.sentinels)
+    throw new InvalidOptionError('quorum', `must be <= sentinels (${o.sentinels}), got ${quorum}`);
 
   const password = o.redis?.requirePass;
   // Any node may become a replica after a failover, so every node carries the replication password.
   // No diskless-sync delay: replicas (and a demoted master) resync at once instead of after 5 s.
-  const nodeConfig = { replDisklessSyncDelaySeconds: 0, ...(password === undefined ? {} : { masterAuth: password }), ...o.redis };
+  const nodeConfig = {
+    replDisklessSyncDelaySeconds: 0,
+    ...(password === undefined ? {} : { masterAuth: password }),
+    ...o.redis,
+  };
   const nodes: RedisServerHandle[] = [];
   const sentinelServers: RedisServerHandle[] = [];
   const closeAll = async (): Promise<void> => {
@@ -96,14 +108,20 @@ export async function startSentinelGroup(options: SentinelGroupOptions = {}): Pr
     nodes.push(master);
     const masterAddress = { host: master.host, port: master.port };
     const replicas = await Promise.allSettled(
-      Array.from({ length: o.replicas }, () => startRedisServer({ config: { ...nodeConfig, replicaOf: masterAddress } })),
+      Array.from({ length: o.replicas }, () =>
+        startRedisServer({ config: { ...nodeConfig, replicaOf: masterAddress } }),
+      ),
     );
     for (const r of replicas) if (r.status === 'fulfilled') nodes.push(r.value);
     for (const r of replicas) if (r.status === 'rejected') throw r.reason;
 
     // Start the sentinels only once the replicas are online: a sentinel learns of replicas from the
     // master's INFO, which it re-reads only every 10 s after the first time.
-    await waitFor('replicas to sync with the master', () => onlineReplicas({ ...masterAddress, password }, o.replicas), { timeoutMs: o.timeoutMs });
+    await waitFor(
+      'replicas to sync with the master',
+      () => onlineReplicas({ ...masterAddress, password }, o.replicas),
+      { timeoutMs: o.timeoutMs },
+    );
 
     const started = await Promise.allSettled(
       Array.from({ length: o.sentinels }, () =>
@@ -129,7 +147,8 @@ export async function startSentinelGroup(options: SentinelGroupOptions = {}): Pr
         const states = await Promise.all(sentinelServers.map((s) => sentinelView(s, o.masterName)));
         lastState = JSON.stringify(states);
         const agreed = states.every(
-          (st) => sameAddress(st.master, masterAddress) && st.goodReplicas === o.replicas && st.goodPeers === o.sentinels - 1,
+          (st) =>
+            sameAddress(st.master, masterAddress) && st.goodReplicas === o.replicas && st.goodPeers === o.sentinels - 1,
         );
         return agreed ? true : undefined;
       },

@@ -38,11 +38,15 @@ async function database(): Promise<RunDatabase> {
 }
 
 /** recio_pg_statements_total of every service, by service and kind (query | transaction). */
-async function queryCounters(run: PlatformRun, services: string[]): Promise<Map<string, { query: number; transaction: number }>> {
+async function queryCounters(
+  run: PlatformRun,
+  services: string[],
+): Promise<Map<string, { query: number; transaction: number }>> {
   const out = new Map<string, { query: number; transaction: number }>();
   for (const s of services) {
     const text = await (await fetch(`${run.url(s)}/metrics`)).text();
-    const kind = (k: string) => Number(new RegExp(`^recio_pg_statements_total\\{[^}]*kind="${k}"[^}]*\\} (\\d+)`, 'm').exec(text)?.[1] ?? 0);
+    const kind = (k: string) =>
+      Number(new RegExp(`^recio_pg_statements_total\\{[^}]*kind="${k}"[^}]*\\} (\\d+)`, 'm').exec(text)?.[1] ?? 0);
     out.set(s, { query: kind('query'), transaction: kind('transaction') });
   }
   return out;
@@ -69,7 +73,17 @@ async function main(): Promise<void> {
     clock: { mode: 'realtime', speed: 1 },
   });
   try {
-    const services = ['btc-price-watchdog', 'auto-entry-supervisor', 'active-trade-supervisor', 'trade-manager', 'trade-executor', 'kalshi-account-sync', 'kalshi-api-watchdog', 'main-app', 'relay'];
+    const services = [
+      'btc-price-watchdog',
+      'auto-entry-supervisor',
+      'active-trade-supervisor',
+      'trade-manager',
+      'trade-executor',
+      'kalshi-account-sync',
+      'kalshi-api-watchdog',
+      'main-app',
+      'relay',
+    ];
     await new Promise((r) => setTimeout(r, WARMUP_S * 1000));
     const before = await queryCounters(run, services);
     const from = (await run.admin<{ now_ms: number }>('GET', '/state')).now_ms;
@@ -78,10 +92,22 @@ async function main(): Promise<void> {
     const after = await queryCounters(run, services);
     const open1 = await openTrades(run);
     const to = (await run.admin<{ now_ms: number }>('GET', '/state')).now_ms;
-    const ticks = (await run.db.query<{ n: number }>('SELECT count(*)::int AS n FROM price_tick WHERE ts > $1 AND ts <= $2', [new Date(from), new Date(to)])).rows[0]!.n;
-    const entered = (await run.db.query<{ n: number }>('SELECT count(*)::int AS n FROM trade WHERE created_at > $1 AND created_at <= $2', [new Date(from), new Date(to)])).rows[0]!.n;
+    const ticks = (
+      await run.db.query<{ n: number }>('SELECT count(*)::int AS n FROM price_tick WHERE ts > $1 AND ts <= $2', [
+        new Date(from),
+        new Date(to),
+      ])
+    ).rows[0]!.n;
+    const entered = (
+      await run.db.query<{ n: number }>(
+        'SELECT count(*)::int AS n FROM trade WHERE created_at > $1 AND created_at <= $2',
+        [new Date(from), new Date(to)],
+      )
+    ).rows[0]!.n;
 
-    console.log(`\nPostgreSQL statements in one steady minute (${USERS} users with auto entry on, ${ticks} price ticks, ${entered} trades entered, live trades ${open0} → ${open1}):`);
+    console.log(
+      `\nPostgreSQL statements in one steady minute (${USERS} users with auto entry on, ${ticks} price ticks, ${entered} trades entered, live trades ${open0} → ${open1}):`,
+    );
     console.log(`  ${'service'.padEnd(24)} ${'queries'.padStart(8)} ${'BEGIN/COMMIT'.padStart(13)}`);
     let total = 0;
     let control = 0;
@@ -104,7 +130,11 @@ async function main(): Promise<void> {
 }
 
 async function openTrades(run: PlatformRun): Promise<number> {
-  return (await run.db.query<{ n: number }>(`SELECT count(*)::int AS n FROM trade WHERE status IN ('pending', 'open', 'closing')`)).rows[0]!.n;
+  return (
+    await run.db.query<{ n: number }>(
+      `SELECT count(*)::int AS n FROM trade WHERE status IN ('pending', 'open', 'closing')`,
+    )
+  ).rows[0]!.n;
 }
 
 /**
@@ -116,7 +146,10 @@ async function openTrades(run: PlatformRun): Promise<number> {
  */
 function legacyPerMinute(users: number): { lines: [string, number][]; total: number } {
   const lines: [string, number][] = [
-    [`UI, per trader: prices 12 + strike table 60 + trades 60 + history 6 + balance 2 (× ${users})`, (12 + 60 + 60 + 6 + 2) * users],
+    [
+      `UI, per trader: prices 12 + strike table 60 + trades 60 + history 6 + balance 2 (× ${users})`,
+      (12 + 60 + 60 + 6 + 2) * users,
+    ],
     [`auto entry scan every 1 s, per user (× ${users})`, 60 * users],
     ['active trade supervisor, every 5 s', 12],
     ['price watchdog, one stored price per second', 60],

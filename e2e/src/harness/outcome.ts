@@ -7,8 +7,28 @@ export interface Ledger {
   key_id: string;
   starting_balance: number;
   balance: number;
-  orders: { order_id: string; client_order_id: string; ticker: string; side: string; status: string; fill_count: number; taker_fees?: number; taker_fill_cost?: number; created_time: string }[];
-  fills: { trade_id: string; fill_id?: string; order_id: string; ticker: string; side: string; count: number; yes_price: number; no_price: number; created_time: string }[];
+  orders: {
+    order_id: string;
+    client_order_id: string;
+    ticker: string;
+    side: string;
+    status: string;
+    fill_count: number;
+    taker_fees?: number;
+    taker_fill_cost?: number;
+    created_time: string;
+  }[];
+  fills: {
+    trade_id: string;
+    fill_id?: string;
+    order_id: string;
+    ticker: string;
+    side: string;
+    count: number;
+    yes_price: number;
+    no_price: number;
+    created_time: string;
+  }[];
   settlements: { ticker: string; market_result: string; yes_count: number; no_count: number; revenue: number }[];
   positions: { ticker: string; position: number }[];
 }
@@ -35,12 +55,18 @@ export async function outcomeOf(run: PlatformRun): Promise<Outcome> {
   const mirror: Outcome['mirror'] = new Map();
   for (const { id } of run.options.users) {
     ledgers.set(id, withoutExchangeIds(await run.admin<Ledger>('GET', `/ledger?key_id=paper-${id}`)));
-    const balance = await run.db.query<{ balance_cents: string }>('SELECT balance_cents FROM account_balance WHERE user_id = $1', [id]);
+    const balance = await run.db.query<{ balance_cents: string }>(
+      'SELECT balance_cents FROM account_balance WHERE user_id = $1',
+      [id],
+    );
     const positions = await run.db.query<{ ticker: string; position: number }>(
       'SELECT ticker, position FROM account_position WHERE user_id = $1 AND position <> 0 ORDER BY ticker',
       [id],
     );
-    mirror.set(id, { balanceCents: balance.rows[0] ? Number(balance.rows[0].balance_cents) : null, positions: positions.rows });
+    mirror.set(id, {
+      balanceCents: balance.rows[0] ? Number(balance.rows[0].balance_cents) : null,
+      positions: positions.rows,
+    });
   }
   const { rows: types } = await run.db.query<{ type: string; n: number }>(
     `SELECT type, count(*)::int AS n FROM event_log

@@ -4,7 +4,13 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { SERVICES, type ServiceSpec } from '@recio/platform';
-import { ensureDatabaseRolePasswords, ensureDevAccounts, platformProcesses, Supervisor, type DevAccounts } from '@recio/stack';
+import {
+  ensureDatabaseRolePasswords,
+  ensureDevAccounts,
+  platformProcesses,
+  Supervisor,
+  type DevAccounts,
+} from '@recio/stack';
 import pg from 'pg';
 import { startPrivateRedis } from '../../../router/test/support/private-redis.js';
 import { unsettled } from './quiescence.js';
@@ -63,8 +69,16 @@ export class PlatformRun {
   #simNowMs: number;
 
   private constructor(init: {
-    options: RunOptions; supervisor: Supervisor; db: pg.Pool; redis: Awaited<ReturnType<typeof startPrivateRedis>>; database: RunDatabase;
-    dir: string; log: WriteStream; adminToken: string; accounts: DevAccounts; catalogue: ServiceSpec[];
+    options: RunOptions;
+    supervisor: Supervisor;
+    db: pg.Pool;
+    redis: Awaited<ReturnType<typeof startPrivateRedis>>;
+    database: RunDatabase;
+    dir: string;
+    log: WriteStream;
+    adminToken: string;
+    accounts: DevAccounts;
+    catalogue: ServiceSpec[];
   }) {
     this.options = init.options;
     this.supervisor = init.supervisor;
@@ -85,12 +99,19 @@ export class PlatformRun {
     const database = await options.database();
     const dir = await mkdtemp(join(tmpdir(), 'recio-e2e-'));
     const log = createWriteStream(options.logFile, { flags: 'a' });
-    const accounts = await ensureDevAccounts({ dir, users: options.users.map((u) => u.id), balanceCents: options.balanceCents });
+    const accounts = await ensureDevAccounts({
+      dir,
+      users: options.users.map((u) => u.id),
+      balanceCents: options.balanceCents,
+    });
     const adminToken = randomBytes(16).toString('hex');
     const catalogue = SERVICES.map((s) => ({
       ...s,
       port: s.port + options.portOffset,
-      command: s.name === 'relay' ? s.command.map((a) => (a === String(s.port) ? String(s.port + options.portOffset) : a)) : s.command,
+      command:
+        s.name === 'relay'
+          ? s.command.map((a) => (a === String(s.port) ? String(s.port + options.portOffset) : a))
+          : s.command,
     }));
     const port = (name: string) => catalogue.find((s) => s.name === name)!.port;
     const paper = `127.0.0.1:${port('paper-exchange')}`;
@@ -121,9 +142,26 @@ export class PlatformRun {
     // Every service connects as its own PostgreSQL role, as deployed: the day proves the grants suffice.
     const databaseRoles = await ensureDatabaseRolePasswords(join(dir, 'database-roles'));
     const processes = platformProcesses({ root: ROOT, services, commonEnv, catalogue, databaseRoles });
-    const supervisor = new Supervisor({ processes, log: (line) => log.write(`${line}\n`), color: false, restartBackoffMs: 200, stopDeadlineMs: 8_000 });
+    const supervisor = new Supervisor({
+      processes,
+      log: (line) => log.write(`${line}\n`),
+      color: false,
+      restartBackoffMs: 200,
+      stopDeadlineMs: 8_000,
+    });
     const db = new pg.Pool({ connectionString: database.url, max: 2 });
-    const run = new PlatformRun({ options, supervisor, db, redis, database, dir, log, adminToken, accounts, catalogue });
+    const run = new PlatformRun({
+      options,
+      supervisor,
+      db,
+      redis,
+      database,
+      dir,
+      log,
+      adminToken,
+      accounts,
+      catalogue,
+    });
     try {
       await supervisor.start();
       for (const user of options.users) await run.patchSettings(user.id, user.settings);
@@ -168,7 +206,10 @@ export class PlatformRun {
   async admin<T>(method: 'GET' | 'POST', path: string, body?: unknown): Promise<T> {
     const res = await fetch(`${this.url('paper-exchange')}/sim${path}`, {
       method,
-      headers: { authorization: `Bearer ${this.#adminToken}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
+      headers: {
+        authorization: `Bearer ${this.#adminToken}`,
+        ...(body === undefined ? {} : { 'content-type': 'application/json' }),
+      },
       ...(body === undefined ? {} : { body: JSON.stringify(body) }),
     });
     if (!res.ok) throw new Error(`/sim${path}: ${res.status} ${await res.text()}`);
@@ -196,7 +237,10 @@ export class PlatformRun {
     let pending: string[] = [];
     let pause = 2;
     while (Date.now() < deadline) {
-      const state = await this.admin<{ accounts: { key_id: string; fills: number; settlements: number }[] }>('GET', '/state');
+      const state = await this.admin<{ accounts: { key_id: string; fills: number; settlements: number }[] }>(
+        'GET',
+        '/state',
+      );
       const exchange = new Map(state.accounts.map((a) => [a.key_id.replace(/^paper-/, ''), a]));
       try {
         pending = await unsettled(this.db, this.#simNowMs, exchange);

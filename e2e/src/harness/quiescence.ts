@@ -21,7 +21,9 @@ export async function unsettled(
   exchange: ReadonlyMap<string, { fills: number; settlements: number }>,
 ): Promise<Unsettled> {
   const out: Unsettled = [];
-  const { rows: price } = await db.query<{ at: Date | null }>(`SELECT max(ts) AS at FROM price_tick WHERE symbol = 'btc'`);
+  const { rows: price } = await db.query<{ at: Date | null }>(
+    `SELECT max(ts) AS at FROM price_tick WHERE symbol = 'btc'`,
+  );
   if ((price[0]?.at?.getTime() ?? 0) < simNowMs) out.push(`price of ${new Date(simNowMs).toISOString()} not stored`);
   if (out.length > 0) return out;
 
@@ -35,7 +37,9 @@ export async function unsettled(
   for (const m of mirror) {
     const e = exchange.get(m.user_id)!;
     if (m.fills !== e.fills || m.settlements !== e.settlements) {
-      out.push(`account ${m.user_id}: mirror has ${m.fills}/${m.settlements} fills/settlements, exchange ${e.fills}/${e.settlements}`);
+      out.push(
+        `account ${m.user_id}: mirror has ${m.fills}/${m.settlements} fills/settlements, exchange ${e.fills}/${e.settlements}`,
+      );
     }
   }
   if (out.length > 0) return out;

@@ -32,11 +32,17 @@ export type SettlementRecord = z.infer<typeof SettlementRecord>;
 /** Every event type of the `account` class, on `account:<user>`. */
 export const AccountEvent = z.discriminatedUnion('type', [
   /** The balance changed. */
-  z.object({ type: z.literal('balance.updated'), data: z.object({ userId: z.string(), balanceCents: z.number().int() }) }),
+  z.object({
+    type: z.literal('balance.updated'),
+    data: z.object({ userId: z.string(), balanceCents: z.number().int() }),
+  }),
   /** A fill appeared on the exchange (first time seen). */
   z.object({ type: z.literal('fill.recorded'), data: z.object({ userId: z.string(), fill: FillRecord }) }),
   /** A market the user held settled (first time seen). */
-  z.object({ type: z.literal('settlement.recorded'), data: z.object({ userId: z.string(), settlement: SettlementRecord }) }),
+  z.object({
+    type: z.literal('settlement.recorded'),
+    data: z.object({ userId: z.string(), settlement: SettlementRecord }),
+  }),
 ]);
 export type AccountEvent = z.infer<typeof AccountEvent>;
 

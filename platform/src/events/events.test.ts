@@ -1,15 +1,38 @@
 import { describe, expect, it } from 'vitest';
 import { EventSchemaError, parseEvent } from './index.js';
 
-const tick = { symbol: 'btc', at: 1_000, price: 100_000.5, momentum: 0.12, volatility: 0.5, avg1m: null, change1h: null, change3h: null, change1d: null };
+const tick = {
+  symbol: 'btc',
+  at: 1_000,
+  price: 100_000.5,
+  momentum: 0.12,
+  volatility: 0.5,
+  avg1m: null,
+  change1h: null,
+  change3h: null,
+  change1d: null,
+};
 
 describe('parseEvent', () => {
   it('types an event by its channel class and fills defaults', () => {
     expect(parseEvent('prices:btc', { type: 'price.tick', data: tick })).toEqual({ type: 'price.tick', data: tick });
     const request = {
-      tradeId: '6f1e2f8a-3c1b-5b7e-9d59-1d3c0f6a2b10', userId: 'user_0001', eventTicker: 'KXBTCD-26MAR1011', marketTicker: 'KXBTCD-26MAR1011-T99999.99',
-      strike: 99_999.99, side: 'yes', count: 1, limitPriceCents: 95, entryMethod: 'auto', probability: 96, diff: 1, momentum: null, volatility: null,
-      priceAtOpen: 100_100, marketCloseAt: 3_600_000, requestedAt: 1_000,
+      tradeId: '6f1e2f8a-3c1b-5b7e-9d59-1d3c0f6a2b10',
+      userId: 'user_0001',
+      eventTicker: 'KXBTCD-26MAR1011',
+      marketTicker: 'KXBTCD-26MAR1011-T99999.99',
+      strike: 99_999.99,
+      side: 'yes',
+      count: 1,
+      limitPriceCents: 95,
+      entryMethod: 'auto',
+      probability: 96,
+      diff: 1,
+      momentum: null,
+      volatility: null,
+      priceAtOpen: 100_100,
+      marketCloseAt: 3_600_000,
+      requestedAt: 1_000,
     };
     const parsed = parseEvent('trades:user_0001', { type: 'trade.open_requested', data: request });
     expect(parsed.data).toMatchObject({ symbol: 'btc' }); // the default
@@ -24,10 +47,15 @@ describe('parseEvent', () => {
     } catch (err) {
       expect((err as EventSchemaError).code).toBe('EVENT_SCHEMA');
     }
-    expect(() => parseEvent('orders:x', { type: 'order.placed', data: {} })).toThrow(/no event schema for channel class "orders"/);
+    expect(() => parseEvent('orders:x', { type: 'order.placed', data: {} })).toThrow(
+      /no event schema for channel class "orders"/,
+    );
     // a close request names its trade by UUID
     expect(() =>
-      parseEvent('trades:u', { type: 'trade.close_requested', data: { tradeId: 'nope', userId: 'u', method: 'auto', reason: 'x', priceAtClose: null, requestedAt: 1 } }),
+      parseEvent('trades:u', {
+        type: 'trade.close_requested',
+        data: { tradeId: 'nope', userId: 'u', method: 'auto', reason: 'x', priceAtClose: null, requestedAt: 1 },
+      }),
     ).toThrow(/data\.tradeId/);
   });
 });

@@ -48,9 +48,12 @@ export function parseEvent(channel: string, event: { type: string; data: unknown
   const result = schema.safeParse({ type: event.type, data: event.data });
   if (!result.success) {
     const issue = result.error.issues[0];
-    throw new EventSchemaError(`${event.type} on ${channel}: ${issue ? `${issue.path.join('.') || '(root)'}: ${issue.message}` : 'invalid'}`, {
-      cause: result.error,
-    });
+    throw new EventSchemaError(
+      `${event.type} on ${channel}: ${issue ? `${issue.path.join('.') || '(root)'}: ${issue.message}` : 'invalid'}`,
+      {
+        cause: result.error,
+      },
+    );
   }
   return result.data;
 }

@@ -31,7 +31,9 @@ export async function consumeBench(ctx: ConsumeBenchContext): Promise<void> {
   const n = 20_000;
   const channels = Array.from({ length: CHANNELS }, (_, i) => `trades:${prefix}T_${i}`);
   for (let i = 0; i < n; i += 1_000) {
-    await router.publishMany(Array.from({ length: 1_000 }, (_, k) => ({ channel: channels[(i + k) % CHANNELS]!, type: 'x', data: { k } })));
+    await router.publishMany(
+      Array.from({ length: 1_000 }, (_, k) => ({ channel: channels[(i + k) % CHANNELS]!, type: 'x', data: { k } })),
+    );
   }
   const rawStart = performance.now();
   let rawRead = 0;
@@ -41,7 +43,8 @@ export async function consumeBench(ctx: ConsumeBenchContext): Promise<void> {
         const key = streamKey(channels[c]!);
         await redis.xgroup('CREATE', key, 'raw', '0');
         for (;;) {
-          const reply = (await redis.xreadgroup('GROUP', 'raw', 'r', 'COUNT', 100, 'STREAMS', key, '>')) as [string, [string, string[]][]][] | null;
+          const reply = (await redis.xreadgroup('GROUP', 'raw', 'r', 'COUNT', 100, 'STREAMS', key, '>')) as
+            [string, [string, string[]][]][] | null;
           const entries = reply?.[0]?.[1] ?? [];
           if (entries.length === 0) break;
           await redis.xack(key, 'raw', ...entries.map(([id]) => id));
@@ -52,15 +55,28 @@ export async function consumeBench(ctx: ConsumeBenchContext): Promise<void> {
   );
   const rawTput = rawRead / ((performance.now() - rawStart) / 1000);
   const oursStart = performance.now();
-  const member = await router.consume({ group: 'bench-tput', consumer: 'bench-1', channels: [`trades:${prefix}T_*`], handler: async () => undefined, concurrency: 8 });
+  const member = await router.consume({
+    group: 'bench-tput',
+    consumer: 'bench-1',
+    channels: [`trades:${prefix}T_*`],
+    handler: async () => undefined,
+    concurrency: 8,
+  });
   for (;;) {
-    const { rows } = await pool.query<{ n: string }>(`SELECT coalesce(sum(applied_seq), 0) AS n FROM consumer_offset WHERE group_name = 'bench-tput'`);
+    const { rows } = await pool.query<{ n: string }>(
+      `SELECT coalesce(sum(applied_seq), 0) AS n FROM consumer_offset WHERE group_name = 'bench-tput'`,
+    );
     if (Number(rows[0]!.n) >= n) break;
     await sleep(20);
   }
   const oursTput = n / ((performance.now() - oursStart) / 1000);
   await member.close();
-  ctx.row(`consume throughput, one group, backlog of ${n} on ${CHANNELS} channels (events/s)`, rawTput, oursTput, 'ev/s');
+  ctx.row(
+    `consume throughput, one group, backlog of ${n} on ${CHANNELS} channels (events/s)`,
+    rawTput,
+    oursTput,
+    'ev/s',
+  );
 
   // 2. Latency at 1k and 5k events/s offered.
   for (const rate of [1_000, 5_000]) {
@@ -76,7 +92,18 @@ export async function consumeBench(ctx: ConsumeBenchContext): Promise<void> {
     let reading = true;
     const rawReader = (async () => {
       while (reading) {
-        const reply = (await reader.xreadgroup('GROUP', 'raw', 'r', 'COUNT', 100, 'BLOCK', 100, 'STREAMS', ...keys, ...keys.map(() => '>'))) as [string, [string, string[]][]][] | null;
+        const reply = (await reader.xreadgroup(
+          'GROUP',
+          'raw',
+          'r',
+          'COUNT',
+          100,
+          'BLOCK',
+          100,
+          'STREAMS',
+          ...keys,
+          ...keys.map(() => '>'),
+        )) as [string, [string, string[]][]][] | null;
         const now = wallMs();
         for (const [key, entries] of reply ?? []) {
           for (const [, fields] of entries) if (Number(fields[1]) >= rawSteady) rawLat.push(now - Number(fields[1]));

@@ -35,22 +35,54 @@ async function main(): Promise<void> {
   const databaseUrl = url.toString();
   const pool = new pg.Pool({ connectionString: databaseUrl, max: WORKERS + 2, idleTimeoutMillis: 120_000 });
   pool.on('error', () => undefined); // connections cut by the final DROP DATABASE
-  const redis = new Redis('url' in config.redis ? config.redis.url : 'redis://127.0.0.1:6379', { enableAutoPipelining: true });
-  const router = new EventRouter({ database: pool, redis: config.redis, source: 'bench', logger: pino({ level: 'warn' }), poolSize: WORKERS + 2, ...(process.env.BENCH_STATEMENTS ? { maxPublishStatements: Number(process.env.BENCH_STATEMENTS) } : {}) });
+  const redis = new Redis('url' in config.redis ? config.redis.url : 'redis://127.0.0.1:6379', {
+    enableAutoPipelining: true,
+  });
+  const router = new EventRouter({
+    database: pool,
+    redis: config.redis,
+    source: 'bench',
+    logger: pino({ level: 'warn' }),
+    poolSize: WORKERS + 2,
+    ...(process.env.BENCH_STATEMENTS ? { maxPublishStatements: Number(process.env.BENCH_STATEMENTS) } : {}),
+  });
   const prefix = `b${process.pid}x${Date.now().toString(36)}`; // unique across runs: pids are reused
   try {
     await runMigrations({ databaseUrl });
-    await pool.query(`CREATE TABLE bench_raw (event_id uuid PRIMARY KEY, channel text, seq bigint, type text, source text, data json, created_at timestamptz DEFAULT clock_timestamp())`);
+    await pool.query(
+      `CREATE TABLE bench_raw (event_id uuid PRIMARY KEY, channel text, seq bigint, type text, source text, data json, created_at timestamptz DEFAULT clock_timestamp())`,
+    );
     await router.waitUntilReady({ redisTimeoutMs: 5_000 });
-    const sync = (await pool.query<{ synchronous_commit: string }>('SHOW synchronous_commit')).rows[0]!.synchronous_commit;
+    const sync = (await pool.query<{ synchronous_commit: string }>('SHOW synchronous_commit')).rows[0]!
+      .synchronous_commit;
     const channel = (i: number): string => `prices:${prefix}_${i % CHANNELS}`;
     let rawSeq = 0;
     const rawInsert = (ch: string): Promise<unknown> => {
       const e = encodeEvent(router.channels, 262_144, { channel: ch, type: 'price.tick', data: DATA });
-      return pool.query({ name: 'raw', text: 'INSERT INTO bench_raw (event_id, channel, seq, type, source, data) VALUES ($1, $2, $3, $4, $5, $6)', values: [e.event_id, ch, ++rawSeq, e.type, 'bench', e.dataText] });
+      return pool.query({
+        name: 'raw',
+        text: 'INSERT INTO bench_raw (event_id, channel, seq, type, source, data) VALUES ($1, $2, $3, $4, $5, $6)',
+        values: [e.event_id, ch, ++rawSeq, e.type, 'bench', e.dataText],
+      });
     };
     const rawXadd = (ch: string, seq: number): Promise<unknown> =>
-      redis.xadd(`raw:{${ch}}`, 'MAXLEN', '~', '20000', '*', 'event_id', 'x', 'type', 'price.tick', 'source', 'bench', 'ts', String(Date.now()), 'data', JSON.stringify({ ...DATA, seq }));
+      redis.xadd(
+        `raw:{${ch}}`,
+        'MAXLEN',
+        '~',
+        '20000',
+        '*',
+        'event_id',
+        'x',
+        'type',
+        'price.tick',
+        'source',
+        'bench',
+        'ts',
+        String(Date.now()),
+        'data',
+        JSON.stringify({ ...DATA, seq }),
+      );
 
     // Warm up connections, prepared statements and scripts.
     await closedLoop(WORKERS, 500, async (w, i) => {
@@ -60,7 +92,9 @@ async function main(): Promise<void> {
 
     const lines: string[] = [];
     const row = (what: string, raw: number, ours: number, unit: string, digits = 0): void => {
-      lines.push(`| ${what} | ${raw.toFixed(digits)} ${unit} | ${ours.toFixed(digits)} ${unit} | ${(ours / raw).toFixed(2)}× |`);
+      lines.push(
+        `| ${what} | ${raw.toFixed(digits)} ${unit} | ${ours.toFixed(digits)} ${unit} | ${(ours / raw).toFixed(2)}× |`,
+      );
     };
 
     // 1. Throughput, closed loop, WORKERS concurrent publishers over CHANNELS channels.
@@ -72,7 +106,12 @@ async function main(): Promise<void> {
     const routerTput = await closedLoop(WORKERS, DURATION_MS, async (w, i) => {
       await router.publish(channel(w * 1000 + i), 'price.tick', DATA);
     });
-    row(`durable publish throughput, ${WORKERS} publishers, ${CHANNELS} channels (events/s)`, rawTput, routerTput, 'ev/s');
+    row(
+      `durable publish throughput, ${WORKERS} publishers, ${CHANNELS} channels (events/s)`,
+      rawTput,
+      routerTput,
+      'ev/s',
+    );
     const oneChannel = `prices:${prefix}_single`;
     const rawOne = await closedLoop(WORKERS, DURATION_MS, async (_w, i) => {
       await rawInsert(oneChannel);
@@ -138,7 +177,11 @@ async function main(): Promise<void> {
         durationMs: DURATION_MS,
         rawInsert: (ch, data) => {
           const e = encodeEvent(router.channels, 262_144, { channel: ch, type: 'price.tick', data });
-          return pool.query({ name: 'raw', text: 'INSERT INTO bench_raw (event_id, channel, seq, type, source, data) VALUES ($1, $2, $3, $4, $5, $6)', values: [e.event_id, ch, ++rawSeq, e.type, 'bench', e.dataText] });
+          return pool.query({
+            name: 'raw',
+            text: 'INSERT INTO bench_raw (event_id, channel, seq, type, source, data) VALUES ($1, $2, $3, $4, $5, $6)',
+            values: [e.event_id, ch, ++rawSeq, e.type, 'bench', e.dataText],
+          });
         },
         row,
       });
@@ -154,9 +197,12 @@ async function main(): Promise<void> {
     process.stdout.write(out.join('\n') + '\n');
   } finally {
     // Leave nothing behind in Redis: the bench's streams and the raw floor's.
-    const { rows } = await pool.query<{ channel: string }>('SELECT channel FROM channel_head').catch(() => ({ rows: [] as { channel: string }[] }));
+    const { rows } = await pool
+      .query<{ channel: string }>('SELECT channel FROM channel_head')
+      .catch(() => ({ rows: [] as { channel: string }[] }));
     const keys = rows.map((r) => streamKey(r.channel));
-    for (const pattern of [`raw:{prices:${prefix}*`, `raw:{trades:${prefix}*`]) keys.push(...(await redis.keys(pattern)));
+    for (const pattern of [`raw:{prices:${prefix}*`, `raw:{trades:${prefix}*`])
+      keys.push(...(await redis.keys(pattern)));
     for (let i = 0; i < keys.length; i += 1_000) await redis.unlink(...keys.slice(i, i + 1_000));
     await router.close();
     await pool.end();

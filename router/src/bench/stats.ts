@@ -8,11 +8,20 @@ export function percentile(sorted: readonly number[], p: number): number {
 /** p50/p99/max of samples in milliseconds. */
 export function summarize(samples: number[]): { n: number; p50: number; p99: number; max: number } {
   const sorted = [...samples].sort((a, b) => a - b);
-  return { n: sorted.length, p50: percentile(sorted, 50), p99: percentile(sorted, 99), max: sorted.at(-1) ?? Number.NaN };
+  return {
+    n: sorted.length,
+    p50: percentile(sorted, 50),
+    p99: percentile(sorted, 99),
+    max: sorted.at(-1) ?? Number.NaN,
+  };
 }
 
 /** Runs `op` from `workers` concurrent loops for `durationMs`; returns operations per second. */
-export async function closedLoop(workers: number, durationMs: number, op: (worker: number, i: number) => Promise<void>): Promise<number> {
+export async function closedLoop(
+  workers: number,
+  durationMs: number,
+  op: (worker: number, i: number) => Promise<void>,
+): Promise<number> {
   const end = performance.now() + durationMs;
   let done = 0;
   const start = performance.now();
@@ -31,7 +40,11 @@ export async function closedLoop(workers: number, durationMs: number, op: (worke
  * Offers `rate` operations a second for `durationMs` regardless of how long each takes
  * (open loop, so queueing shows up in the latencies); resolves when all have finished.
  */
-export async function openLoop(rate: number, durationMs: number, op: (i: number) => Promise<void>): Promise<{ offered: number; achieved: number }> {
+export async function openLoop(
+  rate: number,
+  durationMs: number,
+  op: (i: number) => Promise<void>,
+): Promise<{ offered: number; achieved: number }> {
   const start = performance.now();
   const pending: Promise<void>[] = [];
   let issued = 0;

@@ -10,12 +10,17 @@ describe('since', () => {
     expect(since('2025-08-01')).toEqual({ sinceTime: new Date(Date.UTC(2025, 7, 1)) });
   });
 
-  it.each(['yesterday', '1690000000', 'seq:-1', 'seq:x', '2025-08-01T00:00:00', '2025-13-01T00:00:00Z', 'seq:99999999999999999999'])(
-    'rejects %s with USAGE',
-    (value) => {
-      expect(() => since(value)).toThrow(expect.objectContaining({ code: 'USAGE' }));
-    },
-  );
+  it.each([
+    'yesterday',
+    '1690000000',
+    'seq:-1',
+    'seq:x',
+    '2025-08-01T00:00:00',
+    '2025-13-01T00:00:00Z',
+    'seq:99999999999999999999',
+  ])('rejects %s with USAGE', (value) => {
+    expect(() => since(value)).toThrow(expect.objectContaining({ code: 'USAGE' }));
+  });
 });
 
 describe('integer', () => {

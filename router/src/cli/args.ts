@@ -11,7 +11,10 @@ export class UsageError extends RecioError {
 type Options = NonNullable<ParseArgsConfig['options']>;
 
 /** Parses `argv` strictly; unknown or malformed options become UsageErrors. */
-export function parse<O extends Options>(argv: string[], options: O): ReturnType<typeof parseArgs<{ args: string[]; options: O; strict: true; allowPositionals: false }>>['values'] {
+export function parse<O extends Options>(
+  argv: string[],
+  options: O,
+): ReturnType<typeof parseArgs<{ args: string[]; options: O; strict: true; allowPositionals: false }>>['values'] {
   try {
     return parseArgs({ args: argv, options, strict: true, allowPositionals: false }).values;
   } catch (error) {
@@ -30,7 +33,12 @@ export function required(values: Record<string, unknown>, name: string): string 
 export function integer(values: Record<string, unknown>, name: string, fallback: number, min = 0): number {
   const value = values[name];
   if (value === undefined) return fallback;
-  if (typeof value !== 'string' || !/^\d+$/.test(value) || Number(value) < min || !Number.isSafeInteger(Number(value))) {
+  if (
+    typeof value !== 'string' ||
+    !/^\d+$/.test(value) ||
+    Number(value) < min ||
+    !Number.isSafeInteger(Number(value))
+  ) {
     throw new UsageError(`--${name} must be an integer ≥ ${min}, got ${JSON.stringify(value)}`);
   }
   return Number(value);
@@ -46,7 +54,9 @@ export function since(value: string): { sinceSeq: number } | { sinceTime: Date }
   }
   // A date, or a date and time with a zone; no bare numbers, no guessing of local time.
   if (!/^\d{4}-\d{2}-\d{2}([T ]\d{2}:\d{2}(:\d{2}(\.\d{1,6})?)?(Z|[+-]\d{2}:?\d{2}))?$/.test(value)) {
-    throw new UsageError(`--since must be an ISO-8601 time with a zone (2025-08-01T00:00:00Z) or seq:N, got ${JSON.stringify(value)}`);
+    throw new UsageError(
+      `--since must be an ISO-8601 time with a zone (2025-08-01T00:00:00Z) or seq:N, got ${JSON.stringify(value)}`,
+    );
   }
   const time = new Date(value);
   if (Number.isNaN(time.getTime())) throw new UsageError(`--since is not a valid date: ${JSON.stringify(value)}`);

@@ -13,12 +13,19 @@ describe('loadConfig', () => {
   });
 
   it('reads Sentinel and Cluster topologies', () => {
-    expect(loadConfig({ REDIS_SENTINELS: 'a:26379, b:26380', REDIS_SENTINEL_NAME: 'm', REDIS_PASSWORD: 'p' }).redis).toEqual({
-      sentinels: [{ host: 'a', port: 26379 }, { host: 'b', port: 26380 }],
+    expect(
+      loadConfig({ REDIS_SENTINELS: 'a:26379, b:26380', REDIS_SENTINEL_NAME: 'm', REDIS_PASSWORD: 'p' }).redis,
+    ).toEqual({
+      sentinels: [
+        { host: 'a', port: 26379 },
+        { host: 'b', port: 26380 },
+      ],
       name: 'm',
       password: 'p',
     });
-    expect(loadConfig({ REDIS_CLUSTER_NODES: '10.0.0.1:7000' }).redis).toEqual({ cluster: [{ host: '10.0.0.1', port: 7000 }] });
+    expect(loadConfig({ REDIS_CLUSTER_NODES: '10.0.0.1:7000' }).redis).toEqual({
+      cluster: [{ host: '10.0.0.1', port: 7000 }],
+    });
   });
 
   it.each([
@@ -29,6 +36,8 @@ describe('loadConfig', () => {
     [{ LOG_LEVEL: 'loud' }, 'LOG_LEVEL'],
     [{ REDIS_URL: 'redis://a', REDIS_SENTINELS: 'a:1' }, 'only one'],
   ])('rejects %j naming the variable', (env, message) => {
-    expect(() => loadConfig(env)).toThrow(expect.objectContaining({ code: 'INVALID_CONFIG', message: expect.stringContaining(message) }));
+    expect(() => loadConfig(env)).toThrow(
+      expect.objectContaining({ code: 'INVALID_CONFIG', message: expect.stringContaining(message) }),
+    );
   });
 });

@@ -14,26 +14,45 @@ export interface CliConfig {
 
 const hostPorts = z
   .string()
-  .transform((s) => s.split(',').map((hp) => hp.trim()).filter(Boolean))
+  .transform((s) =>
+    s
+      .split(',')
+      .map((hp) => hp.trim())
+      .filter(Boolean),
+  )
   .pipe(
-    z.array(
-      z.string().regex(/^[^:\s]+:\d{1,5}$/, 'expected host:port').transform((hp) => {
-        const i = hp.lastIndexOf(':');
-        return { host: hp.slice(0, i), port: Number(hp.slice(i + 1)) };
-      }),
-    ).min(1),
+    z
+      .array(
+        z
+          .string()
+          .regex(/^[^:\s]+:\d{1,5}$/, 'expected host:port')
+          .transform((hp) => {
+            const i = hp.lastIndexOf(':');
+            return { host: hp.slice(0, i), port: Number(hp.slice(i + 1)) };
+          }),
+      )
+      .min(1),
   );
 
 const envSchema = z.object({
-  DATABASE_URL: z.string().regex(/^postgres(ql)?:\/\//, 'must start with postgres://').default('postgres://127.0.0.1:5432/recio'),
-  REDIS_URL: z.string().regex(/^rediss?:\/\//, 'must start with redis:// or rediss://').optional(),
+  DATABASE_URL: z
+    .string()
+    .regex(/^postgres(ql)?:\/\//, 'must start with postgres://')
+    .default('postgres://127.0.0.1:5432/recio'),
+  REDIS_URL: z
+    .string()
+    .regex(/^rediss?:\/\//, 'must start with redis:// or rediss://')
+    .optional(),
   REDIS_SENTINELS: hostPorts.optional(),
   REDIS_SENTINEL_NAME: z.string().min(1).default('recio'),
   REDIS_CLUSTER_NODES: hostPorts.optional(),
   REDIS_USERNAME: z.string().optional(),
   REDIS_PASSWORD: z.string().optional(),
   REDIS_COMMAND_TIMEOUT_MS: z.coerce.number().int().positive().default(2_000),
-  RECIO_SOURCE: z.string().regex(/^[a-z][a-z0-9-]{0,62}$/, 'expected a service name').default('recio-cli'),
+  RECIO_SOURCE: z
+    .string()
+    .regex(/^[a-z][a-z0-9-]{0,62}$/, 'expected a service name')
+    .default('recio-cli'),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 });
 
@@ -53,7 +72,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): CliConfig {
     throw new ConfigError(`${issue.path.join('.')}: ${issue.message}`);
   }
   const e = parsed.data;
-  const auth = { ...(e.REDIS_USERNAME ? { username: e.REDIS_USERNAME } : {}), ...(e.REDIS_PASSWORD ? { password: e.REDIS_PASSWORD } : {}) };
+  const auth = {
+    ...(e.REDIS_USERNAME ? { username: e.REDIS_USERNAME } : {}),
+    ...(e.REDIS_PASSWORD ? { password: e.REDIS_PASSWORD } : {}),
+  };
   const chosen = [e.REDIS_URL, e.REDIS_SENTINELS, e.REDIS_CLUSTER_NODES].filter((v) => v !== undefined).length;
   if (chosen > 1) throw new ConfigError('set only one of REDIS_URL, REDIS_SENTINELS and REDIS_CLUSTER_NODES');
   const redis: RedisConnection = e.REDIS_SENTINELS

@@ -11,7 +11,15 @@ import { tail } from './commands/tail.js';
 import { loadConfig } from './config.js';
 import type { CliContext } from './context.js';
 
-const COMMANDS: Record<string, (argv: string[], ctx: CliContext) => Promise<number>> = { migrate, publish, replay, tail, relay, check, dlq };
+const COMMANDS: Record<string, (argv: string[], ctx: CliContext) => Promise<number>> = {
+  migrate,
+  publish,
+  replay,
+  tail,
+  relay,
+  check,
+  dlq,
+};
 
 const USAGE = `usage: recio <command> [options]
   migrate                                       apply database migrations

@@ -25,7 +25,11 @@ export class DeliveryFailure extends RecioError {
     readonly invalid: boolean,
     cause: unknown,
   ) {
-    super(invalid ? 'EVENT_INVALID' : 'HANDLER_FAILED', `${invalid ? 'validation' : 'handler'} failed on ${delivery.event.channel} seq ${delivery.event.seq}: ${(cause as Error)?.message ?? String(cause)}`, { cause });
+    super(
+      invalid ? 'EVENT_INVALID' : 'HANDLER_FAILED',
+      `${invalid ? 'validation' : 'handler'} failed on ${delivery.event.channel} seq ${delivery.event.seq}: ${(cause as Error)?.message ?? String(cause)}`,
+      { cause },
+    );
   }
 }
 
@@ -53,38 +57,45 @@ export class Applier {
   /** Applies `deliveries` (one channel, ascending seq). Throws DeliveryFailure, or infrastructure errors. */
   async apply(channel: string, deliveries: readonly Delivery[]): Promise<ApplyResult> {
     const cls = this.router.channels.classOf(channel);
-    const { value } = await this.router.transaction(async (tx) => {
-      const applied = await lockOffset(tx.client, this.o.group, channel);
-      const fresh = deliveries.filter((d) => d.event.seq > applied);
-      if (fresh.length === 0) return { applied: 0, duplicates: deliveries.length, last: applied };
-      const run = await this.#complete(tx, channel, applied + 1, fresh);
-      for (const d of run) {
-        this.metrics.deliveryLag.observe({ group: this.o.group, class: cls }, Math.max(0, Date.now() - d.event.ts) / 1000);
-        if (d.invalid !== undefined) throw new DeliveryFailure(d, true, d.invalid);
-        try {
-          this.o.validate?.(d.event);
-        } catch (cause) {
-          throw new DeliveryFailure(d, true, cause);
+    const { value } = await this.router.transaction(
+      async (tx) => {
+        const applied = await lockOffset(tx.client, this.o.group, channel);
+        const fresh = deliveries.filter((d) => d.event.seq > applied);
+        if (fresh.length === 0) return { applied: 0, duplicates: deliveries.length, last: applied };
+        const run = await this.#complete(tx, channel, applied + 1, fresh);
+        for (const d of run) {
+          this.metrics.deliveryLag.observe(
+            { group: this.o.group, class: cls },
+            Math.max(0, Date.now() - d.event.ts) / 1000,
+          );
+          if (d.invalid !== undefined) throw new DeliveryFailure(d, true, d.invalid);
+          try {
+            this.o.validate?.(d.event);
+          } catch (cause) {
+            throw new DeliveryFailure(d, true, cause);
+          }
+          const end = this.metrics.handlerDuration.startTimer({ group: this.o.group, class: cls });
+          try {
+            await this.o.handler(d.event, { tx, signal: this.signal, deliveries: d.deliveries });
+          } catch (cause) {
+            throw new DeliveryFailure(d, false, cause);
+          } finally {
+            end();
+          }
         }
-        const end = this.metrics.handlerDuration.startTimer({ group: this.o.group, class: cls });
-        try {
-          await this.o.handler(d.event, { tx, signal: this.signal, deliveries: d.deliveries });
-        } catch (cause) {
-          throw new DeliveryFailure(d, false, cause);
-        } finally {
-          end();
-        }
-      }
-      const last = run.at(-1)!.event.seq;
-      await advanceOffset(tx.client, this.o.group, channel, last);
-      return { applied: run.length, duplicates: deliveries.length - fresh.length, last };
-      // Relaxed: if PostgreSQL crashed and lost this commit, the effects and the offset would be
-      // lost together and the stalled channel applied again from replay (exactly once holds).
-      // A handler that publishes events gets a flushed commit (see TransactionOptions).
-    }, { relaxedCommit: true });
+        const last = run.at(-1)!.event.seq;
+        await advanceOffset(tx.client, this.o.group, channel, last);
+        return { applied: run.length, duplicates: deliveries.length - fresh.length, last };
+        // Relaxed: if PostgreSQL crashed and lost this commit, the effects and the offset would be
+        // lost together and the stalled channel applied again from replay (exactly once holds).
+        // A handler that publishes events gets a flushed commit (see TransactionOptions).
+      },
+      { relaxedCommit: true },
+    );
     await this.#ack(channel, deliveries);
     this.metrics.events.inc({ group: this.o.group, class: cls, outcome: 'applied' }, value.applied);
-    if (value.duplicates > 0) this.metrics.events.inc({ group: this.o.group, class: cls, outcome: 'duplicate' }, value.duplicates);
+    if (value.duplicates > 0)
+      this.metrics.events.inc({ group: this.o.group, class: cls, outcome: 'duplicate' }, value.duplicates);
     return { applied: value.applied, duplicates: value.duplicates };
   }
 
@@ -96,11 +107,16 @@ export class Applier {
   async deadLetter(failure: DeliveryFailure): Promise<void> {
     const { event, id, deliveries } = failure.delivery;
     const reason = failure.cause instanceof Error ? failure.cause.message : String(failure.cause);
-    const code = failure.invalid ? 'EVENT_INVALID' : errorCode(failure.cause) === 'UNKNOWN' ? 'HANDLER_FAILED' : errorCode(failure.cause);
+    const code = failure.invalid
+      ? 'EVENT_INVALID'
+      : errorCode(failure.cause) === 'UNKNOWN'
+        ? 'HANDLER_FAILED'
+        : errorCode(failure.cause);
     const { value: recorded } = await this.router.transaction(async (tx) => {
       const applied = await lockOffset(tx.client, this.o.group, event.channel);
       if (event.seq <= applied) return false; // another member applied or dead-lettered it meanwhile
-      if (event.seq !== applied + 1) throw new RecioError('OUT_OF_ORDER', `dead letter of seq ${event.seq} before ${applied + 1}`);
+      if (event.seq !== applied + 1)
+        throw new RecioError('OUT_OF_ORDER', `dead letter of seq ${event.seq} before ${applied + 1}`);
       await insertDeadLetter(tx.client, {
         group_name: this.o.group,
         event_id: event.event_id,
@@ -128,10 +144,44 @@ export class Applier {
     const cls = this.router.channels.classOf(event.channel);
     if (recorded) {
       this.metrics.events.inc({ group: this.o.group, class: cls, outcome: 'dead_lettered' });
-      this.logger.warn({ group: this.o.group, channel: event.channel, seq: event.seq, event_id: event.event_id, deliveries, err: failure.cause }, 'event dead-lettered');
+      this.logger.warn(
+        {
+          group: this.o.group,
+          channel: event.channel,
+          seq: event.seq,
+          event_id: event.event_id,
+          deliveries,
+          err: failure.cause,
+        },
+        'event dead-lettered',
+      );
       await this.router.redis
-        .xadd(dlqKey(event.channel), 'MAXLEN', '~', '10000', '*', 'group', this.o.group, 'event_id', event.event_id, 'seq', String(event.seq), 'type', event.type, 'deliveries', String(deliveries), 'error_code', code, 'error', reason.slice(0, 4_000), 'data', JSON.stringify(event.data))
-        .catch((err: unknown) => this.logger.warn({ err, channel: event.channel }, 'dlq stream append failed; the dead_letter row stands'));
+        .xadd(
+          dlqKey(event.channel),
+          'MAXLEN',
+          '~',
+          '10000',
+          '*',
+          'group',
+          this.o.group,
+          'event_id',
+          event.event_id,
+          'seq',
+          String(event.seq),
+          'type',
+          event.type,
+          'deliveries',
+          String(deliveries),
+          'error_code',
+          code,
+          'error',
+          reason.slice(0, 4_000),
+          'data',
+          JSON.stringify(event.data),
+        )
+        .catch((err: unknown) =>
+          this.logger.warn({ err, channel: event.channel }, 'dlq stream append failed; the dead_letter row stands'),
+        );
     }
     if (id !== null) await this.#ack(event.channel, [failure.delivery]);
   }
@@ -150,7 +200,11 @@ export class Applier {
           await this.o.handler(event, { tx, signal: this.signal, deliveries: letter.deliveries + 1 });
         }
         await markRedriven(tx.client, letter.id);
-        this.metrics.events.inc({ group: this.o.group, class: this.router.channels.classOf(letter.channel), outcome: 'redriven' });
+        this.metrics.events.inc({
+          group: this.o.group,
+          class: this.router.channels.classOf(letter.channel),
+          outcome: 'redriven',
+        });
         return true;
       });
       if (!value) return done;
@@ -162,7 +216,9 @@ export class Applier {
     const ids = deliveries.flatMap((d) => (d.id === null ? [] : [d.id]));
     if (ids.length === 0) return;
     // A lost ack only means a redelivery, which the offset turns into a counted duplicate.
-    await this.router.redis.xack(streamKey(channel), this.o.group, ...ids).catch((err: unknown) => this.logger.warn({ err, channel }, 'XACK failed'));
+    await this.router.redis
+      .xack(streamKey(channel), this.o.group, ...ids)
+      .catch((err: unknown) => this.logger.warn({ err, channel }, 'XACK failed'));
   }
 
   /** `fresh` preceded and interleaved by whatever is missing from `from` on, read by replay. */
@@ -189,7 +245,10 @@ export class Applier {
       } catch (error) {
         if (!(error instanceof ReplayExpiredError) || error.earliestSeq === null) throw error;
         // Retention deleted them (a group away for longer than the class keeps): go on from the earliest kept.
-        this.logger.warn({ group: this.o.group, channel, from: since, earliest: error.earliestSeq }, 'events expired before this group applied them');
+        this.logger.warn(
+          { group: this.o.group, channel, from: since, earliest: error.earliestSeq },
+          'events expired before this group applied them',
+        );
         since = error.earliestSeq;
         continue;
       }

@@ -65,12 +65,26 @@ describe('consume', () => {
     }
     await Promise.all(
       range(1, 4).map(async (w) => {
-        for (let i = 0; i < 50; i++) await router.publishMany(channels.slice((w * 13 + i) % 40, ((w * 13 + i) % 40) + 10).map((channel) => ({ channel, type: 'p', data: { w, i } })));
+        for (let i = 0; i < 50; i++)
+          await router.publishMany(
+            channels
+              .slice((w * 13 + i) % 40, ((w * 13 + i) % 40) + 10)
+              .map((channel) => ({ channel, type: 'p', data: { w, i } })),
+          );
       }),
     );
-    const heads = await Promise.all(channels.map(async (c) => Number((await pool.query('SELECT last_seq FROM channel_head WHERE channel = $1', [c])).rows[0]?.last_seq ?? 0)));
-    await expect.poll(() => appliedSeqs(pool, group, channels), { timeout: 30_000 }).toEqual(heads.map((h) => range(1, h)));
-    const { rows } = await pool.query<{ n: string }>('SELECT count(DISTINCT consumer) AS n FROM applied WHERE group_name = $1', [group]);
+    const heads = await Promise.all(
+      channels.map(async (c) =>
+        Number((await pool.query('SELECT last_seq FROM channel_head WHERE channel = $1', [c])).rows[0]?.last_seq ?? 0),
+      ),
+    );
+    await expect
+      .poll(() => appliedSeqs(pool, group, channels), { timeout: 30_000 })
+      .toEqual(heads.map((h) => range(1, h)));
+    const { rows } = await pool.query<{ n: string }>(
+      'SELECT count(DISTINCT consumer) AS n FROM applied WHERE group_name = $1',
+      [group],
+    );
     expect(Number(rows[0]!.n)).toBeGreaterThan(1); // the work was really shared
   });
 
@@ -82,14 +96,25 @@ describe('consume', () => {
     await health.subscribe('system:health');
     health.on('message', (_c, m) => heard.push(JSON.parse(m)));
     let refuse = true;
-    await consume({ group, consumer: 'svc-a', channels: [channel], maxDeliveries: 3, handler: recordingHandler(group, 'svc-a', (seq) => refuse && seq === 3) });
+    await consume({
+      group,
+      consumer: 'svc-a',
+      channels: [channel],
+      maxDeliveries: 3,
+      handler: recordingHandler(group, 'svc-a', (seq) => refuse && seq === 3),
+    });
     await router.publishMany(range(1, 6).map((n) => ({ channel, type: 't', data: { n } })));
     await expect.poll(() => appliedSeqs(pool, group, [channel]), { timeout: 10_000 }).toEqual([[1, 2, 4, 5, 6]]);
-    const { rows } = await pool.query('SELECT seq::int, deliveries, error_code, error FROM dead_letter WHERE group_name = $1', [group]);
+    const { rows } = await pool.query(
+      'SELECT seq::int, deliveries, error_code, error FROM dead_letter WHERE group_name = $1',
+      [group],
+    );
     expect(rows).toEqual([{ seq: 3, deliveries: 3, error_code: 'HANDLER_FAILED', error: 'refusing seq 3' }]);
     const dlq = await redis.xrange(dlqKey(channel), '-', '+');
     expect(dlq).toHaveLength(1);
-    await expect.poll(() => heard.find((h) => h.type === 'consumer.dead_letter' && h.data.group === group)?.data).toMatchObject({ channel, seq: 3, deliveries: 3 });
+    await expect
+      .poll(() => heard.find((h) => h.type === 'consumer.dead_letter' && h.data.group === group)?.data)
+      .toMatchObject({ channel, seq: 3, deliveries: 3 });
     health.disconnect();
 
     // recio dlq list shows it; recio dlq replay re-drives it (the handler now accepts it).
@@ -118,9 +143,14 @@ describe('consume', () => {
         if (typeof (e.data as { min?: unknown }).min !== 'number') throw new Error('min must be a number');
       },
     });
-    await router.publishMany([{ min: 1 }, { min: 'x' }, { min: 3 }].map((data) => ({ channel, type: 'settings.changed', data })));
+    await router.publishMany(
+      [{ min: 1 }, { min: 'x' }, { min: 3 }].map((data) => ({ channel, type: 'settings.changed', data })),
+    );
     await expect.poll(() => appliedSeqs(pool, group, [channel]), { timeout: 10_000 }).toEqual([[1, 3]]);
-    const { rows } = await pool.query('SELECT seq::int, deliveries, error_code, error FROM dead_letter WHERE group_name = $1', [group]);
+    const { rows } = await pool.query(
+      'SELECT seq::int, deliveries, error_code, error FROM dead_letter WHERE group_name = $1',
+      [group],
+    );
     expect(rows).toEqual([{ seq: 2, deliveries: 1, error_code: 'EVENT_INVALID', error: 'min must be a number' }]);
   });
 
@@ -129,11 +159,18 @@ describe('consume', () => {
     const prefix = uniqueName('p');
     const existing = `account:${prefix}_old`;
     await router.publish(existing, 'a', { n: 1 });
-    const c = await consume({ group, consumer: 'svc-a', channels: [`account:${prefix}_*`], handler: recordingHandler(group, 'svc-a') });
+    const c = await consume({
+      group,
+      consumer: 'svc-a',
+      channels: [`account:${prefix}_*`],
+      handler: recordingHandler(group, 'svc-a'),
+    });
     expect(c.channels).toEqual([existing]);
     const created = `account:${prefix}_new`;
     await router.publishMany([1, 2, 3].map((n) => ({ channel: created, type: 'a', data: { n } })));
-    await expect.poll(() => appliedSeqs(pool, group, [existing, created]), { timeout: 10_000 }).toEqual([[1], [1, 2, 3]]);
+    await expect
+      .poll(() => appliedSeqs(pool, group, [existing, created]), { timeout: 10_000 })
+      .toEqual([[1], [1, 2, 3]]);
     expect(c.channels).toContain(created);
   });
 
@@ -143,13 +180,22 @@ describe('consume', () => {
     const key = `stream:{${channel}}`;
     await router.publishMany(range(1, 10).map((n) => ({ channel, type: 't', data: { n } })));
     // A member that read everything and died before applying it: its entries sit in the PEL.
-    await pool.query('INSERT INTO consumer_offset (group_name, channel, applied_seq) VALUES ($1, $2, 0)', [group, channel]);
+    await pool.query('INSERT INTO consumer_offset (group_name, channel, applied_seq) VALUES ($1, $2, 0)', [
+      group,
+      channel,
+    ]);
     await redis.xgroup('CREATE', key, group, '0');
     const ghost = await redis.xreadgroup('GROUP', group, 'svc-ghost', 'COUNT', 100, 'STREAMS', key, '>');
     expect((ghost as unknown[][])[0]![1]).toHaveLength(10);
     await redis.xtrim(key, 'MAXLEN', 0); // and Redis trimmed the entries themselves away
     await router.publish(channel, 't', { n: 11 });
-    await consume({ group, consumer: 'svc-a', channels: [channel], claimIdleMs: 200, handler: recordingHandler(group, 'svc-a') });
+    await consume({
+      group,
+      consumer: 'svc-a',
+      channels: [channel],
+      claimIdleMs: 200,
+      handler: recordingHandler(group, 'svc-a'),
+    });
     await expect.poll(() => appliedSeqs(pool, group, [channel]), { timeout: 15_000 }).toEqual([range(1, 11)]);
   });
 
@@ -159,8 +205,19 @@ describe('consume', () => {
     await redis.xtrim(`stream:{${channel}}`, 'MAXLEN', 5); // Redis keeps only the tail
     const fromRedis = uniqueName('g');
     const fromPostgres = uniqueName('g');
-    await consume({ group: fromRedis, consumer: 'svc-a', channels: [channel], handler: recordingHandler(fromRedis, 'svc-a') });
-    await consume({ group: fromPostgres, consumer: 'svc-a', channels: [channel], startFrom: 'postgres', handler: recordingHandler(fromPostgres, 'svc-a') });
+    await consume({
+      group: fromRedis,
+      consumer: 'svc-a',
+      channels: [channel],
+      handler: recordingHandler(fromRedis, 'svc-a'),
+    });
+    await consume({
+      group: fromPostgres,
+      consumer: 'svc-a',
+      channels: [channel],
+      startFrom: 'postgres',
+      handler: recordingHandler(fromPostgres, 'svc-a'),
+    });
     await expect.poll(() => appliedSeqs(pool, fromPostgres, [channel]), { timeout: 10_000 }).toEqual([range(1, 30)]);
     expect(await appliedSeqs(pool, fromRedis, [channel])).toEqual([range(26, 30)]);
   });
@@ -174,12 +231,24 @@ describe('consume', () => {
     // entry with none of the event's fields but its type.
     await redis.xadd(`stream:{${channel}}`, '4-0', 'event_id', 'not-a-uuid', 'type', 'a', 'data', '{broken');
     await redis.xadd(`stream:{${channel}}`, '5-0', 'type', 'a');
-    await consume({ group, consumer: 'svc-a', channels: [channel, other], batchSize: 10, handler: recordingHandler(group, 'svc-a') });
+    await consume({
+      group,
+      consumer: 'svc-a',
+      channels: [channel, other],
+      batchSize: 10,
+      handler: recordingHandler(group, 'svc-a'),
+    });
     await expect.poll(() => appliedSeqs(pool, group, [channel]), { timeout: 10_000 }).toEqual([[1, 2, 3]]);
-    await expect.poll(async () => (await pool.query('SELECT seq::int, error_code FROM dead_letter WHERE group_name = $1 ORDER BY seq', [group])).rows).toEqual([
-      { seq: 4, error_code: 'EVENT_INVALID' },
-      { seq: 5, error_code: 'EVENT_INVALID' },
-    ]);
+    await expect
+      .poll(
+        async () =>
+          (await pool.query('SELECT seq::int, error_code FROM dead_letter WHERE group_name = $1 ORDER BY seq', [group]))
+            .rows,
+      )
+      .toEqual([
+        { seq: 4, error_code: 'EVENT_INVALID' },
+        { seq: 5, error_code: 'EVENT_INVALID' },
+      ]);
     await router.publish(other, 'a', { n: 1 });
     await expect.poll(() => appliedSeqs(pool, group, [other])).toEqual([[1]]);
   });
@@ -189,7 +258,13 @@ describe('consume', () => {
     const channel = `positions:${uniqueName()}`;
     const key = `stream:{${channel}}`;
     await router.publish(channel, 'p', { n: 1 });
-    await consume({ group, consumer: 'svc-a', channels: [channel], claimIdleMs: 200, handler: recordingHandler(group, 'svc-a') });
+    await consume({
+      group,
+      consumer: 'svc-a',
+      channels: [channel],
+      claimIdleMs: 200,
+      handler: recordingHandler(group, 'svc-a'),
+    });
     await expect.poll(() => appliedSeqs(pool, group, [channel])).toEqual([[1]]);
     // A member that joined, read nothing and went away.
     await redis.xreadgroup('GROUP', group, 'svc-gone', 'COUNT', 1, 'STREAMS', key, '>');

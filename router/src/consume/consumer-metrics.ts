@@ -17,15 +17,57 @@ export class ConsumerMetrics {
   constructor(registry: Registry) {
     const registers = [registry];
     const get = <T>(name: string, create: () => T): T => (registry.getSingleMetric(name) as T | undefined) ?? create();
-    this.deliveryLag = get('recio_consumer_delivery_lag_seconds', () =>
-      new Histogram({ name: 'recio_consumer_delivery_lag_seconds', help: 'Event commit to handler start', labelNames: ['group', 'class'], buckets: LAG_BUCKETS, registers }));
-    this.handlerDuration = get('recio_consumer_handler_seconds', () =>
-      new Histogram({ name: 'recio_consumer_handler_seconds', help: 'Handler run time', labelNames: ['group', 'class'], buckets: LAG_BUCKETS, registers }));
-    this.events = get('recio_consumer_events_total', () =>
-      new Counter({ name: 'recio_consumer_events_total', help: 'Events by outcome (duplicate = dropped, already applied)', labelNames: ['group', 'class', 'outcome'], registers }));
-    this.claims = get('recio_consumer_claims_total', () =>
-      new Counter({ name: 'recio_consumer_claims_total', help: 'Pending entries taken over from idle consumers', labelNames: ['group', 'class'], registers }));
-    this.inFlight = get('recio_consumer_in_flight', () =>
-      new Gauge({ name: 'recio_consumer_in_flight', help: 'Events read and not yet finished', labelNames: ['group'], registers }));
+    this.deliveryLag = get(
+      'recio_consumer_delivery_lag_seconds',
+      () =>
+        new Histogram({
+          name: 'recio_consumer_delivery_lag_seconds',
+          help: 'Event commit to handler start',
+          labelNames: ['group', 'class'],
+          buckets: LAG_BUCKETS,
+          registers,
+        }),
+    );
+    this.handlerDuration = get(
+      'recio_consumer_handler_seconds',
+      () =>
+        new Histogram({
+          name: 'recio_consumer_handler_seconds',
+          help: 'Handler run time',
+          labelNames: ['group', 'class'],
+          buckets: LAG_BUCKETS,
+          registers,
+        }),
+    );
+    this.events = get(
+      'recio_consumer_events_total',
+      () =>
+        new Counter({
+          name: 'recio_consumer_events_total',
+          help: 'Events by outcome (duplicate = dropped, already applied)',
+          labelNames: ['group', 'class', 'outcome'],
+          registers,
+        }),
+    );
+    this.claims = get(
+      'recio_consumer_claims_total',
+      () =>
+        new Counter({
+          name: 'recio_consumer_claims_total',
+          help: 'Pending entries taken over from idle consumers',
+          labelNames: ['group', 'class'],
+          registers,
+        }),
+    );
+    this.inFlight = get(
+      'recio_consumer_in_flight',
+      () =>
+        new Gauge({
+          name: 'recio_consumer_in_flight',
+          help: 'Events read and not yet finished',
+          labelNames: ['group'],
+          registers,
+        }),
+    );
   }
 }

@@ -12,7 +12,12 @@ describe('retryDelay', () => {
 });
 
 describe('resolveConsumeOptions', () => {
-  const base = { group: 'trade-manager', consumer: 'trade-manager-7f9c', channels: ['trades:*'], handler: async () => undefined };
+  const base = {
+    group: 'trade-manager',
+    consumer: 'trade-manager-7f9c',
+    channels: ['trades:*'],
+    handler: async () => undefined,
+  };
 
   it('fills defaults', () => {
     const o = resolveConsumeOptions(base);

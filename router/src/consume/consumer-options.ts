@@ -54,7 +54,8 @@ export interface ConsumeOptions<T = unknown> {
 }
 
 /** ConsumeOptions with defaults filled in. */
-export type ResolvedConsumeOptions<T> = Required<Omit<ConsumeOptions<T>, 'validate'>> & Pick<ConsumeOptions<T>, 'validate'>;
+export type ResolvedConsumeOptions<T> = Required<Omit<ConsumeOptions<T>, 'validate'>> &
+  Pick<ConsumeOptions<T>, 'validate'>;
 
 export const CONSUME_DEFAULTS = {
   batchSize: 100,
@@ -73,12 +74,25 @@ const NAME_RE = /^[a-z0-9][a-z0-9._-]{0,127}$/i;
 /** Fills defaults and rejects bad values, naming the option. */
 export function resolveConsumeOptions<T>(options: ConsumeOptions<T>): ResolvedConsumeOptions<T> {
   const o = { ...CONSUME_DEFAULTS, ...stripUndefined(options) } as ResolvedConsumeOptions<T>;
-  if (typeof o.group !== 'string' || !NAME_RE.test(o.group)) throw new InvalidOptionError('group', 'expected [A-Za-z0-9._-]+');
-  if (typeof o.consumer !== 'string' || !NAME_RE.test(o.consumer)) throw new InvalidOptionError('consumer', 'expected <service>-<instance>');
+  if (typeof o.group !== 'string' || !NAME_RE.test(o.group))
+    throw new InvalidOptionError('group', 'expected [A-Za-z0-9._-]+');
+  if (typeof o.consumer !== 'string' || !NAME_RE.test(o.consumer))
+    throw new InvalidOptionError('consumer', 'expected <service>-<instance>');
   if (typeof o.handler !== 'function') throw new InvalidOptionError('handler', 'expected a function');
-  if (!Array.isArray(o.channels) || o.channels.length === 0) throw new InvalidOptionError('channels', 'expected at least one channel or pattern');
-  if (o.startFrom !== 'redis' && o.startFrom !== 'postgres') throw new InvalidOptionError('startFrom', "expected 'redis' or 'postgres'");
-  for (const key of ['batchSize', 'maxInFlight', 'concurrency', 'maxDeliveries', 'claimIdleMs', 'retryBaseMs', 'retryMaxMs', 'sweepIntervalMs'] as const) {
+  if (!Array.isArray(o.channels) || o.channels.length === 0)
+    throw new InvalidOptionError('channels', 'expected at least one channel or pattern');
+  if (o.startFrom !== 'redis' && o.startFrom !== 'postgres')
+    throw new InvalidOptionError('startFrom', "expected 'redis' or 'postgres'");
+  for (const key of [
+    'batchSize',
+    'maxInFlight',
+    'concurrency',
+    'maxDeliveries',
+    'claimIdleMs',
+    'retryBaseMs',
+    'retryMaxMs',
+    'sweepIntervalMs',
+  ] as const) {
     positiveInt(key, o[key]);
   }
   return o;

@@ -8,7 +8,12 @@ import { behindChannels, matchingChannels } from '../sql/behind-channels.js';
 import { ensureOffset, readOffset } from '../sql/consumer-offset.js';
 import { Applier, DeliveryFailure, type Delivery } from './applier.js';
 import { ConsumerMetrics } from './consumer-metrics.js';
-import { resolveConsumeOptions, retryDelay, type ConsumeOptions, type ResolvedConsumeOptions } from './consumer-options.js';
+import {
+  resolveConsumeOptions,
+  retryDelay,
+  type ConsumeOptions,
+  type ResolvedConsumeOptions,
+} from './consumer-options.js';
 import { Doorbell } from './doorbell.js';
 import { GroupStream, type StreamEntries } from './group-stream.js';
 import { isPattern, matches, toLike } from './patterns.js';
@@ -126,7 +131,20 @@ export class Consumer {
     let state = this.#states.get(channel);
     if (!state) {
       const stream = new GroupStream(this.#router.redis, streamKey(channel), this.options.group, this.options.consumer);
-      state = { channel, stream, queued: false, running: false, again: false, groupReady: false, ownPendingDone: false, sweptApplied: undefined, stalled: false, lastClaimAt: 0, held: null, timer: null };
+      state = {
+        channel,
+        stream,
+        queued: false,
+        running: false,
+        again: false,
+        groupReady: false,
+        ownPendingDone: false,
+        sweptApplied: undefined,
+        stalled: false,
+        lastClaimAt: 0,
+        held: null,
+        timer: null,
+      };
       this.#states.set(channel, state);
     }
     return state;
@@ -163,7 +181,12 @@ export class Consumer {
   }
 
   #pump(): void {
-    while (!this.#closing && this.#active < this.options.concurrency && this.#queue.length > 0 && this.#inFlight < this.options.maxInFlight) {
+    while (
+      !this.#closing &&
+      this.#active < this.options.concurrency &&
+      this.#queue.length > 0 &&
+      this.#inFlight < this.options.maxInFlight
+    ) {
       const state = this.#queue.shift()!;
       state.queued = false;
       state.running = true;
@@ -263,12 +286,22 @@ export class Consumer {
       state.stalled = false;
       return false;
     }
-    this.#logger.info({ channel: state.channel, from: page.events[0]!.seq, n: page.events.length }, 'applying events Redis no longer holds, from replay');
-    await this.#process(state, page.events.map((event) => ({ event, id: null, deliveries: 1 })));
+    this.#logger.info(
+      { channel: state.channel, from: page.events[0]!.seq, n: page.events.length },
+      'applying events Redis no longer holds, from replay',
+    );
+    await this.#process(
+      state,
+      page.events.map((event) => ({ event, id: null, deliveries: 1 })),
+    );
     return true;
   }
 
-  async #processEntries(state: ChannelState, entries: StreamEntries, counts: Map<string, number> | null): Promise<boolean> {
+  async #processEntries(
+    state: ChannelState,
+    entries: StreamEntries,
+    counts: Map<string, number> | null,
+  ): Promise<boolean> {
     const deliveries: Delivery[] = [];
     for (const [id, fields] of entries) {
       const times = counts?.get(id) ?? 1;
@@ -326,7 +359,17 @@ export class Consumer {
       return;
     }
     const delay = retryDelay(d.deliveries, this.options.retryBaseMs, this.options.retryMaxMs);
-    this.#logger.warn({ channel: state.channel, seq: d.event.seq, event_id: d.event.event_id, deliveries: d.deliveries, retryInMs: delay, err: failure.cause }, 'handler failed; retrying');
+    this.#logger.warn(
+      {
+        channel: state.channel,
+        seq: d.event.seq,
+        event_id: d.event.event_id,
+        deliveries: d.deliveries,
+        retryInMs: delay,
+        err: failure.cause,
+      },
+      'handler failed; retrying',
+    );
     d.deliveries++;
     state.held = { deliveries: rest, at: Date.now() + delay };
   }
@@ -353,7 +396,13 @@ export class Consumer {
    */
   async #sweep(): Promise<void> {
     try {
-      const behind = await behindChannels(this.#router.pool, this.options.group, this.#concrete, this.#patterns.map(toLike), 10_000);
+      const behind = await behindChannels(
+        this.#router.pool,
+        this.options.group,
+        this.#concrete,
+        this.#patterns.map(toLike),
+        10_000,
+      );
       const seen = new Set(behind.map((b) => b.channel));
       for (const s of this.#states.values()) {
         if (!seen.has(s.channel)) {

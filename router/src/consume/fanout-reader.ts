@@ -50,7 +50,9 @@ export class FanoutReader {
     sub.on('message', (channel: string, message: string) => this.#onMessage(channel, message));
     sub.on('pmessage', (_p: string, channel: string, message: string) => this.#onMessage(channel, message));
     sub.on('ready', () => {
-      if (connectedOnce) for (const channel of this.#last.keys()) this.#enqueue(channel, () => this.#catchUp(channel, Number.MAX_SAFE_INTEGER));
+      if (connectedOnce)
+        for (const channel of this.#last.keys())
+          this.#enqueue(channel, () => this.#catchUp(channel, Number.MAX_SAFE_INTEGER));
       connectedOnce = true;
     });
     const concrete = this.#o.channels.filter((c) => !isPattern(c));
@@ -58,7 +60,8 @@ export class FanoutReader {
     if (concrete.length > 0) await sub.subscribe(...concrete);
     if (patterns.length > 0) await sub.psubscribe(...patterns);
     // Events committed between `since` and the subscription.
-    for (const channel of this.#last.keys()) this.#enqueue(channel, () => this.#catchUp(channel, Number.MAX_SAFE_INTEGER));
+    for (const channel of this.#last.keys())
+      this.#enqueue(channel, () => this.#catchUp(channel, Number.MAX_SAFE_INTEGER));
   }
 
   /** The last seq delivered per channel. */

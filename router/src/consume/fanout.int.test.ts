@@ -57,7 +57,11 @@ describe('FanoutReader', () => {
     const channel = `trades:${prefix}_1`;
     const before = await router.publishMany(range(1, 5).map((n) => ({ channel, type: 't', data: { n } })));
     const seen: RecioEvent[] = [];
-    const reader = new FanoutReader(router, { channels: [`trades:${prefix}_*`], since: new Map([[channel, 2]]), onEvent: (e) => void seen.push(e) });
+    const reader = new FanoutReader(router, {
+      channels: [`trades:${prefix}_*`],
+      since: new Map([[channel, 2]]),
+      onEvent: (e) => void seen.push(e),
+    });
     await reader.start();
     const after = await router.publish(channel, 't', { n: 6 });
     await expect.poll(() => seen.map((e) => e.seq)).toEqual([3, 4, 5, 6]);
@@ -99,12 +103,22 @@ describe('consumer shutdown and metrics', () => {
     expect(await appliedSeqs(pool, group, [channel])).toEqual([[1, 2, 3, 4]]);
 
     const text = await router.registry.metrics();
-    expect(text).toMatch(new RegExp(`recio_consumer_events_total\\{group="${group}",class="trades",outcome="applied"\\} 4`));
-    expect(text).toMatch(new RegExp(`recio_consumer_delivery_lag_seconds_count\\{group="${group}",class="trades"\\} 4`));
+    expect(text).toMatch(
+      new RegExp(`recio_consumer_events_total\\{group="${group}",class="trades",outcome="applied"\\} 4`),
+    );
+    expect(text).toMatch(
+      new RegExp(`recio_consumer_delivery_lag_seconds_count\\{group="${group}",class="trades"\\} 4`),
+    );
 
     // A second member picks up what comes next: nothing is left behind by the closed one.
     await router.publish(channel, 't', { n: 5 });
-    const next = await router.consume({ group, consumer: 'svc-b', channels: [channel], sweepIntervalMs: 200, handler: recordingHandler(group, 'svc-b') });
+    const next = await router.consume({
+      group,
+      consumer: 'svc-b',
+      channels: [channel],
+      sweepIntervalMs: 200,
+      handler: recordingHandler(group, 'svc-b'),
+    });
     await expect.poll(() => appliedSeqs(pool, group, [channel])).toEqual([[1, 2, 3, 4, 5]]);
     await next.close();
   });

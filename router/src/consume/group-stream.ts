@@ -32,13 +32,29 @@ export class GroupStream {
 
   /** Non-blocking XREADGROUP: '>' new entries, '0' this member's own pending ones. */
   async read(count: number, from: '0' | '>'): Promise<StreamEntries> {
-    const reply = (await this.redis.xreadgroup('GROUP', this.group, this.consumer, 'COUNT', count, 'STREAMS', this.key, from)) as [string, StreamEntries][] | null;
+    const reply = (await this.redis.xreadgroup(
+      'GROUP',
+      this.group,
+      this.consumer,
+      'COUNT',
+      count,
+      'STREAMS',
+      this.key,
+      from,
+    )) as [string, StreamEntries][] | null;
     return reply?.[0]?.[1] ?? [];
   }
 
   /** Delivery counts from the PEL, for entries re-read or claimed. */
   async deliveryCounts(entries: StreamEntries): Promise<Map<string, number>> {
-    const rows = (await this.redis.xpending(this.key, this.group, entries[0]![0], entries.at(-1)![0], entries.length, this.consumer)) as [string, string, number, number][];
+    const rows = (await this.redis.xpending(
+      this.key,
+      this.group,
+      entries[0]![0],
+      entries.at(-1)![0],
+      entries.length,
+      this.consumer,
+    )) as [string, string, number, number][];
     return new Map(rows.map(([id, , , times]) => [id, Number(times)]));
   }
 
@@ -48,7 +64,15 @@ export class GroupStream {
    * are not returned; the offset then shows them missing and they are applied from replay.
    */
   async claimIdle(minIdleMs: number, count: number): Promise<StreamEntries> {
-    const [, claimed] = (await this.redis.xautoclaim(this.key, this.group, this.consumer, minIdleMs, '0-0', 'COUNT', count)) as [string, StreamEntries, string[]];
+    const [, claimed] = (await this.redis.xautoclaim(
+      this.key,
+      this.group,
+      this.consumer,
+      minIdleMs,
+      '0-0',
+      'COUNT',
+      count,
+    )) as [string, StreamEntries, string[]];
     return claimed.filter(([, fields]) => fields !== null);
   }
 

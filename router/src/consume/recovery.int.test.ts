@@ -29,12 +29,20 @@ afterAll(async () => {
 });
 
 async function heads(channels: readonly string[]): Promise<number[]> {
-  const { rows } = await pool.query<{ channel: string; last_seq: string }>('SELECT channel, last_seq FROM channel_head WHERE channel = ANY($1)', [channels]);
+  const { rows } = await pool.query<{ channel: string; last_seq: string }>(
+    'SELECT channel, last_seq FROM channel_head WHERE channel = ANY($1)',
+    [channels],
+  );
   return channels.map((c) => Number(rows.find((r) => r.channel === c)?.last_seq ?? 0));
 }
 
 /** Publishes `total` events round-robin over `channels`, a few at a time. */
-async function produce(router: EventRouter, channels: readonly string[], total: number, pauseMs: number): Promise<void> {
+async function produce(
+  router: EventRouter,
+  channels: readonly string[],
+  total: number,
+  pauseMs: number,
+): Promise<void> {
   for (let i = 0; i < total; i++) {
     await router.publish(channels[i % channels.length]!, 'e', { i });
     if (i % 5 === 0) await new Promise((resolve) => setTimeout(resolve, pauseMs));
@@ -42,7 +50,10 @@ async function produce(router: EventRouter, channels: readonly string[], total: 
 }
 
 function startMember(env: Record<string, string>): Promise<ChildProcess> {
-  const child = spawn(process.execPath, ['--import', 'tsx', FIXTURE], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'inherit'] });
+  const child = spawn(process.execPath, ['--import', 'tsx', FIXTURE], {
+    env: { ...process.env, ...env },
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
   return new Promise((resolve, reject) => {
     child.stdout!.on('data', (d: Buffer) => d.toString().includes('ready') && resolve(child));
     child.once('exit', (code) => reject(new Error(`consumer exited early (${code})`)));
@@ -107,7 +118,14 @@ describe('consumer crash recovery', () => {
       const router = await testRouter(db.url, { redis: { url: server.url } });
       const relay = new Relay(router, { databaseUrl: db.url, sweepIntervalMs: 100 });
       relay.start();
-      const member = await router.consume({ group, consumer: 'svc-a', channels, handler: recordingHandler(group, 'svc-a'), claimIdleMs: 500, sweepIntervalMs: 200 });
+      const member = await router.consume({
+        group,
+        consumer: 'svc-a',
+        channels,
+        handler: recordingHandler(group, 'svc-a'),
+        claimIdleMs: 500,
+        sweepIntervalMs: 200,
+      });
       await produce(router, channels, 100, 5);
       await server.stop(); // everything in Redis is gone: streams, groups, pending entries
       await produce(router, channels, 60, 5);
@@ -140,7 +158,16 @@ describe('consumer crash recovery', () => {
       const relay = new Relay(router, { databaseUrl: db.url, sweepIntervalMs: 100 });
       relay.start();
       const members = await Promise.all(
-        ['svc-a', 'svc-b'].map((name) => router.consume({ group, consumer: name, channels, handler: recordingHandler(group, name), claimIdleMs: 1_000, sweepIntervalMs: 200 })),
+        ['svc-a', 'svc-b'].map((name) =>
+          router.consume({
+            group,
+            consumer: name,
+            channels,
+            handler: recordingHandler(group, name),
+            claimIdleMs: 1_000,
+            sweepIntervalMs: 200,
+          }),
+        ),
       );
       const producing = produce(router, channels, 300, 10);
       await new Promise((resolve) => setTimeout(resolve, 300));

@@ -46,10 +46,18 @@ it('consumes 10,000 channels of one pattern without polling them', async () => {
   const prefix = uniqueName('w');
   const channels = range(1, 10_000).map((i) => `prices:${prefix}_${i}`);
   for (let i = 0; i < channels.length; i += 2_000) {
-    await router.publishMany(channels.slice(i, i + 2_000).map((channel) => ({ channel, type: 'tick', data: { p: 1 } })));
+    await router.publishMany(
+      channels.slice(i, i + 2_000).map((channel) => ({ channel, type: 'tick', data: { p: 1 } })),
+    );
   }
   const group = uniqueName('g');
-  const member = await router.consume({ group, consumer: 'svc-a', channels: [`prices:${prefix}_*`], handler: recordingHandler(group, 'svc-a'), sweepIntervalMs: 500 });
+  const member = await router.consume({
+    group,
+    consumer: 'svc-a',
+    channels: [`prices:${prefix}_*`],
+    handler: recordingHandler(group, 'svc-a'),
+    sweepIntervalMs: 500,
+  });
   expect(member.channels).toHaveLength(10_000);
   await expect.poll(() => appliedCount(group), { timeout: 90_000, interval: 500 }).toBe(10_000);
 
@@ -69,7 +77,8 @@ it('consumes 10,000 channels of one pattern without polling them', async () => {
 
   // New events on three channels are read from those three streams.
   await stats.config('RESETSTAT');
-  for (const channel of [channels[17]!, channels[5_000]!, channels[9_999]!]) await router.publish(channel, 'tick', { p: 2 });
+  for (const channel of [channels[17]!, channels[5_000]!, channels[9_999]!])
+    await router.publish(channel, 'tick', { p: 2 });
   await expect.poll(() => appliedCount(group), { timeout: 10_000 }).toBe(10_003);
   expect(await calls('xreadgroup')).toBeLessThanOrEqual(12);
   await member.close();

@@ -54,7 +54,10 @@ export interface RedisClientBehaviour {
 export function parseRedisConnection(value: unknown): RedisConnection {
   const parsed = redisConnectionSchema.safeParse(value);
   if (!parsed.success) {
-    throw new InvalidOptionError('redis', 'expected { url } | { sentinels, name } | { cluster }: ' + z.prettifyError(parsed.error));
+    throw new InvalidOptionError(
+      'redis',
+      'expected { url } | { sentinels, name } | { cluster }: ' + z.prettifyError(parsed.error),
+    );
   }
   return parsed.data;
 }

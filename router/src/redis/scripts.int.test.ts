@@ -15,8 +15,15 @@ beforeAll(() => {
 
 afterAll(() => redis.disconnect());
 
-const entry = (seq: number): AppendEntry => ({ event_id: `id-${seq}`, type: 't', source: 's', ts: 1_700_000_000_000 + seq, dataText: `{"seq":${seq}}` });
-const entries = (from: number, to: number): AppendEntry[] => Array.from({ length: to - from + 1 }, (_, i) => entry(from + i));
+const entry = (seq: number): AppendEntry => ({
+  event_id: `id-${seq}`,
+  type: 't',
+  source: 's',
+  ts: 1_700_000_000_000 + seq,
+  dataText: `{"seq":${seq}}`,
+});
+const entries = (from: number, to: number): AppendEntry[] =>
+  Array.from({ length: to - from + 1 }, (_, i) => entry(from + i));
 const opts = { jumpFrom: -1, maxLen: 0, announceChannel: '' };
 
 async function ids(key: string): Promise<string[]> {
@@ -31,9 +38,15 @@ describe('append.lua', () => {
     expect(await scripts.append(key, channel, 1, entries(1, 3), opts)).toEqual({ status: 'duplicate', last: 3 });
     expect(await scripts.append(key, channel, 2, entries(2, 5), opts)).toEqual({ status: 'appended', last: 5 });
     expect(await scripts.append(key, channel, 8, entries(8, 9), opts)).toEqual({ status: 'gap', last: 5 });
-    expect(await scripts.append(key, channel, 8, entries(8, 9), { ...opts, jumpFrom: 4 })).toEqual({ status: 'gap', last: 5 });
+    expect(await scripts.append(key, channel, 8, entries(8, 9), { ...opts, jumpFrom: 4 })).toEqual({
+      status: 'gap',
+      last: 5,
+    });
     expect(await ids(key)).toEqual(['1-0', '2-0', '3-0', '4-0', '5-0']);
-    expect(await scripts.append(key, channel, 8, entries(8, 9), { ...opts, jumpFrom: 5 })).toEqual({ status: 'appended', last: 9 });
+    expect(await scripts.append(key, channel, 8, entries(8, 9), { ...opts, jumpFrom: 5 })).toEqual({
+      status: 'appended',
+      last: 9,
+    });
     expect(await ids(key)).toEqual(['1-0', '2-0', '3-0', '4-0', '5-0', '8-0', '9-0']);
     expect(await scripts.lastSeq(key)).toBe(9);
     expect(await scripts.lastSeq(streamKey(`trades:${uniqueName()}`))).toBe(0);
@@ -55,7 +68,11 @@ describe('append.lua', () => {
     await sub.subscribe(announce);
     sub.on('message', (_c, m) => heard.push(m));
     for (let from = 1; from <= 1_000; from += 100) {
-      await scripts.append(streamKey(channel), channel, from, entries(from, from + 99), { jumpFrom: -1, maxLen: 100, announceChannel: announce });
+      await scripts.append(streamKey(channel), channel, from, entries(from, from + 99), {
+        jumpFrom: -1,
+        maxLen: 100,
+        announceChannel: announce,
+      });
     }
     const length = await redis.xlen(streamKey(channel));
     expect(length).toBeGreaterThanOrEqual(100);

@@ -12,7 +12,13 @@ export interface BehindChannel {
  * The consumer's safety net, one cheap query: the channels (concrete, or LIKE patterns)
  * whose committed head is past what `group` applied.
  */
-export async function behindChannels(db: Queryable, group: string, channels: readonly string[], likePatterns: readonly string[], limit: number): Promise<BehindChannel[]> {
+export async function behindChannels(
+  db: Queryable,
+  group: string,
+  channels: readonly string[],
+  likePatterns: readonly string[],
+  limit: number,
+): Promise<BehindChannel[]> {
   const result = await db.query<BehindChannel>({
     name: 'recio_behind_channels',
     text: `SELECT h.channel, h.last_seq::float8 AS head, o.applied_seq::float8 AS applied

@@ -33,7 +33,10 @@ export async function insertDeadLetter(
 }
 
 /** Dead letters, newest first, optionally of one group and/or channel. */
-export async function listDeadLetters(db: Queryable, filter: { group?: string; channel?: string; limit: number }): Promise<DeadLetter[]> {
+export async function listDeadLetters(
+  db: Queryable,
+  filter: { group?: string; channel?: string; limit: number },
+): Promise<DeadLetter[]> {
   const result = await db.query<DeadLetter>(
     `SELECT ${COLUMNS} FROM dead_letter
      WHERE ($1::text IS NULL OR group_name = $1) AND ($2::text IS NULL OR channel = $2)

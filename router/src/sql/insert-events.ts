@@ -37,11 +37,21 @@ RETURNING event_id, seq::float8 AS seq, floor(extract(epoch FROM created_at) * 1
  * PoolClient inside BEGIN) or as a transaction of its own (a Pool). Returns the committed
  * form of each event, in input order.
  */
-export async function insertEvents(db: Queryable, events: readonly NewEvent[], source: string): Promise<CommittedEvent[]> {
+export async function insertEvents(
+  db: Queryable,
+  events: readonly NewEvent[],
+  source: string,
+): Promise<CommittedEvent[]> {
   const result = await db.query<{ event_id: string; seq: number; ts: number }>({
     name: 'recio_insert_events',
     text: INSERT_EVENTS,
-    values: [events.map((e) => e.event_id), events.map((e) => e.channel), events.map((e) => e.type), events.map((e) => e.dataText), source],
+    values: [
+      events.map((e) => e.event_id),
+      events.map((e) => e.channel),
+      events.map((e) => e.type),
+      events.map((e) => e.dataText),
+      source,
+    ],
   });
   const byId = new Map(result.rows.map((row) => [row.event_id, row]));
   return events.map((e) => {

@@ -11,17 +11,31 @@ export async function createAppliedLog(pool: pg.Pool): Promise<void> {
 }
 
 /** A handler that records each application (and can be told to fail). */
-export function recordingHandler(group: string, consumer: string, fail?: (seq: number, channel: string) => boolean): EventHandler {
+export function recordingHandler(
+  group: string,
+  consumer: string,
+  fail?: (seq: number, channel: string) => boolean,
+): EventHandler {
   return async (event, { tx }) => {
     if (fail?.(event.seq, event.channel)) throw new Error(`refusing seq ${event.seq}`);
-    await tx.query('INSERT INTO applied (group_name, channel, seq, event_id, consumer) VALUES ($1, $2, $3, $4, $5)', [group, event.channel, event.seq, event.event_id, consumer]);
+    await tx.query('INSERT INTO applied (group_name, channel, seq, event_id, consumer) VALUES ($1, $2, $3, $4, $5)', [
+      group,
+      event.channel,
+      event.seq,
+      event.event_id,
+      consumer,
+    ]);
   };
 }
 
 /** Seqs applied per channel by a group, in application order. */
 export async function appliedSeqs(pool: pg.Pool, group: string, channels: readonly string[]): Promise<number[][]> {
-  const { rows } = await pool.query<{ channel: string; seq: string }>('SELECT channel, seq FROM applied WHERE group_name = $1 ORDER BY id', [group]);
+  const { rows } = await pool.query<{ channel: string; seq: string }>(
+    'SELECT channel, seq FROM applied WHERE group_name = $1 ORDER BY id',
+    [group],
+  );
   return channels.map((c) => rows.filter((r) => r.channel === c).map((r) => Number(r.seq)));
 }
 
-export const range = (from: number, to: number): number[] => Array.from({ length: Math.max(0, to - from + 1) }, (_, i) => from + i);
+export const range = (from: number, to: number): number[] =>
+  Array.from({ length: Math.max(0, to - from + 1) }, (_, i) => from + i);

@@ -13,7 +13,10 @@ export interface CliRun {
 }
 
 /** Starts `recio <args>` as a real process with the given environment additions. */
-export function startCli(args: string[], env: Record<string, string>): ChildProcess & { output: { stdout: string; stderr: string } } {
+export function startCli(
+  args: string[],
+  env: Record<string, string>,
+): ChildProcess & { output: { stdout: string; stderr: string } } {
   const child = spawn(process.execPath, [CLI, ...args], {
     env: { ...process.env, LOG_LEVEL: 'warn', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],

@@ -10,14 +10,21 @@ export interface ExchangeCredential {
   privateKeyPem: string;
 }
 
-const FileSchema = z.array(
-  z.object({
-    user_id: z.string().regex(/^[a-z0-9_]{1,64}$/, 'expected a user id like user_0001'),
-    key_id: z.string().min(1),
-    private_key_pem_file: z.string().min(1).optional(),
-    private_key_pem: z.string().includes('PRIVATE KEY').optional(),
-  }).refine((c) => c.private_key_pem_file || c.private_key_pem, 'private_key_pem_file or private_key_pem is required'),
-).min(1);
+const FileSchema = z
+  .array(
+    z
+      .object({
+        user_id: z.string().regex(/^[a-z0-9_]{1,64}$/, 'expected a user id like user_0001'),
+        key_id: z.string().min(1),
+        private_key_pem_file: z.string().min(1).optional(),
+        private_key_pem: z.string().includes('PRIVATE KEY').optional(),
+      })
+      .refine(
+        (c) => c.private_key_pem_file || c.private_key_pem,
+        'private_key_pem_file or private_key_pem is required',
+      ),
+  )
+  .min(1);
 
 /**
  * Reads the users' exchange keys from EXCHANGE_CREDENTIALS_FILE: a JSON list of

@@ -25,7 +25,10 @@ export class ExchangeQuotes implements QuoteSource {
     const out: MarketQuote[] = [];
     let cursor: string | undefined;
     do {
-      const page = await this.#client.getMarkets({ event_ticker: eventTicker, limit: 100, ...(cursor ? { cursor } : {}) }, signal ? { signal } : {});
+      const page = await this.#client.getMarkets(
+        { event_ticker: eventTicker, limit: 100, ...(cursor ? { cursor } : {}) },
+        signal ? { signal } : {},
+      );
       for (const m of page.markets) {
         const quote = toQuote(m);
         if (quote) out.push(quote);
@@ -46,5 +49,13 @@ export function toQuote(m: Market): MarketQuote | null {
     return null;
   }
   const ask = (c: number) => (c >= 1 && c <= 99 ? c : null);
-  return { ticker: m.ticker, strike, yesAsk: ask(m.yes_ask), noAsk: ask(m.no_ask), yesBid: ask(m.yes_bid), noBid: ask(m.no_bid), volume: m.volume };
+  return {
+    ticker: m.ticker,
+    strike,
+    yesAsk: ask(m.yes_ask),
+    noAsk: ask(m.no_ask),
+    yesBid: ask(m.yes_bid),
+    noBid: ask(m.no_bid),
+    volume: m.volume,
+  };
 }

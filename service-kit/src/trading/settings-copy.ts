@@ -29,14 +29,19 @@ export class SettingsCopy {
 
   /** Every user's settings as this service has applied them, validated and completed with defaults. */
   async all(tx: Transaction): Promise<Map<string, Settings>> {
-    const { rows } = await tx.query<{ user_id: string; settings: unknown }>('SELECT user_id, settings FROM settings_copy WHERE consumer = $1 ORDER BY user_id', [
-      this.#consumer,
-    ]);
+    const { rows } = await tx.query<{ user_id: string; settings: unknown }>(
+      'SELECT user_id, settings FROM settings_copy WHERE consumer = $1 ORDER BY user_id',
+      [this.#consumer],
+    );
     const out = new Map<string, Settings>();
     for (const row of rows) {
       const parsed = parseSettingsPatch(DEFAULT_SETTINGS, row.settings);
       if (parsed.ok) out.set(row.user_id, parsed.settings);
-      else this.#logger.error({ userId: row.user_id, errors: parsed.errors }, 'stored settings do not validate; user skipped');
+      else
+        this.#logger.error(
+          { userId: row.user_id, errors: parsed.errors },
+          'stored settings do not validate; user skipped',
+        );
     }
     return out;
   }

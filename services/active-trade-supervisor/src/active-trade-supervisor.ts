@@ -13,11 +13,16 @@ export const ACTIVE_TRADE_GROUP = consumerGroupOf('active-trade-supervisor');
  * active-trade-supervisor: on every price tick, every open trade's live probability and pnl
  * (cached for the UI under `cache:trades:<user>:live`) and its auto stop.
  */
-export async function startActiveTradeSupervisor(ctx: ServiceContext<ActiveTradeConfig>, quotes?: QuoteSource): Promise<void> {
+export async function startActiveTradeSupervisor(
+  ctx: ServiceContext<ActiveTradeConfig>,
+  quotes?: QuoteSource,
+): Promise<void> {
   const { router, config, logger } = ctx;
   const settings = new SettingsCopy(ACTIVE_TRADE_GROUP.name, logger);
   const watcher = new StopWatcher({
-    quotes: quotes ?? new ExchangeQuotes(new ExchangeClient({ baseUrl: config.EXCHANGE_BASE_URL, maxRetries: 1, timeoutMs: 2_000 })),
+    quotes:
+      quotes ??
+      new ExchangeQuotes(new ExchangeClient({ baseUrl: config.EXCHANGE_BASE_URL, maxRetries: 1, timeoutMs: 2_000 })),
     model: new DigitalOptionModel(),
     settings,
     logger,
@@ -25,8 +30,14 @@ export async function startActiveTradeSupervisor(ctx: ServiceContext<ActiveTrade
     staleTickMs: config.STALE_TICK_MS,
     // A cache with a TTL (never an event: trades channels are kept forever). Best effort.
     publishLive: async (userId, view) => {
-      await router.redis.set(`cache:trades:${userId}:live`, JSON.stringify(view), 'EX', config.LIVE_CACHE_TTL_S).catch((err: unknown) => logger.debug({ err }, 'live cache not written'));
+      await router.redis
+        .set(`cache:trades:${userId}:live`, JSON.stringify(view), 'EX', config.LIVE_CACHE_TTL_S)
+        .catch((err: unknown) => logger.debug({ err }, 'live cache not written'));
     },
   });
-  await ctx.consume({ group: ACTIVE_TRADE_GROUP.name, channels: [...ACTIVE_TRADE_GROUP.channels], handler: activeTradeHandler(watcher, settings) });
+  await ctx.consume({
+    group: ACTIVE_TRADE_GROUP.name,
+    channels: [...ACTIVE_TRADE_GROUP.channels],
+    handler: activeTradeHandler(watcher, settings),
+  });
 }

@@ -32,7 +32,12 @@ export class StopWatcher {
 
   constructor(options: StopWatcherOptions) {
     this.#o = options;
-    this.#decisions = new Counter({ name: 'recio_auto_stop_decisions_total', help: 'Auto-stop decisions per open trade and tick', labelNames: ['action'], registers: [options.registry] });
+    this.#decisions = new Counter({
+      name: 'recio_auto_stop_decisions_total',
+      help: 'Auto-stop decisions per open trade and tick',
+      labelNames: ['action'],
+      registers: [options.registry],
+    });
   }
 
   async onTick(tx: Transaction, event: RecioEvent, tick: PriceTick, signal: AbortSignal): Promise<void> {
@@ -57,14 +62,26 @@ export class StopWatcher {
       });
       const oppositeAsk = quote === undefined ? null : trade.side === 'yes' ? quote.noAsk : quote.yesAsk;
       const decision = stopDecision({
-        trade: { side: trade.side, buyPriceCents: trade.buyPriceCents, openedAtMs: trade.openedAt, verificationStartedAtMs: trade.verificationStartedAt },
+        trade: {
+          side: trade.side,
+          buyPriceCents: trade.buyPriceCents,
+          openedAtMs: trade.openedAt,
+          verificationStartedAtMs: trade.verificationStartedAt,
+        },
         live: { probability, oppositeAskCents: oppositeAsk, momentum: tick.momentum },
         settings: userSettings,
         nowMs: tick.at,
       });
       this.#decisions.inc({ action: decision.action });
       await this.#act(tx, trade, decision.action, decision.reason, tick);
-      const view = { tradeId: trade.tradeId, at: tick.at, probability, livePnlPerContractCents: decision.livePnlPerContractCents, action: decision.action, reason: decision.reason };
+      const view = {
+        tradeId: trade.tradeId,
+        at: tick.at,
+        probability,
+        livePnlPerContractCents: decision.livePnlPerContractCents,
+        action: decision.action,
+        reason: decision.reason,
+      };
       live.set(trade.userId, [...(live.get(trade.userId) ?? []), view]);
     }
     for (const [userId, view] of live) await this.#o.publishLive(userId, view);
@@ -74,7 +91,14 @@ export class StopWatcher {
     if (action === 'start_verification') return markTrade(tx, trade.tradeId, { verificationStartedAt: tick.at });
     if (action === 'cancel_verification') return markTrade(tx, trade.tradeId, { verificationStartedAt: null });
     if (action !== 'close') return;
-    const request: CloseRequest = { tradeId: trade.tradeId, userId: trade.userId, method: 'auto', reason, priceAtClose: tick.price, requestedAt: tick.at };
+    const request: CloseRequest = {
+      tradeId: trade.tradeId,
+      userId: trade.userId,
+      method: 'auto',
+      reason,
+      priceAtClose: tick.price,
+      requestedAt: tick.at,
+    };
     tx.publish(`trades:${trade.userId}`, 'trade.close_requested', request);
     await markTrade(tx, trade.tradeId, { closeRequestedAt: tick.at });
     this.#o.logger.info({ tradeId: trade.tradeId, userId: trade.userId, reason, price: tick.price }, 'auto stop');

@@ -22,7 +22,17 @@ export async function watch(tx: Transaction, t: TradeSnapshot): Promise<void> {
     `INSERT INTO supervised_trade (trade_id, user_id, market_ticker, strike, side, count, buy_price_cents, opened_at, market_close_at)
      VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
      ON CONFLICT (trade_id) DO UPDATE SET close_requested_at = NULL, verification_started_at = NULL`,
-    [t.id, t.userId, t.marketTicker, t.strike, t.side, t.count, t.buyPriceCents, new Date(t.openedAt ?? t.createdAt), new Date(t.marketCloseAt)],
+    [
+      t.id,
+      t.userId,
+      t.marketTicker,
+      t.strike,
+      t.side,
+      t.count,
+      t.buyPriceCents,
+      new Date(t.openedAt ?? t.createdAt),
+      new Date(t.marketCloseAt),
+    ],
   );
 }
 
@@ -34,8 +44,16 @@ export async function unwatch(tx: Transaction, tradeId: string): Promise<void> {
 /** Open trades without a close under way, locked for the tick. */
 export async function watchedTrades(tx: Transaction): Promise<SupervisedTrade[]> {
   const { rows } = await tx.query<{
-    trade_id: string; user_id: string; market_ticker: string; strike: string; side: Side; count: number; buy_price_cents: number;
-    opened_at: Date; market_close_at: Date; verification_started_at: Date | null;
+    trade_id: string;
+    user_id: string;
+    market_ticker: string;
+    strike: string;
+    side: Side;
+    count: number;
+    buy_price_cents: number;
+    opened_at: Date;
+    market_close_at: Date;
+    verification_started_at: Date | null;
   }>('SELECT * FROM supervised_trade WHERE close_requested_at IS NULL ORDER BY trade_id FOR UPDATE');
   return rows.map((r) => ({
     tradeId: r.trade_id,
@@ -52,9 +70,16 @@ export async function watchedTrades(tx: Transaction): Promise<SupervisedTrade[]>
 }
 
 /** Records the supervisor's stop state of a trade. */
-export async function markTrade(tx: Transaction, tradeId: string, change: { verificationStartedAt?: number | null; closeRequestedAt?: number }): Promise<void> {
+export async function markTrade(
+  tx: Transaction,
+  tradeId: string,
+  change: { verificationStartedAt?: number | null; closeRequestedAt?: number },
+): Promise<void> {
   if (change.closeRequestedAt !== undefined) {
-    await tx.query('UPDATE supervised_trade SET close_requested_at = $2 WHERE trade_id = $1', [tradeId, new Date(change.closeRequestedAt)]);
+    await tx.query('UPDATE supervised_trade SET close_requested_at = $2 WHERE trade_id = $1', [
+      tradeId,
+      new Date(change.closeRequestedAt),
+    ]);
   }
   if (change.verificationStartedAt !== undefined) {
     const at = change.verificationStartedAt === null ? null : new Date(change.verificationStartedAt);

@@ -14,15 +14,26 @@ export const AUTO_ENTRY_GROUP = consumerGroupOf('auto-entry-supervisor');
  * auto entries (→ `trade.open_requested`). Quotes come from the exchange; everything else from
  * its own events. `quotes` replaces the exchange (tests).
  */
-export async function startAutoEntrySupervisor(ctx: ServiceContext<AutoEntryConfig>, quotes?: QuoteSource): Promise<void> {
+export async function startAutoEntrySupervisor(
+  ctx: ServiceContext<AutoEntryConfig>,
+  quotes?: QuoteSource,
+): Promise<void> {
   const settings = new SettingsCopy(AUTO_ENTRY_GROUP.name, ctx.logger);
   const scanner = new EntryScanner({
-    quotes: quotes ?? new ExchangeQuotes(new ExchangeClient({ baseUrl: ctx.config.EXCHANGE_BASE_URL, maxRetries: 1, timeoutMs: 2_000 })),
+    quotes:
+      quotes ??
+      new ExchangeQuotes(
+        new ExchangeClient({ baseUrl: ctx.config.EXCHANGE_BASE_URL, maxRetries: 1, timeoutMs: 2_000 }),
+      ),
     model: new DigitalOptionModel(),
     settings,
     logger: ctx.logger,
     registry: ctx.registry,
     staleTickMs: ctx.config.STALE_TICK_MS,
   });
-  await ctx.consume({ group: AUTO_ENTRY_GROUP.name, channels: [...AUTO_ENTRY_GROUP.channels], handler: autoEntryHandler(scanner, settings) });
+  await ctx.consume({
+    group: AUTO_ENTRY_GROUP.name,
+    channels: [...AUTO_ENTRY_GROUP.channels],
+    handler: autoEntryHandler(scanner, settings),
+  });
 }

@@ -59,7 +59,18 @@ export class EntryScanner {
       const before = JSON.stringify(state);
       const guard = spikeGuardStep(state.guard, tick.momentum, tick.at, settings.autoEntry);
       state.guard = guard.state;
-      if (table) await this.#enter(tx, userId, settings, table, tick, guard.paused, state.lastEntries, event.seq, live.get(userId) ?? new Set());
+      if (table)
+        await this.#enter(
+          tx,
+          userId,
+          settings,
+          table,
+          tick,
+          guard.paused,
+          state.lastEntries,
+          event.seq,
+          live.get(userId) ?? new Set(),
+        );
       else this.#entries.inc({ reason: stale ? 'STALE_TICK' : 'NO_QUOTES' });
       if (JSON.stringify(state) !== before) changed.set(userId, state);
     }
@@ -114,13 +125,28 @@ export class EntryScanner {
       await addLiveTrade(tx, request);
       lastEntries[entry.ticker] = tick.at;
       this.#entries.inc({ reason: 'ENTERED' });
-      this.#o.logger.info({ userId, tradeId: request.tradeId, ticker: entry.ticker, side: entry.side, ask: entry.askCents, probability: request.probability }, 'auto entry');
+      this.#o.logger.info(
+        {
+          userId,
+          tradeId: request.tradeId,
+          ticker: entry.ticker,
+          side: entry.side,
+          ask: entry.askCents,
+          probability: request.probability,
+        },
+        'auto entry',
+      );
     }
   }
 
   // The quotes come from outside: when the exchange does not answer, this tick trades nothing
   // (a stale tick is worth nothing later, so it is not retried).
-  async #strikeTable(tick: PriceTick, ticker: string, closeAt: number, signal: AbortSignal): Promise<StrikeTable | null> {
+  async #strikeTable(
+    tick: PriceTick,
+    ticker: string,
+    closeAt: number,
+    signal: AbortSignal,
+  ): Promise<StrikeTable | null> {
     let markets;
     try {
       markets = await this.#o.quotes.quotes(ticker, signal);

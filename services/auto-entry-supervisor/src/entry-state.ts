@@ -14,7 +14,9 @@ export async function loadEntryStates(tx: Transaction, users: readonly string[])
     'SELECT user_id, guard, last_entries FROM auto_entry_state WHERE user_id = ANY($1) ORDER BY user_id FOR UPDATE',
     [users],
   );
-  const out = new Map<string, EntryState>(users.map((u) => [u, { guard: { ...INITIAL_SPIKE_GUARD }, lastEntries: {} }]));
+  const out = new Map<string, EntryState>(
+    users.map((u) => [u, { guard: { ...INITIAL_SPIKE_GUARD }, lastEntries: {} }]),
+  );
   for (const r of rows) out.set(r.user_id, { guard: r.guard, lastEntries: r.last_entries });
   return out;
 }
@@ -27,7 +29,11 @@ export async function saveEntryStates(tx: Transaction, states: ReadonlyMap<strin
     `INSERT INTO auto_entry_state (user_id, guard, last_entries, updated_at)
      SELECT u, g, l, now() FROM unnest($1::text[], $2::jsonb[], $3::jsonb[]) AS s(u, g, l)
      ON CONFLICT (user_id) DO UPDATE SET guard = EXCLUDED.guard, last_entries = EXCLUDED.last_entries, updated_at = now()`,
-    [users, users.map((u) => JSON.stringify(states.get(u)!.guard)), users.map((u) => JSON.stringify(states.get(u)!.lastEntries))],
+    [
+      users,
+      users.map((u) => JSON.stringify(states.get(u)!.guard)),
+      users.map((u) => JSON.stringify(states.get(u)!.lastEntries)),
+    ],
   );
 }
 
@@ -44,7 +50,10 @@ export async function liveTradeKeys(tx: Transaction, users: readonly string[]): 
 }
 
 /** Records a live trade (its request or its creation; idempotent). */
-export async function addLiveTrade(tx: Transaction, t: { tradeId: string; userId: string; marketTicker: string; side: Side }): Promise<void> {
+export async function addLiveTrade(
+  tx: Transaction,
+  t: { tradeId: string; userId: string; marketTicker: string; side: Side },
+): Promise<void> {
   await tx.query(
     'INSERT INTO auto_entry_live_trade (trade_id, user_id, market_ticker, side) VALUES ($1, $2, $3, $4) ON CONFLICT (trade_id) DO NOTHING',
     [t.tradeId, t.userId, t.marketTicker, t.side],

@@ -26,7 +26,13 @@ describe('CoinbaseFeed on a silent connection', () => {
       });
     });
     const { port } = server.address() as { port: number };
-    const feed = new CoinbaseFeed({ url: `ws://127.0.0.1:${port}`, product: 'BTC-USD', logger: pino({ level: 'silent' }), deadAfterMs: 300, reconnectBaseMs: 50 });
+    const feed = new CoinbaseFeed({
+      url: `ws://127.0.0.1:${port}`,
+      product: 'BTC-USD',
+      logger: pino({ level: 'silent' }),
+      deadAfterMs: 300,
+      reconnectBaseMs: 50,
+    });
     closers.push(() => feed.close());
     const events: string[] = [];
     feed.on('up', () => events.push('up'));

@@ -72,7 +72,9 @@ export class CoinbaseFeed extends EventEmitter<{ tick: [FeedTick]; up: []; down:
     this.#socket = socket;
     this.#armDeadTimer();
     socket.on('open', () => {
-      socket.send(JSON.stringify({ type: 'subscribe', product_ids: [this.#o.product], channels: ['ticker', 'heartbeat'] }));
+      socket.send(
+        JSON.stringify({ type: 'subscribe', product_ids: [this.#o.product], channels: ['ticker', 'heartbeat'] }),
+      );
     });
     socket.on('message', (raw) => this.#onMessage(raw.toString()));
     socket.on('error', (err) => this.#o.logger.debug({ err }, 'price feed socket error'));

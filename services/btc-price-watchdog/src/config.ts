@@ -13,8 +13,14 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env) {
       /** `simulated` (the paper world's feed, the offline default) or `coinbase` (the real feed). */
       PRICE_SOURCE: z.enum(['simulated', 'coinbase']).default('simulated'),
       /** Overrides the source's default WebSocket URL. */
-      PRICE_FEED_URL: z.string().regex(/^wss?:\/\//, 'expected a ws:// or wss:// URL').optional(),
-      PRICE_PRODUCT: z.string().regex(/^[A-Z]+-[A-Z]+$/, 'expected a product id like BTC-USD').default('BTC-USD'),
+      PRICE_FEED_URL: z
+        .string()
+        .regex(/^wss?:\/\//, 'expected a ws:// or wss:// URL')
+        .optional(),
+      PRICE_PRODUCT: z
+        .string()
+        .regex(/^[A-Z]+-[A-Z]+$/, 'expected a product id like BTC-USD')
+        .default('BTC-USD'),
       /** A feed silent this long is dead: reconnect and raise a health event. */
       FEED_DEAD_MS: z.coerce.number().int().min(1_000).max(300_000).default(10_000),
       /** A second is stored once a later tick arrives, or after this much quiet. */

@@ -36,8 +36,16 @@ export class PriceRecorder {
 
   constructor(options: PriceRecorderOptions) {
     this.#o = options;
-    this.#stored = new Counter({ name: 'recio_prices_stored_total', help: 'Seconds stored and published', registers: [options.registry] });
-    this.#cacheErrors = new Counter({ name: 'recio_cache_write_errors_total', help: 'Failed cache or time-series writes', registers: [options.registry] });
+    this.#stored = new Counter({
+      name: 'recio_prices_stored_total',
+      help: 'Seconds stored and published',
+      registers: [options.registry],
+    });
+    this.#cacheErrors = new Counter({
+      name: 'recio_cache_write_errors_total',
+      help: 'Failed cache or time-series writes',
+      registers: [options.registry],
+    });
   }
 
   /** Queues a finished second. */

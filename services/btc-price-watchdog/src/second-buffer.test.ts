@@ -16,7 +16,10 @@ describe('SecondBuffer', () => {
     buffer.push({ time: 12_100, price: 4 });
     expect(out).toEqual([{ at: 10_000, price: 3 }]);
     buffer.flush();
-    expect(out).toEqual([{ at: 10_000, price: 3 }, { at: 12_000, price: 4 }]);
+    expect(out).toEqual([
+      { at: 10_000, price: 3 },
+      { at: 12_000, price: 4 },
+    ]);
     buffer.close();
   });
 

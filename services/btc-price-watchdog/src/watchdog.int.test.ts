@@ -12,14 +12,14 @@ import { startWatchdog } from './watchdog.js';
 const START = Date.parse('2026-03-10T13:00:00Z');
 const ADMIN = 'watchdog-test-admin';
 
-
 describe('btc-price-watchdog on the paper world feed', () => {
   let redis: Awaited<ReturnType<typeof startPrivateRedis>>;
   let db: TestDatabase;
   let exchange: PaperExchange;
   let service: RunningService<WatchdogConfig>;
   let port: number;
-  const startExchange = () => startPaperExchange({ port, seed: 'watchdog', clock: 'stepped', startMs: START, adminToken: ADMIN });
+  const startExchange = () =>
+    startPaperExchange({ port, seed: 'watchdog', clock: 'stepped', startMs: START, adminToken: ADMIN });
   const advance = async (seconds: number) => {
     const res = await fetch(`${exchange.origin}/sim/advance`, {
       method: 'POST',
@@ -29,11 +29,17 @@ describe('btc-price-watchdog on the paper world feed', () => {
     expect(res.status).toBe(200);
   };
   const ticks = async () =>
-    (await service.context.pool.query<{ data: PriceTick }>(`SELECT data FROM event_log WHERE channel = 'prices:btc' ORDER BY seq`)).rows.map((r) => r.data);
+    (
+      await service.context.pool.query<{ data: PriceTick }>(
+        `SELECT data FROM event_log WHERE channel = 'prices:btc' ORDER BY seq`,
+      )
+    ).rows.map((r) => r.data);
   const health = async () =>
-    (await service.context.pool.query<{ data: HealthChange }>(`SELECT data FROM event_log WHERE channel = 'system:health' ORDER BY seq`)).rows.map(
-      (r) => r.data.status,
-    );
+    (
+      await service.context.pool.query<{ data: HealthChange }>(
+        `SELECT data FROM event_log WHERE channel = 'system:health' ORDER BY seq`,
+      )
+    ).rows.map((r) => r.data.status);
 
   beforeAll(async () => {
     // prices:btc and system:health are fixed names: a Redis of its own
@@ -44,8 +50,13 @@ describe('btc-price-watchdog on the paper world feed', () => {
     service = await startService({
       config: {
         ...loadConfig({
-          DATABASE_URL: db.url, REDIS_URL: redis.url, POD_NAME: 'btc-price-watchdog-0', PRICE_FEED_URL: exchange.feedUrl,
-          FEED_DEAD_MS: '2000', FLUSH_QUIET_MS: '0', PRICE_CACHE_TTL_S: '3',
+          DATABASE_URL: db.url,
+          REDIS_URL: redis.url,
+          POD_NAME: 'btc-price-watchdog-0',
+          PRICE_FEED_URL: exchange.feedUrl,
+          FEED_DEAD_MS: '2000',
+          FLUSH_QUIET_MS: '0',
+          PRICE_CACHE_TTL_S: '3',
         }),
         port: 0,
       },
@@ -70,7 +81,9 @@ describe('btc-price-watchdog on the paper world feed', () => {
       expect(t.at).toBe(START + i * 1000);
       expect(t.price).toBe(Number(exchange.world.path.priceAt(startSec + i).toFixed(2)));
     });
-    const { rows } = await service.context.pool.query<{ n: number }>(`SELECT count(*)::int AS n FROM price_tick WHERE symbol = 'btc'`);
+    const { rows } = await service.context.pool.query<{ n: number }>(
+      `SELECT count(*)::int AS n FROM price_tick WHERE symbol = 'btc'`,
+    );
     expect(rows[0]!.n).toBe(121);
     // Two minutes of history: momentum from the 1- and 2-minute windows, no 1 h change yet.
     const last = all.at(-1)!;

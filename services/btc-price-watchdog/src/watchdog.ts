@@ -30,21 +30,35 @@ export async function startWatchdog(ctx: ServiceContext<WatchdogConfig>): Promis
   const buffer = new SecondBuffer(config.FLUSH_QUIET_MS, (second) => recorder.record(second));
   if (history.lastTs !== null) buffer.finishedThrough(history.lastTs);
 
-  const feedUp = new Gauge({ name: 'recio_price_feed_up', help: '1 while the price feed delivers messages', registers: [registry] });
-  const feed = new CoinbaseFeed({ url: config.feedUrl, product: config.PRICE_PRODUCT, logger, deadAfterMs: config.FEED_DEAD_MS });
+  const feedUp = new Gauge({
+    name: 'recio_price_feed_up',
+    help: '1 while the price feed delivers messages',
+    registers: [registry],
+  });
+  const feed = new CoinbaseFeed({
+    url: config.feedUrl,
+    product: config.PRICE_PRODUCT,
+    logger,
+    deadAfterMs: config.FEED_DEAD_MS,
+  });
   let reported: HealthChange['status'] | null = null;
   const report = (status: 'up' | 'down', detail: string) => {
     feedUp.set(status === 'up' ? 1 : 0);
     if (reported === status || ctx.signal.aborted) return;
     const change: HealthChange = { component: 'price-feed', status, previous: reported, detail, at: Date.now() };
     reported = status;
-    router.publish('system:health', 'health.changed', change).catch((err) => logger.warn({ err }, 'health event not published'));
+    router
+      .publish('system:health', 'health.changed', change)
+      .catch((err) => logger.warn({ err }, 'health event not published'));
   };
   feed.on('tick', (tick) => buffer.push(tick));
   feed.on('up', () => report('up', `receiving ${config.PRICE_PRODUCT} from ${config.feedUrl}`));
   feed.on('down', (reason) => report('down', reason));
   feed.start();
-  logger.info({ source: config.PRICE_SOURCE, url: config.feedUrl, storedThrough: history.lastTs }, 'price feed started');
+  logger.info(
+    { source: config.PRICE_SOURCE, url: config.feedUrl, storedThrough: history.lastTs },
+    'price feed started',
+  );
 
   ctx.onClose(async () => {
     feed.close();

@@ -7,7 +7,15 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { REDIS_URL } from '../../../router/test/support/env.js';
 import { createTestDatabase, uniqueName, type TestDatabase } from '../../../router/test/support/test-database.js';
 import { startPaperExchange, type PaperExchange } from '../../paper-exchange/src/index.js';
-import { ADMIN_TOKEN, advancePastClose, clientOf, ledgerOf, TestCredentials, twoMarkets, type TestUser } from '../test/paper-accounts.js';
+import {
+  ADMIN_TOKEN,
+  advancePastClose,
+  clientOf,
+  ledgerOf,
+  TestCredentials,
+  twoMarkets,
+  type TestUser,
+} from '../test/paper-accounts.js';
 import { startAccountSync } from './account-sync.js';
 import { loadConfig, type AccountSyncConfig } from './config.js';
 
@@ -28,8 +36,13 @@ describe('kalshi-account-sync against the paper exchange', () => {
     startService({
       config: {
         ...loadConfig({
-          DATABASE_URL: db.url, REDIS_URL, POD_NAME: pod,
-          EXCHANGE_BASE_URL: exchange.url, EXCHANGE_WS_URL: exchange.wsUrl, EXCHANGE_CREDENTIALS_FILE: creds.file, ...env,
+          DATABASE_URL: db.url,
+          REDIS_URL,
+          POD_NAME: pod,
+          EXCHANGE_BASE_URL: exchange.url,
+          EXCHANGE_WS_URL: exchange.wsUrl,
+          EXCHANGE_CREDENTIALS_FILE: creds.file,
+          ...env,
         }),
         port: 0,
       },
@@ -44,7 +57,14 @@ describe('kalshi-account-sync against the paper exchange', () => {
     creds = new TestCredentials([uniqueName('alice_'), uniqueName('bob_')]);
     [alice, bob] = creds.users as [TestUser, TestUser];
     // 30 simulated minutes before the 17:00 ET close of KXBTCD-25JUL1617.
-    exchange = await startPaperExchange({ port: 0, seed: 'account-sync', clock: 'stepped', startMs: Date.parse('2025-07-16T20:30:00Z'), accounts: creds.accounts(STARTING_BALANCE), adminToken: ADMIN_TOKEN });
+    exchange = await startPaperExchange({
+      port: 0,
+      seed: 'account-sync',
+      clock: 'stepped',
+      startMs: Date.parse('2025-07-16T20:30:00Z'),
+      accounts: creds.accounts(STARTING_BALANCE),
+      adminToken: ADMIN_TOKEN,
+    });
     service = await start();
   });
   afterAll(async () => {
@@ -55,26 +75,77 @@ describe('kalshi-account-sync against the paper exchange', () => {
     creds?.remove();
   });
 
-  const query = async <T = any>(sql: string, values: unknown[]): Promise<T[]> => (await pool.query(sql, values)).rows as T[];
+  const query = async <T = any>(sql: string, values: unknown[]): Promise<T[]> =>
+    (await pool.query(sql, values)).rows as T[];
 
   const iso = (t: Date | string) => new Date(t).toISOString();
   const cents = (dollars: string | undefined) => (dollars === undefined ? null : Math.round(Number(dollars) * 100));
-  const byKey = <T>(key: (t: T) => string) => (a: T, b: T) => (key(a) < key(b) ? -1 : key(a) > key(b) ? 1 : 0);
+  const byKey =
+    <T>(key: (t: T) => string) =>
+    (a: T, b: T) =>
+      key(a) < key(b) ? -1 : key(a) > key(b) ? 1 : 0;
 
   /** The mirror tables of `user`, in the exchange's own shape. */
   async function mirror(user: TestUser) {
     const id = [user.userId];
-    const [balance] = await query<{ balance_cents: string }>('SELECT balance_cents FROM account_balance WHERE user_id = $1', id);
+    const [balance] = await query<{ balance_cents: string }>(
+      'SELECT balance_cents FROM account_balance WHERE user_id = $1',
+      id,
+    );
     const fills = await query('SELECT * FROM account_fill WHERE user_id = $1', id);
     const orders = await query('SELECT * FROM account_order WHERE user_id = $1', id);
     const settlements = await query('SELECT * FROM account_settlement WHERE user_id = $1', id);
     const positions = await query('SELECT * FROM account_position WHERE user_id = $1', id);
     return {
       balance: balance ? Number(balance.balance_cents) : null,
-      fills: fills.map((f) => ({ id: f.fill_id, order: f.order_id, ticker: f.ticker, side: f.side, action: f.action, count: f.count, yes: f.yes_price, no: f.no_price, taker: f.is_taker, fee: f.fee_cents, at: iso(f.created_time) })).sort(byKey((f) => f.id)),
-      orders: orders.map((o) => ({ id: o.order_id, client: o.client_order_id, ticker: o.ticker, side: o.side, status: o.status, yes: o.yes_price, no: o.no_price, filled: o.fill_count, fees: o.fees_cents, at: iso(o.created_time) })).sort(byKey((o) => o.id)),
-      settlements: settlements.map((s) => ({ ticker: s.ticker, result: s.market_result, yes: s.yes_count, no: s.no_count, revenue: Number(s.revenue_cents), at: iso(s.settled_time) })).sort(byKey((s) => s.ticker)),
-      positions: positions.map((p) => ({ ticker: p.ticker, position: p.position, exposure: Number(p.market_exposure_cents), pnl: Number(p.realized_pnl_cents), fees: Number(p.fees_paid_cents) })).sort(byKey((p) => p.ticker)),
+      fills: fills
+        .map((f) => ({
+          id: f.fill_id,
+          order: f.order_id,
+          ticker: f.ticker,
+          side: f.side,
+          action: f.action,
+          count: f.count,
+          yes: f.yes_price,
+          no: f.no_price,
+          taker: f.is_taker,
+          fee: f.fee_cents,
+          at: iso(f.created_time),
+        }))
+        .sort(byKey((f) => f.id)),
+      orders: orders
+        .map((o) => ({
+          id: o.order_id,
+          client: o.client_order_id,
+          ticker: o.ticker,
+          side: o.side,
+          status: o.status,
+          yes: o.yes_price,
+          no: o.no_price,
+          filled: o.fill_count,
+          fees: o.fees_cents,
+          at: iso(o.created_time),
+        }))
+        .sort(byKey((o) => o.id)),
+      settlements: settlements
+        .map((s) => ({
+          ticker: s.ticker,
+          result: s.market_result,
+          yes: s.yes_count,
+          no: s.no_count,
+          revenue: Number(s.revenue_cents),
+          at: iso(s.settled_time),
+        }))
+        .sort(byKey((s) => s.ticker)),
+      positions: positions
+        .map((p) => ({
+          ticker: p.ticker,
+          position: p.position,
+          exposure: Number(p.market_exposure_cents),
+          pnl: Number(p.realized_pnl_cents),
+          fees: Number(p.fees_paid_cents),
+        }))
+        .sort(byKey((p) => p.ticker)),
     };
   }
 
@@ -83,10 +154,54 @@ describe('kalshi-account-sync against the paper exchange', () => {
     const l = await ledgerOf(exchange, user);
     return {
       balance: l.balance,
-      fills: l.fills.map((f) => ({ id: f.fill_id ?? f.trade_id, order: f.order_id, ticker: f.ticker, side: f.side, action: f.action, count: f.count, yes: f.yes_price, no: f.no_price, taker: f.is_taker, fee: cents(f.fee_cost), at: iso(f.created_time) })).sort(byKey((f) => f.id)),
-      orders: l.orders.map((o) => ({ id: o.order_id, client: o.client_order_id, ticker: o.ticker, side: o.side, status: o.status, yes: o.yes_price, no: o.no_price, filled: o.fill_count, fees: (o.taker_fees ?? 0) + (o.maker_fees ?? 0), at: iso(o.created_time) })).sort(byKey((o) => o.id)),
-      settlements: l.settlements.map((s) => ({ ticker: s.ticker, result: s.market_result, yes: s.yes_count, no: s.no_count, revenue: s.revenue, at: iso(s.settled_time) })).sort(byKey((s) => s.ticker)),
-      positions: l.positions.map((p) => ({ ticker: p.ticker, position: p.position, exposure: p.market_exposure, pnl: p.realized_pnl, fees: p.fees_paid })).sort(byKey((p) => p.ticker)),
+      fills: l.fills
+        .map((f) => ({
+          id: f.fill_id ?? f.trade_id,
+          order: f.order_id,
+          ticker: f.ticker,
+          side: f.side,
+          action: f.action,
+          count: f.count,
+          yes: f.yes_price,
+          no: f.no_price,
+          taker: f.is_taker,
+          fee: cents(f.fee_cost),
+          at: iso(f.created_time),
+        }))
+        .sort(byKey((f) => f.id)),
+      orders: l.orders
+        .map((o) => ({
+          id: o.order_id,
+          client: o.client_order_id,
+          ticker: o.ticker,
+          side: o.side,
+          status: o.status,
+          yes: o.yes_price,
+          no: o.no_price,
+          filled: o.fill_count,
+          fees: (o.taker_fees ?? 0) + (o.maker_fees ?? 0),
+          at: iso(o.created_time),
+        }))
+        .sort(byKey((o) => o.id)),
+      settlements: l.settlements
+        .map((s) => ({
+          ticker: s.ticker,
+          result: s.market_result,
+          yes: s.yes_count,
+          no: s.no_count,
+          revenue: s.revenue,
+          at: iso(s.settled_time),
+        }))
+        .sort(byKey((s) => s.ticker)),
+      positions: l.positions
+        .map((p) => ({
+          ticker: p.ticker,
+          position: p.position,
+          exposure: p.market_exposure,
+          pnl: p.realized_pnl,
+          fees: p.fees_paid,
+        }))
+        .sort(byKey((p) => p.ticker)),
     };
   }
 
@@ -103,8 +218,14 @@ describe('kalshi-account-sync against the paper exchange', () => {
     );
     return {
       all: rows.length,
-      fillIds: rows.filter((r) => r.type === 'fill.recorded').map((r) => r.data.fill.fillId as string).sort(),
-      settled: rows.filter((r) => r.type === 'settlement.recorded').map((r) => r.data.settlement.ticker as string).sort(),
+      fillIds: rows
+        .filter((r) => r.type === 'fill.recorded')
+        .map((r) => r.data.fill.fillId as string)
+        .sort(),
+      settled: rows
+        .filter((r) => r.type === 'settlement.recorded')
+        .map((r) => r.data.settlement.ticker as string)
+        .sort(),
       balances: rows.filter((r) => r.type === 'balance.updated').map((r) => r.data.balanceCents as number),
       positions: rows.filter((r) => r.type === 'position.updated').map((r) => r.data.position),
     };
@@ -121,7 +242,13 @@ describe('kalshi-account-sync against the paper exchange', () => {
     e.balances.slice(1).forEach((b, i) => expect(b).not.toBe(e.balances[i]));
     for (const p of m.positions) {
       const own = e.positions.filter((x) => x.ticker === p.ticker);
-      expect(own.at(-1)).toEqual({ ticker: p.ticker, position: p.position, marketExposureCents: p.exposure, realizedPnlCents: p.pnl, feesPaidCents: p.fees });
+      expect(own.at(-1)).toEqual({
+        ticker: p.ticker,
+        position: p.position,
+        marketExposureCents: p.exposure,
+        realizedPnlCents: p.pnl,
+        feesPaidCents: p.fees,
+      });
       own.slice(1).forEach((x, i) => expect(x).not.toEqual(own[i]));
     }
     return e;
@@ -129,7 +256,11 @@ describe('kalshi-account-sync against the paper exchange', () => {
 
   async function syncs(s: RunningService, kind: 'full' | 'sweep'): Promise<number> {
     const text = await (await fetch(`${s.url}/metrics`)).text();
-    const line = text.split('\n').find((l) => l.startsWith('recio_account_syncs_total{') && l.includes(`kind="${kind}"`) && l.includes('outcome="ok"'));
+    const line = text
+      .split('\n')
+      .find(
+        (l) => l.startsWith('recio_account_syncs_total{') && l.includes(`kind="${kind}"`) && l.includes('outcome="ok"'),
+      );
     return line ? Number(line.split(' ').at(-1)) : 0;
   }
   const fullSyncs = (s: RunningService) => syncs(s, 'full');
@@ -195,7 +326,10 @@ describe('kalshi-account-sync against the paper exchange', () => {
     const [m] = await twoMarkets(exchange);
     // In the same tick as the drop: no connection exists to hear about this fill, only the resync can find it.
     expect(exchange.dropConnections()).toBe(2);
-    const placed = exchange.world.placeOrder(bob.keyId, encodeOrder({ ticker: m.ticker, side: 'no', count: 3, limitCents: m.noAsk, clientOrderId: randomUUID() }));
+    const placed = exchange.world.placeOrder(
+      bob.keyId,
+      encodeOrder({ ticker: m.ticker, side: 'no', count: 3, limitCents: m.noAsk, clientOrderId: randomUUID() }),
+    );
     expect(placed.status).toBe(201);
     await converged(bob);
     await expect.poll(() => fullSyncs(s), POLL).toBeGreaterThanOrEqual(syncs + 2);

@@ -21,7 +21,10 @@ export interface AccountSyncOptions {
  * catches what a lost message would otherwise leave stale until the next reconnect.
  * Ready once the first full resync of every user has committed.
  */
-export async function startAccountSync(ctx: ServiceContext<AccountSyncConfig>, options: AccountSyncOptions = {}): Promise<{ ready: () => boolean }> {
+export async function startAccountSync(
+  ctx: ServiceContext<AccountSyncConfig>,
+  options: AccountSyncOptions = {},
+): Promise<{ ready: () => boolean }> {
   const { config, logger, router, registry, signal } = ctx;
   const metrics = new SyncMetrics(registry);
   const users: UserSync[] = [];
@@ -30,7 +33,11 @@ export async function startAccountSync(ctx: ServiceContext<AccountSyncConfig>, o
     users.push(
       new UserSync({
         userId: credential.userId,
-        client: new ExchangeClient({ baseUrl: config.EXCHANGE_BASE_URL, timeoutMs: config.EXCHANGE_TIMEOUT_MS, ...keys }),
+        client: new ExchangeClient({
+          baseUrl: config.EXCHANGE_BASE_URL,
+          timeoutMs: config.EXCHANGE_TIMEOUT_MS,
+          ...keys,
+        }),
         ws: new ExchangeWebSocket({ url: config.EXCHANGE_WS_URL, ...keys }),
         router,
         metrics,
@@ -48,6 +55,14 @@ export async function startAccountSync(ctx: ServiceContext<AccountSyncConfig>, o
     clearInterval(safetyNet);
     await Promise.all(users.map((user) => user.close()));
   });
-  logger.info({ users: users.length, baseUrl: config.EXCHANGE_BASE_URL, wsUrl: config.EXCHANGE_WS_URL, resyncIntervalMs: config.RESYNC_INTERVAL_MS }, 'account sync started');
+  logger.info(
+    {
+      users: users.length,
+      baseUrl: config.EXCHANGE_BASE_URL,
+      wsUrl: config.EXCHANGE_WS_URL,
+      resyncIntervalMs: config.RESYNC_INTERVAL_MS,
+    },
+    'account sync started',
+  );
   return { ready: () => users.every((user) => user.ready) };
 }

@@ -15,19 +15,42 @@ describe('readSnapshot against the paper exchange', () => {
   let user: TestUser;
   let first: string;
   let second: string;
-  const options = (overlapMs: number) => ({ overlapMs, signal: new AbortController().signal, logger: pino({ level: 'silent' }) });
+  const options = (overlapMs: number) => ({
+    overlapMs,
+    signal: new AbortController().signal,
+    logger: pino({ level: 'silent' }),
+  });
 
   beforeAll(async () => {
     creds = new TestCredentials(['reader_user']);
     user = creds.users[0]!;
-    exchange = await startPaperExchange({ port: 0, seed: 'reader', clock: 'stepped', startMs: START, accounts: creds.accounts(50_000), adminToken: ADMIN_TOKEN });
+    exchange = await startPaperExchange({
+      port: 0,
+      seed: 'reader',
+      clock: 'stepped',
+      startMs: START,
+      accounts: creds.accounts(50_000),
+      adminToken: ADMIN_TOKEN,
+    });
     // Fills at 20:30:00 (market A) and 20:40:00 (market B).
     const [a] = await twoMarkets(exchange);
-    await clientOf(exchange, user).createOrder({ ticker: a.ticker, side: 'yes', count: 2, limitCents: a.yesAsk, clientOrderId: randomUUID() });
+    await clientOf(exchange, user).createOrder({
+      ticker: a.ticker,
+      side: 'yes',
+      count: 2,
+      limitCents: a.yesAsk,
+      clientOrderId: randomUUID(),
+    });
     await admin(exchange, 'POST', '/advance', { seconds: 600 });
     // quotes moved: ask again, and take the other market
     const b = (await twoMarkets(exchange)).find((m) => m.ticker !== a.ticker)!;
-    await clientOf(exchange, user).createOrder({ ticker: b.ticker, side: 'no', count: 1, limitCents: b.noAsk, clientOrderId: randomUUID() });
+    await clientOf(exchange, user).createOrder({
+      ticker: b.ticker,
+      side: 'no',
+      count: 1,
+      limitCents: b.noAsk,
+      clientOrderId: randomUUID(),
+    });
     [first, second] = [a.ticker, b.ticker];
   });
   afterAll(async () => {

@@ -3,7 +3,14 @@ import type { FillRecord, PositionRecord } from '@recio/platform';
 import type { Logger } from 'pino';
 import type { SyncCursors } from './sql/sync-cursors.js';
 import type { SyncScope } from './sync-scope.js';
-import { toFillRecord, toOrderRow, toPositionRecord, toSettlementRow, type OrderRow, type SettlementRow } from './wire-records.js';
+import {
+  toFillRecord,
+  toOrderRow,
+  toPositionRecord,
+  toSettlementRow,
+  type OrderRow,
+  type SettlementRow,
+} from './wire-records.js';
 
 /** What one sync read from the exchange, ready to be written. */
 export interface AccountSnapshot {
@@ -34,9 +41,15 @@ export interface ReadSnapshotOptions {
  * its last fill, so every fill of a settlement seen here is in the fills read after it, and a
  * fill is never announced after its market's settlement.
  */
-export async function readSnapshot(client: ExchangeClient, scope: SyncScope, cursors: SyncCursors | null, options: ReadSnapshotOptions): Promise<AccountSnapshot> {
+export async function readSnapshot(
+  client: ExchangeClient,
+  scope: SyncScope,
+  cursors: SyncCursors | null,
+  options: ReadSnapshotOptions,
+): Promise<AccountSnapshot> {
   const call = { signal: options.signal };
-  const since = (newest: number | null | undefined) => (scope.full || newest === null || newest === undefined ? null : newest - options.overlapMs);
+  const since = (newest: number | null | undefined) =>
+    scope.full || newest === null || newest === undefined ? null : newest - options.overlapMs;
 
   const settlementCutoff = since(cursors?.newestSettlementAt);
   const settlements = await newestUntil(
@@ -85,7 +98,11 @@ export async function readSnapshot(client: ExchangeClient, scope: SyncScope, cur
 
 // The exchange lists newest first: read until an item older than `cutoff` (null = every page),
 // and return them oldest first.
-async function newestUntil<T>(items: AsyncIterable<T>, timeOf: (item: T) => number, cutoff: number | null): Promise<T[]> {
+async function newestUntil<T>(
+  items: AsyncIterable<T>,
+  timeOf: (item: T) => number,
+  cutoff: number | null,
+): Promise<T[]> {
   const out: T[] = [];
   for await (const item of items) {
     if (cutoff !== null && timeOf(item) < cutoff) break;

@@ -27,7 +27,12 @@ export interface MirrorChanges {
  * balance that differs. The statements decide what is new, so a repeated or concurrent sync
  * (another process, a restart) announces nothing twice.
  */
-export async function applySnapshot(tx: Transaction, userId: string, snapshot: AccountSnapshot, logger: Logger): Promise<MirrorChanges> {
+export async function applySnapshot(
+  tx: Transaction,
+  userId: string,
+  snapshot: AccountSnapshot,
+  logger: Logger,
+): Promise<MirrorChanges> {
   const inserted = await insertFills(tx, userId, snapshot.fills);
   for (const fill of snapshot.fills) {
     if (inserted.has(fill.fillId)) publishAccount(tx, userId, { type: 'fill.recorded', data: { userId, fill } });
@@ -35,7 +40,11 @@ export async function applySnapshot(tx: Transaction, userId: string, snapshot: A
 
   const changed: PositionRecord[] = [
     ...(await upsertPositions(tx, userId, snapshot.positions)),
-    ...(await flattenUnlisted(tx, userId, snapshot.positions.map((p) => p.ticker))),
+    ...(await flattenUnlisted(
+      tx,
+      userId,
+      snapshot.positions.map((p) => p.ticker),
+    )),
   ];
   changed.sort((a, b) => (a.ticker < b.ticker ? -1 : a.ticker > b.ticker ? 1 : 0));
   for (const position of changed) publishPosition(tx, userId, { type: 'position.updated', data: { userId, position } });
@@ -45,15 +54,26 @@ export async function applySnapshot(tx: Transaction, userId: string, snapshot: A
     if (!settled.has(row.ticker)) continue;
     const settlement = toSettlementRecord(row);
     if (settlement) publishAccount(tx, userId, { type: 'settlement.recorded', data: { userId, settlement } });
-    else logger.warn({ userId, ticker: row.ticker, marketResult: row.marketResult }, 'settlement stored without an event: its result is neither yes nor no');
+    else
+      logger.warn(
+        { userId, ticker: row.ticker, marketResult: row.marketResult },
+        'settlement stored without an event: its result is neither yes nor no',
+      );
   }
 
   const orders = await upsertOrders(tx, userId, snapshot.orders);
 
   const balance = await upsertBalance(tx, userId, snapshot.balanceCents);
-  if (balance) publishAccount(tx, userId, { type: 'balance.updated', data: { userId, balanceCents: snapshot.balanceCents } });
+  if (balance)
+    publishAccount(tx, userId, { type: 'balance.updated', data: { userId, balanceCents: snapshot.balanceCents } });
 
-  return { fill: inserted.size, settlement: settled.size, position: changed.length, order: orders, balance: balance ? 1 : 0 };
+  return {
+    fill: inserted.size,
+    settlement: settled.size,
+    position: changed.length,
+    order: orders,
+    balance: balance ? 1 : 0,
+  };
 }
 
 // Checked against the platform's schema before it is queued: a malformed event rolls the sync

@@ -13,14 +13,34 @@ export class SyncMetrics {
   readonly events: Counter<'type'>;
 
   constructor(registry: Registry) {
-    this.syncs = new Counter({ name: 'recio_account_syncs_total', help: 'Account syncs by kind (full resync, safety-net sweep, incremental) and outcome', labelNames: ['kind', 'outcome'], registers: [registry] });
-    this.upserts = new Counter({ name: 'recio_account_upserts_total', help: 'Mirror rows inserted or changed, by table', labelNames: ['table'], registers: [registry] });
-    this.wsConnected = new Gauge({ name: 'recio_account_ws_connected', help: 'Exchange WebSockets connected (one per user)', registers: [registry] });
-    this.events = new Counter({ name: 'recio_account_events_total', help: 'Account and position events published, by type', labelNames: ['type'], registers: [registry] });
+    this.syncs = new Counter({
+      name: 'recio_account_syncs_total',
+      help: 'Account syncs by kind (full resync, safety-net sweep, incremental) and outcome',
+      labelNames: ['kind', 'outcome'],
+      registers: [registry],
+    });
+    this.upserts = new Counter({
+      name: 'recio_account_upserts_total',
+      help: 'Mirror rows inserted or changed, by table',
+      labelNames: ['table'],
+      registers: [registry],
+    });
+    this.wsConnected = new Gauge({
+      name: 'recio_account_ws_connected',
+      help: 'Exchange WebSockets connected (one per user)',
+      registers: [registry],
+    });
+    this.events = new Counter({
+      name: 'recio_account_events_total',
+      help: 'Account and position events published, by type',
+      labelNames: ['type'],
+      registers: [registry],
+    });
   }
 
   /** Counts what a committed sync changed. */
   recordChanges(changes: MirrorChanges): void {
-    for (const [table, n] of Object.entries(changes) as [keyof MirrorChanges, number][]) if (n > 0) this.upserts.inc({ table }, n);
+    for (const [table, n] of Object.entries(changes) as [keyof MirrorChanges, number][])
+      if (n > 0) this.upserts.inc({ table }, n);
   }
 }

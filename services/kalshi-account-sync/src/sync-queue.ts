@@ -37,7 +37,8 @@ export class SyncQueue {
   constructor(options: SyncQueueOptions) {
     const o = { ...DEFAULTS, ...options };
     if (!(o.retryBaseMs > 0)) throw new RangeError(`option retryBaseMs: must be > 0, got ${o.retryBaseMs}`);
-    if (!(o.retryMaxMs >= o.retryBaseMs)) throw new RangeError(`option retryMaxMs: must be >= retryBaseMs, got ${o.retryMaxMs}`);
+    if (!(o.retryMaxMs >= o.retryBaseMs))
+      throw new RangeError(`option retryMaxMs: must be >= retryBaseMs, got ${o.retryMaxMs}`);
     this.#run = o.run;
     this.#logger = o.logger;
     this.#o = { retryBaseMs: o.retryBaseMs, retryMaxMs: o.retryMaxMs };
@@ -82,7 +83,10 @@ export class SyncQueue {
         this.#pending = this.#pending ? mergeScopes(scope, this.#pending) : scope;
         const delay = Math.min(this.#o.retryMaxMs, this.#o.retryBaseMs * 2 ** this.#failures);
         this.#failures += 1;
-        this.#logger.warn({ err, reasons: scope.reasons, retryInMs: delay, failures: this.#failures }, 'account sync failed; retrying');
+        this.#logger.warn(
+          { err, reasons: scope.reasons, retryInMs: delay, failures: this.#failures },
+          'account sync failed; retrying',
+        );
         this.#retryTimer = setTimeout(() => {
           this.#retryTimer = undefined;
           this.#kick();

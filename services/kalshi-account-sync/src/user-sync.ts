@@ -52,12 +52,18 @@ export class UserSync {
   constructor(options: UserSyncOptions) {
     const o = { ...DEFAULTS, ...options };
     for (const name of ['subscribeWaitMs', 'overlapMs'] as const) {
-      if (!(Number.isFinite(o[name]) && o[name] >= 0)) throw new RangeError(`option ${name}: must be a number >= 0, got ${o[name]}`);
+      if (!(Number.isFinite(o[name]) && o[name] >= 0))
+        throw new RangeError(`option ${name}: must be a number >= 0, got ${o[name]}`);
     }
     this.userId = o.userId;
     this.#o = o;
     this.#logger = o.logger.child({ userId: o.userId });
-    this.#queue = new SyncQueue({ run: (scope) => this.#sync(scope), logger: this.#logger, retryBaseMs: o.retryBaseMs, signal: o.signal });
+    this.#queue = new SyncQueue({
+      run: (scope) => this.#sync(scope),
+      logger: this.#logger,
+      retryBaseMs: o.retryBaseMs,
+      signal: o.signal,
+    });
   }
 
   /** True once a full resync has committed. */
@@ -81,7 +87,9 @@ export class UserSync {
       this.#logger.info({ code, reason }, 'exchange WebSocket disconnected');
     });
     ws.on('transport_error', (err) => this.#logger.debug({ err }, 'exchange WebSocket error'));
-    ws.on('market_position', (message) => this.#queue.request(tickerScope(message.msg.market_ticker, 'market_position')));
+    ws.on('market_position', (message) =>
+      this.#queue.request(tickerScope(message.msg.market_ticker, 'market_position')),
+    );
     // Messages may have been missed while the connection was down.
     ws.on('reconnected', () => this.#queue.request(fullScope('reconnected')));
     ws.subscribe(['market_positions']).then(
@@ -91,7 +99,11 @@ export class UserSync {
         this.#queue.request(fullScope('subscribed'));
       },
       (err: unknown) => {
-        if (!this.#closing) this.#logger.error({ err }, 'market_positions subscription refused; only resyncs will keep this user current');
+        if (!this.#closing)
+          this.#logger.error(
+            { err },
+            'market_positions subscription refused; only resyncs will keep this user current',
+          );
       },
     );
     ws.start().catch((err: unknown) => {
@@ -124,8 +136,14 @@ export class UserSync {
     const kind = scopeKind(scope);
     try {
       const cursors = scope.full ? null : await readSyncCursors(router.pool, this.userId);
-      const snapshot = await readSnapshot(client, scope, cursors, { overlapMs: this.#o.overlapMs, signal, logger: this.#logger });
-      const { value: changes, events } = await router.transaction((tx) => applySnapshot(tx, this.userId, snapshot, this.#logger));
+      const snapshot = await readSnapshot(client, scope, cursors, {
+        overlapMs: this.#o.overlapMs,
+        signal,
+        logger: this.#logger,
+      });
+      const { value: changes, events } = await router.transaction((tx) =>
+        applySnapshot(tx, this.userId, snapshot, this.#logger),
+      );
       metrics.syncs.inc({ kind, outcome: 'ok' });
       metrics.recordChanges(changes);
       for (const event of events) metrics.events.inc({ type: event.type });

@@ -65,7 +65,13 @@ export function toFillRecord(fill: Fill): FillRecord | null {
 
 /** A position as the platform's PositionRecord (REST money is in cents). */
 export function toPositionRecord(p: MarketPosition): PositionRecord {
-  return { ticker: p.ticker, position: p.position, marketExposureCents: p.market_exposure, realizedPnlCents: p.realized_pnl, feesPaidCents: p.fees_paid };
+  return {
+    ticker: p.ticker,
+    position: p.position,
+    marketExposureCents: p.market_exposure,
+    realizedPnlCents: p.realized_pnl,
+    feesPaidCents: p.fees_paid,
+  };
 }
 
 /** A settlement as stored. */
@@ -83,12 +89,20 @@ export function toSettlementRow(s: Settlement): SettlementRow {
 /** A stored settlement as the platform's SettlementRecord, or null when its result is neither yes nor no. */
 export function toSettlementRecord(row: SettlementRow): SettlementRecord | null {
   if (row.marketResult !== 'yes' && row.marketResult !== 'no') return null;
-  return { ticker: row.ticker, marketResult: row.marketResult, yesCount: row.yesCount, noCount: row.noCount, revenueCents: row.revenueCents, settledAt: row.settledAt };
+  return {
+    ticker: row.ticker,
+    marketResult: row.marketResult,
+    yesCount: row.yesCount,
+    noCount: row.noCount,
+    revenueCents: row.revenueCents,
+    settledAt: row.settledAt,
+  };
 }
 
 /** An order as stored. */
 export function toOrderRow(o: Order): OrderRow {
-  const fees = o.taker_fees === undefined && o.maker_fees === undefined ? null : (o.taker_fees ?? 0) + (o.maker_fees ?? 0);
+  const fees =
+    o.taker_fees === undefined && o.maker_fees === undefined ? null : (o.taker_fees ?? 0) + (o.maker_fees ?? 0);
   const created = Date.parse(o.created_time);
   return {
     orderId: o.order_id,

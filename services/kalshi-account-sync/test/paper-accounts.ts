@@ -24,11 +24,20 @@ export class TestCredentials {
 
   constructor(userIds: string[]) {
     this.users = userIds.map((userId) => {
-      const keys = generateKeyPairSync('rsa', { modulusLength: 2048, publicKeyEncoding: { type: 'spki', format: 'pem' }, privateKeyEncoding: { type: 'pkcs8', format: 'pem' } });
+      const keys = generateKeyPairSync('rsa', {
+        modulusLength: 2048,
+        publicKeyEncoding: { type: 'spki', format: 'pem' },
+        privateKeyEncoding: { type: 'pkcs8', format: 'pem' },
+      });
       writeFileSync(join(this.dir, `${userId}.pem`), keys.privateKey, { mode: 0o600 });
       return { userId, keyId: `key-${userId}`, publicKeyPem: keys.publicKey, privateKeyPem: keys.privateKey };
     });
-    writeFileSync(this.file, JSON.stringify(this.users.map((u) => ({ user_id: u.userId, key_id: u.keyId, private_key_pem_file: `${u.userId}.pem` }))));
+    writeFileSync(
+      this.file,
+      JSON.stringify(
+        this.users.map((u) => ({ user_id: u.userId, key_id: u.keyId, private_key_pem_file: `${u.userId}.pem` })),
+      ),
+    );
   }
 
   /** The paper exchange's accounts of these users, each starting with `balanceCents`. */
@@ -44,14 +53,28 @@ export class TestCredentials {
 
 /** A signed client of `user` on the paper exchange. */
 export function clientOf(exchange: PaperExchange, user: TestUser): ExchangeClient {
-  return new ExchangeClient({ baseUrl: exchange.url, keyId: user.keyId, privateKeyPem: user.privateKeyPem, readsPerSecond: 1_000, writesPerSecond: 1_000 });
+  return new ExchangeClient({
+    baseUrl: exchange.url,
+    keyId: user.keyId,
+    privateKeyPem: user.privateKeyPem,
+    readsPerSecond: 1_000,
+    writesPerSecond: 1_000,
+  });
 }
 
 /** Calls the paper exchange's admin API (`/sim`). */
-export async function admin<T = any>(exchange: PaperExchange, method: string, path: string, body?: unknown): Promise<T> {
+export async function admin<T = any>(
+  exchange: PaperExchange,
+  method: string,
+  path: string,
+  body?: unknown,
+): Promise<T> {
   const res = await fetch(`${exchange.origin}/sim${path}`, {
     method,
-    headers: { authorization: `Bearer ${ADMIN_TOKEN}`, ...(body !== undefined ? { 'content-type': 'application/json' } : {}) },
+    headers: {
+      authorization: `Bearer ${ADMIN_TOKEN}`,
+      ...(body !== undefined ? { 'content-type': 'application/json' } : {}),
+    },
     ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
   });
   if (!res.ok) throw new Error(`/sim${path} answered ${res.status}: ${await res.text()}`);
@@ -75,7 +98,9 @@ export function ledgerOf(exchange: PaperExchange, user: TestUser): Promise<Ledge
 /** Advances the stepped clock past the current event's close (every position of it settles). */
 export async function advancePastClose(exchange: PaperExchange): Promise<void> {
   const state = await admin<{ now_ms: number; current_event: { close_time: string } }>(exchange, 'GET', '/state');
-  await admin(exchange, 'POST', '/advance', { seconds: (Date.parse(state.current_event.close_time) - state.now_ms) / 1000 + 5 });
+  await admin(exchange, 'POST', '/advance', {
+    seconds: (Date.parse(state.current_event.close_time) - state.now_ms) / 1000 + 5,
+  });
 }
 
 /** A market's ticker and asks. */
@@ -88,7 +113,10 @@ export interface TestMarket {
 /** Two markets of the open event whose YES and NO asks are both between 10 and 90 cents. */
 export async function twoMarkets(exchange: PaperExchange): Promise<[TestMarket, TestMarket]> {
   const state = await admin<{ current_event: { event_ticker: string } }>(exchange, 'GET', '/state');
-  const { markets } = await new ExchangeClient({ baseUrl: exchange.url }).getMarkets({ event_ticker: state.current_event.event_ticker, limit: 100 });
+  const { markets } = await new ExchangeClient({ baseUrl: exchange.url }).getMarkets({
+    event_ticker: state.current_event.event_ticker,
+    limit: 100,
+  });
   const tradable = markets.filter((m) => m.yes_ask >= 10 && m.yes_ask <= 90 && m.no_ask >= 10 && m.no_ask <= 90);
   if (tradable.length < 2) throw new Error(`only ${tradable.length} markets with asks in 10..90`);
   const [a, b] = tradable.map((m) => ({ ticker: m.ticker, yesAsk: m.yes_ask, noAsk: m.no_ask }));

@@ -30,8 +30,13 @@ describe('kalshi-api-watchdog against the paper exchange', () => {
     service = await startService({
       config: {
         ...loadConfig({
-          DATABASE_URL: db.url, REDIS_URL: redis.url, POD_NAME: 'kalshi-api-watchdog-0', EXCHANGE_BASE_URL: exchange.url,
-          PROBE_INTERVAL_MS: '100', DEGRADED_LATENCY_MS: String(DEGRADED_MS), PROBE_TIMEOUT_MS: String(TIMEOUT_MS),
+          DATABASE_URL: db.url,
+          REDIS_URL: redis.url,
+          POD_NAME: 'kalshi-api-watchdog-0',
+          EXCHANGE_BASE_URL: exchange.url,
+          PROBE_INTERVAL_MS: '100',
+          DEGRADED_LATENCY_MS: String(DEGRADED_MS),
+          PROBE_TIMEOUT_MS: String(TIMEOUT_MS),
         }),
         port: 0,
       },
@@ -47,9 +52,18 @@ describe('kalshi-api-watchdog against the paper exchange', () => {
   });
 
   const changes = async (): Promise<HealthChange[]> =>
-    (await service.context.pool.query<{ data: HealthChange }>(`SELECT data FROM event_log WHERE channel = 'system:health' ORDER BY seq`)).rows.map((r) => r.data);
-  const seen = async (): Promise<Seen[]> => (await changes()).map(({ component, status, previous }) => ({ component, status, previous }));
-  const exchangeChange = (status: Seen['status'], previous: Seen['previous']): Seen => ({ component: 'exchange', status, previous });
+    (
+      await service.context.pool.query<{ data: HealthChange }>(
+        `SELECT data FROM event_log WHERE channel = 'system:health' ORDER BY seq`,
+      )
+    ).rows.map((r) => r.data);
+  const seen = async (): Promise<Seen[]> =>
+    (await changes()).map(({ component, status, previous }) => ({ component, status, previous }));
+  const exchangeChange = (status: Seen['status'], previous: Seen['previous']): Seen => ({
+    component: 'exchange',
+    status,
+    previous,
+  });
   const fault = async (spec: Record<string, unknown>) => {
     const res = await fetch(`${exchange.origin}/sim/faults`, {
       method: 'POST',
@@ -91,7 +105,10 @@ describe('kalshi-api-watchdog against the paper exchange', () => {
   it('is down when a probe gets no answer within the timeout', async () => {
     await fault({ delayMs: TIMEOUT_MS + 2_000, path: '/exchange/status', count: 1 });
     await expectChanges(exchangeChange('down', 'up'), exchangeChange('up', 'down'));
-    expect((await changes()).at(-2)).toMatchObject({ latencyMs: null, detail: expect.stringMatching(/EXCHANGE_TIMEOUT/) });
+    expect((await changes()).at(-2)).toMatchObject({
+      latencyMs: null,
+      detail: expect.stringMatching(/EXCHANGE_TIMEOUT/),
+    });
   });
 
   it('is down when the exchange is stopped', async () => {

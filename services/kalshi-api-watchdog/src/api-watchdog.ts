@@ -20,11 +20,18 @@ export interface ApiWatchdogOptions {
  * `exchange` (up / degraded / down, with latency) and `trading` (up / paused). Ready once the
  * first probe has been judged.
  */
-export async function startApiWatchdog(ctx: ServiceContext<ApiWatchdogConfig>, options: ApiWatchdogOptions = {}): Promise<{ ready: () => boolean }> {
+export async function startApiWatchdog(
+  ctx: ServiceContext<ApiWatchdogConfig>,
+  options: ApiWatchdogOptions = {},
+): Promise<{ ready: () => boolean }> {
   const { config, logger, router, registry } = ctx;
   const now = options.now ?? Date.now;
   // One attempt per request: the client's own retries would hide what the probe looks for.
-  const client = new ExchangeClient({ baseUrl: config.EXCHANGE_BASE_URL, timeoutMs: config.PROBE_TIMEOUT_MS, maxRetries: 0 });
+  const client = new ExchangeClient({
+    baseUrl: config.EXCHANGE_BASE_URL,
+    timeoutMs: config.PROBE_TIMEOUT_MS,
+    maxRetries: 0,
+  });
   const reporter = new HealthReporter(router, logger, registry);
   const latency = new Histogram({
     name: 'recio_exchange_probe_latency_seconds',
@@ -52,6 +59,13 @@ export async function startApiWatchdog(ctx: ServiceContext<ApiWatchdogConfig>, o
   });
   loop.start();
   ctx.onClose(() => loop.close());
-  logger.info({ baseUrl: config.EXCHANGE_BASE_URL, intervalMs: config.PROBE_INTERVAL_MS, degradedLatencyMs: config.DEGRADED_LATENCY_MS }, 'exchange probes started');
+  logger.info(
+    {
+      baseUrl: config.EXCHANGE_BASE_URL,
+      intervalMs: config.PROBE_INTERVAL_MS,
+      degradedLatencyMs: config.DEGRADED_LATENCY_MS,
+    },
+    'exchange probes started',
+  );
   return { ready: () => judged };
 }

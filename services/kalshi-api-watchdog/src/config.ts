@@ -20,7 +20,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env) {
     env,
   );
   if (config.PROBE_TIMEOUT_MS <= config.DEGRADED_LATENCY_MS) {
-    throw new ConfigError(`PROBE_TIMEOUT_MS: must be greater than DEGRADED_LATENCY_MS (${config.DEGRADED_LATENCY_MS}), got ${config.PROBE_TIMEOUT_MS}`);
+    throw new ConfigError(
+      `PROBE_TIMEOUT_MS: must be greater than DEGRADED_LATENCY_MS (${config.DEGRADED_LATENCY_MS}), got ${config.PROBE_TIMEOUT_MS}`,
+    );
   }
   return config;
 }

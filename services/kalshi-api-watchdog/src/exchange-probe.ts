@@ -1,5 +1,11 @@
 import { performance } from 'node:perf_hooks';
-import { ExchangeAbortedError, ExchangeError, ExchangeUnavailableError, type ExchangeClient, type ExchangeStatus } from '@recio/exchange-client';
+import {
+  ExchangeAbortedError,
+  ExchangeError,
+  ExchangeUnavailableError,
+  type ExchangeClient,
+  type ExchangeStatus,
+} from '@recio/exchange-client';
 
 /** The outcome of one probed request. */
 export type CallOutcome<T> =
@@ -28,10 +34,16 @@ export interface ProbeResult {
  * failure the probe is there to see. Throws when `signal` aborts (the service drains) and on
  * an error that is not the exchange client's.
  */
-export async function probeExchange(client: ExchangeClient, eventTicker: string, signal: AbortSignal): Promise<ProbeResult> {
+export async function probeExchange(
+  client: ExchangeClient,
+  eventTicker: string,
+  signal: AbortSignal,
+): Promise<ProbeResult> {
   const [status, markets] = await Promise.all([
     timed(() => client.getExchangeStatus({ signal })),
-    timed(async () => ({ listed: (await client.getMarkets({ event_ticker: eventTicker, limit: 1 }, { signal })).markets.length })),
+    timed(async () => ({
+      listed: (await client.getMarkets({ event_ticker: eventTicker, limit: 1 }, { signal })).markets.length,
+    })),
   ]);
   return { status, markets, eventTicker };
 }
@@ -45,7 +57,8 @@ async function timed<T>(call: () => Promise<T>): Promise<CallOutcome<T>> {
   } catch (err) {
     // An abort (the service drains) or an error that is not the exchange's (a bug) ends the probe.
     if (err instanceof ExchangeAbortedError || !(err instanceof ExchangeError)) throw err;
-    const unreachable = err.code === 'EXCHANGE_TIMEOUT' || (err instanceof ExchangeUnavailableError && err.status === null);
+    const unreachable =
+      err.code === 'EXCHANGE_TIMEOUT' || (err instanceof ExchangeUnavailableError && err.status === null);
     return { ok: false, unreachable, code: err.code, message: err.message, latencyMs: elapsed() };
   }
 }

@@ -40,13 +40,26 @@ export class HealthReporter {
     for (const status of STATUSES) this.#gauge.set({ component, status }, status === state.status ? 1 : 0);
     const previous = this.published(component);
     if (previous === state.status) return;
-    const change: HealthChange = { component, status: state.status, previous, detail: state.detail, latencyMs: state.latencyMs, at };
+    const change: HealthChange = {
+      component,
+      status: state.status,
+      previous,
+      detail: state.detail,
+      latencyMs: state.latencyMs,
+      at,
+    };
     try {
       await this.#router.publish('system:health', 'health.changed', change);
       this.#published.set(component, state.status);
-      this.#logger.info({ component, status: state.status, previous, detail: state.detail, latencyMs: state.latencyMs }, 'exchange health changed');
+      this.#logger.info(
+        { component, status: state.status, previous, detail: state.detail, latencyMs: state.latencyMs },
+        'exchange health changed',
+      );
     } catch (err) {
-      this.#logger.warn({ err, component, status: state.status }, 'health change not published; the next probe retries');
+      this.#logger.warn(
+        { err, component, status: state.status },
+        'health change not published; the next probe retries',
+      );
     }
   }
 }

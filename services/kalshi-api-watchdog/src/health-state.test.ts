@@ -5,8 +5,18 @@ import { judgeProbe } from './health-state.js';
 const EVENT = 'KXBTCD-25JUL1617';
 const active = { exchange_active: true, trading_active: true };
 const ok = <T>(value: T, latencyMs: number): CallOutcome<T> => ({ ok: true, value, latencyMs });
-const failed = (code: string, unreachable: boolean, latencyMs = 5): CallOutcome<never> => ({ ok: false, unreachable, code, message: code, latencyMs });
-const probe = (status: ProbeResult['status'], markets: ProbeResult['markets']): ProbeResult => ({ status, markets, eventTicker: EVENT });
+const failed = (code: string, unreachable: boolean, latencyMs = 5): CallOutcome<never> => ({
+  ok: false,
+  unreachable,
+  code,
+  message: code,
+  latencyMs,
+});
+const probe = (status: ProbeResult['status'], markets: ProbeResult['markets']): ProbeResult => ({
+  status,
+  markets,
+  eventTicker: EVENT,
+});
 
 describe('judgeProbe', () => {
   it('is up when both answer within the threshold, with the slower latency', () => {
@@ -16,7 +26,10 @@ describe('judgeProbe', () => {
   });
 
   it('is degraded when the slower probe passes the threshold (2001 ms > 2000 ms) but not at it', () => {
-    expect(judgeProbe(probe(ok(active, 10), ok({ listed: 1 }, 2_001)), 2_000).exchange).toMatchObject({ status: 'degraded', latencyMs: 2_001 });
+    expect(judgeProbe(probe(ok(active, 10), ok({ listed: 1 }, 2_001)), 2_000).exchange).toMatchObject({
+      status: 'degraded',
+      latencyMs: 2_001,
+    });
     expect(judgeProbe(probe(ok(active, 10), ok({ listed: 1 }, 2_000)), 2_000).exchange.status).toBe('up');
   });
 
@@ -32,10 +45,24 @@ describe('judgeProbe', () => {
   });
 
   it('pauses trading when the exchange or trading is inactive', () => {
-    const closed = judgeProbe(probe(ok({ exchange_active: false, trading_active: false, exchange_estimated_resume_time: '2025-07-17T08:00:00Z' }, 5), ok({ listed: 0 }, 5)), 2_000);
-    expect(closed.trading).toMatchObject({ status: 'paused', detail: 'exchange inactive, resumes 2025-07-17T08:00:00Z' });
+    const closed = judgeProbe(
+      probe(
+        ok(
+          { exchange_active: false, trading_active: false, exchange_estimated_resume_time: '2025-07-17T08:00:00Z' },
+          5,
+        ),
+        ok({ listed: 0 }, 5),
+      ),
+      2_000,
+    );
+    expect(closed.trading).toMatchObject({
+      status: 'paused',
+      detail: 'exchange inactive, resumes 2025-07-17T08:00:00Z',
+    });
     expect(closed.exchange.status).toBe('up');
     expect(closed.exchange.detail).toMatch(/no market listed for KXBTCD-25JUL1617/);
-    expect(judgeProbe(probe(ok({ exchange_active: true, trading_active: false }, 5), ok({ listed: 1 }, 5)), 2_000).trading).toMatchObject({ status: 'paused', detail: 'trading inactive' });
+    expect(
+      judgeProbe(probe(ok({ exchange_active: true, trading_active: false }, 5), ok({ listed: 1 }, 5)), 2_000).trading,
+    ).toMatchObject({ status: 'paused', detail: 'trading inactive' });
   });
 });

@@ -35,9 +35,11 @@ export function judgeProbe(probe: ProbeResult, degradedLatencyMs: number): Probe
   } else {
     const latencyMs = Math.max(probe.status.latencyMs, probe.markets.latencyMs);
     if (calls.some(([, o]) => !o.ok)) exchange = { status: 'degraded', detail: `errors: ${detail}`, latencyMs };
-    else if (latencyMs > degradedLatencyMs) exchange = { status: 'degraded', detail: `slow (over ${degradedLatencyMs} ms): ${detail}`, latencyMs };
+    else if (latencyMs > degradedLatencyMs)
+      exchange = { status: 'degraded', detail: `slow (over ${degradedLatencyMs} ms): ${detail}`, latencyMs };
     else {
-      const listed = probe.markets.ok && probe.markets.value.listed === 0 ? `; no market listed for ${probe.eventTicker}` : '';
+      const listed =
+        probe.markets.ok && probe.markets.value.listed === 0 ? `; no market listed for ${probe.eventTicker}` : '';
       exchange = { status: 'up', detail: `${detail}${listed}`, latencyMs };
     }
   }

@@ -24,7 +24,8 @@ export class ProbeLoop {
   #closing: Promise<void> | undefined;
 
   constructor(options: ProbeLoopOptions) {
-    if (!(Number.isFinite(options.intervalMs) && options.intervalMs > 0)) throw new RangeError(`option intervalMs: must be > 0, got ${options.intervalMs}`);
+    if (!(Number.isFinite(options.intervalMs) && options.intervalMs > 0))
+      throw new RangeError(`option intervalMs: must be > 0, got ${options.intervalMs}`);
     this.#o = options;
   }
 

@@ -10,9 +10,14 @@ export interface Balance {
 
 /** A user's balance from account_balance. */
 export async function readBalance(db: Db, userId: string): Promise<Balance> {
-  const { rows } = await db.query<{ balance_cents: string; updated_at: Date }>('SELECT balance_cents, updated_at FROM account_balance WHERE user_id = $1', [userId]);
+  const { rows } = await db.query<{ balance_cents: string; updated_at: Date }>(
+    'SELECT balance_cents, updated_at FROM account_balance WHERE user_id = $1',
+    [userId],
+  );
   const row = rows[0];
-  return row ? { balanceCents: Number(row.balance_cents), updatedAt: row.updated_at.getTime() } : { balanceCents: null, updatedAt: null };
+  return row
+    ? { balanceCents: Number(row.balance_cents), updatedAt: row.updated_at.getTime() }
+    : { balanceCents: null, updatedAt: null };
 }
 
 /** A mirrored position with when it was last synced. */
@@ -45,7 +50,10 @@ export interface Page<T> {
 }
 
 /** A user's fills, newest first (created_time, then fill_id), strictly before a cursor. */
-export async function listFills(db: Db, q: { userId: string; limit: number; before: PageCursor | null }): Promise<Page<FillRecord>> {
+export async function listFills(
+  db: Db,
+  q: { userId: string; limit: number; before: PageCursor | null },
+): Promise<Page<FillRecord>> {
   const { clause, values } = beforeClause('created_time', 'fill_id', q.before, [q.userId, q.limit + 1]);
   const { rows } = await db.query<{
     fill_id: string;
@@ -59,7 +67,10 @@ export async function listFills(db: Db, q: { userId: string; limit: number; befo
     is_taker: boolean;
     fee_cents: number | null;
     created_time: Date;
-  }>(`SELECT * FROM account_fill WHERE user_id = $1${clause} ORDER BY created_time DESC, fill_id DESC LIMIT $2`, values);
+  }>(
+    `SELECT * FROM account_fill WHERE user_id = $1${clause} ORDER BY created_time DESC, fill_id DESC LIMIT $2`,
+    values,
+  );
   const items = rows.slice(0, q.limit).map((r) => ({
     fillId: r.fill_id,
     orderId: r.order_id,
@@ -78,7 +89,10 @@ export async function listFills(db: Db, q: { userId: string; limit: number; befo
 }
 
 /** A user's settlements, newest first (settled_time, then ticker), strictly before a cursor. */
-export async function listSettlements(db: Db, q: { userId: string; limit: number; before: PageCursor | null }): Promise<Page<SettlementRecord>> {
+export async function listSettlements(
+  db: Db,
+  q: { userId: string; limit: number; before: PageCursor | null },
+): Promise<Page<SettlementRecord>> {
   const { clause, values } = beforeClause('settled_time', 'ticker', q.before, [q.userId, q.limit + 1]);
   const { rows } = await db.query<{
     ticker: string;
@@ -87,7 +101,10 @@ export async function listSettlements(db: Db, q: { userId: string; limit: number
     no_count: number;
     revenue_cents: string;
     settled_time: Date;
-  }>(`SELECT * FROM account_settlement WHERE user_id = $1${clause} ORDER BY settled_time DESC, ticker DESC LIMIT $2`, values);
+  }>(
+    `SELECT * FROM account_settlement WHERE user_id = $1${clause} ORDER BY settled_time DESC, ticker DESC LIMIT $2`,
+    values,
+  );
   const items = rows.slice(0, q.limit).map((r) => ({
     ticker: r.ticker,
     marketResult: r.market_result,

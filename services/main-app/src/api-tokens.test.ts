@@ -26,7 +26,13 @@ describe('ApiTokens', () => {
   });
 
   it('refuses a token listed twice', () => {
-    expect(() => new ApiTokens([{ user_id: 'a', token: A }, { user_id: 'b', token: A.toUpperCase() }])).toThrow(/listed twice/);
+    expect(
+      () =>
+        new ApiTokens([
+          { user_id: 'a', token: A },
+          { user_id: 'b', token: A.toUpperCase() },
+        ]),
+    ).toThrow(/listed twice/);
   });
 });
 
@@ -40,17 +46,42 @@ describe('loadApiTokens', () => {
   };
 
   it('reads a valid file', () => {
-    const path = file('ok.json', JSON.stringify([{ user_id: 'user_0001', token: A }, { user_id: 'ops', token: B, admin: true }]));
-    expect(loadApiTokens(path)).toEqual([{ user_id: 'user_0001', token: A }, { user_id: 'ops', token: B, admin: true }]);
+    const path = file(
+      'ok.json',
+      JSON.stringify([
+        { user_id: 'user_0001', token: A },
+        { user_id: 'ops', token: B, admin: true },
+      ]),
+    );
+    expect(loadApiTokens(path)).toEqual([
+      { user_id: 'user_0001', token: A },
+      { user_id: 'ops', token: B, admin: true },
+    ]);
   });
 
   it('names the file and the bad entry', () => {
     expect(() => loadApiTokens(join(dir, 'missing.json'))).toThrow(/missing\.json: cannot read \(ENOENT\)/);
     expect(() => loadApiTokens(file('bad.json', '[{'))).toThrow(/bad\.json: not JSON/);
-    expect(() => loadApiTokens(file('short.json', JSON.stringify([{ user_id: 'u', token: 'abc' }])))).toThrow(/0\.token: expected at least 32 hex/);
-    expect(() => loadApiTokens(file('user.json', JSON.stringify([{ user_id: 'User 1', token: A }])))).toThrow(/0\.user_id/);
-    expect(() => loadApiTokens(file('extra.json', JSON.stringify([{ user_id: 'u', token: A, role: 'admin' }])))).toThrow(/role/);
-    expect(() => loadApiTokens(file('dup.json', JSON.stringify([{ user_id: 'u', token: A }, { user_id: 'v', token: A }])))).toThrow(/dup\.json: entry 1 \(v\): token listed twice/);
+    expect(() => loadApiTokens(file('short.json', JSON.stringify([{ user_id: 'u', token: 'abc' }])))).toThrow(
+      /0\.token: expected at least 32 hex/,
+    );
+    expect(() => loadApiTokens(file('user.json', JSON.stringify([{ user_id: 'User 1', token: A }])))).toThrow(
+      /0\.user_id/,
+    );
+    expect(() =>
+      loadApiTokens(file('extra.json', JSON.stringify([{ user_id: 'u', token: A, role: 'admin' }]))),
+    ).toThrow(/role/);
+    expect(() =>
+      loadApiTokens(
+        file(
+          'dup.json',
+          JSON.stringify([
+            { user_id: 'u', token: A },
+            { user_id: 'v', token: A },
+          ]),
+        ),
+      ),
+    ).toThrow(/dup\.json: entry 1 \(v\): token listed twice/);
     try {
       loadApiTokens(file('obj.json', '{}'));
       expect.unreachable();

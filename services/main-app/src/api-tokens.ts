@@ -74,7 +74,10 @@ export function loadApiTokens(path: string): ApiTokenEntry[] {
   const parsed = ApiTokenFile.safeParse(json);
   if (!parsed.success) {
     const issue = parsed.error.issues[0];
-    throw new TokenFileError(`${path}: ${issue ? `${issue.path.join('.') || '(root)'}: ${issue.message}` : 'invalid'}`, { cause: parsed.error });
+    throw new TokenFileError(
+      `${path}: ${issue ? `${issue.path.join('.') || '(root)'}: ${issue.message}` : 'invalid'}`,
+      { cause: parsed.error },
+    );
   }
   try {
     new ApiTokens(parsed.data); // a duplicate fails at load time, not at the first request

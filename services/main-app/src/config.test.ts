@@ -13,7 +13,13 @@ describe('loadConfig', () => {
 
   it('fills the defaults and loads the tokens', () => {
     const c = loadConfig(base);
-    expect(c).toMatchObject({ service: 'main-app', port: 3000, TRADE_MANAGER_URL: 'http://127.0.0.1:4000', ORDER_RATE_PER_SECOND: 2, ORDER_BURST: 5 });
+    expect(c).toMatchObject({
+      service: 'main-app',
+      port: 3000,
+      TRADE_MANAGER_URL: 'http://127.0.0.1:4000',
+      ORDER_RATE_PER_SECOND: 2,
+      ORDER_BURST: 5,
+    });
     expect(c.apiTokens).toEqual([{ user_id: 'user_0001', token: 'ab'.repeat(16) }]);
   });
 

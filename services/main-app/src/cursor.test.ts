@@ -9,7 +9,8 @@ describe('Cursor', () => {
   });
 
   it('refuses malformed cursors', () => {
-    for (const bad of ['', '-1', '1.5', 'abc', '1:', '1:a b', '1234567890123456']) expect(Cursor.safeParse(bad).success, bad).toBe(false);
+    for (const bad of ['', '-1', '1.5', 'abc', '1:', '1:a b', '1234567890123456'])
+      expect(Cursor.safeParse(bad).success, bad).toBe(false);
   });
 });
 

@@ -30,7 +30,9 @@ describe('main-app', () => {
   const dave = uniqueName('user_');
   const erin = uniqueName('user_');
   const ops = uniqueName('ops_');
-  const token: Record<string, string> = Object.fromEntries([alice, bob, carol, dave, erin, ops].map((u) => [u, randomBytes(32).toString('hex')]));
+  const token: Record<string, string> = Object.fromEntries(
+    [alice, bob, carol, dave, erin, ops].map((u) => [u, randomBytes(32).toString('hex')]),
+  );
   const closeAt = hourCloseAfter(Date.now() + 120_000);
   const ticker = marketTicker(eventTicker(closeAt), 99_749.99);
 
@@ -42,7 +44,14 @@ describe('main-app', () => {
       start: startTradeManager,
     });
     const tokensFile = join(dir, 'tokens.json');
-    writeFileSync(tokensFile, JSON.stringify(Object.entries(token).map(([user_id, t]) => (user_id === ops ? { user_id, token: t, admin: true } : { user_id, token: t }))));
+    writeFileSync(
+      tokensFile,
+      JSON.stringify(
+        Object.entries(token).map(([user_id, t]) =>
+          user_id === ops ? { user_id, token: t, admin: true } : { user_id, token: t },
+        ),
+      ),
+    );
     const env = {
       DATABASE_URL: db.url,
       REDIS_URL,
@@ -63,7 +72,13 @@ describe('main-app', () => {
 
   // Bodies are checked by the assertions, not by types.
   type Answer = { status: number; headers: Headers; body: any };
-  const call = async (user: string | null, method: string, path: string, body?: unknown, headers: Record<string, string> = {}): Promise<Answer> => {
+  const call = async (
+    user: string | null,
+    method: string,
+    path: string,
+    body?: unknown,
+    headers: Record<string, string> = {},
+  ): Promise<Answer> => {
     const res = await fetch(`${app.url}${path}`, {
       method,
       headers: {
@@ -76,12 +91,28 @@ describe('main-app', () => {
     return { status: res.status, headers: res.headers, body: await res.json() };
   };
   const order = (user: string, extra: Record<string, unknown> = {}) =>
-    call(user, 'POST', '/api/v1/trades', { marketTicker: ticker, side: 'yes', count: 2, limitPriceCents: 40, ...extra });
+    call(user, 'POST', '/api/v1/trades', {
+      marketTicker: ticker,
+      side: 'yes',
+      count: 2,
+      limitPriceCents: 40,
+      ...extra,
+    });
   const eventsOf = async (channel: string) =>
-    (await app.context.pool.query(`SELECT seq::int, type, data::jsonb AS data FROM event_log WHERE channel = $1 ORDER BY seq`, [channel])).rows;
+    (
+      await app.context.pool.query(
+        `SELECT seq::int, type, data::jsonb AS data FROM event_log WHERE channel = $1 ORDER BY seq`,
+        [channel],
+      )
+    ).rows;
 
   it('refuses requests without a known bearer token', async () => {
-    const attempts: Record<string, string>[] = [{}, { authorization: `Bearer ${'0'.repeat(64)}` }, { authorization: `Basic ${token[alice]}` }, { authorization: token[alice]! }];
+    const attempts: Record<string, string>[] = [
+      {},
+      { authorization: `Bearer ${'0'.repeat(64)}` },
+      { authorization: `Basic ${token[alice]}` },
+      { authorization: token[alice]! },
+    ];
     for (const headers of attempts) {
       const res = await call(null, 'GET', '/api/v1/trades', undefined, headers);
       expect(res.status).toBe(401);
@@ -100,7 +131,14 @@ describe('main-app', () => {
     const opened = await order(alice, { userId: bob, entryMethod: 'auto' });
     expect(opened.status).toBe(201);
     const trade = TradeSnapshot.parse(opened.body.trade);
-    expect(trade).toMatchObject({ userId: alice, status: 'pending', entryMethod: 'manual', marketTicker: ticker, count: 2, limitPriceCents: 40 });
+    expect(trade).toMatchObject({
+      userId: alice,
+      status: 'pending',
+      entryMethod: 'manual',
+      marketTicker: ticker,
+      count: 2,
+      limitPriceCents: 40,
+    });
 
     const list = await call(alice, 'GET', '/api/v1/trades');
     expect(list.status).toBe(200);
@@ -111,16 +149,34 @@ describe('main-app', () => {
     const fromManager = (await (await fetch(`${tradeManager.url}/trades/${trade.id}`)).json()) as { trade: unknown };
     expect((await call(alice, 'GET', `/api/v1/trades/${trade.id}`)).body).toEqual(fromManager);
 
-    expect(await call(bob, 'GET', `/api/v1/trades/${trade.id}`)).toMatchObject({ status: 404, body: { error: { code: 'TRADE_NOT_FOUND' } } });
+    expect(await call(bob, 'GET', `/api/v1/trades/${trade.id}`)).toMatchObject({
+      status: 404,
+      body: { error: { code: 'TRADE_NOT_FOUND' } },
+    });
     expect((await call(bob, 'GET', '/api/v1/trades')).body).toEqual({ trades: [], nextBefore: null });
-    expect(await call(bob, 'POST', `/api/v1/trades/${trade.id}/close`)).toMatchObject({ status: 404, body: { error: { code: 'TRADE_NOT_FOUND' } } });
+    expect(await call(bob, 'POST', `/api/v1/trades/${trade.id}/close`)).toMatchObject({
+      status: 404,
+      body: { error: { code: 'TRADE_NOT_FOUND' } },
+    });
 
     // pending → close_requested is not a transition: the trade manager's 409 reaches the trader.
-    expect(await call(alice, 'POST', `/api/v1/trades/${trade.id}/close`)).toMatchObject({ status: 409, body: { error: { code: 'ILLEGAL_TRANSITION' } } });
-    expect(await order(alice, { marketTicker: 'NOPE' })).toMatchObject({ status: 400, body: { error: { code: 'INVALID_TICKER' } } });
+    expect(await call(alice, 'POST', `/api/v1/trades/${trade.id}/close`)).toMatchObject({
+      status: 409,
+      body: { error: { code: 'ILLEGAL_TRANSITION' } },
+    });
+    expect(await order(alice, { marketTicker: 'NOPE' })).toMatchObject({
+      status: 400,
+      body: { error: { code: 'INVALID_TICKER' } },
+    });
     // Refused by main-app itself before forwarding.
-    expect(await order(alice, { side: 'maybe' })).toMatchObject({ status: 400, body: { error: { code: 'INVALID_REQUEST', message: expect.stringContaining('body.side') } } });
-    expect(await call(alice, 'GET', '/api/v1/trades/not-a-uuid')).toMatchObject({ status: 400, body: { error: { code: 'INVALID_REQUEST' } } });
+    expect(await order(alice, { side: 'maybe' })).toMatchObject({
+      status: 400,
+      body: { error: { code: 'INVALID_REQUEST', message: expect.stringContaining('body.side') } },
+    });
+    expect(await call(alice, 'GET', '/api/v1/trades/not-a-uuid')).toMatchObject({
+      status: 400,
+      body: { error: { code: 'INVALID_REQUEST' } },
+    });
     const { rows } = await app.context.pool.query('SELECT count(*)::int AS n FROM trade WHERE user_id = $1', [alice]);
     expect(rows[0].n).toBe(1);
   });
@@ -128,7 +184,9 @@ describe('main-app', () => {
   it('pages trades that share a creation time without skipping or repeating one', async () => {
     // The trade manager stamps trades with the feed's newest second: three trades, one time.
     const second = Math.floor(Date.now() / 1_000) * 1_000;
-    await app.context.pool.query(`INSERT INTO price_tick (symbol, ts, price) VALUES ('btc', $1, 100000)`, [new Date(second)]);
+    await app.context.pool.query(`INSERT INTO price_tick (symbol, ts, price) VALUES ('btc', $1, 100000)`, [
+      new Date(second),
+    ]);
     const ids: string[] = [];
     for (let i = 0; i < 3; i++) ids.push((await order(dave)).body.trade.id);
     const seen: string[] = [];
@@ -152,7 +210,10 @@ describe('main-app', () => {
 
     const first = await call(alice, 'PATCH', '/api/v1/settings', { autoEntry: { minProbability: 90, enabled: true } });
     expect(first.status).toBe(200);
-    expect(first.body).toMatchObject({ version: 1, settings: { autoEntry: { minProbability: 90, enabled: true, maxTimeSeconds: 900 } } });
+    expect(first.body).toMatchObject({
+      version: 1,
+      settings: { autoEntry: { minProbability: 90, enabled: true, maxTimeSeconds: 900 } },
+    });
     const second = await call(alice, 'PATCH', '/api/v1/settings', { autoStop: { stopProbability: 35 } });
     expect(second.body.version).toBe(2);
     const merged = {
@@ -162,7 +223,10 @@ describe('main-app', () => {
     expect(second.body.settings).toEqual(merged);
     expect((await call(alice, 'GET', '/api/v1/settings')).body).toEqual({ settings: merged, version: 2 });
 
-    const bad = await call(alice, 'PATCH', '/api/v1/settings', { autoEntry: { positionSize: 0, minProbability: 80, bogus: 1 }, autoStop: { minHoldSeconds: 1.5 } });
+    const bad = await call(alice, 'PATCH', '/api/v1/settings', {
+      autoEntry: { positionSize: 0, minProbability: 80, bogus: 1 },
+      autoStop: { minHoldSeconds: 1.5 },
+    });
     expect(bad.status).toBe(400);
     expect(bad.body.error).toMatchObject({ code: 'INVALID_SETTINGS' });
     expect(bad.body.error.fields).toEqual([
@@ -172,17 +236,31 @@ describe('main-app', () => {
     ]);
     // Checked against the stored settings: maxTimeSeconds is 900 there.
     const inconsistent = await call(alice, 'PATCH', '/api/v1/settings', { autoEntry: { minTimeSeconds: 901 } });
-    expect(inconsistent.body.error.fields).toEqual([{ field: 'autoEntry.minTimeSeconds', code: 'INCONSISTENT', message: expect.any(String) }]);
-    expect((await call(alice, 'PATCH', '/api/v1/settings', [1])).body.error.fields[0]).toMatchObject({ code: 'NOT_AN_OBJECT' });
+    expect(inconsistent.body.error.fields).toEqual([
+      { field: 'autoEntry.minTimeSeconds', code: 'INCONSISTENT', message: expect.any(String) },
+    ]);
+    expect((await call(alice, 'PATCH', '/api/v1/settings', [1])).body.error.fields[0]).toMatchObject({
+      code: 'NOT_AN_OBJECT',
+    });
     // A patch that changes nothing writes nothing.
-    expect((await call(alice, 'PATCH', '/api/v1/settings', { autoStop: { stopProbability: 35 } })).body.version).toBe(2);
+    expect((await call(alice, 'PATCH', '/api/v1/settings', { autoStop: { stopProbability: 35 } })).body.version).toBe(
+      2,
+    );
     // Writes are per user, even for an admin.
-    expect(await call(alice, 'PATCH', `/api/v1/settings?user=${bob}`, { autoStop: { stopProbability: 20 } })).toMatchObject({ status: 403, body: { error: { code: 'FORBIDDEN' } } });
-    expect(await call(ops, 'PATCH', `/api/v1/settings?user=${alice}`, { autoStop: { stopProbability: 20 } })).toMatchObject({ status: 403, body: { error: { code: 'FORBIDDEN' } } });
+    expect(
+      await call(alice, 'PATCH', `/api/v1/settings?user=${bob}`, { autoStop: { stopProbability: 20 } }),
+    ).toMatchObject({ status: 403, body: { error: { code: 'FORBIDDEN' } } });
+    expect(
+      await call(ops, 'PATCH', `/api/v1/settings?user=${alice}`, { autoStop: { stopProbability: 20 } }),
+    ).toMatchObject({ status: 403, body: { error: { code: 'FORBIDDEN' } } });
 
     const events = await eventsOf(`settings:${alice}`);
     expect(events).toEqual([
-      { seq: 1, type: 'settings.updated', data: { userId: alice, version: 1, settings: { ...merged, autoStop: DEFAULT_SETTINGS.autoStop } } },
+      {
+        seq: 1,
+        type: 'settings.updated',
+        data: { userId: alice, version: 1, settings: { ...merged, autoStop: DEFAULT_SETTINGS.autoStop } },
+      },
       { seq: 2, type: 'settings.updated', data: { userId: alice, version: 2, settings: merged } },
     ]);
     expect((await call(alice, 'GET', '/api/v1/settings')).body.version).toBe(2);
@@ -209,7 +287,13 @@ describe('main-app', () => {
       },
     });
     const events = await eventsOf(`settings:${erin}`);
-    expect(events.map((e) => [e.seq, e.data.version])).toEqual([[1, 1], [2, 2], [3, 3], [4, 4], [5, 5]]);
+    expect(events.map((e) => [e.seq, e.data.version])).toEqual([
+      [1, 1],
+      [2, 2],
+      [3, 3],
+      [4, 4],
+      [5, 5],
+    ]);
     expect(events.at(-1)!.data.settings).toEqual(final.settings);
   });
 
@@ -224,7 +308,10 @@ describe('main-app', () => {
       expect(Number(a.headers.get('retry-after'))).toBeGreaterThan(0);
     }
     // Closing takes from the same bucket; reads do not.
-    expect((await call(carol, 'POST', `/api/v1/trades/${answers.find((a) => a.status === 201)!.body.trade.id}/close`)).status).toBe(429);
+    expect(
+      (await call(carol, 'POST', `/api/v1/trades/${answers.find((a) => a.status === 201)!.body.trade.id}/close`))
+        .status,
+    ).toBe(429);
     expect((await call(carol, 'GET', '/api/v1/trades?limit=200')).body.trades).toHaveLength(BURST);
     // Another user's bucket is untouched.
     expect((await order(bob)).status).toBe(201);
@@ -234,26 +321,57 @@ describe('main-app', () => {
     const own = await call(alice, 'GET', `/api/v1/replay?channel=trades:${alice}&since=seq:1`);
     expect(own.status).toBe(200);
     expect(own.body).toMatchObject({ next: 2, head: 1, hasMore: false });
-    expect(own.body.events.map((e: { seq: number; type: string; channel: string }) => [e.seq, e.type, e.channel])).toEqual([[1, 'trade.created', `trades:${alice}`]]);
+    expect(
+      own.body.events.map((e: { seq: number; type: string; channel: string }) => [e.seq, e.type, e.channel]),
+    ).toEqual([[1, 'trade.created', `trades:${alice}`]]);
 
     const settings = await call(alice, 'GET', `/api/v1/replay?channel=settings:${alice}&since=seq:2`);
     expect(settings.body.events.map((e: { seq: number }) => e.seq)).toEqual([2]);
-    const byTime = await call(alice, 'GET', `/api/v1/replay?channel=settings:${alice}&since=2000-01-01T00:00:00Z&limit=1`);
+    const byTime = await call(
+      alice,
+      'GET',
+      `/api/v1/replay?channel=settings:${alice}&since=2000-01-01T00:00:00Z&limit=1`,
+    );
     expect(byTime.body).toMatchObject({ next: 2, hasMore: true });
     expect(byTime.body.events[0].data.version).toBe(1);
 
     expect((await call(alice, 'GET', '/api/v1/replay?channel=system:health&since=seq:1')).status).toBe(200);
-    expect(await call(alice, 'GET', `/api/v1/replay?channel=trades:${bob}&since=seq:1`)).toMatchObject({ status: 403, body: { error: { code: 'FORBIDDEN_CHANNEL' } } });
-    expect(await call(alice, 'GET', `/api/v1/replay?channel=trades:${alice}&since=yesterday`)).toMatchObject({ status: 400, body: { error: { code: 'INVALID_REQUEST' } } });
+    expect(await call(alice, 'GET', `/api/v1/replay?channel=trades:${bob}&since=seq:1`)).toMatchObject({
+      status: 403,
+      body: { error: { code: 'FORBIDDEN_CHANNEL' } },
+    });
+    expect(await call(alice, 'GET', `/api/v1/replay?channel=trades:${alice}&since=yesterday`)).toMatchObject({
+      status: 400,
+      body: { error: { code: 'INVALID_REQUEST' } },
+    });
     expect((await call(ops, 'GET', `/api/v1/replay?channel=trades:${alice}&since=seq:1`)).body.events).toHaveLength(1);
-    expect(await call(ops, 'GET', '/api/v1/replay?channel=nope:x&since=seq:1')).toMatchObject({ status: 400, body: { error: { code: 'INVALID_CHANNEL' } } });
+    expect(await call(ops, 'GET', '/api/v1/replay?channel=nope:x&since=seq:1')).toMatchObject({
+      status: 400,
+      body: { error: { code: 'INVALID_CHANNEL' } },
+    });
 
     // History the retention already deleted is answered as such (a channel of this file only).
     const channel = `prices:${uniqueName('t')}`;
-    const tick = { symbol: 'btc', at: 1_000, price: 100_000, momentum: null, volatility: null, avg1m: null, change1h: null, change3h: null, change1d: null };
-    await app.context.router.publishMany([{ channel, type: 'price.tick', data: tick }, { channel, type: 'price.tick', data: { ...tick, at: 2_000 } }]);
+    const tick = {
+      symbol: 'btc',
+      at: 1_000,
+      price: 100_000,
+      momentum: null,
+      volatility: null,
+      avg1m: null,
+      change1h: null,
+      change3h: null,
+      change1d: null,
+    };
+    await app.context.router.publishMany([
+      { channel, type: 'price.tick', data: tick },
+      { channel, type: 'price.tick', data: { ...tick, at: 2_000 } },
+    ]);
     await app.context.pool.query('DELETE FROM event_log WHERE channel = $1 AND seq = 1', [channel]);
-    expect(await call(ops, 'GET', `/api/v1/replay?channel=${channel}&since=seq:1`)).toMatchObject({ status: 410, body: { error: { code: 'REPLAY_EXPIRED' } } });
+    expect(await call(ops, 'GET', `/api/v1/replay?channel=${channel}&since=seq:1`)).toMatchObject({
+      status: 410,
+      body: { error: { code: 'REPLAY_EXPIRED' } },
+    });
     expect((await call(ops, 'GET', `/api/v1/replay?channel=${channel}&since=seq:2`)).body.events).toHaveLength(1);
   });
 
@@ -264,41 +382,101 @@ describe('main-app', () => {
     expect((await call(ops, 'GET', `/api/v1/trades/${trades.body.trades[0].id}?user=${alice}`)).status).toBe(200);
     expect((await call(ops, 'GET', `/api/v1/settings?user=${alice}`)).body.version).toBe(2);
     expect((await call(ops, 'GET', '/api/v1/trades')).body.trades).toEqual([]);
-    for (const path of [`/api/v1/trades?user=${bob}`, `/api/v1/settings?user=${bob}`, `/api/v1/account?user=${bob}`, `/api/v1/fills?user=${bob}`]) {
-      expect(await call(alice, 'GET', path), path).toMatchObject({ status: 403, body: { error: { code: 'FORBIDDEN' } } });
+    for (const path of [
+      `/api/v1/trades?user=${bob}`,
+      `/api/v1/settings?user=${bob}`,
+      `/api/v1/account?user=${bob}`,
+      `/api/v1/fills?user=${bob}`,
+    ]) {
+      expect(await call(alice, 'GET', path), path).toMatchObject({
+        status: 403,
+        body: { error: { code: 'FORBIDDEN' } },
+      });
     }
     // Naming oneself is no escalation.
     expect((await call(alice, 'GET', `/api/v1/trades?user=${alice}`)).status).toBe(200);
     // Writes stay per user, even for an admin.
-    expect(await call(ops, 'POST', `/api/v1/trades?user=${alice}`, { marketTicker: ticker, side: 'yes', count: 1, limitPriceCents: 40 })).toMatchObject({ status: 403, body: { error: { code: 'FORBIDDEN' } } });
+    expect(
+      await call(ops, 'POST', `/api/v1/trades?user=${alice}`, {
+        marketTicker: ticker,
+        side: 'yes',
+        count: 1,
+        limitPriceCents: 40,
+      }),
+    ).toMatchObject({ status: 403, body: { error: { code: 'FORBIDDEN' } } });
   });
 
   it("reads the mirrored account, the user's rows only", async () => {
     const { pool } = app.context;
     expect((await call(alice, 'GET', '/api/v1/account')).body).toEqual({ balanceCents: null, updatedAt: null });
     const synced = new Date('2025-08-01T12:00:00Z');
-    await pool.query('INSERT INTO account_balance (user_id, balance_cents, updated_at) VALUES ($1, 123456, $3), ($2, 1, $3)', [alice, bob, synced]);
-    await pool.query(`INSERT INTO account_position VALUES ($1, $3, 5, 200, -30, 7, $4), ($2, $3, -1, 1, 1, 1, $4)`, [alice, bob, ticker, synced]);
+    await pool.query(
+      'INSERT INTO account_balance (user_id, balance_cents, updated_at) VALUES ($1, 123456, $3), ($2, 1, $3)',
+      [alice, bob, synced],
+    );
+    await pool.query(`INSERT INTO account_position VALUES ($1, $3, 5, 200, -30, 7, $4), ($2, $3, -1, 1, 1, 1, $4)`, [
+      alice,
+      bob,
+      ticker,
+      synced,
+    ]);
     for (let i = 0; i < 3; i++) {
-      await pool.query(`INSERT INTO account_fill VALUES ($1, $2, 'o1', $3, 'yes', 'buy', 1, 40, 60, true, 2, $4)`, [alice, `f${i}`, ticker, synced]);
+      await pool.query(`INSERT INTO account_fill VALUES ($1, $2, 'o1', $3, 'yes', 'buy', 1, 40, 60, true, 2, $4)`, [
+        alice,
+        `f${i}`,
+        ticker,
+        synced,
+      ]);
     }
-    await pool.query(`INSERT INTO account_fill VALUES ($1, 'fb', 'o2', $2, 'no', 'buy', 1, 40, 60, false, NULL, $3)`, [bob, ticker, synced]);
+    await pool.query(`INSERT INTO account_fill VALUES ($1, 'fb', 'o2', $2, 'no', 'buy', 1, 40, 60, false, NULL, $3)`, [
+      bob,
+      ticker,
+      synced,
+    ]);
     await pool.query(`INSERT INTO account_settlement VALUES ($1, $2, 'yes', 5, 0, 500, $3)`, [alice, ticker, synced]);
 
-    expect((await call(alice, 'GET', '/api/v1/account')).body).toEqual({ balanceCents: 123_456, updatedAt: synced.getTime() });
+    expect((await call(alice, 'GET', '/api/v1/account')).body).toEqual({
+      balanceCents: 123_456,
+      updatedAt: synced.getTime(),
+    });
     expect((await call(alice, 'GET', '/api/v1/positions')).body).toEqual({
-      positions: [{ ticker, position: 5, marketExposureCents: 200, realizedPnlCents: -30, feesPaidCents: 7, updatedAt: synced.getTime() }],
+      positions: [
+        {
+          ticker,
+          position: 5,
+          marketExposureCents: 200,
+          realizedPnlCents: -30,
+          feesPaidCents: 7,
+          updatedAt: synced.getTime(),
+        },
+      ],
     });
     const page1 = (await call(alice, 'GET', '/api/v1/fills?limit=2')).body;
     expect(page1.fills.map((f: { fillId: string }) => f.fillId)).toEqual(['f2', 'f1']);
-    expect(page1.fills[0]).toEqual({ fillId: 'f2', orderId: 'o1', ticker, side: 'yes', action: 'buy', count: 1, yesPrice: 40, noPrice: 60, isTaker: true, feeCents: 2, createdAt: synced.getTime() });
+    expect(page1.fills[0]).toEqual({
+      fillId: 'f2',
+      orderId: 'o1',
+      ticker,
+      side: 'yes',
+      action: 'buy',
+      count: 1,
+      yesPrice: 40,
+      noPrice: 60,
+      isTaker: true,
+      feeCents: 2,
+      createdAt: synced.getTime(),
+    });
     const page2 = (await call(alice, 'GET', `/api/v1/fills?limit=2&before=${page1.nextBefore}`)).body;
     expect(page2).toMatchObject({ fills: [{ fillId: 'f0' }], nextBefore: null });
     expect((await call(alice, 'GET', '/api/v1/settlements')).body).toEqual({
-      settlements: [{ ticker, marketResult: 'yes', yesCount: 5, noCount: 0, revenueCents: 500, settledAt: synced.getTime() }],
+      settlements: [
+        { ticker, marketResult: 'yes', yesCount: 5, noCount: 0, revenueCents: 500, settledAt: synced.getTime() },
+      ],
       nextBefore: null,
     });
-    expect((await call(bob, 'GET', '/api/v1/fills')).body.fills.map((f: { fillId: string }) => f.fillId)).toEqual(['fb']);
+    expect((await call(bob, 'GET', '/api/v1/fills')).body.fills.map((f: { fillId: string }) => f.fillId)).toEqual([
+      'fb',
+    ]);
     expect((await call(ops, 'GET', `/api/v1/account?user=${bob}`)).body.balanceCents).toBe(1);
   });
 
@@ -306,7 +484,10 @@ describe('main-app', () => {
   it('answers 503 TRADE_MANAGER_UNAVAILABLE while the trade manager is down, and keeps serving reads', async () => {
     await tradeManager.close();
     expect(await order(alice)).toMatchObject({ status: 503, body: { error: { code: 'TRADE_MANAGER_UNAVAILABLE' } } });
-    expect(await call(alice, 'POST', `/api/v1/trades/${randomUUID()}/close`)).toMatchObject({ status: 503, body: { error: { code: 'TRADE_MANAGER_UNAVAILABLE' } } });
+    expect(await call(alice, 'POST', `/api/v1/trades/${randomUUID()}/close`)).toMatchObject({
+      status: 503,
+      body: { error: { code: 'TRADE_MANAGER_UNAVAILABLE' } },
+    });
     expect((await call(alice, 'GET', '/api/v1/trades')).body.trades).toHaveLength(1);
   });
 });

@@ -22,7 +22,10 @@ export async function startMainApp(ctx: ServiceContext<MainAppConfig>): Promise<
   const { config, pool, router, logger } = ctx;
   const tokens = new ApiTokens(config.apiTokens);
   const limiter = new TokenBucketLimiter({ ratePerSecond: config.ORDER_RATE_PER_SECOND, burst: config.ORDER_BURST });
-  const tradeManager = new TradeManagerClient({ baseUrl: config.TRADE_MANAGER_URL, timeoutMs: config.TRADE_MANAGER_TIMEOUT_MS });
+  const tradeManager = new TradeManagerClient({
+    baseUrl: config.TRADE_MANAGER_URL,
+    timeoutMs: config.TRADE_MANAGER_TIMEOUT_MS,
+  });
 
   // An encapsulated scope: its onRequest hook guards exactly the routes registered inside it.
   await ctx.http.register(

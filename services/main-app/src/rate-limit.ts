@@ -37,9 +37,12 @@ export class TokenBucketLimiter {
 
   constructor(options: TokenBucketOptions) {
     const o = { ...DEFAULTS, ...options };
-    if (!(Number.isFinite(o.ratePerSecond) && o.ratePerSecond > 0)) throw new InvalidOptionError('ratePerSecond', `expected a positive number, got ${o.ratePerSecond}`);
-    if (!(Number.isInteger(o.burst) && o.burst >= 1)) throw new InvalidOptionError('burst', `expected an integer ≥ 1, got ${o.burst}`);
-    if (!(Number.isInteger(o.maxKeys) && o.maxKeys >= 1)) throw new InvalidOptionError('maxKeys', `expected an integer ≥ 1, got ${o.maxKeys}`);
+    if (!(Number.isFinite(o.ratePerSecond) && o.ratePerSecond > 0))
+      throw new InvalidOptionError('ratePerSecond', `expected a positive number, got ${o.ratePerSecond}`);
+    if (!(Number.isInteger(o.burst) && o.burst >= 1))
+      throw new InvalidOptionError('burst', `expected an integer ≥ 1, got ${o.burst}`);
+    if (!(Number.isInteger(o.maxKeys) && o.maxKeys >= 1))
+      throw new InvalidOptionError('maxKeys', `expected an integer ≥ 1, got ${o.maxKeys}`);
     this.#rate = o.ratePerSecond;
     this.#burst = o.burst;
     this.#now = o.now;

@@ -5,10 +5,27 @@ describe('mayReadChannel', () => {
   const trader = { userId: 'user_0001', admin: false };
 
   it("gives a trader their own channels and the shared ones, and nobody else's", () => {
-    for (const c of ['trades:user_0001', 'positions:user_0001', 'settings:user_0001', 'account:user_0001', 'prices:btc', 'markets:btc', 'system:health']) {
+    for (const c of [
+      'trades:user_0001',
+      'positions:user_0001',
+      'settings:user_0001',
+      'account:user_0001',
+      'prices:btc',
+      'markets:btc',
+      'system:health',
+    ]) {
       expect(mayReadChannel(trader, c), c).toBe(true);
     }
-    for (const c of ['trades:user_0002', 'trades:user_00011', 'trades:user', 'prices:eth', 'system:user_0001', 'markets:user_0001', 'trades:*', 'user_0001']) {
+    for (const c of [
+      'trades:user_0002',
+      'trades:user_00011',
+      'trades:user',
+      'prices:eth',
+      'system:user_0001',
+      'markets:user_0001',
+      'trades:*',
+      'user_0001',
+    ]) {
       expect(mayReadChannel(trader, c), c).toBe(false);
     }
   });
@@ -23,7 +40,9 @@ describe('Since', () => {
     expect(Since.parse('seq:42')).toEqual({ sinceSeq: 42 });
     expect(Since.parse('seq:0')).toEqual({ sinceSeq: 0 });
     expect(Since.parse('2025-08-01T00:00:00Z')).toEqual({ sinceTime: new Date(Date.UTC(2025, 7, 1)) });
-    expect(Since.parse('2025-08-01T02:00:00.500+02:00')).toEqual({ sinceTime: new Date(Date.UTC(2025, 7, 1, 0, 0, 0, 500)) });
+    expect(Since.parse('2025-08-01T02:00:00.500+02:00')).toEqual({
+      sinceTime: new Date(Date.UTC(2025, 7, 1, 0, 0, 0, 500)),
+    });
   });
 
   it('refuses anything else', () => {

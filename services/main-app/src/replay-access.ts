@@ -14,7 +14,9 @@ export const USER_CHANNEL_CLASSES: ReadonlySet<string> = new Set(['trades', 'pos
 export function mayReadChannel(principal: Principal, channel: string): boolean {
   if (principal.admin || SHARED_CHANNELS.has(channel)) return true;
   const colon = channel.indexOf(':');
-  return colon > 0 && USER_CHANNEL_CLASSES.has(channel.slice(0, colon)) && channel.slice(colon + 1) === principal.userId;
+  return (
+    colon > 0 && USER_CHANNEL_CLASSES.has(channel.slice(0, colon)) && channel.slice(colon + 1) === principal.userId
+  );
 }
 
 /** Where a replay starts, as the router takes it. */

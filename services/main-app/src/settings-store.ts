@@ -28,13 +28,18 @@ function toVersioned(row: SettingsRow | undefined): VersionedSettings {
 
 /** A user's settings, or the defaults at version 0. */
 export async function readSettings(db: Db, userId: string): Promise<VersionedSettings> {
-  const { rows } = await db.query<SettingsRow>('SELECT settings, version FROM user_settings WHERE user_id = $1', [userId]);
+  const { rows } = await db.query<SettingsRow>('SELECT settings, version FROM user_settings WHERE user_id = $1', [
+    userId,
+  ]);
   return toVersioned(rows[0]);
 }
 
 /** Like {@link readSettings}, the row locked until the transaction ends (no row: nothing locked). */
 export async function lockSettings(tx: Db, userId: string): Promise<VersionedSettings> {
-  const { rows } = await tx.query<SettingsRow>('SELECT settings, version FROM user_settings WHERE user_id = $1 FOR UPDATE', [userId]);
+  const { rows } = await tx.query<SettingsRow>(
+    'SELECT settings, version FROM user_settings WHERE user_id = $1 FOR UPDATE',
+    [userId],
+  );
   return toVersioned(rows[0]);
 }
 
@@ -52,5 +57,9 @@ export async function insertSettings(tx: Db, userId: string, settings: Settings)
 
 /** Stores a user's settings at `version` (the caller holds the row lock). */
 export async function updateSettings(tx: Db, userId: string, settings: Settings, version: number): Promise<void> {
-  await tx.query('UPDATE user_settings SET settings = $2, version = $3, updated_at = now() WHERE user_id = $1', [userId, JSON.stringify(settings), version]);
+  await tx.query('UPDATE user_settings SET settings = $2, version = $3, updated_at = now() WHERE user_id = $1', [
+    userId,
+    JSON.stringify(settings),
+    version,
+  ]);
 }

@@ -25,7 +25,9 @@ describe('TradeManagerClient', () => {
       req.on('data', (c) => (body += c));
       req.on('end', () => {
         seen = `${req.method} ${req.url} ${body}`;
-        res.writeHead(409, { 'content-type': 'application/json' }).end('{"error":{"code":"ILLEGAL_TRANSITION","message":"x"}}');
+        res
+          .writeHead(409, { 'content-type': 'application/json' })
+          .end('{"error":{"code":"ILLEGAL_TRANSITION","message":"x"}}');
       });
     });
     const answer = await new TradeManagerClient({ baseUrl: `${url}/` }).close('abc', { userId: 'u', method: 'manual' });
@@ -34,13 +36,21 @@ describe('TradeManagerClient', () => {
   });
 
   it('answers 502 for a body that is not JSON', async () => {
-    const url = await serve((_req, res) => res.writeHead(502, { 'content-type': 'text/html' }).end('<h1>Bad Gateway</h1>'));
-    await expect(new TradeManagerClient({ baseUrl: url }).open({})).rejects.toMatchObject({ status: 502, code: 'TRADE_MANAGER_BAD_RESPONSE' });
+    const url = await serve((_req, res) =>
+      res.writeHead(502, { 'content-type': 'text/html' }).end('<h1>Bad Gateway</h1>'),
+    );
+    await expect(new TradeManagerClient({ baseUrl: url }).open({})).rejects.toMatchObject({
+      status: 502,
+      code: 'TRADE_MANAGER_BAD_RESPONSE',
+    });
   });
 
   it('answers 503 when no answer comes within the timeout', async () => {
     const url = await serve(() => undefined); // accepts, never answers
-    await expect(new TradeManagerClient({ baseUrl: url, timeoutMs: 200 }).open({})).rejects.toMatchObject({ status: 503, code: 'TRADE_MANAGER_UNAVAILABLE' });
+    await expect(new TradeManagerClient({ baseUrl: url, timeoutMs: 200 }).open({})).rejects.toMatchObject({
+      status: 503,
+      code: 'TRADE_MANAGER_UNAVAILABLE',
+    });
   });
 
   it('names a bad option', () => {

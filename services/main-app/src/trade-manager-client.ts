@@ -28,8 +28,10 @@ export class TradeManagerClient {
 
   constructor(options: TradeManagerClientOptions) {
     const o = { ...DEFAULTS, ...options };
-    if (!URL.canParse(o.baseUrl)) throw new InvalidOptionError('baseUrl', `expected a URL, got ${JSON.stringify(o.baseUrl)}`);
-    if (!(Number.isInteger(o.timeoutMs) && o.timeoutMs > 0)) throw new InvalidOptionError('timeoutMs', `expected a positive integer, got ${o.timeoutMs}`);
+    if (!URL.canParse(o.baseUrl))
+      throw new InvalidOptionError('baseUrl', `expected a URL, got ${JSON.stringify(o.baseUrl)}`);
+    if (!(Number.isInteger(o.timeoutMs) && o.timeoutMs > 0))
+      throw new InvalidOptionError('timeoutMs', `expected a positive integer, got ${o.timeoutMs}`);
     this.#base = o.baseUrl.replace(/\/+$/, '');
     this.#timeoutMs = o.timeoutMs;
   }
@@ -56,13 +58,17 @@ export class TradeManagerClient {
       });
       text = await res.text();
     } catch (err) {
-      throw new HttpError(503, 'TRADE_MANAGER_UNAVAILABLE', 'the trade manager did not answer; try again', { cause: err });
+      throw new HttpError(503, 'TRADE_MANAGER_UNAVAILABLE', 'the trade manager did not answer; try again', {
+        cause: err,
+      });
     }
     try {
       return { status: res.status, body: JSON.parse(text) as unknown };
     } catch (err) {
       // Not the trade manager speaking (a proxy's error page, a half-written body).
-      throw new HttpError(502, 'TRADE_MANAGER_BAD_RESPONSE', `the trade manager answered ${res.status} without JSON`, { cause: err });
+      throw new HttpError(502, 'TRADE_MANAGER_BAD_RESPONSE', `the trade manager answered ${res.status} without JSON`, {
+        cause: err,
+      });
     }
   }
 }

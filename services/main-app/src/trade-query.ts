@@ -3,7 +3,6 @@ import { tradeSnapshotOfRow as toSnapshot, type TradeRow } from '@recio/service-
 import { formatCursor, type PageCursor } from './cursor.js';
 import { beforeClause, type Db } from './db.js';
 
-
 /** What {@link listTrades} returns. */
 export interface TradePage {
   trades: TradeSnapshot[];
@@ -26,7 +25,10 @@ export async function listTrades(
     status = ` AND status = ANY($3::text[])`;
   }
   const { clause, values } = beforeClause('created_at', 'id', q.before, base);
-  const { rows } = await db.query<TradeRow>(`SELECT * FROM trade WHERE user_id = $1${status}${clause} ORDER BY created_at DESC, id DESC LIMIT $2`, values);
+  const { rows } = await db.query<TradeRow>(
+    `SELECT * FROM trade WHERE user_id = $1${status}${clause} ORDER BY created_at DESC, id DESC LIMIT $2`,
+    values,
+  );
   // One row more than asked tells whether a next page exists without a count.
   const trades = rows.slice(0, q.limit).map(toSnapshot);
   const last = trades.at(-1);

@@ -19,7 +19,12 @@ export interface AdminContext {
   sync(): void;
 }
 
-const AdvanceSchema = z.object({ seconds: z.number().min(0).max(31 * 86_400) });
+const AdvanceSchema = z.object({
+  seconds: z
+    .number()
+    .min(0)
+    .max(31 * 86_400),
+});
 const AccountSchema = z.object({
   key_id: z.string().min(1).max(200),
   public_key_pem: z.string().min(1),
@@ -53,7 +58,11 @@ export function simState(ctx: AdminContext): unknown {
     clock: ctx.clock.mode,
     price: world.price(),
     current_event: event
-      ? { event_ticker: event.eventTicker, close_time: new Date(event.closeSec * 1000).toISOString(), markets: event.markets.length }
+      ? {
+          event_ticker: event.eventTicker,
+          close_time: new Date(event.closeSec * 1000).toISOString(),
+          markets: event.markets.length,
+        }
       : null,
     accounts: world.ledger.allAccounts().map((a) => ({
       key_id: a.keyId,
@@ -73,7 +82,8 @@ export function registerAdminRoutes(app: FastifyInstance, ctx: AdminContext): vo
   app.register(
     async (sim) => {
       sim.addHook('onRequest', async (request) => {
-        if (!tokenMatches(request, ctx.adminToken)) throw new ApiError(401, 'unauthorized', 'admin bearer token required');
+        if (!tokenMatches(request, ctx.adminToken))
+          throw new ApiError(401, 'unauthorized', 'admin bearer token required');
         ctx.sync();
       });
 
@@ -81,7 +91,8 @@ export function registerAdminRoutes(app: FastifyInstance, ctx: AdminContext): vo
 
       sim.post('/advance', async (request) => {
         const { seconds } = parse(AdvanceSchema, request.body);
-        if (ctx.clock.mode !== 'stepped') throw new ApiError(409, 'clock_not_stepped', 'the clock is realtime; start with PAPER_CLOCK=stepped');
+        if (ctx.clock.mode !== 'stepped')
+          throw new ApiError(409, 'clock_not_stepped', 'the clock is realtime; start with PAPER_CLOCK=stepped');
         ctx.clock.advance(seconds);
         // Every tick, settlement and message in between happens before this answers.
         ctx.world.advanceTo(ctx.clock.now());

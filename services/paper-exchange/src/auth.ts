@@ -1,5 +1,11 @@
 import type { IncomingHttpHeaders } from 'node:http';
-import { ACCESS_KEY_HEADER, ACCESS_SIGNATURE_HEADER, ACCESS_TIMESTAMP_HEADER, signingPath, verifySignature } from '@recio/exchange-client';
+import {
+  ACCESS_KEY_HEADER,
+  ACCESS_SIGNATURE_HEADER,
+  ACCESS_TIMESTAMP_HEADER,
+  signingPath,
+  verifySignature,
+} from '@recio/exchange-client';
 import { ApiError } from './api-error.js';
 import type { Account, Ledger } from './ledger.js';
 
@@ -27,7 +33,11 @@ export function authenticate(
   const timestamp = header(headers, ACCESS_TIMESTAMP_HEADER);
   const signature = header(headers, ACCESS_SIGNATURE_HEADER);
   if (!keyId || !timestamp || !signature) {
-    throw new ApiError(401, 'missing_credentials', `${ACCESS_KEY_HEADER}, ${ACCESS_TIMESTAMP_HEADER} and ${ACCESS_SIGNATURE_HEADER} are required`);
+    throw new ApiError(
+      401,
+      'missing_credentials',
+      `${ACCESS_KEY_HEADER}, ${ACCESS_TIMESTAMP_HEADER} and ${ACCESS_SIGNATURE_HEADER} are required`,
+    );
   }
   const account = ledger.account(keyId);
   if (!account) throw new ApiError(401, 'unknown_key', 'the API key id is not registered');

@@ -55,7 +55,11 @@ describe('retries', () => {
   it('never retries a 4xx', async () => {
     const client = clientFor(exchange, 'carol', keys, { maxRetries: 4 });
     await fault({ status: 400, code: 'bad_thing', count: 2, path: '/portfolio/balance' });
-    await expect(client.getBalance()).rejects.toMatchObject({ code: 'EXCHANGE_REJECTED', exchangeCode: 'bad_thing', status: 400 });
+    await expect(client.getBalance()).rejects.toMatchObject({
+      code: 'EXCHANGE_REJECTED',
+      exchangeCode: 'bad_thing',
+      status: 400,
+    });
     expect(await pendingFaults()).toBe(1);
     await admin(exchange, 'DELETE', '/faults');
     await fault({ status: 403, count: 2, path: '/portfolio/balance' });
@@ -70,7 +74,11 @@ describe('retries', () => {
         server.close(() => resolve(address.port));
       });
     });
-    const client = new ExchangeClient({ baseUrl: `http://127.0.0.1:${port}/trade-api/v2`, maxRetries: 1, backoffBaseMs: 1 });
+    const client = new ExchangeClient({
+      baseUrl: `http://127.0.0.1:${port}/trade-api/v2`,
+      maxRetries: 1,
+      backoffBaseMs: 1,
+    });
     const error = await client.getExchangeStatus().catch((e: unknown) => e);
     expect(error).toBeInstanceOf(ExchangeUnavailableError);
     expect((error as ExchangeUnavailableError).status).toBeNull();
@@ -108,7 +116,13 @@ describe('order idempotency through the client', () => {
     const market = await atTheMoney(client);
     // The order takes effect, then the reply is replaced with a 503: the client retries.
     await fault({ status: 503, after: true, count: 1, method: 'POST', path: '/portfolio/orders' });
-    const order = await client.createOrder({ ticker: market.ticker, side: 'yes', count: 3, limitCents: market.yes_ask, clientOrderId: 'lost-reply' });
+    const order = await client.createOrder({
+      ticker: market.ticker,
+      side: 'yes',
+      count: 3,
+      limitCents: market.yes_ask,
+      clientOrderId: 'lost-reply',
+    });
     const ledger = (await admin(exchange, 'GET', '/ledger?key_id=carol')).json;
     expect(ledger.orders).toHaveLength(1);
     expect(ledger.orders[0].order_id).toBe(order.order_id);
@@ -117,10 +131,23 @@ describe('order idempotency through the client', () => {
   it('looks the original order up when the exchange reports the client_order_id as a duplicate', async () => {
     const client = clientFor(exchange, 'carol', keys);
     const market = await atTheMoney(client);
-    const intent = { ticker: market.ticker, side: 'no' as const, count: 2, limitCents: market.no_ask, clientOrderId: 'dup-1' };
+    const intent = {
+      ticker: market.ticker,
+      side: 'no' as const,
+      count: 2,
+      limitCents: market.no_ask,
+      clientOrderId: 'dup-1',
+    };
     const first = await client.createOrder(intent);
     // Answer the repeat as the real exchange does: 409 with a duplicate code.
-    await fault({ status: 409, code: 'order_already_exists', after: true, count: 1, method: 'POST', path: '/portfolio/orders' });
+    await fault({
+      status: 409,
+      code: 'order_already_exists',
+      after: true,
+      count: 1,
+      method: 'POST',
+      path: '/portfolio/orders',
+    });
     const again = await client.createOrder(intent);
     expect(again.order_id).toBe(first.order_id);
     expect(again.client_order_id).toBe('dup-1');
@@ -143,13 +170,21 @@ describe('pagination', () => {
     const client = clientFor(exchange, 'carol', keys);
     const market = await atTheMoney(client);
     for (let i = 0; i < 130; i++) {
-      await client.createOrder({ ticker: market.ticker, side: 'yes', count: 1, limitCents: market.yes_ask, clientOrderId: `p-${i}` });
+      await client.createOrder({
+        ticker: market.ticker,
+        side: 'yes',
+        count: 1,
+        limitCents: market.yes_ask,
+        clientOrderId: `p-${i}`,
+      });
     }
     const fills = await client.listFillsAll();
     expect(fills).toHaveLength(130);
     expect(new Set(fills.map((f) => f.trade_id)).size).toBe(130);
     const ledger = (await admin(exchange, 'GET', '/ledger?key_id=carol')).json;
-    expect(new Set(fills.map((f) => f.trade_id))).toEqual(new Set(ledger.fills.map((f: { trade_id: string }) => f.trade_id)));
+    expect(new Set(fills.map((f) => f.trade_id))).toEqual(
+      new Set(ledger.fills.map((f: { trade_id: string }) => f.trade_id)),
+    );
     // Newest first, across page boundaries.
     expect(fills[0]?.order_id).toBe(ledger.orders[129].order_id);
     expect(fills[129]?.order_id).toBe(ledger.orders[0].order_id);
@@ -157,7 +192,10 @@ describe('pagination', () => {
     expect(smallPages.map((f) => f.trade_id)).toEqual(fills.map((f) => f.trade_id));
     const orders = await client.listOrdersAll({ ticker: market.ticker });
     expect(orders.map((o) => o.client_order_id)).toEqual(Array.from({ length: 130 }, (_, i) => `p-${129 - i}`));
-    await expect(client.listFillsAll({ limit: 101 })).rejects.toMatchObject({ exchangeCode: 'invalid_parameters', status: 400 });
+    await expect(client.listFillsAll({ limit: 101 })).rejects.toMatchObject({
+      exchangeCode: 'invalid_parameters',
+      status: 400,
+    });
     const [position] = await client.listPositionsAll();
     expect(position).toMatchObject({ ticker: market.ticker, position: 130 });
   });

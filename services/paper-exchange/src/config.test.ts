@@ -48,7 +48,17 @@ describe('loadConfig', () => {
       PAPER_ADMIN_TOKEN: 'secret-token',
       LOG_LEVEL: 'warn',
     });
-    expect(config).toMatchObject({ port: 9000, seed: 'abc', clock: 'stepped', startMs: Date.parse('2025-07-16T20:30:00Z'), speed: 60, tickSeconds: 5, startPrice: 118_000, adminToken: 'secret-token', logLevel: 'warn' });
+    expect(config).toMatchObject({
+      port: 9000,
+      seed: 'abc',
+      clock: 'stepped',
+      startMs: Date.parse('2025-07-16T20:30:00Z'),
+      speed: 60,
+      tickSeconds: 5,
+      startPrice: 118_000,
+      adminToken: 'secret-token',
+      logLevel: 'warn',
+    });
     expect(config.shocks).toEqual([{ atMs: 60_000, pct: -3, overSeconds: 10 }]);
   });
 
@@ -64,7 +74,11 @@ describe('loadConfig', () => {
   });
 
   it('reads accounts with an inline PEM or a PEM file next to the accounts file', () => {
-    const { publicKey } = generateKeyPairSync('rsa', { modulusLength: 2048, publicKeyEncoding: { type: 'spki', format: 'pem' }, privateKeyEncoding: { type: 'pkcs8', format: 'pem' } });
+    const { publicKey } = generateKeyPairSync('rsa', {
+      modulusLength: 2048,
+      publicKeyEncoding: { type: 'spki', format: 'pem' },
+      privateKeyEncoding: { type: 'pkcs8', format: 'pem' },
+    });
     writeFileSync(join(dir, 'u2.pem'), publicKey);
     const file = join(dir, 'accounts.json');
     writeFileSync(

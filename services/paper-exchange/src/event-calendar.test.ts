@@ -24,7 +24,8 @@ describe('event calendar', () => {
     expect(strikes[20]).toBe(119_499.99); // round(119430 / 250) = 478 → 119500 − 0.01
     expect(strikes[0]).toBe(114_499.99);
     expect(strikes[40]).toBe(124_499.99);
-    for (let i = 1; i < strikes.length; i++) expect((strikes[i] as number) - (strikes[i - 1] as number)).toBeCloseTo(250, 6);
+    for (let i = 1; i < strikes.length; i++)
+      expect((strikes[i] as number) - (strikes[i - 1] as number)).toBeCloseTo(250, 6);
     expect(marketTickerFor('KXBTCD-25JUL1617', 119_499.99)).toBe('KXBTCD-25JUL1617-T119499.99');
   });
 });

@@ -21,7 +21,14 @@ const ET = new Intl.DateTimeFormat('en-US', {
 });
 
 /** The Eastern-time parts of an instant: `{ yy, mon (JUL), dd, hh, mm, zone (EDT|EST) }`. */
-export function easternParts(ms: number): { yy: string; mon: string; dd: string; hh: string; mm: string; zone: string } {
+export function easternParts(ms: number): {
+  yy: string;
+  mon: string;
+  dd: string;
+  hh: string;
+  mm: string;
+  zone: string;
+} {
   const parts: Record<string, string> = {};
   for (const part of ET.formatToParts(new Date(ms))) parts[part.type] = part.value;
   return {

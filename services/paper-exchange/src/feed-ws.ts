@@ -220,7 +220,11 @@ export class PriceFeedWebSocket {
       if (typeof channel === 'string') {
         if (channel !== 'ticker' && channel !== 'heartbeat') return fail(`channel ${channel} is not supported`);
         names.add(channel);
-      } else if (typeof channel === 'object' && channel !== null && ['ticker', 'heartbeat'].includes((channel as { name?: string }).name ?? '')) {
+      } else if (
+        typeof channel === 'object' &&
+        channel !== null &&
+        ['ticker', 'heartbeat'].includes((channel as { name?: string }).name ?? '')
+      ) {
         names.add((channel as { name: string }).name);
         const ids = (channel as { product_ids?: unknown }).product_ids;
         if (Array.isArray(ids)) for (const id of ids) products.add(id);
@@ -230,7 +234,8 @@ export class PriceFeedWebSocket {
     }
     if (channels.length === 0) return fail('channels are required');
     if (products.size === 0) return fail('product_ids are required');
-    for (const product of products) if (product !== FEED_PRODUCT) return fail(`${String(product)} is not a valid product`);
+    for (const product of products)
+      if (product !== FEED_PRODUCT) return fail(`${String(product)} is not a valid product`);
     const subscribed = () => [
       ...(this.subscribers.has(ws) ? [{ name: 'ticker', product_ids: [FEED_PRODUCT], account_ids: null }] : []),
       ...(this.heartbeats.has(ws) ? [{ name: 'heartbeat', product_ids: [FEED_PRODUCT], account_ids: null }] : []),

@@ -14,7 +14,19 @@ afterEach(async () => {
   await exchange.close();
 });
 
-const STRING_FIELDS = ['price', 'open_24h', 'volume_24h', 'low_24h', 'high_24h', 'volume_30d', 'best_bid', 'best_bid_size', 'best_ask', 'best_ask_size', 'last_size'];
+const STRING_FIELDS = [
+  'price',
+  'open_24h',
+  'volume_24h',
+  'low_24h',
+  'high_24h',
+  'volume_30d',
+  'best_bid',
+  'best_bid_size',
+  'best_ask',
+  'best_ask_size',
+  'last_size',
+];
 
 describe('the Coinbase-protocol feed at /coinbase', () => {
   it('answers a subscribe with `subscriptions`, the current ticker at once, then one ticker per simulated second', async () => {
@@ -25,7 +37,13 @@ describe('the Coinbase-protocol feed at /coinbase', () => {
     expect(subscriptions.channels).toEqual([{ name: 'ticker', product_ids: ['BTC-USD'], account_ids: null }]);
     const current = await log.next((m) => m.type === 'ticker');
     expect(log.messages.indexOf(current)).toBe(1); // right after `subscriptions`
-    expect(current).toMatchObject({ type: 'ticker', product_id: 'BTC-USD', price: '117250.50', time: '2025-07-16T20:30:00.000000Z', side: 'buy' });
+    expect(current).toMatchObject({
+      type: 'ticker',
+      product_id: 'BTC-USD',
+      price: '117250.50',
+      time: '2025-07-16T20:30:00.000000Z',
+      side: 'buy',
+    });
     for (const field of STRING_FIELDS) expect(typeof current[field]).toBe('string');
     expect(Number.isInteger(current.sequence) && Number.isInteger(current.trade_id)).toBe(true);
 

@@ -65,7 +65,8 @@ export class Ledger {
   constructor(options: LedgerOptions) {
     this.book = options.book;
     this.askSize = options.askSize ?? DEFAULT_ASK_SIZE;
-    if (!(Number.isInteger(this.askSize) && this.askSize > 0)) throw new RangeError('option askSize: must be a positive integer');
+    if (!(Number.isInteger(this.askSize) && this.askSize > 0))
+      throw new RangeError('option askSize: must be a positive integer');
     this.onEvent = options.onEvent ?? (() => undefined);
   }
 
@@ -147,10 +148,18 @@ export class Ledger {
     const quote = this.book.quote(market, sec);
     const ask = request.side === 'yes' ? quote.yes_ask : quote.no_ask;
     if (request.limitCents < ask) {
-      throw new ApiError(400, 'insufficient_resting_volume', `no ${request.side} offer at or below ${request.limitCents}¢ (ask ${ask}¢)`);
+      throw new ApiError(
+        400,
+        'insufficient_resting_volume',
+        `no ${request.side} offer at or below ${request.limitCents}¢ (ask ${ask}¢)`,
+      );
     }
     if (request.count > this.askSize) {
-      throw new ApiError(400, 'insufficient_resting_volume', `only ${this.askSize} contracts offered at ${ask}¢, ${request.count} asked`);
+      throw new ApiError(
+        400,
+        'insufficient_resting_volume',
+        `only ${this.askSize} contracts offered at ${ask}¢, ${request.count} asked`,
+      );
     }
     const cost = request.count * ask;
     if (request.buyMaxCost !== undefined && cost > request.buyMaxCost) {
@@ -158,7 +167,11 @@ export class Ledger {
     }
     const fee = takerFeeCents(request.count, ask);
     if (cost + fee > account.balance) {
-      throw new ApiError(400, 'insufficient_balance', `cost ${cost}¢ + fee ${fee}¢ exceeds the balance ${account.balance}¢`);
+      throw new ApiError(
+        400,
+        'insufficient_balance',
+        `cost ${cost}¢ + fee ${fee}¢ exceeds the balance ${account.balance}¢`,
+      );
     }
 
     const nowMs = sec * 1000;

@@ -5,8 +5,16 @@ import { describe, expect, it } from 'vitest';
 // The built service as a process: start, serve, drain on SIGTERM; refuse a bad environment.
 const MAIN = fileURLToPath(new URL('../dist/main.js', import.meta.url));
 
-function run(env: Record<string, string>): { child: ReturnType<typeof spawn>; lines: string[]; exit: Promise<number | null>; stderr: () => string } {
-  const child = spawn(process.execPath, [MAIN], { env: { PATH: process.env.PATH ?? '', ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+function run(env: Record<string, string>): {
+  child: ReturnType<typeof spawn>;
+  lines: string[];
+  exit: Promise<number | null>;
+  stderr: () => string;
+} {
+  const child = spawn(process.execPath, [MAIN], {
+    env: { PATH: process.env.PATH ?? '', ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   const lines: string[] = [];
   let err = '';
   let buffer = '';
@@ -34,11 +42,16 @@ describe('paper-exchange main', () => {
     const proc = run({ PORT: '0', PAPER_CLOCK: 'stepped', PAPER_START: '2025-07-16T20:30:00Z', LOG_LEVEL: 'info' });
     try {
       const listening = await waitFor(() =>
-        proc.lines.map((l) => JSON.parse(l) as { msg?: string; port?: number }).find((l) => l.msg === 'paper exchange listening'),
+        proc.lines
+          .map((l) => JSON.parse(l) as { msg?: string; port?: number })
+          .find((l) => l.msg === 'paper exchange listening'),
       );
       const origin = `http://127.0.0.1:${listening.port}`;
       expect(await fetch(`${origin}/healthz`).then((r) => r.json())).toEqual({ status: 'ok' });
-      expect(await fetch(`${origin}/readyz`).then((r) => r.json())).toEqual({ status: 'ready', now: '2025-07-16T20:30:00.000Z' });
+      expect(await fetch(`${origin}/readyz`).then((r) => r.json())).toEqual({
+        status: 'ready',
+        now: '2025-07-16T20:30:00.000Z',
+      });
       expect((await fetch(`${origin}/trade-api/v2/events/KXBTCD-25JUL1617`)).status).toBe(200);
       proc.child.kill('SIGTERM');
       expect(await proc.exit).toBe(0);

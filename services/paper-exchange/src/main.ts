@@ -32,7 +32,13 @@ async function main(): Promise<void> {
     logger,
   });
   logger.info(
-    { port: exchange.port, clock: config.clock, seed: config.seed, accounts: config.accounts.length, admin: config.adminToken !== undefined },
+    {
+      port: exchange.port,
+      clock: config.clock,
+      seed: config.seed,
+      accounts: config.accounts.length,
+      admin: config.adminToken !== undefined,
+    },
     'paper exchange listening',
   );
 

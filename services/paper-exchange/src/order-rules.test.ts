@@ -13,7 +13,16 @@ describe('takerFeeCents = ceil(0.07 × count × P × (1 − P)) in cents', () =>
 });
 
 describe('parseOrderRequest', () => {
-  const base = { ticker: 'T', client_order_id: 'c-1', action: 'buy', side: 'yes', count: 2, type: 'limit', yes_price: 40, time_in_force: 'fill_or_kill' };
+  const base = {
+    ticker: 'T',
+    client_order_id: 'c-1',
+    action: 'buy',
+    side: 'yes',
+    count: 2,
+    type: 'limit',
+    yes_price: 40,
+    time_in_force: 'fill_or_kill',
+  };
 
   it('takes the limit of the ordered side, from either price field', () => {
     expect(parseOrderRequest(base).limitCents).toBe(40);

@@ -25,7 +25,17 @@ export interface PositionState {
 
 /** A fresh, flat position. */
 export function emptyPosition(ticker: string, eventTicker: string, nowMs: number): PositionState {
-  return { ticker, eventTicker, position: 0, cost: 0, realizedPnl: 0, feesPaid: 0, totalTraded: 0, volume: 0, lastUpdatedMs: nowMs };
+  return {
+    ticker,
+    eventTicker,
+    position: 0,
+    cost: 0,
+    realizedPnl: 0,
+    feesPaid: 0,
+    totalTraded: 0,
+    volume: 0,
+    lastUpdatedMs: nowMs,
+  };
 }
 
 /** What a buy did to a position; `payoutCents` is credited to the balance by the netting. */
@@ -36,7 +46,14 @@ export interface BuyEffect {
 }
 
 /** Applies a buy of `count` contracts of `side` at `priceCents` (fee separate) to `p`, in place. */
-export function applyBuy(p: PositionState, side: 'yes' | 'no', count: number, priceCents: number, feeCents: number, nowMs: number): BuyEffect {
+export function applyBuy(
+  p: PositionState,
+  side: 'yes' | 'no',
+  count: number,
+  priceCents: number,
+  feeCents: number,
+  nowMs: number,
+): BuyEffect {
   const sign = side === 'yes' ? 1 : -1;
   const heldOpposite = Math.max(0, -p.position * sign);
   const closed = Math.min(count, heldOpposite);

@@ -18,7 +18,15 @@ describe('quote model', () => {
   it('quotes 1..99 with a 1–2 cent spread, the NO side mirroring the YES side', () => {
     for (let strike = 95_000 - 0.01; strike <= 105_000; strike += 250) {
       for (const sec of [0, 60, 1799]) {
-        const q = quoteMarket({ seed: 1, ticker: `T${strike}`, sec, spot: 100_000, strike, ttcSec: 1800 - sec, annualVolatility: 0.5 });
+        const q = quoteMarket({
+          seed: 1,
+          ticker: `T${strike}`,
+          sec,
+          spot: 100_000,
+          strike,
+          ttcSec: 1800 - sec,
+          annualVolatility: 0.5,
+        });
         expect(q.yes_bid).toBeGreaterThanOrEqual(1);
         expect(q.yes_ask).toBeLessThanOrEqual(99);
         expect(q.yes_ask - q.yes_bid).toBeGreaterThanOrEqual(1);
@@ -30,7 +38,15 @@ describe('quote model', () => {
   });
 
   it('adds a deterministic noise of at most a couple of cents around the fair value', () => {
-    const input = { seed: 9, ticker: 'X', sec: 600, spot: 100_000, strike: 100_249.99, ttcSec: 1200, annualVolatility: 0.5 };
+    const input = {
+      seed: 9,
+      ticker: 'X',
+      sec: 600,
+      spot: 100_000,
+      strike: 100_249.99,
+      ttcSec: 1200,
+      annualVolatility: 0.5,
+    };
     const fair = fairYesProbability(input.spot, input.strike, input.ttcSec, 0.5) * 100;
     const q = quoteMarket(input);
     expect(quoteMarket(input)).toEqual(q);

@@ -83,7 +83,10 @@ export function registerRestRoutes(app: FastifyInstance, ctx: RestContext): void
         const accounts = new WeakMap<FastifyRequest, Account>();
         const account = (request: FastifyRequest): Account => accounts.get(request) as Account;
         portfolio.addHook('onRequest', async (request) => {
-          accounts.set(request, authenticate(ctx.world.ledger, request.headers, request.method, request.url, ctx.wallNow()));
+          accounts.set(
+            request,
+            authenticate(ctx.world.ledger, request.headers, request.method, request.url, ctx.wallNow()),
+          );
         });
 
         portfolio.post('/portfolio/orders', async (request, reply) => {
@@ -139,16 +142,35 @@ export function registerRestRoutes(app: FastifyInstance, ctx: RestContext): void
             (p) => (!q.ticker || p.ticker === q.ticker) && (!q.event_ticker || p.eventTicker === q.event_ticker),
           );
           const page = pageByKey(positions, (p) => p.ticker, limit, q.cursor);
-          const events = new Map<string, { event_ticker: string; event_exposure: number; realized_pnl: number; fees_paid: number; total_cost: number }>();
+          const events = new Map<
+            string,
+            {
+              event_ticker: string;
+              event_exposure: number;
+              realized_pnl: number;
+              fees_paid: number;
+              total_cost: number;
+            }
+          >();
           for (const p of page.items) {
-            const e = events.get(p.eventTicker) ?? { event_ticker: p.eventTicker, event_exposure: 0, realized_pnl: 0, fees_paid: 0, total_cost: 0 };
+            const e = events.get(p.eventTicker) ?? {
+              event_ticker: p.eventTicker,
+              event_exposure: 0,
+              realized_pnl: 0,
+              fees_paid: 0,
+              total_cost: 0,
+            };
             e.event_exposure += p.cost;
             e.realized_pnl += p.realizedPnl;
             e.fees_paid += p.feesPaid;
             e.total_cost += p.totalTraded;
             events.set(p.eventTicker, e);
           }
-          return { market_positions: page.items.map(toWirePosition), event_positions: [...events.values()], cursor: page.cursor };
+          return {
+            market_positions: page.items.map(toWirePosition),
+            event_positions: [...events.values()],
+            cursor: page.cursor,
+          };
         });
       });
     },

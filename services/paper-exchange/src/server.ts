@@ -79,7 +79,11 @@ const CLOSE_GRACE_MS = 500;
 function fastifyErrorCode(error: FastifyError, status: number): string {
   if (status === 415) return 'unsupported_media_type';
   if (status === 413) return 'payload_too_large';
-  if (error instanceof SyntaxError || error.code === 'FST_ERR_CTP_INVALID_JSON_BODY' || error.code === 'FST_ERR_CTP_EMPTY_JSON_BODY') {
+  if (
+    error instanceof SyntaxError ||
+    error.code === 'FST_ERR_CTP_INVALID_JSON_BODY' ||
+    error.code === 'FST_ERR_CTP_EMPTY_JSON_BODY'
+  ) {
     return 'invalid_json';
   }
   return status === 404 ? 'not_found' : 'bad_request';
@@ -88,7 +92,12 @@ function fastifyErrorCode(error: FastifyError, status: number): string {
 /** Starts the paper exchange: REST, trade WebSocket, price feed and (with a token) the admin API. */
 export async function startPaperExchange(options: PaperExchangeOptions = {}): Promise<PaperExchange> {
   const wallNow = options.wallNow ?? Date.now;
-  const clock = new SimClock({ mode: options.clock ?? 'realtime', startMs: options.startMs ?? wallNow(), speed: options.speed ?? 1, wallNow });
+  const clock = new SimClock({
+    mode: options.clock ?? 'realtime',
+    startMs: options.startMs ?? wallNow(),
+    speed: options.speed ?? 1,
+    wallNow,
+  });
   const world = new World({
     seed: options.seed ?? 1,
     startMs: clock.startMs,
@@ -98,14 +107,18 @@ export async function startPaperExchange(options: PaperExchangeOptions = {}): Pr
     ...(options.tickSeconds !== undefined ? { tickSeconds: options.tickSeconds } : {}),
     ...(options.askSize !== undefined ? { askSize: options.askSize } : {}),
   });
-  for (const account of options.accounts ?? []) world.ledger.addAccount(account.keyId, account.publicKeyPem, account.balanceCents);
+  for (const account of options.accounts ?? [])
+    world.ledger.addAccount(account.keyId, account.publicKeyPem, account.balanceCents);
   const sync = (): void => {
     world.advanceTo(clock.now());
   };
 
   const app = options.logger ? Fastify({ loggerInstance: options.logger }) : Fastify({ logger: false });
   const faults = new FaultInjector();
-  const trade = new TradeWebSocket({ world, ...(options.pingIntervalMs !== undefined ? { pingIntervalMs: options.pingIntervalMs } : {}) });
+  const trade = new TradeWebSocket({
+    world,
+    ...(options.pingIntervalMs !== undefined ? { pingIntervalMs: options.pingIntervalMs } : {}),
+  });
   const feed = new PriceFeedWebSocket(world);
   let closing: Promise<void> | undefined;
 
@@ -114,12 +127,18 @@ export async function startPaperExchange(options: PaperExchangeOptions = {}): Pr
     const status = error.statusCode ?? 500;
     if (status >= 500) {
       reply.log.error({ err: error }, 'request failed');
-      return reply.code(500).send({ error: { code: 'internal_error', message: 'internal error', service: 'paper-exchange' } });
+      return reply
+        .code(500)
+        .send({ error: { code: 'internal_error', message: 'internal error', service: 'paper-exchange' } });
     }
-    return reply.code(status).send({ error: { code: fastifyErrorCode(error, status), message: error.message, service: 'paper-exchange' } });
+    return reply
+      .code(status)
+      .send({ error: { code: fastifyErrorCode(error, status), message: error.message, service: 'paper-exchange' } });
   });
   app.setNotFoundHandler((request, reply) =>
-    reply.code(404).send({ error: { code: 'not_found', message: `no route ${request.method} ${request.url.split('?')[0]}` } }),
+    reply
+      .code(404)
+      .send({ error: { code: 'not_found', message: `no route ${request.method} ${request.url.split('?')[0]}` } }),
   );
 
   // Injected faults, test-only (queued through /sim/faults).
@@ -145,15 +164,20 @@ export async function startPaperExchange(options: PaperExchangeOptions = {}): Pr
     if (fault.delayMs > 0) await sleep(fault.delayMs);
     if (fault.status === undefined) return payload;
     reply.code(fault.status);
-    return JSON.stringify({ error: { code: faultCode(fault), message: 'injected fault after the request took effect' } });
+    return JSON.stringify({
+      error: { code: faultCode(fault), message: 'injected fault after the request took effect' },
+    });
   });
 
   app.get('/healthz', async () => ({ status: 'ok' }));
   app.get('/readyz', async (_request, reply) =>
-    closing ? reply.code(503).send({ status: 'closing' }) : { status: 'ready', now: new Date(world.nowMs()).toISOString() },
+    closing
+      ? reply.code(503).send({ status: 'closing' })
+      : { status: 'ready', now: new Date(world.nowMs()).toISOString() },
   );
   registerRestRoutes(app, { world, sync, wallNow });
-  if (options.adminToken) registerAdminRoutes(app, { world, clock, faults, trade, adminToken: options.adminToken, sync });
+  if (options.adminToken)
+    registerAdminRoutes(app, { world, clock, faults, trade, adminToken: options.adminToken, sync });
 
   app.server.on('upgrade', (request, socket, head) => {
     const path = (request.url ?? '/').split('?')[0];
@@ -179,10 +203,13 @@ export async function startPaperExchange(options: PaperExchangeOptions = {}): Pr
 
   await app.listen({ port: options.port ?? 8090, host: options.host ?? '127.0.0.1' });
   const loop =
-    clock.mode === 'realtime' ? setInterval(sync, Math.max(10, Math.round((world.tickSeconds * 1000) / clock.speed))) : undefined;
+    clock.mode === 'realtime'
+      ? setInterval(sync, Math.max(10, Math.round((world.tickSeconds * 1000) / clock.speed)))
+      : undefined;
 
   const port = (app.server.address() as AddressInfo).port;
-  const host = options.host === undefined || options.host === '0.0.0.0' || options.host === '::' ? '127.0.0.1' : options.host;
+  const host =
+    options.host === undefined || options.host === '0.0.0.0' || options.host === '::' ? '127.0.0.1' : options.host;
   const origin = `http://${host}:${port}`;
   return {
     url: `${origin}${API_PREFIX}`,

@@ -1,6 +1,15 @@
 import type { ExchangeClient, Market } from '@recio/exchange-client';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { addAccount, admin, clientFor, fee, FIRST_EVENT, makeKeys, START_MS, startTestExchange } from '../test/harness.js';
+import {
+  addAccount,
+  admin,
+  clientFor,
+  fee,
+  FIRST_EVENT,
+  makeKeys,
+  START_MS,
+  startTestExchange,
+} from '../test/harness.js';
 import { startPaperExchange, type PaperExchange } from './index.js';
 
 const keys = makeKeys();
@@ -20,7 +29,8 @@ afterEach(async () => {
 describe('stepped clock across an hour close', () => {
   it('moves only on /sim/advance, settles every position from the close price and pays 100¢ per winning contract', async () => {
     const { markets } = await client.getEvent(FIRST_EVENT);
-    const byAsk = (target: number) => [...markets].sort((a, b) => Math.abs(a.yes_ask - target) - Math.abs(b.yes_ask - target))[0] as Market;
+    const byAsk = (target: number) =>
+      [...markets].sort((a, b) => Math.abs(a.yes_ask - target) - Math.abs(b.yes_ask - target))[0] as Market;
     const a = byAsk(50); // near the money: YES
     const b = byAsk(30); // NO on a strike above the spot
     expect(a.ticker).not.toBe(b.ticker);
@@ -28,7 +38,13 @@ describe('stepped clock across an hour close', () => {
     // The stepped clock does not move by itself.
     const before = (await admin(exchange, 'GET', '/state')).json;
     expect(before.now).toBe('2025-07-16T20:30:00.000Z');
-    await client.createOrder({ ticker: a.ticker, side: 'yes', count: 10, limitCents: a.yes_ask, clientOrderId: 'a-yes' });
+    await client.createOrder({
+      ticker: a.ticker,
+      side: 'yes',
+      count: 10,
+      limitCents: a.yes_ask,
+      clientOrderId: 'a-yes',
+    });
     await client.createOrder({ ticker: b.ticker, side: 'no', count: 5, limitCents: b.no_ask, clientOrderId: 'b-no' });
     const spent = 10 * a.yes_ask + fee(10, a.yes_ask) + 5 * b.no_ask + fee(5, b.no_ask);
     expect((await client.getBalance()).balance).toBe(50_000 - spent);
@@ -56,15 +72,32 @@ describe('stepped clock across an hour close', () => {
     expect(settlements).toHaveLength(2);
     const sa = settlements.find((s) => s.ticker === a.ticker);
     const sb = settlements.find((s) => s.ticker === b.ticker);
-    expect(sa).toMatchObject({ market_result: aYes ? 'yes' : 'no', yes_count: 10, no_count: 0, yes_total_cost: 10 * a.yes_ask, revenue: aYes ? 1000 : 0 });
-    expect(sb).toMatchObject({ market_result: bYes ? 'yes' : 'no', yes_count: 0, no_count: 5, no_total_cost: 5 * b.no_ask, revenue: bYes ? 0 : 500 });
+    expect(sa).toMatchObject({
+      market_result: aYes ? 'yes' : 'no',
+      yes_count: 10,
+      no_count: 0,
+      yes_total_cost: 10 * a.yes_ask,
+      revenue: aYes ? 1000 : 0,
+    });
+    expect(sb).toMatchObject({
+      market_result: bYes ? 'yes' : 'no',
+      yes_count: 0,
+      no_count: 5,
+      no_total_cost: 5 * b.no_ask,
+      revenue: bYes ? 0 : 500,
+    });
     expect(sa?.settled_time).toBe('2025-07-16T21:00:00.000Z');
 
     const revenue = (aYes ? 1000 : 0) + (bYes ? 0 : 500);
     expect((await client.getBalance()).balance).toBe(50_000 - spent + revenue);
     const positions = await client.listPositionsAll();
     const pa = positions.find((p) => p.ticker === a.ticker);
-    expect(pa).toMatchObject({ position: 0, market_exposure: 0, realized_pnl: (aYes ? 1000 : 0) - 10 * a.yes_ask, fees_paid: fee(10, a.yes_ask) });
+    expect(pa).toMatchObject({
+      position: 0,
+      market_exposure: 0,
+      realized_pnl: (aYes ? 1000 : 0) - 10 * a.yes_ask,
+      fees_paid: fee(10, a.yes_ask),
+    });
 
     // The ledger (what the e2e compares the platform's pnl with) says the same, unpaginated.
     const ledger = (await admin(exchange, 'GET', '/ledger?key_id=bob')).json;
@@ -73,7 +106,9 @@ describe('stepped clock across an hour close', () => {
     expect(ledger.fills).toHaveLength(2);
     expect(ledger.settlements).toHaveLength(2);
     const state2 = (await admin(exchange, 'GET', '/state')).json;
-    expect(state2.accounts).toEqual([{ key_id: 'bob', balance: 50_000 - spent + revenue, orders: 2, fills: 2, settlements: 2, rejections: 0 }]);
+    expect(state2.accounts).toEqual([
+      { key_id: 'bob', balance: 50_000 - spent + revenue, orders: 2, fills: 2, settlements: 2, rejections: 0 },
+    ]);
   });
 
   it('settles every hour crossed by one long advance, in order', async () => {
@@ -94,7 +129,13 @@ describe('stepped clock across an hour close', () => {
   });
 
   it('refuses /sim/advance on a realtime clock and /sim without the token', async () => {
-    const realtime = await startPaperExchange({ port: 0, clock: 'realtime', startMs: START_MS, speed: 1000, adminToken: 'test-admin-token' });
+    const realtime = await startPaperExchange({
+      port: 0,
+      clock: 'realtime',
+      startMs: START_MS,
+      speed: 1000,
+      adminToken: 'test-admin-token',
+    });
     try {
       const reply = await admin(realtime, 'POST', '/advance', { seconds: 10 });
       expect(reply).toMatchObject({ status: 409, json: { error: { code: 'clock_not_stepped' } } });

@@ -67,7 +67,13 @@ export class TradeWebSocket {
   /** Completes an upgrade that was already authenticated as `keyId`. */
   accept(request: IncomingMessage, socket: Duplex, head: Buffer, keyId: string): void {
     this.wss.handleUpgrade(request, socket, head, (ws) => {
-      const connection: Connection = { socket: ws, keyId, subscriptions: new Map(), lastQuotes: new Map(), alive: true };
+      const connection: Connection = {
+        socket: ws,
+        keyId,
+        subscriptions: new Map(),
+        lastQuotes: new Map(),
+        alive: true,
+      };
       this.connections.add(connection);
       ws.on('pong', () => (connection.alive = true));
       ws.on('message', (data: RawData) => this.onCommand(connection, data));

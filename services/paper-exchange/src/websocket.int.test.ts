@@ -1,4 +1,12 @@
-import { ExchangeAuthError, ExchangeWebSocket, ExchangeWsCommandError, signRequest, type ExchangeClient, type WsMarketPosition, type WsTicker } from '@recio/exchange-client';
+import {
+  ExchangeAuthError,
+  ExchangeWebSocket,
+  ExchangeWsCommandError,
+  signRequest,
+  type ExchangeClient,
+  type WsMarketPosition,
+  type WsTicker,
+} from '@recio/exchange-client';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { WebSocketServer } from 'ws';
 import { addAccount, admin, atTheMoney, clientFor, FIRST_EVENT, makeKeys, once, openSocket } from '../test/harness.js';
@@ -22,13 +30,22 @@ afterEach(async () => {
 });
 
 function socketFor(keyId = 'dave', privateKeyPem = keys.privateKey): ExchangeWebSocket {
-  const ws = new ExchangeWebSocket({ url: exchange.wsUrl, keyId, privateKeyPem, reconnectBaseMs: 10, reconnectMaxMs: 50 });
+  const ws = new ExchangeWebSocket({
+    url: exchange.wsUrl,
+    keyId,
+    privateKeyPem,
+    reconnectBaseMs: 10,
+    reconnectMaxMs: 50,
+  });
   cleanups.push(() => ws.close());
   return ws;
 }
 
 /** Collects typed events; `next` waits for the first unseen one matching. */
-function collect<T>(ws: ExchangeWebSocket, event: 'market_position' | 'ticker'): { all: T[]; next(p: (m: T) => boolean): Promise<T> } {
+function collect<T>(
+  ws: ExchangeWebSocket,
+  event: 'market_position' | 'ticker',
+): { all: T[]; next(p: (m: T) => boolean): Promise<T> } {
   const all: T[] = [];
   let waiters: { p: (m: T) => boolean; resolve: (m: T) => void }[] = [];
   ws.on(event, (message: WsMarketPosition | WsTicker) => {
@@ -53,10 +70,21 @@ describe('market_positions over ExchangeWebSocket', () => {
     expect(sids).toHaveLength(1);
 
     const market = await atTheMoney(client);
-    await client.createOrder({ ticker: market.ticker, side: 'yes', count: 3, limitCents: market.yes_ask, clientOrderId: 'w1' });
+    await client.createOrder({
+      ticker: market.ticker,
+      side: 'yes',
+      count: 3,
+      limitCents: market.yes_ask,
+      clientOrderId: 'w1',
+    });
     const first = await positions.next((m) => m.msg.position === 3);
     // Money on this channel is in centi-cents, as the exchange sends it.
-    expect(first.msg).toMatchObject({ market_ticker: market.ticker, position: 3, position_cost: 3 * market.yes_ask * 100, realized_pnl: 0 });
+    expect(first.msg).toMatchObject({
+      market_ticker: market.ticker,
+      position: 3,
+      position_cost: 3 * market.yes_ask * 100,
+      realized_pnl: 0,
+    });
     expect(first.sid).toBe(sids[0]);
 
     // The server drops the connection; the client reconnects, re-subscribes, says so.
@@ -66,7 +94,13 @@ describe('market_positions over ExchangeWebSocket', () => {
     await reconnected;
     expect(ws.connected).toBe(true);
 
-    await client.createOrder({ ticker: market.ticker, side: 'yes', count: 2, limitCents: market.yes_ask, clientOrderId: 'w2' });
+    await client.createOrder({
+      ticker: market.ticker,
+      side: 'yes',
+      count: 2,
+      limitCents: market.yes_ask,
+      clientOrderId: 'w2',
+    });
     const second = await positions.next((m) => m.msg.position === 5);
     expect(second.msg.position_cost).toBe(5 * market.yes_ask * 100);
 
@@ -84,8 +118,20 @@ describe('market_positions over ExchangeWebSocket', () => {
     const positions = collect<WsMarketPosition>(ws, 'market_position');
     await ws.start();
     await ws.subscribe(['market_positions'], { market_tickers: [m2?.ticker] });
-    await client.createOrder({ ticker: m1!.ticker, side: 'yes', count: 1, limitCents: m1!.yes_ask, clientOrderId: 'f1' });
-    await client.createOrder({ ticker: m2!.ticker, side: 'yes', count: 1, limitCents: m2!.yes_ask, clientOrderId: 'f2' });
+    await client.createOrder({
+      ticker: m1!.ticker,
+      side: 'yes',
+      count: 1,
+      limitCents: m1!.yes_ask,
+      clientOrderId: 'f1',
+    });
+    await client.createOrder({
+      ticker: m2!.ticker,
+      side: 'yes',
+      count: 1,
+      limitCents: m2!.yes_ask,
+      clientOrderId: 'f2',
+    });
     await positions.next((m) => m.msg.market_ticker === m2!.ticker);
     expect(positions.all.map((m) => m.msg.market_ticker)).toEqual([m2!.ticker]);
   });
@@ -125,7 +171,13 @@ describe('market_positions over ExchangeWebSocket', () => {
 
 describe('the trade WebSocket protocol', () => {
   it('answers bad commands with coded errors and never drops the connection for them', async () => {
-    const headers = signRequest({ keyId: 'dave', privateKey: keys.privateKey, method: 'GET', path: '/trade-api/ws/v2', timestampMs: Date.now() });
+    const headers = signRequest({
+      keyId: 'dave',
+      privateKey: keys.privateKey,
+      method: 'GET',
+      path: '/trade-api/ws/v2',
+      timestampMs: Date.now(),
+    });
     const { socket, log } = await openSocket(exchange.wsUrl, headers);
     cleanups.push(() => socket.terminate());
     socket.send('this is not json');
@@ -141,13 +193,28 @@ describe('the trade WebSocket protocol', () => {
     socket.send(JSON.stringify({ id: 6, cmd: 'unsubscribe', params: { sids: [999] } }));
     expect((await log.next((m) => m.id === 6)).msg.code).toBe(7);
     socket.send(JSON.stringify({ id: 7, cmd: 'subscribe', params: { channels: ['market_positions', 'fill'] } }));
-    const acks = [await log.next((m) => m.id === 7 && m.msg.channel === 'market_positions'), await log.next((m) => m.id === 7 && m.msg.channel === 'fill')];
+    const acks = [
+      await log.next((m) => m.id === 7 && m.msg.channel === 'market_positions'),
+      await log.next((m) => m.id === 7 && m.msg.channel === 'fill'),
+    ];
     expect(acks.every((a) => a.type === 'subscribed' && Number.isInteger(a.msg.sid))).toBe(true);
     // The fill channel reports the order with its client_order_id.
     const market = await atTheMoney(client);
-    await client.createOrder({ ticker: market.ticker, side: 'no', count: 1, limitCents: market.no_ask, clientOrderId: 'raw-1' });
+    await client.createOrder({
+      ticker: market.ticker,
+      side: 'no',
+      count: 1,
+      limitCents: market.no_ask,
+      clientOrderId: 'raw-1',
+    });
     const fill = await log.next((m) => m.type === 'fill');
-    expect(fill.msg).toMatchObject({ client_order_id: 'raw-1', side: 'no', no_price: market.no_ask, yes_price: 100 - market.no_ask, count: 1 });
+    expect(fill.msg).toMatchObject({
+      client_order_id: 'raw-1',
+      side: 'no',
+      no_price: market.no_ask,
+      yes_price: 100 - market.no_ask,
+      count: 1,
+    });
   });
 });
 

@@ -49,7 +49,8 @@ export class World {
 
   constructor(options: WorldOptions) {
     const tickSeconds = options.tickSeconds ?? 1;
-    if (!(Number.isInteger(tickSeconds) && tickSeconds >= 1)) throw new RangeError('option tickSeconds: must be an integer >= 1');
+    if (!(Number.isInteger(tickSeconds) && tickSeconds >= 1))
+      throw new RangeError('option tickSeconds: must be an integer >= 1');
     this.seed = options.seed;
     this.tickSeconds = tickSeconds;
     this.path = new PricePath({

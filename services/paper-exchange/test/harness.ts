@@ -26,27 +26,56 @@ export function makeKeys(): KeyPair {
 
 /** Starts a stepped paper exchange on a free port with the admin API on. */
 export function startTestExchange(options: PaperExchangeOptions = {}): Promise<PaperExchange> {
-  return startPaperExchange({ port: 0, seed: 42, clock: 'stepped', startMs: START_MS, adminToken: ADMIN_TOKEN, ...options });
+  return startPaperExchange({
+    port: 0,
+    seed: 42,
+    clock: 'stepped',
+    startMs: START_MS,
+    adminToken: ADMIN_TOKEN,
+    ...options,
+  });
 }
 
 /** Calls the admin API; returns status and JSON body. */
-export async function admin(exchange: PaperExchange, method: string, path: string, body?: unknown): Promise<{ status: number; json: any }> {
+export async function admin(
+  exchange: PaperExchange,
+  method: string,
+  path: string,
+  body?: unknown,
+): Promise<{ status: number; json: any }> {
   const response = await fetch(`${exchange.origin}/sim${path}`, {
     method,
-    headers: { authorization: `Bearer ${ADMIN_TOKEN}`, ...(body !== undefined ? { 'content-type': 'application/json' } : {}) },
+    headers: {
+      authorization: `Bearer ${ADMIN_TOKEN}`,
+      ...(body !== undefined ? { 'content-type': 'application/json' } : {}),
+    },
     ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
   });
   return { status: response.status, json: await response.json() };
 }
 
 /** Registers an account through the admin API. */
-export async function addAccount(exchange: PaperExchange, keyId: string, keys: KeyPair, balanceCents: number): Promise<void> {
-  const { status } = await admin(exchange, 'POST', '/accounts', { key_id: keyId, public_key_pem: keys.publicKey, balance_cents: balanceCents });
+export async function addAccount(
+  exchange: PaperExchange,
+  keyId: string,
+  keys: KeyPair,
+  balanceCents: number,
+): Promise<void> {
+  const { status } = await admin(exchange, 'POST', '/accounts', {
+    key_id: keyId,
+    public_key_pem: keys.publicKey,
+    balance_cents: balanceCents,
+  });
   if (status !== 201) throw new Error(`account registration answered ${status}`);
 }
 
 /** An exchange client for an account, fast backoff for tests. */
-export function clientFor(exchange: PaperExchange, keyId: string, keys: KeyPair, options: Partial<ExchangeClientOptions> = {}): ExchangeClient {
+export function clientFor(
+  exchange: PaperExchange,
+  keyId: string,
+  keys: KeyPair,
+  options: Partial<ExchangeClientOptions> = {},
+): ExchangeClient {
   return new ExchangeClient({
     baseUrl: exchange.url,
     keyId,
@@ -70,7 +99,13 @@ export async function signedFetch(
 ): Promise<{ status: number; json: any }> {
   const url = `${exchange.url}${path}`;
   const headers: Record<string, string> = {
-    ...signRequest({ keyId, privateKey: keys.privateKey, method, path: new URL(url).pathname, timestampMs: Date.now() }),
+    ...signRequest({
+      keyId,
+      privateKey: keys.privateKey,
+      method,
+      path: new URL(url).pathname,
+      timestampMs: Date.now(),
+    }),
   };
   if (init.body !== undefined) headers['content-type'] = init.contentType ?? 'application/json';
   const response = await fetch(url, { method, headers, ...(init.body !== undefined ? { body: init.body } : {}) });
@@ -115,7 +150,10 @@ export class MessageLog {
 }
 
 /** Opens a raw WebSocket and waits for it to be open. */
-export function openSocket(url: string, headers: Record<string, string> = {}): Promise<{ socket: WebSocket; log: MessageLog }> {
+export function openSocket(
+  url: string,
+  headers: Record<string, string> = {},
+): Promise<{ socket: WebSocket; log: MessageLog }> {
   return new Promise((resolve, reject) => {
     const socket = new WebSocket(url, { headers });
     const log = new MessageLog(socket);
@@ -125,6 +163,9 @@ export function openSocket(url: string, headers: Record<string, string> = {}): P
 }
 
 /** Resolves when `emitter` fires `event` (first argument). */
-export function once<T = unknown>(emitter: { once(event: string, listener: (arg: T) => void): unknown }, event: string): Promise<T> {
+export function once<T = unknown>(
+  emitter: { once(event: string, listener: (arg: T) => void): unknown },
+  event: string,
+): Promise<T> {
   return new Promise((resolve) => emitter.once(event, resolve));
 }

@@ -31,10 +31,19 @@ describe('trade-executor against the paper exchange', () => {
     exchange = await startTestExchange({ startPrice: 100_000 });
     const keys = makeKeys();
     await addAccount(exchange, keyId, keys, 100_000);
-    router = new EventRouter({ database: db.url, redis: { url: REDIS_URL }, source: 'trade-executor', logger: pino({ level: 'silent' }) });
+    router = new EventRouter({
+      database: db.url,
+      redis: { url: REDIS_URL },
+      source: 'trade-executor',
+      logger: pino({ level: 'silent' }),
+    });
     await router.waitUntilReady({ redisTimeoutMs: 15_000 });
     const credentials = new Map([[user, { userId: user, keyId, privateKeyPem: keys.privateKey }]]);
-    executor = new Executor(new ClientExchange(exchange.url, credentials, 5_000), pino({ level: 'silent' }), new Registry());
+    executor = new Executor(
+      new ClientExchange(exchange.url, credentials, 5_000),
+      pino({ level: 'silent' }),
+      new Registry(),
+    );
   });
   afterAll(async () => {
     await router?.close();
@@ -42,22 +51,43 @@ describe('trade-executor against the paper exchange', () => {
     await db?.drop();
   });
 
-  const ledger = async () => (await admin(exchange, 'GET', `/ledger?key_id=${keyId}`)).json as { orders: { order_id: string; client_order_id: string; side: string }[] };
+  const ledger = async () =>
+    (await admin(exchange, 'GET', `/ledger?key_id=${keyId}`)).json as {
+      orders: { order_id: string; client_order_id: string; side: string }[];
+    };
   const reports = async (tradeId: string) =>
-    (await router.pool.query<{ type: string; data: { orderId?: string; leg: string } }>(`SELECT type, data FROM event_log WHERE channel = $1 AND data::jsonb ->> 'tradeId' = $2 ORDER BY seq`, [`trades:${user}`, tradeId])).rows;
+    (
+      await router.pool.query<{ type: string; data: { orderId?: string; leg: string } }>(
+        `SELECT type, data FROM event_log WHERE channel = $1 AND data::jsonb ->> 'tradeId' = $2 ORDER BY seq`,
+        [`trades:${user}`, tradeId],
+      )
+    ).rows;
 
   async function insertTrade(status: 'pending' | 'closing', limit: number, closeAttempts = 0): Promise<TradeSnapshot> {
     const id = randomUUID();
     await router.pool.query(
       `INSERT INTO trade (id, user_id, symbol, event_ticker, market_ticker, strike, side, count, status, entry_method, limit_price_cents, buy_price_cents, close_attempts, market_close_at, created_at)
        VALUES ($1, $2, 'btc', $3, $4, 99999.99, 'yes', 2, $5, 'manual', $6, $7, $8, $9, $10)`,
-      [id, user, eventTicker(closeAt), ticker, status, limit, status === 'closing' ? limit : null, closeAttempts, new Date(closeAt), new Date(START_MS)],
+      [
+        id,
+        user,
+        eventTicker(closeAt),
+        ticker,
+        status,
+        limit,
+        status === 'closing' ? limit : null,
+        closeAttempts,
+        new Date(closeAt),
+        new Date(START_MS),
+      ],
     );
     const { rows } = await router.pool.query('SELECT * FROM trade WHERE id = $1', [id]);
     return tradeSnapshotOfRow(rows[0]);
   }
 
-  async function runTwiceFirstLost(work: (tx: Parameters<Parameters<EventRouter['transaction']>[0]>[0]) => Promise<void>): Promise<void> {
+  async function runTwiceFirstLost(
+    work: (tx: Parameters<Parameters<EventRouter['transaction']>[0]>[0]) => Promise<void>,
+  ): Promise<void> {
     await expect(
       router.transaction(async (tx) => {
         await work(tx);

@@ -24,7 +24,12 @@ export class Executor {
   constructor(exchange: Exchange, logger: Logger, registry: Registry) {
     this.#exchange = exchange;
     this.#logger = logger;
-    this.#orders = new Counter({ name: 'recio_orders_total', help: 'Orders placed, by leg and outcome', labelNames: ['leg', 'outcome'], registers: [registry] });
+    this.#orders = new Counter({
+      name: 'recio_orders_total',
+      help: 'Orders placed, by leg and outcome',
+      labelNames: ['leg', 'outcome'],
+      registers: [registry],
+    });
   }
 
   /** `trade.created`: buy the trade's side at its limit. */
@@ -32,7 +37,13 @@ export class Executor {
     if (!(await this.#still(tx, trade.id, 'pending', 0))) return;
     const outcome = await this.#exchange.buy(
       trade.userId,
-      { ticker: trade.marketTicker, side: trade.side, count: trade.count, limitCents: trade.limitPriceCents, clientOrderId: trade.id },
+      {
+        ticker: trade.marketTicker,
+        side: trade.side,
+        count: trade.count,
+        limitCents: trade.limitPriceCents,
+        clientOrderId: trade.id,
+      },
       signal,
     );
     this.#report(tx, trade, 'open', 0, trade.id, outcome);
@@ -49,33 +60,71 @@ export class Executor {
     const outcome: OrderOutcome =
       ask === null
         ? { filled: false, code: 'no_ask', message: `nobody offers ${opposite} on ${trade.marketTicker}` }
-        : await this.#exchange.buy(trade.userId, { ticker: trade.marketTicker, side: opposite, count: trade.count, limitCents: ask, clientOrderId }, signal);
+        : await this.#exchange.buy(
+            trade.userId,
+            { ticker: trade.marketTicker, side: opposite, count: trade.count, limitCents: ask, clientOrderId },
+            signal,
+          );
     this.#report(tx, trade, 'close', attempt, clientOrderId, outcome);
   }
 
   // The trade manager may have moved on (an entry that timed out, a newer close attempt): then
   // this intent is obsolete. One primary-key read of the trade manager's row.
   async #still(tx: Transaction, tradeId: string, status: string, attempt: number): Promise<boolean> {
-    const { rows } = await tx.query<{ status: string; close_attempts: number }>('SELECT status, close_attempts FROM trade WHERE id = $1', [tradeId]);
+    const { rows } = await tx.query<{ status: string; close_attempts: number }>(
+      'SELECT status, close_attempts FROM trade WHERE id = $1',
+      [tradeId],
+    );
     const row = rows[0];
-    const current = row !== undefined && row.status === status && (status !== 'closing' || row.close_attempts === attempt);
-    if (!current) this.#logger.info({ tradeId, expected: status, found: row?.status ?? null }, 'intent obsolete; no order placed');
+    const current =
+      row !== undefined && row.status === status && (status !== 'closing' || row.close_attempts === attempt);
+    if (!current)
+      this.#logger.info({ tradeId, expected: status, found: row?.status ?? null }, 'intent obsolete; no order placed');
     return current;
   }
 
-  #report(tx: Transaction, trade: TradeSnapshot, leg: 'open' | 'close', attempt: number, clientOrderId: string, outcome: OrderOutcome): void {
+  #report(
+    tx: Transaction,
+    trade: TradeSnapshot,
+    leg: 'open' | 'close',
+    attempt: number,
+    clientOrderId: string,
+    outcome: OrderOutcome,
+  ): void {
     const channel = `trades:${trade.userId}`;
     this.#orders.inc({ leg, outcome: outcome.filled ? 'filled' : 'rejected' });
     if (outcome.filled) {
       const side = leg === 'open' ? trade.side : trade.side === 'yes' ? 'no' : 'yes';
       const report: OrderFilled = {
-        tradeId: trade.id, userId: trade.userId, leg, attempt, orderId: outcome.orderId, clientOrderId, ticker: trade.marketTicker, side,
-        count: trade.count, priceCents: outcome.priceCents, feesCents: outcome.feesCents, filledAt: outcome.filledAt,
+        tradeId: trade.id,
+        userId: trade.userId,
+        leg,
+        attempt,
+        orderId: outcome.orderId,
+        clientOrderId,
+        ticker: trade.marketTicker,
+        side,
+        count: trade.count,
+        priceCents: outcome.priceCents,
+        feesCents: outcome.feesCents,
+        filledAt: outcome.filledAt,
       };
       tx.publish(channel, 'order.filled', report);
-      this.#logger.info({ tradeId: trade.id, leg, priceCents: outcome.priceCents, feesCents: outcome.feesCents }, 'order filled');
+      this.#logger.info(
+        { tradeId: trade.id, leg, priceCents: outcome.priceCents, feesCents: outcome.feesCents },
+        'order filled',
+      );
     } else {
-      const report: OrderRejected = { tradeId: trade.id, userId: trade.userId, leg, attempt, clientOrderId, code: outcome.code, message: outcome.message, rejectedAt: trade.closingAt ?? trade.createdAt };
+      const report: OrderRejected = {
+        tradeId: trade.id,
+        userId: trade.userId,
+        leg,
+        attempt,
+        clientOrderId,
+        code: outcome.code,
+        message: outcome.message,
+        rejectedAt: trade.closingAt ?? trade.createdAt,
+      };
       tx.publish(channel, 'order.rejected', report);
       this.#logger.info({ tradeId: trade.id, leg, code: outcome.code }, 'order rejected');
     }

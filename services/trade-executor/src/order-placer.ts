@@ -10,7 +10,11 @@ export type OrderOutcome =
 /** What the executor needs of the exchange, per user (tests may pass another). */
 export interface Exchange {
   /** Places a buy (marketable limit, fill-or-kill); the same clientOrderId never makes two orders. */
-  buy(userId: string, order: { ticker: string; side: 'yes' | 'no'; count: number; limitCents: number; clientOrderId: string }, signal: AbortSignal): Promise<OrderOutcome>;
+  buy(
+    userId: string,
+    order: { ticker: string; side: 'yes' | 'no'; count: number; limitCents: number; clientOrderId: string },
+    signal: AbortSignal,
+  ): Promise<OrderOutcome>;
   /** The current quote of a market (for a close: buy the opposite side at its ask). */
   quote(ticker: string, eventTicker: string, signal: AbortSignal): Promise<MarketQuote | undefined>;
 }
@@ -31,7 +35,10 @@ export class ClientExchange implements Exchange {
 
   constructor(baseUrl: string, credentials: ReadonlyMap<string, ExchangeCredential>, timeoutMs: number) {
     for (const [userId, c] of credentials) {
-      this.#clients.set(userId, new ExchangeClient({ baseUrl, keyId: c.keyId, privateKeyPem: c.privateKeyPem, timeoutMs }));
+      this.#clients.set(
+        userId,
+        new ExchangeClient({ baseUrl, keyId: c.keyId, privateKeyPem: c.privateKeyPem, timeoutMs }),
+      );
     }
     this.#quotes = new ExchangeQuotes(new ExchangeClient({ baseUrl, timeoutMs }));
   }
@@ -43,11 +50,16 @@ export class ClientExchange implements Exchange {
     try {
       placed = await client.createOrder(order, { signal });
     } catch (err) {
-      if (err instanceof ExchangeRejectedError && err.status !== 429) return { filled: false, code: err.exchangeCode, message: err.message };
+      if (err instanceof ExchangeRejectedError && err.status !== 429)
+        return { filled: false, code: err.exchangeCode, message: err.message };
       throw err;
     }
     if (placed.fill_count < order.count) {
-      return { filled: false, code: 'not_filled', message: `order ${placed.order_id} ${placed.status} with ${placed.fill_count}/${order.count} filled` };
+      return {
+        filled: false,
+        code: 'not_filled',
+        message: `order ${placed.order_id} ${placed.status} with ${placed.fill_count}/${order.count} filled`,
+      };
     }
     const cost = placed.taker_fill_cost ?? order.limitCents * placed.fill_count;
     return {

@@ -10,7 +10,11 @@ export const EXECUTOR_GROUP = consumerGroupOf('trade-executor');
 /** trade-executor: places the orders of `trade.created` and `trade.closing`, reports the outcome. */
 export async function startTradeExecutor(ctx: ServiceContext<ExecutorConfig>, exchange?: Exchange): Promise<void> {
   const { config } = ctx;
-  const executor = new Executor(exchange ?? new ClientExchange(config.EXCHANGE_BASE_URL, config.credentials, config.EXCHANGE_TIMEOUT_MS), ctx.logger, ctx.registry);
+  const executor = new Executor(
+    exchange ?? new ClientExchange(config.EXCHANGE_BASE_URL, config.credentials, config.EXCHANGE_TIMEOUT_MS),
+    ctx.logger,
+    ctx.registry,
+  );
   await ctx.consume({
     group: EXECUTOR_GROUP.name,
     channels: [...EXECUTOR_GROUP.channels],

@@ -24,9 +24,17 @@ const OpenBody = z.object({
   priceAtOpen: z.number().positive().nullable().default(null),
 });
 
-const CloseBody = z.object({ userId: UserId, method: z.enum(['manual', 'auto']).default('manual'), reason: z.string().max(200).default('requested') });
+const CloseBody = z.object({
+  userId: UserId,
+  method: z.enum(['manual', 'auto']).default('manual'),
+  reason: z.string().max(200).default('requested'),
+});
 
-const STATUS: Record<TradeRequestError['code'], number> = { TRADE_NOT_FOUND: 404, ILLEGAL_TRANSITION: 409, FORBIDDEN: 403 };
+const STATUS: Record<TradeRequestError['code'], number> = {
+  TRADE_NOT_FOUND: 404,
+  ILLEGAL_TRANSITION: 409,
+  FORBIDDEN: 403,
+};
 
 /**
  * The trade manager's REST API (for main-app and operators; NetworkPolicy keeps traders out):
@@ -51,7 +59,12 @@ export function registerApi(ctx: ServiceContext, book: TradeBook): void {
       marketCloseAt: eventCloseMs(parsed.eventTicker),
       requestedAt: await feedNow(ctx),
     });
-    if (request.marketCloseAt <= request.requestedAt) throw new HttpError(409, 'MARKET_CLOSED', `${body.marketTicker} closed at ${new Date(request.marketCloseAt).toISOString()}`);
+    if (request.marketCloseAt <= request.requestedAt)
+      throw new HttpError(
+        409,
+        'MARKET_CLOSED',
+        `${body.marketTicker} closed at ${new Date(request.marketCloseAt).toISOString()}`,
+      );
     const { value } = await router.transaction((tx) => book.open(tx, request)).catch(toHttp);
     return reply.code(value.created ? 201 : 200).send({ trade: value.trade });
   });
@@ -61,7 +74,16 @@ export function registerApi(ctx: ServiceContext, book: TradeBook): void {
     const body = parseInput(CloseBody, req.body ?? {});
     const requestedAt = await feedNow(ctx);
     const { value } = await router
-      .transaction((tx) => book.requestClose(tx, { tradeId: id, userId: body.userId, method: body.method, reason: body.reason, priceAtClose: null, requestedAt }))
+      .transaction((tx) =>
+        book.requestClose(tx, {
+          tradeId: id,
+          userId: body.userId,
+          method: body.method,
+          reason: body.reason,
+          priceAtClose: null,
+          requestedAt,
+        }),
+      )
       .catch(toHttp);
     return { trade: value };
   });
@@ -82,6 +104,8 @@ function toHttp(err: unknown): never {
 // The platform's "now" is the price feed's time (simulated with the paper world): the newest
 // stored second, so manual requests and feed-driven expiry agree. One index lookup.
 async function feedNow(ctx: ServiceContext): Promise<number> {
-  const { rows } = await ctx.pool.query<{ at: Date | null }>(`SELECT max(ts) AS at FROM price_tick WHERE symbol = 'btc'`);
+  const { rows } = await ctx.pool.query<{ at: Date | null }>(
+    `SELECT max(ts) AS at FROM price_tick WHERE symbol = 'btc'`,
+  );
   return rows[0]?.at?.getTime() ?? Date.now();
 }

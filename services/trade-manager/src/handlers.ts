@@ -42,11 +42,19 @@ export function tradeManagerHandler(book: TradeBook) {
 
 // A close request for a trade that has moved on (closed by expiry, already closing) is not an
 // error of the event: the requester's view was older than the trade's.
-async function closeOrLog(book: TradeBook, tx: HandlerContext['tx'], request: Parameters<TradeBook['requestClose']>[1]): Promise<void> {
+async function closeOrLog(
+  book: TradeBook,
+  tx: HandlerContext['tx'],
+  request: Parameters<TradeBook['requestClose']>[1],
+): Promise<void> {
   try {
     await book.requestClose(tx, request);
   } catch (err) {
-    if ((err as { code?: string }).code === 'ILLEGAL_TRANSITION' || (err as { code?: string }).code === 'TRADE_NOT_FOUND') return;
+    if (
+      (err as { code?: string }).code === 'ILLEGAL_TRANSITION' ||
+      (err as { code?: string }).code === 'TRADE_NOT_FOUND'
+    )
+      return;
     throw err;
   }
 }

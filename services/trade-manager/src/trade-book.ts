@@ -1,8 +1,25 @@
 import { closedTradePnl, settledTradePnl, transition, type TradeEvent as Lifecycle } from '@recio/domain';
-import type { CloseRequest, OpenRequest, OrderFilled, OrderRejected, SettlementRecord, TradeSnapshot } from '@recio/platform';
+import type {
+  CloseRequest,
+  OpenRequest,
+  OrderFilled,
+  OrderRejected,
+  SettlementRecord,
+  TradeSnapshot,
+} from '@recio/platform';
 import type { Transaction } from '@recio/router';
 import type { Logger } from 'pino';
-import { expiredTradesOf, insertTrade, knownSettlement, lockTrade, markSettlementOverdue, rememberSettlement, saveTrade, tradesDue, type KnownSettlement } from './trade-store.js';
+import {
+  expiredTradesOf,
+  insertTrade,
+  knownSettlement,
+  lockTrade,
+  markSettlementOverdue,
+  rememberSettlement,
+  saveTrade,
+  tradesDue,
+  type KnownSettlement,
+} from './trade-store.js';
 
 /** Options of {@link TradeBook}. */
 export interface TradeBookOptions {
@@ -53,7 +70,8 @@ export class TradeBook {
       return { trade, created: true };
     }
     const existing = await lockTrade(tx, request.tradeId);
-    if (!existing || existing.userId !== request.userId) throw new TradeRequestError('FORBIDDEN', `trade ${request.tradeId} belongs to another request`);
+    if (!existing || existing.userId !== request.userId)
+      throw new TradeRequestError('FORBIDDEN', `trade ${request.tradeId} belongs to another request`);
     return { trade: existing, created: false };
   }
 
@@ -99,7 +117,12 @@ export class TradeBook {
     }
     if (trade.status !== 'closing' || fill.attempt !== trade.closeAttempts) return this.#stale(trade, 'close fill');
     const fees = trade.feesCents + fill.feesCents;
-    const pnl = closedTradePnl({ buyPriceCents: trade.buyPriceCents!, count: trade.count, oppositeFillPriceCents: fill.priceCents, fees });
+    const pnl = closedTradePnl({
+      buyPriceCents: trade.buyPriceCents!,
+      count: trade.count,
+      oppositeFillPriceCents: fill.priceCents,
+      fees,
+    });
     return this.#save(tx, {
       ...trade,
       status: this.#next(trade, { type: 'close_filled' }),
@@ -119,17 +142,27 @@ export class TradeBook {
     const reason = `${rejection.code}: ${rejection.message}`.slice(0, 500);
     if (rejection.leg === 'open') {
       if (trade.status !== 'pending') return this.#stale(trade, 'entry rejection');
-      return this.#save(tx, { ...trade, status: this.#next(trade, { type: 'rejected', code: rejection.code }), statusReason: reason, closedAt: rejection.rejectedAt });
+      return this.#save(tx, {
+        ...trade,
+        status: this.#next(trade, { type: 'rejected', code: rejection.code }),
+        statusReason: reason,
+        closedAt: rejection.rejectedAt,
+      });
     }
-    if (trade.status !== 'closing' || rejection.attempt !== trade.closeAttempts) return this.#stale(trade, 'close rejection');
-    return this.#save(tx, {
-      ...trade,
-      status: this.#next(trade, { type: 'close_rejected', reason }),
-      statusReason: reason,
-      closeMethod: null,
-      closeReason: null,
-      closingAt: null,
-    }, 'trade.close_failed');
+    if (trade.status !== 'closing' || rejection.attempt !== trade.closeAttempts)
+      return this.#stale(trade, 'close rejection');
+    return this.#save(
+      tx,
+      {
+        ...trade,
+        status: this.#next(trade, { type: 'close_rejected', reason }),
+        statusReason: reason,
+        closeMethod: null,
+        closeReason: null,
+        closingAt: null,
+      },
+      'trade.close_failed',
+    );
   }
 
   /** What a price tick at `at` makes due: expiry at the close, cancelled entries, overdue settlements. */
@@ -137,12 +170,24 @@ export class TradeBook {
     const changed: TradeSnapshot[] = [];
     for (const trade of await tradesDue(tx, at, this.#o.pendingTimeoutMs)) {
       if (trade.status === 'open') {
-        const expired = await this.#save(tx, { ...trade, status: this.#next(trade, { type: 'hour_closed' }), expiredAt: trade.marketCloseAt, priceAtClose: price });
+        const expired = await this.#save(tx, {
+          ...trade,
+          status: this.#next(trade, { type: 'hour_closed' }),
+          expiredAt: trade.marketCloseAt,
+          priceAtClose: price,
+        });
         // The settlement may have come first (it races the tick): then it closes the trade now.
         const settlement = await knownSettlement(tx, trade.userId, trade.marketTicker);
         changed.push(settlement ? await this.#settleOne(tx, expired, settlement) : expired);
       } else {
-        changed.push(await this.#save(tx, { ...trade, status: this.#next(trade, { type: 'timed_out' }), statusReason: 'timeout: the entry order had no outcome', closedAt: at }));
+        changed.push(
+          await this.#save(tx, {
+            ...trade,
+            status: this.#next(trade, { type: 'timed_out' }),
+            statusReason: 'timeout: the entry order had no outcome',
+            closedAt: at,
+          }),
+        );
       }
     }
     // A 30-minute deadline needs no per-second check: once per minute of feed time.
@@ -168,12 +213,18 @@ export class TradeBook {
     const known: KnownSettlement = { marketResult: s.marketResult, settledAt: s.settledAt };
     await rememberSettlement(tx, userId, s.ticker, known);
     const closed: TradeSnapshot[] = [];
-    for (const trade of await expiredTradesOf(tx, userId, s.ticker)) closed.push(await this.#settleOne(tx, trade, known));
+    for (const trade of await expiredTradesOf(tx, userId, s.ticker))
+      closed.push(await this.#settleOne(tx, trade, known));
     return closed;
   }
 
   async #settleOne(tx: Transaction, trade: TradeSnapshot, s: KnownSettlement): Promise<TradeSnapshot> {
-    const pnl = settledTradePnl({ buyPriceCents: trade.buyPriceCents!, count: trade.count, paidOut: s.marketResult === trade.side, fees: trade.feesCents });
+    const pnl = settledTradePnl({
+      buyPriceCents: trade.buyPriceCents!,
+      count: trade.count,
+      paidOut: s.marketResult === trade.side,
+      fees: trade.feesCents,
+    });
     return this.#save(tx, {
       ...trade,
       status: this.#next(trade, { type: 'settled' }),
@@ -187,7 +238,8 @@ export class TradeBook {
 
   async #lock(tx: Transaction, id: string, userId: string): Promise<TradeSnapshot> {
     const trade = await lockTrade(tx, id);
-    if (!trade || trade.userId !== userId) throw new TradeRequestError('TRADE_NOT_FOUND', `no trade ${id} for ${userId}`);
+    if (!trade || trade.userId !== userId)
+      throw new TradeRequestError('TRADE_NOT_FOUND', `no trade ${id} for ${userId}`);
     return trade;
   }
 
@@ -211,7 +263,10 @@ export class TradeBook {
 
   // A report for a trade that already moved on (a repeat, or a fill after a timeout): logged, no change.
   #stale(trade: TradeSnapshot, what: string): null {
-    this.#o.logger.warn({ tradeId: trade.id, status: trade.status, what }, 'report for a trade in another state; ignored');
+    this.#o.logger.warn(
+      { tradeId: trade.id, status: trade.status, what },
+      'report for a trade in another state; ignored',
+    );
     return null;
   }
 

@@ -24,7 +24,15 @@ describe('trade-manager', () => {
 
   const start = async () =>
     startService({
-      config: { ...loadConfig({ DATABASE_URL: db.url, REDIS_URL: redis.url, POD_NAME: 'trade-manager-0', PENDING_TIMEOUT_MS: '60000' }), port: 0 },
+      config: {
+        ...loadConfig({
+          DATABASE_URL: db.url,
+          REDIS_URL: redis.url,
+          POD_NAME: 'trade-manager-0',
+          PENDING_TIMEOUT_MS: '60000',
+        }),
+        port: 0,
+      },
       logger: pino({ level: process.env.TEST_LOG_LEVEL ?? 'silent' }),
       start: startTradeManager,
     });
@@ -44,28 +52,68 @@ describe('trade-manager', () => {
   });
 
   const post = async (path: string, body: unknown) => {
-    const res = await fetch(`${service.url}${path}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
-    return { status: res.status, body: (await res.json()) as { trade: TradeSnapshot; error?: { code: string; message: string } } };
+    const res = await fetch(`${service.url}${path}`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify(body),
+    });
+    return {
+      status: res.status,
+      body: (await res.json()) as { trade: TradeSnapshot; error?: { code: string; message: string } },
+    };
   };
-  const trade = async (id: string): Promise<TradeSnapshot> => ((await (await fetch(`${service.url}/trades/${id}`)).json()) as { trade: TradeSnapshot }).trade;
+  const trade = async (id: string): Promise<TradeSnapshot> =>
+    ((await (await fetch(`${service.url}/trades/${id}`)).json()) as { trade: TradeSnapshot }).trade;
   const publish = (type: string, data: unknown) => others.publish(`trades:${user}`, type, data);
   const openManual = async (count = 3, limit = 40) => {
-    const res = await post('/trades', { userId: user, marketTicker: ticker, side: 'yes', count, limitPriceCents: limit });
+    const res = await post('/trades', {
+      userId: user,
+      marketTicker: ticker,
+      side: 'yes',
+      count,
+      limitPriceCents: limit,
+    });
     expect(res.status).toBe(201);
     return res.body.trade;
   };
   const fill = (t: TradeSnapshot, leg: 'open' | 'close', priceCents: number, feesCents: number, attempt = 0) =>
     publish('order.filled', {
-      tradeId: t.id, userId: user, leg, attempt, orderId: randomUUID(), clientOrderId: t.id, ticker, side: leg === 'open' ? t.side : 'no',
-      count: t.count, priceCents, feesCents, filledAt: Date.now(),
+      tradeId: t.id,
+      userId: user,
+      leg,
+      attempt,
+      orderId: randomUUID(),
+      clientOrderId: t.id,
+      ticker,
+      side: leg === 'open' ? t.side : 'no',
+      count: t.count,
+      priceCents,
+      feesCents,
+      filledAt: Date.now(),
     });
   const reject = (t: TradeSnapshot, leg: 'open' | 'close', code: string, attempt = 0) =>
-    publish('order.rejected', { tradeId: t.id, userId: user, leg, attempt, clientOrderId: t.id, code, message: code, rejectedAt: Date.now() });
-  const until = (id: string, status: string) => expect.poll(async () => (await trade(id)).status, { timeout: 15_000 }).toBe(status);
+    publish('order.rejected', {
+      tradeId: t.id,
+      userId: user,
+      leg,
+      attempt,
+      clientOrderId: t.id,
+      code,
+      message: code,
+      rejectedAt: Date.now(),
+    });
+  const until = (id: string, status: string) =>
+    expect.poll(async () => (await trade(id)).status, { timeout: 15_000 }).toBe(status);
 
   it('opens a manual trade pending, opens it on the fill, closes it with the pnl', async () => {
     const t = await openManual(3, 40);
-    expect(t).toMatchObject({ status: 'pending', eventTicker: event, strike: 99_749.99, marketCloseAt: closeAt, entryMethod: 'manual' });
+    expect(t).toMatchObject({
+      status: 'pending',
+      eventTicker: event,
+      strike: 99_749.99,
+      marketCloseAt: closeAt,
+      entryMethod: 'manual',
+    });
     await fill(t, 'open', 38, 5);
     await until(t.id, 'open');
     expect(await trade(t.id)).toMatchObject({ buyPriceCents: 38, feesCents: 5 });
@@ -80,9 +128,24 @@ describe('trade-manager', () => {
     // Close: NO bought at 45 → sell = 100 − 45 = 55; pnl = (55 − 38) × 3 − (5 + 4) = 51 − 9 = 42.
     await fill(t, 'close', 45, 4, 1);
     await until(t.id, 'closed');
-    expect(await trade(t.id)).toMatchObject({ closeFillCents: 45, sellPriceCents: 55, feesCents: 9, pnlCents: 42, winLoss: 'W' });
-    const { rows } = await service.context.pool.query(`SELECT type FROM event_log WHERE channel = $1 ORDER BY seq`, [`trades:${user}`]);
-    expect(rows.map((r) => r.type)).toEqual(['trade.created', 'order.filled', 'trade.opened', 'trade.closing', 'order.filled', 'trade.closed']);
+    expect(await trade(t.id)).toMatchObject({
+      closeFillCents: 45,
+      sellPriceCents: 55,
+      feesCents: 9,
+      pnlCents: 42,
+      winLoss: 'W',
+    });
+    const { rows } = await service.context.pool.query(`SELECT type FROM event_log WHERE channel = $1 ORDER BY seq`, [
+      `trades:${user}`,
+    ]);
+    expect(rows.map((r) => r.type)).toEqual([
+      'trade.created',
+      'order.filled',
+      'trade.opened',
+      'trade.closing',
+      'order.filled',
+      'trade.closed',
+    ]);
   });
 
   it('cancels an entry refused for volume, errors on other refusals, reopens after a refused close', async () => {
@@ -111,14 +174,30 @@ describe('trade-manager', () => {
 
   it('expires open trades at the close on the price tick and settles them from the settlement', async () => {
     const win = await openManual(2, 70);
-    const lose = await post('/trades', { userId: user, marketTicker: ticker, side: 'no', count: 4, limitPriceCents: 25 });
+    const lose = await post('/trades', {
+      userId: user,
+      marketTicker: ticker,
+      side: 'no',
+      count: 4,
+      limitPriceCents: 25,
+    });
     const pending = await openManual(1, 50);
     await fill(win, 'open', 70, 3);
     await fill(lose.body.trade, 'open', 25, 2);
     await until(win.id, 'open');
     await until(lose.body.trade.id, 'open');
 
-    const tick = (at: number) => ({ symbol: 'btc', at, price: 100_123, momentum: null, volatility: null, avg1m: null, change1h: null, change3h: null, change1d: null });
+    const tick = (at: number) => ({
+      symbol: 'btc',
+      at,
+      price: 100_123,
+      momentum: null,
+      volatility: null,
+      avg1m: null,
+      change1h: null,
+      change3h: null,
+      change1d: null,
+    });
     await others.publish('prices:btc', 'price.tick', tick(closeAt - 1_000));
     // the pending trade is older than the timeout (60 s) only at the close
     await others.publish('prices:btc', 'price.tick', tick(closeAt + 61_000));
@@ -129,11 +208,23 @@ describe('trade-manager', () => {
     // Settled YES: the YES trade pays 100 → pnl = (100 − 70) × 2 − 3 = 57 (W); NO: (0 − 25) × 4 − 2 = −102 (L).
     await others.publish(`account:${user}`, 'settlement.recorded', {
       userId: user,
-      settlement: { ticker, marketResult: 'yes', yesCount: 2, noCount: 4, revenueCents: 200, settledAt: closeAt + 120_000 },
+      settlement: {
+        ticker,
+        marketResult: 'yes',
+        yesCount: 2,
+        noCount: 4,
+        revenueCents: 200,
+        settledAt: closeAt + 120_000,
+      },
     });
     await until(win.id, 'closed');
     await until(lose.body.trade.id, 'closed');
-    expect(await trade(win.id)).toMatchObject({ sellPriceCents: 100, pnlCents: 57, winLoss: 'W', closeMethod: 'expired' });
+    expect(await trade(win.id)).toMatchObject({
+      sellPriceCents: 100,
+      pnlCents: 57,
+      winLoss: 'W',
+      closeMethod: 'expired',
+    });
     expect(await trade(lose.body.trade.id)).toMatchObject({ sellPriceCents: 0, pnlCents: -102, winLoss: 'L' });
   });
 
@@ -146,16 +237,49 @@ describe('trade-manager', () => {
     // Settled NO first: the trade is still open (its market's close tick has not come) ...
     await others.publish(`account:${user}`, 'settlement.recorded', {
       userId: user,
-      settlement: { ticker: other, marketResult: 'no', yesCount: 0, noCount: 2, revenueCents: 200, settledAt: closeAt + 5_000 },
+      settlement: {
+        ticker: other,
+        marketResult: 'no',
+        yesCount: 0,
+        noCount: 2,
+        revenueCents: 200,
+        settledAt: closeAt + 5_000,
+      },
     });
-    await expect.poll(async () => (await service.context.pool.query('SELECT 1 FROM trade_settlement WHERE ticker = $1', [other])).rowCount, { timeout: 15_000 }).toBe(1);
+    await expect
+      .poll(
+        async () =>
+          (await service.context.pool.query('SELECT 1 FROM trade_settlement WHERE ticker = $1', [other])).rowCount,
+        { timeout: 15_000 },
+      )
+      .toBe(1);
     expect((await trade(t.id)).status).toBe('open');
     // ... then the tick expires it and the known settlement closes it: (100 − 60) × 2 − 2 = 78.
-    const tick = { symbol: 'btc', at: closeAt + 120_000, price: 99_000, momentum: null, volatility: null, avg1m: null, change1h: null, change3h: null, change1d: null };
+    const tick = {
+      symbol: 'btc',
+      at: closeAt + 120_000,
+      price: 99_000,
+      momentum: null,
+      volatility: null,
+      avg1m: null,
+      change1h: null,
+      change3h: null,
+      change1d: null,
+    };
     await others.publish('prices:btc', 'price.tick', tick);
     await until(t.id, 'closed');
-    expect(await trade(t.id)).toMatchObject({ expiredAt: closeAt, priceAtClose: 99_000, sellPriceCents: 100, pnlCents: 78, winLoss: 'W', closedAt: closeAt + 5_000 });
-    const { rows } = await service.context.pool.query(`SELECT type FROM event_log WHERE channel = $1 AND data::jsonb #>> '{trade,id}' = $2 ORDER BY seq`, [`trades:${user}`, t.id]);
+    expect(await trade(t.id)).toMatchObject({
+      expiredAt: closeAt,
+      priceAtClose: 99_000,
+      sellPriceCents: 100,
+      pnlCents: 78,
+      winLoss: 'W',
+      closedAt: closeAt + 5_000,
+    });
+    const { rows } = await service.context.pool.query(
+      `SELECT type FROM event_log WHERE channel = $1 AND data::jsonb #>> '{trade,id}' = $2 ORDER BY seq`,
+      [`trades:${user}`, t.id],
+    );
     expect(rows.map((r) => r.type)).toEqual(['trade.created', 'trade.opened', 'trade.expired', 'trade.closed']);
   });
 
@@ -164,10 +288,16 @@ describe('trade-manager', () => {
     // no settlement yet), the settlement looked for expired trades (and saw it still open).
     const laterClose = closeAt + 3_600_000;
     const ticker2 = marketTicker(eventTicker(laterClose), 99_749.99);
-    const t = (await post('/trades', { userId: user, marketTicker: ticker2, side: 'yes', count: 1, limitPriceCents: 90 })).body.trade;
+    const t = (
+      await post('/trades', { userId: user, marketTicker: ticker2, side: 'yes', count: 1, limitPriceCents: 90 })
+    ).body.trade;
     await fill(t, 'open', 90, 1);
     await until(t.id, 'open');
-    const book = new TradeBook({ logger: pino({ level: 'silent' }), pendingTimeoutMs: 60_000, settlementOverdueMs: 1_800_000 });
+    const book = new TradeBook({
+      logger: pino({ level: 'silent' }),
+      pendingTimeoutMs: 60_000,
+      settlementOverdueMs: 1_800_000,
+    });
     let release!: () => void;
     const held = new Promise<void>((r) => (release = r));
     let expired!: () => void;
@@ -179,21 +309,52 @@ describe('trade-manager', () => {
       await held; // the tick's transaction stays open while the settlement runs
     });
     await tickHolding;
-    const settlement = { ticker: ticker2, marketResult: 'yes' as const, yesCount: 1, noCount: 0, revenueCents: 100, settledAt: laterClose + 2_000 };
+    const settlement = {
+      ticker: ticker2,
+      marketResult: 'yes' as const,
+      yesCount: 1,
+      noCount: 0,
+      revenueCents: 100,
+      settledAt: laterClose + 2_000,
+    };
     const settle = router.transaction((tx) => book.settle(tx, user, settlement));
     await new Promise((r) => setTimeout(r, 300)); // let the settlement reach the trade's lock
     release();
     await Promise.all([tick, settle]);
     // (100 − 90) × 1 − 1 = 9
-    expect(await trade(t.id)).toMatchObject({ status: 'closed', closeMethod: 'expired', pnlCents: 9, closedAt: laterClose + 2_000 });
+    expect(await trade(t.id)).toMatchObject({
+      status: 'closed',
+      closeMethod: 'expired',
+      pnlCents: 9,
+      closedAt: laterClose + 2_000,
+    });
   });
 
   it('answers bad requests with a code and never writes a row for them', async () => {
     const { rows: before } = await service.context.pool.query('SELECT count(*)::int AS n FROM trade');
-    expect((await post('/trades', { userId: user, marketTicker: ticker, side: 'maybe', count: 1, limitPriceCents: 50 })).body.error?.code).toBe('INVALID_REQUEST');
-    expect((await post('/trades', { userId: user, marketTicker: 'NOPE', side: 'yes', count: 1, limitPriceCents: 50 })).body.error?.code).toBe('INVALID_TICKER');
-    expect((await post('/trades', { userId: user, marketTicker: marketTicker(eventTicker(hourCloseAfter(Date.now()) - 7_200_000), 99_749.99), side: 'yes', count: 1, limitPriceCents: 50 })).body.error?.code).toBe('MARKET_CLOSED');
-    expect((await post('/trades', { userId: user, marketTicker: ticker, side: 'yes', count: 0, limitPriceCents: 100 })).status).toBe(400);
+    expect(
+      (await post('/trades', { userId: user, marketTicker: ticker, side: 'maybe', count: 1, limitPriceCents: 50 })).body
+        .error?.code,
+    ).toBe('INVALID_REQUEST');
+    expect(
+      (await post('/trades', { userId: user, marketTicker: 'NOPE', side: 'yes', count: 1, limitPriceCents: 50 })).body
+        .error?.code,
+    ).toBe('INVALID_TICKER');
+    expect(
+      (
+        await post('/trades', {
+          userId: user,
+          marketTicker: marketTicker(eventTicker(hourCloseAfter(Date.now()) - 7_200_000), 99_749.99),
+          side: 'yes',
+          count: 1,
+          limitPriceCents: 50,
+        })
+      ).body.error?.code,
+    ).toBe('MARKET_CLOSED');
+    expect(
+      (await post('/trades', { userId: user, marketTicker: ticker, side: 'yes', count: 0, limitPriceCents: 100 }))
+        .status,
+    ).toBe(400);
     expect((await post(`/trades/${randomUUID()}/close`, { userId: user })).status).toBe(404);
     expect((await post('/trades/not-a-uuid/close', { userId: user })).body.error?.code).toBe('INVALID_REQUEST');
     const { rows: after } = await service.context.pool.query('SELECT count(*)::int AS n FROM trade');
@@ -207,14 +368,31 @@ describe('trade-manager', () => {
     expect((await post('/trades', body)).status).toBe(200);
     const viaEvent = randomUUID();
     const request = {
-      tradeId: viaEvent, userId: user, symbol: 'btc', eventTicker: event, marketTicker: ticker, strike: 99_749.99, side: 'no', count: 2,
-      limitPriceCents: 12, entryMethod: 'auto', probability: 96.5, diff: 1.2, momentum: -0.1, volatility: 0.5, priceAtOpen: 99_000,
-      marketCloseAt: closeAt, requestedAt: Date.now(),
+      tradeId: viaEvent,
+      userId: user,
+      symbol: 'btc',
+      eventTicker: event,
+      marketTicker: ticker,
+      strike: 99_749.99,
+      side: 'no',
+      count: 2,
+      limitPriceCents: 12,
+      entryMethod: 'auto',
+      probability: 96.5,
+      diff: 1.2,
+      momentum: -0.1,
+      volatility: 0.5,
+      priceAtOpen: 99_000,
+      marketCloseAt: closeAt,
+      requestedAt: Date.now(),
     };
     await publish('trade.open_requested', request);
     await publish('trade.open_requested', request); // a supervisor's handler that ran twice
     await until(viaEvent, 'pending');
-    const { rows } = await service.context.pool.query(`SELECT count(*)::int AS n FROM event_log WHERE channel = $1 AND type = 'trade.created' AND data::jsonb #>> '{trade,id}' IN ($2, $3)`, [`trades:${user}`, tradeId, viaEvent]);
+    const { rows } = await service.context.pool.query(
+      `SELECT count(*)::int AS n FROM event_log WHERE channel = $1 AND type = 'trade.created' AND data::jsonb #>> '{trade,id}' IN ($2, $3)`,
+      [`trades:${user}`, tradeId, viaEvent],
+    );
     expect(rows[0].n).toBe(2);
   });
 

@@ -20,5 +20,9 @@ export async function startTradeManager(ctx: ServiceContext<TradeManagerConfig>)
     settlementOverdueMs: ctx.config.SETTLEMENT_OVERDUE_MS,
   });
   registerApi(ctx, book);
-  await ctx.consume({ group: TRADE_MANAGER_GROUP.name, channels: [...TRADE_MANAGER_GROUP.channels], handler: tradeManagerHandler(book) });
+  await ctx.consume({
+    group: TRADE_MANAGER_GROUP.name,
+    channels: [...TRADE_MANAGER_GROUP.channels],
+    handler: tradeManagerHandler(book),
+  });
 }

@@ -13,8 +13,23 @@ export async function insertTrade(tx: Transaction, r: OpenRequest): Promise<Trad
      ON CONFLICT (id) DO NOTHING
      RETURNING *`,
     [
-      r.tradeId, r.userId, r.symbol, r.eventTicker, r.marketTicker, r.strike, r.side, r.count, r.entryMethod,
-      r.limitPriceCents, r.probability, r.diff, r.momentum, r.volatility, r.priceAtOpen, ts(r.marketCloseAt), ts(r.requestedAt),
+      r.tradeId,
+      r.userId,
+      r.symbol,
+      r.eventTicker,
+      r.marketTicker,
+      r.strike,
+      r.side,
+      r.count,
+      r.entryMethod,
+      r.limitPriceCents,
+      r.probability,
+      r.diff,
+      r.momentum,
+      r.volatility,
+      r.priceAtOpen,
+      ts(r.marketCloseAt),
+      ts(r.requestedAt),
     ],
   );
   return rows[0] ? toSnapshot(rows[0]) : null;
@@ -35,8 +50,23 @@ export async function saveTrade(tx: Transaction, t: TradeSnapshot): Promise<void
             closed_at = $17, updated_at = now()
       WHERE id = $1`,
     [
-      t.id, t.status, t.statusReason, t.closeMethod, t.closeReason, t.buyPriceCents, t.closeFillCents, t.sellPriceCents,
-      t.feesCents, t.pnlCents, t.winLoss, t.closeAttempts, t.priceAtClose, ts(t.openedAt), ts(t.closingAt), ts(t.expiredAt), ts(t.closedAt),
+      t.id,
+      t.status,
+      t.statusReason,
+      t.closeMethod,
+      t.closeReason,
+      t.buyPriceCents,
+      t.closeFillCents,
+      t.sellPriceCents,
+      t.feesCents,
+      t.pnlCents,
+      t.winLoss,
+      t.closeAttempts,
+      t.priceAtClose,
+      ts(t.openedAt),
+      ts(t.closingAt),
+      ts(t.expiredAt),
+      ts(t.closedAt),
     ],
   );
 }
@@ -84,7 +114,12 @@ export interface KnownSettlement {
 }
 
 /** Remembers a settlement (idempotent). */
-export async function rememberSettlement(tx: Transaction, userId: string, ticker: string, s: KnownSettlement): Promise<void> {
+export async function rememberSettlement(
+  tx: Transaction,
+  userId: string,
+  ticker: string,
+  s: KnownSettlement,
+): Promise<void> {
   await tx.query(
     'INSERT INTO trade_settlement (user_id, ticker, market_result, settled_at) VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING',
     [userId, ticker, s.marketResult, new Date(s.settledAt)],
@@ -92,7 +127,11 @@ export async function rememberSettlement(tx: Transaction, userId: string, ticker
 }
 
 /** The settlement of a user's market, if it has arrived. */
-export async function knownSettlement(tx: Transaction, userId: string, ticker: string): Promise<KnownSettlement | null> {
+export async function knownSettlement(
+  tx: Transaction,
+  userId: string,
+  ticker: string,
+): Promise<KnownSettlement | null> {
   const { rows } = await tx.query<{ market_result: 'yes' | 'no'; settled_at: Date }>(
     'SELECT market_result, settled_at FROM trade_settlement WHERE user_id = $1 AND ticker = $2',
     [userId, ticker],
@@ -102,7 +141,10 @@ export async function knownSettlement(tx: Transaction, userId: string, ticker: s
 }
 
 /** One trade, unlocked (REST reads). */
-export async function findTrade(query: (text: string, values: unknown[]) => Promise<{ rows: TradeRow[] }>, id: string): Promise<TradeSnapshot | null> {
+export async function findTrade(
+  query: (text: string, values: unknown[]) => Promise<{ rows: TradeRow[] }>,
+  id: string,
+): Promise<TradeSnapshot | null> {
   const { rows } = await query('SELECT * FROM trade WHERE id = $1', [id]);
   return rows[0] ? toSnapshot(rows[0]) : null;
 }

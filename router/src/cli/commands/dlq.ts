@@ -15,7 +15,11 @@ export async function dlq(argv: string[], ctx: CliContext): Promise<number> {
   try {
     if (sub === 'list') {
       const values = parse(rest, { group: { type: 'string' }, channel: { type: 'string' }, limit: { type: 'string' } });
-      const letters = await listDeadLetters(pool, { group: values.group, channel: values.channel, limit: integer(values, 'limit', 100, 1) });
+      const letters = await listDeadLetters(pool, {
+        group: values.group,
+        channel: values.channel,
+        limit: integer(values, 'limit', 100, 1),
+      });
       for (const letter of letters) writeJsonLine(ctx.stdout, letter);
       return 0;
     }
@@ -24,7 +28,12 @@ export async function dlq(argv: string[], ctx: CliContext): Promise<number> {
       if (values.id === undefined) throw new UsageError('--id is required');
       const letter = await requestRedrive(pool, integer(values, 'id', 0, 1));
       if (!letter) throw new RecioError('NOT_FOUND', `no dead letter with id ${String(values.id)}`);
-      writeJsonLine(ctx.stdout, { requested: letter.id, group: letter.group_name, channel: letter.channel, seq: letter.seq });
+      writeJsonLine(ctx.stdout, {
+        requested: letter.id,
+        group: letter.group_name,
+        channel: letter.channel,
+        seq: letter.seq,
+      });
       return 0;
     }
     throw new UsageError('expected `recio dlq list` or `recio dlq replay --id N`');

@@ -22,7 +22,10 @@ export async function relay(argv: string[], ctx: CliContext): Promise<number> {
     sweepIntervalMs: integer(values, 'sweep-ms', 500, 1),
     fullSweepIntervalMs: integer(values, 'full-sweep-ms', 60_000, 1),
   });
-  const server = metricsPort > 0 ? await startMetricsServer(metricsPort, router.registry, () => router.redis.status === 'ready') : undefined;
+  const server =
+    metricsPort > 0
+      ? await startMetricsServer(metricsPort, router.registry, () => router.redis.status === 'ready')
+      : undefined;
   relay.start();
   logger.info({ metricsPort: metricsPort || undefined }, 'relay started');
   if (!ctx.stopSignal.aborted) await once(ctx.stopSignal, 'abort');

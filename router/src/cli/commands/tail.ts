@@ -21,7 +21,11 @@ export async function tail(argv: string[], ctx: CliContext): Promise<number> {
     start = new Map([[channels[0]!, Math.max(0, position.sinceSeq - 1)]]);
   }
   const router = cliRouter(ctx.config, cliLogger(ctx.config));
-  const reader = new FanoutReader(router, { channels, ...(start ? { since: start } : {}), onEvent: (event) => writeJsonLine(ctx.stdout, event) });
+  const reader = new FanoutReader(router, {
+    channels,
+    ...(start ? { since: start } : {}),
+    onEvent: (event) => writeJsonLine(ctx.stdout, event),
+  });
   try {
     await reader.start();
     if (!ctx.stopSignal.aborted) await once(ctx.stopSignal, 'abort');

@@ -8,7 +8,11 @@ import { POSITION_RETURNING, positionFromRow, type PositionDbRow } from './upser
  * (realized pnl and fees stay). Returns the rows it changed. The exchange may drop a settled or
  * closed market from its position list; a mirror that kept the old count would be wrong forever.
  */
-export async function flattenUnlisted(tx: Transaction, userId: string, listed: readonly string[]): Promise<PositionRecord[]> {
+export async function flattenUnlisted(
+  tx: Transaction,
+  userId: string,
+  listed: readonly string[],
+): Promise<PositionRecord[]> {
   const { rows } = await tx.query<PositionDbRow>(
     `UPDATE account_position SET position = 0, market_exposure_cents = 0, updated_at = now()
      WHERE user_id = $1 AND (position <> 0 OR market_exposure_cents <> 0)

@@ -6,7 +6,11 @@ import type { SettlementRow } from '../wire-records.js';
  * statement inserted; like insertFills, "inserted" decides whether `settlement.recorded` is
  * published, so a settlement is announced once however many syncs see it.
  */
-export async function insertSettlements(tx: Transaction, userId: string, settlements: readonly SettlementRow[]): Promise<Set<string>> {
+export async function insertSettlements(
+  tx: Transaction,
+  userId: string,
+  settlements: readonly SettlementRow[],
+): Promise<Set<string>> {
   if (settlements.length === 0) return new Set();
   const { rows } = await tx.query<{ ticker: string }>(
     `INSERT INTO account_settlement (user_id, ticker, market_result, yes_count, no_count, revenue_cents, settled_time)

@@ -22,13 +22,18 @@ export function positionFromRow(row: PositionDbRow): PositionRecord {
 }
 
 /** The columns both position statements return. */
-export const POSITION_RETURNING = 'RETURNING ticker, position, market_exposure_cents, realized_pnl_cents, fees_paid_cents';
+export const POSITION_RETURNING =
+  'RETURNING ticker, position, market_exposure_cents, realized_pnl_cents, fees_paid_cents';
 
 /**
  * Writes positions, and returns those that were new or differ from the stored row (a row
  * equal to what is stored is not touched): exactly the positions to announce.
  */
-export async function upsertPositions(tx: Transaction, userId: string, positions: readonly PositionRecord[]): Promise<PositionRecord[]> {
+export async function upsertPositions(
+  tx: Transaction,
+  userId: string,
+  positions: readonly PositionRecord[],
+): Promise<PositionRecord[]> {
   if (positions.length === 0) return [];
   const { rows } = await tx.query<PositionDbRow>(
     `INSERT INTO account_position AS p (user_id, ticker, position, market_exposure_cents, realized_pnl_cents, fees_paid_cents)

@@ -21,7 +21,8 @@ const REPLAY_ERRORS: Record<string, number> = { REPLAY_EXPIRED: 410, INVALID_REP
 export function registerReplayRoutes(api: Api, router: EventRouter): void {
   api.get('/replay', async (req) => {
     const q = parseInput(ReplayQuery, req.query, 'query');
-    if (!mayReadChannel(principalOf(req), q.channel)) throw new HttpError(403, 'FORBIDDEN_CHANNEL', `${q.channel} is not yours to read`);
+    if (!mayReadChannel(principalOf(req), q.channel))
+      throw new HttpError(403, 'FORBIDDEN_CHANNEL', `${q.channel} is not yours to read`);
     try {
       return await router.replay(q.channel, { ...q.since, limit: q.limit });
     } catch (err) {

@@ -21,7 +21,8 @@ export function registerSettingsRoutes(api: Api, deps: { db: Db; router: EventRo
       return { settings, version };
     } catch (err) {
       // Every field error goes back at once, so a form can mark them all.
-      if (err instanceof SettingsRejectedError) return reply.code(400).send({ error: { code: err.code, message: err.message, fields: err.fields } });
+      if (err instanceof SettingsRejectedError)
+        return reply.code(400).send({ error: { code: err.code, message: err.message, fields: err.fields } });
       throw err;
     }
   });

@@ -76,7 +76,10 @@ export function registerTradeRoutes(api: Api, deps: TradeRouteDeps): void {
     const body = parseInput(OpenBody, req.body);
     // Built field by field: the user and the entry method never come from the client.
     const answer = await tradeManager.open({ ...body, userId, entryMethod: 'manual' });
-    logger.info({ userId, marketTicker: body.marketTicker, side: body.side, count: body.count, status: answer.status }, 'order forwarded: open');
+    logger.info(
+      { userId, marketTicker: body.marketTicker, side: body.side, count: body.count, status: answer.status },
+      'order forwarded: open',
+    );
     return reply.code(answer.status).send(answer.body);
   });
 
