@@ -13,7 +13,6 @@ import { promisify } from 'node:util';
 import { databaseRoleName, databaseServices, SERVICES } from '@recio/platform';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { chartObjects, secretReferences } from '../test/chart-objects.js';
-import type { Profile } from './config.js';
 import { databaseRoleSecret } from './postgres.js';
 
 const run = promisify(execFile);

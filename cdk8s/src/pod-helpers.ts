@@ -1,4 +1,5 @@
 import { k8s } from 'cdk8s-plus-31';
+import type { Construct } from 'constructs';
 import type { ChartConfig } from './config.js';
 import { selectorLabels } from './labels.js';
 
@@ -64,7 +65,7 @@ export function downwardEnv(): k8s.EnvVar[] {
 
 /** A PodDisruptionBudget keeping `minAvailable` of a component's pods through voluntary disruptions. */
 export function podDisruptionBudget(
-  scope: import('constructs').Construct,
+  scope: Construct,
   component: string,
   namespace: string,
   budget: { minAvailable: number } | { maxUnavailable: number },

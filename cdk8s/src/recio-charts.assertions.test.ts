@@ -10,7 +10,7 @@ import { DATABASE_PASSWORD } from './service-env.js';
 import { redisAclSecretKeys } from './redis-acl.js';
 import { synthesizeObjects } from './recio-charts.js';
 
-const objects = (c: ChartConfig): Obj[] => synthesizeObjects(c) as Obj[];
+const objects = (c: ChartConfig): Obj[] => synthesizeObjects(c);
 const find = (objs: Obj[], kind: string, name: string): Obj => {
   const o = objs.find((x) => x.kind === kind && x.metadata?.name === name);
   if (o === undefined) throw new Error(`${kind}/${name} not synthesized`);

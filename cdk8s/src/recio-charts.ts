@@ -89,7 +89,7 @@ export function synthesizeFiles(config: ChartConfig): Map<string, string> {
   const { charts } = buildCharts(config);
   const files = new Map<string, string>();
   for (const chart of charts)
-    files.set(`${chart.node.id}.k8s.yaml`, GENERATED_HEADER + Yaml.stringify(...chart.toJson()));
+    files.set(`${chart.node.id}.k8s.yaml`, GENERATED_HEADER + Yaml.stringify(...(chart.toJson() as unknown[])));
   return files;
 }
 

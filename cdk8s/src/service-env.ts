@@ -1,5 +1,5 @@
 import { databaseRoleName, type ServiceSpec } from '@recio/platform';
-import { k8s } from 'cdk8s-plus-31';
+import { type k8s } from 'cdk8s-plus-31';
 import type { ChartConfig } from './config.js';
 import { UnknownEnvVarError } from './errors.js';
 import { DATABASE_NAME, databaseRoleSecret, postgresHost } from './postgres.js';

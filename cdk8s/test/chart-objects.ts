@@ -2,11 +2,11 @@
 import { parseChartConfig, type ChartConfigInput } from '../src/config.js';
 import { synthesizeObjects } from '../src/recio-charts.js';
 
-export type Obj = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
+export type Obj = Record<string, any>;
 
 /** Every object of one configuration. */
 export function chartObjects(input: ChartConfigInput): Obj[] {
-  return synthesizeObjects(parseChartConfig(input)) as Obj[];
+  return synthesizeObjects(parseChartConfig(input));
 }
 
 /** The data of the ConfigMap `name`. */

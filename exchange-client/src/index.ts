@@ -16,4 +16,5 @@ export {
   type ExchangeWebSocketOptions,
   type ExchangeWebSocketEvents,
 } from './websocket.js';
+export { frameText } from './frame-text.js';
 export { TokenBucket } from './token-bucket.js';

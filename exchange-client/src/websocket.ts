@@ -2,6 +2,7 @@ import { EventEmitter } from 'node:events';
 import type { KeyObject } from 'node:crypto';
 import WebSocket from 'ws';
 import { ExchangeAuthError, ExchangeClosedError, ExchangeError, InvalidOptionError } from './errors.js';
+import { frameText } from './frame-text.js';
 import { parsePrivateKey, signRequest, WS_SIGNING_PATH } from './signing.js';
 import { backoffDelay } from './timing.js';
 import { WsMessageSchema, type WsFill, type WsMarketPosition, type WsMessage, type WsTicker } from './wire.js';
@@ -151,7 +152,8 @@ export class ExchangeWebSocket extends EventEmitter<ExchangeWebSocketEvents> {
     return new Promise((resolve, reject) => {
       const entry: SubscriptionEntry = { channels: [...channels], params: { ...params }, waiter: { resolve, reject } };
       this.subscriptions.push(entry);
-      if (this.connected) this.sendSubscribe(entry);
+      // The ack only wakes `reconnected` watchers; this caller's promise settles through `waiter`.
+      if (this.connected) void this.sendSubscribe(entry);
     });
   }
 
@@ -197,7 +199,7 @@ export class ExchangeWebSocket extends EventEmitter<ExchangeWebSocketEvents> {
     const socket = new WebSocket(this.url, { headers: { ...headers }, handshakeTimeout: this.o.connectTimeoutMs });
     this.socket = socket;
     socket.on('open', () => this.onOpen(socket));
-    socket.on('message', (data) => this.onData(data.toString()));
+    socket.on('message', (data) => this.onData(frameText(data)));
     socket.on('ping', () => (this.lastHeard = Date.now()));
     socket.on('pong', () => (this.lastHeard = Date.now()));
     socket.on('unexpected-response', (_request, response) => {

@@ -78,7 +78,7 @@ export const CONNECTION_ERROR_CODES: ReadonlySet<string> = new Set([
 /** The stable code of any error (RecioError code, SQLSTATE, errno), or 'UNKNOWN'. */
 export function errorCode(error: unknown): string {
   if (typeof error === 'object' && error !== null && 'code' in error) {
-    const code = (error as { code: unknown }).code;
+    const code = error.code;
     if (typeof code === 'string') return code;
   }
   return 'UNKNOWN';

@@ -206,7 +206,7 @@ export class EventRouter {
    */
   async consume<T>(options: ConsumeOptions<T>): Promise<Consumer> {
     this.#assertOpen();
-    const consumer = new Consumer(this, options as ConsumeOptions<never>);
+    const consumer = new Consumer(this, options);
     await consumer.start();
     return consumer;
   }

@@ -15,8 +15,8 @@ function start(env: Record<string, string>): { child: ChildProcess; out: () => s
   });
   let out = '';
   let err = '';
-  child.stdout!.on('data', (d) => (out += d));
-  child.stderr!.on('data', (d) => (err += d));
+  child.stdout.on('data', (d) => (out += d));
+  child.stderr.on('data', (d) => (err += d));
   return { child, out: () => out, err: () => err };
 }
 

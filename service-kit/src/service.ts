@@ -119,7 +119,7 @@ export async function startService<C extends ServiceConfig>(
   const close = (): Promise<void> =>
     (closing ??= (async () => {
       abort.abort();
-      const steps: [string, () => Promise<unknown> | unknown][] = [
+      const steps: [string, () => unknown][] = [
         ['http', () => http.drain(config.drainDeadlineMs)],
         ...consumers.map((c): [string, () => Promise<void>] => ['consumer', () => c.close(config.drainDeadlineMs)]),
         ...hooks.reverse().map((fn): [string, () => Promise<void> | void] => ['hook', fn]),

@@ -31,7 +31,7 @@ describe('Ctrl-C in a terminal', () => {
       expect(at('[api]   api stopping')).toBeGreaterThan(at('[stack] web stopped (code 0)'));
       expect(at('[stack] api stopped (code 0)')).toBeGreaterThan(at('[api]   api stopping'));
       expect(out).not.toContain('SIGINT)'); // no child was ended by the terminal's SIGINT
-      for (const pid of pids) expect(alive(pid!)).toBe(false);
+      for (const pid of pids) expect(alive(pid)).toBe(false);
     } finally {
       if (cli.exitCode === null) process.kill(-cli.pid!, 'SIGKILL');
     }

@@ -230,7 +230,7 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
     const done = new Map<string, Promise<void>>();
     // Reverse start order: every dependant is already in `done` when its dependency is reached.
     for (const p of [...this.ordered].reverse()) {
-      const dependants = dependantsOf(this.options.processes, p.spec.name).map((n) => done.get(n));
+      const dependants = dependantsOf(this.options.processes, p.spec.name).flatMap((n) => done.get(n) ?? []);
       done.set(
         p.spec.name,
         Promise.all(dependants).then(() => this.stopOne(p)),
@@ -263,7 +263,7 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
     process.on('exit', this.killAllOnExit);
     const started = new Map<string, Promise<void>>();
     for (const p of this.ordered) {
-      const deps = (p.spec.dependsOn ?? []).map((d) => started.get(d));
+      const deps = (p.spec.dependsOn ?? []).flatMap((d) => started.get(d) ?? []);
       const promise = Promise.all(deps).then(() => this.startOne(p));
       promise.catch(() => undefined); // reported through Promise.all below
       started.set(p.spec.name, promise);

@@ -9,6 +9,7 @@ export function confLine(directive: string, ...args: Array<string | number>): st
 }
 
 // Bare only without whitespace, quotes, backslashes and control characters; all else is quoted.
+// eslint-disable-next-line no-control-regex -- control characters are exactly what must be quoted
 const BARE = /^[^\s"'\\\x00-\x1f\x7f]+$/;
 
 /** Quotes one argument the way sdssplitargs reads it back. */

@@ -1,3 +1,4 @@
+import { frameText } from '@recio/exchange-client';
 import { pino } from 'pino';
 import { afterEach, describe, expect, it } from 'vitest';
 import { WebSocketServer } from 'ws';
@@ -21,7 +22,7 @@ describe('CoinbaseFeed on a silent connection', () => {
     server.on('connection', (ws) => {
       connections += 1;
       ws.once('message', (m) => {
-        subscribe = JSON.parse(m.toString());
+        subscribe = JSON.parse(frameText(m));
         if (connections === 1) ws.send(JSON.stringify({ type: 'subscriptions', channels: [] })); // one message, then silence
       });
     });

@@ -1,5 +1,6 @@
 import { EventEmitter } from 'node:events';
 import type { Logger } from 'pino';
+import { frameText } from '@recio/exchange-client';
 import WebSocket from 'ws';
 import { z } from 'zod';
 
@@ -76,7 +77,7 @@ export class CoinbaseFeed extends EventEmitter<{ tick: [FeedTick]; up: []; down:
         JSON.stringify({ type: 'subscribe', product_ids: [this.#o.product], channels: ['ticker', 'heartbeat'] }),
       );
     });
-    socket.on('message', (raw) => this.#onMessage(raw.toString()));
+    socket.on('message', (raw) => this.#onMessage(frameText(raw)));
     socket.on('error', (err) => this.#o.logger.debug({ err }, 'price feed socket error'));
     socket.on('close', () => {
       if (this.#socket !== socket) return;

@@ -18,7 +18,7 @@ function withDefaults(stored: SettingsRow['settings']): Settings {
   return {
     autoEntry: { ...DEFAULT_SETTINGS.autoEntry, ...stored.autoEntry },
     autoStop: { ...DEFAULT_SETTINGS.autoStop, ...stored.autoStop },
-  } as Settings;
+  };
 }
 
 function toVersioned(row: SettingsRow | undefined): VersionedSettings {

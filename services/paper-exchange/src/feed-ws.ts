@@ -1,5 +1,6 @@
 import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
+import { frameText } from '@recio/exchange-client';
 import { WebSocketServer, WebSocket, type RawData } from 'ws';
 import { uniformOf } from './prng.js';
 import type { World, WorldEvent } from './world.js';
@@ -205,7 +206,7 @@ export class PriceFeedWebSocket {
     const fail = (reason: string) => ws.send(JSON.stringify({ type: 'error', message: 'Failed to subscribe', reason }));
     let message: unknown;
     try {
-      message = JSON.parse(data.toString());
+      message = JSON.parse(frameText(data));
     } catch {
       ws.send(JSON.stringify({ type: 'error', message: 'Malformed JSON', reason: 'the message is not JSON' }));
       return;

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { ApiError } from './api-error.js';
+import { type ApiError } from './api-error.js';
 import { parseOrderRequest, takerFeeCents } from './order-rules.js';
 
 describe('takerFeeCents = ceil(0.07 × count × P × (1 − P)) in cents', () => {

@@ -12,7 +12,8 @@ export interface Page<T> {
 /** Parses `limit` (1..max, default 100); throws 400 invalid_parameters otherwise. */
 export function parseLimit(raw: unknown, max: number): number {
   if (raw === undefined || raw === '') return Math.min(100, max);
-  const text = String(raw);
+  // A repeated parameter arrives as an array: not an integer either.
+  const text = typeof raw === 'string' || typeof raw === 'number' ? String(raw) : '';
   if (!/^\d+$/.test(text)) throw invalidParameters(`limit: must be an integer between 1 and ${max}`);
   const limit = Number(text);
   if (limit < 1 || limit > max) throw invalidParameters(`limit: must be between 1 and ${max}, got ${limit}`);

@@ -1,5 +1,6 @@
 import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
+import { frameText } from '@recio/exchange-client';
 import { WebSocketServer, WebSocket, type RawData } from 'ws';
 import type { Quote } from './quote-model.js';
 import type { PositionState } from './position-math.js';
@@ -139,7 +140,7 @@ export class TradeWebSocket {
   private onCommand(connection: Connection, data: RawData): void {
     let command: unknown;
     try {
-      command = JSON.parse(data.toString());
+      command = JSON.parse(frameText(data));
     } catch {
       this.error(connection, undefined, WS_ERROR.unableToProcess, 'Unable to process message: not JSON');
       return;
@@ -164,12 +165,12 @@ export class TradeWebSocket {
   }
 
   private subscribe(connection: Connection, id: number | undefined, params: Record<string, unknown>): void {
-    const channels = params.channels;
+    const channels: unknown = params.channels;
     if (!Array.isArray(channels) || channels.length === 0) {
       this.error(connection, id, WS_ERROR.channelsRequired, 'Channels required');
       return;
     }
-    const unknown = channels.find((ch) => typeof ch !== 'string' || !CHANNELS.has(ch));
+    const unknown: unknown = channels.find((ch) => typeof ch !== 'string' || !CHANNELS.has(ch));
     if (unknown !== undefined) {
       this.error(connection, id, WS_ERROR.unknownChannel, `Unknown channel name ${JSON.stringify(unknown)}`);
       return;
@@ -193,12 +194,12 @@ export class TradeWebSocket {
   }
 
   private unsubscribe(connection: Connection, id: number | undefined, params: Record<string, unknown>): void {
-    const sids = params.sids;
+    const sids: unknown = params.sids;
     if (!Array.isArray(sids) || sids.length === 0) {
       this.error(connection, id, WS_ERROR.sidsRequired, 'Subscription IDs required');
       return;
     }
-    const missing = sids.find((sid) => !connection.subscriptions.has(sid as number));
+    const missing: unknown = sids.find((sid) => !connection.subscriptions.has(sid as number));
     if (missing !== undefined) {
       this.error(connection, id, WS_ERROR.unknownSid, `Unknown subscription ID ${JSON.stringify(missing)}`);
       return;

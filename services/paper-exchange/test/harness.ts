@@ -1,5 +1,11 @@
 import { generateKeyPairSync } from 'node:crypto';
-import { ExchangeClient, signRequest, type ExchangeClientOptions, type Market } from '@recio/exchange-client';
+import {
+  ExchangeClient,
+  frameText,
+  signRequest,
+  type ExchangeClientOptions,
+  type Market,
+} from '@recio/exchange-client';
 import WebSocket from 'ws';
 import { startPaperExchange, type PaperExchange, type PaperExchangeOptions } from '../src/index.js';
 
@@ -131,7 +137,7 @@ export class MessageLog {
 
   constructor(socket: WebSocket) {
     socket.on('message', (data) => {
-      const message = JSON.parse(data.toString());
+      const message = JSON.parse(frameText(data));
       this.messages.push(message);
       this.waiters = this.waiters.filter((w) => {
         if (!w.predicate(message)) return true;
