@@ -6,7 +6,7 @@ REDIS_URL ?= redis://127.0.0.1:6379
 DATABASE_URL ?= postgres://127.0.0.1:5432/recio
 export REDIS_URL DATABASE_URL
 
-.PHONY: all install build tools test test-unit test-int test-e2e dev bench migrate check clean services-stop synth images deploy undeploy
+.PHONY: all install build tools lint format test test-unit test-int test-e2e dev bench migrate check clean services-stop synth images deploy undeploy
 
 all: build
 
@@ -24,8 +24,17 @@ build: install
 tools:
 	scripts/ensure-tools.sh
 
+# Format check (Prettier), lint (ESLint, type-aware), type check, then unit, integration and e2e tests.
 test: build tools
 	scripts/with-services.sh npm test
+
+lint: build
+	npm run format:check
+	npm run lint
+
+# Rewrites the tree in the house format (Prettier); `make test` fails on anything unformatted.
+format: install
+	npm run format
 
 test-unit: build
 	npm run test:unit

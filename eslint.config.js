@@ -41,7 +41,7 @@ export default tseslint.config(
   {
     // Tests read untyped JSON from real servers (HTTP bodies, Redis replies, synthesized charts);
     // their assertions are the check, so `any` flowing through them is not reported.
-    files: ['**/*.test.ts', '**/test/**/*.ts'],
+    files: ['**/*.test.ts', '**/test/**/*.ts', '**/src/testing.ts', 'test-support/src/**/*.ts'],
     rules: {
       '@typescript-eslint/no-unsafe-argument': 'off',
       '@typescript-eslint/no-unsafe-assignment': 'off',

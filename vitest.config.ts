@@ -2,7 +2,7 @@ import { defineConfig } from 'vitest/config';
 
 // Two tiers run by `make test`: colocated unit tests (*.test.ts) and integration tests
 // (*.int.test.ts) against real Redis and PostgreSQL. Integration files each get their own
-// database and key namespace (router/test/support), so files may run in parallel.
+// database and key namespace (@recio/test-support), so files may run in parallel.
 export default defineConfig({
   test: {
     projects: [
@@ -25,7 +25,7 @@ export default defineConfig({
           hookTimeout: 120_000,
           pool: 'forks',
           maxWorkers: 2,
-          globalSetup: ['router/test/global-setup.ts'],
+          globalSetup: ['test-support/src/global-setup.ts'],
         },
       },
       {
@@ -40,7 +40,7 @@ export default defineConfig({
           hookTimeout: 120_000,
           pool: 'forks',
           maxWorkers: 1,
-          globalSetup: ['router/test/global-setup.ts'],
+          globalSetup: ['test-support/src/global-setup.ts'],
         },
       },
     ],

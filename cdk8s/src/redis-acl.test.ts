@@ -1,6 +1,6 @@
 import { SERVICES } from '@recio/platform';
 import { describe, expect, it } from 'vitest';
-import { DEFAULT_CHANNEL_CLASSES } from '../../router/src/channel-classes.js';
+import { DEFAULT_CHANNEL_CLASSES } from '@recio/router';
 import { channelClassesInUse, redisAclUsers } from './redis-acl.js';
 
 describe('redisAclUsers', () => {

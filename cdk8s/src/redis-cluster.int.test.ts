@@ -13,11 +13,10 @@ import { promisify } from 'node:util';
 import { isPortFree } from '@recio/topology';
 import { Cluster } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { Relay, streamKey, type RecioEvent } from '../../router/src/index.js';
-import { testRouter } from '../../router/test/support/routers.js';
-import { createTestDatabase } from '../../router/test/support/test-database.js';
+import { Relay, streamKey, type RecioEvent } from '@recio/router';
+import { testRouter, createTestDatabase, until } from '@recio/test-support';
 import { chartObjects, configMapData } from '../test/chart-objects.js';
-import { Clients, passwords, substitute, until } from '../test/chart-redis.js';
+import { Clients, passwords, substitute } from '../test/chart-redis.js';
 import { clusterCreateScript } from './redis-cluster.js';
 
 const run = promisify(execFile);
@@ -128,7 +127,7 @@ describe('charts Redis Cluster files under real servers', () => {
           ? true
           : undefined;
       },
-      30_000,
+      { timeoutMs: 30_000 },
     );
     // replicas are known as such once the gossip has gone round
     const roles = await until(
@@ -138,7 +137,7 @@ describe('charts Redis Cluster files under real servers', () => {
         const count = (flag: string) => nodes.filter((n) => n.flags.includes(flag)).length;
         return count('master') === 3 && count('slave') === 3 ? nodes : undefined;
       },
-      30_000,
+      { timeoutMs: 30_000 },
     );
     expect(new Set(roles.filter((n) => n.flags.includes('slave')).map((n) => n.master)).size).toBe(3);
     // every replica synced through the replication ACL user (a first full sync takes a few seconds)
@@ -149,7 +148,7 @@ describe('charts Redis Cluster files under real servers', () => {
           (await clients.connect(replica.port, 'admin').info('replication')).includes('master_link_status:up')
             ? true
             : undefined,
-        30_000,
+        { timeoutMs: 30_000 },
       );
     }
     // a service reaches it with its own ACL user, as the router does
@@ -227,12 +226,12 @@ describe('charts Redis Cluster files under real servers', () => {
     await until(
       'the replica promoted',
       async () => ((await nodesOf(ports[0]!)).get(replicaId)?.flags.includes('master') ? true : undefined),
-      60_000,
+      { timeoutMs: 60_000 },
     );
     await until(
       'cluster_state:ok without the dead node',
       async () => ((await clusterInfo(ports[0]!)).includes('cluster_state:ok') ? true : undefined),
-      30_000,
+      { timeoutMs: 30_000 },
     );
 
     // back as a rescheduled pod is: same data directory, another IP address
@@ -246,7 +245,7 @@ describe('charts Redis Cluster files under real servers', () => {
           ? true
           : undefined;
       },
-      60_000,
+      { timeoutMs: 60_000 },
     );
     await until('its replication link up', async () =>
       (await clients.connect(victim.port, 'admin', newIp).info('replication')).includes('master_link_status:up')
@@ -259,7 +258,7 @@ describe('charts Redis Cluster files under real servers', () => {
       await until(
         `node ${port} to see the new address`,
         async () => ((await nodesOf(port)).get(victimId)?.ip === newIp ? true : undefined),
-        30_000,
+        { timeoutMs: 30_000 },
       );
     }
     expect((await nodesOf(ports[0]!)).size).toBe(6);

@@ -11,11 +11,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { getFreePort } from '@recio/topology';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { streamKey, type RecioEvent } from '../../router/src/index.js';
-import { testRouter } from '../../router/test/support/routers.js';
-import { createTestDatabase } from '../../router/test/support/test-database.js';
+import { streamKey, type RecioEvent } from '@recio/router';
+import { testRouter, createTestDatabase, until } from '@recio/test-support';
 import { chartObjects, configMapData } from '../test/chart-objects.js';
-import { Clients, passwords, substitute, until } from '../test/chart-redis.js';
+import { Clients, passwords, substitute } from '../test/chart-redis.js';
 
 describe('charts Redis config under real servers', () => {
   const procs: ChildProcess[] = [];
@@ -128,7 +127,7 @@ describe('charts Sentinel files: a failover', () => {
         const info = await connect(master, 'admin').info('replication');
         return (info.match(/state=online/g) ?? []).length === 2 ? true : undefined;
       },
-      30_000,
+      { timeoutMs: 30_000 },
     );
     await until(
       'sentinels to know each other',
@@ -137,7 +136,7 @@ describe('charts Sentinel files: a failover', () => {
         const m = Object.fromEntries(flat.flatMap((v, i) => (i % 2 === 0 ? [[v, flat[i + 1]]] : [])));
         return m['num-other-sentinels'] === '2' && m['num-slaves'] === '2' ? true : undefined;
       },
-      30_000,
+      { timeoutMs: 30_000 },
     );
   }, 60_000);
 
@@ -162,20 +161,18 @@ describe('charts Sentinel files: a failover', () => {
         const p = await masterPort(ports.sentinel[0]!);
         return p !== undefined && p !== oldMaster ? p : undefined;
       },
-      60_000,
+      { timeoutMs: 60_000 },
     );
     expect(ports.redis.slice(1)).toContain(promoted);
     await until(
       'the promoted replica to be master',
       async () => ((await role(promoted)) === 'master' ? true : undefined),
-      30_000,
+      { timeoutMs: 30_000 },
     );
     for (const s of ports.sentinel)
-      await until(
-        `sentinel ${s} to agree`,
-        async () => ((await masterPort(s)) === promoted ? true : undefined),
-        30_000,
-      );
+      await until(`sentinel ${s} to agree`, async () => ((await masterPort(s)) === promoted ? true : undefined), {
+        timeoutMs: 30_000,
+      });
     // the other replica follows the new master (reconfigured by the sentinels' ACL user)
     const other = ports.redis.find((p) => p !== oldMaster && p !== promoted)!;
     await until(
@@ -184,7 +181,7 @@ describe('charts Sentinel files: a failover', () => {
         const info = await connect(other, 'admin').info('replication');
         return info.includes(`master_port:${promoted}`) && info.includes('master_link_status:up') ? true : undefined;
       },
-      30_000,
+      { timeoutMs: 30_000 },
     );
     // the data survived
     expect(await connect(promoted, 'admin').get('probe:failover')).toBe('written before');

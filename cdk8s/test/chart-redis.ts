@@ -1,6 +1,6 @@
 /**
  * What the Redis integration tests share: the ACL passwords the pods' Secret would hold, the
- * placeholder substitution their start scripts do, waiting, and clients that never retry.
+ * placeholder substitution their start scripts do, and clients that never retry.
  */
 import { randomBytes } from 'node:crypto';
 import { Redis } from 'ioredis';
@@ -16,23 +16,6 @@ export function substitute(text: string, vars: Record<string, string>): string {
   let out = text.replace(/@@PW_([a-z0-9-]+)@@/g, (_, k: string) => passwords[k] ?? `missing-${k}`);
   for (const [k, v] of Object.entries(vars)) out = out.replaceAll(`@@${k}@@`, v);
   return out;
-}
-
-const wait = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-/** Polls `fn` until it returns something other than undefined (errors count as not yet). */
-export async function until<T>(what: string, fn: () => Promise<T | undefined>, timeoutMs = 15_000): Promise<T> {
-  const end = Date.now() + timeoutMs;
-  for (;;) {
-    try {
-      const v = await fn();
-      if (v !== undefined) return v;
-    } catch {
-      // not yet
-    }
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await wait(200);
-  }
 }
 
 /** Clients that fail at once instead of retrying (servers come and go in these tests). */

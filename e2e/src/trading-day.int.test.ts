@@ -3,7 +3,7 @@ import { Redis } from 'ioredis';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { createTestDatabase } from '../../router/test/support/test-database.js';
+import { createTestDatabase } from '@recio/test-support';
 import { outcomeOf, type Outcome } from './harness/outcome.js';
 import { PlatformRun, type RunOptions } from './harness/platform-run.js';
 

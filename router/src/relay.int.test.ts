@@ -6,11 +6,10 @@ import { streamKey } from './channels.js';
 import { Relay } from './relay.js';
 import type { EventRouter } from './router.js';
 import { insertEvents } from './sql/insert-events.js';
-import { REDIS_URL } from '../test/support/env.js';
+import { REDIS_URL, createTestDatabase, uniqueName, type TestDatabase } from '@recio/test-support';
+import { testRouter } from '../test/support/routers.js';
 import { exited, runCli, startCli } from '../test/support/cli.js';
 import { FreezingProxy } from '../test/support/freezing-proxy.js';
-import { testRouter } from '../test/support/routers.js';
-import { createTestDatabase, uniqueName, type TestDatabase } from '../test/support/test-database.js';
 
 let db: TestDatabase;
 let pool: pg.Pool;

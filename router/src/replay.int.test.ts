@@ -4,9 +4,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { streamKey } from './channels.js';
 import { Relay } from './relay.js';
 import type { EventRouter } from './router.js';
-import { REDIS_URL } from '../test/support/env.js';
+import { REDIS_URL, createTestDatabase, uniqueName, type TestDatabase } from '@recio/test-support';
 import { testRouter } from '../test/support/routers.js';
-import { createTestDatabase, uniqueName, type TestDatabase } from '../test/support/test-database.js';
 
 let db: TestDatabase;
 let router: EventRouter;

@@ -6,8 +6,8 @@ import { streamKey } from './channels.js';
 import { Relay } from './relay.js';
 import type { EventRouter } from './router.js';
 import { pgAndRedis } from '../test/support/consistency.js';
+import { createTestDatabase, uniqueName, type TestDatabase } from '@recio/test-support';
 import { testRouter } from '../test/support/routers.js';
-import { createTestDatabase, uniqueName, type TestDatabase } from '../test/support/test-database.js';
 
 // The publish path on the other two Redis topologies (invariant 12): the same router code
 // through Sentinel, with the master killed mid-publish, and on a 3-master Cluster.

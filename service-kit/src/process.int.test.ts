@@ -2,9 +2,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { REDIS_URL } from '../../router/test/support/env.js';
-import { freePort } from '../../router/test/support/free-port.js';
-import { createTestDatabase, type TestDatabase } from '../../router/test/support/test-database.js';
+import { REDIS_URL, freePort, createTestDatabase, type TestDatabase } from '@recio/test-support';
 
 const FIXTURE = resolve(import.meta.dirname, '..', 'test', 'fixtures', 'kit-service.ts');
 

@@ -1,8 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { pino } from 'pino';
 import { z } from 'zod';
-import { createTestDatabase, type TestDatabase } from '../../router/test/support/test-database.js';
-import { startPrivateRedis } from '../../router/test/support/private-redis.js';
+import { createTestDatabase, type TestDatabase, startPrivateRedis } from '@recio/test-support';
 import { loadServiceConfig } from './config.js';
 import { parseInput } from './http-error.js';
 import { startService, type RunningService } from './service.js';

@@ -1,7 +1,8 @@
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { describe, expect, it } from 'vitest';
-import { alive, fixture, freePort, until } from '../test/support.js';
+import { freePort, until } from '@recio/test-support';
+import { alive, fixture } from '../test/support.js';
 
 describe('Ctrl-C in a terminal', () => {
   it('reaches only the supervisor, which stops its children in order (dependants first) and exits 0', async () => {
@@ -17,7 +18,7 @@ describe('Ctrl-C in a terminal', () => {
     let out = '';
     cli.stdout.on('data', (chunk: Buffer) => (out += chunk.toString()));
     try {
-      await until(() => out.includes('all ready'), 60_000, 'the supervisor to start');
+      await until('the supervisor to start', () => out.includes('all ready'), { timeoutMs: 60_000 });
       const pids = /all ready (\d+) (\d+)/.exec(out)!.slice(1).map(Number);
       process.kill(-cli.pid!, 'SIGINT');
       const [code] = await exited;

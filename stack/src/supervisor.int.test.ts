@@ -1,6 +1,7 @@
 import { once } from 'node:events';
 import { afterEach, describe, expect, it } from 'vitest';
-import { alive, fixture, fixtureOneshot, fixtureService, until } from '../test/support.js';
+import { until } from '@recio/test-support';
+import { alive, fixture, fixtureOneshot, fixtureService } from '../test/support.js';
 import { OneshotFailedError } from './errors.js';
 import { Supervisor, type SupervisorEvents, type SupervisorOptions } from './supervisor.js';
 
@@ -65,7 +66,9 @@ describe('Supervisor start', () => {
     ]);
     // Readiness needed four probes: three 503s (READY_AFTER=3), then a 200. JSON lines pass unchanged.
     // (The child's log line and its HTTP answer travel on different pipes: wait for the line.)
-    await until(() => lines.includes('[api]     {"msg":"readyz","ok":true}'), 10_000, "api's log of the 200");
+    await until("api's log of the 200", () => lines.includes('[api]     {"msg":"readyz","ok":true}'), {
+      timeoutMs: 10_000,
+    });
     expect(lines.filter((l) => l === '[api]     {"msg":"readyz","ok":false}')).toHaveLength(3);
     expect(lines).toContain('[migrate] applied 1 migration');
     expect(lines).toContain('[stack]   migrate finished (code 0)');
@@ -153,7 +156,7 @@ describe('Supervisor restarts', () => {
     sup.on('exit', (e) => delays.push(e.restartInMs));
     sup.on('restart', (e) => counts.push(e.restarts));
     await sup.start();
-    await until(() => delays.length >= 5, 30_000, 'five crashes');
+    await until('five crashes', () => delays.length >= 5, { timeoutMs: 30_000 });
     expect(delays.slice(0, 5)).toEqual([20, 40, 80, 80, 80]);
     expect(counts.slice(0, 4)).toEqual([1, 2, 3, 4]);
     expect(lines).toContain('[stack]  crashy exited (code 1); restarting in 80 ms');
@@ -189,7 +192,7 @@ describe('Supervisor stop', () => {
     const { sup, lines, events } = make({ stopDeadlineMs: 2_000, processes: [db, stubborn] });
     await sup.start();
     const pids = sup.status().map((s) => s.pid!);
-    await until(() => lines.some((l) => l.includes('grandchild pid=')), 20_000, 'the grandchild');
+    await until('the grandchild', () => lines.some((l) => l.includes('grandchild pid=')), { timeoutMs: 20_000 });
     const grandchild = Number(/grandchild pid=(\d+)/.exec(lines.find((l) => l.includes('grandchild pid='))!)![1]);
     expect(alive(grandchild)).toBe(true);
 
@@ -203,7 +206,8 @@ describe('Supervisor stop', () => {
       ['db', 'stopped', null],
       ['stubborn', 'stopped', null],
     ]);
-    for (const pid of [...pids, grandchild]) await until(() => !alive(pid), 5_000, `pid ${pid} to be gone`);
+    for (const pid of [...pids, grandchild])
+      await until(`pid ${pid} to be gone`, () => !alive(pid), { timeoutMs: 5_000 });
     await expect(sup.start()).rejects.toMatchObject({ code: 'STOPPED' });
     await expect(sup.restart('db')).rejects.toMatchObject({ code: 'STOPPED' });
   });

@@ -1,21 +1,11 @@
-import { createServer } from 'node:net';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { freePort } from '@recio/test-support';
 import type { ProcessSpec } from '../src/supervisor-options.js';
 
 /** Absolute path of a fixture program. */
 export function fixture(name: string): string {
   return join(dirname(fileURLToPath(import.meta.url)), 'fixtures', name);
-}
-
-/** A port that was free a moment ago (the fixture services need theirs before they start). */
-export async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const address = server.address();
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  if (address === null || typeof address === 'string') throw new Error('no port');
-  return address.port;
 }
 
 /** A fixture service with an HTTP readiness endpoint on a free port. */
@@ -57,14 +47,5 @@ export function alive(pid: number): boolean {
     return true;
   } catch {
     return false;
-  }
-}
-
-/** Resolves once `predicate` holds, checking every 20 ms; rejects after `timeoutMs`. */
-export async function until(predicate: () => boolean, timeoutMs = 20_000, what = 'condition'): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!predicate()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 20));
   }
 }

@@ -51,4 +51,5 @@ export {
   type ServiceSource,
 } from './local-services.js';
 export { findProjectRoot } from './project-root.js';
+export { waitFor } from './wait.js';
 export { pingRedis, type RedisTarget } from './redis-client.js';

@@ -12,7 +12,7 @@ import {
   type DevAccounts,
 } from '@recio/stack';
 import pg from 'pg';
-import { startPrivateRedis } from '../../../router/test/support/private-redis.js';
+import { startPrivateRedis } from '@recio/test-support';
 import { unsettled } from './quiescence.js';
 
 /** A database of the run's own, migrated; dropped when the run closes. */

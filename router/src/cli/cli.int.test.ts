@@ -1,7 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { REDIS_URL } from '../../test/support/env.js';
+import { REDIS_URL, createTestDatabase, uniqueName, type TestDatabase } from '@recio/test-support';
 import { exited, runCli, startCli } from '../../test/support/cli.js';
-import { createTestDatabase, uniqueName, type TestDatabase } from '../../test/support/test-database.js';
 
 let db: TestDatabase;
 let env: Record<string, string>;

@@ -8,8 +8,8 @@ import { insertEvents } from '../sql/insert-events.js';
 import type { EventRouter } from '../router.js';
 import { appliedSeqs, createAppliedLog, range, recordingHandler } from '../../test/support/applied-log.js';
 import { runCli } from '../../test/support/cli.js';
+import { createTestDatabase, uniqueName, type TestDatabase } from '@recio/test-support';
 import { testRouter } from '../../test/support/routers.js';
-import { createTestDatabase, uniqueName, type TestDatabase } from '../../test/support/test-database.js';
 import type { Consumer } from './consumer.js';
 
 let db: TestDatabase;

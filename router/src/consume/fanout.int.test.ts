@@ -5,8 +5,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RecioEvent } from '../event.js';
 import type { EventRouter } from '../router.js';
 import { appliedSeqs, createAppliedLog, range, recordingHandler } from '../../test/support/applied-log.js';
+import { createTestDatabase, uniqueName, type TestDatabase } from '@recio/test-support';
 import { testRouter } from '../../test/support/routers.js';
-import { createTestDatabase, uniqueName, type TestDatabase } from '../../test/support/test-database.js';
 import { FanoutReader } from './fanout-reader.js';
 
 let db: TestDatabase;

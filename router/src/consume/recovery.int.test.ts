@@ -6,9 +6,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Relay } from '../relay.js';
 import type { EventRouter } from '../router.js';
 import { appliedSeqs, createAppliedLog, range, recordingHandler } from '../../test/support/applied-log.js';
-import { REDIS_URL } from '../../test/support/env.js';
+import { REDIS_URL, createTestDatabase, uniqueName, type TestDatabase } from '@recio/test-support';
 import { testRouter } from '../../test/support/routers.js';
-import { createTestDatabase, uniqueName, type TestDatabase } from '../../test/support/test-database.js';
 
 // Crash recovery of consumer groups against real servers and real signals (invariant 8).
 

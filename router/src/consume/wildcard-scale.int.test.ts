@@ -4,8 +4,8 @@ import pg from 'pg';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import type { EventRouter } from '../router.js';
 import { createAppliedLog, range, recordingHandler } from '../../test/support/applied-log.js';
+import { createTestDatabase, uniqueName, type TestDatabase } from '@recio/test-support';
 import { testRouter } from '../../test/support/routers.js';
-import { createTestDatabase, uniqueName, type TestDatabase } from '../../test/support/test-database.js';
 
 // Invariant 10 at scale: a pattern matching 10,000 channels costs nothing while idle (the
 // doorbell, not a read loop over every stream), and a new event is read from its stream alone.

@@ -1,8 +1,7 @@
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { streamKey } from '../channels.js';
-import { REDIS_URL } from '../../test/support/env.js';
-import { uniqueName } from '../../test/support/test-database.js';
+import { REDIS_URL, uniqueName } from '@recio/test-support';
 import { RouterScripts, type AppendEntry } from './scripts.js';
 
 let redis: Redis;

@@ -1,21 +1,13 @@
-import { pino } from 'pino';
-import { EventRouter } from '../../src/router.js';
+import { testRouterOptions } from '@recio/test-support';
 import type { RouterOptions } from '../../src/options.js';
-import { REDIS_URL } from './env.js';
+import { EventRouter } from '../../src/router.js';
 
 /**
- * A quiet router on the given database (and the shared Redis unless told otherwise), once its
- * Redis connection is ready: a router publishing before that commits fine but leaves the
- * append to the relay, which tests of the fast path must not depend on.
+ * The kit's test router (@recio/test-support), built from this workspace's sources rather than
+ * its dist: the router's own tests exercise the code they sit next to.
  */
 export async function testRouter(databaseUrl: string, options: Partial<RouterOptions> = {}): Promise<EventRouter> {
-  const router = new EventRouter({
-    database: databaseUrl,
-    redis: { url: REDIS_URL },
-    source: 'test',
-    logger: pino({ level: process.env.TEST_LOG_LEVEL ?? 'silent' }),
-    ...options,
-  });
+  const router = new EventRouter(testRouterOptions(databaseUrl, options));
   await router.waitUntilReady({ redisTimeoutMs: 15_000 });
   return router;
 }

@@ -2,10 +2,8 @@ import type { HealthChange, PriceTick } from '@recio/platform';
 import { startService, type RunningService } from '@recio/service-kit';
 import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startPaperExchange, type PaperExchange } from '../../paper-exchange/src/index.js';
-import { startPrivateRedis } from '../../../router/test/support/private-redis.js';
-import { freePort } from '../../../router/test/support/free-port.js';
-import { createTestDatabase, type TestDatabase } from '../../../router/test/support/test-database.js';
+import { startPaperExchange, type PaperExchange } from '@recio/paper-exchange';
+import { startPrivateRedis, freePort, createTestDatabase, type TestDatabase } from '@recio/test-support';
 import { loadConfig, type WatchdogConfig } from './config.js';
 import { startWatchdog } from './watchdog.js';
 

@@ -4,9 +4,8 @@ import { startService, type RunningService } from '@recio/service-kit';
 import pg from 'pg';
 import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { REDIS_URL } from '../../../router/test/support/env.js';
-import { createTestDatabase, uniqueName, type TestDatabase } from '../../../router/test/support/test-database.js';
-import { startPaperExchange, type PaperExchange } from '../../paper-exchange/src/index.js';
+import { REDIS_URL, createTestDatabase, uniqueName, type TestDatabase } from '@recio/test-support';
+import { startPaperExchange, type PaperExchange } from '@recio/paper-exchange';
 import {
   ADMIN_TOKEN,
   advancePastClose,

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startPaperExchange, type PaperExchange } from '../../paper-exchange/src/index.js';
+import { startPaperExchange, type PaperExchange } from '@recio/paper-exchange';
 import { admin, ADMIN_TOKEN, clientOf, TestCredentials, twoMarkets, type TestUser } from '../test/paper-accounts.js';
 import { readSnapshot } from './exchange-reader.js';
 import { fullScope, sweepScope, tickerScope } from './sync-scope.js';

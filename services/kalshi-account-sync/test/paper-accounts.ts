@@ -3,10 +3,9 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ExchangeClient, type Fill, type MarketPosition, type Order, type Settlement } from '@recio/exchange-client';
-import type { PaperAccount, PaperExchange } from '../../paper-exchange/src/index.js';
-
-/** Admin token of the test paper exchanges. */
-export const ADMIN_TOKEN = 'account-sync-test-token';
+import type { PaperAccount, PaperExchange } from '@recio/paper-exchange';
+import { ADMIN_TOKEN, admin as simCall } from '@recio/paper-exchange/testing';
+export { ADMIN_TOKEN };
 
 /** A test user: its platform id and its exchange key. */
 export interface TestUser {
@@ -62,23 +61,16 @@ export function clientOf(exchange: PaperExchange, user: TestUser): ExchangeClien
   });
 }
 
-/** Calls the paper exchange's admin API (`/sim`). */
+/** Calls the paper exchange's admin API (`/sim`); throws unless it answers 2xx. */
 export async function admin<T = any>(
   exchange: PaperExchange,
   method: string,
   path: string,
   body?: unknown,
 ): Promise<T> {
-  const res = await fetch(`${exchange.origin}/sim${path}`, {
-    method,
-    headers: {
-      authorization: `Bearer ${ADMIN_TOKEN}`,
-      ...(body !== undefined ? { 'content-type': 'application/json' } : {}),
-    },
-    ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
-  });
-  if (!res.ok) throw new Error(`/sim${path} answered ${res.status}: ${await res.text()}`);
-  return (await res.json()) as T;
+  const { status, json } = await simCall(exchange, method, path, body);
+  if (status < 200 || status >= 300) throw new Error(`/sim${path} answered ${status}: ${JSON.stringify(json)}`);
+  return json as T;
 }
 
 /** What the paper exchange holds for one account (`GET /sim/ledger`). */

@@ -2,9 +2,8 @@ import type { HealthChange } from '@recio/platform';
 import { startService, type RunningService } from '@recio/service-kit';
 import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startPrivateRedis } from '../../../router/test/support/private-redis.js';
-import { createTestDatabase, type TestDatabase } from '../../../router/test/support/test-database.js';
-import { startPaperExchange, type PaperExchange } from '../../paper-exchange/src/index.js';
+import { startPrivateRedis, createTestDatabase, type TestDatabase } from '@recio/test-support';
+import { startPaperExchange, type PaperExchange } from '@recio/paper-exchange';
 import { startApiWatchdog } from './api-watchdog.js';
 import { loadConfig, type ApiWatchdogConfig } from './config.js';
 

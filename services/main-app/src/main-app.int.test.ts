@@ -7,10 +7,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { REDIS_URL } from '../../../router/test/support/env.js';
-import { createTestDatabase, uniqueName, type TestDatabase } from '../../../router/test/support/test-database.js';
-import { loadConfig as loadTradeManagerConfig, type TradeManagerConfig } from '../../trade-manager/src/config.js';
-import { startTradeManager } from '../../trade-manager/src/trade-manager.js';
+import { REDIS_URL, createTestDatabase, uniqueName, type TestDatabase } from '@recio/test-support';
+import { loadConfig as loadTradeManagerConfig, startTradeManager, type TradeManagerConfig } from '@recio/trade-manager';
 import { loadConfig, type MainAppConfig } from './config.js';
 import { startMainApp } from './main-app.js';
 

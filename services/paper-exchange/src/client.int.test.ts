@@ -9,7 +9,7 @@ import {
   ExchangeUnavailableError,
 } from '@recio/exchange-client';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { addAccount, admin, atTheMoney, clientFor, makeKeys, startTestExchange } from '../test/harness.js';
+import { addAccount, admin, atTheMoney, clientFor, makeKeys, startTestExchange } from './testing.js';
 import type { PaperExchange } from './index.js';
 
 // The client against a real paper exchange; failures come from the exchange's test-only fault

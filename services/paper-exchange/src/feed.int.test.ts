@@ -1,5 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { admin, openSocket, startTestExchange } from '../test/harness.js';
+import { admin, openSocket, startTestExchange } from './testing.js';
 import type { PaperExchange } from './index.js';
 
 let exchange: PaperExchange;

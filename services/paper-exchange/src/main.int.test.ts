@@ -1,5 +1,6 @@
 import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
+import { until } from '@recio/test-support';
 import { describe, expect, it } from 'vitest';
 
 // The built service as a process: start, serve, drain on SIGTERM; refuse a bad environment.
@@ -29,19 +30,11 @@ function run(env: Record<string, string>): {
   return { child, lines, exit, stderr: () => err };
 }
 
-async function waitFor<T>(probe: () => T | undefined): Promise<T> {
-  for (;;) {
-    const value = probe();
-    if (value !== undefined) return value;
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
-}
-
 describe('paper-exchange main', () => {
   it('listens, logs JSON, answers /healthz and /readyz, and drains on SIGTERM with exit 0', async () => {
     const proc = run({ PORT: '0', PAPER_CLOCK: 'stepped', PAPER_START: '2025-07-16T20:30:00Z', LOG_LEVEL: 'info' });
     try {
-      const listening = await waitFor(() =>
+      const listening = await until('the listening log line', () =>
         proc.lines
           .map((l) => JSON.parse(l) as { msg?: string; port?: number })
           .find((l) => l.msg === 'paper exchange listening'),

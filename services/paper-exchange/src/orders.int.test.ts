@@ -11,7 +11,7 @@ import {
   signedFetch,
   startTestExchange,
   type KeyPair,
-} from '../test/harness.js';
+} from './testing.js';
 import type { PaperExchange } from './index.js';
 
 const keys = makeKeys();

@@ -1,15 +1,6 @@
 import type { ExchangeClient, Market } from '@recio/exchange-client';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import {
-  addAccount,
-  admin,
-  clientFor,
-  fee,
-  FIRST_EVENT,
-  makeKeys,
-  START_MS,
-  startTestExchange,
-} from '../test/harness.js';
+import { addAccount, admin, clientFor, fee, FIRST_EVENT, makeKeys, START_MS, startTestExchange } from './testing.js';
 import { startPaperExchange, type PaperExchange } from './index.js';
 
 const keys = makeKeys();

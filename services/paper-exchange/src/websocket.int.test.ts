@@ -9,8 +9,8 @@ import {
 } from '@recio/exchange-client';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { WebSocketServer } from 'ws';
-import { addAccount, admin, atTheMoney, clientFor, FIRST_EVENT, makeKeys, once, openSocket } from '../test/harness.js';
-import { startTestExchange } from '../test/harness.js';
+import { addAccount, admin, atTheMoney, clientFor, FIRST_EVENT, makeKeys, once, openSocket } from './testing.js';
+import { startTestExchange } from './testing.js';
 import type { PaperExchange } from './index.js';
 
 const keys = makeKeys();

@@ -6,10 +6,9 @@ import { randomUUID } from 'node:crypto';
 import { pino } from 'pino';
 import { Registry } from 'prom-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { addAccount, admin, makeKeys, startTestExchange, START_MS } from '../../paper-exchange/test/harness.js';
-import type { PaperExchange } from '../../paper-exchange/src/index.js';
-import { REDIS_URL } from '../../../router/test/support/env.js';
-import { createTestDatabase, uniqueName, type TestDatabase } from '../../../router/test/support/test-database.js';
+import { addAccount, admin, makeKeys, startTestExchange, START_MS } from '@recio/paper-exchange/testing';
+import type { PaperExchange } from '@recio/paper-exchange';
+import { REDIS_URL, createTestDatabase, uniqueName, type TestDatabase } from '@recio/test-support';
 import { Executor } from './executor.js';
 import { ClientExchange } from './order-placer.js';
 

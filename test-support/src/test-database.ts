@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import pg from 'pg';
 import { inject } from 'vitest';
 import { Redis } from 'ioredis';
-import { dlqKey, streamKey } from '../../src/channels.js';
+import { dlqKey, streamKey } from '@recio/router';
 import { DATABASE_URL, REDIS_URL, databaseUrl } from './env.js';
 import './provided-context.js';
 

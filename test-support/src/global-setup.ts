@@ -1,9 +1,9 @@
 import pg from 'pg';
 import type { TestProject } from 'vitest/node';
-import { runMigrations } from '../src/migrate.js';
-import { DATABASE_URL, databaseUrl } from './support/env.js';
+import { runMigrations } from '@recio/router';
+import { DATABASE_URL, databaseUrl } from './env.js';
 
-import './support/provided-context.js';
+import './provided-context.js';
 
 /**
  * Builds a migrated template database once per run; each integration test file clones it

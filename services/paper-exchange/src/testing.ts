@@ -7,7 +7,7 @@ import {
   type Market,
 } from '@recio/exchange-client';
 import WebSocket from 'ws';
-import { startPaperExchange, type PaperExchange, type PaperExchangeOptions } from '../src/index.js';
+import { startPaperExchange, type PaperExchange, type PaperExchangeOptions } from './index.js';
 
 /** Simulated start of every test world: 20:30 UTC = 16:30 EDT, 30 minutes before the 17:00 ET close. */
 export const START_MS = Date.parse('2025-07-16T20:30:00Z');
