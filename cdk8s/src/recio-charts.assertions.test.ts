@@ -19,6 +19,24 @@ const find = (objs: Obj[], kind: string, name: string): Obj => {
 const containers = (objs: Obj[]): Obj[] =>
   podSpecs(objs).flatMap((s) => [...(s.containers ?? []), ...(s.initContainers ?? [])]);
 
+/** What a setting of the env ConfigMap must look like for the services' configuration to accept it. */
+function envShape(key: string): RegExp {
+  const hostPorts = /^[a-z0-9]([a-z0-9.-]*[a-z0-9])?:\d{2,5}(,[a-z0-9]([a-z0-9.-]*[a-z0-9])?:\d{2,5})*$/;
+  const shapes: Record<string, RegExp> = {
+    LOG_LEVEL: /^(fatal|error|warn|info|debug|trace|silent)$/,
+    PRICE_SOURCE: /^(simulated|coinbase)$/,
+    REDIS_SENTINELS: hostPorts,
+    REDIS_SENTINEL_NAME: /^[A-Za-z0-9_.-]+$/,
+    REDIS_CLUSTER_NODES: hostPorts,
+  };
+  const shape =
+    shapes[key] ??
+    (key.endsWith('_URL') ? /^(https?|wss?):\/\/[a-z0-9.-]+(:\d{2,5})?(\/\S*)?$/ : undefined) ??
+    (key.endsWith('_MS') ? /^[1-9]\d*$/ : undefined);
+  if (shape === undefined) throw new Error(`no expected shape for the setting ${key}: add it to envShape`);
+  return shape;
+}
+
 /** Secrets created at deploy time (Makefile `secrets`, docs/deploy.md) or by an operator. */
 function documentedSecrets(c: ChartConfig): Map<string, Set<string>> {
   const m = new Map<string, Set<string>>([
@@ -50,8 +68,8 @@ describe.each(CHART_VARIANTS)('$profile-$redisMode', (variant) => {
       const c = pod.containers[0];
       expect(c.livenessProbe.httpGet.path).toBe('/healthz');
       expect(c.readinessProbe.httpGet.path).toBe('/readyz');
-      expect(c.resources.requests.cpu).toBeDefined();
-      expect(c.resources.limits.memory).toBeDefined();
+      // Concrete requests, and a memory limit above the memory request; no CPU limit (throttling hurts latency).
+      expect(c.resources).toEqual({ requests: { cpu: '100m', memory: '128Mi' }, limits: { memory: '256Mi' } });
       expect(c.ports[0].containerPort).toBe(s.port);
       const env = new Map<string, Obj>(c.env.map((e: Obj) => [e.name, e]));
       expect(env.get('POD_NAME')?.valueFrom.fieldRef.fieldPath).toBe('metadata.name');
@@ -62,9 +80,17 @@ describe.each(CHART_VARIANTS)('$profile-$redisMode', (variant) => {
         expect(env.has(name), `${s.name} ${name}`).toBe(!skipped);
       }
       expect(find(objs, 'Service', s.name).spec.ports[0].port).toBe(s.port);
-      expect(find(objs, 'ServiceAccount', s.name)).toBeDefined();
+      // The ServiceAccount the pod runs as: in the Deployment's namespace, with an API token only for the controller.
+      const account = find(objs, 'ServiceAccount', pod.serviceAccountName);
+      expect(account.metadata.namespace).toBe(d.metadata.namespace);
+      expect(account.automountServiceAccountToken).toBe(s.name === 'health-controller');
       const pdb = find(objs, 'PodDisruptionBudget', s.name);
       expect(pdb.spec.selector.matchLabels['app.kubernetes.io/name']).toBe(s.name);
+      // It selects the Deployment's pods and keeps all but one of them (a single pod may go).
+      expect(pdb.spec).toEqual({
+        ...(d.spec.replicas > 1 ? { minAvailable: d.spec.replicas - 1 } : { maxUnavailable: 1 }),
+        selector: { matchLabels: d.spec.selector.matchLabels },
+      });
     }
   });
 
@@ -85,7 +111,15 @@ describe.each(CHART_VARIANTS)('$profile-$redisMode', (variant) => {
         expect(anti.requiredDuringSchedulingIgnoredDuringExecution[0].topologyKey).toBe('kubernetes.io/hostname');
       else expect(anti.preferredDuringSchedulingIgnoredDuringExecution).toHaveLength(1);
       expect(sts.spec.volumeClaimTemplates[0].spec.accessModes).toEqual(['ReadWriteOnce']);
-      expect(find(objs, 'PodDisruptionBudget', name)).toBeDefined();
+      // The PDB selects the StatefulSet's pods and keeps the sentinel quorum (2 of 3), or in a
+      // cluster lets one node go at a time (a master and its replica never together).
+      const pdb = find(objs, 'PodDisruptionBudget', name);
+      expect(pdb.spec.selector.matchLabels['app.kubernetes.io/name']).toBe(name);
+      expect(pdb.spec).toEqual({
+        ...(config.redisMode === 'sentinel' ? { minAvailable: 2 } : { maxUnavailable: 1 }),
+        selector: { matchLabels: sts.spec.selector.matchLabels },
+      });
+      expect(sts.spec.template.metadata.labels).toMatchObject(pdb.spec.selector.matchLabels);
       const headless = find(objs, 'Service', `${name}-headless`);
       expect(headless.spec.clusterIP).toBe('None');
       expect(headless.spec.publishNotReadyAddresses).toBe(true);
@@ -273,7 +307,7 @@ describe.each(CHART_VARIANTS)('$profile-$redisMode', (variant) => {
     for (const c of containers(objs)) {
       for (const e of c.env ?? []) {
         const cm = e.valueFrom?.configMapKeyRef;
-        if (cm) expect(find(objs, 'ConfigMap', cm.name).data[cm.key], `${cm.name}/${cm.key}`).toBeDefined();
+        if (cm) expect(find(objs, 'ConfigMap', cm.name).data[cm.key], `${cm.name}/${cm.key}`).toMatch(envShape(cm.key));
         const sk = e.valueFrom?.secretKeyRef;
         if (sk) expect(secrets.get(sk.name)?.has(sk.key), `${sk.name}/${sk.key}`).toBe(true);
       }

@@ -6,7 +6,7 @@ import { streamKey } from './channels.js';
 import { Relay } from './relay.js';
 import type { EventRouter } from './router.js';
 import { pgAndRedis } from '../test/support/consistency.js';
-import { createTestDatabase, uniqueName, type TestDatabase } from '@recio/test-support';
+import { createTestDatabase, uniqueName, until, type TestDatabase } from '@recio/test-support';
 import { testRouter } from '../test/support/routers.js';
 
 // The publish path on the other two Redis topologies (invariant 12): the same router code
@@ -26,15 +26,18 @@ async function closeDatabase(): Promise<void> {
   await db?.drop();
 }
 
-/** Publishes on `channels` from `workers` loops until `stop` says so; counts failures. */
+/**
+ * Publishes on `channels` from `workers` loops, each publish after the previous one returned,
+ * until `stop` says so; `tally` counts successes and failures as they happen.
+ */
 function publishUntil(
   router: EventRouter,
   channels: string[],
   stop: { done: boolean },
   workers = 4,
-): Promise<{ ok: number; failed: number }> {
+): { tally: { ok: number; failed: number }; done: Promise<{ ok: number; failed: number }> } {
   const tally = { ok: 0, failed: 0 };
-  return Promise.all(
+  const done = Promise.all(
     Array.from({ length: workers }, async (_, w) => {
       for (let i = 0; !stop.done; i++) {
         try {
@@ -43,10 +46,10 @@ function publishUntil(
         } catch {
           tally.failed++;
         }
-        await new Promise((resolve) => setTimeout(resolve, 2));
       }
     }),
   ).then(() => tally);
+  return { tally, done };
 }
 
 describe('through Sentinel', () => {
@@ -75,15 +78,27 @@ describe('through Sentinel', () => {
     const channels = Array.from({ length: 10 }, (_, i) => `trades:${uniqueName()}_${i}`);
     const stop = { done: false };
     const publishing = publishUntil(router, channels, stop);
-    await new Promise((resolve) => setTimeout(resolve, 300));
+    const appendedByPublisher = async () =>
+      (await router.metrics.appendOutcomes.get()).values
+        .filter((v) => v.labels.path === 'publisher' && v.labels.outcome === 'appended')
+        .reduce((n, v) => n + v.value, 0);
+    await until('publishes appended to the first master', async () => (await appendedByPublisher()) >= 20);
     const old = await group.killMaster();
+    const atKill = { ok: publishing.tally.ok, appended: await appendedByPublisher() };
     const promoted = await group.waitForNewMaster(old, 30_000);
     expect(promoted).not.toEqual(old);
-    await new Promise((resolve) => setTimeout(resolve, 500)); // keep publishing on the new master
+    const atPromotion = publishing.tally.ok;
+    // Keep publishing on the new master: the publishers' own appends reach it (the old one is dead).
+    await until(
+      'publishes appended to the new master',
+      async () => (await appendedByPublisher()) >= atKill.appended + 20,
+    );
     stop.done = true;
-    const tally = await publishing;
+    const tally = await publishing.done;
     expect(tally.failed).toBe(0);
     expect(tally.ok).toBeGreaterThan(50);
+    // Commits went on while there was no master at all.
+    expect(atPromotion).toBeGreaterThan(atKill.ok);
 
     // The relay converges the new master to PostgreSQL: every event, in order, once.
     await expect
@@ -128,9 +143,9 @@ describe('on Redis Cluster', () => {
     );
     const stop = { done: false };
     const publishing = publishUntil(router, channels, stop);
-    await new Promise((resolve) => setTimeout(resolve, 300));
+    await until('as many concurrent publishes as channels', () => publishing.tally.ok >= channels.length);
     stop.done = true;
-    expect((await publishing).failed).toBe(0);
+    expect((await publishing.done).failed).toBe(0);
     const first = await pgAndRedis(pool, router.redis, channels);
     expect(first.redis).toEqual(first.pg);
 

@@ -2,7 +2,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { REDIS_URL, freePort, createTestDatabase, type TestDatabase } from '@recio/test-support';
+import { REDIS_URL, freePort, createTestDatabase, until, type TestDatabase } from '@recio/test-support';
 
 const FIXTURE = resolve(import.meta.dirname, '..', 'test', 'fixtures', 'kit-service.ts');
 
@@ -37,7 +37,8 @@ describe('a service process', () => {
         })
         .toBe(200);
       const slow = fetch(`http://127.0.0.1:${port}/slow`).then((r) => r.json());
-      await new Promise((r) => setTimeout(r, 50));
+      // The request is in the handler (which then holds it until the drain has begun).
+      await until('the /slow request under way', () => out().includes('"msg":"slow request under way"'));
       child.kill('SIGTERM');
       expect(await slow).toEqual({ done: true });
       const [code] = await once(child, 'exit');

@@ -1,7 +1,7 @@
 import { once } from 'node:events';
 import { afterEach, describe, expect, it } from 'vitest';
 import { until } from '@recio/test-support';
-import { alive, fixture, fixtureOneshot, fixtureService } from '../test/support.js';
+import { afterTimersUpTo, alive, fixture, fixtureOneshot, fixtureService } from '../test/support.js';
 import { OneshotFailedError } from './errors.js';
 import { Supervisor, type SupervisorEvents, type SupervisorOptions } from './supervisor.js';
 
@@ -164,8 +164,9 @@ describe('Supervisor restarts', () => {
     await sup.stop();
     const spawnsAfterStop: string[] = [];
     sup.on('spawn', (e) => spawnsAfterStop.push(e.name));
-    // Longer than any pending backoff (80 ms): a restart timer that survived stop() would fire here.
-    await new Promise((resolve) => setTimeout(resolve, 400));
+    // A restart timer that survived stop() was set before it, with at most the ceiling (80 ms):
+    // it would have fired, and spawned, by then.
+    await afterTimersUpTo(80);
     expect(spawnsAfterStop).toEqual([]);
     expect(sup.status()[0]).toMatchObject({ state: 'stopped', pid: null });
   });
@@ -219,7 +220,8 @@ describe('Supervisor stop', () => {
     sup.kill('api');
     await exited;
     await sup.stop();
-    await new Promise((resolve) => setTimeout(resolve, 300)); // past the 100 ms backoff
+    // The restart timer the kill set (the 100 ms backoff) would have fired, and spawned, by then.
+    await afterTimersUpTo(100);
     expect(events).toEqual(['spawn api', 'ready api', 'exit api SIGKILL']);
     expect(sup.status()[0]).toMatchObject({ state: 'stopped', restarts: 0 });
   });

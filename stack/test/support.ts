@@ -49,3 +49,13 @@ export function alive(pid: number): boolean {
     return false;
   }
 }
+
+/**
+ * Resolves once every timer set before the call with a delay of at most `ms` has fired: Node runs
+ * due timers in order of expiry, and this one expires after all of them. For asserting that
+ * nothing happens, e.g. that no restart timer survived `stop()` (one would have spawned by then).
+ * That is time passing, so it is a real wait, as short as the claim allows; it synchronises nothing.
+ */
+export function afterTimersUpTo(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms + 1));
+}

@@ -3,6 +3,7 @@ import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ServerStartError } from './errors.js';
 import { startRedisServer, type RedisServerHandle } from './redis-process.js';
+import { waitFor } from './wait.js';
 
 function isRunning(pid: number): boolean {
   try {
@@ -65,11 +66,11 @@ describe('startRedisServer', () => {
       // With appendfsync everysec Redis may postpone writing its AOF buffer (up to 2 s) while a
       // background fsync runs, replies still going out: that is the "lose ~1 s" of everysec. Wait
       // until the buffer reached the file, from where a SIGKILL cannot take it.
-      for (;;) {
-        const persistence = await c.info('persistence');
-        if (/^aof_buffer_length:0\r?$/m.test(persistence)) break;
-        await new Promise((resolve) => setTimeout(resolve, 20));
-      }
+      await waitFor(
+        'the AOF buffer written to the file',
+        async () => (/^aof_buffer_length:0\r?$/m.test(await c.info('persistence')) ? true : undefined),
+        { timeoutMs: 10_000, intervalMs: 20 },
+      );
     });
     const oldPid = server.pid;
     expect(oldPid).toBeDefined();

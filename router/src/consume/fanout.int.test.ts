@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RecioEvent } from '../event.js';
 import type { EventRouter } from '../router.js';
 import { appliedSeqs, createAppliedLog, range, recordingHandler } from '../../test/support/applied-log.js';
-import { createTestDatabase, uniqueName, type TestDatabase } from '@recio/test-support';
+import { createTestDatabase, uniqueName, until, type TestDatabase } from '@recio/test-support';
 import { testRouter } from '../../test/support/routers.js';
 import { FanoutReader } from './fanout-reader.js';
 
@@ -45,7 +45,11 @@ describe('FanoutReader', () => {
 
     await admin.client('KILL', 'TYPE', 'pubsub'); // its messages until it resubscribes are lost
     for (const n of [4, 5, 6]) published.push(await router.publish(channel, 'tick', { n }));
-    await new Promise((resolve) => setTimeout(resolve, 300));
+    // Its new connection subscribed again (Redis counts one subscriber): 7 goes out live to it.
+    await until('the reader subscribed again', async () => {
+      const [, subscribers] = (await admin.pubsub('NUMSUB', channel)) as [string, number];
+      return subscribers === 1;
+    });
     published.push(await router.publish(channel, 'tick', { n: 7 }));
     await expect.poll(() => seen.map((e) => e.seq), { timeout: 10_000 }).toEqual(range(1, 7));
     expect(seen).toEqual(published);

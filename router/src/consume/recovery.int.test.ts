@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Relay } from '../relay.js';
 import type { EventRouter } from '../router.js';
 import { appliedSeqs, createAppliedLog, range, recordingHandler } from '../../test/support/applied-log.js';
-import { REDIS_URL, createTestDatabase, uniqueName, type TestDatabase } from '@recio/test-support';
+import { REDIS_URL, createTestDatabase, uniqueName, until, type TestDatabase } from '@recio/test-support';
 import { testRouter } from '../../test/support/routers.js';
 
 // Crash recovery of consumer groups against real servers and real signals (invariant 8).
@@ -35,7 +35,11 @@ async function heads(channels: readonly string[]): Promise<number[]> {
   return channels.map((c) => Number(rows.find((r) => r.channel === c)?.last_seq ?? 0));
 }
 
-/** Publishes `total` events round-robin over `channels`, a few at a time. */
+/**
+ * Publishes `total` events round-robin over `channels`, a few at a time. The pauses spread the
+ * production over time so that events keep arriving while members die and Redis goes away: that
+ * spread is the workload, not a wait for anything.
+ */
 async function produce(
   router: EventRouter,
   channels: readonly string[],
@@ -83,6 +87,7 @@ describe('consumer crash recovery', () => {
     const producing = produce(router, channels, 600, 10);
     let kills = 0;
     for (let round = 0; round < 8; round++) {
+      // The chaos schedule: each kill at a random moment of the members' work, not after a condition.
       await new Promise((resolve) => setTimeout(resolve, 300 + Math.random() * 300));
       const victim = round % 2;
       await kill(members[victim]!, 'SIGKILL');
@@ -169,7 +174,11 @@ describe('consumer crash recovery', () => {
         ),
       );
       const producing = produce(router, channels, 300, 10);
-      await new Promise((resolve) => setTimeout(resolve, 300));
+      // Mid-consumption: the members are applying what is being produced.
+      await until(
+        'the members applying events',
+        async () => (await appliedSeqs(pool, group, channels)).flat().length > 0,
+      );
       const old = await sentinel.killMaster();
       await sentinel.waitForNewMaster(old, 30_000);
       await producing;

@@ -1,5 +1,5 @@
 import { pino } from 'pino';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { SyncQueue } from './sync-queue.js';
 import { fullScope, scopeKind, tickerScope, type SyncScope } from './sync-scope.js';
 
@@ -63,21 +63,29 @@ describe('SyncQueue', () => {
   });
 
   it('ignores requests after close and does not retry', async () => {
-    let runs = 0;
-    const queue = new SyncQueue({
-      run: async () => {
-        runs += 1;
-        throw new Error('always');
-      },
-      logger,
-      retryBaseMs: 1,
-    });
-    queue.request(fullScope('start'));
-    await queue.close();
-    queue.request(fullScope('late'));
-    const before = runs;
-    await new Promise((resolve) => setTimeout(resolve, 20));
-    expect(runs).toBe(before);
+    // Fake timers: "no retry" is checked by running every timer there is, past the longest
+    // backoff, instead of waiting some real milliseconds and hoping a retry would have come.
+    vi.useFakeTimers();
+    try {
+      let runs = 0;
+      const queue = new SyncQueue({
+        run: async () => {
+          runs += 1;
+          throw new Error('always');
+        },
+        logger,
+        retryBaseMs: 1,
+      });
+      queue.request(fullScope('start'));
+      await queue.close();
+      queue.request(fullScope('late'));
+      const before = runs;
+      expect(vi.getTimerCount()).toBe(0); // no retry scheduled
+      await vi.advanceTimersByTimeAsync(60_000); // the longest backoff there is (retryMaxMs)
+      expect(runs).toBe(before);
+    } finally {
+      vi.useRealTimers();
+    }
     expect(() => new SyncQueue({ run: async () => undefined, logger, retryBaseMs: 0 })).toThrow(/retryBaseMs/);
   });
 });

@@ -4,7 +4,14 @@ import { startService, type RunningService } from '@recio/service-kit';
 import { randomUUID } from 'node:crypto';
 import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startPrivateRedis, createTestDatabase, uniqueName, type TestDatabase, testRouter } from '@recio/test-support';
+import {
+  startPrivateRedis,
+  createTestDatabase,
+  uniqueName,
+  type TestDatabase,
+  testRouter,
+  until as waitUntil,
+} from '@recio/test-support';
 import { loadConfig, type TradeManagerConfig } from './config.js';
 import { TradeBook } from './trade-book.js';
 import { startTradeManager } from './trade-manager.js';
@@ -300,11 +307,14 @@ describe('trade-manager', () => {
     const held = new Promise<void>((r) => (release = r));
     let expired!: () => void;
     const tickHolding = new Promise<void>((r) => (expired = r));
-    const { router } = service.context;
+    const { router, pool } = service.context;
+    const pidQuery = 'SELECT pg_backend_pid() AS pid';
+    let tickPid!: number;
     const tick = router.transaction(async (tx) => {
+      tickPid = (await tx.query<{ pid: number }>(pidQuery)).rows[0]!.pid;
       await book.tick(tx, laterClose + 1_000, 100_500);
       expired();
-      await held; // the tick's transaction stays open while the settlement runs
+      await held; // the tick's transaction stays open, the trade's row locked, while the settlement runs
     });
     await tickHolding;
     const settlement = {
@@ -315,12 +325,37 @@ describe('trade-manager', () => {
       revenueCents: 100,
       settledAt: laterClose + 2_000,
     };
-    const settle = router.transaction((tx) => book.settle(tx, user, settlement));
-    await new Promise((r) => setTimeout(r, 300)); // let the settlement reach the trade's lock
+    let settlePid: number | undefined;
+    let settleEnded = false;
+    const settle = router.transaction(async (tx) => {
+      settlePid = (await tx.query<{ pid: number }>(pidQuery)).rows[0]!.pid;
+      return book.settle(tx, user, settlement);
+    });
+    void settle.then(
+      () => (settleEnded = true),
+      () => (settleEnded = true),
+    );
+    // The race, every time: the tick is released only once the settlement has run into the lock
+    // the tick's uncommitted expiry holds (PostgreSQL shows its backend waiting on a Lock that the
+    // tick's backend blocks). A settlement that did not wait there (the bug: it saw the trade
+    // still open and skipped it) ends on its own while the tick holds; the assertions below fail.
+    const settlementWas = await waitUntil(
+      "the settlement blocked on the trade lock the tick's transaction holds, or ended without waiting",
+      async () => {
+        if (settleEnded) return 'ended without waiting';
+        if (settlePid === undefined) return false;
+        const { rows } = await pool.query<{ blocked: boolean }>(
+          `SELECT wait_event_type = 'Lock' AND $2::int = ANY (pg_blocking_pids(pid)) AS blocked
+             FROM pg_stat_activity WHERE pid = $1`,
+          [settlePid, tickPid],
+        );
+        return rows[0]?.blocked === true && "blocked by the tick's lock";
+      },
+    );
     release();
     await Promise.all([tick, settle]);
     // (100 − 90) × 1 − 1 = 9
-    expect(await trade(t.id)).toMatchObject({
+    expect(await trade(t.id), `the settlement ${settlementWas}`).toMatchObject({
       status: 'closed',
       closeMethod: 'expired',
       pnlCents: 9,
