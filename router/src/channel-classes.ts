@@ -1,23 +1,6 @@
-/** How the router treats the channels of one class (`trades`, `prices`, ...). */
-export interface ChannelClassPolicy {
-  /** Approximate MAXLEN of each channel's stream: Redis keeps this much of the log tail. */
-  maxLen: number;
-  /** Days PostgreSQL keeps the class's events; null keeps them forever. */
-  retentionDays: number | null;
-}
+import { CHANNEL_CLASSES, type ChannelClassPolicy } from '@recio/contract';
 
-/**
- * The classes of ARCHITECTURE.md. Prices and markets keep 30 days, like the legacy price
- * history; trades, positions, settings and account are kept. Stream lengths are sized so a
- * consumer that was away for a while still reads from Redis: prices tick once a second
- * (20k ≈ 5.5 h), a markets event carries a whole strike table (5k ≈ 1.4 h, ~15 MB).
- */
-export const DEFAULT_CHANNEL_CLASSES: Readonly<Record<string, ChannelClassPolicy>> = {
-  trades: { maxLen: 1_000, retentionDays: null },
-  positions: { maxLen: 1_000, retentionDays: null },
-  settings: { maxLen: 100, retentionDays: null },
-  account: { maxLen: 1_000, retentionDays: null },
-  prices: { maxLen: 20_000, retentionDays: 30 },
-  markets: { maxLen: 5_000, retentionDays: 30 },
-  system: { maxLen: 10_000, retentionDays: 30 },
-};
+export type { ChannelClassPolicy };
+
+/** The router's classes unless told otherwise: the platform's (the contract's CHANNEL_CLASSES). */
+export const DEFAULT_CHANNEL_CLASSES: Readonly<Record<string, ChannelClassPolicy>> = CHANNEL_CLASSES;

@@ -1,12 +1,14 @@
+import {
+  CHANNEL_PATTERN_RE,
+  CHANNEL_RE,
+  channelClass,
+  DEAD_LETTER_KEY,
+  STREAM_KEY,
+  type ChannelClassPolicy,
+} from '@recio/contract';
 import { InvalidChannelError } from './errors.js';
-import type { ChannelClassPolicy } from './channel-classes.js';
 
-// `<class>:<name>`: the class is lower-case letters, the name letters, digits, `_ . -`.
-// Colons, braces and spaces are excluded so a channel is always one Redis Cluster hash tag.
-const CHANNEL_RE = /^([a-z][a-z0-9_]{0,31}):([A-Za-z0-9_.-]{1,128})$/;
-const PATTERN_RE = /^([a-z][a-z0-9_]{0,31}):([A-Za-z0-9_.-]{0,128}\*?)$/;
-
-/** Channel names, their class and their Redis keys, checked against the known classes. */
+/** Channel names (the contract's grammar) checked against the router's classes, and their policies. */
 export class Channels {
   readonly #classes: Readonly<Record<string, ChannelClassPolicy>>;
 
@@ -19,25 +21,22 @@ export class Channels {
     if (typeof channel !== 'string') throw new InvalidChannelError(String(channel), 'not a string');
     const match = CHANNEL_RE.exec(channel);
     if (!match) throw new InvalidChannelError(channel, 'expected <class>:<name> with name [A-Za-z0-9_.-]');
-    const cls = match[1]!;
-    if (!(cls in this.#classes)) {
-      throw new InvalidChannelError(channel, `unknown class ${cls} (known: ${Object.keys(this.#classes).join(', ')})`);
-    }
+    this.#knownClass(channel, match[1]!);
     return channel;
   }
 
   /** Validates a pattern such as `trades:*` or a concrete channel, for subscriptions and checks. */
   validatePattern(pattern: string): string {
-    const match = PATTERN_RE.exec(pattern);
-    if (!match || match[2] === '')
-      throw new InvalidChannelError(pattern, 'expected <class>:<name> or <class>:<prefix>*');
-    if (!(match[1]! in this.#classes)) throw new InvalidChannelError(pattern, `unknown class ${match[1]}`);
+    if (typeof pattern === 'string' && CHANNEL_RE.test(pattern)) return this.validate(pattern);
+    const match = typeof pattern === 'string' ? CHANNEL_PATTERN_RE.exec(pattern) : null;
+    if (!match) throw new InvalidChannelError(String(pattern), 'expected <class>:<name> or <class>:<prefix>*');
+    this.#knownClass(pattern, match[1]!);
     return pattern;
   }
 
   /** The class of a valid channel: `trades:user_0001` → `trades`. */
   classOf(channel: string): string {
-    return channel.slice(0, channel.indexOf(':'));
+    return channelClass(channel);
   }
 
   /** The policy of a valid channel's class. */
@@ -49,14 +48,16 @@ export class Channels {
   get classes(): Readonly<Record<string, ChannelClassPolicy>> {
     return this.#classes;
   }
+
+  #knownClass(value: string, cls: string): void {
+    if (!(cls in this.#classes)) {
+      throw new InvalidChannelError(value, `unknown class ${cls} (known: ${Object.keys(this.#classes).join(', ')})`);
+    }
+  }
 }
 
-/** The stream of a channel: the braces make the channel a Redis Cluster hash tag. */
-export function streamKey(channel: string): string {
-  return `stream:{${channel}}`;
-}
+/** The stream of a channel (the contract's STREAM_KEY). */
+export const streamKey = STREAM_KEY.key;
 
-/** The dead-letter stream of a channel (same hash slot as its stream). */
-export function dlqKey(channel: string): string {
-  return `dlq:{${channel}}`;
-}
+/** The dead-letter stream of a channel (the contract's DEAD_LETTER_KEY: same hash slot as its stream). */
+export const dlqKey = DEAD_LETTER_KEY.key;

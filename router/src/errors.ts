@@ -75,11 +75,17 @@ export const CONNECTION_ERROR_CODES: ReadonlySet<string> = new Set([
   'ENOTFOUND',
 ]);
 
-/** The stable code of any error (RecioError code, SQLSTATE, errno), or 'UNKNOWN'. */
+/**
+ * The stable code of any error: a RecioError's code, a SQLSTATE, an errno, or the prefix of a Redis
+ * error reply (`NOPERM`, `NOGROUP`, `BUSYGROUP`, `NOSCRIPT`: ioredis's ReplyError carries no code, the
+ * reply's first word is it); else 'UNKNOWN'.
+ */
 export function errorCode(error: unknown): string {
   if (typeof error === 'object' && error !== null && 'code' in error) {
     const code = error.code;
     if (typeof code === 'string') return code;
   }
+  if (error instanceof Error && error.name === 'ReplyError')
+    return /^([A-Z][A-Z_]+)\b/.exec(error.message)?.[1] ?? 'UNKNOWN';
   return 'UNKNOWN';
 }

@@ -1,3 +1,4 @@
+import { seqOfEntryId } from '@recio/contract';
 import { InvalidEventError } from './errors.js';
 
 /**
@@ -23,16 +24,6 @@ export type CommittedEvent = Omit<RecioEvent, 'data'> & {
   /** The exact text stored: streams hold the same, so entries are deterministic. */
   dataText: string;
 };
-
-/** The stream entry id of a sequence number (invariant 3). */
-export function entryId(seq: number): string {
-  return `${seq}-0`;
-}
-
-/** The sequence number of a stream entry id `<seq>-0`. */
-export function seqOfEntryId(id: string): number {
-  return Number(id.slice(0, id.indexOf('-')));
-}
 
 /** Turns a committed event into the event consumers see. */
 export function toRecioEvent(e: CommittedEvent): RecioEvent {

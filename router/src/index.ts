@@ -1,9 +1,17 @@
 export { EventRouter, type Committed, type TransactionOptions } from './router.js';
 export type { RouterOptions, ResolvedRouterOptions } from './options.js';
 export { Transaction } from './transaction.js';
+export type {
+  AnyEvents,
+  CatalogueChannel,
+  CatalogueData,
+  CatalogueType,
+  EventCatalogue,
+  PublishInput,
+} from './event-catalogue.js';
 export type { EventInput } from './event-encoding.js';
 export type { RecioEvent } from './event.js';
-export { Relay, type RelayOptions, type SweepReport } from './relay.js';
+export { Relay, type RelayDeps, type RelayOptions, type SweepReport } from './relay.js';
 export { LeaderLock, type LeaderLockOptions } from './leader-lock.js';
 export { compareAll, type ChannelState } from './compare.js';
 export type { ReplayOptions, ReplayPage } from './replay.js';
@@ -22,7 +30,8 @@ export { runMigrations, type MigrateOptions } from './migrate.js';
 export * from './errors.js';
 export { Consumer } from './consume/consumer.js';
 export type { ConsumeOptions, EventHandler, HandlerContext } from './consume/consumer-options.js';
-export { DeliveryFailure, type Delivery } from './consume/applier.js';
-export { FanoutReader, type FanoutOptions } from './consume/fanout-reader.js';
+export { DeliveryFailure, type Delivery } from './consume/deliveries.js';
+export type { ConsumerDeps } from './consume/consumer-deps.js';
+export { FanoutReader, type FanoutDeps, type FanoutOptions } from './consume/fanout-reader.js';
 export { loadConfig as loadRouterEnv, ConfigError, type CliConfig as RouterEnv } from './cli/config.js';
 export { countStatements } from './pg-statements.js';

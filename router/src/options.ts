@@ -1,3 +1,4 @@
+import { ANNOUNCE_CHANNEL, CHANNEL_CLASS_RE } from '@recio/contract';
 import type { Pool } from 'pg';
 import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
@@ -48,7 +49,7 @@ export const ROUTER_DEFAULTS = {
   maxEventBytes: 262_144,
   batchSize: 500,
   maxGapFill: 1_000,
-  announceChannel: 'recio:channels',
+  announceChannel: ANNOUNCE_CHANNEL,
   poolSize: 10,
   redisCommandTimeoutMs: 2_000,
   maxPublishStatements: 1,
@@ -70,7 +71,7 @@ export function resolveRouterOptions(options: RouterOptions): ResolvedRouterOpti
   positiveInt('redisCommandTimeoutMs', o.redisCommandTimeoutMs);
   positiveInt('maxPublishStatements', o.maxPublishStatements);
   for (const [name, policy] of Object.entries(o.channelClasses)) {
-    if (!/^[a-z][a-z0-9_]{0,31}$/.test(name)) throw new InvalidOptionError('channelClasses', `bad class name ${name}`);
+    if (!CHANNEL_CLASS_RE.test(name)) throw new InvalidOptionError('channelClasses', `bad class name ${name}`);
     positiveInt(`channelClasses.${name}.maxLen`, policy.maxLen);
     if (policy.retentionDays !== null) positiveInt(`channelClasses.${name}.retentionDays`, policy.retentionDays);
   }

@@ -1,3 +1,4 @@
+import { seqOfEntryId } from '@recio/contract';
 import { startRedisServer, type RedisServerHandle } from '@recio/topology';
 import { Redis } from 'ioredis';
 import pg from 'pg';
@@ -32,7 +33,7 @@ function track<T extends { close(): Promise<unknown> }>(thing: T): T {
 }
 
 async function streamSeqs(redis: Redis, channel: string): Promise<number[]> {
-  return (await redis.xrange(streamKey(channel), '-', '+')).map(([id]) => Number(id.split('-')[0]));
+  return (await redis.xrange(streamKey(channel), '-', '+')).map(([id]) => seqOfEntryId(id));
 }
 
 const range = (from: number, to: number): number[] => Array.from({ length: to - from + 1 }, (_, i) => from + i);

@@ -1,9 +1,16 @@
 import { setTimeout as sleep } from 'node:timers/promises';
+import { RELAY_MARKER_KEY } from '@recio/contract';
 import { compareAll, streamEnds, type ChannelState } from './compare.js';
 import { ClosedError, errorCode } from './errors.js';
 import { LeaderLock } from './leader-lock.js';
 import { positiveInt, stripUndefined } from './options.js';
 import type { EventRouter } from './router.js';
+
+/** What the relay uses of its router (an EventRouter is one): connections, the propagator, metrics, logs. */
+export type RelayDeps = Pick<
+  EventRouter,
+  'pool' | 'redis' | 'scripts' | 'propagator' | 'channels' | 'metrics' | 'logger'
+>;
 import { changedHeads } from './sql/channel-heads.js';
 import { deleteExpired } from './sql/delete-expired.js';
 
@@ -50,7 +57,7 @@ const DEFAULTS = {
 
 // A marker key the relay keeps in Redis: when it is gone, Redis lost data (flush, failover
 // to an empty replica) even if no connection dropped, and a full comparison runs at once.
-const MARKER_KEY = 'recio:relay:marker';
+const MARKER_KEY = RELAY_MARKER_KEY.key();
 const LEADER_KEY: readonly [number, number] = [0x72656369, 1]; // 'reci', relay
 const INCREMENTAL_LIMIT = 10_000;
 
@@ -62,7 +69,7 @@ const INCREMENTAL_LIMIT = 10_000;
  * Also enforces per-class retention of event_log (invariant 6).
  */
 export class Relay {
-  readonly #router: EventRouter;
+  readonly #router: RelayDeps;
   readonly #o: Required<RelayOptions>;
   readonly #lock: LeaderLock;
   readonly #abort = new AbortController();
@@ -82,7 +89,7 @@ export class Relay {
     this.#needFull = true;
   };
 
-  constructor(router: EventRouter, options: RelayOptions) {
+  constructor(router: RelayDeps, options: RelayOptions) {
     this.#router = router;
     this.#o = { ...DEFAULTS, ...stripUndefined(options) } as Required<RelayOptions>;
     for (const key of Object.keys(DEFAULTS) as (keyof typeof DEFAULTS)[]) positiveInt(key, this.#o[key]);

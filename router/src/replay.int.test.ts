@@ -1,10 +1,11 @@
+import { seqOfEntryId } from '@recio/contract';
 import { Redis } from 'ioredis';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { streamKey } from './channels.js';
 import { Relay } from './relay.js';
 import type { EventRouter } from './router.js';
-import { REDIS_URL, createTestDatabase, uniqueName, type TestDatabase } from '@recio/test-support';
+import { REDIS_URL, createTestDatabase, uniqueName, until, type TestDatabase } from '@recio/test-support';
 import { testRouter } from '../test/support/routers.js';
 
 let db: TestDatabase;
@@ -69,7 +70,7 @@ describe('replay', () => {
     const published = await router.publishMany(
       Array.from({ length: 300 }, (_, i) => ({ channel, type: 't', data: { i } })),
     );
-    const firstInRedis = Number((await redis.xrange(streamKey(channel), '-', '+', 'COUNT', 1))[0]![0].split('-')[0]);
+    const firstInRedis = seqOfEntryId((await redis.xrange(streamKey(channel), '-', '+', 'COUNT', 1))[0]![0]);
     expect(firstInRedis).toBeGreaterThan(1); // MAXLEN ~ 10 trimmed the head of the stream
     const page = await router.replay(channel, { sinceSeq: 5, limit: 1_000 });
     expect(page.events).toEqual(published.slice(4));
@@ -95,9 +96,13 @@ describe('replay', () => {
   it('starts at a time', async () => {
     const channel = `prices:${uniqueName()}`;
     const early = await router.publishMany([1, 2, 3].map((i) => ({ channel, type: 'tick', data: { i } })));
-    await new Promise((resolve) => setTimeout(resolve, 20));
     const cut = new Date(early.at(-1)!.ts + 5);
-    await new Promise((resolve) => setTimeout(resolve, 20));
+    // Events are stamped by PostgreSQL's clock (clock_timestamp()): the late ones must come after
+    // the cut by that clock, so wait until it has passed the cut.
+    await until('the database clock past the cut', async () => {
+      const { rows } = await pool.query<{ past: boolean }>('SELECT clock_timestamp() > $1 AS past', [cut]);
+      return rows[0]!.past;
+    });
     const late = await router.publishMany([4, 5].map((i) => ({ channel, type: 'tick', data: { i } })));
     expect((await router.replay(channel, { sinceTime: cut })).events).toEqual(late);
     expect((await router.replay(channel, { sinceTime: new Date(0) })).events).toEqual([...early, ...late]);

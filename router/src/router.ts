@@ -16,6 +16,14 @@ import { RouterScripts } from './redis/scripts.js';
 import { Replayer, type ReplayOptions, type ReplayPage } from './replay.js';
 import { insertEvents, type NewEvent } from './sql/insert-events.js';
 import { Transaction } from './transaction.js';
+import type {
+  AnyEvents,
+  CatalogueChannel,
+  CatalogueData,
+  CatalogueType,
+  EventCatalogue,
+  PublishInput,
+} from './event-catalogue.js';
 import { countStatements } from './pg-statements.js';
 
 /** How a transaction commits. */
@@ -40,7 +48,7 @@ export interface Committed<T> {
  * Redis streams at once (invariant 4). If that append fails, the commit stands and the
  * relay propagates later (invariant 5). Also reads history (replay, invariant 6).
  */
-export class EventRouter {
+export class EventRouter<M extends EventCatalogue = AnyEvents> {
   readonly options: ResolvedRouterOptions;
   readonly channels: Channels;
   readonly metrics: RouterMetrics;
@@ -131,12 +139,12 @@ export class EventRouter {
    * statement before COMMIT and appended to Redis after it; a rollback (fn throws) leaves
    * nothing anywhere. Resolves once committed and, Redis permitting, appended.
    */
-  transaction<T>(fn: (tx: Transaction) => Promise<T>, options: TransactionOptions = {}): Promise<Committed<T>> {
+  transaction<T>(fn: (tx: Transaction<M>) => Promise<T>, options: TransactionOptions = {}): Promise<Committed<T>> {
     this.#assertOpen();
     return this.#track(this.#transaction(fn, options));
   }
 
-  async #transaction<T>(fn: (tx: Transaction) => Promise<T>, options: TransactionOptions): Promise<Committed<T>> {
+  async #transaction<T>(fn: (tx: Transaction<M>) => Promise<T>, options: TransactionOptions): Promise<Committed<T>> {
     const client = await this.pool.connect();
     let committed: CommittedEvent[] = [];
     let value: T;
@@ -144,7 +152,7 @@ export class EventRouter {
       // One round trip either way (a simple query may hold two statements).
       await client.query(options.relaxedCommit ? 'BEGIN; SET LOCAL synchronous_commit = off' : 'BEGIN');
       try {
-        const tx = new Transaction(client, this.channels, this.options.maxEventBytes);
+        const tx = new Transaction<M>(client, this.channels, this.options.maxEventBytes);
         value = await fn(tx);
         try {
           if (tx.queued.length > 0) {
@@ -172,8 +180,12 @@ export class EventRouter {
   }
 
   /** Publishes one event in a transaction of its own. */
-  async publish(channel: string, type: string, data: unknown): Promise<RecioEvent> {
-    const [event] = await this.publishMany([{ channel, type, data }]);
+  async publish<Ch extends CatalogueChannel<M>, T extends CatalogueType<M, Ch>>(
+    channel: Ch,
+    type: T,
+    data: CatalogueData<M, Ch, T>,
+  ): Promise<RecioEvent> {
+    const [event] = await this.#publishInputs([{ channel, type, data }]);
     return event!;
   }
 
@@ -181,7 +193,11 @@ export class EventRouter {
    * Publishes several events atomically, in order, in a transaction of their own. Concurrent
    * calls may share one statement and COMMIT (group commit, see PublishBatcher).
    */
-  async publishMany(events: readonly EventInput[]): Promise<RecioEvent[]> {
+  publishMany(events: readonly PublishInput<M>[]): Promise<RecioEvent[]> {
+    return this.#publishInputs(events);
+  }
+
+  async #publishInputs(events: readonly EventInput[]): Promise<RecioEvent[]> {
     this.#assertOpen();
     if (events.length === 0) return [];
     const encoded: NewEvent[] = events.map((e) => encodeEvent(this.channels, this.options.maxEventBytes, e));
@@ -204,9 +220,11 @@ export class EventRouter {
    * each event is applied exactly once and in order per channel, in a transaction that also
    * moves the group's offset (see Consumer). Close it before closing the router.
    */
-  async consume<T>(options: ConsumeOptions<T>): Promise<Consumer> {
+  async consume<E = RecioEvent>(options: ConsumeOptions<E, M>): Promise<Consumer> {
     this.#assertOpen();
-    const consumer = new Consumer(this, options);
+    // The handler's types (what decode returns, the catalogue of its tx) were checked here, at the
+    // call; the consumer's parts pass them through without looking.
+    const consumer = new Consumer(this as unknown as EventRouter, options as unknown as ConsumeOptions<never>);
     await consumer.start();
     return consumer;
   }
@@ -215,7 +233,7 @@ export class EventRouter {
    * A page of `channel`'s history from `sinceSeq` (inclusive) or `sinceTime`. Inside a
    * transaction pass it (`{ tx }`): PostgreSQL is then read on the transaction's connection.
    */
-  replay(channel: string, options: ReplayOptions, within?: { tx: Transaction }): Promise<ReplayPage> {
+  replay(channel: string, options: ReplayOptions, within?: { tx: Pick<Transaction, 'client'> }): Promise<ReplayPage> {
     this.#assertOpen();
     return this.#replayer.replay(channel, options, within?.tx.client);
   }

@@ -1,15 +1,24 @@
 import type { PoolClient, QueryConfig, QueryResult, QueryResultRow } from 'pg';
 import type { Channels } from './channels.js';
-import { encodeEvent, type EventInput } from './event-encoding.js';
+import type {
+  AnyEvents,
+  CatalogueChannel,
+  CatalogueData,
+  CatalogueType,
+  EventCatalogue,
+  PublishInput,
+} from './event-catalogue.js';
+import { encodeEvent } from './event-encoding.js';
 import type { NewEvent } from './sql/insert-events.js';
 
 /**
  * A PostgreSQL transaction in which business rows and events commit together
  * (invariant 1). Events are queued by publish() and inserted by the router as the last
  * statement before COMMIT, so the channel_head row locks are held as briefly as possible
- * and taken in channel order (no deadlocks between publishers).
+ * and taken in channel order (no deadlocks between publishers). `M` is the event catalogue that
+ * `publish` is checked against at compile time (see event-catalogue.ts).
  */
-export class Transaction {
+export class Transaction<M extends EventCatalogue = AnyEvents> {
   /** The client inside BEGIN, for the business statements. */
   readonly client: PoolClient;
   readonly #channels: Channels;
@@ -34,14 +43,18 @@ export class Transaction {
    * Queues an event to commit with this transaction; returns its event id. Bad input throws
    * here (InvalidChannelError, InvalidEventError), before anything is written.
    */
-  publish(channel: string, type: string, data: unknown): string {
+  publish<Ch extends CatalogueChannel<M>, T extends CatalogueType<M, Ch>>(
+    channel: Ch,
+    type: T,
+    data: CatalogueData<M, Ch, T>,
+  ): string {
     const event = encodeEvent(this.#channels, this.#maxEventBytes, { channel, type, data });
     this.#queued.push(event);
     return event.event_id;
   }
 
   /** Queues several events, in order; returns their event ids. */
-  publishMany(events: readonly EventInput[]): string[] {
+  publishMany(events: readonly PublishInput<M>[]): string[] {
     const encoded = events.map((e) => encodeEvent(this.#channels, this.#maxEventBytes, e));
     this.#queued.push(...encoded);
     return encoded.map((e) => e.event_id);

@@ -5,6 +5,7 @@
  */
 export {
   renderRedisConf,
+  aclUserRules,
   ALLOWED_MAXMEMORY_POLICIES,
   type MaxmemoryPolicy,
   type RedisAclUser,

@@ -1,3 +1,4 @@
+import { DEFAULT_DATABASE_URL, DEFAULT_REDIS_URL } from '@recio/contract';
 import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { ensurePostgres, stopPrivatePostgres } from './local-postgres.js';
@@ -6,10 +7,8 @@ import { findProjectRoot } from './project-root.js';
 
 export type { ServiceSource } from './local-redis.js';
 
-/** Redis URL used when none is given. */
-export const DEFAULT_REDIS_URL = 'redis://127.0.0.1:6379';
-/** PostgreSQL URL used when none is given. */
-export const DEFAULT_DATABASE_URL = 'postgres://127.0.0.1:5432/recio';
+// The URLs used when none is given are the contract's.
+export { DEFAULT_DATABASE_URL, DEFAULT_REDIS_URL };
 
 /** Options of {@link ensureLocalServices}. */
 export interface LocalServicesOptions {

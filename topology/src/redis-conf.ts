@@ -300,8 +300,15 @@ function renderCluster(cluster: RedisClusterConfOptions, announceHostname: strin
 }
 
 function renderUser(user: RedisAclUser, path: string): string {
-  const rules: string[] = [checkToken(`${path}.name`, user.name)];
-  rules.push(user.enabled === false ? 'off' : 'on');
+  return confLine('user', checkToken(`${path}.name`, user.name), ...aclUserRules(user, path));
+}
+
+/**
+ * The ACL rules of one user after its name (`on >password ~keys &channels +commands`), checked: what
+ * a config file's `user` line carries and what `ACL SETUSER <name>` takes, so both grant the same.
+ */
+export function aclUserRules(user: RedisAclUser, path = 'user'): string[] {
+  const rules: string[] = [user.enabled === false ? 'off' : 'on'];
   if (user.password === undefined && user.passwordSha256 === undefined) {
     throw new InvalidOptionError(`${path}.password`, 'a user needs password or passwordSha256');
   }
@@ -324,5 +331,5 @@ function renderUser(user: RedisAclUser, path: string): string {
     }
     rules.push(rule);
   }
-  return confLine('user', ...rules);
+  return rules;
 }

@@ -12,6 +12,12 @@ describe('loadConfig', () => {
     expect(loadConfig({ DATABASE_URL: 'postgres://carol@db:5432/x' }).databaseUrl).toBe('postgres://carol@db:5432/x');
   });
 
+  it('gives a standalone URL the ACL user of REDIS_USERNAME and REDIS_PASSWORD (regression: they were dropped)', () => {
+    expect(
+      loadConfig({ REDIS_URL: 'redis://h:6380', REDIS_USERNAME: 'trade-manager', REDIS_PASSWORD: 'pw' }).redis,
+    ).toEqual({ url: 'redis://h:6380', username: 'trade-manager', password: 'pw' });
+  });
+
   it('reads Sentinel and Cluster topologies', () => {
     expect(
       loadConfig({ REDIS_SENTINELS: 'a:26379, b:26380', REDIS_SENTINEL_NAME: 'm', REDIS_PASSWORD: 'p' }).redis,

@@ -1,3 +1,4 @@
+import { DEFAULT_DATABASE_URL, DEFAULT_REDIS_URL } from '@recio/contract';
 import { userInfo } from 'node:os';
 import { z } from 'zod';
 import { RecioError } from '../errors.js';
@@ -10,6 +11,8 @@ export interface CliConfig {
   source: string;
   logLevel: string;
   redisCommandTimeoutMs: number;
+  /** PORT: where a serving command (the relay's metrics) listens unless its flag says otherwise. */
+  port: number | undefined;
 }
 
 const hostPorts = z
@@ -38,7 +41,7 @@ const envSchema = z.object({
   DATABASE_URL: z
     .string()
     .regex(/^postgres(ql)?:\/\//, 'must start with postgres://')
-    .default('postgres://127.0.0.1:5432/recio'),
+    .default(DEFAULT_DATABASE_URL),
   REDIS_URL: z
     .string()
     .regex(/^rediss?:\/\//, 'must start with redis:// or rediss://')
@@ -54,6 +57,8 @@ const envSchema = z.object({
     .regex(/^[a-z][a-z0-9-]{0,62}$/, 'expected a service name')
     .default('recio-cli'),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  /** A port to serve on (the relay's metrics), when the command line does not say. */
+  PORT: z.coerce.number().int().min(1).max(65_535).optional(),
 });
 
 /** A bad environment variable; the message names it. */
@@ -82,13 +87,14 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): CliConfig {
     ? { sentinels: e.REDIS_SENTINELS, name: e.REDIS_SENTINEL_NAME, ...auth }
     : e.REDIS_CLUSTER_NODES
       ? { cluster: e.REDIS_CLUSTER_NODES, ...auth }
-      : { url: e.REDIS_URL ?? 'redis://127.0.0.1:6379' };
+      : { url: e.REDIS_URL ?? DEFAULT_REDIS_URL, ...auth };
   return {
     databaseUrl: withDefaultUser(e.DATABASE_URL, env),
     redis,
     source: e.RECIO_SOURCE,
     logLevel: e.LOG_LEVEL,
     redisCommandTimeoutMs: e.REDIS_COMMAND_TIMEOUT_MS,
+    port: e.PORT,
   };
 }
 

@@ -27,7 +27,7 @@ const USAGE = `usage: recio <command> [options]
   replay  --channel C --since ISO|seq:N [--limit N]
                                                 print a channel's events as JSON lines
   tail    --channel C|P* [--since seq:N]        print events live as JSON lines until stopped
-  relay   [--metrics-port P]                    converge Redis to PostgreSQL until stopped
+  relay   [--metrics-port P]                    converge Redis to PostgreSQL until stopped (metrics on P, else PORT)
   check   [--tolerance N]                       compare PostgreSQL with Redis; exit 1 if behind
   dlq list [--group G] [--channel C] [--limit N] print dead letters as JSON lines
   dlq replay --id N                             have the letter's group run its handler on it again

@@ -8,9 +8,10 @@ import { insertEvents } from '../sql/insert-events.js';
 import type { EventRouter } from '../router.js';
 import { appliedSeqs, createAppliedLog, range, recordingHandler } from '../../test/support/applied-log.js';
 import { runCli } from '../../test/support/cli.js';
-import { createTestDatabase, uniqueName, type TestDatabase } from '@recio/test-support';
+import { createTestDatabase, uniqueName, until, type TestDatabase } from '@recio/test-support';
 import { testRouter } from '../../test/support/routers.js';
 import type { Consumer } from './consumer.js';
+import type { ConsumeOptions } from './consumer-options.js';
 
 let db: TestDatabase;
 let pool: pg.Pool;
@@ -41,7 +42,7 @@ afterAll(async () => {
   await db.drop();
 });
 
-async function consume(options: Parameters<EventRouter['consume']>[0]): Promise<Consumer> {
+async function consume(options: ConsumeOptions): Promise<Consumer> {
   const c = await router.consume({ sweepIntervalMs: 200, claimIdleMs: 1_000, retryBaseMs: 10, ...options });
   consumers.push(c);
   return c;
@@ -139,8 +140,9 @@ describe('consume', () => {
       consumer: 'svc-a',
       channels: [channel],
       handler: recordingHandler(group, 'svc-a'),
-      validate: (e) => {
+      decode: (e) => {
         if (typeof (e.data as { min?: unknown }).min !== 'number') throw new Error('min must be a number');
+        return e;
       },
     });
     await router.publishMany(
@@ -257,18 +259,30 @@ describe('consume', () => {
     const group = uniqueName('g');
     const channel = `positions:${uniqueName()}`;
     const key = `stream:{${channel}}`;
+    const claimIdleMs = 200;
     await router.publish(channel, 'p', { n: 1 });
     await consume({
       group,
       consumer: 'svc-a',
       channels: [channel],
-      claimIdleMs: 200,
+      claimIdleMs,
       handler: recordingHandler(group, 'svc-a'),
     });
     await expect.poll(() => appliedSeqs(pool, group, [channel])).toEqual([[1]]);
-    // A member that joined, read nothing and went away.
-    await redis.xreadgroup('GROUP', group, 'svc-gone', 'COUNT', 1, 'STREAMS', key, '>');
-    await new Promise((resolve) => setTimeout(resolve, 2_100)); // idle > 10 × claimIdleMs
+    // A member that joined, read nothing and went away. (Created explicitly: an XREADGROUP that
+    // returns nothing creates no consumer on Redis 7.0, and the removal would go untested.)
+    await redis.xgroup('CREATECONSUMER', key, group, 'svc-gone');
+    // Gone means idle > 10 × claimIdleMs by Redis's own clock (XINFO CONSUMERS, what the
+    // consumer compares): time has to pass, so wait for that clock rather than a guessed sleep.
+    await until(
+      'svc-gone idle longer than 10 × claimIdleMs',
+      async () => {
+        const rows = (await redis.call('XINFO', 'CONSUMERS', key, group)) as (string | number)[][];
+        const gone = rows.find((row) => row[1] === 'svc-gone'); // [name, …, idle, ms, …]
+        return gone !== undefined && Number(gone[gone.indexOf('idle') + 1]) > 10 * claimIdleMs;
+      },
+      { intervalMs: 100 },
+    );
     // A commit whose publisher died before appending, and no relay running.
     await insertEvents(pool, [{ event_id: randomUUID(), channel, type: 'p', dataText: '{"n":2}' }], 'test');
     await expect.poll(() => appliedSeqs(pool, group, [channel]), { timeout: 10_000 }).toEqual([[1, 2]]);

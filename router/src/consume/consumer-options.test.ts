@@ -1,15 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { resolveConsumeOptions, retryDelay } from './consumer-options.js';
-
-describe('retryDelay', () => {
-  it('doubles from the base, caps at the maximum, and keeps jitter in the upper half', () => {
-    expect(retryDelay(1, 100, 30_000, () => 0)).toBe(50);
-    expect(retryDelay(1, 100, 30_000, () => 1)).toBe(100);
-    expect(retryDelay(4, 100, 30_000, () => 1)).toBe(800);
-    expect(retryDelay(30, 100, 30_000, () => 1)).toBe(30_000);
-    expect(retryDelay(30, 100, 30_000, () => 0)).toBe(15_000);
-  });
-});
+import { resolveConsumeOptions } from './consumer-options.js';
 
 describe('resolveConsumeOptions', () => {
   const base = {

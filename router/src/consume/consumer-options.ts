@@ -1,12 +1,13 @@
 import { InvalidOptionError } from '../errors.js';
 import type { RecioEvent } from '../event.js';
 import { positiveInt, stripUndefined } from '../options.js';
+import type { AnyEvents, EventCatalogue } from '../event-catalogue.js';
 import type { Transaction } from '../transaction.js';
 
 /** What a handler gets besides the event. */
-export interface HandlerContext {
+export interface HandlerContext<M extends EventCatalogue = AnyEvents> {
   /** The transaction that also advances the group's offset: effects and events commit together. */
-  tx: Transaction;
+  tx: Transaction<M>;
   /** Aborted when the consumer shuts down; long work should stop. */
   signal: AbortSignal;
   /** How many times this event has been delivered to the group (1 the first time). */
@@ -14,22 +15,29 @@ export interface HandlerContext {
 }
 
 /** Applies one event; throws to have it retried (and after maxDeliveries, dead-lettered). */
-export type EventHandler<T = unknown> = (event: RecioEvent<T>, ctx: HandlerContext) => Promise<void>;
+export type EventHandler<E = RecioEvent, M extends EventCatalogue = AnyEvents> = (
+  event: E,
+  ctx: HandlerContext<M>,
+) => Promise<void>;
 
-/** Options of a consumer (EventRouter.consume). */
-export interface ConsumeOptions<T = unknown> {
+/**
+ * Options of a consumer (EventRouter.consume). `E` is what the handler takes (the event, or what
+ * `decode` makes of it); `M` the catalogue its transaction publishes (the router's).
+ */
+export interface ConsumeOptions<E = RecioEvent, M extends EventCatalogue = AnyEvents> {
   /** The consumer group: one per service role, e.g. `trade-manager`. */
   group: string;
   /** Concrete channels (`prices:btc`) and patterns (`trades:*`, `trades:user_*`). */
   channels: readonly string[];
-  handler: EventHandler<T>;
+  handler: EventHandler<E, M>;
   /** This member of the group: `<service>-<instance>` (the pod name). */
   consumer: string;
   /**
-   * Checks an event before the handler sees it (e.g. a zod schema's parse); a throw sends the
-   * event to the dead letter at once, with the validation error.
+   * Turns an event into what the handler takes, checking it (e.g. a schema's parse): run once per
+   * delivery, just before the handler. A throw sends the event to the dead letter at once, with the
+   * error (EVENT_INVALID). @defaultValue the event as it is
    */
-  validate?: (event: RecioEvent) => void;
+  decode?: (event: RecioEvent) => E;
   /** Entries read per XREADGROUP (COUNT). @defaultValue 100 */
   batchSize?: number;
   /** Events read but not yet finished; reading pauses above it (backpressure). @defaultValue 1000 */
@@ -40,7 +48,7 @@ export interface ConsumeOptions<T = unknown> {
   maxDeliveries?: number;
   /** Pending entries idle this long are taken over from other members (XAUTOCLAIM). @defaultValue 30000 */
   claimIdleMs?: number;
-  /** First retry delay; doubles each time, with jitter. @defaultValue 100 */
+  /** First retry delay; doubles each time, with equal jitter. @defaultValue 100 */
   retryBaseMs?: number;
   /** Longest retry delay. @defaultValue 30000 */
   retryMaxMs?: number;
@@ -53,9 +61,14 @@ export interface ConsumeOptions<T = unknown> {
   startFrom?: 'redis' | 'postgres';
 }
 
-/** ConsumeOptions with defaults filled in. */
-export type ResolvedConsumeOptions<T> = Required<Omit<ConsumeOptions<T>, 'validate'>> &
-  Pick<ConsumeOptions<T>, 'validate'>;
+/**
+ * ConsumeOptions with defaults filled in, as the consumer's parts see them: the handler takes what
+ * `decode` returned (its type is the caller's business, checked where consume() was called).
+ */
+export type ResolvedConsumeOptions = Required<Omit<ConsumeOptions, 'handler' | 'decode'>> & {
+  handler: EventHandler<unknown>;
+  decode: (event: RecioEvent) => unknown;
+};
 
 export const CONSUME_DEFAULTS = {
   batchSize: 100,
@@ -72,13 +85,20 @@ export const CONSUME_DEFAULTS = {
 const NAME_RE = /^[a-z0-9][a-z0-9._-]{0,127}$/i;
 
 /** Fills defaults and rejects bad values, naming the option. */
-export function resolveConsumeOptions<T>(options: ConsumeOptions<T>): ResolvedConsumeOptions<T> {
-  const o = { ...CONSUME_DEFAULTS, ...stripUndefined(options) } as ResolvedConsumeOptions<T>;
+export function resolveConsumeOptions<E, M extends EventCatalogue>(
+  options: ConsumeOptions<E, M>,
+): ResolvedConsumeOptions {
+  const o = {
+    ...CONSUME_DEFAULTS,
+    decode: (event: RecioEvent) => event,
+    ...stripUndefined(options),
+  } as unknown as ResolvedConsumeOptions;
   if (typeof o.group !== 'string' || !NAME_RE.test(o.group))
     throw new InvalidOptionError('group', 'expected [A-Za-z0-9._-]+');
   if (typeof o.consumer !== 'string' || !NAME_RE.test(o.consumer))
     throw new InvalidOptionError('consumer', 'expected <service>-<instance>');
   if (typeof o.handler !== 'function') throw new InvalidOptionError('handler', 'expected a function');
+  if (typeof o.decode !== 'function') throw new InvalidOptionError('decode', 'expected a function');
   if (!Array.isArray(o.channels) || o.channels.length === 0)
     throw new InvalidOptionError('channels', 'expected at least one channel or pattern');
   if (o.startFrom !== 'redis' && o.startFrom !== 'postgres')
@@ -96,10 +116,4 @@ export function resolveConsumeOptions<T>(options: ConsumeOptions<T>): ResolvedCo
     positiveInt(key, o[key]);
   }
   return o;
-}
-
-/** The delay before retry number `attempt` (1-based): exponential, capped, with full jitter. */
-export function retryDelay(attempt: number, baseMs: number, maxMs: number, random = Math.random): number {
-  const ceiling = Math.min(maxMs, baseMs * 2 ** Math.min(attempt - 1, 30));
-  return Math.round(ceiling / 2 + random() * (ceiling / 2));
 }

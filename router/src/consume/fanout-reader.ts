@@ -3,7 +3,10 @@ import { ClosedError } from '../errors.js';
 import type { RecioEvent } from '../event.js';
 import { subscriberClient, type RedisClient } from '../redis/connection.js';
 import type { EventRouter } from '../router.js';
-import { isPattern, matches } from './patterns.js';
+
+/** What a fan-out reader uses of its router (an EventRouter is one): Redis, the channel rules, replay, logs. */
+export type FanoutDeps = Pick<EventRouter, 'redis' | 'channels' | 'replay' | 'logger'>;
+import { channelMatches, isChannelPattern } from '@recio/contract';
 
 /** Options of a {@link FanoutReader}. */
 export interface FanoutOptions {
@@ -22,7 +25,7 @@ export interface FanoutOptions {
  * a reconnect every known channel catches up from replay.
  */
 export class FanoutReader {
-  readonly #router: EventRouter;
+  readonly #router: FanoutDeps;
   readonly #o: FanoutOptions;
   readonly #last = new Map<string, number>();
   readonly #chains = new Map<string, Promise<void>>();
@@ -30,13 +33,10 @@ export class FanoutReader {
   #sub: RedisClient | undefined;
   #closed = false;
 
-  constructor(router: EventRouter, options: FanoutOptions) {
+  constructor(router: FanoutDeps, options: FanoutOptions) {
     this.#router = router;
     this.#o = options;
-    for (const c of options.channels) {
-      if (isPattern(c)) router.channels.validatePattern(c);
-      else router.channels.validate(c);
-    }
+    for (const c of options.channels) router.channels.validatePattern(c);
     for (const [channel, seq] of options.since ?? []) this.#last.set(channel, seq);
     this.#logger = router.logger.child({ component: 'fanout' });
   }
@@ -55,8 +55,8 @@ export class FanoutReader {
           this.#enqueue(channel, () => this.#catchUp(channel, Number.MAX_SAFE_INTEGER));
       connectedOnce = true;
     });
-    const concrete = this.#o.channels.filter((c) => !isPattern(c));
-    const patterns = this.#o.channels.filter(isPattern);
+    const concrete = this.#o.channels.filter((c) => !isChannelPattern(c));
+    const patterns = this.#o.channels.filter(isChannelPattern);
     if (concrete.length > 0) await sub.subscribe(...concrete);
     if (patterns.length > 0) await sub.psubscribe(...patterns);
     // Events committed between `since` and the subscription.
@@ -76,7 +76,7 @@ export class FanoutReader {
 
   #onMessage(channel: string, message: string): void {
     if (this.#closed) return;
-    if (!this.#o.channels.some((c) => c === channel || (isPattern(c) && matches(c, channel)))) return;
+    if (!this.#o.channels.some((c) => channelMatches(c, channel))) return;
     let event: RecioEvent;
     try {
       event = JSON.parse(message) as RecioEvent;

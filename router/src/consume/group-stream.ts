@@ -1,3 +1,6 @@
+import { seqOfEntryId } from '@recio/contract';
+import { streamKey } from '../channels.js';
+import { errorCode } from '../errors.js';
 import type { RedisClient } from '../redis/connection.js';
 
 /** Stream entries as XREADGROUP / XAUTOCLAIM return them. */
@@ -20,13 +23,13 @@ export class GroupStream {
    */
   async firstSeq(): Promise<number> {
     const [first] = await this.redis.xrange(this.key, '-', '+', 'COUNT', 1);
-    return first ? Number(first[0].split('-')[0]) : 1;
+    return first ? seqOfEntryId(first[0]) : 1;
   }
 
   /** Creates the group at the start of the stream (and the stream if missing); fine if it exists. */
   async create(): Promise<void> {
     await this.redis.xgroup('CREATE', this.key, this.group, '0', 'MKSTREAM').catch((err: Error) => {
-      if (!/^BUSYGROUP/.test(err.message)) throw err;
+      if (errorCode(err) !== 'BUSYGROUP') throw err;
     });
   }
 
@@ -96,4 +99,17 @@ export class GroupStream {
     }
     return removed;
   }
+}
+
+/**
+ * Acknowledges a group's entries on `channel`'s stream, once their effects committed. Resolves to
+ * whether Redis took it: a lost ack only means a redelivery, which the offset turns into a counted
+ * duplicate.
+ */
+export async function acknowledge(redis: RedisClient, group: string, channel: string, ids: string[]): Promise<boolean> {
+  if (ids.length === 0) return true;
+  return redis.xack(streamKey(channel), group, ...ids).then(
+    () => true,
+    () => false,
+  );
 }

@@ -1,3 +1,4 @@
+import { backoffDelay, type BackoffPolicy } from '@recio/contract';
 import { Cluster, Redis, type ClusterOptions, type RedisOptions } from 'ioredis';
 import { z } from 'zod';
 import { InvalidOptionError } from '../errors.js';
@@ -9,7 +10,14 @@ const hostPort = z.object({ host: z.string().min(1), port: z.number().int().min(
  * Cluster (some startup nodes). The same router code runs on all three (invariant 12).
  */
 export const redisConnectionSchema = z.union([
-  z.object({ url: z.string().regex(/^rediss?:\/\//, 'must start with redis:// or rediss://') }).strict(),
+  z
+    .object({
+      url: z.string().regex(/^rediss?:\/\//, 'must start with redis:// or rediss://'),
+      // An ACL user given apart from the URL (REDIS_USERNAME, REDIS_PASSWORD) wins over the URL's.
+      username: z.string().optional(),
+      password: z.string().optional(),
+    })
+    .strict(),
   z
     .object({
       sentinels: z.array(hostPort).min(1),
@@ -63,7 +71,8 @@ export function parseRedisConnection(value: unknown): RedisConnection {
 }
 
 // Reconnect forever with capped exponential backoff: an outage is waited out, never fatal.
-const retryStrategy = (times: number): number => Math.min(50 * 2 ** Math.min(times, 10), 2_000);
+const REDIS_RECONNECT: BackoffPolicy = { baseMs: 50, maxMs: 2_000 };
+const retryStrategy = (times: number): number => backoffDelay(REDIS_RECONNECT, times);
 
 /** Opens a client for the given topology. Commands are auto-pipelined (also per node in Cluster). */
 export function createRedisClient(connection: RedisConnection, behaviour: RedisClientBehaviour = {}): RedisClient {
@@ -75,7 +84,14 @@ export function createRedisClient(connection: RedisConnection, behaviour: RedisC
     retryStrategy,
     connectionName: behaviour.connectionName,
   };
-  if ('url' in connection) return new Redis(connection.url, common);
+  if ('url' in connection) {
+    const { username, password } = connection;
+    return new Redis(connection.url, {
+      ...common,
+      ...(username !== undefined ? { username } : {}),
+      ...(password !== undefined ? { password } : {}),
+    });
+  }
   if ('sentinels' in connection) {
     return new Redis({
       ...common,

@@ -1,3 +1,4 @@
+import { seqOfEntryId } from '@recio/contract';
 import type pg from 'pg';
 import { streamKey } from '../../src/channels.js';
 import type { RedisClient } from '../../src/redis/connection.js';
@@ -19,7 +20,7 @@ export async function pgAndRedis(
   );
   const fromRedis = await Promise.all(
     channels.map(async (channel) =>
-      (await redis.xrange(streamKey(channel), '-', '+')).map(([id, f]) => `${id.split('-')[0]}:${f[1]}`),
+      (await redis.xrange(streamKey(channel), '-', '+')).map(([id, f]) => `${seqOfEntryId(id)}:${f[1]}`),
     ),
   );
   return { pg: fromPg, redis: fromRedis };

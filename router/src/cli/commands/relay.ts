@@ -6,7 +6,8 @@ import { startMetricsServer } from '../metrics-server.js';
 
 /**
  * `recio relay [--metrics-port P] [--sweep-ms N] [--full-sweep-ms N]`: runs the relay until
- * SIGINT/SIGTERM. Several may run; one leads at a time.
+ * SIGINT/SIGTERM. Several may run; one leads at a time. Metrics (and /readyz) are served on
+ * `--metrics-port`, else on PORT (the catalogue's port, as every service), else not at all.
  */
 export async function relay(argv: string[], ctx: CliContext): Promise<number> {
   const values = parse(argv, {
@@ -14,7 +15,7 @@ export async function relay(argv: string[], ctx: CliContext): Promise<number> {
     'sweep-ms': { type: 'string' },
     'full-sweep-ms': { type: 'string' },
   });
-  const metricsPort = integer(values, 'metrics-port', 0);
+  const metricsPort = integer(values, 'metrics-port', ctx.config.port ?? 0);
   const logger = cliLogger(ctx.config);
   const router = cliRouter(ctx.config, logger);
   const relay = new Relay(router, {
