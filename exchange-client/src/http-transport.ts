@@ -10,7 +10,8 @@ import {
   ExchangeUnavailableError,
 } from './errors.js';
 import { signRequest } from './signing.js';
-import { backoffDelay, sleep } from './timing.js';
+import { backoffDelay } from '@recio/contract';
+import { sleep } from './timing.js';
 import { TokenBucket } from './token-bucket.js';
 import { ErrorBodySchema } from './wire.js';
 
@@ -77,7 +78,10 @@ export class HttpTransport {
     const attempts = this.s.maxRetries + 1;
     let failure: Failure = { kind: 'timeout' };
     for (let attempt = 0; attempt < attempts; attempt++) {
-      if (attempt > 0) await sleep(backoffDelay(attempt - 1, this.s.backoffBaseMs, this.s.backoffMaxMs), signal);
+      if (attempt > 0) {
+        const policy = { baseMs: this.s.backoffBaseMs, maxMs: this.s.backoffMaxMs, jitter: 'full' } as const;
+        await sleep(backoffDelay(policy, attempt - 1), signal);
+      }
       await (spec.method === 'GET' ? this.reads : this.writes).take(signal);
       const result = await this.attempt(spec, url, signal);
       if (result.ok) return this.parse(spec, result.status, result.text);

@@ -17,4 +17,5 @@ export {
   type ExchangeWebSocketEvents,
 } from './websocket.js';
 export { frameText } from './frame-text.js';
+export { KALSHI_ORIGINS, TRADE_API_PATH, TRADE_WS_PATH, tradeApiUrls } from './endpoints.js';
 export { TokenBucket } from './token-bucket.js';

@@ -1,3 +1,4 @@
+import { TRADE_WS_PATH } from './endpoints.js';
 import { constants, createPrivateKey, createPublicKey, sign, verify, type KeyObject } from 'node:crypto';
 
 /** Header carrying the API key id. */
@@ -8,7 +9,7 @@ export const ACCESS_TIMESTAMP_HEADER = 'KALSHI-ACCESS-TIMESTAMP';
 export const ACCESS_SIGNATURE_HEADER = 'KALSHI-ACCESS-SIGNATURE';
 
 /** The path the exchange's WebSocket upgrade is signed over. */
-export const WS_SIGNING_PATH = '/trade-api/ws/v2';
+export const WS_SIGNING_PATH = TRADE_WS_PATH;
 
 /** What one signature covers. */
 export interface SignRequestInput {

@@ -1,7 +1,6 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { ExchangeAbortedError } from './errors.js';
 import { TokenBucket } from './token-bucket.js';
-import { backoffDelay } from './timing.js';
 
 describe('TokenBucket', () => {
   afterEach(() => {
@@ -38,14 +37,5 @@ describe('TokenBucket', () => {
     now += 1000;
     await vi.advanceTimersByTimeAsync(1000);
     await expect(next).resolves.toBeUndefined();
-  });
-});
-
-describe('backoffDelay', () => {
-  it('stays within the doubling ceiling, capped', () => {
-    expect(backoffDelay(0, 100, 1000, () => 0.999)).toBe(100);
-    expect(backoffDelay(3, 100, 1000, () => 0.5)).toBe(400); // ceiling 800
-    expect(backoffDelay(10, 100, 1000, () => 1)).toBe(1000);
-    expect(backoffDelay(2, 100, 1000, () => 0)).toBe(0);
   });
 });

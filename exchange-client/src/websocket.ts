@@ -1,10 +1,10 @@
+import { backoffDelay } from '@recio/contract';
 import { EventEmitter } from 'node:events';
 import type { KeyObject } from 'node:crypto';
 import WebSocket from 'ws';
 import { ExchangeAuthError, ExchangeClosedError, ExchangeError, InvalidOptionError } from './errors.js';
 import { frameText } from './frame-text.js';
 import { parsePrivateKey, signRequest, WS_SIGNING_PATH } from './signing.js';
-import { backoffDelay } from './timing.js';
 import { WsMessageSchema, type WsFill, type WsMarketPosition, type WsMessage, type WsTicker } from './wire.js';
 
 /** Options of the exchange WebSocket. */
@@ -322,7 +322,10 @@ export class ExchangeWebSocket extends EventEmitter<ExchangeWebSocketEvents> {
     this.pending.clear();
     this.emit('disconnected', { code, reason });
     if (this.closed || this.refused) return;
-    const delay = backoffDelay(this.attempt, this.o.reconnectBaseMs, this.o.reconnectMaxMs);
+    const delay = backoffDelay(
+      { baseMs: this.o.reconnectBaseMs, maxMs: this.o.reconnectMaxMs, jitter: 'full' },
+      this.attempt,
+    );
     this.attempt += 1;
     this.reconnectTimer = setTimeout(() => this.connect(), delay);
   }

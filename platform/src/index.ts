@@ -8,8 +8,16 @@ export {
   type IngressFrom,
   type ServiceSpec,
 } from './services.js';
-export { CHANNEL_PATTERN, channelClass, isChannelPattern } from './channel-pattern.js';
 export * from './events/index.js';
+export { COINBASE_FEED_URL, PAPER_FEED_PATH, paperExchangeEnv, servicePort, serviceUrl } from './endpoints.js';
+export {
+  channelClassesInUse,
+  redisAccess,
+  redisKeyFamilies,
+  redisServices,
+  SERVICE_REDIS_COMMANDS,
+  type RedisAccess,
+} from './redis-access.js';
 export {
   CONSUMER_TABLES,
   PUBLISHER_TABLES,

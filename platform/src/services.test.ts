@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { channelClass, isChannelPattern } from './channel-pattern.js';
+import { CHANNEL_CLASSES, channelClass, isChannelOrPattern } from '@recio/contract';
 import { SERVICES, consumerGroupOf, consumerGroups } from './services.js';
 
 const DNS_LABEL = /^[a-z]([-a-z0-9]*[a-z0-9])?$/;
@@ -46,7 +46,10 @@ describe('SERVICES', () => {
     for (const { group } of groups) {
       expect(group.name).toMatch(DNS_LABEL);
       expect(group.channels.length).toBeGreaterThan(0);
-      for (const ch of group.channels) expect(isChannelPattern(ch), ch).toBe(true);
+      for (const ch of group.channels) {
+        expect(isChannelOrPattern(ch), ch).toBe(true);
+        expect(Object.keys(CHANNEL_CLASSES), ch).toContain(channelClass(ch));
+      }
     }
   });
 
@@ -62,15 +65,5 @@ describe('SERVICES', () => {
     expect(consumerGroupOf('trade-manager').channels).toBe(byName['trade-manager']);
     expect(() => consumerGroupOf('main-app')).toThrow(/exactly one consumer group/);
     expect(byName['kalshi-account-sync']).toBeUndefined();
-  });
-});
-
-describe('isChannelPattern', () => {
-  it('accepts channels and class wildcards, rejects the rest', () => {
-    for (const ok of ['trades:*', 'prices:btc', 'trades:user_0001', 'trades:user_*', 'system:health'])
-      expect(isChannelPattern(ok)).toBe(true);
-    for (const bad of ['trades', '*', 'trades:', 'Trades:*', 'trades:u*x', 'a:b c', 'trades:**'])
-      expect(isChannelPattern(bad)).toBe(false);
-    expect(channelClass('trades:*')).toBe('trades');
   });
 });

@@ -3,6 +3,14 @@
  * reads from the environment, and which consumer groups it runs on which channels. The Kubernetes
  * charts (cdk8s/) derive Deployments, Services, NetworkPolicies, ACL users and EventConsumers from it.
  */
+import {
+  LIVE_TRADES_KEY,
+  PRICE_CACHE_KEY,
+  PRICE_SERIES_KEY,
+  RELAY_MARKER_KEY,
+  type ChannelClass,
+  type KeyFamily,
+} from '@recio/contract';
 import type { TableGrants } from './database-access.js';
 
 /** Environment shared by every service that talks to Redis and PostgreSQL. */
@@ -15,6 +23,8 @@ export const COMMON_ENV = [
   'REDIS_PASSWORD',
   'LOG_LEVEL',
   'POD_NAME',
+  // The catalogue's port: what the container port, the probes and the process agree on.
+  'PORT',
 ] as const;
 
 /** A Redis Streams consumer group run by a service. */
@@ -47,7 +57,7 @@ export interface ServiceSpec {
   /** Consumer groups it runs. */
   readonly consumerGroups: readonly ConsumerGroupSpec[];
   /** Channel classes it publishes to (its ACL and docs). */
-  readonly publishes: readonly string[];
+  readonly publishes: readonly ChannelClass[];
   /** Who may call it. */
   readonly ingressFrom: IngressFrom;
   /** Whether it calls the exchange or the price feed outside the cluster. */
@@ -59,6 +69,11 @@ export interface ServiceSpec {
    * (publishing, consuming) are added from `publishes` and `consumerGroups` (database-access.ts).
    */
   readonly tables: TableGrants;
+  /**
+   * Redis keys the service writes besides the router's (streams, dead letters: redis-access.ts),
+   * each a family built by one function of @recio/contract; its ACL user gets exactly these.
+   */
+  readonly redisKeys: readonly KeyFamily[];
 }
 
 const group = (name: string, channels: string[], maxLagSeconds = 5, maxPending = 1000): ConsumerGroupSpec => ({
@@ -84,6 +99,7 @@ export const SERVICES: readonly ServiceSpec[] = [
     ingressFrom: 'ingress-controller',
     egressInternet: false,
     cloudReplicas: 2,
+    redisKeys: [],
     tables: {
       user_settings: ['SELECT', 'INSERT', 'UPDATE'],
       trade: ['SELECT'],
@@ -104,6 +120,7 @@ export const SERVICES: readonly ServiceSpec[] = [
     ingressFrom: 'services',
     egressInternet: false,
     cloudReplicas: 2,
+    redisKeys: [],
     tables: { trade: ['SELECT', 'INSERT', 'UPDATE'], trade_settlement: ['SELECT', 'INSERT'], price_tick: ['SELECT'] },
   },
   {
@@ -118,6 +135,7 @@ export const SERVICES: readonly ServiceSpec[] = [
     ingressFrom: 'services',
     egressInternet: true,
     cloudReplicas: 2,
+    redisKeys: [],
     tables: { trade: ['SELECT'] },
   },
   {
@@ -131,6 +149,7 @@ export const SERVICES: readonly ServiceSpec[] = [
     ingressFrom: 'services',
     egressInternet: true,
     cloudReplicas: 1,
+    redisKeys: [PRICE_CACHE_KEY, PRICE_SERIES_KEY],
     tables: { price_tick: ['SELECT', 'INSERT', 'DELETE'] },
   },
   {
@@ -144,6 +163,7 @@ export const SERVICES: readonly ServiceSpec[] = [
     ingressFrom: 'services',
     egressInternet: true,
     cloudReplicas: 1,
+    redisKeys: [],
     tables: {
       account_balance: ['SELECT', 'INSERT', 'UPDATE'],
       account_position: ['SELECT', 'INSERT', 'UPDATE'],
@@ -163,6 +183,7 @@ export const SERVICES: readonly ServiceSpec[] = [
     ingressFrom: 'services',
     egressInternet: true,
     cloudReplicas: 1,
+    redisKeys: [],
     tables: {},
   },
   {
@@ -176,6 +197,7 @@ export const SERVICES: readonly ServiceSpec[] = [
     ingressFrom: 'services',
     egressInternet: false,
     cloudReplicas: 2,
+    redisKeys: [LIVE_TRADES_KEY],
     tables: {
       supervised_trade: ['SELECT', 'INSERT', 'UPDATE', 'DELETE'],
       settings_copy: ['SELECT', 'INSERT', 'UPDATE'],
@@ -192,6 +214,7 @@ export const SERVICES: readonly ServiceSpec[] = [
     ingressFrom: 'services',
     egressInternet: false,
     cloudReplicas: 2,
+    redisKeys: [],
     tables: {
       auto_entry_state: ['SELECT', 'INSERT', 'UPDATE'],
       auto_entry_live_trade: ['SELECT', 'INSERT', 'DELETE'],
@@ -209,6 +232,7 @@ export const SERVICES: readonly ServiceSpec[] = [
     ingressFrom: 'services',
     egressInternet: false,
     cloudReplicas: 2,
+    redisKeys: [],
     tables: {},
   },
   {
@@ -216,25 +240,28 @@ export const SERVICES: readonly ServiceSpec[] = [
     port: 8090,
     role: "the exchange's trade API v2 simulated locally (demo mode, development, tests)",
     command: node('paper-exchange'),
-    env: ['LOG_LEVEL', 'POD_NAME', 'PAPER_ACCOUNTS_FILE'],
+    env: ['LOG_LEVEL', 'POD_NAME', 'PORT', 'PAPER_ACCOUNTS_FILE'],
     consumerGroups: [],
     publishes: [],
     ingressFrom: 'services',
     egressInternet: false,
     cloudReplicas: 1,
+    redisKeys: [],
     tables: {},
   },
   {
     name: 'relay',
     port: 9464,
-    role: 'recio relay: converges Redis to PostgreSQL after crashes (one leader), metrics on 9464',
-    command: ['node', 'router/dist/cli/main.js', 'relay', '--metrics-port', '9464'],
+    role: 'recio relay: converges Redis to PostgreSQL after crashes (one leader); metrics on its port',
+    // Its metrics and /readyz on PORT (the catalogue's port, as every service).
+    command: ['node', 'router/dist/cli/main.js', 'relay'],
     env: [...COMMON_ENV],
     consumerGroups: [],
     publishes: [],
     ingressFrom: 'none',
     egressInternet: false,
     cloudReplicas: 2,
+    redisKeys: [RELAY_MARKER_KEY],
     // compares heads with streams, reads events to copy, deletes those past retention
     tables: { event_log: ['SELECT', 'DELETE'], channel_head: ['SELECT'] },
   },

@@ -1,4 +1,5 @@
 import { ConfigError, loadRouterEnv, type RedisConnection } from '@recio/router';
+import { paperExchangeEnv, SERVICES } from '@recio/platform';
 import { z } from 'zod';
 
 /** What every service reads from the environment, besides its own variables. */
@@ -28,13 +29,12 @@ const common = z.object({
 
 /**
  * Reads and validates the environment: the router's connection variables (DATABASE_URL,
- * REDIS_URL | REDIS_SENTINELS | REDIS_CLUSTER_NODES, ...), PORT, POD_NAME, DRAIN_DEADLINE_MS and
- * the service's own `shape`. A bad or missing variable throws ConfigError naming it. An empty
- * variable counts as unset.
+ * REDIS_URL | REDIS_SENTINELS | REDIS_CLUSTER_NODES, ...), PORT (the catalogue's port unless set;
+ * required for a service the catalogue does not have), POD_NAME, DRAIN_DEADLINE_MS and the service's
+ * own `shape`. A bad or missing variable throws ConfigError naming it. An empty variable counts as unset.
  */
 export function loadServiceConfig<S extends z.ZodRawShape>(
   service: string,
-  defaultPort: number,
   shape: S,
   env: NodeJS.ProcessEnv = process.env,
 ): ServiceConfig & z.infer<z.ZodObject<S>> {
@@ -49,7 +49,7 @@ export function loadServiceConfig<S extends z.ZodRawShape>(
   return {
     ...(own as z.infer<z.ZodObject<S>>),
     service,
-    port: PORT ?? defaultPort,
+    port: PORT ?? catalogPort(service),
     podName: POD_NAME ?? `${service}-local`,
     drainDeadlineMs: DRAIN_DEADLINE_MS,
     databaseUrl: router.databaseUrl,
@@ -58,3 +58,24 @@ export function loadServiceConfig<S extends z.ZodRawShape>(
     logLevel: router.logLevel,
   };
 }
+
+function catalogPort(service: string): number {
+  const spec = SERVICES.find((s) => s.name === service);
+  if (!spec)
+    throw new ConfigError(`PORT: required (${service} is not in the catalogue, which gives the others theirs)`);
+  return spec.port;
+}
+
+/**
+ * Variables several services read, with their local defaults from the catalogue (the paper
+ * exchange on its port): a service's shape takes the ones it reads, e.g. `{ EXCHANGE_BASE_URL }`.
+ */
+export const SHARED_VARIABLES = {
+  /** The exchange's trade API: prod, demo or the paper exchange. */
+  EXCHANGE_BASE_URL: z.url().default(paperExchangeEnv().EXCHANGE_BASE_URL),
+  /** The exchange's authenticated WebSocket. */
+  EXCHANGE_WS_URL: z
+    .string()
+    .regex(/^wss?:\/\//, 'expected a ws:// or wss:// URL')
+    .default(paperExchangeEnv().EXCHANGE_WS_URL),
+} as const;

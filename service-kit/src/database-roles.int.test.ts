@@ -137,7 +137,7 @@ describe('applyDatabaseRoles', () => {
       POD_NAME: 'roles-0',
     };
     const service = await startService({
-      config: { ...loadServiceConfig('trade-executor', 0, {}, env), port: 0 },
+      config: { ...loadServiceConfig('trade-executor', {}, env), port: 0 },
       logger: pino({ level: 'silent' }),
       async start(ctx) {
         await ctx.consume({
@@ -164,6 +164,7 @@ describe('applyDatabaseRoles', () => {
       // Applied before the bad one arrives: a batch that fails validation is rolled back whole and
       // its handlers run again, which an in-memory list would count twice.
       await expect.poll(() => seen, { timeout: 15_000 }).toEqual([100_000]);
+      // @ts-expect-error -- not a price tick, on purpose: the typed router refuses it at compile time, the consumer at run time
       await router.publish('prices:btc', 'price.tick', { symbol: 'btc', at: 2_000, price: -1 }); // dead-lettered
       await router.publish('prices:btc', 'price.tick', { ...tick, at: 3_000, price: 100_001 });
       await expect.poll(() => seen, { timeout: 15_000 }).toEqual([100_000, 100_001]);

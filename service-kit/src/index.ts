@@ -1,11 +1,21 @@
 /** @recio/service-kit: what every service shares (config, HTTP, metrics, logs, drain). */
-export { loadServiceConfig, type ServiceConfig } from './config.js';
+export { loadServiceConfig, SHARED_VARIABLES, type ServiceConfig } from './config.js';
+export { CacheWrites } from './cache-writes.js';
+export {
+  decodePlatformEvent,
+  type PlatformHandlerContext,
+  type PlatformRecioEvent,
+  type PlatformRouter,
+  type PlatformTransaction,
+} from './platform-events.js';
+export { applyRedisUsers, RedisUsersError, type AppliedRedisUser, type ApplyRedisUsersOptions } from './redis-users.js';
 export { HttpError, parseInput } from './http-error.js';
 export { createHttpServer, type HttpServerOptions } from './http-server.js';
 export {
   runService,
   startService,
   type RunningService,
+  type PlatformConsumeOptions,
   type ServiceContext,
   type ServiceDefinition,
 } from './service.js';

@@ -1,29 +1,37 @@
 import { EventRouter, type ConsumeOptions, type Consumer } from '@recio/router';
-import { parseEvent } from '@recio/platform';
+import type { PlatformEvents } from '@recio/platform';
+import { decodePlatformEvent, type PlatformRecioEvent, type PlatformRouter } from './platform-events.js';
 import type { FastifyInstance } from 'fastify';
 import pg from 'pg';
 import { pino, type Logger } from 'pino';
 import { collectDefaultMetrics, Registry } from 'prom-client';
 import type { ServiceConfig } from './config.js';
+import { CacheWrites } from './cache-writes.js';
 import { createHttpServer } from './http-server.js';
+
+/** What a service passes to `consume`: the member's name and the decoding are the kit's. */
+export type PlatformConsumeOptions = Omit<ConsumeOptions<PlatformRecioEvent, PlatformEvents>, 'consumer' | 'decode'>;
 
 /** What a service's start function gets: its connections, its HTTP server and hooks. */
 export interface ServiceContext<C extends ServiceConfig = ServiceConfig> {
   config: C;
   logger: Logger;
   registry: Registry;
-  router: EventRouter;
+  /** Publishes only events of the platform's catalogue (checked at compile time). */
+  router: PlatformRouter;
   pool: pg.Pool;
   /** Register routes here; the server listens once start() has returned. */
   http: FastifyInstance;
   /** Aborted when the service begins to drain. */
   signal: AbortSignal;
+  /** Best-effort cache writes, counted and logged by key family (a refusal by the ACL is an error). */
+  cache: CacheWrites;
   /**
-   * Starts a consumer group member named after this instance (POD_NAME). Events are checked
-   * against the platform's schemas unless `validate` is given; the member is part of /readyz
-   * and is closed first when the service drains.
+   * Starts a consumer group member named after this instance (POD_NAME). Each event is decoded
+   * once against the platform's schemas (decodePlatformEvent) and handed to the handler typed; one
+   * that does not decode is dead-lettered. The member is closed first when the service drains.
    */
-  consume<T>(options: Omit<ConsumeOptions<T>, 'consumer'>): Promise<Consumer>;
+  consume(options: PlatformConsumeOptions): Promise<Consumer>;
   /** Runs `fn` when the service stops (in reverse order of registration). */
   onClose(fn: () => Promise<void> | void): void;
 }
@@ -67,7 +75,7 @@ export async function startService<C extends ServiceConfig>(
     idleTimeoutMillis: 60_000,
   });
   pool.on('error', (err) => logger.warn({ err }, 'idle PostgreSQL client failed'));
-  const router = new EventRouter({
+  const router: PlatformRouter = new EventRouter<PlatformEvents>({
     database: pool,
     redis: config.redis,
     source: config.service,
@@ -101,10 +109,11 @@ export async function startService<C extends ServiceConfig>(
     pool,
     http,
     signal: abort.signal,
-    async consume<T>(options: Omit<ConsumeOptions<T>, 'consumer'>) {
-      const consumer = await router.consume<T>({
-        validate: (event) => void parseEvent(event.channel, event),
+    cache: new CacheWrites(registry, logger),
+    async consume(options: PlatformConsumeOptions) {
+      const consumer = await router.consume<PlatformRecioEvent>({
         ...options,
+        decode: decodePlatformEvent,
         consumer: config.podName,
       });
       consumers.push(consumer);

@@ -1,5 +1,7 @@
-import { describe, expect, it } from 'vitest';
-import { EventSchemaError, parseEvent } from './index.js';
+import { DEAD_LETTER_NOTICE, HEALTH_CHANNEL, type DeadLetterNotice } from '@recio/contract';
+import { describe, expect, expectTypeOf, it } from 'vitest';
+import type { z } from 'zod';
+import { EventSchemaError, parseEvent, type DeadLetterNoticeData } from './index.js';
 
 const tick = {
   symbol: 'btc',
@@ -57,5 +59,33 @@ describe('parseEvent', () => {
         data: { tradeId: 'nope', userId: 'u', method: 'auto', reason: 'x', priceAtClose: null, requestedAt: 1 },
       }),
     ).toThrow(/data\.tradeId/);
+  });
+});
+
+describe('the system class', () => {
+  const notice: DeadLetterNotice = {
+    group: 'trade-manager',
+    consumer: 'trade-manager-0',
+    channel: 'trades:user_0001',
+    seq: 7,
+    event_id: '6f1e2f8a-3c1b-5b7e-9d59-1d3c0f6a2b10',
+    type: 'trade.open_requested',
+    deliveries: 5,
+    error_code: 'HANDLER_FAILED',
+    error: 'boom',
+  };
+
+  it("accepts the router's own dead-letter notice (regression: the schema refused it, so a system:* consumer dead-lettered every one)", () => {
+    expect(parseEvent(HEALTH_CHANNEL, { type: DEAD_LETTER_NOTICE, data: notice })).toEqual({
+      type: DEAD_LETTER_NOTICE,
+      data: notice,
+    });
+    expect(() => parseEvent(HEALTH_CHANNEL, { type: DEAD_LETTER_NOTICE, data: { ...notice, seq: 0 } })).toThrow(
+      EventSchemaError,
+    );
+  });
+
+  it("describes the notice exactly as the router's type does", () => {
+    expectTypeOf<z.infer<typeof DeadLetterNoticeData>>().toEqualTypeOf<DeadLetterNotice>();
   });
 });

@@ -1,3 +1,4 @@
+import { channelClass, type ChannelClass } from '@recio/contract';
 import type { z } from 'zod';
 import { AccountEvent, PositionEvent } from './account.js';
 import { MarketEvent } from './markets.js';
@@ -22,7 +23,14 @@ export const EVENTS_BY_CLASS = {
   account: AccountEvent,
   positions: PositionEvent,
   system: SystemEvent,
-} as const;
+} as const satisfies Record<ChannelClass, z.ZodType>;
+
+/**
+ * The platform's event catalogue, by channel class: each class's `{ type, data }` union as a publisher
+ * writes it (zod's input: defaulted fields may be left out). A router typed with it
+ * (@recio/service-kit's PlatformRouter) only publishes events of the catalogue.
+ */
+export type PlatformEvents = { [C in keyof typeof EVENTS_BY_CLASS]: z.input<(typeof EVENTS_BY_CLASS)[C]> };
 
 /** Any typed platform event. */
 export type PlatformEvent = z.infer<(typeof EVENTS_BY_CLASS)[keyof typeof EVENTS_BY_CLASS]>;
@@ -42,7 +50,7 @@ export class EventSchemaError extends Error {
  * publish, so a malformed event is refused at the edge instead of reaching a handler.
  */
 export function parseEvent(channel: string, event: { type: string; data: unknown }): PlatformEvent {
-  const cls = channel.slice(0, channel.indexOf(':'));
+  const cls = channelClass(channel);
   const schema = (EVENTS_BY_CLASS as Record<string, z.ZodType<PlatformEvent>>)[cls];
   if (!schema) throw new EventSchemaError(`no event schema for channel class ${JSON.stringify(cls)}`);
   const result = schema.safeParse({ type: event.type, data: event.data });

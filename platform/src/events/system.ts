@@ -1,3 +1,4 @@
+import { DEAD_LETTER_NOTICE, type DeadLetterNotice } from '@recio/contract';
 import { z } from 'zod';
 
 /** `health.changed` on `system:health`: a component changed state (exchange, feed, settlement, ...). */
@@ -12,11 +13,27 @@ export const HealthChange = z.object({
 export type HealthChange = z.infer<typeof HealthChange>;
 
 /**
- * Events of the `system` class. The router's dead-letter path publishes its own type here
- * (`consumer.dead_letter`), so consumers of this class accept unknown types.
+ * `consumer.dead_letter` on `system:health`: a consumer group gave up on an event after its
+ * deliveries (or at once, for an event that fails its schema) and moved past it. Published by the
+ * router itself (@recio/contract's DeadLetterNotice), in the transaction that records the dead letter.
  */
+export const DeadLetterNoticeData = z.object({
+  group: z.string().min(1),
+  consumer: z.string().min(1),
+  channel: z.string().min(1),
+  seq: z.number().int().positive(),
+  event_id: z.string().min(1),
+  type: z.string().min(1),
+  deliveries: z.number().int().nonnegative(),
+  error_code: z.string().min(1),
+  error: z.string(),
+}) satisfies z.ZodType<DeadLetterNotice>;
+
+/** Events of the `system` class: every type published on `system:*`, the router's own included. */
 export const SystemEvent = z.discriminatedUnion('type', [
   /** Fires when a watched component changes state. */
   z.object({ type: z.literal('health.changed'), data: HealthChange }),
+  /** Fires when a consumer group dead-letters an event. */
+  z.object({ type: z.literal(DEAD_LETTER_NOTICE), data: DeadLetterNoticeData }),
 ]);
 export type SystemEvent = z.infer<typeof SystemEvent>;

@@ -1,6 +1,6 @@
 import { DEFAULT_SETTINGS, parseSettingsPatch, type Settings } from '@recio/domain';
 import type { SettingsUpdated } from '@recio/platform';
-import type { Transaction } from '@recio/router';
+import type { PlatformTransaction } from '../platform-events.js';
 import type { Logger } from 'pino';
 
 /**
@@ -18,7 +18,7 @@ export class SettingsCopy {
   }
 
   /** Applies a `settings.updated` event. */
-  async apply(tx: Transaction, update: SettingsUpdated): Promise<void> {
+  async apply(tx: PlatformTransaction, update: SettingsUpdated): Promise<void> {
     await tx.query(
       `INSERT INTO settings_copy (consumer, user_id, settings, version) VALUES ($1, $2, $3, $4)
        ON CONFLICT (consumer, user_id) DO UPDATE SET settings = EXCLUDED.settings, version = EXCLUDED.version
@@ -28,7 +28,7 @@ export class SettingsCopy {
   }
 
   /** Every user's settings as this service has applied them, validated and completed with defaults. */
-  async all(tx: Transaction): Promise<Map<string, Settings>> {
+  async all(tx: PlatformTransaction): Promise<Map<string, Settings>> {
     const { rows } = await tx.query<{ user_id: string; settings: unknown }>(
       'SELECT user_id, settings FROM settings_copy WHERE consumer = $1 ORDER BY user_id',
       [this.#consumer],

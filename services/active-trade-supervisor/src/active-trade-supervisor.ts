@@ -1,3 +1,4 @@
+import { LIVE_TRADES_KEY } from '@recio/contract';
 import { DigitalOptionModel } from '@recio/domain';
 import { ExchangeClient } from '@recio/exchange-client';
 import { consumerGroupOf } from '@recio/platform';
@@ -30,9 +31,9 @@ export async function startActiveTradeSupervisor(
     staleTickMs: config.STALE_TICK_MS,
     // A cache with a TTL (never an event: trades channels are kept forever). Best effort.
     publishLive: async (userId, view) => {
-      await router.redis
-        .set(`cache:trades:${userId}:live`, JSON.stringify(view), 'EX', config.LIVE_CACHE_TTL_S)
-        .catch((err: unknown) => logger.debug({ err }, 'live cache not written'));
+      await ctx.cache.attempt(LIVE_TRADES_KEY, () =>
+        router.redis.set(LIVE_TRADES_KEY.key(userId), JSON.stringify(view), 'EX', config.LIVE_CACHE_TTL_S),
+      );
     },
   });
   await ctx.consume({

@@ -1,7 +1,7 @@
 import { DEFAULT_SETTINGS, parseMarketTicker, stopDecision, type MarketQuote } from '@recio/domain';
 import type { CloseRequest, PriceTick } from '@recio/platform';
-import type { RecioEvent, Transaction } from '@recio/router';
-import { isStaleTick, type TickReactorOptions } from '@recio/service-kit';
+import type { RecioEvent } from '@recio/router';
+import { isStaleTick, type TickReactorOptions, type PlatformTransaction } from '@recio/service-kit';
 import { Counter } from 'prom-client';
 import { markTrade, watchedTrades, type SupervisedTrade } from './supervised-trades.js';
 
@@ -40,7 +40,7 @@ export class StopWatcher {
     });
   }
 
-  async onTick(tx: Transaction, event: RecioEvent, tick: PriceTick, signal: AbortSignal): Promise<void> {
+  async onTick(tx: PlatformTransaction, event: RecioEvent, tick: PriceTick, signal: AbortSignal): Promise<void> {
     if (isStaleTick(event, this.#o.staleTickMs)) return;
     // Only trades that opened before this tick: the outcome does not depend on whether the
     // trade's `opened` event or the tick was handled first.
@@ -87,7 +87,13 @@ export class StopWatcher {
     for (const [userId, view] of live) await this.#o.publishLive(userId, view);
   }
 
-  async #act(tx: Transaction, trade: SupervisedTrade, action: string, reason: string, tick: PriceTick): Promise<void> {
+  async #act(
+    tx: PlatformTransaction,
+    trade: SupervisedTrade,
+    action: string,
+    reason: string,
+    tick: PriceTick,
+  ): Promise<void> {
     if (action === 'start_verification') return markTrade(tx, trade.tradeId, { verificationStartedAt: tick.at });
     if (action === 'cancel_verification') return markTrade(tx, trade.tradeId, { verificationStartedAt: null });
     if (action !== 'close') return;

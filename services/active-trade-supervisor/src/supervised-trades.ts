@@ -1,6 +1,6 @@
 import type { Side } from '@recio/domain';
 import type { TradeSnapshot } from '@recio/platform';
-import type { Transaction } from '@recio/router';
+import type { PlatformTransaction } from '@recio/service-kit';
 
 /** An open trade the supervisor watches. */
 export interface SupervisedTrade {
@@ -17,7 +17,7 @@ export interface SupervisedTrade {
 }
 
 /** Starts watching a trade that opened (idempotent). */
-export async function watch(tx: Transaction, t: TradeSnapshot): Promise<void> {
+export async function watch(tx: PlatformTransaction, t: TradeSnapshot): Promise<void> {
   await tx.query(
     `INSERT INTO supervised_trade (trade_id, user_id, market_ticker, strike, side, count, buy_price_cents, opened_at, market_close_at)
      VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
@@ -37,12 +37,12 @@ export async function watch(tx: Transaction, t: TradeSnapshot): Promise<void> {
 }
 
 /** Stops watching a trade that is closing or gone. */
-export async function unwatch(tx: Transaction, tradeId: string): Promise<void> {
+export async function unwatch(tx: PlatformTransaction, tradeId: string): Promise<void> {
   await tx.query('DELETE FROM supervised_trade WHERE trade_id = $1', [tradeId]);
 }
 
 /** Open trades without a close under way, locked for the tick. */
-export async function watchedTrades(tx: Transaction): Promise<SupervisedTrade[]> {
+export async function watchedTrades(tx: PlatformTransaction): Promise<SupervisedTrade[]> {
   const { rows } = await tx.query<{
     trade_id: string;
     user_id: string;
@@ -71,7 +71,7 @@ export async function watchedTrades(tx: Transaction): Promise<SupervisedTrade[]>
 
 /** Records the supervisor's stop state of a trade. */
 export async function markTrade(
-  tx: Transaction,
+  tx: PlatformTransaction,
   tradeId: string,
   change: { verificationStartedAt?: number | null; closeRequestedAt?: number },
 ): Promise<void> {

@@ -7,8 +7,8 @@ import {
   type Settings,
 } from '@recio/domain';
 import type { OpenRequest, PriceTick, StrikeTable } from '@recio/platform';
-import type { RecioEvent, Transaction } from '@recio/router';
-import { isStaleTick, type TickReactorOptions } from '@recio/service-kit';
+import type { RecioEvent } from '@recio/router';
+import { isStaleTick, type TickReactorOptions, type PlatformTransaction } from '@recio/service-kit';
 import { Counter } from 'prom-client';
 import { v5 as uuidv5 } from 'uuid';
 import { addLiveTrade, liveTradeKeys, loadEntryStates, saveEntryStates, type EntryState } from './entry-state.js';
@@ -40,7 +40,7 @@ export class EntryScanner {
     });
   }
 
-  async onTick(tx: Transaction, event: RecioEvent, tick: PriceTick, signal: AbortSignal): Promise<void> {
+  async onTick(tx: PlatformTransaction, event: RecioEvent, tick: PriceTick, signal: AbortSignal): Promise<void> {
     const users = await this.#o.settings.all(tx);
     const states = await loadEntryStates(tx, [...users.keys()]);
     const closeAt = hourCloseAfter(tick.at);
@@ -78,7 +78,7 @@ export class EntryScanner {
   }
 
   async #enter(
-    tx: Transaction,
+    tx: PlatformTransaction,
     userId: string,
     settings: Settings,
     table: StrikeTable,

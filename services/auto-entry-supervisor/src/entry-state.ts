@@ -1,5 +1,5 @@
 import { INITIAL_SPIKE_GUARD, tradeKey, type Side, type SpikeGuardState } from '@recio/domain';
-import type { Transaction } from '@recio/router';
+import type { PlatformTransaction } from '@recio/service-kit';
 
 /** One user's auto-entry state: the spike guard and the last auto entry per market ticker. */
 export interface EntryState {
@@ -8,7 +8,10 @@ export interface EntryState {
 }
 
 /** Every user's state, locked for the tick's transaction (users without a row start fresh). */
-export async function loadEntryStates(tx: Transaction, users: readonly string[]): Promise<Map<string, EntryState>> {
+export async function loadEntryStates(
+  tx: PlatformTransaction,
+  users: readonly string[],
+): Promise<Map<string, EntryState>> {
   if (users.length === 0) return new Map();
   const { rows } = await tx.query<{ user_id: string; guard: SpikeGuardState; last_entries: Record<string, number> }>(
     'SELECT user_id, guard, last_entries FROM auto_entry_state WHERE user_id = ANY($1) ORDER BY user_id FOR UPDATE',
@@ -22,7 +25,7 @@ export async function loadEntryStates(tx: Transaction, users: readonly string[])
 }
 
 /** Stores the states that changed, in one statement (none: no statement). */
-export async function saveEntryStates(tx: Transaction, states: ReadonlyMap<string, EntryState>): Promise<void> {
+export async function saveEntryStates(tx: PlatformTransaction, states: ReadonlyMap<string, EntryState>): Promise<void> {
   if (states.size === 0) return;
   const users = [...states.keys()];
   await tx.query(
@@ -38,7 +41,10 @@ export async function saveEntryStates(tx: Transaction, states: ReadonlyMap<strin
 }
 
 /** The `${ticker}:${side}` keys of the live trades (pending, open, closing) of each of `users`. */
-export async function liveTradeKeys(tx: Transaction, users: readonly string[]): Promise<Map<string, Set<string>>> {
+export async function liveTradeKeys(
+  tx: PlatformTransaction,
+  users: readonly string[],
+): Promise<Map<string, Set<string>>> {
   const out = new Map<string, Set<string>>(users.map((u) => [u, new Set()]));
   if (users.length === 0) return out;
   const { rows } = await tx.query<{ user_id: string; market_ticker: string; side: Side }>(
@@ -51,7 +57,7 @@ export async function liveTradeKeys(tx: Transaction, users: readonly string[]): 
 
 /** Records a live trade (its request or its creation; idempotent). */
 export async function addLiveTrade(
-  tx: Transaction,
+  tx: PlatformTransaction,
   t: { tradeId: string; userId: string; marketTicker: string; side: Side },
 ): Promise<void> {
   await tx.query(
@@ -61,6 +67,6 @@ export async function addLiveTrade(
 }
 
 /** Forgets a trade that ended or expired. */
-export async function removeLiveTrade(tx: Transaction, tradeId: string): Promise<void> {
+export async function removeLiveTrade(tx: PlatformTransaction, tradeId: string): Promise<void> {
   await tx.query('DELETE FROM auto_entry_live_trade WHERE trade_id = $1', [tradeId]);
 }

@@ -1,6 +1,4 @@
-import { parseEvent, type PlatformEvent } from '@recio/platform';
-import type { HandlerContext, RecioEvent } from '@recio/router';
-import type { SettingsCopy } from '@recio/service-kit';
+import type { PlatformHandlerContext, PlatformRecioEvent, SettingsCopy } from '@recio/service-kit';
 import type { EntryScanner } from './entry-scanner.js';
 import { addLiveTrade, removeLiveTrade } from './entry-state.js';
 
@@ -10,20 +8,19 @@ import { addLiveTrade, removeLiveTrade } from './entry-state.js';
  * events keep the set of live trades that must not be entered twice.
  */
 export function autoEntryHandler(scanner: EntryScanner, settings: SettingsCopy) {
-  return async (event: RecioEvent, { tx, signal }: HandlerContext): Promise<void> => {
-    const e: PlatformEvent = parseEvent(event.channel, event);
-    switch (e.type) {
+  return async (event: PlatformRecioEvent, { tx, signal }: PlatformHandlerContext): Promise<void> => {
+    switch (event.type) {
       case 'price.tick':
-        await scanner.onTick(tx, event, e.data, signal);
+        await scanner.onTick(tx, event, event.data, signal);
         return;
       case 'settings.updated':
-        await settings.apply(tx, e.data);
+        await settings.apply(tx, event.data);
         return;
       case 'trade.created':
       case 'trade.opened':
       case 'trade.closing':
       case 'trade.close_failed': {
-        const t = e.data.trade;
+        const t = event.data.trade;
         await addLiveTrade(tx, { tradeId: t.id, userId: t.userId, marketTicker: t.marketTicker, side: t.side });
         return;
       }
@@ -31,7 +28,7 @@ export function autoEntryHandler(scanner: EntryScanner, settings: SettingsCopy) 
       case 'trade.expired':
       case 'trade.cancelled':
       case 'trade.error':
-        await removeLiveTrade(tx, e.data.trade.id);
+        await removeLiveTrade(tx, event.data.trade.id);
         return;
       default:
         return;

@@ -1,3 +1,4 @@
+import { backoffDelay } from '@recio/contract';
 import { EventEmitter } from 'node:events';
 import type { Logger } from 'pino';
 import { frameText } from '@recio/exchange-client';
@@ -128,7 +129,7 @@ export class CoinbaseFeed extends EventEmitter<{ tick: [FeedTick]; up: []; down:
       this.emit('down', reason);
     }
     if (this.#closed) return;
-    const delay = Math.min(30_000, this.#o.reconnectBaseMs * 2 ** this.#attempt) * (0.5 + Math.random() / 2);
+    const delay = backoffDelay({ baseMs: this.#o.reconnectBaseMs, maxMs: 30_000, jitter: 'equal' }, this.#attempt);
     this.#attempt += 1;
     this.#o.logger.warn({ reason, retryInMs: Math.round(delay) }, 'price feed lost; reconnecting');
     this.#retryTimer = setTimeout(() => this.#connect(), delay);

@@ -1,14 +1,11 @@
+import { COINBASE_FEED_URL, paperExchangeEnv } from '@recio/platform';
 import { loadServiceConfig } from '@recio/service-kit';
 import { z } from 'zod';
-
-const COINBASE_FEED = 'wss://ws-feed.exchange.coinbase.com';
-const PAPER_FEED = 'ws://127.0.0.1:8090/coinbase';
 
 /** The price watchdog's configuration (environment at the edge). */
 export function loadConfig(env: NodeJS.ProcessEnv = process.env) {
   const config = loadServiceConfig(
     'btc-price-watchdog',
-    8002,
     {
       /** `simulated` (the paper world's feed, the offline default) or `coinbase` (the real feed). */
       PRICE_SOURCE: z.enum(['simulated', 'coinbase']).default('simulated'),
@@ -33,7 +30,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env) {
   );
   return {
     ...config,
-    feedUrl: config.PRICE_FEED_URL ?? (config.PRICE_SOURCE === 'coinbase' ? COINBASE_FEED : PAPER_FEED),
+    feedUrl:
+      config.PRICE_FEED_URL ??
+      (config.PRICE_SOURCE === 'coinbase' ? COINBASE_FEED_URL : paperExchangeEnv().PRICE_FEED_URL),
   };
 }
 

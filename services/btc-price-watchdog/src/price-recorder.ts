@@ -1,19 +1,24 @@
+import { backoffDelay, channelOf, PRICE_CACHE_KEY, PRICE_SERIES_KEY, type BackoffPolicy } from '@recio/contract';
 import { averagePrice, changePct, estimateVolatility, momentum, MOMENTUM_HISTORY_MS } from '@recio/domain';
 import type { PriceTick } from '@recio/platform';
-import type { EventRouter } from '@recio/router';
+import { type CacheWrites, type PlatformRouter } from '@recio/service-kit';
 import type { Logger } from 'pino';
 import { Counter, type Registry } from 'prom-client';
 import type { PriceHistory } from './price-history.js';
 import type { SecondPrice } from './second-buffer.js';
 
 const HOUR_MS = 3_600_000;
+// A failed store is retried at once-ish, then ever more patiently: the feed keeps coming meanwhile.
+const STORE_RETRY: BackoffPolicy = { baseMs: 100, maxMs: 5_000 };
 
 /** Options of {@link PriceRecorder}. */
 export interface PriceRecorderOptions {
-  router: EventRouter;
+  router: PlatformRouter;
   history: PriceHistory;
   logger: Logger;
   registry: Registry;
+  /** Where the cache and time-series writes are counted (the service's one CacheWrites). */
+  cache: CacheWrites;
   symbol: string;
   retentionDays: number;
   cacheTtlSeconds: number;
@@ -29,7 +34,6 @@ export class PriceRecorder {
   readonly #o: PriceRecorderOptions;
   readonly #queue: SecondPrice[] = [];
   readonly #stored: Counter;
-  readonly #cacheErrors: Counter;
   #running: Promise<void> | undefined;
   #lastRetentionAt = 0;
   #closed = false;
@@ -39,11 +43,6 @@ export class PriceRecorder {
     this.#stored = new Counter({
       name: 'recio_prices_stored_total',
       help: 'Seconds stored and published',
-      registers: [options.registry],
-    });
-    this.#cacheErrors = new Counter({
-      name: 'recio_cache_write_errors_total',
-      help: 'Failed cache or time-series writes',
       registers: [options.registry],
     });
   }
@@ -75,7 +74,7 @@ export class PriceRecorder {
         if (this.#closed) return;
         failures += 1;
         this.#o.logger.warn({ err, at: second.at }, 'storing a price failed; retrying');
-        await new Promise((r) => setTimeout(r, Math.min(5_000, 100 * 2 ** failures)));
+        await new Promise((r) => setTimeout(r, backoffDelay(STORE_RETRY, failures)));
       }
     }
   }
@@ -100,7 +99,7 @@ export class PriceRecorder {
         'INSERT INTO price_tick (symbol, ts, price) VALUES ($1, to_timestamp($2::double precision / 1000), $3) ON CONFLICT DO NOTHING',
         [symbol, second.at, second.price],
       );
-      if (rowCount === 1) tx.publish(`prices:${symbol}`, 'price.tick', tick);
+      if (rowCount === 1) tx.publish(channelOf('prices', symbol), 'price.tick', tick);
       return rowCount === 1;
     });
     if (!inserted) return;
@@ -115,16 +114,18 @@ export class PriceRecorder {
   // Cache keys always carry a TTL; the series is trimmed to the longest momentum window.
   async #refreshCache(tick: PriceTick): Promise<void> {
     const { redis } = this.#o.router;
-    try {
-      await Promise.all([
-        redis.set(`cache:prices:${tick.symbol}:current`, JSON.stringify(tick), 'EX', this.#o.cacheTtlSeconds),
-        redis.zadd(`ts:prices:${tick.symbol}`, tick.at, `${tick.at}:${tick.price}`),
-        redis.zremrangebyscore(`ts:prices:${tick.symbol}`, '-inf', `(${tick.at - MOMENTUM_HISTORY_MS}`),
-      ]);
-    } catch (err) {
-      this.#cacheErrors.inc();
-      this.#o.logger.debug({ err }, 'cache refresh failed');
-    }
+    const series = PRICE_SERIES_KEY.key(tick.symbol);
+    await Promise.all([
+      this.#o.cache.attempt(PRICE_CACHE_KEY, () =>
+        redis.set(PRICE_CACHE_KEY.key(tick.symbol), JSON.stringify(tick), 'EX', this.#o.cacheTtlSeconds),
+      ),
+      this.#o.cache.attempt(PRICE_SERIES_KEY, () =>
+        Promise.all([
+          redis.zadd(series, tick.at, `${tick.at}:${tick.price}`),
+          redis.zremrangebyscore(series, '-inf', `(${tick.at - MOMENTUM_HISTORY_MS}`),
+        ]),
+      ),
+    ]);
   }
 
   // 30 days of price history, relative to feed time; deleted in batches so no statement runs long.

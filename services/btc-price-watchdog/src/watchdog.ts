@@ -23,6 +23,7 @@ export async function startWatchdog(ctx: ServiceContext<WatchdogConfig>): Promis
     history,
     logger,
     registry,
+    cache: ctx.cache,
     symbol: SYMBOL,
     retentionDays: config.PRICE_RETENTION_DAYS,
     cacheTtlSeconds: config.PRICE_CACHE_TTL_S,

@@ -1,19 +1,14 @@
-import { loadExchangeCredentials, loadServiceConfig } from '@recio/service-kit';
+import { loadExchangeCredentials, loadServiceConfig, SHARED_VARIABLES } from '@recio/service-kit';
 import { z } from 'zod';
 
 /** The account sync's configuration (environment at the edge). */
 export function loadConfig(env: NodeJS.ProcessEnv = process.env) {
   const config = loadServiceConfig(
     'kalshi-account-sync',
-    8004,
     {
-      /** The exchange's trade API: prod, demo or the paper exchange. */
-      EXCHANGE_BASE_URL: z.url().default('http://127.0.0.1:8090/trade-api/v2'),
+      EXCHANGE_BASE_URL: SHARED_VARIABLES.EXCHANGE_BASE_URL,
       /** The exchange's authenticated WebSocket (`market_positions` drives the sync). */
-      EXCHANGE_WS_URL: z
-        .string()
-        .regex(/^wss?:\/\//, 'expected a ws:// or wss:// URL')
-        .default('ws://127.0.0.1:8090/trade-api/ws/v2'),
+      EXCHANGE_WS_URL: SHARED_VARIABLES.EXCHANGE_WS_URL,
       /** JSON list of the users' API keys (see service-kit's loadExchangeCredentials); every user listed is mirrored. */
       EXCHANGE_CREDENTIALS_FILE: z.string().min(1),
       /** Per-request timeout towards the exchange. */

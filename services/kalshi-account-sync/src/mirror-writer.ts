@@ -1,5 +1,6 @@
+import { channelOf } from '@recio/contract';
 import { parseEvent, type AccountEvent, type PositionEvent, type PositionRecord } from '@recio/platform';
-import type { Transaction } from '@recio/router';
+import type { PlatformTransaction } from '@recio/service-kit';
 import type { Logger } from 'pino';
 import type { AccountSnapshot } from './exchange-reader.js';
 import { flattenUnlisted } from './sql/flatten-positions.js';
@@ -28,7 +29,7 @@ export interface MirrorChanges {
  * (another process, a restart) announces nothing twice.
  */
 export async function applySnapshot(
-  tx: Transaction,
+  tx: PlatformTransaction,
   userId: string,
   snapshot: AccountSnapshot,
   logger: Logger,
@@ -78,14 +79,14 @@ export async function applySnapshot(
 
 // Checked against the platform's schema before it is queued: a malformed event rolls the sync
 // back (and is retried) instead of reaching a consumer's dead letters.
-function publishAccount(tx: Transaction, userId: string, event: AccountEvent): void {
-  const channel = `account:${userId}`;
+function publishAccount(tx: PlatformTransaction, userId: string, event: AccountEvent): void {
+  const channel = channelOf('account', userId);
   parseEvent(channel, event);
   tx.publish(channel, event.type, event.data);
 }
 
-function publishPosition(tx: Transaction, userId: string, event: PositionEvent): void {
-  const channel = `positions:${userId}`;
+function publishPosition(tx: PlatformTransaction, userId: string, event: PositionEvent): void {
+  const channel = channelOf('positions', userId);
   parseEvent(channel, event);
   tx.publish(channel, event.type, event.data);
 }

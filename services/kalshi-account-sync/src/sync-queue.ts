@@ -1,3 +1,4 @@
+import { backoffDelay } from '@recio/contract';
 import type { Logger } from 'pino';
 import { mergeScopes, type SyncScope } from './sync-scope.js';
 
@@ -81,7 +82,7 @@ export class SyncQueue {
       } catch (err) {
         if (this.#closed || this.#signal?.aborted) return;
         this.#pending = this.#pending ? mergeScopes(scope, this.#pending) : scope;
-        const delay = Math.min(this.#o.retryMaxMs, this.#o.retryBaseMs * 2 ** this.#failures);
+        const delay = backoffDelay({ baseMs: this.#o.retryBaseMs, maxMs: this.#o.retryMaxMs }, this.#failures);
         this.#failures += 1;
         this.#logger.warn(
           { err, reasons: scope.reasons, retryInMs: delay, failures: this.#failures },

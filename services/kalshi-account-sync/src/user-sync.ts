@@ -1,5 +1,5 @@
 import type { ExchangeClient, ExchangeWebSocket } from '@recio/exchange-client';
-import type { EventRouter } from '@recio/router';
+import type { PlatformRouter } from '@recio/service-kit';
 import type { Logger } from 'pino';
 import { readSnapshot } from './exchange-reader.js';
 import { applySnapshot } from './mirror-writer.js';
@@ -15,7 +15,7 @@ export interface UserSyncOptions {
   client: ExchangeClient;
   /** The user's WebSocket, not started yet (UserSync starts and closes it). */
   ws: ExchangeWebSocket;
-  router: EventRouter;
+  router: PlatformRouter;
   metrics: SyncMetrics;
   logger: Logger;
   /** Aborts exchange calls when the service drains. */

@@ -1,15 +1,13 @@
 import { ConfigError } from '@recio/router';
-import { loadServiceConfig } from '@recio/service-kit';
+import { loadServiceConfig, SHARED_VARIABLES } from '@recio/service-kit';
 import { z } from 'zod';
 
 /** The API watchdog's configuration (environment at the edge). */
 export function loadConfig(env: NodeJS.ProcessEnv = process.env) {
   const config = loadServiceConfig(
     'kalshi-api-watchdog',
-    8005,
     {
-      /** The exchange's trade API: prod, demo or the paper exchange. */
-      EXCHANGE_BASE_URL: z.url().default('http://127.0.0.1:8090/trade-api/v2'),
+      EXCHANGE_BASE_URL: SHARED_VARIABLES.EXCHANGE_BASE_URL,
       /** Time from the start of one probe to the start of the next (a slow probe delays the next one, never overlaps it). */
       PROBE_INTERVAL_MS: z.coerce.number().int().min(100).max(3_600_000).default(10_000),
       /** A probe slower than this makes the exchange `degraded`. */

@@ -1,5 +1,5 @@
 import type { HealthChange } from '@recio/platform';
-import type { EventRouter } from '@recio/router';
+import type { PlatformRouter } from '@recio/service-kit';
 import type { Logger } from 'pino';
 import { Gauge, type Registry } from 'prom-client';
 import type { ComponentState } from './health-state.js';
@@ -14,12 +14,12 @@ const STATUSES: readonly HealthChange['status'][] = ['up', 'degraded', 'down', '
  * next observation that still differs.
  */
 export class HealthReporter {
-  readonly #router: EventRouter;
+  readonly #router: PlatformRouter;
   readonly #logger: Logger;
   readonly #gauge: Gauge<'component' | 'status'>;
   readonly #published = new Map<string, HealthChange['status']>();
 
-  constructor(router: EventRouter, logger: Logger, registry: Registry) {
+  constructor(router: PlatformRouter, logger: Logger, registry: Registry) {
     this.#router = router;
     this.#logger = logger;
     this.#gauge = new Gauge({

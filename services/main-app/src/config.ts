@@ -1,3 +1,4 @@
+import { serviceUrl } from '@recio/platform';
 import { loadServiceConfig } from '@recio/service-kit';
 import { z } from 'zod';
 import { loadApiTokens, type ApiTokenEntry } from './api-tokens.js';
@@ -9,10 +10,9 @@ import { loadApiTokens, type ApiTokenEntry } from './api-tokens.js';
 export function loadConfig(env: NodeJS.ProcessEnv = process.env) {
   const config = loadServiceConfig(
     'main-app',
-    3000,
     {
       /** The trade manager's REST API (orders are forwarded there). */
-      TRADE_MANAGER_URL: z.url().default('http://127.0.0.1:4000'),
+      TRADE_MANAGER_URL: z.url().default(serviceUrl('trade-manager')),
       /** How long a forwarded order may take before the answer is 503. */
       TRADE_MANAGER_TIMEOUT_MS: z.coerce.number().int().min(100).max(60_000).default(5_000),
       /** JSON `[{ "user_id": "user_0001", "token": "<hex>", "admin"?: true }]`. */

@@ -1,8 +1,8 @@
-import type { Transaction } from '@recio/router';
+import type { PlatformTransaction } from '@recio/service-kit';
 import type { PageCursor } from './cursor.js';
 
 /** Something that runs a statement: the service's pool or a transaction. */
-export type Db = Pick<Transaction, 'query'>;
+export type Db = Pick<PlatformTransaction, 'query'>;
 
 /**
  * The condition of a newest-first page after `values`: `AND (time, id) < (cursor)`, or

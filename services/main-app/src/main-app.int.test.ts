@@ -1,3 +1,4 @@
+import { channelOf } from '@recio/contract';
 import { DEFAULT_SETTINGS, eventTicker, hourCloseAfter, marketTicker } from '@recio/domain';
 import { TradeSnapshot } from '@recio/platform';
 import { startService, type RunningService } from '@recio/service-kit';
@@ -349,7 +350,7 @@ describe('main-app', () => {
     });
 
     // History the retention already deleted is answered as such (a channel of this file only).
-    const channel = `prices:${uniqueName('t')}`;
+    const channel = channelOf('prices', uniqueName('t'));
     const tick = {
       symbol: 'btc',
       at: 1_000,

@@ -1,6 +1,7 @@
+import { channelOf } from '@recio/contract';
 import { parseSettingsPatch, type Settings } from '@recio/domain';
 import { parseEvent } from '@recio/platform';
-import type { EventRouter } from '@recio/router';
+import type { PlatformRouter } from '@recio/service-kit';
 import { SettingsRejectedError } from './errors.js';
 import { insertSettings, lockSettings, updateSettings, type VersionedSettings } from './settings-store.js';
 
@@ -17,7 +18,11 @@ export interface SettingsUpdate extends VersionedSettings {
  * patches of one user queue on the row lock, so none is lost. Throws SettingsRejectedError
  * (nothing written) when the patch is invalid.
  */
-export async function updateUserSettings(router: EventRouter, userId: string, patch: unknown): Promise<SettingsUpdate> {
+export async function updateUserSettings(
+  router: PlatformRouter,
+  userId: string,
+  patch: unknown,
+): Promise<SettingsUpdate> {
   const { value } = await router.transaction(async (tx) => {
     // At most two rounds: a first patch racing another first patch loses the insert, then
     // finds (and locks) the row the winner committed — READ COMMITTED reads it in the next statement.
@@ -32,7 +37,7 @@ export async function updateUserSettings(router: EventRouter, userId: string, pa
       } else {
         await updateSettings(tx, userId, result.settings, version);
       }
-      const channel = `settings:${userId}`;
+      const channel = channelOf('settings', userId);
       const data = { userId, version, settings: result.settings };
       parseEvent(channel, { type: 'settings.updated', data }); // refused here, not by a consumer
       tx.publish(channel, 'settings.updated', data);

@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
+import { servicePort } from '@recio/platform';
 import { z } from 'zod';
 import type { PriceShock } from './price-path.js';
 import type { PaperAccount } from './server.js';
@@ -46,7 +47,7 @@ const AccountEntrySchema = z
   });
 
 const SCALARS = {
-  PORT: z.coerce.number().int().min(0).max(65535).default(8090),
+  PORT: z.coerce.number().int().min(0).max(65535).default(servicePort('paper-exchange')),
   PAPER_SEED: z.string().min(1).default('1'),
   PAPER_CLOCK: z.enum(['realtime', 'stepped']).default('realtime'),
   PAPER_START: z.iso.datetime({ offset: true }).optional(),

@@ -1,5 +1,5 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
-import type { Fill, Order, Settlement } from '@recio/exchange-client';
+import { TRADE_API_PATH, type Fill, type Order, type Settlement } from '@recio/exchange-client';
 import { ApiError, invalidParameters } from './api-error.js';
 import { authenticate } from './auth.js';
 import { toWirePosition, type Account, type Sequenced } from './ledger.js';
@@ -8,7 +8,7 @@ import type { SimMarket } from './market-book.js';
 import type { World } from './world.js';
 
 /** Mount point of the REST API. */
-export const API_PREFIX = '/trade-api/v2';
+export const API_PREFIX = TRADE_API_PATH;
 /** Largest `limit` of GET /markets (the exchange allows 1000 there). */
 export const MAX_MARKETS_LIMIT = 1000;
 

@@ -7,6 +7,8 @@ import { FaultInjector, faultCode, type FaultSpec } from './faults.js';
 import { PriceFeedWebSocket } from './feed-ws.js';
 import type { PriceShock } from './price-path.js';
 import { API_PREFIX, registerRestRoutes } from './rest-routes.js';
+import { TRADE_WS_PATH } from '@recio/exchange-client';
+import { PAPER_FEED_PATH, paperExchangeEnv, servicePort } from '@recio/platform';
 import { SimClock, type ClockMode } from './sim-clock.js';
 import { TradeWebSocket } from './trade-ws.js';
 import { World } from './world.js';
@@ -20,7 +22,7 @@ export interface PaperAccount {
 
 /** Options of startPaperExchange. */
 export interface PaperExchangeOptions {
-  /** 0 picks a free port. @defaultValue 8090 */
+  /** 0 picks a free port. @defaultValue the catalogue's paper-exchange port */
   port?: number;
   /** @defaultValue '127.0.0.1' */
   host?: string;
@@ -189,8 +191,8 @@ export async function startPaperExchange(options: PaperExchangeOptions = {}): Pr
       );
     };
     if (closing) return refuse(404, 'closing', 'server is shutting down');
-    if (path === '/coinbase') return feed.accept(request, socket, head);
-    if (path !== '/trade-api/ws/v2') return refuse(404, 'not_found', `no WebSocket at ${path}`);
+    if (path === PAPER_FEED_PATH) return feed.accept(request, socket, head);
+    if (path !== TRADE_WS_PATH) return refuse(404, 'not_found', `no WebSocket at ${path}`);
     try {
       sync();
       const account = authenticate(world.ledger, request.headers, 'GET', path, wallNow());
@@ -201,7 +203,7 @@ export async function startPaperExchange(options: PaperExchangeOptions = {}): Pr
     }
   });
 
-  await app.listen({ port: options.port ?? 8090, host: options.host ?? '127.0.0.1' });
+  await app.listen({ port: options.port ?? servicePort('paper-exchange'), host: options.host ?? '127.0.0.1' });
   const loop =
     clock.mode === 'realtime'
       ? setInterval(sync, Math.max(10, Math.round((world.tickSeconds * 1000) / clock.speed)))
@@ -211,10 +213,11 @@ export async function startPaperExchange(options: PaperExchangeOptions = {}): Pr
   const host =
     options.host === undefined || options.host === '0.0.0.0' || options.host === '::' ? '127.0.0.1' : options.host;
   const origin = `http://${host}:${port}`;
+  const endpoints = paperExchangeEnv(host, port);
   return {
-    url: `${origin}${API_PREFIX}`,
-    wsUrl: `ws://${host}:${port}/trade-api/ws/v2`,
-    feedUrl: `ws://${host}:${port}/coinbase`,
+    url: endpoints.EXCHANGE_BASE_URL,
+    wsUrl: endpoints.EXCHANGE_WS_URL,
+    feedUrl: endpoints.PRICE_FEED_URL,
     origin,
     port,
     world,

@@ -1,14 +1,12 @@
-import { loadExchangeCredentials, loadServiceConfig } from '@recio/service-kit';
+import { loadExchangeCredentials, loadServiceConfig, SHARED_VARIABLES } from '@recio/service-kit';
 import { z } from 'zod';
 
 /** The trade executor's configuration (environment at the edge). */
 export function loadConfig(env: NodeJS.ProcessEnv = process.env) {
   const config = loadServiceConfig(
     'trade-executor',
-    8001,
     {
-      /** The exchange's trade API: prod, demo or the paper exchange. */
-      EXCHANGE_BASE_URL: z.url().default('http://127.0.0.1:8090/trade-api/v2'),
+      EXCHANGE_BASE_URL: SHARED_VARIABLES.EXCHANGE_BASE_URL,
       /** JSON list of the users' API keys (see service-kit's loadExchangeCredentials). */
       EXCHANGE_CREDENTIALS_FILE: z.string().min(1),
       /** Per-request timeout towards the exchange. */

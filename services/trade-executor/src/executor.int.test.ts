@@ -1,7 +1,7 @@
 import { eventTicker, hourCloseAfter, marketTicker } from '@recio/domain';
-import type { TradeSnapshot } from '@recio/platform';
+import type { PlatformEvents, TradeSnapshot } from '@recio/platform';
 import { EventRouter } from '@recio/router';
-import { tradeSnapshotOfRow } from '@recio/service-kit';
+import { tradeSnapshotOfRow, type PlatformRouter, type PlatformTransaction } from '@recio/service-kit';
 import { randomUUID } from 'node:crypto';
 import { pino } from 'pino';
 import { Registry } from 'prom-client';
@@ -18,7 +18,7 @@ import { ClientExchange } from './order-placer.js';
 describe('trade-executor against the paper exchange', () => {
   let db: TestDatabase;
   let exchange: PaperExchange;
-  let router: EventRouter;
+  let router: PlatformRouter;
   let executor: Executor;
   const user = uniqueName('user_');
   const keyId = `paper-${user}`;
@@ -30,7 +30,7 @@ describe('trade-executor against the paper exchange', () => {
     exchange = await startTestExchange({ startPrice: 100_000 });
     const keys = makeKeys();
     await addAccount(exchange, keyId, keys, 100_000);
-    router = new EventRouter({
+    router = new EventRouter<PlatformEvents>({
       database: db.url,
       redis: { url: REDIS_URL },
       source: 'trade-executor',
@@ -84,9 +84,7 @@ describe('trade-executor against the paper exchange', () => {
     return tradeSnapshotOfRow(rows[0]);
   }
 
-  async function runTwiceFirstLost(
-    work: (tx: Parameters<Parameters<EventRouter['transaction']>[0]>[0]) => Promise<void>,
-  ): Promise<void> {
+  async function runTwiceFirstLost(work: (tx: PlatformTransaction) => Promise<void>): Promise<void> {
     await expect(
       router.transaction(async (tx) => {
         await work(tx);

@@ -1,6 +1,7 @@
+import { channelOf } from '@recio/contract';
 import type { TradeSnapshot } from '@recio/platform';
 import type { OrderFilled, OrderRejected } from '@recio/platform';
-import type { Transaction } from '@recio/router';
+import type { PlatformTransaction } from '@recio/service-kit';
 import type { Logger } from 'pino';
 import { Counter, type Registry } from 'prom-client';
 import { v5 as uuidv5 } from 'uuid';
@@ -33,7 +34,7 @@ export class Executor {
   }
 
   /** `trade.created`: buy the trade's side at its limit. */
-  async enter(tx: Transaction, trade: TradeSnapshot, signal: AbortSignal): Promise<void> {
+  async enter(tx: PlatformTransaction, trade: TradeSnapshot, signal: AbortSignal): Promise<void> {
     if (!(await this.#still(tx, trade.id, 'pending', 0))) return;
     const outcome = await this.#exchange.buy(
       trade.userId,
@@ -50,7 +51,7 @@ export class Executor {
   }
 
   /** `trade.closing`: buy the opposite side, same count, at its current ask. */
-  async close(tx: Transaction, trade: TradeSnapshot, signal: AbortSignal): Promise<void> {
+  async close(tx: PlatformTransaction, trade: TradeSnapshot, signal: AbortSignal): Promise<void> {
     const attempt = trade.closeAttempts;
     if (!(await this.#still(tx, trade.id, 'closing', attempt))) return;
     const clientOrderId = uuidv5(`${trade.id}:close:${attempt}`, CLOSE_ORDER_NAMESPACE);
@@ -70,7 +71,7 @@ export class Executor {
 
   // The trade manager may have moved on (an entry that timed out, a newer close attempt): then
   // this intent is obsolete. One primary-key read of the trade manager's row.
-  async #still(tx: Transaction, tradeId: string, status: string, attempt: number): Promise<boolean> {
+  async #still(tx: PlatformTransaction, tradeId: string, status: string, attempt: number): Promise<boolean> {
     const { rows } = await tx.query<{ status: string; close_attempts: number }>(
       'SELECT status, close_attempts FROM trade WHERE id = $1',
       [tradeId],
@@ -84,14 +85,14 @@ export class Executor {
   }
 
   #report(
-    tx: Transaction,
+    tx: PlatformTransaction,
     trade: TradeSnapshot,
     leg: 'open' | 'close',
     attempt: number,
     clientOrderId: string,
     outcome: OrderOutcome,
   ): void {
-    const channel = `trades:${trade.userId}`;
+    const channel = channelOf('trades', trade.userId);
     this.#orders.inc({ leg, outcome: outcome.filled ? 'filled' : 'rejected' });
     if (outcome.filled) {
       const side = leg === 'open' ? trade.side : trade.side === 'yes' ? 'no' : 'yes';

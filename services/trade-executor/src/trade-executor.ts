@@ -1,4 +1,4 @@
-import { consumerGroupOf, parseEvent, type PlatformEvent } from '@recio/platform';
+import { consumerGroupOf } from '@recio/platform';
 import type { ServiceContext } from '@recio/service-kit';
 import type { ExecutorConfig } from './config.js';
 import { Executor } from './executor.js';
@@ -21,9 +21,8 @@ export async function startTradeExecutor(ctx: ServiceContext<ExecutorConfig>, ex
     // Orders talk to the outside: a few more tries (with backoff) before a dead letter.
     maxDeliveries: 8,
     handler: async (event, { tx, signal }) => {
-      const e: PlatformEvent = parseEvent(event.channel, event);
-      if (e.type === 'trade.created') await executor.enter(tx, e.data.trade, signal);
-      else if (e.type === 'trade.closing') await executor.close(tx, e.data.trade, signal);
+      if (event.type === 'trade.created') await executor.enter(tx, event.data.trade, signal);
+      else if (event.type === 'trade.closing') await executor.close(tx, event.data.trade, signal);
     },
   });
 }

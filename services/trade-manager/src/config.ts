@@ -5,7 +5,6 @@ import { z } from 'zod';
 export function loadConfig(env: NodeJS.ProcessEnv = process.env) {
   return loadServiceConfig(
     'trade-manager',
-    4000,
     {
       /** A pending trade whose entry order has no outcome after this long (feed time) is cancelled. */
       PENDING_TIMEOUT_MS: z.coerce.number().int().min(1_000).max(3_600_000).default(120_000),

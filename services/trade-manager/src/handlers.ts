@@ -1,6 +1,4 @@
-import type { PlatformEvent } from '@recio/platform';
-import { parseEvent } from '@recio/platform';
-import type { HandlerContext, RecioEvent } from '@recio/router';
+import type { PlatformHandlerContext, PlatformRecioEvent } from '@recio/service-kit';
 import type { TradeBook } from './trade-book.js';
 
 /**
@@ -9,28 +7,27 @@ import type { TradeBook } from './trade-book.js';
  * Its own trade.* events come back on `trades:*` and are ignored.
  */
 export function tradeManagerHandler(book: TradeBook) {
-  return async (event: RecioEvent, { tx }: HandlerContext): Promise<void> => {
-    const e: PlatformEvent = parseEvent(event.channel, event);
-    switch (e.type) {
+  return async (event: PlatformRecioEvent, { tx }: PlatformHandlerContext): Promise<void> => {
+    switch (event.type) {
       case 'trade.open_requested':
-        await book.open(tx, e.data);
+        await book.open(tx, event.data);
         return;
       case 'trade.close_requested':
-        await closeOrLog(book, tx, e.data);
+        await closeOrLog(book, tx, event.data);
         return;
       case 'order.filled':
-        await book.filled(tx, e.data);
+        await book.filled(tx, event.data);
         return;
       case 'order.rejected':
-        await book.rejected(tx, e.data);
+        await book.rejected(tx, event.data);
         return;
       case 'price.tick': {
-        const { at, price } = e.data;
+        const { at, price } = event.data;
         await book.tick(tx, at, price);
         return;
       }
       case 'settlement.recorded': {
-        const { userId, settlement } = e.data;
+        const { userId, settlement } = event.data;
         await book.settle(tx, userId, settlement);
         return;
       }
@@ -44,7 +41,7 @@ export function tradeManagerHandler(book: TradeBook) {
 // error of the event: the requester's view was older than the trade's.
 async function closeOrLog(
   book: TradeBook,
-  tx: HandlerContext['tx'],
+  tx: PlatformHandlerContext['tx'],
   request: Parameters<TradeBook['requestClose']>[1],
 ): Promise<void> {
   try {

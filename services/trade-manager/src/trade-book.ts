@@ -4,10 +4,11 @@ import type {
   OpenRequest,
   OrderFilled,
   OrderRejected,
+  PlatformEvents,
   SettlementRecord,
   TradeSnapshot,
 } from '@recio/platform';
-import type { Transaction } from '@recio/router';
+import type { PlatformTransaction } from '@recio/service-kit';
 import type { Logger } from 'pino';
 import {
   expiredTradesOf,
@@ -40,7 +41,10 @@ export class TradeRequestError extends Error {
   }
 }
 
-const EVENT_OF: Record<TradeSnapshot['status'], string> = {
+/** The trade events that carry the trade's snapshot (`{ trade }`): what the book publishes. */
+type SnapshotEventType = Extract<PlatformEvents['trades'], { data: { trade: unknown } }>['type'];
+
+const EVENT_OF: Record<TradeSnapshot['status'], SnapshotEventType> = {
   pending: 'trade.created',
   open: 'trade.opened',
   closing: 'trade.closing',
@@ -63,7 +67,7 @@ export class TradeBook {
   }
 
   /** Creates a trade `pending` (idempotent on its id): the executor places its order on `trade.created`. */
-  async open(tx: Transaction, request: OpenRequest): Promise<{ trade: TradeSnapshot; created: boolean }> {
+  async open(tx: PlatformTransaction, request: OpenRequest): Promise<{ trade: TradeSnapshot; created: boolean }> {
     const trade = await insertTrade(tx, request);
     if (trade) {
       this.#publish(tx, trade, 'trade.created');
@@ -76,7 +80,7 @@ export class TradeBook {
   }
 
   /** open → closing; the executor places the closing order on `trade.closing`. */
-  async requestClose(tx: Transaction, request: CloseRequest): Promise<TradeSnapshot> {
+  async requestClose(tx: PlatformTransaction, request: CloseRequest): Promise<TradeSnapshot> {
     const trade = await this.#lock(tx, request.tradeId, request.userId);
     if (trade.status === 'closing' && request.method === 'auto') return trade; // a repeated stop
     const next = this.#next(trade, { type: 'close_requested', method: request.method });
@@ -92,7 +96,7 @@ export class TradeBook {
   }
 
   /** The executor's fill: the entry opens the trade, a close closes it with its pnl. */
-  async filled(tx: Transaction, fill: OrderFilled): Promise<TradeSnapshot | null> {
+  async filled(tx: PlatformTransaction, fill: OrderFilled): Promise<TradeSnapshot | null> {
     const trade = await lockTrade(tx, fill.tradeId);
     if (!trade) return this.#orphan('fill', fill.tradeId);
     if (fill.leg === 'open') {
@@ -136,7 +140,7 @@ export class TradeBook {
   }
 
   /** The executor's rejection: an entry ends cancelled or error, a close leaves the trade open. */
-  async rejected(tx: Transaction, rejection: OrderRejected): Promise<TradeSnapshot | null> {
+  async rejected(tx: PlatformTransaction, rejection: OrderRejected): Promise<TradeSnapshot | null> {
     const trade = await lockTrade(tx, rejection.tradeId);
     if (!trade) return this.#orphan('rejection', rejection.tradeId);
     const reason = `${rejection.code}: ${rejection.message}`.slice(0, 500);
@@ -166,7 +170,7 @@ export class TradeBook {
   }
 
   /** What a price tick at `at` makes due: expiry at the close, cancelled entries, overdue settlements. */
-  async tick(tx: Transaction, at: number, price: number): Promise<TradeSnapshot[]> {
+  async tick(tx: PlatformTransaction, at: number, price: number): Promise<TradeSnapshot[]> {
     const changed: TradeSnapshot[] = [];
     for (const trade of await tradesDue(tx, at, this.#o.pendingTimeoutMs)) {
       if (trade.status === 'open') {
@@ -209,7 +213,7 @@ export class TradeBook {
    * still open (its expiring tick not yet handled) is closed when it expires: either order of
    * tick and settlement gives the same rows and the same events.
    */
-  async settle(tx: Transaction, userId: string, s: SettlementRecord): Promise<TradeSnapshot[]> {
+  async settle(tx: PlatformTransaction, userId: string, s: SettlementRecord): Promise<TradeSnapshot[]> {
     const known: KnownSettlement = { marketResult: s.marketResult, settledAt: s.settledAt };
     await rememberSettlement(tx, userId, s.ticker, known);
     const closed: TradeSnapshot[] = [];
@@ -218,7 +222,7 @@ export class TradeBook {
     return closed;
   }
 
-  async #settleOne(tx: Transaction, trade: TradeSnapshot, s: KnownSettlement): Promise<TradeSnapshot> {
+  async #settleOne(tx: PlatformTransaction, trade: TradeSnapshot, s: KnownSettlement): Promise<TradeSnapshot> {
     const pnl = settledTradePnl({
       buyPriceCents: trade.buyPriceCents!,
       count: trade.count,
@@ -236,7 +240,7 @@ export class TradeBook {
     });
   }
 
-  async #lock(tx: Transaction, id: string, userId: string): Promise<TradeSnapshot> {
+  async #lock(tx: PlatformTransaction, id: string, userId: string): Promise<TradeSnapshot> {
     const trade = await lockTrade(tx, id);
     if (!trade || trade.userId !== userId)
       throw new TradeRequestError('TRADE_NOT_FOUND', `no trade ${id} for ${userId}`);
@@ -251,13 +255,13 @@ export class TradeBook {
     }
   }
 
-  async #save(tx: Transaction, trade: TradeSnapshot, type = EVENT_OF[trade.status]): Promise<TradeSnapshot> {
+  async #save(tx: PlatformTransaction, trade: TradeSnapshot, type = EVENT_OF[trade.status]): Promise<TradeSnapshot> {
     await saveTrade(tx, trade);
     this.#publish(tx, trade, type);
     return trade;
   }
 
-  #publish(tx: Transaction, trade: TradeSnapshot, type: string): void {
+  #publish(tx: PlatformTransaction, trade: TradeSnapshot, type: SnapshotEventType): void {
     tx.publish(`trades:${trade.userId}`, type, { trade });
   }
 

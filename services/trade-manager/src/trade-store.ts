@@ -1,11 +1,10 @@
 import type { OpenRequest, TradeSnapshot } from '@recio/platform';
-import type { Transaction } from '@recio/router';
-import { tradeSnapshotOfRow as toSnapshot, type TradeRow } from '@recio/service-kit';
+import { tradeSnapshotOfRow as toSnapshot, type TradeRow, type PlatformTransaction } from '@recio/service-kit';
 
 const ts = (ms: number | null): Date | null => (ms === null ? null : new Date(ms));
 
 /** Writes a requested trade `pending`; null when a trade with that id exists (a repeated request). */
-export async function insertTrade(tx: Transaction, r: OpenRequest): Promise<TradeSnapshot | null> {
+export async function insertTrade(tx: PlatformTransaction, r: OpenRequest): Promise<TradeSnapshot | null> {
   const { rows } = await tx.query<TradeRow>(
     `INSERT INTO trade (id, user_id, symbol, event_ticker, market_ticker, strike, side, count, status, entry_method,
                         limit_price_cents, probability, diff, momentum, volatility, price_at_open, market_close_at, created_at)
@@ -36,13 +35,13 @@ export async function insertTrade(tx: Transaction, r: OpenRequest): Promise<Trad
 }
 
 /** The trade, locked for this transaction; null when unknown. */
-export async function lockTrade(tx: Transaction, id: string): Promise<TradeSnapshot | null> {
+export async function lockTrade(tx: PlatformTransaction, id: string): Promise<TradeSnapshot | null> {
   const { rows } = await tx.query<TradeRow>('SELECT * FROM trade WHERE id = $1 FOR UPDATE', [id]);
   return rows[0] ? toSnapshot(rows[0]) : null;
 }
 
 /** Stores a trade's mutable fields after a transition. */
-export async function saveTrade(tx: Transaction, t: TradeSnapshot): Promise<void> {
+export async function saveTrade(tx: PlatformTransaction, t: TradeSnapshot): Promise<void> {
   await tx.query(
     `UPDATE trade SET status = $2, status_reason = $3, close_method = $4, close_reason = $5, buy_price_cents = $6,
             close_fill_cents = $7, sell_price_cents = $8, fees_cents = $9, pnl_cents = $10, win_loss = $11,
@@ -72,7 +71,11 @@ export async function saveTrade(tx: Transaction, t: TradeSnapshot): Promise<void
 }
 
 /** Trades a price tick at `at` makes due, locked: open past their close, pending past the timeout. */
-export async function tradesDue(tx: Transaction, at: number, pendingTimeoutMs: number): Promise<TradeSnapshot[]> {
+export async function tradesDue(
+  tx: PlatformTransaction,
+  at: number,
+  pendingTimeoutMs: number,
+): Promise<TradeSnapshot[]> {
   const { rows } = await tx.query<TradeRow>(
     `SELECT * FROM trade
       WHERE (status = 'open' AND market_close_at <= $1) OR (status = 'pending' AND created_at <= $2)
@@ -83,7 +86,11 @@ export async function tradesDue(tx: Transaction, at: number, pendingTimeoutMs: n
 }
 
 /** Expired trades whose settlement is overdue and not yet reported; marks them reported. */
-export async function markSettlementOverdue(tx: Transaction, at: number, overdueMs: number): Promise<TradeSnapshot[]> {
+export async function markSettlementOverdue(
+  tx: PlatformTransaction,
+  at: number,
+  overdueMs: number,
+): Promise<TradeSnapshot[]> {
   const { rows } = await tx.query<TradeRow>(
     `UPDATE trade SET settlement_overdue = true
       WHERE status = 'expired' AND NOT settlement_overdue AND expired_at <= $1
@@ -99,7 +106,11 @@ export async function markSettlementOverdue(tx: Transaction, at: number, overdue
  * waits for it and sees them expired (FOR UPDATE re-reads a row changed while it waited), rather
  * than skip them as open while the tick, not yet seeing this settlement, leaves them expired.
  */
-export async function expiredTradesOf(tx: Transaction, userId: string, ticker: string): Promise<TradeSnapshot[]> {
+export async function expiredTradesOf(
+  tx: PlatformTransaction,
+  userId: string,
+  ticker: string,
+): Promise<TradeSnapshot[]> {
   const { rows } = await tx.query<TradeRow>(
     `SELECT * FROM trade WHERE user_id = $1 AND market_ticker = $2 AND status IN ('open', 'expired') ORDER BY id FOR UPDATE`,
     [userId, ticker],
@@ -115,7 +126,7 @@ export interface KnownSettlement {
 
 /** Remembers a settlement (idempotent). */
 export async function rememberSettlement(
-  tx: Transaction,
+  tx: PlatformTransaction,
   userId: string,
   ticker: string,
   s: KnownSettlement,
@@ -128,7 +139,7 @@ export async function rememberSettlement(
 
 /** The settlement of a user's market, if it has arrived. */
 export async function knownSettlement(
-  tx: Transaction,
+  tx: PlatformTransaction,
   userId: string,
   ticker: string,
 ): Promise<KnownSettlement | null> {

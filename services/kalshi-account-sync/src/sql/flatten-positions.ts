@@ -1,5 +1,5 @@
 import type { PositionRecord } from '@recio/platform';
-import type { Transaction } from '@recio/router';
+import type { PlatformTransaction } from '@recio/service-kit';
 import { POSITION_RETURNING, positionFromRow, type PositionDbRow } from './upsert-positions.js';
 
 /**
@@ -9,7 +9,7 @@ import { POSITION_RETURNING, positionFromRow, type PositionDbRow } from './upser
  * closed market from its position list; a mirror that kept the old count would be wrong forever.
  */
 export async function flattenUnlisted(
-  tx: Transaction,
+  tx: PlatformTransaction,
   userId: string,
   listed: readonly string[],
 ): Promise<PositionRecord[]> {

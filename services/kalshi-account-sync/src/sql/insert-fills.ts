@@ -1,5 +1,5 @@
 import type { FillRecord } from '@recio/platform';
-import type { Transaction } from '@recio/router';
+import type { PlatformTransaction } from '@recio/service-kit';
 
 /**
  * Inserts fills not stored yet (keyed by the exchange's fill id) and returns the ids this
@@ -7,7 +7,11 @@ import type { Transaction } from '@recio/router';
  * committed first (the unique key makes this statement wait for it), is not returned: "inserted"
  * is what decides whether `fill.recorded` is published, so it is published once.
  */
-export async function insertFills(tx: Transaction, userId: string, fills: readonly FillRecord[]): Promise<Set<string>> {
+export async function insertFills(
+  tx: PlatformTransaction,
+  userId: string,
+  fills: readonly FillRecord[],
+): Promise<Set<string>> {
   if (fills.length === 0) return new Set();
   const { rows } = await tx.query<{ fill_id: string }>(
     `INSERT INTO account_fill (user_id, fill_id, order_id, ticker, side, action, count, yes_price, no_price, is_taker, fee_cents, created_time)

@@ -1,4 +1,4 @@
-import type { Transaction } from '@recio/router';
+import type { PlatformTransaction } from '@recio/service-kit';
 import type { SettlementRow } from '../wire-records.js';
 
 /**
@@ -7,7 +7,7 @@ import type { SettlementRow } from '../wire-records.js';
  * published, so a settlement is announced once however many syncs see it.
  */
 export async function insertSettlements(
-  tx: Transaction,
+  tx: PlatformTransaction,
   userId: string,
   settlements: readonly SettlementRow[],
 ): Promise<Set<string>> {

@@ -1,8 +1,12 @@
-import type { Transaction } from '@recio/router';
+import type { PlatformTransaction } from '@recio/service-kit';
 import type { OrderRow } from '../wire-records.js';
 
 /** Writes orders (keyed by the exchange's order id); returns how many were new or changed. */
-export async function upsertOrders(tx: Transaction, userId: string, orders: readonly OrderRow[]): Promise<number> {
+export async function upsertOrders(
+  tx: PlatformTransaction,
+  userId: string,
+  orders: readonly OrderRow[],
+): Promise<number> {
   if (orders.length === 0) return 0;
   const { rowCount } = await tx.query(
     `INSERT INTO account_order AS o (user_id, order_id, client_order_id, ticker, side, action, status, yes_price, no_price, fill_count, fees_cents, created_time)

@@ -1,5 +1,5 @@
 import type { PositionRecord } from '@recio/platform';
-import type { Transaction } from '@recio/router';
+import type { PlatformTransaction } from '@recio/service-kit';
 
 /** A row of account_position as the driver returns it. */
 export interface PositionDbRow {
@@ -30,7 +30,7 @@ export const POSITION_RETURNING =
  * equal to what is stored is not touched): exactly the positions to announce.
  */
 export async function upsertPositions(
-  tx: Transaction,
+  tx: PlatformTransaction,
   userId: string,
   positions: readonly PositionRecord[],
 ): Promise<PositionRecord[]> {

@@ -1,5 +1,5 @@
-import { HttpError, parseInput } from '@recio/service-kit';
-import { errorCode, type EventRouter } from '@recio/router';
+import { HttpError, parseInput, type PlatformRouter } from '@recio/service-kit';
+import { errorCode } from '@recio/router';
 import { z } from 'zod';
 import { principalOf } from '../auth.js';
 import { mayReadChannel, Since } from '../replay-access.js';
@@ -18,7 +18,7 @@ const REPLAY_ERRORS: Record<string, number> = { REPLAY_EXPIRED: 410, INVALID_REP
  * GET /replay: a page of one channel's history (router.replay: Redis when the range is there,
  * PostgreSQL otherwise), for clients catching up. Traders read their own and the shared channels.
  */
-export function registerReplayRoutes(api: Api, router: EventRouter): void {
+export function registerReplayRoutes(api: Api, router: PlatformRouter): void {
   api.get('/replay', async (req) => {
     const q = parseInput(ReplayQuery, req.query, 'query');
     if (!mayReadChannel(principalOf(req), q.channel))

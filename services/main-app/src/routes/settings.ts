@@ -1,5 +1,4 @@
-import { parseInput } from '@recio/service-kit';
-import type { EventRouter } from '@recio/router';
+import { parseInput, type PlatformRouter } from '@recio/service-kit';
 import { principalOf, readUser, writeUser } from '../auth.js';
 import type { Db } from '../db.js';
 import { SettingsRejectedError } from '../errors.js';
@@ -8,7 +7,7 @@ import { updateUserSettings } from '../settings-update.js';
 import { UserQuery, type Api } from './api.js';
 
 /** GET and PATCH of the authenticated user's auto-entry and auto-stop settings. */
-export function registerSettingsRoutes(api: Api, deps: { db: Db; router: EventRouter }): void {
+export function registerSettingsRoutes(api: Api, deps: { db: Db; router: PlatformRouter }): void {
   api.get('/settings', async (req) => {
     const userId = readUser(principalOf(req), parseInput(UserQuery, req.query, 'query').user);
     return readSettings(deps.db, userId);

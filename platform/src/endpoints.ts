@@ -1,0 +1,40 @@
+/**
+ * Where the platform's services and the outside world it talks to are: every port comes from the
+ * catalogue, every URL is built here. The dev stack, the e2e day, the charts and the services'
+ * defaults all ask this module, so no address is written down twice.
+ */
+import { TRADE_API_PATH, TRADE_WS_PATH } from '@recio/exchange-client';
+import { SERVICES } from './services.js';
+
+/** The paper exchange's simulated Coinbase feed (beside the trade API paths it serves). */
+export const PAPER_FEED_PATH = '/coinbase';
+
+/** Coinbase's public market-data feed (the real price source). */
+export const COINBASE_FEED_URL = 'wss://ws-feed.exchange.coinbase.com';
+
+/** A service's port, from the catalogue; throws for a name the catalogue does not have. */
+export function servicePort(name: string): number {
+  const service = SERVICES.find((s) => s.name === name);
+  if (!service) throw new Error(`no service ${JSON.stringify(name)} in the catalogue`);
+  return service.port;
+}
+
+/**
+ * A service's HTTP origin: `http://<host>:<port>`. Locally the host is 127.0.0.1; in Kubernetes it is
+ * the Service's name. @param port the catalogue's unless given (a run that shifts every port).
+ */
+export function serviceUrl(name: string, host = '127.0.0.1', port = servicePort(name)): string {
+  return `http://${host}:${port}`;
+}
+
+/** What a service reads to reach the paper exchange at `host`:`port`: its trade API and its price feed. */
+export function paperExchangeEnv(
+  host = '127.0.0.1',
+  port = servicePort('paper-exchange'),
+): { EXCHANGE_BASE_URL: string; EXCHANGE_WS_URL: string; PRICE_FEED_URL: string } {
+  return {
+    EXCHANGE_BASE_URL: `http://${host}:${port}${TRADE_API_PATH}`,
+    EXCHANGE_WS_URL: `ws://${host}:${port}${TRADE_WS_PATH}`,
+    PRICE_FEED_URL: `ws://${host}:${port}${PAPER_FEED_PATH}`,
+  };
+}
