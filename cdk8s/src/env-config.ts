@@ -1,3 +1,4 @@
+import { COINBASE_FEED_URL, paperExchangeEnv, serviceUrl } from '@recio/platform';
 import type { ChartConfig } from './config.js';
 import { clusterNodeAddresses } from './redis-cluster.js';
 import { SENTINEL_MASTER_NAME, sentinelAddresses } from './redis-sentinel.js';
@@ -13,16 +14,17 @@ export function envConfigData(config: ChartConfig): Record<string, string> {
           REDIS_SENTINEL_NAME: SENTINEL_MASTER_NAME,
         }
       : { REDIS_CLUSTER_NODES: clusterNodeAddresses(config.namespace).join(',') };
+  // Services reach each other by their Service's name, on the catalogue's port.
+  const paper = paperExchangeEnv('paper-exchange');
   return {
     LOG_LEVEL: 'info',
     ...redis,
     // Both profiles trade against the in-cluster paper exchange until an operator points this at the real API.
-    EXCHANGE_BASE_URL: 'http://paper-exchange:8090/trade-api/v2',
-    EXCHANGE_WS_URL: 'ws://paper-exchange:8090/trade-api/ws/v2',
+    EXCHANGE_BASE_URL: paper.EXCHANGE_BASE_URL,
+    EXCHANGE_WS_URL: paper.EXCHANGE_WS_URL,
     PRICE_SOURCE: config.profile === 'cloud' ? 'coinbase' : 'simulated',
-    PRICE_FEED_URL:
-      config.profile === 'cloud' ? 'wss://ws-feed.exchange.coinbase.com' : 'ws://paper-exchange:8090/coinbase',
-    TRADE_MANAGER_URL: 'http://trade-manager:4000',
+    PRICE_FEED_URL: config.profile === 'cloud' ? COINBASE_FEED_URL : paper.PRICE_FEED_URL,
+    TRADE_MANAGER_URL: serviceUrl('trade-manager', 'trade-manager'),
     RESYNC_INTERVAL_MS: '300000',
     PROBE_INTERVAL_MS: '10000',
     DEGRADED_LATENCY_MS: '2000',

@@ -1,5 +1,5 @@
 import type { RedisAclUser } from '@recio/topology';
-import { channelClass, SERVICES, type ServiceSpec } from '@recio/platform';
+import { redisAccess, redisServices, SERVICES, type ServiceSpec } from '@recio/platform';
 
 /** Secret holding one Redis password per ACL user (key = user name); created at deploy time. */
 export const REDIS_ACL_SECRET = 'recio-redis-acl';
@@ -20,45 +20,10 @@ export function redisAclSecretKeys(services: readonly ServiceSpec[] = SERVICES):
   return [...SYSTEM_REDIS_USERS, ...redisServices(services).map((s) => s.name)];
 }
 
-/** Services that talk to Redis (they read REDIS_PASSWORD). */
-export function redisServices(services: readonly ServiceSpec[] = SERVICES): ServiceSpec[] {
-  return services.filter((s) => s.env.includes('REDIS_PASSWORD'));
-}
-
-// Streams, dead letters and the router's own keys; cache keys carry the service's name.
-const SERVICE_COMMANDS = [
-  '+@read',
-  '+@write',
-  '+@stream',
-  '+@pubsub',
-  '+@scripting',
-  '+@connection',
-  '+@transaction',
-  '-@dangerous',
-  '+info',
-  // what ioredis's Cluster client asks when it connects (slots map, ready check)
-  '+cluster|slots',
-  '+cluster|shards',
-  '+cluster|info',
-];
-
 /**
- * Every channel class the platform uses: what any service publishes to or consumes. The append
- * script PUBLISHes each event on its own channel (`trades:user_0001`) and consumers SUBSCRIBE or
- * PSUBSCRIBE (`trades:*`, matched literally against the ACL's patterns) to those names, and the
- * relay re-appends any channel; so each service user may use `<class>:*` of every class, as its
- * keys cover every `stream:*`.
+ * ACL users: one per service with exactly the access the catalogue derives (@recio/platform's
+ * redisAccess: the key families it writes, the router's pub/sub channels), plus the system users.
  */
-export function channelClassesInUse(services: readonly ServiceSpec[] = SERVICES): string[] {
-  const classes = new Set<string>();
-  for (const s of services) {
-    for (const c of s.publishes) classes.add(c);
-    for (const g of s.consumerGroups) for (const ch of g.channels) classes.add(channelClass(ch));
-  }
-  return [...classes].sort();
-}
-
-/** ACL users: one per service (its key patterns and commands only), plus the system users. */
 export function redisAclUsers(services: readonly ServiceSpec[] = SERVICES): RedisAclUser[] {
   const pw = (name: string) => ({ password: passwordPlaceholder(name) });
   return [
@@ -84,12 +49,15 @@ export function redisAclUsers(services: readonly ServiceSpec[] = SERVICES): Redi
       ],
     },
     { name: 'admin', ...pw('admin'), keys: ['*'], channels: ['*'], commands: ['+@all'] },
-    ...redisServices(services).map((s) => ({
-      name: s.name,
-      ...pw(s.name),
-      keys: ['stream:*', 'dlq:*', 'recio:*', `cache:${s.name}:*`],
-      channels: ['recio:*', ...channelClassesInUse(services).map((c) => `${c}:*`)],
-      commands: SERVICE_COMMANDS,
-    })),
+    ...redisServices(services).map((s) => {
+      const access = redisAccess(s, services);
+      return {
+        ...pw(s.name),
+        name: access.name,
+        keys: access.keys,
+        channels: access.channels,
+        commands: [...access.commands],
+      };
+    }),
   ];
 }

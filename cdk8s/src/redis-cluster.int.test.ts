@@ -5,6 +5,7 @@
  * a master killed is replaced by its replica; the killed node comes back on another IP address, as a
  * pod does, with its identity (its nodes.conf), and rejoins as a replica.
  */
+import { LIVE_TRADES_KEY, PRICE_CACHE_KEY } from '@recio/contract';
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -155,14 +156,14 @@ describe('charts Redis Cluster files under real servers', () => {
     const cluster = new Cluster(
       ports.map((port) => ({ host: '127.0.0.1', port })),
       {
-        redisOptions: { username: 'trade-manager', password: passwords['trade-manager']! },
+        redisOptions: { username: 'btc-price-watchdog', password: passwords['btc-price-watchdog']! },
       },
     );
     try {
-      // its cache keys, spread over the masters (streams are the router's, tested below)
-      for (const k of ['a', 'b', 'c', 'd']) await cluster.set(`cache:trade-manager:${k}`, k, 'EX', 60);
-      expect(await cluster.get('cache:trade-manager:c')).toBe('c');
-      await expect(cluster.set('cache:main-app:a', 'x')).rejects.toThrow(/NOPERM/);
+      // its cache keys, spread over the masters (streams are the router's, tested below); not another's
+      for (const k of ['a', 'b', 'c', 'd']) await cluster.set(PRICE_CACHE_KEY.key(k), k, 'EX', 60);
+      expect(await cluster.get(PRICE_CACHE_KEY.key('c'))).toBe('c');
+      await expect(cluster.set(LIVE_TRADES_KEY.key('a'), 'x', 'EX', 60)).rejects.toThrow(/NOPERM/);
     } finally {
       cluster.disconnect();
     }

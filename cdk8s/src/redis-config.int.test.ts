@@ -11,7 +11,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { getFreePort } from '@recio/topology';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ANNOUNCE_CHANNEL, KEY_FAMILIES, type KeyFamily } from '@recio/contract';
+import { channelClassesInUse, redisKeyFamilies, redisServices } from '@recio/platform';
 import { streamKey, type RecioEvent } from '@recio/router';
+import type { Redis } from 'ioredis';
 import { testRouter, createTestDatabase, until } from '@recio/test-support';
 import { chartObjects, configMapData } from '../test/chart-objects.js';
 import { Clients, passwords, substitute } from '../test/chart-redis.js';
@@ -55,13 +58,38 @@ describe('charts Redis config under real servers', () => {
     if (dir) await rm(dir, { recursive: true, force: true });
   });
 
-  it('lets a service use streams and its cache keys, and nothing dangerous', async () => {
-    const app = client('trade-manager');
-    expect(await app.xadd('stream:{trades:user_0001}', '*', 'type', 'trade.opened')).toMatch(/^\d+-\d+$/);
-    expect(await app.set('cache:trade-manager:k', '1', 'EX', 60)).toBe('OK');
-    await expect(app.set('cache:main-app:k', '1')).rejects.toThrow(/NOPERM/);
-    await expect(app.flushall()).rejects.toThrow(/NOPERM/);
-    await expect(app.config('GET', 'maxmemory-policy')).rejects.toThrow(/NOPERM/);
+  it('lets each service user write every key family the service writes, and refuses it every other', async () => {
+    // A key of each family, built by the family's own builder (what the services call).
+    const sample = (f: KeyFamily): string =>
+      f.key(...Array.from({ length: f.key.length }, () => (f.kind === 'stream' ? 'trades:user_acl' : 'acl')));
+    const write = async (redis: Redis, f: KeyFamily): Promise<unknown> => {
+      const key = sample(f);
+      if (f.kind === 'stream') return redis.xadd(key, '*', 'type', 'acl.test');
+      if (f.kind === 'zset') return redis.zadd(key, 1, 'm').then(() => redis.zremrangebyscore(key, '-inf', '0'));
+      return redis.set(key, 'v', 'EX', 60);
+    };
+    const checked: string[] = [];
+    for (const service of redisServices()) {
+      const user = client(service.name);
+      const own = new Set(redisKeyFamilies(service));
+      for (const f of KEY_FAMILIES) {
+        if (own.has(f)) {
+          await expect(write(user, f), `${service.name} writes ${sample(f)}`).resolves.toBeDefined();
+          checked.push(`${service.name} ${f.name}`);
+        } else {
+          await expect(write(user, f), `${service.name} may not write ${sample(f)}`).rejects.toThrow(/NOPERM/);
+        }
+      }
+      // Events are PUBLISHed on their channel, new channels announced; nothing else.
+      for (const cls of channelClassesInUse()) expect(await user.publish(`${cls}:user_acl`, 'x')).toBe(0);
+      expect(await user.publish(ANNOUNCE_CHANNEL, 'x')).toBe(0);
+      await expect(user.publish('elsewhere:x', 'x')).rejects.toThrow(/NOPERM/);
+      await expect(user.flushall()).rejects.toThrow(/NOPERM/);
+      await expect(user.config('GET', 'maxmemory-policy')).rejects.toThrow(/NOPERM/);
+    }
+    // Every family some service writes was written by it (none is declared for nobody).
+    const written = new Set(checked.map((c) => c.split(' ')[1]));
+    expect([...written].sort()).toEqual(KEY_FAMILIES.map((f) => f.name).sort());
   });
 
   it('refuses the default user and keeps streams safe from eviction', async () => {

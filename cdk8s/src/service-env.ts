@@ -56,6 +56,8 @@ function source(config: ChartConfig, service: ServiceSpec, name: string, configK
       const f = FILE_VARS[name]!;
       return { kind: 'value', value: `${f.dir}/${f.key}` };
     }
+    case 'PORT':
+      return { kind: 'value', value: String(service.port) };
     case 'POD_NAME':
       return { kind: 'field', path: 'metadata.name' };
     case 'POD_NAMESPACE':

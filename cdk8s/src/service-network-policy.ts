@@ -1,4 +1,4 @@
-import type { ServiceSpec } from '@recio/platform';
+import { servicePort, type ServiceSpec } from '@recio/platform';
 import { k8s } from 'cdk8s-plus-31';
 import type { Construct } from 'constructs';
 import type { ChartConfig } from './config.js';
@@ -32,9 +32,11 @@ export function serviceNetworkPolicy(
   const egress: k8s.NetworkPolicyEgressRule[] = [];
   if (service.env.includes('REDIS_PASSWORD')) egress.push(redisEgress(config));
   if (service.env.includes('DATABASE_URL')) egress.push(POSTGRES_EGRESS);
-  if (service.env.includes('EXCHANGE_BASE_URL')) egress.push({ to: [podsOf('paper-exchange')], ports: tcp(8090) });
+  if (service.env.includes('EXCHANGE_BASE_URL'))
+    egress.push({ to: [podsOf('paper-exchange')], ports: tcp(servicePort('paper-exchange')) });
   if (service.egressInternet) egress.push({ to: [INTERNET], ports: tcp(443) });
-  if (service.name === 'main-app') egress.push({ to: [podsOf('trade-manager')], ports: tcp(4000) });
+  if (service.name === 'main-app')
+    egress.push({ to: [podsOf('trade-manager')], ports: tcp(servicePort('trade-manager')) });
   if (service.name === 'health-controller') egress.push({ to: [ANYWHERE], ports: tcp(443, 6443) });
 
   return new k8s.KubeNetworkPolicy(scope, 'netpol', {

@@ -1,3 +1,4 @@
+import { entryId } from '@recio/contract';
 import { streamKey } from '@recio/router';
 import { Redis } from 'ioredis';
 import { mkdirSync, writeFileSync } from 'node:fs';
@@ -61,7 +62,7 @@ async function runDay(
   name: string,
   runs: PlatformRun[],
   killEveryMs?: number,
-): Promise<{ outcome: Outcome; kills: string[]; run: PlatformRun }> {
+): Promise<{ outcome: Outcome; kills: string[]; run: PlatformRun; aclDenials: string[] }> {
   const run = await PlatformRun.start(options(name));
   runs.push(run); // closed by afterAll, even when the test times out
   const kills: string[] = [];
@@ -95,7 +96,7 @@ async function runDay(
         1,
       ),
     );
-    return { outcome, kills, run };
+    return { outcome, kills, run, aclDenials: await run.aclDenials() };
   } finally {
     clearTimeout(timer);
   }
@@ -112,8 +113,10 @@ describe('a trading day on the paper world', () => {
   it(
     'enters, stops, expires and settles, with pnl to the cent against the exchange and every event kept',
     async () => {
-      const { outcome, run } = await runDay('calm', runs);
+      const { outcome, run, aclDenials } = await runDay('calm', runs);
       calm = outcome;
+      // Every service ran as its own Redis ACL user with the charts' rules, and none was refused a key.
+      expect(aclDenials).toEqual([]);
       const trades = outcome.trades;
       expect(outcome.deadLetters).toBe(0);
       expect(trades.filter((t) => t.entryMethod === 'auto').length).toBeGreaterThan(0);
@@ -150,7 +153,7 @@ describe('a trading day on the paper world', () => {
           expect(h.n, h.channel).toBe(h.last_seq);
           expect(h.max, h.channel).toBe(h.last_seq);
           const [last] = await redis.xrevrange(streamKey(h.channel), '+', '-', 'COUNT', 1);
-          expect(last?.[0], h.channel).toBe(`${h.last_seq}-0`);
+          expect(last?.[0], h.channel).toBe(entryId(Number(h.last_seq)));
         }
       } finally {
         redis.disconnect();
@@ -171,7 +174,8 @@ describe('a trading day on the paper world', () => {
     'ends the same with a random service killed every few seconds',
     async () => {
       expect(calm, 'the undisturbed run').toBeDefined();
-      const { outcome, kills, run } = await runDay('chaos', runs, 2_500);
+      const { outcome, kills, run, aclDenials } = await runDay('chaos', runs, 2_500);
+      expect(aclDenials).toEqual([]);
       expect(kills.length).toBeGreaterThanOrEqual(SERVICES_TO_KILL.length);
       const restarts = run.supervisor.status().reduce((sum, p) => sum + p.restarts, 0);
       expect(restarts).toBeGreaterThanOrEqual(kills.length);

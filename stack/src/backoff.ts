@@ -1,3 +1,5 @@
+import { backoffDelay } from '@recio/contract';
+
 /** Settings of the restart delay of one crashing process. */
 export interface BackoffSettings {
   /** First delay, and the delay again after a long enough run. */
@@ -15,23 +17,21 @@ export interface BackoffSettings {
  */
 export class Backoff {
   private readonly settings: BackoffSettings;
-  private nextMs: number;
+  /** Crashes since the last healthy run. */
+  private crashes = 0;
 
   constructor(settings: BackoffSettings) {
     this.settings = settings;
-    this.nextMs = settings.initialMs;
   }
 
   /** The delay before restarting a process that exited after running `uptimeMs`. */
   next(uptimeMs: number): number {
-    if (uptimeMs >= this.settings.resetAfterMs) this.nextMs = this.settings.initialMs;
-    const delay = this.nextMs;
-    this.nextMs = Math.min(this.nextMs * 2, this.settings.maxMs);
-    return delay;
+    if (uptimeMs >= this.settings.resetAfterMs) this.crashes = 0;
+    return backoffDelay({ baseMs: this.settings.initialMs, maxMs: this.settings.maxMs }, this.crashes++);
   }
 
   /** Forgets earlier crashes (a deliberate restart is not a crash). */
   reset(): void {
-    this.nextMs = this.settings.initialMs;
+    this.crashes = 0;
   }
 }

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { SERVICES } from '@recio/platform';
-import { ensureDatabaseRolePasswords, ensureDevAccounts } from './dev-accounts.js';
+import { ensureDatabaseRolePasswords, ensureDevAccounts, ensureRedisUserPasswords } from './dev-accounts.js';
 
 let dir: string;
 beforeEach(async () => {
@@ -131,5 +131,18 @@ describe('ensureDatabaseRolePasswords', () => {
     expect(second.passwords.get('trade-manager')).toBe(first.passwords.get('trade-manager'));
     expect(second.passwords.get('relay')).toMatch(/^[0-9a-f]{48}$/);
     expect(second.passwords.get('relay')).not.toBe(first.passwords.get('relay'));
+  });
+});
+
+describe('ensureRedisUserPasswords', () => {
+  it('makes one password per service that talks to Redis (not the paper exchange), apart from the roles', async () => {
+    const users = await ensureRedisUserPasswords(join(dir, 'redis-users'));
+    expect([...users.passwords.keys()]).toEqual(
+      SERVICES.filter((s) => s.env.includes('REDIS_PASSWORD')).map((s) => s.name),
+    );
+    expect(users.passwords.has('paper-exchange')).toBe(false);
+    expect(await mode(join(dir, 'redis-users', 'relay'))).toBe(0o600);
+    const roles = await ensureDatabaseRolePasswords(join(dir, 'roles-2'));
+    expect(users.passwords.get('relay')).not.toBe(roles.passwords.get('relay'));
   });
 });

@@ -1,7 +1,7 @@
 import { createPublicKey, generateKeyPairSync, randomBytes } from 'node:crypto';
 import { chmod, link, mkdir, readFile, rename, unlink, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
-import { databaseServices, SERVICES, type ServiceSpec } from '@recio/platform';
+import { databaseServices, redisServices, SERVICES, type ServiceSpec } from '@recio/platform';
 import { InvalidOptionError, StackError } from './errors.js';
 
 /** What `ensureDevAccounts` needs. */
@@ -153,26 +153,41 @@ async function readTokens(file: string): Promise<Map<string, string>> {
   }
 }
 
-/** The PostgreSQL role passwords of the local platform (see `ensureDatabaseRolePasswords`). */
-export interface DatabaseRolePasswords {
-  /** One file per service, named after it: what the database-roles step reads. */
+/** Passwords of the local platform's service users (PostgreSQL roles, Redis ACL users). */
+export interface ServicePasswords {
+  /** One file per service, named after it: what the database-roles and redis-users steps read. */
   dir: string;
   /** Service name → password. */
   passwords: ReadonlyMap<string, string>;
 }
 
 /**
- * A random password per service that connects to PostgreSQL, made once under `dir` (mode 0700,
- * files 0600) and kept: the database-roles step sets them on the roles, and each service's
- * DATABASE_URL carries its own.
+ * A random password per service that connects to PostgreSQL, made once under `dir` and kept: the
+ * database-roles step sets them on the roles, and each service's DATABASE_URL carries its own.
  */
-export async function ensureDatabaseRolePasswords(
+export function ensureDatabaseRolePasswords(
   dir: string,
   services: readonly ServiceSpec[] = SERVICES,
-): Promise<DatabaseRolePasswords> {
+): Promise<ServicePasswords> {
+  return ensureServicePasswords(dir, databaseServices(services));
+}
+
+/**
+ * A random password per service that talks to Redis, made once under `dir` and kept: the
+ * redis-users step gives each its ACL user, and each service's REDIS_PASSWORD carries its own.
+ */
+export function ensureRedisUserPasswords(
+  dir: string,
+  services: readonly ServiceSpec[] = SERVICES,
+): Promise<ServicePasswords> {
+  return ensureServicePasswords(dir, redisServices(services));
+}
+
+// One password file per service (dir mode 0700, files 0600), made on the first run and kept.
+async function ensureServicePasswords(dir: string, services: readonly ServiceSpec[]): Promise<ServicePasswords> {
   await mkdir(dir, { recursive: true, mode: 0o700 });
   const passwords = new Map<string, string>();
-  for (const s of databaseServices(services)) {
+  for (const s of services) {
     const file = join(dir, s.name);
     let password = (await readIfExists(file))?.trim();
     if (!password) {

@@ -1,6 +1,7 @@
-import { SERVICES } from '@recio/platform';
+import { KALSHI_ORIGINS, tradeApiUrls } from '@recio/exchange-client';
+import { paperExchangeEnv, serviceUrl } from '@recio/platform';
 import type { DevAccounts } from './dev-accounts.js';
-import { KALSHI, type StackConfig } from './stack-config.js';
+import type { StackConfig } from './stack-config.js';
 
 /** What the dev environment is computed from. */
 export interface DevEnvironmentInput {
@@ -24,23 +25,11 @@ export interface DevEnvironment {
  */
 export function devEnvironment(input: DevEnvironmentInput): DevEnvironment {
   const { config, accounts } = input;
-  const local = (name: string): string => `127.0.0.1:${SERVICES.find((s) => s.name === name)?.port ?? 0}`;
-  const paper = local('paper-exchange');
   // The real exchange (demo or prod) with the real price feed, or the paper world.
   const exchange: Record<string, string> =
     config.exchange.kind === 'paper'
-      ? {
-          EXCHANGE_BASE_URL: `http://${paper}/trade-api/v2`,
-          EXCHANGE_WS_URL: `ws://${paper}/trade-api/ws/v2`,
-          PRICE_FEED_URL: `ws://${paper}/coinbase`,
-          EXCHANGE_CREDENTIALS_FILE: accounts.exchangeCredentialsFile,
-        }
-      : {
-          EXCHANGE_BASE_URL: KALSHI[config.exchange.kind].rest,
-          EXCHANGE_WS_URL: KALSHI[config.exchange.kind].ws,
-          PRICE_SOURCE: 'coinbase',
-          EXCHANGE_CREDENTIALS_FILE: config.exchange.credentialsFile,
-        };
+      ? { ...paperExchangeEnv(), EXCHANGE_CREDENTIALS_FILE: accounts.exchangeCredentialsFile }
+      : kalshiEnv(config.exchange.kind, config.exchange.credentialsFile);
   return {
     common: {
       REDIS_URL: config.redisUrl,
@@ -52,8 +41,19 @@ export function devEnvironment(input: DevEnvironmentInput): DevEnvironment {
       PAPER_ADMIN_TOKEN: input.paperAdminToken,
     },
     perService: {
-      'main-app': { TRADE_MANAGER_URL: `http://${local('trade-manager')}` },
+      'main-app': { TRADE_MANAGER_URL: serviceUrl('trade-manager') },
       'health-controller': { STACK_CONTROL_URL: input.controlUrl },
     },
+  };
+}
+
+// Kalshi's API (demo or prod) with the users' own keys, and the real Coinbase feed.
+function kalshiEnv(kind: keyof typeof KALSHI_ORIGINS, credentialsFile: string): Record<string, string> {
+  const api = tradeApiUrls(KALSHI_ORIGINS[kind]);
+  return {
+    EXCHANGE_BASE_URL: api.rest,
+    EXCHANGE_WS_URL: api.ws,
+    PRICE_SOURCE: 'coinbase',
+    EXCHANGE_CREDENTIALS_FILE: credentialsFile,
   };
 }

@@ -5,14 +5,15 @@ export { dependencyOrder } from './dependency-order.js';
 export {
   ensureDatabaseRolePasswords,
   ensureDevAccounts,
+  ensureRedisUserPasswords,
   paperKeyId,
   DevAccountsError,
   type ApiTokenEntry,
-  type DatabaseRolePasswords,
   type DevAccounts,
   type DevAccountsOptions,
   type ExchangeCredentialEntry,
   type PaperAccountEntry,
+  type ServicePasswords,
 } from './dev-accounts.js';
 export { devEnvironment, type DevEnvironment, type DevEnvironmentInput } from './dev-env.js';
 export {
@@ -29,6 +30,7 @@ export { LineSplitter } from './line-splitter.js';
 export {
   DATABASE_ROLES,
   defaultServices,
+  REDIS_USERS,
   MIGRATE,
   PAPER_EXCHANGE,
   platformProcesses,

@@ -9,7 +9,7 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { SERVICES } from '@recio/platform';
 import { ControlServer } from './control-server.js';
-import { ensureDatabaseRolePasswords, ensureDevAccounts } from './dev-accounts.js';
+import { ensureDatabaseRolePasswords, ensureDevAccounts, ensureRedisUserPasswords } from './dev-accounts.js';
 import { devEnvironment } from './dev-env.js';
 import { StackConfigError } from './errors.js';
 import { defaultServices, platformProcesses, RELAY } from './platform-processes.js';
@@ -51,12 +51,17 @@ async function main(): Promise<number> {
     config.databaseRoles === 'per-service'
       ? await ensureDatabaseRolePasswords(join(config.devDir, 'database-roles'))
       : undefined;
+  const redisUsers =
+    config.redisUsers === 'per-service'
+      ? await ensureRedisUserPasswords(join(config.devDir, 'redis-users'))
+      : undefined;
   const processes = platformProcesses({
     root: ROOT,
     services,
     commonEnv: env.common,
     serviceEnv: env.perService,
     ...(databaseRoles ? { databaseRoles } : {}),
+    ...(redisUsers ? { redisUsers } : {}),
   });
   const supervisor = new Supervisor({
     processes,
@@ -84,7 +89,7 @@ async function main(): Promise<number> {
     await control.close();
     return 1;
   }
-  printWhereThingsAre(supervisor, services, control.url, accounts.apiTokensFile, env.common, config.databaseRoles);
+  printWhereThingsAre(supervisor, services, control.url, accounts.apiTokensFile, env.common, config);
   await stopped;
   return 0;
 }
@@ -95,7 +100,7 @@ function printWhereThingsAre(
   controlUrl: string,
   apiTokensFile: string,
   common: Record<string, string>,
-  roles: StackConfig['databaseRoles'],
+  config: StackConfig,
 ): void {
   const port = (name: string): number | undefined => SERVICES.find((s) => s.name === name)?.port;
   if (services.includes('main-app')) supervisor.say(`REST API: http://127.0.0.1:${port('main-app')}`);
@@ -109,9 +114,14 @@ function printWhereThingsAre(
   supervisor.say(`API tokens: ${apiTokensFile}`);
   supervisor.say(`Redis ${common.REDIS_URL}  PostgreSQL ${common.DATABASE_URL}`);
   supervisor.say(
-    roles === 'per-service'
+    config.databaseRoles === 'per-service'
       ? 'each service connects to PostgreSQL as its own role (recio_<service>; STACK_DATABASE_ROLES=owner turns that off)'
       : 'every service connects to PostgreSQL as the owner (STACK_DATABASE_ROLES=owner)',
+  );
+  supervisor.say(
+    config.redisUsers === 'per-service'
+      ? "each service connects to Redis as its own ACL user with the charts' rules (STACK_REDIS_USERS=shared turns that off)"
+      : "every service connects to Redis as REDIS_URL's user (STACK_REDIS_USERS=shared)",
   );
   supervisor.say('everything is up; Ctrl-C stops it');
 }

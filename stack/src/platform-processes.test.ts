@@ -69,7 +69,7 @@ describe('platformProcesses', () => {
     });
     expect(byName['trade-executor']!.env).not.toHaveProperty('TRADE_MANAGER_URL');
     expect(byName.relay).toMatchObject({
-      command: ['/opt/node/bin/node', 'router/dist/cli/main.js', 'relay', '--metrics-port', '9464'],
+      command: ['/opt/node/bin/node', 'router/dist/cli/main.js', 'relay'],
       readyUrl: 'http://127.0.0.1:9464/readyz',
       env: { PORT: '9464', POD_NAME: 'relay-local', RECIO_SOURCE: 'relay' },
     });
@@ -121,6 +121,38 @@ describe('platformProcesses', () => {
         databaseRoles: { dir: '/k', passwords },
       }),
     ).toThrow(/^option databaseRoles: no password for relay/);
+  });
+
+  it('with Redis users: a redis-users oneshot, and each Redis service connecting as its ACL user', () => {
+    const passwords = new Map([
+      ['main-app', 'redis-pw-main-app'],
+      ['relay', 'redis-pw-relay-00'],
+    ]);
+    const processes = platformProcesses({
+      root,
+      services: ['paper-exchange', 'main-app', 'relay'],
+      commonEnv: { REDIS_URL: 'redis://127.0.0.1:6379' },
+      redisUsers: { dir: '/keys/redis', passwords },
+    });
+    const p = Object.fromEntries(processes.map((x) => [x.name, x]));
+    expect(processes.map((x) => x.name)).toEqual(['migrate', 'redis-users', 'paper-exchange', 'main-app', 'relay']);
+    expect(p['redis-users']).toMatchObject({
+      kind: 'oneshot',
+      command: [process.execPath, 'service-kit/dist/redis-users-main.js'],
+      env: { REDIS_URL: 'redis://127.0.0.1:6379', REDIS_USER_PASSWORDS_DIR: '/keys/redis' },
+    });
+    expect(p['redis-users']!.dependsOn ?? []).toEqual([]);
+    expect(p['main-app']!.dependsOn).toEqual(['migrate', 'redis-users']);
+    expect(p['main-app']!.env).toMatchObject({ REDIS_USERNAME: 'main-app', REDIS_PASSWORD: 'redis-pw-main-app' });
+    expect(p.relay!.env).toMatchObject({ REDIS_USERNAME: 'relay', REDIS_PASSWORD: 'redis-pw-relay-00' });
+    // the paper exchange has no Redis user and does not wait for the step
+    expect(p['paper-exchange']!.env.REDIS_USERNAME).toBeUndefined();
+    expect(p['paper-exchange']!.dependsOn).toEqual([]);
+    expect(() => new Supervisor({ processes, log: () => undefined })).not.toThrow();
+    passwords.delete('relay');
+    expect(() =>
+      platformProcesses({ root, services: ['relay'], commonEnv: {}, redisUsers: { dir: '/k', passwords } }),
+    ).toThrow(/^option redisUsers: no password for relay/);
   });
 
   it('rejects a service the catalogue does not have', () => {

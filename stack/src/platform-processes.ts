@@ -1,7 +1,7 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { databaseServices, SERVICES, serviceDatabaseUrl, type ServiceSpec } from '@recio/platform';
-import type { DatabaseRolePasswords } from './dev-accounts.js';
+import { databaseServices, redisServices, SERVICES, serviceDatabaseUrl, type ServiceSpec } from '@recio/platform';
+import type { ServicePasswords } from './dev-accounts.js';
 import { InvalidOptionError } from './errors.js';
 import type { ProcessSpec } from './supervisor-options.js';
 
@@ -13,6 +13,8 @@ export const PAPER_EXCHANGE = 'paper-exchange';
 export const MIGRATE = 'migrate';
 /** The oneshot after the migrations that gives each service its PostgreSQL role and grants. */
 export const DATABASE_ROLES = 'database-roles';
+/** The oneshot that gives each service its Redis ACL user (the charts' rules) before any starts. */
+export const REDIS_USERS = 'redis-users';
 // Not run by default: it acts on Kubernetes (pods, Leases, Events); locally it is opt-in.
 const NOT_BY_DEFAULT = new Set(['health-controller']);
 
@@ -35,7 +37,14 @@ export interface PlatformProcessesOptions {
    * oneshot after the migrations creates the roles with these passwords and grants them, and each
    * service's DATABASE_URL names its role. Without it every service connects as `commonEnv`'s user.
    */
-  databaseRoles?: DatabaseRolePasswords;
+  databaseRoles?: ServicePasswords;
+  /**
+   * Run each service as its own Redis ACL user with the charts' rules (least privilege, as deployed,
+   * so a key a service may not write is refused locally too): a `redis-users` oneshot gives the users
+   * these passwords on `commonEnv`'s REDIS_URL (standalone), and each service's REDIS_USERNAME and
+   * REDIS_PASSWORD name its own. Without it every service connects as REDIS_URL's user.
+   */
+  redisUsers?: ServicePasswords;
 }
 
 /** Names of the catalogue's services that `platformProcesses` runs when not told which. */
@@ -51,7 +60,8 @@ export function defaultServices(root: string, catalogue: readonly ServiceSpec[] 
 
 /**
  * The platform as supervisor processes: the `migrate` oneshot first (then `database-roles`, when
- * each service runs as its own role), the paper exchange (when run) next, then each service with
+ * each service runs as its own role; `redis-users`, when each has its own Redis user), the paper
+ * exchange (when run) next, then each service with
  * its catalogue command and port (`PORT`, `POD_NAME=<name>-local`, `RECIO_SOURCE=<name>`), ready
  * when `/readyz` on its port answers 200, after the database steps, and, for a service that calls
  * the exchange or the price feed, after the paper exchange.
@@ -74,23 +84,33 @@ export function platformProcesses(options: PlatformProcessesOptions): ProcessSpe
   const withPaper = chosen.some((s) => s.name === PAPER_EXCHANGE);
   const node = (argv: readonly string[]): string[] => (argv[0] === 'node' ? [nodePath, ...argv.slice(1)] : [...argv]);
 
-  const migrate: ProcessSpec = {
-    name: MIGRATE,
+  // A step that runs to completion before the services that depend on it.
+  const oneshot = (name: string, argv: string[], env: Record<string, string>, dependsOn?: string[]): ProcessSpec => ({
+    name,
     kind: 'oneshot',
-    command: node(['node', 'router/dist/cli/main.js', 'migrate']),
+    command: node(['node', ...argv]),
     cwd: options.root,
-    env: { ...options.commonEnv, POD_NAME: `${MIGRATE}-local`, RECIO_SOURCE: MIGRATE },
-  };
+    env: { ...options.commonEnv, ...env, POD_NAME: `${name}-local` },
+    ...(dependsOn ? { dependsOn } : {}),
+  });
+  const migrate = oneshot(MIGRATE, ['router/dist/cli/main.js', 'migrate'], { RECIO_SOURCE: MIGRATE });
   const roles = options.databaseRoles;
-  const databaseRoles: ProcessSpec | undefined = roles && {
-    name: DATABASE_ROLES,
-    kind: 'oneshot',
-    command: node(['node', 'service-kit/dist/database-roles-main.js']),
-    cwd: options.root,
-    env: { ...options.commonEnv, DATABASE_ROLE_PASSWORDS_DIR: roles.dir, POD_NAME: `${DATABASE_ROLES}-local` },
-    dependsOn: [MIGRATE],
-  };
+  const databaseRoles =
+    roles &&
+    oneshot(DATABASE_ROLES, ['service-kit/dist/database-roles-main.js'], { DATABASE_ROLE_PASSWORDS_DIR: roles.dir }, [
+      MIGRATE,
+    ]);
   const schemaReady = databaseRoles ? DATABASE_ROLES : MIGRATE;
+  const users = options.redisUsers;
+  const redisUsers =
+    users && oneshot(REDIS_USERS, ['service-kit/dist/redis-users-main.js'], { REDIS_USER_PASSWORDS_DIR: users.dir });
+  const usesRedis = new Set(redisServices(chosen).map((s) => s.name));
+  const ownRedisUser = (s: ServiceSpec): Record<string, string> => {
+    if (!users || !usesRedis.has(s.name)) return {};
+    const password = users.passwords.get(s.name);
+    if (!password) throw new InvalidOptionError('redisUsers', `no password for ${s.name}`);
+    return { REDIS_USERNAME: s.name, REDIS_PASSWORD: password };
+  };
   const usesDatabase = new Set(databaseServices(chosen).map((s) => s.name));
   const ownUrl = (s: ServiceSpec): Record<string, string> => {
     const password = roles?.passwords.get(s.name);
@@ -101,7 +121,13 @@ export function platformProcesses(options: PlatformProcessesOptions): ProcessSpe
   };
   const services = chosen.map((s): ProcessSpec => {
     const dependsOn =
-      s.name === PAPER_EXCHANGE ? [] : [schemaReady, ...(withPaper && s.egressInternet ? [PAPER_EXCHANGE] : [])];
+      s.name === PAPER_EXCHANGE
+        ? []
+        : [
+            schemaReady,
+            ...(redisUsers && usesRedis.has(s.name) ? [REDIS_USERS] : []),
+            ...(withPaper && s.egressInternet ? [PAPER_EXCHANGE] : []),
+          ];
     return {
       name: s.name,
       kind: 'service',
@@ -113,6 +139,7 @@ export function platformProcesses(options: PlatformProcessesOptions): ProcessSpe
         POD_NAME: `${s.name}-local`,
         RECIO_SOURCE: s.name,
         ...ownUrl(s),
+        ...ownRedisUser(s),
         ...options.serviceEnv?.[s.name],
       },
       // Every service serves /readyz on its port; the relay serves it on its metrics port, which
@@ -121,5 +148,5 @@ export function platformProcesses(options: PlatformProcessesOptions): ProcessSpe
       dependsOn,
     };
   });
-  return [migrate, ...(databaseRoles ? [databaseRoles] : []), ...services];
+  return [migrate, ...(databaseRoles ? [databaseRoles] : []), ...(redisUsers ? [redisUsers] : []), ...services];
 }

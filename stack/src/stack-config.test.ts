@@ -16,6 +16,7 @@ describe('loadStackConfig', () => {
       readyTimeoutMs: 120_000,
       exchange: { kind: 'paper' },
       databaseRoles: 'per-service',
+      redisUsers: 'per-service',
     });
   });
 
@@ -32,6 +33,7 @@ describe('loadStackConfig', () => {
       '/repo',
     );
     expect(loadStackConfig({ STACK_DATABASE_ROLES: 'owner' }, '/repo').databaseRoles).toBe('owner');
+    expect(loadStackConfig({ STACK_REDIS_USERS: 'shared' }, '/repo').redisUsers).toBe('shared');
     expect(c).toMatchObject({
       redisUrl: 'redis://r:6380',
       services: ['main-app', 'relay'],
@@ -53,6 +55,7 @@ describe('loadStackConfig', () => {
       [{ STACK_BALANCE_CENTS: '12.5' }, /^STACK_BALANCE_CENTS: /],
       [{ STACK_STOP_DEADLINE_MS: 'soon' }, /^STACK_STOP_DEADLINE_MS: /],
       [{ STACK_DATABASE_ROLES: 'none' }, /^STACK_DATABASE_ROLES: must be per-service or owner, got "none"/],
+      [{ STACK_REDIS_USERS: 'admin' }, /^STACK_REDIS_USERS: must be per-service or shared, got "admin"/],
     ];
     for (const [env, message] of bad) {
       expect(() => loadStackConfig(env, '/repo')).toThrow(message);

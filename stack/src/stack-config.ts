@@ -36,13 +36,13 @@ export interface StackConfig {
    * connects as DATABASE_URL's user).
    */
   databaseRoles: 'per-service' | 'owner';
+  /**
+   * STACK_REDIS_USERS: `per-service` (default: each service connects to Redis as its own ACL user with
+   * the charts' rules, set on REDIS_URL's server by the redis-users step; REDIS_URL's user must be
+   * allowed ACL SETUSER) or `shared` (every service connects as REDIS_URL's user).
+   */
+  redisUsers: 'per-service' | 'shared';
 }
-
-/** Kalshi's trade API and WebSocket (DOMAIN.md "Markets"). */
-export const KALSHI = {
-  prod: { rest: 'https://api.elections.kalshi.com/trade-api/v2', ws: 'wss://api.elections.kalshi.com/trade-api/ws/v2' },
-  demo: { rest: 'https://demo-api.kalshi.co/trade-api/v2', ws: 'wss://demo-api.kalshi.co/trade-api/ws/v2' },
-} as const;
 
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
 
@@ -96,6 +96,10 @@ export function loadStackConfig(env: NodeJS.ProcessEnv, root: string): StackConf
       `must be per-service or owner, got ${JSON.stringify(databaseRoles)}`,
     );
   }
+  const redisUsers = get('STACK_REDIS_USERS') ?? 'per-service';
+  if (redisUsers !== 'per-service' && redisUsers !== 'shared') {
+    throw new StackConfigError('STACK_REDIS_USERS', `must be per-service or shared, got ${JSON.stringify(redisUsers)}`);
+  }
   return {
     redisUrl,
     databaseUrl,
@@ -109,6 +113,7 @@ export function loadStackConfig(env: NodeJS.ProcessEnv, root: string): StackConf
     readyTimeoutMs: integer(get, 'STACK_READY_TIMEOUT_MS', 120_000, 1, 3_600_000),
     exchange,
     databaseRoles,
+    redisUsers,
   };
 }
 

@@ -3,14 +3,16 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { randomBytes } from 'node:crypto';
-import { SERVICES, type ServiceSpec } from '@recio/platform';
+import { paperExchangeEnv, SERVICES, serviceUrl, type ServiceSpec } from '@recio/platform';
 import {
   ensureDatabaseRolePasswords,
   ensureDevAccounts,
+  ensureRedisUserPasswords,
   platformProcesses,
   Supervisor,
   type DevAccounts,
 } from '@recio/stack';
+import { Redis } from 'ioredis';
 import pg from 'pg';
 import { startPrivateRedis } from '@recio/test-support';
 import { unsettled } from './quiescence.js';
@@ -105,23 +107,14 @@ export class PlatformRun {
       balanceCents: options.balanceCents,
     });
     const adminToken = randomBytes(16).toString('hex');
-    const catalogue = SERVICES.map((s) => ({
-      ...s,
-      port: s.port + options.portOffset,
-      command:
-        s.name === 'relay'
-          ? s.command.map((a) => (a === String(s.port) ? String(s.port + options.portOffset) : a))
-          : s.command,
-    }));
+    // Every process serves on PORT, which platformProcesses sets from the (shifted) catalogue.
+    const catalogue = SERVICES.map((s) => ({ ...s, port: s.port + options.portOffset }));
     const port = (name: string) => catalogue.find((s) => s.name === name)!.port;
-    const paper = `127.0.0.1:${port('paper-exchange')}`;
     const commonEnv: Record<string, string> = {
       REDIS_URL: redis.url,
       DATABASE_URL: database.url,
       LOG_LEVEL: process.env.E2E_LOG_LEVEL ?? 'warn',
-      EXCHANGE_BASE_URL: `http://${paper}/trade-api/v2`,
-      EXCHANGE_WS_URL: `ws://${paper}/trade-api/ws/v2`,
-      PRICE_FEED_URL: `ws://${paper}/coinbase`,
+      ...paperExchangeEnv('127.0.0.1', port('paper-exchange')),
       EXCHANGE_CREDENTIALS_FILE: accounts.exchangeCredentialsFile,
       API_TOKENS_FILE: accounts.apiTokensFile,
       PAPER_ACCOUNTS_FILE: accounts.paperAccountsFile,
@@ -132,7 +125,7 @@ export class PlatformRun {
       PAPER_START: new Date(options.startMs).toISOString(),
       PAPER_TICK_SECONDS: String(options.tickSeconds),
       PAPER_SHOCKS: JSON.stringify(options.shocks),
-      TRADE_MANAGER_URL: `http://127.0.0.1:${port('trade-manager')}`,
+      TRADE_MANAGER_URL: serviceUrl('trade-manager', '127.0.0.1', port('trade-manager')),
       // The clock is the world's: a tick is never too old to act on, and a second is stored
       // as soon as it is seen (the paper feed sends one tick per simulated second at most).
       ...(options.clock?.mode === 'realtime' ? {} : { STALE_TICK_MS: '0', FLUSH_QUIET_MS: '0' }),
@@ -141,7 +134,9 @@ export class PlatformRun {
     const services = catalogue.filter((s) => s.name !== 'health-controller').map((s) => s.name);
     // Every service connects as its own PostgreSQL role, as deployed: the day proves the grants suffice.
     const databaseRoles = await ensureDatabaseRolePasswords(join(dir, 'database-roles'));
-    const processes = platformProcesses({ root: ROOT, services, commonEnv, catalogue, databaseRoles });
+    // ... and to Redis as its own ACL user with the charts' rules: a key refused to one shows in aclDenials().
+    const redisUsers = await ensureRedisUserPasswords(join(dir, 'redis-users'));
+    const processes = platformProcesses({ root: ROOT, services, commonEnv, catalogue, databaseRoles, redisUsers });
     const supervisor = new Supervisor({
       processes,
       log: (line) => log.write(`${line}\n`),
@@ -178,6 +173,25 @@ export class PlatformRun {
     return this.#redis.url;
   }
 
+  /**
+   * What the run's Redis refused a service user (ACL LOG: a key, a channel or a command outside the
+   * user's rules), one line each: `<user> <reason> <object> (<context>)`. Empty when every key each
+   * service wrote was one its user may write.
+   */
+  async aclDenials(): Promise<string[]> {
+    const redis = new Redis(this.#redis.url);
+    try {
+      const entries = (await redis.call('ACL', 'LOG')) as (string | number)[][];
+      return entries.map((entry) => {
+        const f: Record<string, string> = {};
+        for (let i = 0; i + 1 < entry.length; i += 2) f[String(entry[i])] = String(entry[i + 1]);
+        return `${f.username} ${f.reason} ${f.object} (${f.context}, ${f.count}×)`;
+      });
+    } finally {
+      redis.disconnect();
+    }
+  }
+
   /** Simulated now. */
   get simNowMs(): number {
     return this.#simNowMs;
@@ -185,7 +199,7 @@ export class PlatformRun {
 
   /** The base URL of a service in this run. */
   url(service: string): string {
-    return `http://127.0.0.1:${this.#catalogue.find((s) => s.name === service)!.port}`;
+    return serviceUrl(service, '127.0.0.1', this.#catalogue.find((s) => s.name === service)!.port);
   }
 
   /** A user's API token. */
