@@ -3,6 +3,7 @@ import { pino, type Logger } from 'pino';
 import { Registry } from 'prom-client';
 import { Channels } from './channels.js';
 import { Consumer } from './consume/consumer.js';
+import type { ConsumerDeps } from './consume/consumer-deps.js';
 import type { ConsumeOptions } from './consume/consumer-options.js';
 import { ClosedError, CONNECTION_ERROR_CODES, errorCode } from './errors.js';
 import { encodeEvent, type EventInput } from './event-encoding.js';
@@ -224,7 +225,7 @@ export class EventRouter<M extends EventCatalogue = AnyEvents> {
     this.#assertOpen();
     // The handler's types (what decode returns, the catalogue of its tx) were checked here, at the
     // call; the consumer's parts pass them through without looking.
-    const consumer = new Consumer(this as unknown as EventRouter, options as unknown as ConsumeOptions<never>);
+    const consumer = new Consumer(this as unknown as ConsumerDeps, options as unknown as ConsumeOptions<never>);
     await consumer.start();
     return consumer;
   }
