@@ -26,3 +26,21 @@ export interface DeadLetterNotice {
   /** The error's message, at most 500 characters. */
   error: string;
 }
+
+/** The event type of the relay's notice that it repaired a stream ahead of PostgreSQL. */
+export const STREAM_REPAIRED_NOTICE = 'stream.repaired';
+
+/**
+ * The data of a stream-repaired notice: a channel's stream held entries above the channel's
+ * committed head (something other than the router wrote it); the relay removed them, moved back the
+ * consumer groups delivered past the real end and appended what was missing.
+ */
+export interface StreamRepairedNotice {
+  channel: string;
+  /** The channel's committed head in PostgreSQL. */
+  head: number;
+  /** Entries removed from above the head. */
+  removed: number;
+  /** Consumer groups moved back. */
+  groupsReset: number;
+}

@@ -24,11 +24,15 @@ describe('databaseGrants', () => {
     });
   });
 
-  it('gives a publisher no consumer tables and the relay only what it reads and expires', () => {
+  it('gives a publisher no consumer tables, and the relay what it reads and expires and publishes', () => {
     const watchdog = databaseGrants(spec('kalshi-api-watchdog'));
     expect(watchdog).toEqual(PUBLISHER_TABLES);
     expect(watchdog).not.toHaveProperty('consumer_offset');
-    expect(databaseGrants(spec('relay'))).toEqual({ channel_head: ['SELECT'], event_log: ['SELECT', 'DELETE'] });
+    // a publisher (it announces the streams it repairs on system:health) that also deletes past retention
+    expect(databaseGrants(spec('relay'))).toEqual({
+      channel_head: ['SELECT', 'INSERT', 'UPDATE'],
+      event_log: ['SELECT', 'INSERT', 'DELETE'],
+    });
   });
 
   it('unions a privilege granted both by the router and by the service', () => {

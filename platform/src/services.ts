@@ -257,7 +257,8 @@ export const SERVICES: readonly ServiceSpec[] = [
     command: ['node', 'router/dist/cli/main.js', 'relay'],
     env: [...COMMON_ENV],
     consumerGroups: [],
-    publishes: [],
+    // announces the streams it repairs (entries above the committed head) on system:health
+    publishes: ['system'],
     ingressFrom: 'none',
     egressInternet: false,
     cloudReplicas: 2,

@@ -27,6 +27,8 @@ export class RouterMetrics {
   readonly relayLeader: Gauge;
   /** Events deleted by retention. */
   readonly retentionDeleted: Counter<'class'>;
+  /** Stream entries removed from above their channel's committed head (a forged or foreign XADD). */
+  readonly entriesAhead: Counter<'class'>;
 
   constructor(registry: Registry) {
     const registers = [registry];
@@ -112,6 +114,17 @@ export class RouterMetrics {
       registry,
       'recio_relay_leader',
       () => new Gauge({ name: 'recio_relay_leader', help: '1 while this process is the active relay', registers }),
+    );
+    this.entriesAhead = getOrCreate(
+      registry,
+      'recio_stream_entries_ahead_total',
+      () =>
+        new Counter({
+          name: 'recio_stream_entries_ahead_total',
+          help: 'Stream entries found above the channel head in PostgreSQL and removed by the relay',
+          labelNames: ['class'],
+          registers,
+        }),
     );
     this.retentionDeleted = getOrCreate(
       registry,

@@ -1,3 +1,4 @@
+import { entryId } from '@recio/contract';
 import type { Pool } from 'pg';
 import type { Logger } from 'pino';
 import { streamKey, type Channels } from './channels.js';
@@ -6,7 +7,22 @@ import type { CommittedEvent } from './event.js';
 import type { RouterMetrics } from './metrics.js';
 import type { RedisClient } from './redis/connection.js';
 import type { AppendReply, RouterScripts } from './redis/scripts.js';
+import { headOf } from './sql/channel-heads.js';
 import { readEvents } from './sql/read-events.js';
+
+/** What repairing a stream ahead of PostgreSQL did (Propagator.repairAhead). */
+export interface AheadRepair {
+  /** The channel's committed head. */
+  head: number;
+  /** Entries removed from above it. */
+  removed: number;
+  /** Consumer groups moved back to the stream's real end. */
+  groups: number;
+  /** Events appended from event_log afterwards. */
+  appended: number;
+  /** The stream's last seq afterwards. */
+  last: number;
+}
 
 /** Who appended: the publisher right after its commit, or the relay converging. */
 export type AppendPath = 'publisher' | 'relay';
@@ -91,6 +107,38 @@ export class Propagator {
   }
 
   /**
+   * Whether `channel`'s stream holds an entry above what PostgreSQL committed: its tail is read
+   * first, the head after it (whatever the router appended was committed before it was appended,
+   * so a head read afterwards covers it). A caller's older view of the two may only look ahead.
+   */
+  async aheadOf(channel: string): Promise<{ head: number; top: string } | null> {
+    const top = await this.#d.scripts.topId(streamKey(channel));
+    if (top === null) return null;
+    const head = await headOf(this.#d.pool, channel);
+    return isAfter(top, entryId(head)) ? { head, top } : null;
+  }
+
+  /**
+   * Repairs a stream whose tail is ahead of its channel's committed head (invariant 13): removes the
+   * entries above the head, moves back the groups delivered past the real end, then appends what is
+   * missing up to the head. The trim happens only while the tail is still the one found ahead, so a
+   * stream that merely moved on is never cut. Null when the stream is not ahead (or moved meanwhile).
+   */
+  async repairAhead(channel: string): Promise<AheadRepair | null> {
+    const found = await this.aheadOf(channel);
+    if (!found) return null;
+    const trimmed = await this.#d.scripts.trimAhead(streamKey(channel), found.head, found.top);
+    if (!trimmed) return null;
+    this.#d.metrics.entriesAhead.inc({ class: this.#d.channels.classOf(channel) }, trimmed.removed);
+    this.#d.logger.error(
+      { channel, head: found.head, top: found.top, removed: trimmed.removed, groups: trimmed.groups },
+      'stream held entries above the committed head (not written by the router); removed',
+    );
+    const last = await this.converge(channel, found.head, trimmed.last);
+    return { head: found.head, removed: trimmed.removed, groups: trimmed.groups, last, appended: last - trimmed.last };
+  }
+
+  /**
    * Brings `channel`'s stream up to `head`, given the stream's last seq as read by the caller.
    * When the stream is further behind than its MAXLEN (a flushed or failed-over Redis, a long
    * outage), only the tail that the stream would hold anyway is appended (invariant 5).
@@ -141,4 +189,11 @@ function contiguousPrefix(rows: CommittedEvent[]): CommittedEvent[] {
   let end = 1;
   while (end < rows.length && rows[end]!.seq === rows[end - 1]!.seq + 1) end++;
   return end === rows.length ? rows : rows.slice(0, end);
+}
+
+/** Whether stream id `a` comes after `b` (`<ms>-<seq>`, compared as numbers). */
+function isAfter(a: string, b: string): boolean {
+  const [am = 0, as = 0] = a.split('-').map(Number);
+  const [bm = 0, bs = 0] = b.split('-').map(Number);
+  return am > bm || (am === bm && as > bs);
 }

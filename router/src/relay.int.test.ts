@@ -7,7 +7,7 @@ import { streamKey } from './channels.js';
 import { Relay } from './relay.js';
 import type { EventRouter } from './router.js';
 import { insertEvents } from './sql/insert-events.js';
-import { REDIS_URL, createTestDatabase, uniqueName, type TestDatabase } from '@recio/test-support';
+import { REDIS_URL, createTestDatabase, startPrivateRedis, uniqueName, type TestDatabase } from '@recio/test-support';
 import { testRouter } from '../test/support/routers.js';
 import { exited, runCli, startCli } from '../test/support/cli.js';
 import { FreezingProxy } from '../test/support/freezing-proxy.js';
@@ -186,5 +186,85 @@ describe('relay', () => {
 
     second.kill('SIGTERM');
     expect((await exited(second)).code).toBe(0);
+  });
+
+  it('never lets a forged high entry silence a channel (regression: an XADD of 999999999-0 made every append a duplicate, and consumers applied it and skipped past every real event)', async () => {
+    // system:health (the repair's notice) is a fixed name: a Redis and a database of the test's own.
+    const server = track(await startPrivateRedis());
+    const own = await createTestDatabase({ redisUrl: null });
+    closers.push(() => own.drop());
+    const router = track(await testRouter(own.url, { redis: { url: server.url } }));
+    const redis = new Redis(server.url);
+    closers.push(async () => redis.disconnect());
+    const channel = `trades:${uniqueName()}`;
+    const group = uniqueName('g');
+    const applied: number[] = [];
+    await router.publishMany(range(1, 3).map((n) => ({ channel, type: 't', data: { n } })));
+    track(
+      await router.consume({
+        group,
+        consumer: 'm1',
+        channels: [channel],
+        sweepIntervalMs: 200,
+        handler: async (event) => {
+          applied.push(event.seq);
+        },
+      }),
+    );
+    await expect.poll(() => applied, { timeout: 10_000 }).toEqual([1, 2, 3]);
+
+    // A client with write access to the stream appends a far higher id than the router ever would.
+    const forged = ['event_id', crypto.randomUUID(), 'type', 't', 'source', 'x', 'ts', String(Date.now())];
+    await redis.xadd(streamKey(channel), '999999999-0', ...forged, 'data', '{"forged":true}');
+    // Real events commit; their appends are refused as duplicates of the forged tail.
+    await router.publishMany(range(4, 5).map((n) => ({ channel, type: 't', data: { n } })));
+    expect(await streamSeqs(redis, channel)).toEqual([1, 2, 3, 999_999_999]);
+    const env = { DATABASE_URL: own.url, REDIS_URL: server.url };
+    const found = await runCli(['check'], env);
+    expect(found.code).toBe(1);
+    expect(JSON.parse(found.stdout.split('\n')[0]!)).toEqual({
+      channel,
+      head: 5,
+      redis: 999_999_999,
+      ahead: 999_999_994,
+    });
+
+    // The member reads the forged entry and never applies it; it applies 4 and 5, which Redis
+    // does not have, from PostgreSQL once its sweep finds the channel stalled.
+    const ownPool = new pg.Pool({ connectionString: own.url, max: 2 });
+    closers.push(() => ownPool.end());
+    const appliedSeq = async () =>
+      Number(
+        (
+          await ownPool.query('SELECT applied_seq FROM consumer_offset WHERE group_name = $1 AND channel = $2', [
+            group,
+            channel,
+          ])
+        ).rows[0].applied_seq,
+      );
+    await expect.poll(() => applied, { timeout: 20_000 }).toEqual(range(1, 5));
+    expect(await appliedSeq()).toBe(5);
+    const groupInfo = async () => {
+      const groups = (await redis.call('XINFO', 'GROUPS', streamKey(channel))) as (string | number)[][];
+      const info = groups.map((g) => Object.fromEntries(g.flatMap((v, i) => (i % 2 ? [] : [[v, g[i + 1]]]))));
+      return info.find((g) => g.name === group) as { 'last-delivered-id': string; pending: number };
+    };
+    expect(await groupInfo()).toMatchObject({ 'last-delivered-id': '999999999-0', pending: 0 });
+
+    // The relay removes what PostgreSQL never committed, moves the group back, appends what is missing.
+    const relay = track(new Relay(router, { databaseUrl: own.url }));
+    expect(await relay.fullSweep()).toMatchObject({ ahead: 1, appended: 2 });
+    expect(await streamSeqs(redis, channel)).toEqual(range(1, 5));
+    expect((await groupInfo())['last-delivered-id']).not.toBe('999999999-0');
+    const notices = await ownPool.query(
+      `SELECT data FROM event_log WHERE channel = 'system:health' AND type = 'stream.repaired'`,
+    );
+    expect(notices.rows.map((r) => r.data)).toEqual([{ channel, head: 5, removed: 1, groupsReset: 1 }]);
+    expect((await runCli(['check'], env)).code).toBe(0);
+    // The channel is live again: the next event is appended and applied at once.
+    await router.publish(channel, 't', { n: 6 });
+    expect(await streamSeqs(redis, channel)).toEqual(range(1, 6));
+    await expect.poll(() => applied, { timeout: 10_000 }).toEqual(range(1, 6));
+    expect((await runCli(['check'], env)).code).toBe(0);
   });
 });

@@ -1,18 +1,22 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import { RELAY_MARKER_KEY } from '@recio/contract';
+import { HEALTH_CHANNEL, RELAY_MARKER_KEY, STREAM_REPAIRED_NOTICE, type StreamRepairedNotice } from '@recio/contract';
 import { compareAll, streamEnds, type ChannelState } from './compare.js';
 import { ClosedError, errorCode } from './errors.js';
 import { LeaderLock } from './leader-lock.js';
 import { positiveInt, stripUndefined } from './options.js';
+import type { AheadRepair } from './propagator.js';
 import type { EventRouter } from './router.js';
-
-/** What the relay uses of its router (an EventRouter is one): connections, the propagator, metrics, logs. */
-export type RelayDeps = Pick<
-  EventRouter,
-  'pool' | 'redis' | 'scripts' | 'propagator' | 'channels' | 'metrics' | 'logger'
->;
 import { changedHeads } from './sql/channel-heads.js';
 import { deleteExpired } from './sql/delete-expired.js';
+
+/**
+ * What the relay uses of its router (an EventRouter is one): connections, the propagator, metrics,
+ * logs, and publish (a repaired stream is announced on system:health).
+ */
+export type RelayDeps = Pick<
+  EventRouter,
+  'pool' | 'redis' | 'scripts' | 'propagator' | 'channels' | 'metrics' | 'logger' | 'publish'
+>;
 
 /** Options of a {@link Relay}. */
 export interface RelayOptions {
@@ -42,6 +46,8 @@ export interface SweepReport {
   channels: number;
   behind: number;
   appended: number;
+  /** Channels whose stream held entries above their committed head, repaired. */
+  ahead: number;
 }
 
 const DEFAULTS = {
@@ -122,7 +128,7 @@ export class Relay {
 
   /** Compares every channel and converges the ones behind. Also used on demand (tests, CLI). */
   async fullSweep(): Promise<SweepReport> {
-    const report: SweepReport = { kind: 'full', channels: 0, behind: 0, appended: 0 };
+    const report: SweepReport = { kind: 'full', channels: 0, behind: 0, appended: 0, ahead: 0 };
     // Everything committed before now is compared below; incremental sweeps go on from here
     // (the database's clock, the one updated_at is written with).
     const { rows } = await this.#router.pool.query<{ now: Date }>('SELECT clock_timestamp() AS now');
@@ -142,7 +148,7 @@ export class Relay {
 
   /** Converges the channels changed since the last sweep (minus the overlap). */
   async incrementalSweep(): Promise<SweepReport> {
-    const report: SweepReport = { kind: 'incremental', channels: 0, behind: 0, appended: 0 };
+    const report: SweepReport = { kind: 'incremental', channels: 0, behind: 0, appended: 0, ahead: 0 };
     const since = new Date(this.#cursor.getTime() - (this.#truncated ? 0 : this.#o.overlapMs));
     const { heads, newest } = await changedHeads(this.#router.pool, since, this.#o.graceMs, INCREMENTAL_LIMIT);
     if (newest) this.#cursor = newest;
@@ -244,26 +250,51 @@ export class Relay {
 
   async #convergeAll(states: readonly ChannelState[], report: SweepReport): Promise<void> {
     report.channels += states.length;
-    const behind = states.filter((s) => s.last < s.head);
-    for (const s of states) if (s.last >= s.head) this.#settle(s.channel, s.head);
-    report.behind += behind.length;
+    const work = states.filter((s) => s.last !== s.head);
+    for (const s of states) if (s.last === s.head) this.#settle(s.channel, s.head);
+    report.behind += work.filter((s) => s.last < s.head).length;
     let next = 0;
     const worker = async (): Promise<void> => {
-      while (next < behind.length && !this.#abort.signal.aborted) {
-        const s = behind[next++]!;
-        this.#lag.set(s.channel, s.head - s.last);
-        const last = await this.#router.propagator.converge(s.channel, s.head, s.last);
-        report.appended += Math.max(0, last - s.last);
+      while (next < work.length && !this.#abort.signal.aborted) {
+        const s = work[next++]!;
+        let last: number;
+        if (s.last > s.head) {
+          // Not the router's writing, unless the head read before the stream is just old: the
+          // propagator checks again, head after tail, and trims only what PostgreSQL never committed.
+          const repaired = await this.#router.propagator.repairAhead(s.channel);
+          if (!repaired) continue; // the stream moved on meanwhile: the next sweep compares again
+          report.ahead += 1;
+          report.appended += repaired.appended;
+          await this.#announceRepair(s.channel, repaired);
+          last = repaired.last;
+        } else {
+          this.#lag.set(s.channel, s.head - s.last);
+          last = await this.#router.propagator.converge(s.channel, s.head, s.last);
+          report.appended += Math.max(0, last - s.last);
+        }
         if (last >= s.head) this.#settle(s.channel, s.head);
         else this.#lag.set(s.channel, s.head - last);
       }
     };
     // Every worker finishes before the sweep ends (none runs on into the next sweep).
     const results = await Promise.allSettled(
-      Array.from({ length: Math.min(this.#o.concurrency, behind.length) }, worker),
+      Array.from({ length: Math.min(this.#o.concurrency, work.length) }, worker),
     );
     const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
     if (failed) throw failed.reason;
+  }
+
+  // The health event that names the channel (a committed event: it survives this relay).
+  async #announceRepair(channel: string, repaired: AheadRepair): Promise<void> {
+    const notice: StreamRepairedNotice = {
+      channel,
+      head: repaired.head,
+      removed: repaired.removed,
+      groupsReset: repaired.groups,
+    };
+    await this.#router
+      .publish(HEALTH_CHANNEL, STREAM_REPAIRED_NOTICE, notice)
+      .catch((err: unknown) => this.#router.logger.warn({ err, channel }, 'relay: stream repair notice not published'));
   }
 
   #settle(channel: string, head: number): void {

@@ -1,7 +1,13 @@
-import { DEAD_LETTER_NOTICE, HEALTH_CHANNEL, type DeadLetterNotice } from '@recio/contract';
+import {
+  DEAD_LETTER_NOTICE,
+  HEALTH_CHANNEL,
+  STREAM_REPAIRED_NOTICE,
+  type DeadLetterNotice,
+  type StreamRepairedNotice,
+} from '@recio/contract';
 import { describe, expect, expectTypeOf, it } from 'vitest';
 import type { z } from 'zod';
-import { EventSchemaError, parseEvent, type DeadLetterNoticeData } from './index.js';
+import { EventSchemaError, parseEvent, type DeadLetterNoticeData, type StreamRepairedData } from './index.js';
 
 const tick = {
   symbol: 'btc',
@@ -85,7 +91,16 @@ describe('the system class', () => {
     );
   });
 
-  it("describes the notice exactly as the router's type does", () => {
+  it("describes the notices exactly as the router's types do", () => {
     expectTypeOf<z.infer<typeof DeadLetterNoticeData>>().toEqualTypeOf<DeadLetterNotice>();
+    expectTypeOf<z.infer<typeof StreamRepairedData>>().toEqualTypeOf<StreamRepairedNotice>();
+  });
+
+  it("accepts the relay's notice of a stream it repaired", () => {
+    const data = { channel: 'trades:user_0001', head: 5, removed: 1, groupsReset: 2 };
+    expect(parseEvent(HEALTH_CHANNEL, { type: STREAM_REPAIRED_NOTICE, data })).toEqual({
+      type: STREAM_REPAIRED_NOTICE,
+      data,
+    });
   });
 });

@@ -1,4 +1,9 @@
-import { DEAD_LETTER_NOTICE, type DeadLetterNotice } from '@recio/contract';
+import {
+  DEAD_LETTER_NOTICE,
+  STREAM_REPAIRED_NOTICE,
+  type DeadLetterNotice,
+  type StreamRepairedNotice,
+} from '@recio/contract';
 import { z } from 'zod';
 
 /** `health.changed` on `system:health`: a component changed state (exchange, feed, settlement, ...). */
@@ -29,11 +34,21 @@ export const DeadLetterNoticeData = z.object({
   error: z.string(),
 }) satisfies z.ZodType<DeadLetterNotice>;
 
+/** `stream.repaired` on `system:health`: the relay removed entries the router did not write from a stream. */
+export const StreamRepairedData = z.object({
+  channel: z.string().min(1),
+  head: z.number().int().nonnegative(),
+  removed: z.number().int().nonnegative(),
+  groupsReset: z.number().int().nonnegative(),
+}) satisfies z.ZodType<StreamRepairedNotice>;
+
 /** Events of the `system` class: every type published on `system:*`, the router's own included. */
 export const SystemEvent = z.discriminatedUnion('type', [
   /** Fires when a watched component changes state. */
   z.object({ type: z.literal('health.changed'), data: HealthChange }),
   /** Fires when a consumer group dead-letters an event. */
   z.object({ type: z.literal(DEAD_LETTER_NOTICE), data: DeadLetterNoticeData }),
+  /** Fires when the relay finds a stream ahead of PostgreSQL and repairs it. */
+  z.object({ type: z.literal(STREAM_REPAIRED_NOTICE), data: StreamRepairedData }),
 ]);
 export type SystemEvent = z.infer<typeof SystemEvent>;

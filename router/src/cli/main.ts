@@ -28,7 +28,7 @@ const USAGE = `usage: recio <command> [options]
                                                 print a channel's events as JSON lines
   tail    --channel C|P* [--since seq:N]        print events live as JSON lines until stopped
   relay   [--metrics-port P]                    converge Redis to PostgreSQL until stopped (metrics on P, else PORT)
-  check   [--tolerance N]                       compare PostgreSQL with Redis; exit 1 if behind
+  check   [--tolerance N] [--repair]            compare PostgreSQL with Redis (behind, or ahead: not the router's); exit 1 if so
   dlq list [--group G] [--channel C] [--limit N] print dead letters as JSON lines
   dlq replay --id N                             have the letter's group run its handler on it again
 environment: DATABASE_URL, REDIS_URL | REDIS_SENTINELS + REDIS_SENTINEL_NAME | REDIS_CLUSTER_NODES,

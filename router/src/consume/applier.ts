@@ -13,6 +13,8 @@ import { acknowledge } from './group-stream.js';
 export interface ApplyResult {
   applied: number;
   duplicates: number;
+  /** Seqs of entries above the channel's committed head: not events of the channel, never applied. */
+  ahead: number[];
 }
 
 /**
@@ -35,16 +37,24 @@ export class Applier {
     const labels = { group: this.o.group, class: channelClass(channel) };
     const { value } = await this.deps.transaction(
       async (tx) => {
-        const applied = await lockOffset(tx.client, this.o.group, channel);
-        const fresh = deliveries.filter((d) => d.event.seq > applied);
-        if (fresh.length === 0) return { applied: 0, duplicates: deliveries.length };
-        const run = await this.#complete(tx, channel, applied + 1, fresh);
+        const { applied, head } = await lockOffset(tx.client, this.o.group, channel);
+        // Redis is never the authority (invariant 13): an entry above what PostgreSQL committed on
+        // the channel was written by something other than the router, and is never applied.
+        const committed = deliveries.filter((d) => d.event.seq <= head);
+        const ahead = deliveries.filter((d) => !(d.event.seq <= head)).map((d) => d.event.seq);
+        const pending = committed.filter((d) => d.event.seq > applied);
+        if (pending.length === 0) return { applied: 0, duplicates: committed.length, ahead };
+        // An entry that is not an event, where a committed event should be, is not that event:
+        // the event is read from PostgreSQL in its place (as are the holes between entries).
+        const valid = pending.filter((d) => d.invalid === undefined);
+        const run = await this.#complete(tx, channel, applied + 1, pending.at(-1)!.event.seq, valid);
         for (const d of run) {
           this.metrics.deliveryLag.observe(labels, Math.max(0, Date.now() - d.event.ts) / 1000);
           await this.handle(tx, d);
         }
-        await advanceOffset(tx.client, this.o.group, channel, run.at(-1)!.event.seq);
-        return { applied: run.length, duplicates: deliveries.length - fresh.length };
+        // (Nothing at all only when retention deleted the whole range: the group moves past it.)
+        await advanceOffset(tx.client, this.o.group, channel, run.at(-1)?.event.seq ?? pending.at(-1)!.event.seq);
+        return { applied: run.length, duplicates: committed.length - pending.length, ahead };
         // Relaxed: if PostgreSQL crashed and lost this commit, the effects and the offset would be
         // lost together and the stalled channel applied again from replay (exactly once holds).
         // A handler that publishes events gets a flushed commit (see TransactionOptions).
@@ -54,6 +64,13 @@ export class Applier {
     await this.acknowledge(channel, deliveries);
     this.metrics.events.inc({ ...labels, outcome: 'applied' }, value.applied);
     if (value.duplicates > 0) this.metrics.events.inc({ ...labels, outcome: 'duplicate' }, value.duplicates);
+    if (value.ahead.length > 0) {
+      this.metrics.events.inc({ ...labels, outcome: 'ahead_of_head' }, value.ahead.length);
+      this.logger.error(
+        { channel, seqs: value.ahead },
+        'stream entries above the committed head: not applied (the relay removes them)',
+      );
+    }
     return value;
   }
 
@@ -87,10 +104,16 @@ export class Applier {
     }
   }
 
-  /** `fresh` preceded and interleaved by whatever is missing from `from` on, read by replay. */
+  /** Every event `from`..`to`: the deliveries `fresh` where they are, the rest read by replay. */
   // Reads go through the transaction's own connection: a transaction that waited for a second
   // pool connection while holding its own could starve the pool (regression: 3 members, 50 channels).
-  async #complete(tx: Transaction, channel: string, from: number, fresh: readonly Delivery[]): Promise<Delivery[]> {
+  async #complete(
+    tx: Transaction,
+    channel: string,
+    from: number,
+    to: number,
+    fresh: readonly Delivery[],
+  ): Promise<Delivery[]> {
     const out: Delivery[] = [];
     let expected = from;
     for (const d of fresh) {
@@ -98,6 +121,7 @@ export class Applier {
       out.push(d);
       expected = d.event.seq + 1;
     }
+    if (expected <= to) out.push(...(await this.#fetch(tx, channel, expected, to)));
     return out;
   }
 

@@ -224,15 +224,21 @@ describe('consume', () => {
     expect(await appliedSeqs(pool, fromRedis, [channel])).toEqual([range(26, 30)]);
   });
 
-  it('dead-letters an entry that is not an event in its place in the order, and keeps going', async () => {
+  it('applies the committed event in place of an entry that is not one, and never an entry above the head', async () => {
     const group = uniqueName('g');
     const channel = `account:${uniqueName()}`;
     const other = `account:${uniqueName()}`;
     await router.publishMany(range(1, 3).map((n) => ({ channel, type: 'a', data: { n } })));
-    // Something other than the append script wrote to the stream: data that is not JSON, then an
-    // entry with none of the event's fields but its type.
+    // 4 and 5 commit, but something other than the append script wrote their entries first: data that
+    // is not JSON, then an entry with none of the event's fields but its type; and a 6 nobody committed.
+    await insertEvents(
+      pool,
+      range(4, 5).map((n) => ({ event_id: randomUUID(), channel, type: 'a', dataText: JSON.stringify({ n }) })),
+      'test',
+    );
     await redis.xadd(`stream:{${channel}}`, '4-0', 'event_id', 'not-a-uuid', 'type', 'a', 'data', '{broken');
     await redis.xadd(`stream:{${channel}}`, '5-0', 'type', 'a');
+    await redis.xadd(`stream:{${channel}}`, '6-0', 'event_id', randomUUID(), 'type', 'a', 'data', '{"n":6}');
     await consume({
       group,
       consumer: 'svc-a',
@@ -240,17 +246,16 @@ describe('consume', () => {
       batchSize: 10,
       handler: recordingHandler(group, 'svc-a'),
     });
-    await expect.poll(() => appliedSeqs(pool, group, [channel]), { timeout: 10_000 }).toEqual([[1, 2, 3]]);
-    await expect
-      .poll(
-        async () =>
-          (await pool.query('SELECT seq::int, error_code FROM dead_letter WHERE group_name = $1 ORDER BY seq', [group]))
-            .rows,
-      )
-      .toEqual([
-        { seq: 4, error_code: 'EVENT_INVALID' },
-        { seq: 5, error_code: 'EVENT_INVALID' },
-      ]);
+    // PostgreSQL's 4 and 5 are applied (PostgreSQL is the system of record); 6 is not an event.
+    await expect.poll(() => appliedSeqs(pool, group, [channel]), { timeout: 10_000 }).toEqual([range(1, 5)]);
+    const { rows: applied } = await pool.query(
+      `SELECT e.data FROM applied a JOIN event_log e ON e.event_id = a.event_id WHERE a.group_name = $1 ORDER BY a.seq`,
+      [group],
+    );
+    expect(applied.map((r: { data: { n: number } }) => r.data.n)).toEqual(range(1, 5));
+    expect((await pool.query('SELECT 1 FROM dead_letter WHERE group_name = $1', [group])).rowCount).toBe(0);
+    // Every entry was acknowledged, the one above the head too (it never comes back).
+    await expect.poll(async () => (await redis.xpending(`stream:{${channel}}`, group))[0]).toBe(0);
     await router.publish(other, 'a', { n: 1 });
     await expect.poll(() => appliedSeqs(pool, group, [other])).toEqual([[1]]);
   });

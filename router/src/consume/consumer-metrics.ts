@@ -3,7 +3,7 @@ import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
 const LAG_BUCKETS = [0.0005, 0.001, 0.002, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300];
 
 /** How an event ended for a group. */
-export type ConsumeOutcome = 'applied' | 'duplicate' | 'failed' | 'dead_lettered' | 'redriven';
+export type ConsumeOutcome = 'applied' | 'duplicate' | 'failed' | 'dead_lettered' | 'redriven' | 'ahead_of_head';
 
 /** Consumer metrics, labelled by group and channel class. */
 export class ConsumerMetrics {

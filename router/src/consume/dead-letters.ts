@@ -40,7 +40,7 @@ export class DeadLetters {
         ? 'HANDLER_FAILED'
         : errorCode(failure.cause);
     const { value: recorded } = await this.deps.transaction(async (tx) => {
-      const applied = await lockOffset(tx.client, this.o.group, event.channel);
+      const { applied } = await lockOffset(tx.client, this.o.group, event.channel);
       if (event.seq <= applied) return false; // another member applied or dead-lettered it meanwhile
       if (event.seq !== applied + 1)
         throw new RecioError('OUT_OF_ORDER', `dead letter of seq ${event.seq} before ${applied + 1}`);

@@ -1,3 +1,4 @@
+import { channelMatches, isChannelPattern } from '@recio/contract';
 import type { Logger } from 'pino';
 import { ClosedError } from '../errors.js';
 import type { RecioEvent } from '../event.js';
@@ -6,7 +7,6 @@ import type { EventRouter } from '../router.js';
 
 /** What a fan-out reader uses of its router (an EventRouter is one): Redis, the channel rules, replay, logs. */
 export type FanoutDeps = Pick<EventRouter, 'redis' | 'channels' | 'replay' | 'logger'>;
-import { channelMatches, isChannelPattern } from '@recio/contract';
 
 /** Options of a {@link FanoutReader}. */
 export interface FanoutOptions {

@@ -80,3 +80,28 @@ describe('append.lua', () => {
     sub.disconnect();
   });
 });
+
+describe('trim-ahead.lua', () => {
+  it('removes entries above the head, lets the stream take the ids after it again, and moves back groups read past it', async () => {
+    const channel = `trades:${uniqueName()}`;
+    const key = streamKey(channel);
+    await scripts.append(key, channel, 1, entries(1, 3), opts);
+    await redis.xadd(key, '999999999-0', 'f', 'forged');
+    await redis.xgroup('CREATE', key, 'g', '0');
+    await redis.xreadgroup('GROUP', 'g', 'c', 'STREAMS', key, '>');
+    expect(await scripts.trimAhead(key, 3, '999999999-0')).toEqual({ removed: 1, last: 3, groups: 1 });
+    expect(await ids(key)).toEqual(['1-0', '2-0', '3-0']);
+    // XADD accepts the next seq again (a stream otherwise refuses ids below the highest it was given)
+    expect(await scripts.append(key, channel, 4, entries(4, 4), opts)).toEqual({ status: 'appended', last: 4 });
+    const read = (await redis.xreadgroup('GROUP', 'g', 'c', 'STREAMS', key, '>')) as [string, [string][]][];
+    expect(read[0]![1].map(([id]) => id)).toEqual(['4-0']);
+  });
+
+  it('cuts nothing when the stream no longer ends where the caller saw it', async () => {
+    const channel = `trades:${uniqueName()}`;
+    const key = streamKey(channel);
+    await scripts.append(key, channel, 1, entries(1, 3), opts);
+    expect(await scripts.trimAhead(key, 1, '2-0')).toBeNull();
+    expect(await ids(key)).toEqual(['1-0', '2-0', '3-0']);
+  });
+});

@@ -10,21 +10,31 @@ export async function ensureOffset(db: Queryable, group: string, channel: string
   });
 }
 
+/** A group's locked offset on a channel, and the channel's committed head. */
+export interface LockedOffset {
+  /** The last seq the group applied. */
+  applied: number;
+  /** The channel's last committed seq (0 before its first event): nothing above it was ever committed. */
+  head: number;
+}
+
 /**
  * Locks a group's offset row for a channel for the rest of the transaction and returns the
- * applied seq. Consumers of one group wait here for each other, so a channel is applied by
- * one of them at a time. A missing row (never expected: members create it before reading)
- * starts at 0, so nothing is skipped.
+ * applied seq, with the channel's committed head read in the same statement (Redis is never the
+ * authority: an entry above the head was not committed, invariant 13). Consumers of one group wait
+ * here for each other, so a channel is applied by one of them at a time. A missing row (never
+ * expected: members create it before reading) starts at 0, so nothing is skipped.
  */
-export async function lockOffset(db: Queryable, group: string, channel: string): Promise<number> {
+export async function lockOffset(db: Queryable, group: string, channel: string): Promise<LockedOffset> {
   for (;;) {
-    const result = await db.query<{ applied_seq: number }>({
+    const result = await db.query<LockedOffset>({
       name: 'recio_offset_lock',
-      text: `SELECT applied_seq::float8 AS applied_seq FROM consumer_offset
-             WHERE group_name = $1 AND channel = $2 FOR UPDATE`,
+      text: `SELECT o.applied_seq::float8 AS applied, coalesce(h.last_seq, 0)::float8 AS head
+             FROM consumer_offset o LEFT JOIN channel_head h ON h.channel = o.channel
+             WHERE o.group_name = $1 AND o.channel = $2 FOR UPDATE OF o`,
       values: [group, channel],
     });
-    if (result.rows[0]) return result.rows[0].applied_seq;
+    if (result.rows[0]) return result.rows[0];
     await ensureOffset(db, group, channel, 0);
   }
 }

@@ -3,30 +3,47 @@ import { integer, parse } from '../args.js';
 import { cliLogger, cliRouter, writeJsonLine, type CliContext } from '../context.js';
 
 /**
- * `recio check [--tolerance N]`: compares every channel's PostgreSQL head with its Redis
- * stream; prints one JSON line per channel behind by more than N events (default 0) and a
- * summary line; exits 1 when any is.
+ * `recio check [--tolerance N] [--repair]`: compares every channel's PostgreSQL head with its Redis
+ * stream; prints one JSON line per channel behind by more than N events (default 0) or ahead of
+ * PostgreSQL at all (entries the router did not write: never tolerated), and a summary line; exits
+ * 1 when any is. With --repair, converges each such channel as the relay does first (removes what is
+ * ahead, appends what is missing) and reports what it found.
  */
 export async function check(argv: string[], ctx: CliContext): Promise<number> {
-  const values = parse(argv, { tolerance: { type: 'string' } });
+  const values = parse(argv, { tolerance: { type: 'string' }, repair: { type: 'boolean' } });
   const tolerance = integer(values, 'tolerance', 0);
+  const repair = values.repair === true;
   const router = cliRouter(ctx.config, cliLogger(ctx.config));
   let channels = 0;
   let behind = 0;
+  let ahead = 0;
   try {
     await router.waitUntilReady({ redisTimeoutMs: 10_000 });
     for await (const page of compareAll(router.pool, router.scripts, 1_000)) {
       channels += page.length;
       for (const s of page) {
-        if (s.head - s.last > tolerance) {
+        // Ahead only when it still is, the head read after the tail (see Propagator.aheadOf).
+        const found = s.last > s.head ? await router.propagator.aheadOf(s.channel) : null;
+        if (found) {
+          ahead++;
+          const line = { channel: s.channel, head: found.head, redis: s.last, ahead: s.last - found.head };
+          if (!repair) writeJsonLine(ctx.stdout, line);
+          else writeJsonLine(ctx.stdout, { ...line, repaired: await router.propagator.repairAhead(s.channel) });
+        } else if (s.head - s.last > tolerance) {
           behind++;
-          writeJsonLine(ctx.stdout, { channel: s.channel, head: s.head, redis: s.last, behind: s.head - s.last });
+          const line = { channel: s.channel, head: s.head, redis: s.last, behind: s.head - s.last };
+          if (!repair) writeJsonLine(ctx.stdout, line);
+          else
+            writeJsonLine(ctx.stdout, {
+              ...line,
+              repaired: { last: await router.propagator.converge(s.channel, s.head, s.last) },
+            });
         }
       }
     }
   } finally {
     await router.close();
   }
-  writeJsonLine(ctx.stdout, { channels, behind, tolerance, ok: behind === 0 });
-  return behind === 0 ? 0 : 1;
+  writeJsonLine(ctx.stdout, { channels, behind, ahead, tolerance, ok: behind === 0 && ahead === 0, repaired: repair });
+  return behind === 0 && ahead === 0 ? 0 : 1;
 }
