@@ -1,5 +1,10 @@
 import type { z } from 'zod';
-import { ExchangeRejectedError, ExchangeResponseError, InvalidOptionError } from './errors.js';
+import {
+  ExchangeOutcomeUnknownError,
+  ExchangeRejectedError,
+  ExchangeResponseError,
+  InvalidOptionError,
+} from './errors.js';
 import { HttpTransport } from './http-transport.js';
 import { encodeOrder, type OrderIntent } from './order-encoding.js';
 import { parsePrivateKey } from './signing.js';
@@ -172,7 +177,8 @@ export class ExchangeClient {
   /**
    * POST /portfolio/orders, encoded by `encodeOrder`. Idempotent by client_order_id: when the
    * exchange reports the id as a duplicate (a retried handler, a retried request whose reply was
-   * lost), the original order is looked up and returned; never a second order.
+   * lost), the original order is looked up and returned; never a second order. A duplicate whose
+   * original is not listed (yet) throws ExchangeOutcomeUnknownError: not a refusal, ask again.
    */
   async createOrder(intent: OrderIntent, options?: CallOptions): Promise<Order> {
     const body = encodeOrder(intent);
@@ -191,7 +197,7 @@ export class ExchangeClient {
       }
       const original = await this.findOrderByClientOrderId(body.ticker, body.client_order_id, options);
       if (original) return original;
-      throw error;
+      throw new ExchangeOutcomeUnknownError(body.client_order_id, { cause: error });
     }
   }
 

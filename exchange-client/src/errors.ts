@@ -32,6 +32,24 @@ export class ExchangeRejectedError extends ExchangeError {
   }
 }
 
+/**
+ * The exchange answered that an order of this client_order_id exists (409 duplicate), but the order
+ * cannot be found: whether it was placed is not known. Not a refusal: asking again later (same
+ * client_order_id, never a second order) is the only safe answer.
+ */
+export class ExchangeOutcomeUnknownError extends ExchangeError {
+  readonly clientOrderId: string;
+
+  constructor(clientOrderId: string, options?: { cause?: unknown }) {
+    super(
+      'ORDER_OUTCOME_UNKNOWN',
+      `the exchange reports order ${clientOrderId} as a duplicate but does not list it: outcome unknown`,
+      options,
+    );
+    this.clientOrderId = clientOrderId;
+  }
+}
+
 /** HTTP 429 on every attempt: the account's rate-limit bucket stayed empty. */
 export class ExchangeRateLimitedError extends ExchangeError {
   constructor(attempts: number) {

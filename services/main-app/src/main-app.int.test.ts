@@ -28,9 +28,10 @@ describe('main-app', () => {
   const carol = uniqueName('user_');
   const dave = uniqueName('user_');
   const erin = uniqueName('user_');
+  const frank = uniqueName('user_');
   const ops = uniqueName('ops_');
   const token: Record<string, string> = Object.fromEntries(
-    [alice, bob, carol, dave, erin, ops].map((u) => [u, randomBytes(32).toString('hex')]),
+    [alice, bob, carol, dave, erin, frank, ops].map((u) => [u, randomBytes(32).toString('hex')]),
   );
   const closeAt = hourCloseAfter(Date.now() + 120_000);
   const ticker = marketTicker(eventTicker(closeAt), 99_749.99);
@@ -95,6 +96,7 @@ describe('main-app', () => {
       side: 'yes',
       count: 2,
       limitPriceCents: 40,
+      tradeId: randomUUID(),
       ...extra,
     });
   const eventsOf = async (channel: string) =>
@@ -123,6 +125,29 @@ describe('main-app', () => {
     expect((await call(alice, 'GET', '/api/v1/me')).body).toEqual({ userId: alice, admin: false });
     expect((await call(ops, 'GET', '/api/v1/me')).body).toEqual({ userId: ops, admin: true });
     expect((await fetch(`${app.url}/healthz`)).status).toBe(200);
+  });
+
+  it('needs an id per order (body tradeId or Idempotency-Key): the same id is the same trade, other parameters a conflict', async () => {
+    // Without one a retried request could open a second trade.
+    expect(await order(frank, { tradeId: undefined })).toMatchObject({
+      status: 400,
+      body: { error: { code: 'IDEMPOTENCY_KEY_REQUIRED' } },
+    });
+    const key = randomUUID();
+    const fields = { marketTicker: ticker, side: 'yes', count: 1, limitPriceCents: 40 };
+    const byHeader = await call(frank, 'POST', '/api/v1/trades', fields, { 'idempotency-key': key });
+    expect(byHeader).toMatchObject({ status: 201, body: { trade: { id: key, count: 1 } } });
+    // The same id again: the same trade (200); with other parameters: a conflict, not the old trade.
+    expect(await order(frank, { tradeId: key, count: 1 })).toMatchObject({ status: 200, body: { trade: { id: key } } });
+    expect(await order(frank, { tradeId: key, count: 3 })).toMatchObject({
+      status: 409,
+      body: { error: { code: 'TRADE_CONFLICT', message: expect.stringContaining('count') } },
+    });
+    const both = { ...fields, tradeId: randomUUID() };
+    expect(await call(frank, 'POST', '/api/v1/trades', both, { 'idempotency-key': key })).toMatchObject({
+      status: 400,
+      body: { error: { code: 'IDEMPOTENCY_KEY_MISMATCH' } },
+    });
   });
 
   it("opens a trade through the trade manager; only its owner sees it; the trade manager's refusals pass through", async () => {
@@ -401,6 +426,7 @@ describe('main-app', () => {
         side: 'yes',
         count: 1,
         limitPriceCents: 40,
+        tradeId: randomUUID(),
       }),
     ).toMatchObject({ status: 403, body: { error: { code: 'FORBIDDEN' } } });
   });

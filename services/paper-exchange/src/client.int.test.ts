@@ -3,6 +3,7 @@ import {
   ExchangeAbortedError,
   ExchangeAuthError,
   ExchangeClient,
+  ExchangeOutcomeUnknownError,
   ExchangeRateLimitedError,
   ExchangeRejectedError,
   ExchangeTimeoutError,
@@ -152,6 +153,29 @@ describe('order idempotency through the client', () => {
     expect(again.order_id).toBe(first.order_id);
     expect(again.client_order_id).toBe('dup-1');
     expect((await admin(exchange, 'GET', '/ledger?key_id=carol')).json.orders).toHaveLength(1);
+  });
+
+  it('reports a duplicate whose original is not listed as an unknown outcome, never as a rejection (regression: a close went back to open and a second order followed)', async () => {
+    const client = clientFor(exchange, 'carol', keys);
+    const market = await atTheMoney(client);
+    // The exchange answers 409 duplicate, but no order of this id is listed (yet).
+    await fault({ status: 409, code: 'order_already_exists', count: 1, method: 'POST', path: '/portfolio/orders' });
+    const intent = {
+      ticker: market.ticker,
+      side: 'no' as const,
+      count: 1,
+      limitCents: market.no_ask,
+      clientOrderId: 'dup-lost',
+    };
+    const error = await client.createOrder(intent).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(ExchangeOutcomeUnknownError);
+    expect(error).not.toBeInstanceOf(ExchangeRejectedError);
+    expect(error).toMatchObject({ code: 'ORDER_OUTCOME_UNKNOWN', clientOrderId: 'dup-lost' });
+    // Asked again with the same id, the order is placed once.
+    const placed = await client.createOrder(intent);
+    expect(placed.client_order_id).toBe('dup-lost');
+    const ledger = (await admin(exchange, 'GET', '/ledger?key_id=carol')).json;
+    expect(ledger.orders.filter((o: { client_order_id: string }) => o.client_order_id === 'dup-lost')).toHaveLength(1);
   });
 
   it('passes a non-duplicate rejection through untouched', async () => {

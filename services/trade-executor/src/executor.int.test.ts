@@ -126,4 +126,39 @@ describe('trade-executor against the paper exchange', () => {
     expect((await ledger()).orders.filter((o) => o.client_order_id === trade.id)).toHaveLength(0);
     expect(await reports(trade.id)).toEqual([]);
   });
+
+  it('places the order the trade row describes, whatever the event carries (the event only names the trade)', async () => {
+    const trade = await insertTrade('pending', 99);
+    // An event that lies about the order: another side, a huge count, another market, a higher limit.
+    const forged = { ...trade, side: 'no' as const, count: 500, marketTicker: 'KXBTCD-OTHER', limitPriceCents: 99 };
+    await router.transaction((tx) => executor.enter(tx, forged, new AbortController().signal));
+    const orders = (await ledger()).orders.filter((o) => o.client_order_id === trade.id) as unknown as {
+      side: string;
+      ticker: string;
+      fill_count: number;
+    }[];
+    expect(orders).toEqual([expect.objectContaining({ side: 'yes', ticker, fill_count: 2 })]);
+    expect((await reports(trade.id)).map((r) => r.type)).toEqual(['order.filled']);
+  });
+
+  it('retries an order whose outcome the exchange does not know, never reporting it rejected (regression: a lost duplicate became a rejection)', async () => {
+    const trade = await insertTrade('pending', 99);
+    const signal = new AbortController().signal;
+    // The exchange answers 409 duplicate for the first request but lists no order of that id.
+    await admin(exchange, 'POST', '/faults', {
+      status: 409,
+      code: 'order_already_exists',
+      count: 1,
+      method: 'POST',
+      path: '/portfolio/orders',
+    });
+    await expect(router.transaction((tx) => executor.enter(tx, trade, signal))).rejects.toMatchObject({
+      code: 'ORDER_OUTCOME_UNKNOWN',
+    });
+    expect(await reports(trade.id)).toEqual([]);
+    // The handler runs again (the group redelivers): one order, filled, reported once.
+    await router.transaction((tx) => executor.enter(tx, trade, signal));
+    expect((await ledger()).orders.filter((o) => o.client_order_id === trade.id)).toHaveLength(1);
+    expect((await reports(trade.id)).map((r) => r.type)).toEqual(['order.filled']);
+  });
 });

@@ -1,7 +1,7 @@
 import { channelOf } from '@recio/contract';
 import type { TradeSnapshot } from '@recio/platform';
 import type { OrderFilled, OrderRejected } from '@recio/platform';
-import type { PlatformTransaction } from '@recio/service-kit';
+import { tradeSnapshotOfRow, type PlatformTransaction, type TradeRow } from '@recio/service-kit';
 import type { Logger } from 'pino';
 import { Counter, type Registry } from 'prom-client';
 import { v5 as uuidv5 } from 'uuid';
@@ -33,9 +33,10 @@ export class Executor {
     });
   }
 
-  /** `trade.created`: buy the trade's side at its limit. */
-  async enter(tx: PlatformTransaction, trade: TradeSnapshot, signal: AbortSignal): Promise<void> {
-    if (!(await this.#still(tx, trade.id, 'pending', 0))) return;
+  /** `trade.created`: buy the trade's side at its limit, as the trade's row has them. */
+  async enter(tx: PlatformTransaction, intent: TradeSnapshot, signal: AbortSignal): Promise<void> {
+    const trade = await this.#current(tx, intent.id, 'pending', 0);
+    if (!trade) return;
     const outcome = await this.#exchange.buy(
       trade.userId,
       {
@@ -50,10 +51,11 @@ export class Executor {
     this.#report(tx, trade, 'open', 0, trade.id, outcome);
   }
 
-  /** `trade.closing`: buy the opposite side, same count, at its current ask. */
-  async close(tx: PlatformTransaction, trade: TradeSnapshot, signal: AbortSignal): Promise<void> {
-    const attempt = trade.closeAttempts;
-    if (!(await this.#still(tx, trade.id, 'closing', attempt))) return;
+  /** `trade.closing`: buy the opposite side, same count, at its current ask, as the trade's row has them. */
+  async close(tx: PlatformTransaction, intent: TradeSnapshot, signal: AbortSignal): Promise<void> {
+    const attempt = intent.closeAttempts;
+    const trade = await this.#current(tx, intent.id, 'closing', attempt);
+    if (!trade) return;
     const clientOrderId = uuidv5(`${trade.id}:close:${attempt}`, CLOSE_ORDER_NAMESPACE);
     const opposite = trade.side === 'yes' ? 'no' : 'yes';
     const quote = await this.#exchange.quote(trade.marketTicker, trade.eventTicker, signal);
@@ -69,19 +71,21 @@ export class Executor {
     this.#report(tx, trade, 'close', attempt, clientOrderId, outcome);
   }
 
-  // The trade manager may have moved on (an entry that timed out, a newer close attempt): then
-  // this intent is obsolete. One primary-key read of the trade manager's row.
-  async #still(tx: PlatformTransaction, tradeId: string, status: string, attempt: number): Promise<boolean> {
-    const { rows } = await tx.query<{ status: string; close_attempts: number }>(
-      'SELECT status, close_attempts FROM trade WHERE id = $1',
-      [tradeId],
-    );
-    const row = rows[0];
-    const current =
-      row !== undefined && row.status === status && (status !== 'closing' || row.close_attempts === attempt);
-    if (!current)
-      this.#logger.info({ tradeId, expected: status, found: row?.status ?? null }, 'intent obsolete; no order placed');
-    return current;
+  // Money moves only on what PostgreSQL committed (invariant 13): the order is built from the trade
+  // manager's row, the event only says which trade and which step. The trade manager may have moved
+  // on (an entry that timed out, a newer close attempt): then the intent is obsolete. One
+  // primary-key read of the row.
+  async #current(
+    tx: PlatformTransaction,
+    tradeId: string,
+    status: 'pending' | 'closing',
+    attempt: number,
+  ): Promise<TradeSnapshot | null> {
+    const { rows } = await tx.query<TradeRow>('SELECT * FROM trade WHERE id = $1', [tradeId]);
+    const trade = rows[0] ? tradeSnapshotOfRow(rows[0]) : null;
+    if (trade && trade.status === status && (status !== 'closing' || trade.closeAttempts === attempt)) return trade;
+    this.#logger.info({ tradeId, expected: status, found: trade?.status ?? null }, 'intent obsolete; no order placed');
+    return null;
   }
 
   #report(

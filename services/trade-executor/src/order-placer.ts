@@ -26,8 +26,10 @@ export class MissingCredentialsError extends Error {
 
 /**
  * The exchange through @recio/exchange-client, one signed client per user. Refusals (4xx with a
- * code) are outcomes; transient failures (timeouts, 5xx, 429 after the client's retries) throw,
- * so the handler runs again later with the same client_order_id.
+ * code) are outcomes; transient failures (timeouts, 5xx, 429 after the client's retries) and an
+ * outcome the exchange does not know (ORDER_OUTCOME_UNKNOWN: a duplicate whose original it does not
+ * list) throw, so the handler runs again later with the same client_order_id: never a second order,
+ * never a refusal that was not one.
  */
 export class ClientExchange implements Exchange {
   readonly #clients = new Map<string, ExchangeClient>();

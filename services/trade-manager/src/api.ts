@@ -1,7 +1,6 @@
 import { eventCloseMs, parseMarketTicker } from '@recio/domain';
 import { OpenRequest } from '@recio/platform';
 import { HttpError, parseInput, type ServiceContext } from '@recio/service-kit';
-import { randomUUID } from 'node:crypto';
 import { z } from 'zod';
 import { TradeRequestError, type TradeBook } from './trade-book.js';
 import { findTrade } from './trade-store.js';
@@ -10,7 +9,8 @@ import type { TradeRow } from '@recio/service-kit';
 const UserId = z.string().regex(/^[a-z0-9_]{1,64}$/, 'expected a user id like user_0001');
 
 const OpenBody = z.object({
-  tradeId: z.uuid().optional(),
+  /** Required: opening is idempotent on it, so a retried request never makes a second trade. */
+  tradeId: z.uuid(),
   userId: UserId,
   marketTicker: z.string().min(1).max(100),
   side: z.enum(['yes', 'no']),
@@ -34,6 +34,7 @@ const STATUS: Record<TradeRequestError['code'], number> = {
   TRADE_NOT_FOUND: 404,
   ILLEGAL_TRANSITION: 409,
   FORBIDDEN: 403,
+  TRADE_CONFLICT: 409,
 };
 
 /**
@@ -53,7 +54,6 @@ export function registerApi(ctx: ServiceContext, book: TradeBook): void {
     }
     const request = OpenRequest.parse({
       ...body,
-      tradeId: body.tradeId ?? randomUUID(),
       eventTicker: parsed.eventTicker,
       strike: parsed.strike,
       marketCloseAt: eventCloseMs(parsed.eventTicker),

@@ -33,7 +33,7 @@ export interface TradeBookOptions {
 
 /** Why a request was refused; the REST API turns it into 404/409. */
 export class TradeRequestError extends Error {
-  readonly code: 'TRADE_NOT_FOUND' | 'ILLEGAL_TRANSITION' | 'FORBIDDEN';
+  readonly code: 'TRADE_NOT_FOUND' | 'ILLEGAL_TRANSITION' | 'FORBIDDEN' | 'TRADE_CONFLICT';
   constructor(code: TradeRequestError['code'], message: string) {
     super(message);
     this.name = 'TradeRequestError';
@@ -76,6 +76,15 @@ export class TradeBook {
     const existing = await lockTrade(tx, request.tradeId);
     if (!existing || existing.userId !== request.userId)
       throw new TradeRequestError('FORBIDDEN', `trade ${request.tradeId} belongs to another request`);
+    // The same id asks for the same order, or it is another request reusing an id: never the old trade.
+    const differs = (['marketTicker', 'side', 'count', 'limitPriceCents', 'entryMethod'] as const).filter(
+      (k) => existing[k] !== request[k],
+    );
+    if (differs.length > 0)
+      throw new TradeRequestError(
+        'TRADE_CONFLICT',
+        `trade ${request.tradeId} was opened with other ${differs.join(', ')}: choose a new id for a new order`,
+      );
     return { trade: existing, created: false };
   }
 

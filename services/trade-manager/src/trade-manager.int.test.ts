@@ -56,7 +56,10 @@ describe('trade-manager', () => {
     await redis?.close();
   });
 
-  const post = async (path: string, body: unknown) => {
+  // An open names its trade id (required); the tests that are not about it get a fresh one.
+  const post = async (path: string, body: unknown, withId = true) => {
+    if (withId && path === '/trades' && typeof body === 'object' && body !== null && !('tradeId' in body))
+      body = { ...body, tradeId: randomUUID() };
     const res = await fetch(`${service.url}${path}`, {
       method: 'POST',
       headers: { 'content-type': 'application/json' },
@@ -399,6 +402,16 @@ describe('trade-manager', () => {
     const body = { tradeId, userId: user, marketTicker: ticker, side: 'yes', count: 1, limitPriceCents: 50 };
     expect((await post('/trades', body)).status).toBe(201);
     expect((await post('/trades', body)).status).toBe(200);
+    // The same id with another order is a conflict, never the old trade; no id at all is refused.
+    expect(await post('/trades', { ...body, limitPriceCents: 60 })).toMatchObject({
+      status: 409,
+      body: { error: { code: 'TRADE_CONFLICT' } },
+    });
+    const { tradeId: _omitted, ...withoutId } = body;
+    expect(await post('/trades', withoutId, false)).toMatchObject({
+      status: 400,
+      body: { error: { code: 'INVALID_REQUEST', message: expect.stringContaining('tradeId') } },
+    });
     const viaEvent = randomUUID();
     const request = {
       tradeId: viaEvent,

@@ -29,9 +29,32 @@ const OpenBody = z.object({
   side: z.enum(['yes', 'no']),
   count: z.number().int().positive().max(10_000),
   limitPriceCents: z.number().int().min(1).max(99),
-  /** Chosen by the client to make a retried request safe (the trade manager opens once per id). */
+  /**
+   * Chosen by the client so that a retried request is safe (the trade manager opens once per id);
+   * required here or as the Idempotency-Key header.
+   */
   tradeId: z.uuid().optional(),
 });
+
+const IdempotencyHeader = z.object({ 'idempotency-key': z.uuid().optional() });
+
+/**
+ * The trade id of an order request: the body's `tradeId` or the `Idempotency-Key` header (the same
+ * if both are given). Required: a request without one could not be retried without a second order.
+ */
+function tradeIdOf(bodyId: string | undefined, headers: unknown): string {
+  const headerId = parseInput(IdempotencyHeader, headers, 'headers')['idempotency-key'];
+  if (bodyId && headerId && bodyId.toLowerCase() !== headerId.toLowerCase())
+    throw new HttpError(400, 'IDEMPOTENCY_KEY_MISMATCH', 'tradeId and the Idempotency-Key header differ');
+  const id = bodyId ?? headerId;
+  if (!id)
+    throw new HttpError(
+      400,
+      'IDEMPOTENCY_KEY_REQUIRED',
+      'an order needs tradeId (a UUID of your choosing) or an Idempotency-Key header: a retried request then never opens a second trade',
+    );
+  return id;
+}
 
 /** What the trade routes use. */
 export interface TradeRouteDeps {
@@ -74,8 +97,9 @@ export function registerTradeRoutes(api: Api, deps: TradeRouteDeps): void {
     const userId = writeUser(principalOf(req), parseInput(UserQuery, req.query, 'query').user);
     limitOrders(userId, reply);
     const body = parseInput(OpenBody, req.body);
+    const tradeId = tradeIdOf(body.tradeId, req.headers);
     // Built field by field: the user and the entry method never come from the client.
-    const answer = await tradeManager.open({ ...body, userId, entryMethod: 'manual' });
+    const answer = await tradeManager.open({ ...body, tradeId, userId, entryMethod: 'manual' });
     logger.info(
       { userId, marketTicker: body.marketTicker, side: body.side, count: body.count, status: answer.status },
       'order forwarded: open',
