@@ -3,7 +3,7 @@
  * catalogue, every URL is built here. The dev stack, the e2e day, the charts and the services'
  * defaults all ask this module, so no address is written down twice.
  */
-import { TRADE_API_PATH, TRADE_WS_PATH } from '@recio/exchange-client';
+import { tradeApiUrls } from '@recio/exchange-client';
 import { SERVICES } from './services.js';
 
 /** The paper exchange's simulated Coinbase feed (beside the trade API paths it serves). */
@@ -32,9 +32,10 @@ export function paperExchangeEnv(
   host = '127.0.0.1',
   port = servicePort('paper-exchange'),
 ): { EXCHANGE_BASE_URL: string; EXCHANGE_WS_URL: string; PRICE_FEED_URL: string } {
+  const api = tradeApiUrls(serviceUrl('paper-exchange', host, port));
   return {
-    EXCHANGE_BASE_URL: `http://${host}:${port}${TRADE_API_PATH}`,
-    EXCHANGE_WS_URL: `ws://${host}:${port}${TRADE_WS_PATH}`,
+    EXCHANGE_BASE_URL: api.rest,
+    EXCHANGE_WS_URL: api.ws,
     PRICE_FEED_URL: `ws://${host}:${port}${PAPER_FEED_PATH}`,
   };
 }

@@ -66,16 +66,19 @@ function catalogPort(service: string): number {
   return spec.port;
 }
 
+// The paper exchange on its catalogue port, where the services look by default.
+const LOCAL_EXCHANGE = paperExchangeEnv();
+
 /**
  * Variables several services read, with their local defaults from the catalogue (the paper
  * exchange on its port): a service's shape takes the ones it reads, e.g. `{ EXCHANGE_BASE_URL }`.
  */
 export const SHARED_VARIABLES = {
   /** The exchange's trade API: prod, demo or the paper exchange. */
-  EXCHANGE_BASE_URL: z.url().default(paperExchangeEnv().EXCHANGE_BASE_URL),
+  EXCHANGE_BASE_URL: z.url().default(LOCAL_EXCHANGE.EXCHANGE_BASE_URL),
   /** The exchange's authenticated WebSocket. */
   EXCHANGE_WS_URL: z
     .string()
     .regex(/^wss?:\/\//, 'expected a ws:// or wss:// URL')
-    .default(paperExchangeEnv().EXCHANGE_WS_URL),
+    .default(LOCAL_EXCHANGE.EXCHANGE_WS_URL),
 } as const;

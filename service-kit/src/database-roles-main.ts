@@ -7,11 +7,10 @@
  * Prints one line per role; exits 1 with `database-roles: CODE: message` when it cannot apply them,
  * 2 on a bad environment.
  */
-import { readFile } from 'node:fs/promises';
-import { join } from 'node:path';
 import { databaseServices, SERVICES } from '@recio/platform';
 import { errorCode } from '@recio/router';
 import { applyDatabaseRoles } from './database-roles.js';
+import { readPasswordFiles } from './password-files.js';
 
 async function main(env: NodeJS.ProcessEnv): Promise<number> {
   const databaseUrl = env.DATABASE_URL;
@@ -22,17 +21,7 @@ async function main(env: NodeJS.ProcessEnv): Promise<number> {
     return 2;
   }
   const dir = env.DATABASE_ROLE_PASSWORDS_DIR;
-  let passwords: Map<string, string> | undefined;
-  if (dir) {
-    passwords = new Map();
-    for (const s of databaseServices(SERVICES)) {
-      const text = await readFile(join(dir, s.name), 'utf8').catch((err: NodeJS.ErrnoException) => {
-        if (err.code === 'ENOENT') return ''; // reported below, with every other missing one
-        throw err;
-      });
-      if (text.trim() !== '') passwords.set(s.name, text.trim());
-    }
-  }
+  const passwords = dir ? await readPasswordFiles(dir, databaseServices(SERVICES)) : undefined;
   const applied = await applyDatabaseRoles({ databaseUrl, ...(passwords ? { passwords } : {}) });
   for (const r of applied) {
     const tables = Object.entries(r.tables).map(([t, p]) => `${t} ${p.join(',')}`);

@@ -7,10 +7,9 @@
  * Prints one line per user; exits 1 with `redis-users: CODE: message` when it cannot apply them, 2 on a
  * bad environment.
  */
-import { readFile } from 'node:fs/promises';
-import { join } from 'node:path';
 import { redisServices, SERVICES } from '@recio/platform';
 import { createRedisClient, errorCode } from '@recio/router';
+import { readPasswordFiles } from './password-files.js';
 import { applyRedisUsers } from './redis-users.js';
 
 async function main(env: NodeJS.ProcessEnv): Promise<number> {
@@ -22,14 +21,7 @@ async function main(env: NodeJS.ProcessEnv): Promise<number> {
     );
     return 2;
   }
-  const passwords = new Map<string, string>();
-  for (const s of redisServices(SERVICES)) {
-    const text = await readFile(join(dir, s.name), 'utf8').catch((err: NodeJS.ErrnoException) => {
-      if (err.code === 'ENOENT') return ''; // reported by applyRedisUsers, with every other missing one
-      throw err;
-    });
-    if (text.trim() !== '') passwords.set(s.name, text.trim());
-  }
+  const passwords = await readPasswordFiles(dir, redisServices(SERVICES));
   const redis = createRedisClient({ url }, { offlineQueue: true, connectionName: 'redis-users' });
   try {
     for (const user of await applyRedisUsers({ redis, passwords })) {
