@@ -15,6 +15,7 @@ const EVENTS: TradeEvent[] = [
   { type: 'filled' },
   { type: 'rejected', code: 'insufficient_balance' },
   { type: 'timed_out' },
+  { type: 'late_filled' },
   { type: 'close_requested', method: 'manual' },
   { type: 'close_filled' },
   { type: 'close_rejected', reason: 'insufficient_resting_volume' },
@@ -27,6 +28,7 @@ const LEGAL: Record<string, TradeStatus> = {
   'pending:filled': 'open',
   'pending:rejected': 'cancelled', // insufficient_balance
   'pending:timed_out': 'cancelled',
+  'cancelled:late_filled': 'open',
   'open:close_requested': 'closing',
   'open:hour_closed': 'expired',
   'closing:close_filled': 'closed',
@@ -59,8 +61,8 @@ describe('transition', () => {
         expect(error).toMatchObject({ code: 'ILLEGAL_TRANSITION', from, event: event.type });
       }
     }
-    // 7 statuses × 8 events − 8 legal pairs.
-    expect(illegal).toBe(48);
+    // 7 statuses × 9 events − 9 legal pairs.
+    expect(illegal).toBe(54);
   });
 
   it('sends a rejected entry to cancelled or error by its code', () => {
@@ -69,7 +71,7 @@ describe('transition', () => {
   });
 
   it('leaves no terminal status', () => {
-    expect(TERMINAL_STATUSES).toEqual(['closed', 'error', 'cancelled']);
+    expect(TERMINAL_STATUSES).toEqual(['closed', 'error']);
     for (const status of TRADE_STATUSES) {
       const leaves = EVENTS.some((event) => `${status}:${event.type}` in LEGAL);
       expect(isTerminal(status), status).toBe(!leaves);

@@ -14,8 +14,11 @@ export const TRADE_STATUSES: readonly TradeStatus[] = [
   'cancelled',
 ];
 
-/** Statuses no event leaves. */
-export const TERMINAL_STATUSES: readonly TradeStatus[] = ['closed', 'error', 'cancelled'];
+/**
+ * Statuses no event leaves. `cancelled` is not one: an entry cancelled because its order had no
+ * outcome in time may turn out to have filled (its reply was lost), and then the trade opens late.
+ */
+export const TERMINAL_STATUSES: readonly TradeStatus[] = ['closed', 'error'];
 
 /** Statuses holding (or about to hold) a position: a new entry on the same ticker and side waits. */
 export const ACTIVE_STATUSES: readonly TradeStatus[] = ['pending', 'open', 'closing'];
@@ -31,6 +34,8 @@ export type TradeEvent =
   | { type: 'rejected'; code: string }
   /** No answer for the entry order in time. */
   | { type: 'timed_out' }
+  /** The exchange, asked after the trade was cancelled, says its entry order filled. */
+  | { type: 'late_filled' }
   | { type: 'close_requested'; method: 'manual' | 'auto' }
   | { type: 'close_filled' }
   /** The closing order was rejected; the trade is open again and `reason` is recorded. */
@@ -76,7 +81,7 @@ export function isTerminal(status: TradeStatus): boolean {
 /**
  * The trade state machine:
  * pending→open (filled), pending→cancelled|error (rejected, by classifyRejection),
- * pending→cancelled (timed_out), open→closing (close_requested), closing→closed (close_filled),
+ * pending→cancelled (timed_out), cancelled→open (late_filled), open→closing (close_requested), closing→closed (close_filled),
  * closing→open (close_rejected), open→expired (hour_closed), expired→closed (settled).
  * @throws IllegalTransitionError for any other (status, event).
  */
@@ -98,9 +103,11 @@ export function transition(status: TradeStatus, event: TradeEvent): TradeStatus 
     case 'expired':
       if (event.type === 'settled') return 'closed';
       break;
+    case 'cancelled':
+      if (event.type === 'late_filled') return 'open';
+      break;
     case 'closed':
     case 'error':
-    case 'cancelled':
       break;
   }
   throw new IllegalTransitionError(status, event.type);

@@ -19,7 +19,7 @@ import { startPostgres, type PostgresHandle } from '@recio/topology';
 import pg from 'pg';
 import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startPrivateRedis, createTestDatabase, type TestDatabase } from '@recio/test-support';
+import { priceTick, startPrivateRedis, createTestDatabase, type TestDatabase } from '@recio/test-support';
 import { loadServiceConfig } from './config.js';
 import { applyDatabaseRoles, DatabaseRolesError, scramSha256Verifier } from './database-roles.js';
 import { startService } from './service.js';
@@ -149,17 +149,7 @@ describe('applyDatabaseRoles', () => {
     });
     try {
       const { router } = service.context;
-      const tick = {
-        symbol: 'btc',
-        at: 1_000,
-        price: 100_000,
-        momentum: null,
-        volatility: null,
-        avg1m: null,
-        change1h: null,
-        change3h: null,
-        change1d: null,
-      };
+      const tick = priceTick(1_000);
       await router.publish('prices:btc', 'price.tick', tick);
       // Applied before the bad one arrives: a batch that fails validation is rolled back whole and
       // its handlers run again, which an in-memory list would count twice.

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { pino } from 'pino';
 import { z } from 'zod';
-import { createTestDatabase, type TestDatabase, startPrivateRedis } from '@recio/test-support';
+import { createTestDatabase, priceTick, type TestDatabase, startPrivateRedis } from '@recio/test-support';
 import { loadServiceConfig } from './config.js';
 import { parseInput } from './http-error.js';
 import { startService, type RunningService } from './service.js';
@@ -60,17 +60,7 @@ describe('startService', () => {
 
   it('runs a consumer named after the pod, with events validated against the platform schemas', async () => {
     const { router } = service.context;
-    const tick = {
-      symbol: 'btc',
-      at: 1_000,
-      price: 100_000,
-      momentum: null,
-      volatility: null,
-      avg1m: null,
-      change1h: null,
-      change3h: null,
-      change1d: null,
-    };
+    const tick = priceTick(1_000);
     await router.publish('prices:btc', 'price.tick', tick);
     // Applied first: a batch holding the bad event would be rolled back whole, its handlers run again.
     await expect.poll(() => seen, { timeout: 15_000 }).toEqual([100_000]);

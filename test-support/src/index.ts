@@ -11,3 +11,4 @@ export { startPrivateRedis } from './private-redis.js';
 export { testRouter, testRouterOptions } from './test-router.js';
 export { freePort } from './ports.js';
 export { until, type UntilOptions } from './until.js';
+export { priceTick } from './price-tick.js';

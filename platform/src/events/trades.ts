@@ -128,13 +128,22 @@ export const TradeEvent = z.discriminatedUnion('type', [
   z.object({ type: z.literal('trade.opened'), data: snapshot }),
   /** A close was accepted: the trade is `closing`; the executor places the closing order. */
   z.object({ type: z.literal('trade.closing'), data: snapshot }),
+  /**
+   * The trade has been `closing` longer than the close timeout: the executor asks the exchange for
+   * that attempt's order (filled → `order.filled`, else `order.rejected`). Repeated each timeout
+   * until the exchange answers; the trade stays `closing` meanwhile.
+   */
+  z.object({ type: z.literal('trade.close_unconfirmed'), data: snapshot }),
   /** The closing order was refused: the trade is `open` again. */
   z.object({ type: z.literal('trade.close_failed'), data: snapshot }),
   /** The trade's hour closed while it was open. */
   z.object({ type: z.literal('trade.expired'), data: snapshot }),
   /** The trade ended: closed by an order or settled after expiry. */
   z.object({ type: z.literal('trade.closed'), data: snapshot }),
-  /** The entry order was refused for volume or balance, or never filled. */
+  /**
+   * The entry order was refused for volume or balance, or had no outcome in time. The executor asks
+   * the exchange for the order once more: a fill whose reply was lost opens the trade late.
+   */
   z.object({ type: z.literal('trade.cancelled'), data: snapshot }),
   /** The entry order failed for another reason. */
   z.object({ type: z.literal('trade.error'), data: snapshot }),

@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { REDIS_URL, createTestDatabase, uniqueName, type TestDatabase } from '@recio/test-support';
+import { REDIS_URL, createTestDatabase, priceTick, uniqueName, type TestDatabase } from '@recio/test-support';
 import { loadConfig as loadTradeManagerConfig, startTradeManager, type TradeManagerConfig } from '@recio/trade-manager';
 import { loadConfig, type MainAppConfig } from './config.js';
 import { startMainApp } from './main-app.js';
@@ -376,17 +376,7 @@ describe('main-app', () => {
 
     // History the retention already deleted is answered as such (a channel of this file only).
     const channel = channelOf('prices', uniqueName('t'));
-    const tick = {
-      symbol: 'btc',
-      at: 1_000,
-      price: 100_000,
-      momentum: null,
-      volatility: null,
-      avg1m: null,
-      change1h: null,
-      change3h: null,
-      change1d: null,
-    };
+    const tick = priceTick(1_000);
     await app.context.router.publishMany([
       { channel, type: 'price.tick', data: tick },
       { channel, type: 'price.tick', data: { ...tick, at: 2_000 } },

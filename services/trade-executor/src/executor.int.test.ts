@@ -9,7 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { addAccount, admin, makeKeys, startTestExchange, START_MS } from '@recio/paper-exchange/testing';
 import type { PaperExchange } from '@recio/paper-exchange';
 import { REDIS_URL, createTestDatabase, uniqueName, type TestDatabase } from '@recio/test-support';
-import { Executor } from './executor.js';
+import { Executor, closeOrderId } from './executor.js';
 import { ClientExchange } from './order-placer.js';
 
 // The executor's promise: one order per intent however often its handler runs. A handler that
@@ -56,7 +56,7 @@ describe('trade-executor against the paper exchange', () => {
     };
   const reports = async (tradeId: string) =>
     (
-      await router.pool.query<{ type: string; data: { orderId?: string; leg: string } }>(
+      await router.pool.query<{ type: string; data: { orderId?: string; leg: string; code?: string } }>(
         `SELECT type, data FROM event_log WHERE channel = $1 AND data::jsonb ->> 'tradeId' = $2 ORDER BY seq`,
         [`trades:${user}`, tradeId],
       )
@@ -160,5 +160,67 @@ describe('trade-executor against the paper exchange', () => {
     await router.transaction((tx) => executor.enter(tx, trade, signal));
     expect((await ledger()).orders.filter((o) => o.client_order_id === trade.id)).toHaveLength(1);
     expect((await reports(trade.id)).map((r) => r.type)).toEqual(['order.filled']);
+  });
+
+  // Every reply of the order endpoint lost after the exchange acted: the client's retries (4) all fail.
+  const loseOrderReplies = () =>
+    admin(exchange, 'POST', '/faults', {
+      status: 503,
+      after: true,
+      count: 5,
+      method: 'POST',
+      path: '/portfolio/orders',
+    });
+
+  it('reports the fill of a cancelled entry whose replies were lost (regression: it became an untracked position)', async () => {
+    const trade = await insertTrade('pending', 99);
+    const signal = new AbortController().signal;
+    await loseOrderReplies();
+    await expect(router.transaction((tx) => executor.enter(tx, trade, signal))).rejects.toThrow();
+    await admin(exchange, 'DELETE', '/faults');
+    // The trade manager's timeout cancels the trade; the redelivered entry then places nothing more.
+    await router.pool.query(`UPDATE trade SET status = 'cancelled' WHERE id = $1`, [trade.id]);
+    await router.transaction((tx) => executor.enter(tx, trade, signal));
+    expect(await reports(trade.id)).toEqual([]);
+    // trade.cancelled: the executor asks the exchange, which filled the order: reported, once placed.
+    const cancelled = { ...trade, status: 'cancelled' as const };
+    await router.transaction((tx) => executor.confirmCancelledEntry(tx, cancelled, signal));
+    const orders = (await ledger()).orders.filter((o) => o.client_order_id === trade.id);
+    expect(orders).toHaveLength(1);
+    const r = await reports(trade.id);
+    expect(r.map((x) => [x.type, x.data.leg, x.data.orderId])).toEqual([['order.filled', 'open', orders[0]!.order_id]]);
+
+    // A cancelled entry the exchange never received: nothing to report, nothing placed.
+    const never = await insertTrade('pending', 99);
+    await router.pool.query(`UPDATE trade SET status = 'cancelled' WHERE id = $1`, [never.id]);
+    await router.transaction((tx) => executor.confirmCancelledEntry(tx, { ...never, status: 'cancelled' }, signal));
+    expect(await reports(never.id)).toEqual([]);
+    expect((await ledger()).orders.filter((o) => o.client_order_id === never.id)).toHaveLength(0);
+  });
+
+  it('confirms a close stuck closing with the exchange: a lost fill is reported, a close never received is refused', async () => {
+    const signal = new AbortController().signal;
+    const lost = await insertTrade('closing', 60, 1);
+    await loseOrderReplies();
+    await expect(router.transaction((tx) => executor.close(tx, lost, signal))).rejects.toThrow();
+    await admin(exchange, 'DELETE', '/faults');
+    await router.transaction((tx) => executor.confirmClose(tx, lost, signal));
+    const [order] = (await ledger()).orders.filter((o) => o.client_order_id === closeOrderId(lost.id, 1));
+    expect(order).toBeDefined();
+    expect((await reports(lost.id)).map((x) => [x.type, x.data.leg, x.data.orderId])).toEqual([
+      ['order.filled', 'close', order!.order_id],
+    ]);
+
+    // Never received (the handler gave up before the exchange saw it): refused, so the trade opens again.
+    const never = await insertTrade('closing', 60, 1);
+    await router.transaction((tx) => executor.confirmClose(tx, never, signal));
+    expect(await reports(never.id)).toMatchObject([
+      { type: 'order.rejected', data: { leg: 'close', code: 'order_not_found' } },
+    ]);
+    expect((await ledger()).orders.filter((o) => o.client_order_id === closeOrderId(never.id, 1))).toHaveLength(0);
+    // A confirmation about an attempt the trade has moved past asks nothing and reports nothing.
+    await router.pool.query('UPDATE trade SET close_attempts = 2 WHERE id = $1', [never.id]);
+    await router.transaction((tx) => executor.confirmClose(tx, never, signal));
+    expect(await reports(never.id)).toHaveLength(1);
   });
 });

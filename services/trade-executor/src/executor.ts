@@ -11,6 +11,11 @@ import type { Exchange, OrderOutcome } from './order-placer.js';
 // n-th attempt to close a trade is one order however often its handler runs.
 const CLOSE_ORDER_NAMESPACE = 'b3a4f0d2-9e57-5c1a-8f0e-3d2b6c7a1e94';
 
+/** The client_order_id of a trade's n-th close. */
+export function closeOrderId(tradeId: string, attempt: number): string {
+  return uuidv5(`${tradeId}:close:${attempt}`, CLOSE_ORDER_NAMESPACE);
+}
+
 /**
  * Turns trade intents into exchange orders exactly once: the entry's client_order_id is the
  * trade's id, a close's is derived from the trade and the attempt, and the exchange never makes
@@ -21,6 +26,7 @@ export class Executor {
   readonly #exchange: Exchange;
   readonly #logger: Logger;
   readonly #orders: Counter<'leg' | 'outcome'>;
+  readonly #confirmations: Counter<'leg' | 'found'>;
 
   constructor(exchange: Exchange, logger: Logger, registry: Registry) {
     this.#exchange = exchange;
@@ -29,6 +35,12 @@ export class Executor {
       name: 'recio_orders_total',
       help: 'Orders placed, by leg and outcome',
       labelNames: ['leg', 'outcome'],
+      registers: [registry],
+    });
+    this.#confirmations = new Counter({
+      name: 'recio_order_confirmations_total',
+      help: 'Orders looked up at the exchange after the fact (a cancelled entry, an unconfirmed close), by what was found',
+      labelNames: ['leg', 'found'],
       registers: [registry],
     });
   }
@@ -56,7 +68,7 @@ export class Executor {
     const attempt = intent.closeAttempts;
     const trade = await this.#current(tx, intent.id, 'closing', attempt);
     if (!trade) return;
-    const clientOrderId = uuidv5(`${trade.id}:close:${attempt}`, CLOSE_ORDER_NAMESPACE);
+    const clientOrderId = closeOrderId(trade.id, attempt);
     const opposite = trade.side === 'yes' ? 'no' : 'yes';
     const quote = await this.#exchange.quote(trade.marketTicker, trade.eventTicker, signal);
     const ask = quote ? (opposite === 'yes' ? quote.yesAsk : quote.noAsk) : null;
@@ -71,6 +83,51 @@ export class Executor {
     this.#report(tx, trade, 'close', attempt, clientOrderId, outcome);
   }
 
+  /**
+   * `trade.cancelled`: the entry had no outcome in time or was refused, but its reply may have been
+   * lost after the exchange filled it. Ask the exchange; a fill is reported (the trade manager opens
+   * the trade late), anything else changes nothing. Never places an order.
+   */
+  async confirmCancelledEntry(tx: PlatformTransaction, intent: TradeSnapshot, signal: AbortSignal): Promise<void> {
+    const trade = await this.#current(tx, intent.id, 'cancelled', 0);
+    if (!trade) return;
+    const outcome = await this.#exchange.find(
+      trade.userId,
+      { ticker: trade.marketTicker, count: trade.count, clientOrderId: trade.id },
+      signal,
+    );
+    this.#confirmations.inc({
+      leg: 'open',
+      found: outcome === null ? 'none' : outcome.filled ? 'filled' : 'not_filled',
+    });
+    if (outcome?.filled) this.#report(tx, trade, 'open', 0, trade.id, outcome);
+  }
+
+  /**
+   * `trade.close_unconfirmed`: the close attempt has had no outcome for the trade manager's close
+   * timeout (its handler retried, dead-lettered, or its reply was lost). Ask the exchange for that
+   * attempt's order: filled → `order.filled`; not filled, or never received → `order.rejected`, and
+   * the trade is open again. An exchange that does not answer throws: asked again, never guessed.
+   */
+  async confirmClose(tx: PlatformTransaction, intent: TradeSnapshot, signal: AbortSignal): Promise<void> {
+    const attempt = intent.closeAttempts;
+    const trade = await this.#current(tx, intent.id, 'closing', attempt);
+    if (!trade) return;
+    const clientOrderId = closeOrderId(trade.id, attempt);
+    const found = await this.#exchange.find(
+      trade.userId,
+      { ticker: trade.marketTicker, count: trade.count, clientOrderId },
+      signal,
+    );
+    this.#confirmations.inc({ leg: 'close', found: found === null ? 'none' : found.filled ? 'filled' : 'not_filled' });
+    const outcome: OrderOutcome = found ?? {
+      filled: false,
+      code: 'order_not_found',
+      message: `the exchange has no order ${clientOrderId} (close ${attempt} of trade ${trade.id})`,
+    };
+    this.#report(tx, trade, 'close', attempt, clientOrderId, outcome);
+  }
+
   // Money moves only on what PostgreSQL committed (invariant 13): the order is built from the trade
   // manager's row, the event only says which trade and which step. The trade manager may have moved
   // on (an entry that timed out, a newer close attempt): then the intent is obsolete. One
@@ -78,7 +135,7 @@ export class Executor {
   async #current(
     tx: PlatformTransaction,
     tradeId: string,
-    status: 'pending' | 'closing',
+    status: 'pending' | 'closing' | 'cancelled',
     attempt: number,
   ): Promise<TradeSnapshot | null> {
     const { rows } = await tx.query<TradeRow>('SELECT * FROM trade WHERE id = $1', [tradeId]);

@@ -15,6 +15,15 @@ export interface Exchange {
     order: { ticker: string; side: 'yes' | 'no'; count: number; limitCents: number; clientOrderId: string },
     signal: AbortSignal,
   ): Promise<OrderOutcome>;
+  /**
+   * What became of the order with this clientOrderId, asked after the fact (a reply that was lost,
+   * a handler that gave up): its outcome, or null when the exchange has no such order.
+   */
+  find(
+    userId: string,
+    order: { ticker: string; count: number; clientOrderId: string },
+    signal: AbortSignal,
+  ): Promise<OrderOutcome | null>;
   /** The current quote of a market (for a close: buy the opposite side at its ask). */
   quote(ticker: string, eventTicker: string, signal: AbortSignal): Promise<MarketQuote | undefined>;
 }
@@ -46,34 +55,53 @@ export class ClientExchange implements Exchange {
   }
 
   async buy(userId: string, order: Parameters<Exchange['buy']>[1], signal: AbortSignal): Promise<OrderOutcome> {
-    const client = this.#clients.get(userId);
-    if (!client) throw new MissingCredentialsError(`no exchange credentials for ${userId}`);
     let placed: Order;
     try {
-      placed = await client.createOrder(order, { signal });
+      placed = await this.#client(userId).createOrder(order, { signal });
     } catch (err) {
       if (err instanceof ExchangeRejectedError && err.status !== 429)
         return { filled: false, code: err.exchangeCode, message: err.message };
       throw err;
     }
-    if (placed.fill_count < order.count) {
-      return {
-        filled: false,
-        code: 'not_filled',
-        message: `order ${placed.order_id} ${placed.status} with ${placed.fill_count}/${order.count} filled`,
-      };
-    }
-    const cost = placed.taker_fill_cost ?? order.limitCents * placed.fill_count;
-    return {
-      filled: true,
-      orderId: placed.order_id,
-      priceCents: Math.round(cost / placed.fill_count),
-      feesCents: placed.taker_fees ?? 0,
-      filledAt: Date.parse(placed.last_update_time ?? placed.created_time),
-    };
+    return outcomeOf(placed, order);
+  }
+
+  async find(
+    userId: string,
+    order: Parameters<Exchange['find']>[1],
+    signal: AbortSignal,
+  ): Promise<OrderOutcome | null> {
+    const found = await this.#client(userId).findOrderByClientOrderId(order.ticker, order.clientOrderId, { signal });
+    return found ? outcomeOf(found, order) : null;
+  }
+
+  #client(userId: string): ExchangeClient {
+    const client = this.#clients.get(userId);
+    if (!client) throw new MissingCredentialsError(`no exchange credentials for ${userId}`);
+    return client;
   }
 
   async quote(ticker: string, eventTicker: string, signal: AbortSignal): Promise<MarketQuote | undefined> {
     return (await this.#quotes.quotes(eventTicker, signal)).find((q) => q.ticker === ticker);
   }
+}
+
+/** An exchange order as an outcome: filled whole (fill-or-kill), or not filled. */
+function outcomeOf(placed: Order, order: { count: number }): OrderOutcome {
+  if (placed.fill_count < order.count) {
+    return {
+      filled: false,
+      code: 'not_filled',
+      message: `order ${placed.order_id} ${placed.status} with ${placed.fill_count}/${order.count} filled`,
+    };
+  }
+  const limitCents = placed.side === 'yes' ? placed.yes_price : placed.no_price;
+  const cost = placed.taker_fill_cost ?? limitCents * placed.fill_count;
+  return {
+    filled: true,
+    orderId: placed.order_id,
+    priceCents: Math.round(cost / placed.fill_count),
+    feesCents: placed.taker_fees ?? 0,
+    filledAt: Date.parse(placed.last_update_time ?? placed.created_time),
+  };
 }

@@ -7,7 +7,10 @@ import { ClientExchange, type Exchange } from './order-placer.js';
 /** The consumer group of the trade executor and what it reads. */
 export const EXECUTOR_GROUP = consumerGroupOf('trade-executor');
 
-/** trade-executor: places the orders of `trade.created` and `trade.closing`, reports the outcome. */
+/**
+ * trade-executor: places the orders of `trade.created` and `trade.closing` and reports the outcome;
+ * asks the exchange what became of a cancelled entry and of an unconfirmed close.
+ */
 export async function startTradeExecutor(ctx: ServiceContext<ExecutorConfig>, exchange?: Exchange): Promise<void> {
   const { config } = ctx;
   const executor = new Executor(
@@ -23,6 +26,8 @@ export async function startTradeExecutor(ctx: ServiceContext<ExecutorConfig>, ex
     handler: async (event, { tx, signal }) => {
       if (event.type === 'trade.created') await executor.enter(tx, event.data.trade, signal);
       else if (event.type === 'trade.closing') await executor.close(tx, event.data.trade, signal);
+      else if (event.type === 'trade.cancelled') await executor.confirmCancelledEntry(tx, event.data.trade, signal);
+      else if (event.type === 'trade.close_unconfirmed') await executor.confirmClose(tx, event.data.trade, signal);
     },
   });
 }

@@ -27,6 +27,8 @@ export interface TradeBookOptions {
   logger: Logger;
   /** A pending trade whose entry order has no outcome this long (feed time) is cancelled. */
   pendingTimeoutMs: number;
+  /** A closing trade whose order has no outcome this long (feed time) is asked about again. */
+  closeTimeoutMs: number;
   /** An expired trade without a settlement this long raises a health event. */
   settlementOverdueMs: number;
 }
@@ -109,23 +111,18 @@ export class TradeBook {
     const trade = await lockTrade(tx, fill.tradeId);
     if (!trade) return this.#orphan('fill', fill.tradeId);
     if (fill.leg === 'open') {
-      if (trade.status === 'cancelled') {
-        // The order filled after the trade timed out: a position the platform does not track.
-        tx.publish('system:health', 'health.changed', {
-          component: 'trade-manager',
-          status: 'degraded',
-          previous: null,
-          detail: `order ${fill.orderId} filled ${fill.count} ${fill.ticker} ${fill.side} for cancelled trade ${trade.id}`,
-          at: fill.filledAt,
-        });
-      }
-      if (trade.status !== 'pending') return this.#stale(trade, 'entry fill');
+      const late = trade.status === 'cancelled';
+      if (trade.status !== 'pending' && !late) return this.#stale(trade, 'entry fill');
+      // A cancelled trade whose order filled after all (its reply was lost, the executor asked the
+      // exchange): the position exists, so the trade opens and is supervised, expires and settles.
       return this.#save(tx, {
         ...trade,
-        status: this.#next(trade, { type: 'filled' }),
+        status: this.#next(trade, { type: late ? 'late_filled' : 'filled' }),
+        statusReason: late ? `opened late: its entry order ${fill.orderId} filled after the trade was cancelled` : null,
         buyPriceCents: fill.priceCents,
         feesCents: trade.feesCents + fill.feesCents,
         openedAt: fill.filledAt,
+        closedAt: null,
       });
     }
     if (trade.status !== 'closing' || fill.attempt !== trade.closeAttempts) return this.#stale(trade, 'close fill');
@@ -178,10 +175,14 @@ export class TradeBook {
     );
   }
 
-  /** What a price tick at `at` makes due: expiry at the close, cancelled entries, overdue settlements. */
+  /**
+   * What a price tick at `at` makes due: expiry at the close, cancelled entries, closes to confirm
+   * (a close with no outcome for the close timeout: the executor asks the exchange), overdue settlements.
+   */
   async tick(tx: PlatformTransaction, at: number, price: number): Promise<TradeSnapshot[]> {
     const changed: TradeSnapshot[] = [];
-    for (const trade of await tradesDue(tx, at, this.#o.pendingTimeoutMs)) {
+    const due = await tradesDue(tx, at, { pendingMs: this.#o.pendingTimeoutMs, closeMs: this.#o.closeTimeoutMs });
+    for (const trade of due.transitions) {
       if (trade.status === 'open') {
         const expired = await this.#save(tx, {
           ...trade,
@@ -202,6 +203,18 @@ export class TradeBook {
           }),
         );
       }
+    }
+    for (const { trade, checkedBefore } of due.unconfirmedCloses) {
+      this.#publish(tx, trade, 'trade.close_unconfirmed');
+      // Asked once already and still closing: the exchange has not answered; say so.
+      if (checkedBefore)
+        tx.publish('system:health', 'health.changed', {
+          component: 'trade-manager',
+          status: 'degraded',
+          previous: null,
+          detail: `close ${trade.closeAttempts} of trade ${trade.id} unconfirmed ${Math.round((at - trade.closingAt!) / 1000)} s after it was asked for`,
+          at,
+        });
     }
     // A 30-minute deadline needs no per-second check: once per minute of feed time.
     if (at % 60_000 >= 1_000) return changed;

@@ -11,6 +11,7 @@ import {
   type TestDatabase,
   testRouter,
   until as waitUntil,
+  priceTick,
 } from '@recio/test-support';
 import { loadConfig, type TradeManagerConfig } from './config.js';
 import { TradeBook } from './trade-book.js';
@@ -35,6 +36,7 @@ describe('trade-manager', () => {
           REDIS_URL: redis.url,
           POD_NAME: 'trade-manager-0',
           PENDING_TIMEOUT_MS: '60000',
+          CLOSE_TIMEOUT_MS: '60000',
         }),
         port: 0,
       },
@@ -110,6 +112,7 @@ describe('trade-manager', () => {
       message: code,
       rejectedAt: Date.now(),
     });
+  const publishTick = (at: number, price?: number) => others.publish('prices:btc', 'price.tick', priceTick(at, price));
   const until = (id: string, status: string) =>
     expect.poll(async () => (await trade(id)).status, { timeout: 15_000 }).toBe(status);
 
@@ -195,20 +198,9 @@ describe('trade-manager', () => {
     await until(win.id, 'open');
     await until(lose.body.trade.id, 'open');
 
-    const tick = (at: number) => ({
-      symbol: 'btc',
-      at,
-      price: 100_123,
-      momentum: null,
-      volatility: null,
-      avg1m: null,
-      change1h: null,
-      change3h: null,
-      change1d: null,
-    });
-    await others.publish('prices:btc', 'price.tick', tick(closeAt - 1_000));
+    await publishTick(closeAt - 1_000, 100_123);
     // the pending trade is older than the timeout (60 s) only at the close
-    await others.publish('prices:btc', 'price.tick', tick(closeAt + 61_000));
+    await publishTick(closeAt + 61_000, 100_123);
     await until(win.id, 'expired');
     await until(pending.id, 'cancelled');
     expect(await trade(win.id)).toMatchObject({ expiredAt: closeAt, priceAtClose: 100_123 });
@@ -263,18 +255,7 @@ describe('trade-manager', () => {
       .toBe(1);
     expect((await trade(t.id)).status).toBe('open');
     // ... then the tick expires it and the known settlement closes it: (100 − 60) × 2 − 2 = 78.
-    const tick = {
-      symbol: 'btc',
-      at: closeAt + 120_000,
-      price: 99_000,
-      momentum: null,
-      volatility: null,
-      avg1m: null,
-      change1h: null,
-      change3h: null,
-      change1d: null,
-    };
-    await others.publish('prices:btc', 'price.tick', tick);
+    await publishTick(closeAt + 120_000, 99_000);
     await until(t.id, 'closed');
     expect(await trade(t.id)).toMatchObject({
       expiredAt: closeAt,
@@ -304,6 +285,7 @@ describe('trade-manager', () => {
     const book = new TradeBook({
       logger: pino({ level: 'silent' }),
       pendingTimeoutMs: 60_000,
+      closeTimeoutMs: 60_000,
       settlementOverdueMs: 1_800_000,
     });
     let release!: () => void;
@@ -448,5 +430,56 @@ describe('trade-manager', () => {
     await fill(t, 'open', 49, 1);
     service = await start();
     await until(t.id, 'open');
+  });
+
+  const typesOf = async (tradeId: string) =>
+    (
+      await service.context.pool.query<{ type: string }>(
+        `SELECT type FROM event_log WHERE channel = $1 AND data::jsonb #>> '{trade,id}' = $2 ORDER BY seq`,
+        [`trades:${user}`, tradeId],
+      )
+    ).rows.map((r) => r.type);
+
+  it('opens a cancelled trade whose entry order filled after all (regression: a lost reply left the position untracked)', async () => {
+    const t = await openManual(2, 55);
+    await publishTick(t.createdAt + 61_000);
+    await until(t.id, 'cancelled');
+    // The executor asked the exchange on trade.cancelled: the order had filled.
+    await fill(t, 'open', 54, 2);
+    await until(t.id, 'open');
+    expect(await trade(t.id)).toMatchObject({
+      buyPriceCents: 54,
+      feesCents: 2,
+      closedAt: null,
+      statusReason: expect.stringMatching(/^opened late/),
+    });
+    expect(await typesOf(t.id)).toEqual(['trade.created', 'trade.cancelled', 'trade.opened']);
+  });
+
+  it('asks for a close with no outcome to be confirmed once per close timeout, and says so when it stays unconfirmed', async () => {
+    const t = await openManual(1, 50);
+    await fill(t, 'open', 50, 1);
+    await until(t.id, 'open');
+    const closing = (await post(`/trades/${t.id}/close`, { userId: user })).body.trade;
+    const asked = async () => (await typesOf(t.id)).filter((type) => type === 'trade.close_unconfirmed').length;
+    const notices = async () =>
+      (
+        await service.context.pool.query<{ n: number }>(
+          `SELECT count(*)::int AS n FROM event_log WHERE channel = 'system:health' AND data::jsonb ->> 'detail' LIKE $1`,
+          [`%trade ${t.id} unconfirmed%`],
+        )
+      ).rows[0]!.n;
+    await publishTick(closing.closingAt! + 59_000); // within the timeout: nothing
+    await publishTick(closing.closingAt! + 61_000); // past it: asked
+    await expect.poll(asked, { timeout: 15_000 }).toBe(1);
+    await publishTick(closing.closingAt! + 62_000); // asked a second ago: not again
+    await publishTick(closing.closingAt! + 122_000); // a timeout after the question: asked again, and said
+    await expect.poll(asked, { timeout: 15_000 }).toBe(2);
+    await expect.poll(notices, { timeout: 15_000 }).toBe(1);
+    expect((await trade(t.id)).status).toBe('closing');
+    // The executor's answer: the exchange never received the close; the trade is open again.
+    await reject(t, 'close', 'order_not_found', 1);
+    await until(t.id, 'open');
+    expect(await asked()).toBe(2);
   });
 });

@@ -17,6 +17,7 @@ export async function startTradeManager(ctx: ServiceContext<TradeManagerConfig>)
   const book = new TradeBook({
     logger: ctx.logger,
     pendingTimeoutMs: ctx.config.PENDING_TIMEOUT_MS,
+    closeTimeoutMs: ctx.config.CLOSE_TIMEOUT_MS,
     settlementOverdueMs: ctx.config.SETTLEMENT_OVERDUE_MS,
   });
   registerApi(ctx, book);

@@ -70,19 +70,39 @@ export async function saveTrade(tx: PlatformTransaction, t: TradeSnapshot): Prom
   );
 }
 
-/** Trades a price tick at `at` makes due, locked: open past their close, pending past the timeout. */
+/** What a price tick makes due: trades to expire, entries to cancel, closes to confirm. */
+export interface DueTrades {
+  /** Open past their market's close, or pending past the timeout: locked. */
+  transitions: TradeSnapshot[];
+  /** Closing with no outcome for a close timeout since the request or the last check; marked checked. */
+  unconfirmedCloses: { trade: TradeSnapshot; checkedBefore: boolean }[];
+}
+
+/** The trades a price tick at `at` makes due (see {@link DueTrades}), in one statement most ticks. */
 export async function tradesDue(
   tx: PlatformTransaction,
   at: number,
-  pendingTimeoutMs: number,
-): Promise<TradeSnapshot[]> {
-  const { rows } = await tx.query<TradeRow>(
+  timeouts: { pendingMs: number; closeMs: number },
+): Promise<DueTrades> {
+  // GREATEST ignores a NULL check: a new close attempt (a later closing_at) starts its own timeout.
+  const { rows } = await tx.query<TradeRow & { close_checked_at: Date | null }>(
     `SELECT * FROM trade
       WHERE (status = 'open' AND market_close_at <= $1) OR (status = 'pending' AND created_at <= $2)
+         OR (status = 'closing' AND GREATEST(closing_at, close_checked_at) <= $3)
       ORDER BY id FOR UPDATE`,
-    [new Date(at), new Date(at - pendingTimeoutMs)],
+    [new Date(at), new Date(at - timeouts.pendingMs), new Date(at - timeouts.closeMs)],
   );
-  return rows.map(toSnapshot);
+  const due: DueTrades = { transitions: [], unconfirmedCloses: [] };
+  for (const row of rows) {
+    if (row.status !== 'closing') {
+      due.transitions.push(toSnapshot(row));
+      continue;
+    }
+    await tx.query('UPDATE trade SET close_checked_at = $2 WHERE id = $1', [row.id, new Date(at)]);
+    const checkedBefore = row.close_checked_at !== null && row.close_checked_at > row.closing_at!;
+    due.unconfirmedCloses.push({ trade: toSnapshot(row), checkedBefore });
+  }
+  return due;
 }
 
 /** Expired trades whose settlement is overdue and not yet reported; marks them reported. */
