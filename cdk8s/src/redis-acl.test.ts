@@ -1,23 +1,48 @@
-import { CHANNEL_CLASS_NAMES, classPubsubPattern, ANNOUNCE_CHANNEL } from '@recio/contract';
-import { channelClassesInUse, redisKeyFamilies, SERVICES } from '@recio/platform';
+import { ANNOUNCE_CHANNEL, CHANNEL_CLASS_NAMES } from '@recio/contract';
+import { channelClassesInUse, SERVICES } from '@recio/platform';
 import { describe, expect, it } from 'vitest';
 import { redisAclUsers } from './redis-acl.js';
 
 describe('redisAclUsers', () => {
-  it("lets every service user use the pub/sub channels of every class (the append script PUBLISHes on the event's channel)", () => {
+  it('gives each service user the streams of the classes it publishes, the group commands on those it only consumes, and read-only access where it reads every channel', () => {
     expect(channelClassesInUse()).toEqual([...CHANNEL_CLASS_NAMES].sort());
-    const tradeManager = redisAclUsers().find((u) => u.name === 'trade-manager')!;
-    expect(tradeManager.channels).toEqual([ANNOUNCE_CHANNEL, ...channelClassesInUse().map(classPubsubPattern)]);
-  });
-
-  it('gives each service user the patterns of exactly the key families it writes, nothing wider (regression: cache:<service>:* while services wrote cache:prices:…)', () => {
     const users = new Map(redisAclUsers().map((u) => [u.name, u]));
-    expect(users.get('btc-price-watchdog')!.keys).toEqual(['stream:{*}', 'cache:prices:*:current', 'ts:prices:*']);
-    expect(users.get('active-trade-supervisor')!.keys).toEqual(['stream:{*}', 'dlq:{*}', 'cache:trades:*:live']);
-    expect(users.get('relay')!.keys).toEqual(['stream:{*}', 'recio:relay:marker']);
+    expect(users.get('btc-price-watchdog')).toMatchObject({
+      keys: ['stream:{prices:*}', 'cache:prices:*:current', 'ts:prices:*'],
+      readKeys: [],
+      channels: [ANNOUNCE_CHANNEL, 'prices:*'],
+      selectors: [],
+    });
+    const supervisor = users.get('active-trade-supervisor')!;
+    expect(supervisor.keys).toEqual([
+      'stream:{system:*}',
+      'stream:{trades:*}',
+      'dlq:{prices:*}',
+      'dlq:{settings:*}',
+      'dlq:{trades:*}',
+      'cache:trades:*:live',
+    ]);
+    expect(supervisor.selectors).toEqual([
+      {
+        keys: ['stream:{prices:*}', 'stream:{settings:*}'],
+        commands: expect.arrayContaining(['+xreadgroup', '+xack']),
+      },
+    ]);
+    expect(supervisor.selectors![0]!.commands).not.toContain('+xadd');
+    expect(supervisor.selectors![0]!.commands).not.toContain('+evalsha');
+    const mainApp = users.get('main-app')!;
+    expect(mainApp.keys).toEqual(['stream:{settings:*}']);
+    expect(mainApp.readKeys).toHaveLength(CHANNEL_CLASS_NAMES.length - 1);
+    expect(users.get('relay')!.keys).toEqual([
+      ...channelClassesInUse().map((c) => `stream:{${c}:*}`),
+      'recio:relay:marker',
+    ]);
     for (const s of SERVICES.filter((x) => users.has(x.name))) {
-      expect(users.get(s.name)!.keys).toEqual(redisKeyFamilies(s).map((f) => f.pattern));
-      expect(users.get(s.name)!.keys).not.toContain('*');
+      const u = users.get(s.name)!;
+      expect(u.keys, s.name).not.toContain('*');
+      expect(u.keys, s.name).not.toContain('stream:{*}');
+      expect(u.commands, s.name).not.toContain('+@scripting');
+      expect(u.commands, s.name).toEqual(expect.arrayContaining(['+evalsha', '+eval', '-@dangerous']));
     }
   });
 

@@ -22,7 +22,8 @@ export function redisAclSecretKeys(services: readonly ServiceSpec[] = SERVICES):
 
 /**
  * ACL users: one per service with exactly the access the catalogue derives (@recio/platform's
- * redisAccess: the key families it writes, the router's pub/sub channels), plus the system users.
+ * redisAccess: the streams of the classes it publishes, the group commands on those it consumes,
+ * its own key families, the pub/sub channels of its classes), plus the system users.
  */
 export function redisAclUsers(services: readonly ServiceSpec[] = SERVICES): RedisAclUser[] {
   const pw = (name: string) => ({ password: passwordPlaceholder(name) });
@@ -55,8 +56,10 @@ export function redisAclUsers(services: readonly ServiceSpec[] = SERVICES): Redi
         ...pw(s.name),
         name: access.name,
         keys: access.keys,
+        readKeys: access.readKeys,
         channels: access.channels,
         commands: [...access.commands],
+        selectors: access.selectors.map((sel) => ({ keys: sel.keys, commands: [...sel.commands] })),
       };
     }),
   ];

@@ -11,9 +11,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { getFreePort } from '@recio/topology';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ANNOUNCE_CHANNEL, KEY_FAMILIES, type KeyFamily } from '@recio/contract';
-import { channelClassesInUse, redisKeyFamilies, redisServices } from '@recio/platform';
-import { streamKey, type RecioEvent } from '@recio/router';
+import { ANNOUNCE_CHANNEL, CHANNEL_CLASS_NAMES, channelOf, KEY_FAMILIES, type KeyFamily } from '@recio/contract';
+import { channelClassesInUse, consumedClasses, publishedClasses, redisServices } from '@recio/platform';
+import { dlqKey, RouterScripts, streamKey, type RecioEvent } from '@recio/router';
 import type { Redis } from 'ioredis';
 import { testRouter, createTestDatabase, until } from '@recio/test-support';
 import { chartObjects, configMapData } from '../test/chart-objects.js';
@@ -58,38 +58,99 @@ describe('charts Redis config under real servers', () => {
     if (dir) await rm(dir, { recursive: true, force: true });
   });
 
-  it('lets each service user write every key family the service writes, and refuses it every other', async () => {
-    // A key of each family, built by the family's own builder (what the services call).
-    const sample = (f: KeyFamily): string =>
-      f.key(...Array.from({ length: f.key.length }, () => (f.kind === 'stream' ? 'trades:user_acl' : 'acl')));
+  it('lets each service user write its own key families, and refuses it every other', async () => {
+    const own = KEY_FAMILIES.filter((f) => f.kind !== 'stream');
+    const sample = (f: KeyFamily): string => f.key(...Array.from({ length: f.key.length }, () => 'acl'));
     const write = async (redis: Redis, f: KeyFamily): Promise<unknown> => {
       const key = sample(f);
-      if (f.kind === 'stream') return redis.xadd(key, '*', 'type', 'acl.test');
       if (f.kind === 'zset') return redis.zadd(key, 1, 'm').then(() => redis.zremrangebyscore(key, '-inf', '0'));
       return redis.set(key, 'v', 'EX', 60);
     };
     const checked: string[] = [];
     for (const service of redisServices()) {
       const user = client(service.name);
-      const own = new Set(redisKeyFamilies(service));
-      for (const f of KEY_FAMILIES) {
-        if (own.has(f)) {
+      for (const f of own) {
+        if (service.redisKeys.includes(f)) {
           await expect(write(user, f), `${service.name} writes ${sample(f)}`).resolves.toBeDefined();
-          checked.push(`${service.name} ${f.name}`);
+          checked.push(f.name);
         } else {
           await expect(write(user, f), `${service.name} may not write ${sample(f)}`).rejects.toThrow(/NOPERM/);
         }
       }
-      // Events are PUBLISHed on their channel, new channels announced; nothing else.
-      for (const cls of channelClassesInUse()) expect(await user.publish(`${cls}:user_acl`, 'x')).toBe(0);
-      expect(await user.publish(ANNOUNCE_CHANNEL, 'x')).toBe(0);
       await expect(user.publish('elsewhere:x', 'x')).rejects.toThrow(/NOPERM/);
       await expect(user.flushall()).rejects.toThrow(/NOPERM/);
       await expect(user.config('GET', 'maxmemory-policy')).rejects.toThrow(/NOPERM/);
+      // the router's scripts run with EVALSHA/EVAL; nothing else of scripting
+      await expect(user.call('SCRIPT', 'FLUSH')).rejects.toThrow(/NOPERM/);
+      await expect(user.call('FUNCTION', 'LIST')).rejects.toThrow(/NOPERM/);
     }
     // Every family some service writes was written by it (none is declared for nobody).
-    const written = new Set(checked.map((c) => c.split(' ')[1]));
-    expect([...written].sort()).toEqual(KEY_FAMILIES.map((f) => f.name).sort());
+    expect([...new Set(checked)].sort()).toEqual(own.map((f) => f.name).sort());
+  });
+
+  it("lets each service append only to the classes it publishes, consume only its groups' classes, read only what it reads (regression: every user could XADD every stream)", async () => {
+    const admin = client('admin');
+    const refused = (p: Promise<unknown>) =>
+      p.then(
+        () => 'ok',
+        (err: Error) => (/NOPERM/.test(err.message) ? 'NOPERM' : err.message),
+      );
+    const table: string[] = [];
+    for (const service of redisServices()) {
+      const user = client(service.name);
+      const scripts = new RouterScripts(user);
+      const appends = service.everyChannel === 'append' ? channelClassesInUse() : publishedClasses(service);
+      const groups = service.everyChannel === 'manage-groups' ? channelClassesInUse() : consumedClasses(service);
+      for (const cls of CHANNEL_CLASS_NAMES) {
+        const channel = channelOf(cls, `acl-${service.name}`);
+        const key = streamKey(channel);
+        await admin.xadd(key, '1-0', 'type', 'seed');
+        const entry = { event_id: `e-${cls}`, type: 'acl.test', source: service.name, ts: 1, dataText: '{}' };
+        const may = {
+          append: appends.includes(cls),
+          consume: appends.includes(cls) || groups.includes(cls),
+          read: appends.includes(cls) || groups.includes(cls) || service.everyChannel === 'read',
+        };
+        const got = {
+          // the append script, as the router runs it (EVALSHA, EVAL when not cached)
+          append: await refused(
+            scripts.append(key, channel, 2, [entry], { jumpFrom: -1, maxLen: 0, announceChannel: ANNOUNCE_CHANNEL }),
+          ),
+          xadd: await refused(user.xadd(key, '*', 'type', 'forged')),
+          trim: await refused(user.xtrim(key, 'MAXLEN', 1_000)),
+          group: await refused(user.xgroup('CREATE', key, `g-${service.name}`, '0')),
+          read: await refused(user.xrange(key, '-', '+')),
+        };
+        const readGroup =
+          got.group === 'ok'
+            ? await refused(user.xreadgroup('GROUP', `g-${service.name}`, 'c1', 'COUNT', 1, 'STREAMS', key, '>'))
+            : 'NOPERM';
+        const dlq = await refused(user.xadd(dlqKey(channel), '*', 'type', 'letter'));
+        const expected = {
+          append: may.append ? 'ok' : 'NOPERM',
+          xadd: may.append ? 'ok' : 'NOPERM',
+          trim: may.append ? 'ok' : 'NOPERM',
+          group: may.consume ? 'ok' : 'NOPERM',
+          read: may.read ? 'ok' : 'NOPERM',
+        };
+        expect(got, `${service.name} on ${cls}`).toEqual(expected);
+        expect(readGroup, `${service.name} reads ${cls} as a group`).toBe(may.consume ? 'ok' : 'NOPERM');
+        expect(dlq, `${service.name} dead-letters ${cls}`).toBe(
+          consumedClasses(service).includes(cls) ? 'ok' : 'NOPERM',
+        );
+        // pub/sub: the doorbell of the class (PUBLISH in the append script, SUBSCRIBE by consumers)
+        expect(await refused(user.publish(channel, 'x')), `${service.name} publishes on ${cls}:*`).toBe(
+          may.read ? 'ok' : 'NOPERM',
+        );
+        table.push(`${service.name} ${cls} ${may.append ? 'A' : may.consume ? 'C' : may.read ? 'R' : '-'}`);
+      }
+      expect(await user.publish(ANNOUNCE_CHANNEL, 'x')).toBe(0);
+    }
+    // The catalogue's shape, spot-checked: main-app only publishes settings and reads the rest.
+    expect(table).toContain('main-app settings A');
+    expect(table).toContain('main-app trades R');
+    expect(table).toContain('trade-manager prices C');
+    expect(table).toContain('btc-price-watchdog trades -');
   });
 
   it('refuses the default user and keeps streams safe from eviction', async () => {

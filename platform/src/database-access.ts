@@ -6,6 +6,7 @@
  * Applied by service-kit's `database-roles` step after every migration; the charts and `make dev`
  * give each service a DATABASE_URL naming its role.
  */
+import { HEALTH_CHANNEL, channelClass, type ChannelClass } from '@recio/contract';
 import type { ServiceSpec } from './services.js';
 
 /** Table privileges a role can be granted (no TRUNCATE, REFERENCES or TRIGGER: no service needs them). */
@@ -35,6 +36,19 @@ export const CONSUMER_TABLES: TableGrants = {
   dead_letter: ['SELECT', 'INSERT', 'UPDATE'],
 };
 
+/**
+ * The channel classes a service may publish on: those the catalogue says, and `system` for a
+ * service that runs a consumer group (it announces its dead letters on `system:health`). Its
+ * PostgreSQL role may insert events of these classes only (row-level security on `event_log` and
+ * `channel_head`, applied by service-kit's database-roles step), its Redis user append only to
+ * their streams (redis-access.ts). Sorted.
+ */
+export function publishedClasses(service: ServiceSpec): ChannelClass[] {
+  const classes = new Set<ChannelClass>(service.publishes);
+  if (service.consumerGroups.length > 0) classes.add(channelClass(HEALTH_CHANNEL) as ChannelClass);
+  return [...classes].sort();
+}
+
 /** The PostgreSQL role of a service: `recio_` and its name with underscores (`recio_trade_manager`). */
 export function databaseRoleName(serviceName: string): string {
   return `recio_${serviceName.replaceAll('-', '_')}`;
@@ -56,7 +70,7 @@ export function databaseGrants(service: ServiceSpec): TableGrants {
     }
   };
   if (service.consumerGroups.length > 0) add(CONSUMER_TABLES);
-  else if (service.publishes.length > 0) add(PUBLISHER_TABLES);
+  else if (publishedClasses(service).length > 0) add(PUBLISHER_TABLES);
   add(service.tables);
   return Object.fromEntries(
     [...merged.keys()].sort().map((table) => [table, TABLE_PRIVILEGES.filter((p) => merged.get(table)!.has(p))]),

@@ -4,7 +4,7 @@
  * defaults all ask this module, so no address is written down twice.
  */
 import { tradeApiUrls } from '@recio/exchange-client';
-import { SERVICES } from './services.js';
+import { findService } from './services.js';
 
 /** The paper exchange's simulated Coinbase feed (beside the trade API paths it serves). */
 export const PAPER_FEED_PATH = '/coinbase';
@@ -14,7 +14,7 @@ export const COINBASE_FEED_URL = 'wss://ws-feed.exchange.coinbase.com';
 
 /** A service's port, from the catalogue; throws for a name the catalogue does not have. */
 export function servicePort(name: string): number {
-  const service = SERVICES.find((s) => s.name === name);
+  const service = findService(name);
   if (!service) throw new Error(`no service ${JSON.stringify(name)} in the catalogue`);
   return service.port;
 }

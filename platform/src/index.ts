@@ -4,6 +4,7 @@ export {
   SERVICES,
   consumerGroupOf,
   consumerGroups,
+  findService,
   type ConsumerGroupSpec,
   type IngressFrom,
   type ServiceSpec,
@@ -11,12 +12,16 @@ export {
 export * from './events/index.js';
 export { COINBASE_FEED_URL, PAPER_FEED_PATH, paperExchangeEnv, servicePort, serviceUrl } from './endpoints.js';
 export {
+  appendedClasses,
   channelClassesInUse,
+  classKeyPattern,
+  consumedClasses,
+  CONSUMER_STREAM_COMMANDS,
   redisAccess,
-  redisKeyFamilies,
   redisServices,
   SERVICE_REDIS_COMMANDS,
   type RedisAccess,
+  type RedisSelector,
 } from './redis-access.js';
 export {
   CONSUMER_TABLES,
@@ -25,6 +30,7 @@ export {
   databaseGrants,
   databaseRoleName,
   databaseServices,
+  publishedClasses,
   serviceDatabaseUrl,
   type TableGrants,
   type TablePrivilege,

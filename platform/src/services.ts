@@ -74,6 +74,13 @@ export interface ServiceSpec {
    * each a family built by one function of @recio/contract; its ACL user gets exactly these.
    */
   readonly redisKeys: readonly KeyFamily[];
+  /**
+   * What it does on every channel besides publishing its own classes and consuming its groups'
+   * channels: `read` (the WebSocket fan-out and replay), `manage-groups` (inspects and heals every
+   * consumer group), `append` (the relay re-appends whatever PostgreSQL committed). Redis grants
+   * follow (redis-access.ts); nothing else is granted on a class it does not publish or consume.
+   */
+  readonly everyChannel?: 'read' | 'manage-groups' | 'append';
 }
 
 const group = (name: string, channels: string[], maxLagSeconds = 5, maxPending = 1000): ConsumerGroupSpec => ({
@@ -100,6 +107,7 @@ export const SERVICES: readonly ServiceSpec[] = [
     egressInternet: false,
     cloudReplicas: 2,
     redisKeys: [],
+    everyChannel: 'read',
     tables: {
       user_settings: ['SELECT', 'INSERT', 'UPDATE'],
       trade: ['SELECT'],
@@ -145,7 +153,8 @@ export const SERVICES: readonly ServiceSpec[] = [
     command: node('btc-price-watchdog'),
     env: [...COMMON_ENV, 'PRICE_SOURCE', 'PRICE_FEED_URL'],
     consumerGroups: [],
-    publishes: ['prices'],
+    // ticks, and the feed's state (up, down) on system:health
+    publishes: ['prices', 'system'],
     ingressFrom: 'services',
     egressInternet: true,
     cloudReplicas: 1,
@@ -233,6 +242,7 @@ export const SERVICES: readonly ServiceSpec[] = [
     egressInternet: false,
     cloudReplicas: 2,
     redisKeys: [],
+    everyChannel: 'manage-groups',
     tables: {},
   },
   {
@@ -263,6 +273,7 @@ export const SERVICES: readonly ServiceSpec[] = [
     egressInternet: false,
     cloudReplicas: 2,
     redisKeys: [RELAY_MARKER_KEY],
+    everyChannel: 'append',
     // compares heads with streams, reads events to copy, deletes those past retention
     tables: { event_log: ['SELECT', 'DELETE'], channel_head: ['SELECT'] },
   },
@@ -275,9 +286,14 @@ export function consumerGroups(
   return services.flatMap((service) => service.consumerGroups.map((g) => ({ service, group: g })));
 }
 
+/** The catalogue's entry of a service, if it has one. */
+export function findService(name: string): ServiceSpec | undefined {
+  return SERVICES.find((s) => s.name === name);
+}
+
 /** The one consumer group a service runs, as the list declares it (services read it from here). */
 export function consumerGroupOf(serviceName: string): ConsumerGroupSpec {
-  const service = SERVICES.find((s) => s.name === serviceName);
+  const service = findService(serviceName);
   const group = service?.consumerGroups[0];
   if (!group || service.consumerGroups.length !== 1)
     throw new Error(`service ${serviceName} does not run exactly one consumer group`);

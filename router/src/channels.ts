@@ -6,14 +6,25 @@ import {
   STREAM_KEY,
   type ChannelClassPolicy,
 } from '@recio/contract';
-import { InvalidChannelError } from './errors.js';
+import { ChannelNotPublishedError, InvalidChannelError } from './errors.js';
 
 /** Channel names (the contract's grammar) checked against the router's classes, and their policies. */
 export class Channels {
   readonly #classes: Readonly<Record<string, ChannelClassPolicy>>;
+  readonly #publishes: readonly string[] | null;
 
-  constructor(classes: Readonly<Record<string, ChannelClassPolicy>>) {
+  /** `publishes`: the classes a publish may name; null for any known class. */
+  constructor(classes: Readonly<Record<string, ChannelClassPolicy>>, publishes: readonly string[] | null = null) {
     this.#classes = classes;
+    this.#publishes = publishes;
+  }
+
+  /** Validates a channel to publish on: a concrete channel of a class this router publishes. */
+  validatePublish(channel: string): string {
+    this.validate(channel);
+    if (this.#publishes && !this.#publishes.includes(channelClass(channel)))
+      throw new ChannelNotPublishedError(channel, this.#publishes);
+    return channel;
   }
 
   /** Throws InvalidChannelError unless `channel` is a concrete channel of a known class. */

@@ -23,6 +23,16 @@ export class InvalidChannelError extends RecioError {
   }
 }
 
+/** An event on a class the router was not told it publishes (RouterOptions.publishes). */
+export class ChannelNotPublishedError extends RecioError {
+  constructor(channel: string, publishes: readonly string[]) {
+    super(
+      'CHANNEL_NOT_PUBLISHED',
+      `${JSON.stringify(channel)} is not a channel of a class this service publishes (${publishes.join(', ') || 'none'})`,
+    );
+  }
+}
+
 /** An event that cannot be published: bad type, data that is not JSON, or too large. */
 export class InvalidEventError extends RecioError {
   constructor(message: string, options?: { cause?: unknown }) {

@@ -19,4 +19,20 @@ describe('encodeEvent', () => {
       /is 12 bytes; the limit is 10/,
     );
   });
+
+  it('refuses a channel of a class the router does not publish, before anything is written', () => {
+    const settingsOnly = new Channels(DEFAULT_CHANNEL_CLASSES, ['settings']);
+    expect(
+      encodeEvent(settingsOnly, 1_000, { channel: 'settings:u1', type: 'settings.updated', data: {} }).channel,
+    ).toBe('settings:u1');
+    expect(() =>
+      encodeEvent(settingsOnly, 1_000, { channel: 'trades:u1', type: 'trade.open_requested', data: {} }),
+    ).toThrow(
+      expect.objectContaining({ code: 'CHANNEL_NOT_PUBLISHED', message: expect.stringContaining('(settings)') }),
+    );
+    // a bad channel is still a bad channel first
+    expect(() => encodeEvent(settingsOnly, 1_000, { channel: 'nope', type: 't', data: {} })).toThrow(
+      expect.objectContaining({ code: 'INVALID_CHANNEL' }),
+    );
+  });
 });

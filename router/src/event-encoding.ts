@@ -14,10 +14,10 @@ export interface EventInput {
 
 /**
  * Checks one event before anything is written (bad input never reaches PostgreSQL) and
- * gives it its id. Throws InvalidChannelError or InvalidEventError.
+ * gives it its id. Throws InvalidChannelError, ChannelNotPublishedError or InvalidEventError.
  */
 export function encodeEvent(channels: Channels, maxEventBytes: number, input: EventInput): NewEvent {
-  channels.validate(input.channel);
+  channels.validatePublish(input.channel);
   if (typeof input.type !== 'string' || !TYPE_RE.test(input.type)) {
     throw new InvalidEventError(
       `invalid event type ${JSON.stringify(input.type)}: expected [A-Za-z][A-Za-z0-9_.:-]{0,63}`,

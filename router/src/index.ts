@@ -19,6 +19,7 @@ export { MAX_REPLAY_LIMIT } from './replay.js';
 export { Channels, streamKey, dlqKey } from './channels.js';
 export { DEFAULT_CHANNEL_CLASSES, type ChannelClassPolicy } from './channel-classes.js';
 export { RouterMetrics } from './metrics.js';
+export { RouterScripts, type AppendEntry, type AppendReply } from './redis/scripts.js';
 export {
   createRedisClient,
   parseRedisConnection,

@@ -21,6 +21,7 @@ describe('resolveRouterOptions', () => {
     [{ poolSize: 2.5 }, 'option poolSize'],
     [{ channelClasses: { trades: { maxLen: -1, retentionDays: null } } }, 'option channelClasses.trades.maxLen'],
     [{ channelClasses: { 'Bad-Class': { maxLen: 1, retentionDays: null } } }, 'option channelClasses'],
+    [{ publishes: ['orders'] }, 'option publishes: unknown class orders'],
   ])('rejects %j naming the option', (override, message) => {
     expect(() => resolveRouterOptions({ ...base, ...override })).toThrow(message);
   });

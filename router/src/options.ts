@@ -38,6 +38,13 @@ export interface RouterOptions {
   maxPublishStatements?: number;
   /** Redis command timeout. @defaultValue 2000 */
   redisCommandTimeoutMs?: number;
+  /**
+   * The classes this router may publish on; an event on another is refused (CHANNEL_NOT_PUBLISHED)
+   * before anything is written. A service's router gets its catalogue entry's, so a publish the
+   * service's PostgreSQL role and Redis user would be refused fails in its own tests too, where they
+   * run as the owner. @defaultValue null: any known class
+   */
+  publishes?: readonly string[] | null;
 }
 
 /** RouterOptions with every default filled in. */
@@ -53,6 +60,7 @@ export const ROUTER_DEFAULTS = {
   poolSize: 10,
   redisCommandTimeoutMs: 2_000,
   maxPublishStatements: 1,
+  publishes: null,
 } as const;
 
 /** Fills defaults and rejects bad values with a message naming the option. */
@@ -74,6 +82,9 @@ export function resolveRouterOptions(options: RouterOptions): ResolvedRouterOpti
     if (!CHANNEL_CLASS_RE.test(name)) throw new InvalidOptionError('channelClasses', `bad class name ${name}`);
     positiveInt(`channelClasses.${name}.maxLen`, policy.maxLen);
     if (policy.retentionDays !== null) positiveInt(`channelClasses.${name}.retentionDays`, policy.retentionDays);
+  }
+  for (const cls of o.publishes ?? []) {
+    if (!(cls in o.channelClasses)) throw new InvalidOptionError('publishes', `unknown class ${cls}`);
   }
   return o;
 }

@@ -71,7 +71,7 @@ export class EventRouter<M extends EventCatalogue = AnyEvents> {
   constructor(options: RouterOptions) {
     this.options = resolveRouterOptions(options);
     const redisConnection = parseRedisConnection(this.options.redis);
-    this.channels = new Channels(this.options.channelClasses);
+    this.channels = new Channels(this.options.channelClasses, this.options.publishes);
     this.registry = this.options.registry ?? new Registry();
     this.metrics = new RouterMetrics(this.registry);
     this.logger = this.options.logger ?? pino({ level: 'info', base: { source: this.options.source } });

@@ -1,5 +1,5 @@
 import { ConfigError, loadRouterEnv, type RedisConnection } from '@recio/router';
-import { paperExchangeEnv, SERVICES } from '@recio/platform';
+import { findService, paperExchangeEnv } from '@recio/platform';
 import { z } from 'zod';
 
 /** What every service reads from the environment, besides its own variables. */
@@ -60,7 +60,7 @@ export function loadServiceConfig<S extends z.ZodRawShape>(
 }
 
 function catalogPort(service: string): number {
-  const spec = SERVICES.find((s) => s.name === service);
+  const spec = findService(service);
   if (!spec)
     throw new ConfigError(`PORT: required (${service} is not in the catalogue, which gives the others theirs)`);
   return spec.port;

@@ -9,6 +9,7 @@ import {
   databaseGrants,
   databaseRoleName,
   databaseServices,
+  publishedClasses,
   SERVICES,
   serviceDatabaseUrl,
   TABLE_PRIVILEGES,
@@ -19,7 +20,15 @@ import { startPostgres, type PostgresHandle } from '@recio/topology';
 import pg from 'pg';
 import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { priceTick, startPrivateRedis, createTestDatabase, type TestDatabase } from '@recio/test-support';
+import { CHANNEL_CLASS_NAMES, channelOf } from '@recio/contract';
+import {
+  priceTick,
+  startPrivateRedis,
+  createTestDatabase,
+  testRouter,
+  uniqueName,
+  type TestDatabase,
+} from '@recio/test-support';
 import { loadServiceConfig } from './config.js';
 import { applyDatabaseRoles, DatabaseRolesError, scramSha256Verifier } from './database-roles.js';
 import { startService } from './service.js';
@@ -128,6 +137,44 @@ describe('applyDatabaseRoles', () => {
     });
   });
 
+  it('lets a role commit events only on the classes its service publishes (regression: main-app could commit trade.open_requested)', async () => {
+    const url = (name: string) => serviceDatabaseUrl(db.url, name, passwords.get(name)!);
+    const user = uniqueName('rls_');
+    // The router's own statement (head upsert + event insert), as each role, publishing on each class.
+    for (const service of databaseServices(SERVICES).filter((s) => publishedClasses(s).length > 0)) {
+      const router = await testRouter(url(service.name));
+      try {
+        for (const cls of CHANNEL_CLASS_NAMES) {
+          const attempt = router.publish(channelOf(cls, user), 'rls.probe', {}).then(
+            () => 'ok',
+            (err: { code?: string; message?: string }) => err.code ?? err.message,
+          );
+          expect(await attempt, `${service.name} on ${cls}`).toBe(
+            publishedClasses(service).includes(cls) ? 'ok' : '42501',
+          );
+        }
+      } finally {
+        await router.close();
+      }
+    }
+    // Nothing moved the head of a class a role does not publish, however the statement is written.
+    const otherHead = `trades:${user}`;
+    await asRole(url('main-app'), async (c) => {
+      const { rowCount } = await c.query(`UPDATE channel_head SET last_seq = last_seq + 100 WHERE channel = $1`, [
+        otherHead,
+      ]);
+      expect(rowCount).toBe(0);
+      expect(await outcome(c, `INSERT INTO channel_head (channel, last_seq) VALUES ('trades:${user}-x', 1)`)).toBe(
+        '42501',
+      );
+      // Reading stays open to a role that holds SELECT: replay reads every channel.
+      const { rows } = await c.query<{ n: number }>(`SELECT count(*)::int AS n FROM event_log WHERE channel = $1`, [
+        otherHead,
+      ]);
+      expect(rows[0]!.n).toBeGreaterThan(0);
+    });
+  });
+
   it('runs a consumer as its role: offsets, dead letters (and their id sequence), publishing', async () => {
     const redis = await startPrivateRedis();
     const seen: number[] = [];
@@ -147,14 +194,16 @@ describe('applyDatabaseRoles', () => {
         });
       },
     });
+    // The ticks come from the price watchdog's side (the owner here): the executor's role may not
+    // commit a prices event; it publishes only its dead letters' notices on system:health.
+    const router = await testRouter(db.url, { redis: { url: redis.url } });
     try {
-      const { router } = service.context;
       const tick = priceTick(1_000);
       await router.publish('prices:btc', 'price.tick', tick);
       // Applied before the bad one arrives: a batch that fails validation is rolled back whole and
       // its handlers run again, which an in-memory list would count twice.
       await expect.poll(() => seen, { timeout: 15_000 }).toEqual([100_000]);
-      // @ts-expect-error -- not a price tick, on purpose: the typed router refuses it at compile time, the consumer at run time
+      // not a price tick, on purpose: the typed router refuses it at compile time, the consumer at run time
       await router.publish('prices:btc', 'price.tick', { symbol: 'btc', at: 2_000, price: -1 }); // dead-lettered
       await router.publish('prices:btc', 'price.tick', { ...tick, at: 3_000, price: 100_001 });
       await expect.poll(() => seen, { timeout: 15_000 }).toEqual([100_000, 100_001]);
@@ -164,6 +213,7 @@ describe('applyDatabaseRoles', () => {
       );
       expect(rows[0]).toEqual({ letters: 1, applied: 3 });
     } finally {
+      await router.close();
       await service.close();
       await redis.close();
     }

@@ -2,6 +2,7 @@ import {
   databaseGrants,
   databaseRoleName,
   databaseServices,
+  publishedClasses,
   SERVICES,
   type ServiceSpec,
   type TableGrants,
@@ -35,7 +36,12 @@ export interface AppliedRole {
   tables: TableGrants;
   /** Sequences behind columns of tables it inserts into (USAGE, for their defaults). */
   sequences: string[];
+  /** Channel classes whose events it may insert (row-level security on event_log and channel_head). */
+  classes: string[];
 }
+
+/** The tables whose rows name a channel, guarded by class (row-level security). */
+const CHANNEL_TABLES = ['event_log', 'channel_head'] as const;
 
 // Printable ASCII, no space: what SASLprep leaves as it is, and what a URL carries once escaped.
 const PRINTABLE_ASCII = /^[\x21-\x7e]+$/;
@@ -46,6 +52,11 @@ const DUPLICATE = new Set(['42710', '23505']); // duplicate_object; unique_viola
  * schema, and nothing else there (everything is revoked first, in the same transaction, so a running
  * service never sees a gap). Run after every migration: a new table is granted to no one until the
  * catalogue names it. A table the catalogue names that does not exist fails the whole step.
+ *
+ * Events are guarded by class too: row-level security on `event_log` and `channel_head` lets a role
+ * insert (and advance the head of) only channels of the classes its service publishes
+ * (`publishedClasses`), so main-app cannot commit a `trades:` event however its code is bent. Reads
+ * stay open to whoever holds SELECT; the owner (migrations, `recio` as the owner) is not subject.
  */
 export async function applyDatabaseRoles(options: ApplyDatabaseRolesOptions): Promise<AppliedRole[]> {
   const services = databaseServices(options.services ?? SERVICES);
@@ -76,6 +87,7 @@ export async function applyDatabaseRoles(options: ApplyDatabaseRolesOptions): Pr
     const tables = await existingTables(client, schema);
     const sequencesOf = await ownedSequences(client, schema);
     const applied: AppliedRole[] = [];
+    if (CHANNEL_TABLES.every((t) => tables.has(t))) await enableChannelSecurity(client, schema);
     for (const service of services) {
       const role = databaseRoleName(service.name);
       const grants = databaseGrants(service);
@@ -104,7 +116,9 @@ export async function applyDatabaseRoles(options: ApplyDatabaseRolesOptions): Pr
       const sequences = inserts.flatMap((t) => sequencesOf.get(t) ?? []).sort();
       for (const seq of sequences)
         await client.query(`GRANT USAGE ON SEQUENCE ${s}.${client.escapeIdentifier(seq)} TO ${r}`);
-      applied.push({ service: service.name, role, created, tables: grants, sequences });
+      const classes = grants['event_log']?.includes('INSERT') ? publishedClasses(service) : [];
+      await applyChannelPolicies(client, schema, role, classes);
+      applied.push({ service: service.name, role, created, tables: grants, sequences, classes });
     }
     // Only the owner creates objects (PostgreSQL 15 already refuses PUBLIC; older servers did not).
     await client.query(`REVOKE CREATE ON SCHEMA ${client.escapeIdentifier(schema)} FROM PUBLIC`);
@@ -115,6 +129,40 @@ export async function applyDatabaseRoles(options: ApplyDatabaseRolesOptions): Pr
     throw err;
   } finally {
     await client.end();
+  }
+}
+
+/**
+ * Row-level security on the channel tables, on (idempotent): every row may be read, and deleted
+ * (retention), by whoever holds that privilege; inserts and updates only by a role's own policies.
+ */
+async function enableChannelSecurity(client: pg.Client, schema: string): Promise<void> {
+  for (const table of CHANNEL_TABLES) {
+    const t = `${client.escapeIdentifier(schema)}.${client.escapeIdentifier(table)}`;
+    await client.query(`ALTER TABLE ${t} ENABLE ROW LEVEL SECURITY`);
+    for (const command of ['select', 'delete'] as const) {
+      await client.query(`DROP POLICY IF EXISTS recio_${command} ON ${t}`);
+      await client.query(`CREATE POLICY recio_${command} ON ${t} FOR ${command.toUpperCase()} USING (true)`);
+    }
+  }
+}
+
+/**
+ * A role's policies on the channel tables, replaced by one per command naming its classes (a role
+ * that publishes nothing keeps none, so it may insert nothing). Named after the role.
+ */
+async function applyChannelPolicies(client: pg.Client, schema: string, role: string, classes: string[]): Promise<void> {
+  const r = client.escapeIdentifier(role);
+  const allowed = `split_part(channel, ':', 1) = ANY (${client.escapeLiteral(`{${classes.join(',')}}`)}::text[])`;
+  for (const table of CHANNEL_TABLES) {
+    const t = `${client.escapeIdentifier(schema)}.${client.escapeIdentifier(table)}`;
+    for (const command of ['insert', 'update'] as const) {
+      const name = client.escapeIdentifier(`${role}_${command}`);
+      await client.query(`DROP POLICY IF EXISTS ${name} ON ${t}`);
+      if (classes.length === 0) continue;
+      const check = command === 'insert' ? `WITH CHECK (${allowed})` : `USING (${allowed}) WITH CHECK (${allowed})`;
+      await client.query(`CREATE POLICY ${name} ON ${t} FOR ${command.toUpperCase()} TO ${r} ${check}`);
+    }
   }
 }
 

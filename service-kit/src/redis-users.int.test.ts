@@ -48,6 +48,17 @@ describe('applyRedisUsers on a real Redis', () => {
     expect(await supervisor.set(LIVE_TRADES_KEY.key('user_0001'), '1', 'EX', 5)).toBe('OK');
     expect(await supervisor.xadd(STREAM_KEY.key('trades:user_0001'), '*', 'f', 'v')).toMatch(/^\d+-\d+$/);
     await expect(supervisor.flushall()).rejects.toThrow(/NOPERM/);
+    // Class by class: it consumes prices (its group's commands) but may not add a tick.
+    const prices = STREAM_KEY.key('prices:btc');
+    await admin.xadd(prices, '*', 'f', 'v');
+    expect(await supervisor.xgroup('CREATE', prices, 'users-test', '0')).toBe('OK');
+    expect(await supervisor.xreadgroup('GROUP', 'users-test', 'c', 'COUNT', 1, 'STREAMS', prices, '>')).toHaveLength(1);
+    await expect(supervisor.xadd(prices, '*', 'f', 'forged')).rejects.toThrow(/NOPERM/);
+    // main-app reads every stream (replay, the gateway) and appends only to settings.
+    const mainApp = as('main-app');
+    expect(await mainApp.xrange(prices, '-', '+')).toHaveLength(1);
+    await expect(mainApp.xadd(STREAM_KEY.key('trades:user_0001'), '*', 'f', 'forged')).rejects.toThrow(/NOPERM/);
+    expect(await mainApp.xadd(STREAM_KEY.key('settings:user_0001'), '*', 'f', 'v')).toMatch(/^\d+-\d+$/);
     await expect(as('paper-exchange', 'x'.repeat(16)).ping()).rejects.toThrow(/WRONGPASS/);
     // What the server holds is what the catalogue says (the charts render the same rules).
     const user = (await admin.call('ACL', 'GETUSER', 'btc-price-watchdog')) as unknown[];

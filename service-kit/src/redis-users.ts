@@ -52,11 +52,23 @@ export async function applyRedisUsers(options: ApplyRedisUsersOptions): Promise<
       name: access.name,
       password: options.passwords.get(service.name)!,
       keys: access.keys,
+      readKeys: access.readKeys,
       channels: access.channels,
       commands: [...access.commands],
+      selectors: access.selectors.map((s) => ({ keys: s.keys, commands: [...s.commands] })),
     });
-    // Rules are cleared first so a user never keeps a key or a command the catalogue no longer grants.
-    await options.redis.call('ACL', 'SETUSER', access.name, 'resetkeys', 'resetchannels', '-@all', ...rules);
+    // Rules are cleared first so a user never keeps a key, a command or a selector the catalogue no
+    // longer grants.
+    await options.redis.call(
+      'ACL',
+      'SETUSER',
+      access.name,
+      'resetkeys',
+      'resetchannels',
+      'clearselectors',
+      '-@all',
+      ...rules,
+    );
     applied.push({ name: access.name, keys: access.keys, channels: access.channels });
   }
   return applied;

@@ -1,5 +1,5 @@
 import { EventRouter, type ConsumeOptions, type Consumer } from '@recio/router';
-import type { PlatformEvents } from '@recio/platform';
+import { findService, publishedClasses, type PlatformEvents } from '@recio/platform';
 import { decodePlatformEvent, type PlatformRecioEvent, type PlatformRouter } from './platform-events.js';
 import type { FastifyInstance } from 'fastify';
 import pg from 'pg';
@@ -79,6 +79,7 @@ export async function startService<C extends ServiceConfig>(
     database: pool,
     redis: config.redis,
     source: config.service,
+    publishes: publishesOf(config.service),
     registry,
     logger,
     redisCommandTimeoutMs: config.redisCommandTimeoutMs,
@@ -199,4 +200,10 @@ export function runService<C extends ServiceConfig>(load: () => C, start: Servic
     },
     (err) => fatal(err, 'start failed'),
   );
+}
+
+/** The classes a service's router may publish on: its catalogue entry's; a name outside it (a test's probe) any. */
+function publishesOf(service: string): readonly string[] | null {
+  const spec = findService(service);
+  return spec ? publishedClasses(spec) : null;
 }

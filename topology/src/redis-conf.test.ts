@@ -108,6 +108,32 @@ describe('renderRedisConf', () => {
     ]);
   });
 
+  it('renders read-only keys as %R~ and each selector as one quoted argument (Redis merges it back)', () => {
+    const text = renderRedisConf({
+      users: [
+        {
+          name: 'main-app',
+          password: 'p',
+          keys: ['stream:{settings:*}'],
+          readKeys: ['stream:{trades:*}'],
+          channels: [],
+          commands: ['+@read'],
+          selectors: [{ keys: ['stream:{prices:*}'], commands: ['+xreadgroup', '+xack'] }],
+        },
+      ],
+    });
+    expect(text.split('\n').filter((l) => l.startsWith('user '))).toEqual([
+      'user main-app on >p ~stream:{settings:*} %R~stream:{trades:*} +@read "(~stream:{prices:*} +xreadgroup +xack)"',
+    ]);
+    const base = { name: 'u', password: 'p', keys: [], channels: [], commands: [] };
+    expect(invalid({ users: [{ ...base, selectors: [{ keys: [], commands: ['+get'] }] }] }).option).toBe(
+      'users[0].selectors[0].keys',
+    );
+    expect(invalid({ users: [{ ...base, selectors: [{ keys: ['k'], commands: ['get'] }] }] }).option).toBe(
+      'users[0].selectors[0].commands[0]',
+    );
+  });
+
   it('quotes a password with spaces or quotes so Redis reads it back whole', () => {
     const text = renderRedisConf({
       users: [{ name: 'u', password: 'pa ss"w', keys: [], channels: [], commands: ['+ping'] }],

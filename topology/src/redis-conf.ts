@@ -30,10 +30,17 @@ export interface RedisAclUser {
   passwordSha256?: string;
   /** Key patterns, rendered `~pattern`. */
   keys: string[];
+  /** Key patterns only read, rendered `%R~pattern`. */
+  readKeys?: string[];
   /** Pub/sub channel patterns, rendered `&pattern` (Redis 7 denies all channels by default). */
   channels: string[];
   /** Command rules, each starting with `+` or `-`: `+@stream`, `+ping`, `-@dangerous`, `+client|setname`. */
   commands: string[];
+  /**
+   * Redis 7 selectors, each rendered `(~keys +commands)`: a command is allowed when the rules above
+   * or one selector allow it with every key it touches.
+   */
+  selectors?: { keys: string[]; commands: string[] }[];
   /**
    * Whether the user may log in.
    * @defaultValue true
@@ -319,9 +326,26 @@ export function aclUserRules(user: RedisAclUser, path = 'user'): string[] {
     }
     rules.push(`#${user.passwordSha256}`);
   }
-  for (const [i, key] of (user.keys ?? []).entries()) rules.push(`~${checkToken(`${path}.keys[${i}]`, key)}`);
+  rules.push(...keyRules(user.keys, user.readKeys, path));
   for (const [i, ch] of (user.channels ?? []).entries()) rules.push(`&${checkToken(`${path}.channels[${i}]`, ch)}`);
-  for (const [i, cmd] of (user.commands ?? []).entries()) {
+  rules.push(...commandRules(user.commands, path));
+  for (const [i, selector] of (user.selectors ?? []).entries()) {
+    const at = `${path}.selectors[${i}]`;
+    if (selector.keys.length === 0) throw new InvalidOptionError(`${at}.keys`, 'a selector needs at least one key');
+    rules.push(`(${[...keyRules(selector.keys, [], at), ...commandRules(selector.commands, at)].join(' ')})`);
+  }
+  return rules;
+}
+
+function keyRules(keys: string[] | undefined, readKeys: string[] | undefined, path: string): string[] {
+  return [
+    ...(keys ?? []).map((key, i) => `~${checkToken(`${path}.keys[${i}]`, key)}`),
+    ...(readKeys ?? []).map((key, i) => `%R~${checkToken(`${path}.readKeys[${i}]`, key)}`),
+  ];
+}
+
+function commandRules(commands: string[] | undefined, path: string): string[] {
+  return (commands ?? []).map((cmd, i) => {
     const rule = checkToken(`${path}.commands[${i}]`, cmd);
     if (!/^[+-]./.test(rule)) {
       throw new InvalidOptionError(
@@ -329,7 +353,6 @@ export function aclUserRules(user: RedisAclUser, path = 'user'): string[] {
         `must start with + or - (e.g. +@stream, -flushall), got ${JSON.stringify(rule)}`,
       );
     }
-    rules.push(rule);
-  }
-  return rules;
+    return rule;
+  });
 }

@@ -6,9 +6,18 @@ import {
 } from '@recio/contract';
 import { z } from 'zod';
 
+/**
+ * The components whose state every trader sees on `system:health` (the exchange's, its trading and
+ * the price feed's); other components' notices reach only the trader they name (`userId`), or no
+ * trader (main-app's trader view).
+ */
+export const PUBLIC_HEALTH_COMPONENTS = ['exchange', 'trading', 'price-feed'] as const;
+
 /** `health.changed` on `system:health`: a component changed state (exchange, feed, settlement, ...). */
 export const HealthChange = z.object({
   component: z.string().min(1),
+  /** The trader the notice is about (a trade of theirs); absent for a platform-wide state. */
+  userId: z.string().min(1).optional(),
   status: z.enum(['up', 'degraded', 'down', 'paused']),
   previous: z.enum(['up', 'degraded', 'down', 'paused']).nullable(),
   detail: z.string(),
@@ -42,6 +51,13 @@ export const StreamRepairedData = z.object({
   groupsReset: z.number().int().nonnegative(),
 }) satisfies z.ZodType<StreamRepairedNotice>;
 
+/**
+ * `notice.withheld`: what a trader reads in place of a `system:health` event that is not theirs to
+ * see (another trader's notice, an internal error), keeping the channel's seq gapless for them.
+ * Never published; made by main-app's trader view.
+ */
+export const NOTICE_WITHHELD = 'notice.withheld';
+
 /** Events of the `system` class: every type published on `system:*`, the router's own included. */
 export const SystemEvent = z.discriminatedUnion('type', [
   /** Fires when a watched component changes state. */
@@ -50,5 +66,7 @@ export const SystemEvent = z.discriminatedUnion('type', [
   z.object({ type: z.literal(DEAD_LETTER_NOTICE), data: DeadLetterNoticeData }),
   /** Fires when the relay finds a stream ahead of PostgreSQL and repairs it. */
   z.object({ type: z.literal(STREAM_REPAIRED_NOTICE), data: StreamRepairedData }),
+  /** A trader's view only: the event of this seq is not theirs to see. */
+  z.object({ type: z.literal(NOTICE_WITHHELD), data: z.object({}).strict() }),
 ]);
 export type SystemEvent = z.infer<typeof SystemEvent>;

@@ -8,7 +8,14 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { REDIS_URL, createTestDatabase, priceTick, uniqueName, type TestDatabase } from '@recio/test-support';
+import {
+  createTestDatabase,
+  priceTick,
+  startPrivateRedis,
+  testRouter,
+  uniqueName,
+  type TestDatabase,
+} from '@recio/test-support';
 import { loadConfig as loadTradeManagerConfig, startTradeManager, type TradeManagerConfig } from '@recio/trade-manager';
 import { loadConfig, type MainAppConfig } from './config.js';
 import { startMainApp } from './main-app.js';
@@ -18,6 +25,10 @@ const BURST = 6;
 
 describe('main-app', () => {
   let db: TestDatabase;
+  // system:health is a fixed name: a Redis of its own
+  let redis: Awaited<ReturnType<typeof startPrivateRedis>>;
+  // other services' events (ticks, health notices) come through a router of their own
+  let others: Awaited<ReturnType<typeof testRouter>>;
   let tradeManager: RunningService<TradeManagerConfig>;
   let app: RunningService<MainAppConfig>;
   const dir = mkdtempSync(join(tmpdir(), 'main-app-int-'));
@@ -37,7 +48,10 @@ describe('main-app', () => {
   const ticker = marketTicker(eventTicker(closeAt), 99_749.99);
 
   beforeAll(async () => {
-    db = await createTestDatabase();
+    redis = await startPrivateRedis();
+    const REDIS_URL = redis.url;
+    db = await createTestDatabase({ redisUrl: null });
+    others = await testRouter(db.url, { redis: { url: REDIS_URL } });
     tradeManager = await startService({
       config: { ...loadTradeManagerConfig({ DATABASE_URL: db.url, REDIS_URL, POD_NAME: 'trade-manager-0' }), port: 0 },
       logger,
@@ -66,7 +80,9 @@ describe('main-app', () => {
   afterAll(async () => {
     await app?.close();
     await tradeManager?.close();
+    await others?.close();
     await db?.drop();
+    await redis?.close();
     rmSync(dir, { recursive: true, force: true });
   });
 
@@ -377,7 +393,7 @@ describe('main-app', () => {
     // History the retention already deleted is answered as such (a channel of this file only).
     const channel = channelOf('prices', uniqueName('t'));
     const tick = priceTick(1_000);
-    await app.context.router.publishMany([
+    await others.publishMany([
       { channel, type: 'price.tick', data: tick },
       { channel, type: 'price.tick', data: { ...tick, at: 2_000 } },
     ]);
@@ -387,6 +403,82 @@ describe('main-app', () => {
       body: { error: { code: 'REPLAY_EXPIRED' } },
     });
     expect((await call(ops, 'GET', `/api/v1/replay?channel=${channel}&since=seq:2`)).body.events).toHaveLength(1);
+  });
+
+  it("gives a trader their view of system:health: the public state and their own notices, never another's (regression: every trader read every notice)", async () => {
+    const notice = (channel: string, error: string) => ({
+      group: 'trade-executor',
+      consumer: 'trade-executor-7f9c',
+      channel,
+      seq: 3,
+      event_id: randomUUID(),
+      type: 'trade.created',
+      deliveries: 8,
+      error_code: 'MISSING_CREDENTIALS',
+      error,
+    });
+    const at = Date.now();
+    await others.publishMany([
+      {
+        channel: 'system:health',
+        type: 'health.changed',
+        data: { component: 'exchange', status: 'down', previous: 'up', detail: 'GET /exchange/status: 503', at },
+      },
+      {
+        channel: 'system:health',
+        type: 'health.changed',
+        data: {
+          component: 'settlement',
+          userId: bob,
+          status: 'degraded',
+          previous: null,
+          detail: `no settlement for ${bob}`,
+          at,
+        },
+      },
+      {
+        channel: 'system:health',
+        type: 'consumer.dead_letter',
+        data: notice(`trades:${alice}`, 'at Pool.connect (pg/index.js:45)'),
+      },
+      {
+        channel: 'system:health',
+        type: 'consumer.dead_letter',
+        data: notice(`trades:${bob}`, 'no exchange credentials'),
+      },
+      {
+        channel: 'system:health',
+        type: 'stream.repaired',
+        data: { channel: `trades:${bob}`, head: 4, removed: 1, groupsReset: 2 },
+      },
+    ]);
+    const page = (user: string) =>
+      call(user, 'GET', '/api/v1/replay?channel=system:health&since=2000-01-01T00:00:00Z&limit=1000');
+    const mine = (await page(alice)).body;
+    const last5 = mine.events.slice(-5);
+    expect(last5.map((e: { type: string }) => e.type)).toEqual([
+      'health.changed',
+      'notice.withheld',
+      'consumer.dead_letter',
+      'notice.withheld',
+      'notice.withheld',
+    ]);
+    // gapless: the withheld events keep their seq
+    expect(mine.events.map((e: { seq: number }) => e.seq)).toEqual(mine.events.map((_: unknown, i: number) => i + 1));
+    expect(last5[2].data).toMatchObject({ channel: `trades:${alice}`, error: 'MISSING_CREDENTIALS' });
+    expect(JSON.stringify(mine)).not.toContain(bob);
+    expect(JSON.stringify(mine)).not.toContain('pg/index.js');
+    // bob sees his three; an admin sees all five as published
+    expect((await page(bob)).body.events.slice(-5).map((e: { type: string }) => e.type)).toEqual([
+      'health.changed',
+      'health.changed',
+      'notice.withheld',
+      'consumer.dead_letter',
+      'stream.repaired',
+    ]);
+    const all = (await page(ops)).body.events.slice(-5);
+    expect(all.map((e: { type: string }) => e.type)).not.toContain('notice.withheld');
+    expect(all[2].data.error).toBe('at Pool.connect (pg/index.js:45)');
   });
 
   it("lets an admin read another user's data with ?user=, and no trader", async () => {

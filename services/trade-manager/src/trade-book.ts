@@ -210,6 +210,7 @@ export class TradeBook {
       if (checkedBefore)
         tx.publish('system:health', 'health.changed', {
           component: 'trade-manager',
+          userId: trade.userId,
           status: 'degraded',
           previous: null,
           detail: `close ${trade.closeAttempts} of trade ${trade.id} unconfirmed ${Math.round((at - trade.closingAt!) / 1000)} s after it was asked for`,
@@ -221,6 +222,7 @@ export class TradeBook {
     for (const trade of await markSettlementOverdue(tx, at, this.#o.settlementOverdueMs)) {
       tx.publish('system:health', 'health.changed', {
         component: 'settlement',
+        userId: trade.userId,
         status: 'degraded',
         previous: null,
         detail: `no settlement for ${trade.marketTicker} (trade ${trade.id}) ${Math.round(this.#o.settlementOverdueMs / 60_000)} min after expiry`,

@@ -1,8 +1,10 @@
 import { HttpError, parseInput, type PlatformRouter } from '@recio/service-kit';
+import { HEALTH_CHANNEL } from '@recio/contract';
 import { errorCode } from '@recio/router';
 import { z } from 'zod';
 import { principalOf } from '../auth.js';
 import { mayReadChannel, Since } from '../replay-access.js';
+import { traderViewOf } from '../system-view.js';
 import type { Api } from './api.js';
 
 const ReplayQuery = z.object({
@@ -16,15 +18,19 @@ const REPLAY_ERRORS: Record<string, number> = { REPLAY_EXPIRED: 410, INVALID_REP
 
 /**
  * GET /replay: a page of one channel's history (router.replay: Redis when the range is there,
- * PostgreSQL otherwise), for clients catching up. Traders read their own and the shared channels.
+ * PostgreSQL otherwise), for clients catching up. Traders read their own and the shared channels,
+ * and `system:health` as their view of it (system-view.ts).
  */
 export function registerReplayRoutes(api: Api, router: PlatformRouter): void {
   api.get('/replay', async (req) => {
     const q = parseInput(ReplayQuery, req.query, 'query');
     if (!mayReadChannel(principalOf(req), q.channel))
       throw new HttpError(403, 'FORBIDDEN_CHANNEL', `${q.channel} is not yours to read`);
+    const principal = principalOf(req);
     try {
-      return await router.replay(q.channel, { ...q.since, limit: q.limit });
+      const page = await router.replay(q.channel, { ...q.since, limit: q.limit });
+      if (principal.admin || q.channel !== HEALTH_CHANNEL) return page;
+      return { ...page, events: page.events.map((e) => traderViewOf(e, principal.userId)) };
     } catch (err) {
       const code = errorCode(err);
       const status = REPLAY_ERRORS[code];
