@@ -8,9 +8,9 @@ describe('redisAclUsers', () => {
     expect(channelClassesInUse()).toEqual([...CHANNEL_CLASS_NAMES].sort());
     const users = new Map(redisAclUsers().map((u) => [u.name, u]));
     expect(users.get('btc-price-watchdog')).toMatchObject({
-      keys: ['stream:{prices:*}', 'cache:prices:*:current', 'ts:prices:*'],
+      keys: ['stream:{prices:*}', 'stream:{system:*}', 'cache:prices:*:current', 'ts:prices:*'],
       readKeys: [],
-      channels: [ANNOUNCE_CHANNEL, 'prices:*'],
+      channels: [ANNOUNCE_CHANNEL, 'prices:*', 'system:*'],
       selectors: [],
     });
     const supervisor = users.get('active-trade-supervisor')!;
