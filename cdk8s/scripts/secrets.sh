@@ -22,11 +22,13 @@ fi
 # Users' exchange keys and API tokens (DEPLOY_USERS, default user_0001), made once and kept under
 # .recio/deploy/ on the operator's machine (never in the repository). With the real exchange, put
 # your own credentials.json and key files into recio-exchange instead (docs/deploy.md).
-if ! exists recio-exchange || ! exists recio-app; then
+# The paper exchange gets the public keys only (recio-paper-accounts), never recio-exchange.
+if ! exists recio-exchange || ! exists recio-paper-accounts || ! exists recio-app; then
   accounts="$ROOT/.recio/deploy/$NAMESPACE"
   # shellcheck disable=SC2086
   node "$ROOT/cdk8s/scripts/deploy-accounts.mjs" "$accounts" ${DEPLOY_USERS:-user_0001}
   exists recio-exchange || k create secret generic recio-exchange --from-file="$accounts/exchange/"
+  exists recio-paper-accounts || k create secret generic recio-paper-accounts --from-file="$accounts/paper/"
   exists recio-app || k create secret generic recio-app --from-file="$accounts/app/"
 fi
 # One PostgreSQL role per service (username = role, password): CloudNativePG's managed roles read

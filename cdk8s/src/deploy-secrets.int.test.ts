@@ -69,6 +69,25 @@ describe.each(['kind', 'cloud'] as const)('secrets.sh (%s)', (profile) => {
     );
   });
 
+  it('gives the paper exchange public keys only, and main-app token digests only', async () => {
+    const contents = async (name: string) => {
+      const files = (await readdir(secretDir(name))).filter((f) => !f.startsWith('.'));
+      return new Map(
+        await Promise.all(files.map(async (f) => [f, await readFile(join(secretDir(name), f), 'utf8')] as const)),
+      );
+    };
+    const paper = await contents('recio-paper-accounts');
+    for (const entry of JSON.parse(paper.get('paper-accounts.json')!) as { public_key_pem_file: string }[])
+      expect(paper.get(entry.public_key_pem_file)).toMatch(/^-----BEGIN PUBLIC KEY-----/);
+    for (const [file, text] of paper) expect(text, file).not.toMatch(/PRIVATE KEY/);
+    const exchange = await contents('recio-exchange');
+    for (const entry of JSON.parse(exchange.get('credentials.json')!) as { private_key_pem_file: string }[])
+      expect(exchange.get(entry.private_key_pem_file)).toMatch(/PRIVATE KEY/);
+    const tokens = JSON.parse((await contents('recio-app')).get('api-tokens.json')!) as object[];
+    expect(tokens.length).toBeGreaterThan(0);
+    for (const t of tokens) expect(Object.keys(t).sort()).toEqual(['token_sha256', 'user_id']);
+  });
+
   it("gives each service's PostgreSQL role a basic-auth Secret with the role as username", async () => {
     for (const s of databaseServices(SERVICES)) {
       const dir = secretDir(databaseRoleSecret(s.name));

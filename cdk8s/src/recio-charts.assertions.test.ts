@@ -42,7 +42,8 @@ function documentedSecrets(c: ChartConfig): Map<string, Set<string>> {
   const m = new Map<string, Set<string>>([
     ['recio-redis-acl', new Set(redisAclSecretKeys())],
     ['recio-app', new Set(['api-tokens.json'])],
-    ['recio-exchange', new Set(['credentials.json', 'paper-accounts.json'])],
+    ['recio-exchange', new Set(['credentials.json'])],
+    ['recio-paper-accounts', new Set(['paper-accounts.json'])],
   ]);
   if (c.profile === 'kind') m.set('recio-postgres', new Set(['password']));
   const db = ownerUrlSecret(c);
@@ -55,6 +56,14 @@ describe.each(CHART_VARIANTS)('$profile-$redisMode', (variant) => {
   const config = parseChartConfig(variant);
   const objs = objects(config);
   const cloud = config.profile === 'cloud';
+
+  it('mounts no private key into the paper exchange: it verifies signatures with the public keys only', () => {
+    const deployment = objs.find((o) => o.kind === 'Deployment' && o.metadata?.name === 'paper-exchange');
+    const secrets = (deployment?.spec?.template?.spec?.volumes ?? [])
+      .map((v: { secret?: { secretName?: string } }) => v.secret?.secretName)
+      .filter((name: string | undefined) => name !== undefined);
+    expect(secrets).toEqual(['recio-paper-accounts']);
+  });
 
   it('deploys every service with probes, resources, grace period, downward env and a pinned image', () => {
     for (const s of SERVICES) {

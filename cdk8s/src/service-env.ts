@@ -10,10 +10,15 @@ export const ENV_CONFIG_MAP = 'recio-env';
 /** Secret of main-app's API tokens (key `api-tokens.json`); created at deploy time. */
 export const APP_SECRET = 'recio-app';
 /**
- * Secret of the users' exchange keys: `credentials.json` (services) and the key files it names,
- * plus `paper-accounts.json` and the public keys for the paper exchange; created at deploy time.
+ * Secret of the users' exchange keys: `credentials.json` and the private key files it names, for
+ * the services that sign requests (trade-executor, kalshi-account-sync); created at deploy time.
  */
 export const EXCHANGE_SECRET = 'recio-exchange';
+/**
+ * Secret of the paper exchange's accounts: `paper-accounts.json` and the public keys it names, never
+ * a private key (the exchange only verifies signatures); created at deploy time.
+ */
+export const PAPER_ACCOUNTS_SECRET = 'recio-paper-accounts';
 
 /** Holds the service's role password, for DATABASE_URL's expansion (defined before it). */
 export const DATABASE_PASSWORD = 'DATABASE_PASSWORD';
@@ -28,7 +33,7 @@ export interface SecretFiles {
 const FILE_VARS: Record<string, SecretFiles & { key: string }> = {
   API_TOKENS_FILE: { secret: APP_SECRET, dir: '/etc/recio/app', key: 'api-tokens.json' },
   EXCHANGE_CREDENTIALS_FILE: { secret: EXCHANGE_SECRET, dir: '/etc/recio/exchange', key: 'credentials.json' },
-  PAPER_ACCOUNTS_FILE: { secret: EXCHANGE_SECRET, dir: '/etc/recio/exchange', key: 'paper-accounts.json' },
+  PAPER_ACCOUNTS_FILE: { secret: PAPER_ACCOUNTS_SECRET, dir: '/etc/recio/paper', key: 'paper-accounts.json' },
 };
 
 type Source =

@@ -1,4 +1,4 @@
-import { constants, createPrivateKey, createPublicKey, sign, verify } from 'node:crypto';
+import { constants, createHash, createPrivateKey, createPublicKey, sign, verify } from 'node:crypto';
 import { chmod, mkdtemp, readFile, rm, stat, unlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -32,11 +32,17 @@ describe('ensureDevAccounts', () => {
     expect(out.tokens.map((t) => t.user_id)).toEqual(['user_0001', 'user_0002']);
     for (const t of out.tokens) expect(t.token).toMatch(/^[0-9a-f]{64}$/);
     expect(out.tokens[0]!.token).not.toBe(out.tokens[1]!.token);
+    // main-app reads only the digests: sha256 of each token, nothing in the clear
+    const digests = (await json(out.apiTokenDigestsFile)) as { user_id: string; token_sha256: string }[];
+    expect(digests).toEqual(
+      out.tokens.map((t) => ({ user_id: t.user_id, token_sha256: createHash('sha256').update(t.token).digest('hex') })),
+    );
+    expect(JSON.stringify(digests)).not.toContain(out.tokens[0]!.token);
 
     for (const f of ['user_0001.key.pem', 'user_0001.pub.pem', 'user_0002.key.pem', 'user_0002.pub.pem']) {
       expect(await mode(join(dir, f))).toBe(0o600);
     }
-    for (const f of [out.paperAccountsFile, out.exchangeCredentialsFile, out.apiTokensFile])
+    for (const f of [out.paperAccountsFile, out.exchangeCredentialsFile, out.apiTokensFile, out.apiTokenDigestsFile])
       expect(await mode(f)).toBe(0o600);
 
     // RSA 2048 and the pair belongs together: what the private key signs (RSA-PSS, as the exchange

@@ -1,4 +1,4 @@
-import { createPublicKey, generateKeyPairSync, randomBytes } from 'node:crypto';
+import { createHash, createPublicKey, generateKeyPairSync, randomBytes } from 'node:crypto';
 import { chmod, link, mkdir, readFile, rename, unlink, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { databaseServices, redisServices, SERVICES, type ServiceSpec } from '@recio/platform';
@@ -28,7 +28,7 @@ export interface ExchangeCredentialEntry {
   private_key_pem_file: string;
 }
 
-/** One entry of `api-tokens.json` (read by main-app through API_TOKENS_FILE). */
+/** One entry of `api-tokens.json`: a user's token, for the trader and their scripts. */
 export interface ApiTokenEntry {
   user_id: string;
   token: string;
@@ -38,7 +38,10 @@ export interface ApiTokenEntry {
 export interface DevAccounts {
   paperAccountsFile: string;
   exchangeCredentialsFile: string;
+  /** The tokens in the clear (`api-tokens.json`): what a trader sends. */
   apiTokensFile: string;
+  /** Their SHA-256 digests (`api-token-digests.json`): what main-app reads (API_TOKENS_FILE). */
+  apiTokenDigestsFile: string;
   tokens: ApiTokenEntry[];
 }
 
@@ -97,7 +100,13 @@ export async function ensureDevAccounts(options: DevAccountsOptions): Promise<De
   await writePrivate(paperAccountsFile, `${JSON.stringify(paper, null, 2)}\n`);
   await writePrivate(exchangeCredentialsFile, `${JSON.stringify(credentials, null, 2)}\n`);
   await writePrivate(apiTokensFile, `${JSON.stringify(tokens, null, 2)}\n`);
-  return { paperAccountsFile, exchangeCredentialsFile, apiTokensFile, tokens };
+  const apiTokenDigestsFile = join(dir, 'api-token-digests.json');
+  const digests = tokens.map((t) => ({
+    user_id: t.user_id,
+    token_sha256: createHash('sha256').update(t.token, 'utf8').digest('hex'),
+  }));
+  await writePrivate(apiTokenDigestsFile, `${JSON.stringify(digests, null, 2)}\n`);
+  return { paperAccountsFile, exchangeCredentialsFile, apiTokensFile, apiTokenDigestsFile, tokens };
 }
 
 async function ensureKeyPair(dir: string, user: string): Promise<{ privateFile: string; publicFile: string }> {

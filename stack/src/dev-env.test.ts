@@ -3,6 +3,15 @@ import { describe, expect, it } from 'vitest';
 import { devEnvironment } from './dev-env.js';
 import { loadStackConfig } from './stack-config.js';
 
+/** Accounts files whose contents these tests do not read. */
+const SOME_ACCOUNTS = {
+  paperAccountsFile: 'p',
+  exchangeCredentialsFile: 'c',
+  apiTokensFile: 't',
+  apiTokenDigestsFile: 'td',
+  tokens: [],
+};
+
 describe('devEnvironment', () => {
   it('points every service at the paper exchange and the dev account files', () => {
     const env = devEnvironment({
@@ -11,6 +20,7 @@ describe('devEnvironment', () => {
         paperAccountsFile: '/d/paper.json',
         exchangeCredentialsFile: '/d/creds.json',
         apiTokensFile: '/d/tokens.json',
+        apiTokenDigestsFile: '/d/token-digests.json',
         tokens: [],
       },
       paperAdminToken: 'admin',
@@ -24,7 +34,7 @@ describe('devEnvironment', () => {
       EXCHANGE_WS_URL: 'ws://127.0.0.1:8090/trade-api/ws/v2',
       PRICE_FEED_URL: 'ws://127.0.0.1:8090/coinbase',
       EXCHANGE_CREDENTIALS_FILE: '/d/creds.json',
-      API_TOKENS_FILE: '/d/tokens.json',
+      API_TOKENS_FILE: '/d/token-digests.json',
       PAPER_ACCOUNTS_FILE: '/d/paper.json',
       PAPER_ADMIN_TOKEN: 'admin',
     });
@@ -38,7 +48,7 @@ describe('devEnvironment', () => {
         { STACK_EXCHANGE: 'demo', STACK_EXCHANGE_CREDENTIALS_FILE: '/secrets/kalshi.json' },
         '/repo',
       ),
-      accounts: { paperAccountsFile: 'p', exchangeCredentialsFile: 'c', apiTokensFile: 't', tokens: [] },
+      accounts: SOME_ACCOUNTS,
       paperAdminToken: 'a',
       controlUrl: 'http://127.0.0.1:8099',
     });
@@ -69,7 +79,7 @@ describe('devEnvironment', () => {
     const serviceDefaults = new Set(['RESYNC_INTERVAL_MS', 'PROBE_INTERVAL_MS', 'DEGRADED_LATENCY_MS']);
     const env = devEnvironment({
       config: loadStackConfig({}, '/repo'),
-      accounts: { paperAccountsFile: 'p', exchangeCredentialsFile: 'c', apiTokensFile: 't', tokens: [] },
+      accounts: SOME_ACCOUNTS,
       paperAdminToken: 'a',
       controlUrl: 'http://127.0.0.1:8099',
     });

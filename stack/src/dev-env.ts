@@ -36,7 +36,7 @@ export function devEnvironment(input: DevEnvironmentInput): DevEnvironment {
       DATABASE_URL: config.databaseUrl,
       LOG_LEVEL: config.logLevel,
       ...exchange,
-      API_TOKENS_FILE: accounts.apiTokensFile,
+      API_TOKENS_FILE: accounts.apiTokenDigestsFile,
       PAPER_ACCOUNTS_FILE: accounts.paperAccountsFile,
       PAPER_ADMIN_TOKEN: input.paperAdminToken,
     },

@@ -116,7 +116,7 @@ export class PlatformRun {
       LOG_LEVEL: process.env.E2E_LOG_LEVEL ?? 'warn',
       ...paperExchangeEnv('127.0.0.1', port('paper-exchange')),
       EXCHANGE_CREDENTIALS_FILE: accounts.exchangeCredentialsFile,
-      API_TOKENS_FILE: accounts.apiTokensFile,
+      API_TOKENS_FILE: accounts.apiTokenDigestsFile,
       PAPER_ACCOUNTS_FILE: accounts.paperAccountsFile,
       PAPER_ADMIN_TOKEN: adminToken,
       PAPER_CLOCK: options.clock?.mode ?? 'stepped',

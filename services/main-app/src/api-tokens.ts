@@ -1,5 +1,7 @@
 import { createHash } from 'node:crypto';
-import { readFileSync } from 'node:fs';
+import { readFileSync, unwatchFile, watchFile, type Stats } from 'node:fs';
+import type { Logger } from 'pino';
+import { Counter, Gauge, type Registry } from 'prom-client';
 import { z } from 'zod';
 import { TokenFileError } from './errors.js';
 
@@ -13,39 +15,51 @@ export interface Principal {
 /** A user id as the platform spells it (the trade manager checks the same). */
 export const USER_ID = z.string().regex(/^[a-z0-9_]{1,64}$/, 'expected a user id like user_0001');
 
-/** One entry of the API tokens file. */
+/** The SHA-256 of a token as the tokens file stores it: hex digits, lower-cased first. */
+export function tokenDigest(token: string): string {
+  return createHash('sha256').update(token.toLowerCase(), 'utf8').digest('hex');
+}
+
+/**
+ * One entry of the API tokens file: the token's digest, never the token (the file, its Secret and
+ * a backup of either let no one in). `printf %s "$TOKEN" | sha256sum` makes one.
+ */
 export const ApiTokenEntry = z.strictObject({
   user_id: USER_ID,
-  // At least 128 bits, so a token cannot be guessed.
-  token: z.string().regex(/^[0-9a-fA-F]{32,512}$/, 'expected at least 32 hex digits'),
+  token_sha256: z.string().regex(/^[0-9a-f]{64}$/, 'expected the SHA-256 of the token as 64 lower-case hex digits'),
   admin: z.boolean().optional(),
 });
 export type ApiTokenEntry = z.infer<typeof ApiTokenEntry>;
 
-const ApiTokenFile = z.array(ApiTokenEntry);
+const ApiTokenFileShape = z.array(ApiTokenEntry);
 
-// Tokens are looked up by their SHA-256: the Map compares digests, never the secret itself, so
-// how long a lookup takes says nothing about how much of a guessed token was right.
-const digest = (token: string): string => createHash('sha256').update(token, 'utf8').digest('hex');
+/** Finds the principal of a presented bearer token (authenticate's view of the tokens). */
+export interface TokenLookup {
+  lookup(token: string): Principal | null;
+}
+
+// A token is at least 128 bits of hex (32 digits) and at most 512 digits: anything else is no token.
+const TOKEN_SHAPE = /^[0-9a-fA-F]{32,512}$/;
 
 /** The bearer tokens main-app accepts, keyed by their SHA-256 digest. */
-export class ApiTokens {
+export class ApiTokens implements TokenLookup {
   readonly #byDigest = new Map<string, Principal>();
 
-  /** Throws TokenFileError on a token listed twice (which user would it be?). */
+  /** Throws TokenFileError on a digest listed twice (which user would it be?). */
   constructor(entries: readonly ApiTokenEntry[]) {
     for (const [i, e] of entries.entries()) {
-      const key = digest(e.token.toLowerCase());
-      if (this.#byDigest.has(key)) throw new TokenFileError(`entry ${i} (${e.user_id}): token listed twice`);
-      this.#byDigest.set(key, Object.freeze({ userId: e.user_id, admin: e.admin === true }));
+      if (this.#byDigest.has(e.token_sha256)) throw new TokenFileError(`entry ${i} (${e.user_id}): token listed twice`);
+      this.#byDigest.set(e.token_sha256, Object.freeze({ userId: e.user_id, admin: e.admin === true }));
     }
   }
 
-  /** The principal of a presented token, or null when unknown. */
+  /**
+   * The principal of a presented token, or null when unknown. The Map compares digests, never the
+   * secret itself, so how long a lookup takes says nothing about how much of a guess was right.
+   */
   lookup(token: string): Principal | null {
-    // Hex compares case-insensitively; anything longer than a valid token is not one.
-    if (token.length > 512) return null;
-    return this.#byDigest.get(digest(token.toLowerCase())) ?? null;
+    if (!TOKEN_SHAPE.test(token)) return null;
+    return this.#byDigest.get(tokenDigest(token)) ?? null;
   }
 
   /** How many tokens are known. */
@@ -54,9 +68,83 @@ export class ApiTokens {
   }
 }
 
+/** Options of {@link ApiTokenFile}. */
+export interface ApiTokenFileOptions {
+  /** How often the file is looked at for a change (a revoked or added token). */
+  reloadMs: number;
+  logger: Logger;
+  registry: Registry;
+}
+
 /**
- * Reads and validates the tokens file: a JSON array of `{ user_id, token, admin? }`. Throws
- * TokenFileError naming the file and the bad entry.
+ * The tokens of a file, kept current while main-app runs: the file is checked every `reloadMs`
+ * (a mounted Secret changes by a symlink swap, which a stat sees) and, once it changed, read again;
+ * a token removed from it is refused from then on, without a restart. A file that stops being valid
+ * changes nothing: the last good tokens stay, the error is logged and counted
+ * (`recio_api_token_reload_errors_total`), and the next valid version is taken.
+ */
+export class ApiTokenFile implements TokenLookup {
+  readonly #path: string;
+  readonly #o: ApiTokenFileOptions;
+  readonly #reloadErrors: Counter;
+  readonly #count: Gauge;
+  #tokens: ApiTokens;
+
+  /** Throws TokenFileError when the file is not valid now. */
+  constructor(path: string, options: ApiTokenFileOptions) {
+    this.#path = path;
+    this.#o = options;
+    this.#tokens = new ApiTokens(loadApiTokens(path));
+    this.#reloadErrors = new Counter({
+      name: 'recio_api_token_reload_errors_total',
+      help: 'Reloads of the API tokens file that failed (the previous tokens stay in force)',
+      registers: [options.registry],
+    });
+    this.#count = new Gauge({
+      name: 'recio_api_tokens',
+      help: 'API tokens in force',
+      registers: [options.registry],
+    });
+    this.#count.set(this.#tokens.size);
+    watchFile(path, { interval: options.reloadMs, persistent: false }, this.#onChange);
+  }
+
+  lookup(token: string): Principal | null {
+    return this.#tokens.lookup(token);
+  }
+
+  get size(): number {
+    return this.#tokens.size;
+  }
+
+  /** Reads the file now; false (and the old tokens kept) when it is not valid. */
+  reload(): boolean {
+    try {
+      this.#tokens = new ApiTokens(loadApiTokens(this.#path));
+      this.#count.set(this.#tokens.size);
+      this.#o.logger.info({ tokens: this.#tokens.size }, 'API tokens reloaded');
+      return true;
+    } catch (err) {
+      this.#reloadErrors.inc();
+      this.#o.logger.error({ err }, 'API tokens file not reloaded; the previous tokens stay in force');
+      return false;
+    }
+  }
+
+  close(): void {
+    unwatchFile(this.#path, this.#onChange);
+  }
+
+  readonly #onChange = (current: Stats, previous: Stats): void => {
+    if (current.mtimeMs === previous.mtimeMs && current.ino === previous.ino && current.size === previous.size) return;
+    this.reload();
+  };
+}
+
+/**
+ * Reads and validates the tokens file: a JSON array of `{ user_id, token_sha256, admin? }`. Throws
+ * TokenFileError naming the file and the bad entry; a token in the clear is refused, saying how to
+ * store its digest instead.
  */
 export function loadApiTokens(path: string): ApiTokenEntry[] {
   let text: string;
@@ -71,7 +159,12 @@ export function loadApiTokens(path: string): ApiTokenEntry[] {
   } catch (err) {
     throw new TokenFileError(`${path}: not JSON`, { cause: err });
   }
-  const parsed = ApiTokenFile.safeParse(json);
+  const clear = Array.isArray(json) ? json.findIndex((e) => typeof e === 'object' && e !== null && 'token' in e) : -1;
+  if (clear !== -1)
+    throw new TokenFileError(
+      `${path}: ${clear}: holds a token in the clear; store its digest as token_sha256 (printf %s "$TOKEN" | sha256sum)`,
+    );
+  const parsed = ApiTokenFileShape.safeParse(json);
   if (!parsed.success) {
     const issue = parsed.error.issues[0];
     throw new TokenFileError(

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { ApiTokens } from './api-tokens.js';
+import { ApiTokens, tokenDigest } from './api-tokens.js';
 import { authenticate, bearerToken, principalOf, readUser, writeUser } from './auth.js';
 
 const trader = { userId: 'user_0001', admin: false };
@@ -19,7 +19,7 @@ describe('bearerToken', () => {
 
 describe('authenticate', () => {
   const token = 'f'.repeat(32);
-  const hook = authenticate(new ApiTokens([{ user_id: 'user_0001', token }]));
+  const hook = authenticate(new ApiTokens([{ user_id: 'user_0001', token_sha256: tokenDigest(token) }]));
   const reply = () => {
     const headers: Record<string, string> = {};
     return { headers, header: (name: string, value: string) => (headers[name] = value) };

@@ -1,5 +1,5 @@
 import { HttpError } from '@recio/service-kit';
-import type { ApiTokens, Principal } from './api-tokens.js';
+import type { Principal, TokenLookup } from './api-tokens.js';
 
 /** The parts of a request authentication reads (a Fastify request has them). */
 export interface AuthRequest {
@@ -26,7 +26,7 @@ const principals = new WeakMap<object, Principal>();
  * The onRequest hook of every /api route: a missing or unknown bearer token is a 401
  * `UNAUTHENTICATED` before the body is even read.
  */
-export function authenticate(tokens: ApiTokens) {
+export function authenticate(tokens: TokenLookup) {
   return async (req: AuthRequest, reply: AuthReply): Promise<void> => {
     const token = bearerToken(req.headers.authorization);
     const principal = token === null ? null : tokens.lookup(token);

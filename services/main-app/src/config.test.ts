@@ -8,10 +8,10 @@ describe('loadConfig', () => {
   const dir = mkdtempSync(join(tmpdir(), 'main-app-config-'));
   afterAll(() => rmSync(dir, { recursive: true, force: true }));
   const tokensFile = join(dir, 'tokens.json');
-  writeFileSync(tokensFile, JSON.stringify([{ user_id: 'user_0001', token: 'ab'.repeat(16) }]));
+  writeFileSync(tokensFile, JSON.stringify([{ user_id: 'user_0001', token_sha256: 'ab'.repeat(32) }]));
   const base = { DATABASE_URL: 'postgres://u@db:5432/recio', REDIS_URL: 'redis://r:6379', API_TOKENS_FILE: tokensFile };
 
-  it('fills the defaults and loads the tokens', () => {
+  it('fills the defaults and checks the tokens file', () => {
     const c = loadConfig(base);
     expect(c).toMatchObject({
       service: 'main-app',
@@ -20,7 +20,7 @@ describe('loadConfig', () => {
       ORDER_RATE_PER_SECOND: 2,
       ORDER_BURST: 5,
     });
-    expect(c.apiTokens).toEqual([{ user_id: 'user_0001', token: 'ab'.repeat(16) }]);
+    expect(c.API_TOKENS_RELOAD_MS).toBe(2_000);
   });
 
   it('names the bad variable or file', () => {
@@ -29,5 +29,6 @@ describe('loadConfig', () => {
     expect(() => loadConfig({ ...base, ORDER_RATE_PER_SECOND: '-1' })).toThrow(/ORDER_RATE_PER_SECOND/);
     expect(() => loadConfig({ ...base, TRADE_MANAGER_URL: 'not a url' })).toThrow(/TRADE_MANAGER_URL/);
     expect(() => loadConfig({ ...base, API_TOKENS_FILE: join(dir, 'nope.json') })).toThrow(/nope\.json/);
+    expect(() => loadConfig({ ...base, API_TOKENS_RELOAD_MS: '10' })).toThrow(/API_TOKENS_RELOAD_MS/);
   });
 });

@@ -1,7 +1,7 @@
 import { serviceUrl } from '@recio/platform';
 import { loadServiceConfig } from '@recio/service-kit';
 import { z } from 'zod';
-import { loadApiTokens, type ApiTokenEntry } from './api-tokens.js';
+import { loadApiTokens } from './api-tokens.js';
 
 /**
  * main-app's configuration (environment at the edge). The API tokens file is read here too, so
@@ -15,8 +15,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env) {
       TRADE_MANAGER_URL: z.url().default(serviceUrl('trade-manager')),
       /** How long a forwarded order may take before the answer is 503. */
       TRADE_MANAGER_TIMEOUT_MS: z.coerce.number().int().min(100).max(60_000).default(5_000),
-      /** JSON `[{ "user_id": "user_0001", "token": "<hex>", "admin"?: true }]`. */
+      /** JSON `[{ "user_id": "user_0001", "token_sha256": "<64 hex>", "admin"?: true }]`; re-read when it changes. */
       API_TOKENS_FILE: z.string().min(1),
+      /** How often the tokens file is checked for a change (a revoked token stops working within it). */
+      API_TOKENS_RELOAD_MS: z.coerce.number().int().min(100).max(300_000).default(2_000),
       /** Order requests (open and close) a user may make per second, on average. */
       ORDER_RATE_PER_SECOND: z.coerce.number().positive().max(1_000).default(2),
       /** Order requests a user may make at once before the rate applies. */
@@ -24,8 +26,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env) {
     },
     env,
   );
-  const apiTokens: readonly ApiTokenEntry[] = loadApiTokens(config.API_TOKENS_FILE);
-  return { ...config, apiTokens };
+  // Read once here so a missing or bad file stops the start, naming it.
+  loadApiTokens(config.API_TOKENS_FILE);
+  return config;
 }
 
 /** See {@link loadConfig}. */

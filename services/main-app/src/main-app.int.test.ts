@@ -3,7 +3,7 @@ import { DEFAULT_SETTINGS, eventTicker, hourCloseAfter, marketTicker } from '@re
 import { TradeSnapshot } from '@recio/platform';
 import { startService, type RunningService } from '@recio/service-kit';
 import { randomBytes, randomUUID } from 'node:crypto';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pino } from 'pino';
@@ -18,6 +18,7 @@ import {
 } from '@recio/test-support';
 import { loadConfig as loadTradeManagerConfig, startTradeManager, type TradeManagerConfig } from '@recio/trade-manager';
 import { loadConfig, type MainAppConfig } from './config.js';
+import { tokenDigest } from './api-tokens.js';
 import { startMainApp } from './main-app.js';
 
 // The burst is what the assertions count; at 0.001 tokens/s no token comes back during the run.
@@ -45,6 +46,17 @@ describe('main-app', () => {
     [alice, bob, carol, dave, erin, frank, ops].map((u) => [u, randomBytes(32).toString('hex')]),
   );
   const closeAt = hourCloseAfter(Date.now() + 120_000);
+  // main-app holds the tokens' digests only; a new file (renamed over the old, as a Secret changes) is taken live.
+  const tokensFile = join(dir, 'tokens.json');
+  const writeTokens = (users: string[]) => {
+    const entries = users.map((u) => ({
+      user_id: u,
+      token_sha256: tokenDigest(token[u]!),
+      ...(u === ops ? { admin: true } : {}),
+    }));
+    writeFileSync(`${tokensFile}.new`, JSON.stringify(entries));
+    renameSync(`${tokensFile}.new`, tokensFile);
+  };
   const ticker = marketTicker(eventTicker(closeAt), 99_749.99);
 
   beforeAll(async () => {
@@ -57,20 +69,13 @@ describe('main-app', () => {
       logger,
       start: startTradeManager,
     });
-    const tokensFile = join(dir, 'tokens.json');
-    writeFileSync(
-      tokensFile,
-      JSON.stringify(
-        Object.entries(token).map(([user_id, t]) =>
-          user_id === ops ? { user_id, token: t, admin: true } : { user_id, token: t },
-        ),
-      ),
-    );
+    writeTokens(Object.keys(token));
     const env = {
       DATABASE_URL: db.url,
       REDIS_URL,
       POD_NAME: 'main-app-0',
       API_TOKENS_FILE: tokensFile,
+      API_TOKENS_RELOAD_MS: '100',
       TRADE_MANAGER_URL: tradeManager.url,
       ORDER_RATE_PER_SECOND: '0.001',
       ORDER_BURST: String(BURST),
@@ -141,6 +146,16 @@ describe('main-app', () => {
     expect((await call(alice, 'GET', '/api/v1/me')).body).toEqual({ userId: alice, admin: false });
     expect((await call(ops, 'GET', '/api/v1/me')).body).toEqual({ userId: ops, admin: true });
     expect((await fetch(`${app.url}/healthz`)).status).toBe(200);
+  });
+
+  it('refuses a revoked token without a restart (regression: tokens were read once, in the clear)', async () => {
+    const revoked = uniqueName('user_');
+    token[revoked] = randomBytes(32).toString('hex');
+    writeTokens(Object.keys(token));
+    await expect.poll(async () => (await call(revoked, 'GET', '/api/v1/me')).status, { timeout: 10_000 }).toBe(200);
+    writeTokens(Object.keys(token).filter((u) => u !== revoked));
+    await expect.poll(async () => (await call(revoked, 'GET', '/api/v1/me')).status, { timeout: 10_000 }).toBe(401);
+    expect((await call(alice, 'GET', '/api/v1/me')).status).toBe(200);
   });
 
   it('needs an id per order (body tradeId or Idempotency-Key): the same id is the same trade, other parameters a conflict', async () => {

@@ -1,5 +1,5 @@
 import type { ServiceContext } from '@recio/service-kit';
-import { ApiTokens } from './api-tokens.js';
+import { ApiTokenFile } from './api-tokens.js';
 import { authenticate } from './auth.js';
 import type { MainAppConfig } from './config.js';
 import { TokenBucketLimiter } from './rate-limit.js';
@@ -20,7 +20,12 @@ export const API_PREFIX = '/api/v1';
  */
 export async function startMainApp(ctx: ServiceContext<MainAppConfig>): Promise<void> {
   const { config, pool, router, logger } = ctx;
-  const tokens = new ApiTokens(config.apiTokens);
+  const tokens = new ApiTokenFile(config.API_TOKENS_FILE, {
+    reloadMs: config.API_TOKENS_RELOAD_MS,
+    logger,
+    registry: ctx.registry,
+  });
+  ctx.onClose(() => tokens.close());
   const limiter = new TokenBucketLimiter({ ratePerSecond: config.ORDER_RATE_PER_SECOND, burst: config.ORDER_BURST });
   const tradeManager = new TradeManagerClient({
     baseUrl: config.TRADE_MANAGER_URL,
