@@ -1,9 +1,10 @@
+import { MAIN_APP_PUBLIC_PATHS } from '@recio/platform';
 import { k8s } from 'cdk8s-plus-31';
 import { Construct } from 'constructs';
 import type { ChartConfig } from './config.js';
 import { componentLabels } from './labels.js';
 
-/** The main-app Ingress: UI, REST and WebSocket on one host, TLS when a certificate Secret is named. */
+/** The main-app Ingress: its public paths (REST, WebSocket, later the UI) on one host, TLS when a certificate Secret is named. */
 export class MainAppIngress extends Construct {
   constructor(scope: Construct, id: string, config: ChartConfig) {
     super(scope, id);
@@ -27,9 +28,11 @@ export class MainAppIngress extends Construct {
           {
             host: config.ingressHost,
             http: {
-              paths: [
-                { path: '/', pathType: 'Prefix', backend: { service: { name: 'main-app', port: { name: 'http' } } } },
-              ],
+              // The public paths only: /metrics, /readyz and /healthz are not routed.
+              paths: MAIN_APP_PUBLIC_PATHS.map((p) => ({
+                ...p,
+                backend: { service: { name: 'main-app', port: { name: 'http' } } },
+              })),
             },
           },
         ],

@@ -217,9 +217,17 @@ describe.each(CHART_VARIANTS)('$profile-$redisMode', (variant) => {
     }
   });
 
-  it('exposes main-app through an Ingress on the configured host', () => {
+  it('exposes main-app through an Ingress on the configured host: its API and socket, never /metrics or /readyz', () => {
     const ing = find(objs, 'Ingress', 'main-app');
     expect(ing.spec.rules[0].host).toBe(config.ingressHost);
+    // Kubernetes' matching: Exact is the whole path; Prefix matches whole '/'-separated segments.
+    const routed = (path: string) =>
+      (ing.spec.rules[0].http.paths as { path: string; pathType: string }[]).some((p) =>
+        p.pathType === 'Exact' ? path === p.path : path === p.path || path.startsWith(`${p.path.replace(/\/$/, '')}/`),
+      );
+    for (const path of ['/api/v1/trades', '/api/v1/replay', '/ws']) expect(routed(path), path).toBe(true);
+    for (const path of ['/metrics', '/readyz', '/healthz', '/', '/apix', '/ws/x'])
+      expect(routed(path), path).toBe(false);
     if (cloud) expect(ing.spec.tls[0].secretName).toBe('recio-tls');
     else expect(ing.spec.tls).toBeUndefined();
   });

@@ -10,7 +10,15 @@ export {
   type ServiceSpec,
 } from './services.js';
 export * from './events/index.js';
-export { COINBASE_FEED_URL, PAPER_FEED_PATH, paperExchangeEnv, servicePort, serviceUrl } from './endpoints.js';
+export {
+  COINBASE_FEED_URL,
+  MAIN_APP_API_PREFIX,
+  MAIN_APP_PUBLIC_PATHS,
+  PAPER_FEED_PATH,
+  paperExchangeEnv,
+  servicePort,
+  serviceUrl,
+} from './endpoints.js';
 export {
   appendedClasses,
   channelClassesInUse,

@@ -109,4 +109,27 @@ describe('startService', () => {
     });
     expect(await ok.json()).toEqual({ n: 2 });
   });
+
+  it('sends security headers with every answer, errors included, and cuts off slow requests', async () => {
+    const answers = [
+      await fetch(`${service.url}/healthz`),
+      await fetch(`${service.url}/nope`),
+      await fetch(`${service.url}/echo`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: '{',
+      }),
+    ];
+    for (const res of answers) {
+      expect(res.headers.get('content-security-policy'), String(res.status)).toContain("default-src 'self'");
+      expect(res.headers.get('x-content-type-options')).toBe('nosniff');
+      expect(res.headers.get('x-frame-options')).toBe('SAMEORIGIN');
+      expect(res.headers.get('strict-transport-security')).toMatch(/max-age=\d+/);
+      expect(res.headers.get('referrer-policy')).toBe('no-referrer');
+      expect(res.headers.get('x-powered-by')).toBeNull();
+    }
+    // Node enforces these on its connections-checking interval; the server carries the platform's values.
+    const server = service.context.http.server;
+    expect([server.requestTimeout, server.headersTimeout, server.keepAliveTimeout]).toEqual([30_000, 15_000, 65_000]);
+  });
 });

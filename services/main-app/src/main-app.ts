@@ -1,3 +1,4 @@
+import { MAIN_APP_API_PREFIX } from '@recio/platform';
 import type { ServiceContext } from '@recio/service-kit';
 import { ApiTokenFile } from './api-tokens.js';
 import { authenticate } from './auth.js';
@@ -10,8 +11,8 @@ import { registerSettingsRoutes } from './routes/settings.js';
 import { registerTradeRoutes } from './routes/trades.js';
 import { TradeManagerClient } from './trade-manager-client.js';
 
-/** Where the REST API lives; the web UI and the WebSocket gateway get paths of their own. */
-export const API_PREFIX = '/api/v1';
+/** Where the REST API lives (the catalogue's, which the Ingress routes); the web UI and the WebSocket gateway get paths of their own. */
+export const API_PREFIX = MAIN_APP_API_PREFIX;
 
 /**
  * main-app: the trader-facing API. Every /api/v1 route is authenticated by a bearer token and
