@@ -54,6 +54,17 @@ export const PRICE_SERIES_KEY = family('price-series', 'zset', false, (symbol: s
 /** A user's open trades with live pnl, for the UI (TTL). */
 export const LIVE_TRADES_KEY = family('live-trades', 'string', true, (userId: string) => `cache:trades:${userId}:live`);
 
+/**
+ * A user's request budget of one kind (orders, settings, reads, replay), shared by every main-app
+ * replica; expires with its window. Written by rate-limiter-flexible as `<keyPrefix>:<user>`.
+ */
+export const RATE_LIMIT_KEY = family(
+  'rate-limit',
+  'string',
+  true,
+  (kind: string, userId: string) => `ratelimit:${kind}:${userId}`,
+);
+
 /** Every key family, for tests and docs. */
 export const KEY_FAMILIES: readonly KeyFamily[] = [
   STREAM_KEY,
@@ -62,6 +73,7 @@ export const KEY_FAMILIES: readonly KeyFamily[] = [
   PRICE_CACHE_KEY,
   PRICE_SERIES_KEY,
   LIVE_TRADES_KEY,
+  RATE_LIMIT_KEY,
 ];
 
 /**

@@ -5,6 +5,7 @@
  */
 import {
   LIVE_TRADES_KEY,
+  RATE_LIMIT_KEY,
   PRICE_CACHE_KEY,
   PRICE_SERIES_KEY,
   RELAY_MARKER_KEY,
@@ -106,7 +107,8 @@ export const SERVICES: readonly ServiceSpec[] = [
     ingressFrom: 'ingress-controller',
     egressInternet: false,
     cloudReplicas: 2,
-    redisKeys: [],
+    // per-user request budgets, shared by the replicas
+    redisKeys: [RATE_LIMIT_KEY],
     everyChannel: 'read',
     tables: {
       user_settings: ['SELECT', 'INSERT', 'UPDATE'],

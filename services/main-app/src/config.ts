@@ -21,8 +21,14 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env) {
       API_TOKENS_RELOAD_MS: z.coerce.number().int().min(100).max(300_000).default(2_000),
       /** Order requests (open and close) a user may make per second, on average. */
       ORDER_RATE_PER_SECOND: z.coerce.number().positive().max(1_000).default(2),
-      /** Order requests a user may make at once before the rate applies. */
+      /** Order requests a user may make at once: the budget of a window of ORDER_BURST / ORDER_RATE_PER_SECOND seconds. */
       ORDER_BURST: z.coerce.number().int().min(1).max(1_000).default(5),
+      /** Settings changes a user may make per minute. */
+      SETTINGS_CHANGES_PER_MINUTE: z.coerce.number().int().min(1).max(10_000).default(30),
+      /** Reads (trades, account, settings) a user may make per minute. */
+      READS_PER_MINUTE: z.coerce.number().int().min(1).max(100_000).default(600),
+      /** Replay pages a user may ask for per minute. */
+      REPLAYS_PER_MINUTE: z.coerce.number().int().min(1).max(100_000).default(120),
     },
     env,
   );

@@ -1,9 +1,9 @@
 import { MAIN_APP_API_PREFIX } from '@recio/platform';
 import type { ServiceContext } from '@recio/service-kit';
 import { ApiTokenFile } from './api-tokens.js';
-import { authenticate } from './auth.js';
+import { authenticate, principalOf } from './auth.js';
 import type { MainAppConfig } from './config.js';
-import { TokenBucketLimiter } from './rate-limit.js';
+import { limitKindOf, RequestLimits } from './rate-limit.js';
 import { registerAccountRoutes } from './routes/account.js';
 import { registerMeRoutes } from './routes/me.js';
 import { registerReplayRoutes } from './routes/replay.js';
@@ -27,7 +27,20 @@ export async function startMainApp(ctx: ServiceContext<MainAppConfig>): Promise<
     registry: ctx.registry,
   });
   ctx.onClose(() => tokens.close());
-  const limiter = new TokenBucketLimiter({ ratePerSecond: config.ORDER_RATE_PER_SECOND, burst: config.ORDER_BURST });
+  const limits = new RequestLimits(
+    ctx.router.redis,
+    {
+      orders: {
+        points: config.ORDER_BURST,
+        durationSeconds: Math.ceil(config.ORDER_BURST / config.ORDER_RATE_PER_SECOND),
+      },
+      settings: { points: config.SETTINGS_CHANGES_PER_MINUTE, durationSeconds: 60 },
+      reads: { points: config.READS_PER_MINUTE, durationSeconds: 60 },
+      replay: { points: config.REPLAYS_PER_MINUTE, durationSeconds: 60 },
+    },
+    logger,
+    ctx.registry,
+  );
   const tradeManager = new TradeManagerClient({
     baseUrl: config.TRADE_MANAGER_URL,
     timeoutMs: config.TRADE_MANAGER_TIMEOUT_MS,
@@ -37,8 +50,13 @@ export async function startMainApp(ctx: ServiceContext<MainAppConfig>): Promise<
   await ctx.http.register(
     async (api) => {
       api.addHook('onRequest', authenticate(tokens));
+      // After authentication: each request spends its user's budget of its kind, before its body is read.
+      api.addHook('onRequest', async (req, reply) => {
+        const route = req.routeOptions.url;
+        if (route !== undefined) await limits.spend(limitKindOf(req.method, route), principalOf(req).userId, reply);
+      });
       registerMeRoutes(api);
-      registerTradeRoutes(api, { db: pool, limiter, tradeManager, logger });
+      registerTradeRoutes(api, { db: pool, tradeManager, logger });
       registerSettingsRoutes(api, { db: pool, router });
       registerAccountRoutes(api, pool);
       registerReplayRoutes(api, router);

@@ -1,89 +1,99 @@
-import { InvalidOptionError } from './errors.js';
+import { RATE_LIMIT_KEY } from '@recio/contract';
+import type { RedisClient } from '@recio/router';
+import { HttpError } from '@recio/service-kit';
+import type { Logger } from 'pino';
+import { Counter, type Registry } from 'prom-client';
+import { RateLimiterMemory, RateLimiterRedis, RateLimiterRes } from 'rate-limiter-flexible';
 
-/** Options of {@link TokenBucketLimiter}. */
-export interface TokenBucketOptions {
-  /** Tokens added per second to each key's bucket. */
-  ratePerSecond: number;
-  /** Bucket size: requests allowed at once after a quiet period. */
-  burst: number;
-  /** Clock in ms (tests pass their own). @defaultValue Date.now */
-  now?: () => number;
-  /** Buckets kept; beyond it, full (idle) buckets are forgotten. @defaultValue 10000 */
-  maxKeys?: number;
+/** What a request spends: an order (open or close), a settings change, a read, a replay page. */
+export type LimitKind = 'orders' | 'settings' | 'reads' | 'replay';
+
+/** A budget: `points` requests per window of `durationSeconds`, per user. */
+export interface Limit {
+  points: number;
+  durationSeconds: number;
 }
 
-/** The answer of {@link TokenBucketLimiter.take}. */
-export type TakeResult = { ok: true; remaining: number } | { ok: false; retryAfterMs: number };
-
-const DEFAULTS = { now: Date.now, maxKeys: 10_000 };
-
-interface Bucket {
-  tokens: number;
-  at: number;
+/** Which budget a request spends, by method and route pattern (`/trades/:id/close`). */
+export function limitKindOf(method: string, route: string): LimitKind {
+  if (method === 'POST' && (route.endsWith('/trades') || route.endsWith('/close'))) return 'orders';
+  if (route.endsWith('/replay')) return 'replay';
+  if (method !== 'GET' && method !== 'HEAD') return 'settings';
+  return 'reads';
 }
 
 /**
- * A token bucket per key (per user): each request takes one token; tokens refill at
- * `ratePerSecond` up to `burst`. In-process state: with several replicas each enforces its own
- * bucket, so a user's ceiling is replicas × rate (the trade manager and the exchange's own
- * limits still apply behind it).
+ * Per-user request budgets shared by every main-app replica: counted in Redis (rate-limiter-flexible,
+ * one key per user and kind, expiring with its window), so a user's ceiling is the same however
+ * many replicas serve them. While Redis cannot answer, each replica counts in memory
+ * (the insurance limiter) and says so in `recio_rate_limit_fallbacks_total`: requests keep being
+ * limited, never refused for Redis being down.
  */
-export class TokenBucketLimiter {
-  readonly #rate: number;
-  readonly #burst: number;
-  readonly #now: () => number;
-  readonly #maxKeys: number;
-  readonly #buckets = new Map<string, Bucket>();
+export class RequestLimits {
+  readonly #limiters: Record<LimitKind, RateLimiterRedis>;
+  readonly #refused: Counter<'kind'>;
 
-  constructor(options: TokenBucketOptions) {
-    const o = { ...DEFAULTS, ...options };
-    if (!(Number.isFinite(o.ratePerSecond) && o.ratePerSecond > 0))
-      throw new InvalidOptionError('ratePerSecond', `expected a positive number, got ${o.ratePerSecond}`);
-    if (!(Number.isInteger(o.burst) && o.burst >= 1))
-      throw new InvalidOptionError('burst', `expected an integer ≥ 1, got ${o.burst}`);
-    if (!(Number.isInteger(o.maxKeys) && o.maxKeys >= 1))
-      throw new InvalidOptionError('maxKeys', `expected an integer ≥ 1, got ${o.maxKeys}`);
-    this.#rate = o.ratePerSecond;
-    this.#burst = o.burst;
-    this.#now = o.now;
-    this.#maxKeys = o.maxKeys;
+  constructor(redis: RedisClient, limits: Record<LimitKind, Limit>, logger: Logger, registry: Registry) {
+    const fallbacks = new Counter({
+      name: 'recio_rate_limit_fallbacks_total',
+      help: 'Rate limit checks answered in memory because Redis could not',
+      labelNames: ['kind'],
+      registers: [registry],
+    });
+    this.#refused = new Counter({
+      name: 'recio_rate_limited_total',
+      help: 'Requests refused with 429 RATE_LIMITED, by budget',
+      labelNames: ['kind'],
+      registers: [registry],
+    });
+    const make = (kind: LimitKind): RateLimiterRedis => {
+      const { points, durationSeconds: duration } = limits[kind];
+      return new RateLimiterRedis({
+        storeClient: redis,
+        // rate-limiter-flexible writes `<keyPrefix>:<user>`, which is RATE_LIMIT_KEY(kind, user) (a test checks it)
+        keyPrefix: RATE_LIMIT_KEY.key(kind, '').slice(0, -1),
+        points,
+        duration,
+        rejectIfRedisNotReady: true,
+        insuranceLimiter: new InsuranceLimiter({ points, duration }, () => {
+          fallbacks.inc({ kind });
+          logger.warn({ kind }, 'rate limit counted in memory: Redis did not answer');
+        }),
+      });
+    };
+    this.#limiters = {
+      orders: make('orders'),
+      settings: make('settings'),
+      reads: make('reads'),
+      replay: make('replay'),
+    };
   }
 
-  /** Takes one token from `key`'s bucket, or says how long until one is there. */
-  take(key: string): TakeResult {
-    const now = this.#now();
-    const bucket = this.#refill(key, now);
-    if (bucket.tokens >= 1) {
-      bucket.tokens -= 1;
-      return { ok: true, remaining: Math.floor(bucket.tokens) };
+  /** Spends one request of `kind` for `userId`; throws 429 RATE_LIMITED (with Retry-After) when none is left. */
+  async spend(kind: LimitKind, userId: string, reply: { header(name: string, value: string): unknown }): Promise<void> {
+    try {
+      await this.#limiters[kind].consume(userId);
+    } catch (err) {
+      if (!(err instanceof RateLimiterRes)) throw err;
+      this.#refused.inc({ kind });
+      const seconds = Math.max(1, Math.ceil(err.msBeforeNext / 1_000));
+      reply.header('retry-after', String(seconds));
+      throw new HttpError(429, 'RATE_LIMITED', `too many ${kind} requests; retry in ${seconds} s`);
     }
-    return { ok: false, retryAfterMs: Math.ceil(((1 - bucket.tokens) / this.#rate) * 1_000) };
+  }
+}
+
+/** The in-memory limiter used while Redis cannot answer, telling each time it is. */
+class InsuranceLimiter extends RateLimiterMemory {
+  readonly #onUse: () => void;
+
+  constructor(options: ConstructorParameters<typeof RateLimiterMemory>[0], onUse: () => void) {
+    super(options);
+    this.#onUse = onUse;
   }
 
-  /** Buckets currently held. */
-  get size(): number {
-    return this.#buckets.size;
-  }
-
-  #refill(key: string, now: number): Bucket {
-    let bucket = this.#buckets.get(key);
-    if (!bucket) {
-      if (this.#buckets.size >= this.#maxKeys) this.#forgetFull(now);
-      bucket = { tokens: this.#burst, at: now };
-      this.#buckets.set(key, bucket);
-      return bucket;
-    }
-    // A clock that steps back adds nothing (and takes nothing).
-    const elapsed = Math.max(0, now - bucket.at);
-    bucket.tokens = Math.min(this.#burst, bucket.tokens + (elapsed / 1_000) * this.#rate);
-    bucket.at = Math.max(bucket.at, now);
-    return bucket;
-  }
-
-  // A bucket that has refilled completely is the same as no bucket: dropping it changes nothing.
-  #forgetFull(now: number): void {
-    for (const [key, b] of this.#buckets) {
-      if (b.tokens + (Math.max(0, now - b.at) / 1_000) * this.#rate >= this.#burst) this.#buckets.delete(key);
-    }
+  override consume(...args: Parameters<RateLimiterMemory['consume']>): ReturnType<RateLimiterMemory['consume']> {
+    this.#onUse();
+    return super.consume(...args);
   }
 }

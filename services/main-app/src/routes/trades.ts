@@ -1,10 +1,9 @@
 import { TradeStatus } from '@recio/platform';
 import { HttpError, parseInput, type ServiceContext } from '@recio/service-kit';
 import { z } from 'zod';
-import { principalOf, readUser, writeUser, type AuthReply } from '../auth.js';
+import { principalOf, readUser, writeUser } from '../auth.js';
 import { Cursor, PageLimit } from '../cursor.js';
 import type { Db } from '../db.js';
-import type { TokenBucketLimiter } from '../rate-limit.js';
 import type { TradeManagerClient } from '../trade-manager-client.js';
 import { findTrade, listTrades } from '../trade-query.js';
 import { UserQuery, type Api } from './api.js';
@@ -59,24 +58,17 @@ function tradeIdOf(bodyId: string | undefined, headers: unknown): string {
 /** What the trade routes use. */
 export interface TradeRouteDeps {
   db: Db;
-  limiter: TokenBucketLimiter;
   tradeManager: TradeManagerClient;
   logger: ServiceContext['logger'];
 }
 
 /**
  * The trades of the authenticated user: read from the trade table, opened and closed through
- * the trade manager (which owns the state machine), order requests rate limited per user.
+ * the trade manager (which owns the state machine); requests are rate limited per user by the
+ * API scope (rate-limit.ts).
  */
 export function registerTradeRoutes(api: Api, deps: TradeRouteDeps): void {
-  const { db, limiter, tradeManager, logger } = deps;
-
-  const limitOrders = (userId: string, reply: AuthReply): void => {
-    const taken = limiter.take(userId);
-    if (taken.ok) return;
-    reply.header('retry-after', String(Math.max(1, Math.ceil(taken.retryAfterMs / 1_000))));
-    throw new HttpError(429, 'RATE_LIMITED', `too many order requests; retry in ${taken.retryAfterMs} ms`);
-  };
+  const { db, tradeManager, logger } = deps;
 
   api.get('/trades', async (req) => {
     const q = parseInput(ListQuery, req.query, 'query');
@@ -95,7 +87,6 @@ export function registerTradeRoutes(api: Api, deps: TradeRouteDeps): void {
 
   api.post('/trades', async (req, reply) => {
     const userId = writeUser(principalOf(req), parseInput(UserQuery, req.query, 'query').user);
-    limitOrders(userId, reply);
     const body = parseInput(OpenBody, req.body);
     const tradeId = tradeIdOf(body.tradeId, req.headers);
     // Built field by field: the user and the entry method never come from the client.
@@ -109,7 +100,6 @@ export function registerTradeRoutes(api: Api, deps: TradeRouteDeps): void {
 
   api.post('/trades/:id/close', async (req, reply) => {
     const userId = writeUser(principalOf(req), parseInput(UserQuery, req.query, 'query').user);
-    limitOrders(userId, reply);
     const { id } = parseInput(IdParams, req.params, 'path');
     const answer = await tradeManager.close(id, { userId, method: 'manual' });
     logger.info({ userId, tradeId: id, status: answer.status }, 'order forwarded: close');
