@@ -1,3 +1,5 @@
+import { SERVICES } from '@recio/platform';
+import { assertEnvironmentTotal } from '@recio/test-support';
 import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { loadServiceConfig, SHARED_VARIABLES } from './config.js';
@@ -39,4 +41,20 @@ describe('loadServiceConfig', () => {
   it('treats an empty variable as unset', () => {
     expect(loadServiceConfig('main-app', {}, { ...base, PORT: '' }).port).toBe(3000);
   });
+
+  it.each(SERVICES.map((s) => [s.name, s]))(
+    'takes any environment of %s: a configuration, or INVALID_CONFIG naming the variable',
+    (_name, spec) => {
+      const names = [
+        ...new Set([...spec.env, ...Object.keys(SHARED_VARIABLES), 'DRAIN_DEADLINE_MS', 'REDIS_COMMAND_TIMEOUT_MS']),
+      ];
+      assertEnvironmentTotal(
+        (env) => loadServiceConfig(spec.name, SHARED_VARIABLES, env),
+        base,
+        names,
+        'INVALID_CONFIG',
+        100,
+      );
+    },
+  );
 });

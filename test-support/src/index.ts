@@ -12,3 +12,4 @@ export { testRouter, testRouterOptions } from './test-router.js';
 export { freePort } from './ports.js';
 export { until, type UntilOptions } from './until.js';
 export { priceTick } from './price-tick.js';
+export { assertEnvironmentTotal } from './environment-fuzz.js';

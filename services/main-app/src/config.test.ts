@@ -1,6 +1,7 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { assertEnvironmentTotal } from '@recio/test-support';
 import { afterAll, describe, expect, it } from 'vitest';
 import { loadConfig } from './config.js';
 
@@ -30,5 +31,37 @@ describe('loadConfig', () => {
     expect(() => loadConfig({ ...base, TRADE_MANAGER_URL: 'not a url' })).toThrow(/TRADE_MANAGER_URL/);
     expect(() => loadConfig({ ...base, API_TOKENS_FILE: join(dir, 'nope.json') })).toThrow(/nope\.json/);
     expect(() => loadConfig({ ...base, API_TOKENS_RELOAD_MS: '10' })).toThrow(/API_TOKENS_RELOAD_MS/);
+  });
+
+  it('takes any environment: a configuration, or a stable code naming the variable or file', () => {
+    const names = [
+      'API_TOKENS_FILE',
+      'API_TOKENS_RELOAD_MS',
+      'TRADE_MANAGER_URL',
+      'TRADE_MANAGER_TIMEOUT_MS',
+      'ORDER_RATE_PER_SECOND',
+      'ORDER_BURST',
+      'SETTINGS_CHANGES_PER_MINUTE',
+      'READS_PER_MINUTE',
+      'REPLAYS_PER_MINUTE',
+      'PORT',
+      'REDIS_URL',
+      'DATABASE_URL',
+    ];
+    // a tokens file that is not there is INVALID_TOKENS_FILE, named by its path; the rest INVALID_CONFIG
+    assertEnvironmentTotal(
+      (env) => {
+        try {
+          return loadConfig(env);
+        } catch (err) {
+          if ((err as { code?: string }).code === 'INVALID_TOKENS_FILE')
+            throw Object.assign(new Error(`API_TOKENS_FILE: ${(err as Error).message}`), { code: 'INVALID_CONFIG' });
+          throw err;
+        }
+      },
+      base,
+      names,
+      'INVALID_CONFIG',
+    );
   });
 });
