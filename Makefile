@@ -42,7 +42,7 @@ test-unit: build
 test-int: build tools
 	scripts/with-services.sh npm run test:int
 
-# A whole simulated trading day of the local stack, undisturbed and with services killed (~4 min).
+# A whole simulated trading day of the local stack: undisturbed, with services killed, with the exchange failing (~7 min).
 test-e2e: build tools
 	scripts/with-services.sh npm run test:e2e
 

@@ -57,29 +57,80 @@ const SERVICES_TO_KILL = [
   'relay',
 ];
 
-/** Runs the day; with `killEveryMs`, SIGKILLs a service that often (wall clock) while it runs. */
+/**
+ * A disturbance of a running day: started once the platform is up, it acts on a timer (wall clock)
+ * and tells what it did; stopped before the day's last steps.
+ */
+interface Disturbance {
+  every: number;
+  act(run: PlatformRun, n: number): Promise<string | null>;
+}
+
+/** SIGKILLs a service, round robin over a scrambled list. */
+const killServices: Disturbance = {
+  every: 2_500,
+  act: async (run, n) => {
+    const victim = SERVICES_TO_KILL[(n * 7 + 3) % SERVICES_TO_KILL.length]!;
+    return run.supervisor.kill(victim, 'SIGKILL') ? victim : null;
+  },
+};
+
+// The exchange misbehaving on the account API (orders, fills, positions, balance: the trading path
+// and the mirror): a reply lost after the order was placed, a burst of 5xx, a reply slower than the
+// client's timeout (2 s in the run) after the request took effect, rate limiting. Public market data (the
+// watchdog's probes) is left alone, so the day's health events stay those of the calm day.
+const EXCHANGE_FAULTS = [
+  { name: 'order reply lost', status: 503, after: true, method: 'POST', path: '/portfolio/orders', count: 1 },
+  { name: '5xx burst', status: 502, path: '/portfolio', count: 4 },
+  { name: 'timeout after the effect', delayMs: 2_500, after: true, path: '/portfolio', count: 1 },
+  { name: '429 burst', status: 429, path: '/portfolio', count: 3 },
+  { name: 'order reply lost twice', status: 504, after: true, method: 'POST', path: '/portfolio/orders', count: 2 },
+] as const;
+
+/**
+ * Queues the next exchange fault once the last one has been spent: faults hit requests as they come,
+ * never piling up faster than the platform sends requests (which would be an outage, not a fault).
+ */
+const exchangeFaults: Disturbance = {
+  every: 2_000,
+  act: async (run, n) => {
+    const state = await run.admin<{ faults_pending: number }>('GET', '/state');
+    if (state.faults_pending > 0) return null;
+    const { name, ...fault } = EXCHANGE_FAULTS[n % EXCHANGE_FAULTS.length]!;
+    await run.admin('POST', '/faults', fault);
+    return name;
+  },
+};
+
+/** Runs the day, disturbed or not. */
 async function runDay(
   name: string,
   runs: PlatformRun[],
-  killEveryMs?: number,
+  disturbance?: Disturbance,
 ): Promise<{ outcome: Outcome; kills: string[]; run: PlatformRun; aclDenials: string[] }> {
   const run = await PlatformRun.start(options(name));
   runs.push(run); // closed by afterAll, even when the test times out
   const kills: string[] = [];
   let timer: NodeJS.Timeout | undefined;
-  if (killEveryMs !== undefined) {
+  if (disturbance !== undefined) {
     let n = 0;
-    const kill = () => {
-      const victim = SERVICES_TO_KILL[(n * 7 + 3) % SERVICES_TO_KILL.length]!;
-      n += 1;
-      if (run.supervisor.kill(victim, 'SIGKILL')) kills.push(victim);
-      timer = setTimeout(kill, killEveryMs);
+    const act = () => {
+      void disturbance.act(run, n++).then(
+        (did) => {
+          if (did !== null) kills.push(did);
+          timer = setTimeout(act, disturbance.every);
+        },
+        () => (timer = setTimeout(act, disturbance.every)),
+      );
     };
-    timer = setTimeout(kill, killEveryMs);
+    timer = setTimeout(act, disturbance.every);
   }
   try {
     for (let i = 0; i < HOURS * 60; i++) await run.step();
     clearTimeout(timer);
+    timer = undefined;
+    // Past the last close with a sound exchange: nothing queued is left to hit the final steps.
+    if (disturbance === exchangeFaults) await run.admin('DELETE', '/faults');
     // Past the last close (and its settlement), with nothing killed: everything ends.
     for (let i = 0; i < 5; i++) await run.step();
     const t = run.timing;
@@ -174,12 +225,29 @@ describe('a trading day on the paper world', () => {
     'ends the same with a random service killed every few seconds',
     async () => {
       expect(calm, 'the undisturbed run').toBeDefined();
-      const { outcome, kills, run, aclDenials } = await runDay('chaos', runs, 2_500);
+      const { outcome, kills, run, aclDenials } = await runDay('chaos', runs, killServices);
       expect(aclDenials).toEqual([]);
       expect(kills.length).toBeGreaterThanOrEqual(SERVICES_TO_KILL.length);
       const restarts = run.supervisor.status().reduce((sum, p) => sum + p.restarts, 0);
       expect(restarts).toBeGreaterThanOrEqual(kills.length);
       expect(outcome.deadLetters).toBe(0);
+      expect(outcome.trades).toEqual(calm.trades);
+      expect(outcome.ledgers).toEqual(calm.ledgers);
+      expect(outcome.mirror).toEqual(calm.mirror);
+      expect(outcome.eventsByType).toEqual(calm.eventsByType);
+      await run.close(); // its ports are the next run's
+    },
+    DAY_TIMEOUT_MS,
+  );
+
+  it(
+    'ends the same with the exchange losing replies, timing out and failing in bursts',
+    async () => {
+      expect(calm, 'the undisturbed run').toBeDefined();
+      const { outcome, kills: faults } = await runDay('faults', runs, exchangeFaults);
+      expect(faults.length).toBeGreaterThanOrEqual(EXCHANGE_FAULTS.length);
+      expect(outcome.deadLetters).toBe(0);
+      // Every position accounted for: the same trades, orders, fills, balances and mirror as the calm day.
       expect(outcome.trades).toEqual(calm.trades);
       expect(outcome.ledgers).toEqual(calm.ledgers);
       expect(outcome.mirror).toEqual(calm.mirror);

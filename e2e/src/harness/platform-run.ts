@@ -130,6 +130,8 @@ export class PlatformRun {
       // as soon as it is seen (the paper feed sends one tick per simulated second at most).
       ...(options.clock?.mode === 'realtime' ? {} : { STALE_TICK_MS: '0', FLUSH_QUIET_MS: '0' }),
       DRAIN_DEADLINE_MS: '5000',
+      // The paper exchange answers in milliseconds: a reply 2 s late is a timeout (the faults day's).
+      EXCHANGE_TIMEOUT_MS: '2000',
     };
     const services = catalogue.filter((s) => s.name !== 'health-controller').map((s) => s.name);
     // Every service connects as its own PostgreSQL role, as deployed: the day proves the grants suffice.
@@ -217,7 +219,7 @@ export class PlatformRun {
   }
 
   /** The paper exchange's admin API. */
-  async admin<T>(method: 'GET' | 'POST', path: string, body?: unknown): Promise<T> {
+  async admin<T>(method: 'GET' | 'POST' | 'DELETE', path: string, body?: unknown): Promise<T> {
     const res = await fetch(`${this.url('paper-exchange')}/sim${path}`, {
       method,
       headers: {
