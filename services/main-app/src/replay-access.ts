@@ -12,11 +12,13 @@ export const USER_CHANNEL_CLASSES: ReadonlySet<string> = new Set(['trades', 'pos
  * (`trades|positions|settings|account:<user>`) and the shared ones, an admin any channel.
  */
 export function mayReadChannel(principal: Principal, channel: string): boolean {
-  if (principal.admin || SHARED_CHANNELS.has(channel)) return true;
+  return principal.admin || SHARED_CHANNELS.has(channel) || isUsersChannel(channel, principal.userId);
+}
+
+/** Whether `channel` is one of `userId`'s own (`trades|positions|settings|account:<user>`). */
+export function isUsersChannel(channel: string, userId: string): boolean {
   const colon = channel.indexOf(':');
-  return (
-    colon > 0 && USER_CHANNEL_CLASSES.has(channel.slice(0, colon)) && channel.slice(colon + 1) === principal.userId
-  );
+  return colon > 0 && USER_CHANNEL_CLASSES.has(channel.slice(0, colon)) && channel.slice(colon + 1) === userId;
 }
 
 /** Where a replay starts, as the router takes it. */

@@ -1,7 +1,6 @@
-import { channelClass } from '@recio/contract';
 import { NOTICE_WITHHELD, PUBLIC_HEALTH_COMPONENTS, SystemEvent } from '@recio/platform';
 import type { RecioEvent } from '@recio/router';
-import { USER_CHANNEL_CLASSES } from './replay-access.js';
+import { isUsersChannel } from './replay-access.js';
 
 /**
  * What a trader may see of a `system:health` event: the public state (the exchange, trading, the
@@ -24,16 +23,12 @@ function visibleTo(event: SystemEvent, userId: string): Pick<RecioEvent, 'type' 
       return isPublic || d.userId === userId ? event : null;
     }
     case 'consumer.dead_letter':
-      return ownChannel(event.data.channel, userId)
+      return isUsersChannel(event.data.channel, userId)
         ? { ...event, data: { ...event.data, error: event.data.error_code } }
         : null;
     case 'stream.repaired':
-      return ownChannel(event.data.channel, userId) ? event : null;
+      return isUsersChannel(event.data.channel, userId) ? event : null;
     default:
       return null;
   }
-}
-
-function ownChannel(channel: string, userId: string): boolean {
-  return USER_CHANNEL_CLASSES.has(channelClass(channel)) && channel.slice(channel.indexOf(':') + 1) === userId;
 }

@@ -96,10 +96,7 @@ export class Executor {
       { ticker: trade.marketTicker, count: trade.count, clientOrderId: trade.id },
       signal,
     );
-    this.#confirmations.inc({
-      leg: 'open',
-      found: outcome === null ? 'none' : outcome.filled ? 'filled' : 'not_filled',
-    });
+    this.#countConfirmation('open', outcome);
     if (outcome?.filled) this.#report(tx, trade, 'open', 0, trade.id, outcome);
   }
 
@@ -119,7 +116,7 @@ export class Executor {
       { ticker: trade.marketTicker, count: trade.count, clientOrderId },
       signal,
     );
-    this.#confirmations.inc({ leg: 'close', found: found === null ? 'none' : found.filled ? 'filled' : 'not_filled' });
+    this.#countConfirmation('close', found);
     const outcome: OrderOutcome = found ?? {
       filled: false,
       code: 'order_not_found',
@@ -143,6 +140,10 @@ export class Executor {
     if (trade && trade.status === status && (status !== 'closing' || trade.closeAttempts === attempt)) return trade;
     this.#logger.info({ tradeId, expected: status, found: trade?.status ?? null }, 'intent obsolete; no order placed');
     return null;
+  }
+
+  #countConfirmation(leg: 'open' | 'close', found: OrderOutcome | null): void {
+    this.#confirmations.inc({ leg, found: found === null ? 'none' : found.filled ? 'filled' : 'not_filled' });
   }
 
   #report(
