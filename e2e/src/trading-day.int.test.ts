@@ -156,6 +156,14 @@ async function runDay(
 describe('a trading day on the paper world', () => {
   const runs: PlatformRun[] = [];
   let calm: Outcome;
+  /** A disturbed day ended as the calm one: no dead letter, the same trades, ledgers, mirror and events. */
+  const expectCalmDay = (outcome: Outcome): void => {
+    expect(outcome.deadLetters).toBe(0);
+    expect(outcome.trades).toEqual(calm.trades);
+    expect(outcome.ledgers).toEqual(calm.ledgers);
+    expect(outcome.mirror).toEqual(calm.mirror);
+    expect(outcome.eventsByType).toEqual(calm.eventsByType);
+  };
 
   afterAll(async () => {
     for (const run of runs) await run.close();
@@ -230,11 +238,7 @@ describe('a trading day on the paper world', () => {
       expect(kills.length).toBeGreaterThanOrEqual(SERVICES_TO_KILL.length);
       const restarts = run.supervisor.status().reduce((sum, p) => sum + p.restarts, 0);
       expect(restarts).toBeGreaterThanOrEqual(kills.length);
-      expect(outcome.deadLetters).toBe(0);
-      expect(outcome.trades).toEqual(calm.trades);
-      expect(outcome.ledgers).toEqual(calm.ledgers);
-      expect(outcome.mirror).toEqual(calm.mirror);
-      expect(outcome.eventsByType).toEqual(calm.eventsByType);
+      expectCalmDay(outcome);
       await run.close(); // its ports are the next run's
     },
     DAY_TIMEOUT_MS,
@@ -246,12 +250,8 @@ describe('a trading day on the paper world', () => {
       expect(calm, 'the undisturbed run').toBeDefined();
       const { outcome, kills: faults } = await runDay('faults', runs, exchangeFaults);
       expect(faults.length).toBeGreaterThanOrEqual(EXCHANGE_FAULTS.length);
-      expect(outcome.deadLetters).toBe(0);
       // Every position accounted for: the same trades, orders, fills, balances and mirror as the calm day.
-      expect(outcome.trades).toEqual(calm.trades);
-      expect(outcome.ledgers).toEqual(calm.ledgers);
-      expect(outcome.mirror).toEqual(calm.mirror);
-      expect(outcome.eventsByType).toEqual(calm.eventsByType);
+      expectCalmDay(outcome);
     },
     DAY_TIMEOUT_MS,
   );
