@@ -8,6 +8,7 @@ import { REDIS_URL, createTestDatabase, uniqueName, type TestDatabase } from '@r
 import { startPaperExchange, type PaperExchange } from '@recio/paper-exchange';
 import {
   ADMIN_TOKEN,
+  admin,
   advancePastClose,
   clientOf,
   ledgerOf,
@@ -283,6 +284,24 @@ describe('kalshi-account-sync against the paper exchange', () => {
     const e = await expectEventsMatchLedger(alice);
     expect(e.fillIds).toHaveLength(2);
     await expectEventsMatchLedger(bob);
+  });
+
+  it('mirrors an exchange that lists every order, fill and position twice, each fill announced once', async () => {
+    // An item that moves between two pages while the mirror pages through them is listed twice;
+    // the fault lists every item twice, for every sync this test causes.
+    for (const path of ['/portfolio/orders', '/portfolio/fills', '/portfolio/positions']) {
+      await admin(exchange, 'POST', '/faults', { duplicate: true, path, count: 1_000 });
+    }
+    try {
+      const [m1] = await twoMarkets(exchange);
+      await buy(alice, m1.ticker, 'yes', 2, m1.yesAsk);
+      await buy(alice, m1.ticker, 'no', 1, m1.noAsk);
+      await converged(alice);
+      await expectEventsMatchLedger(alice);
+      await expectEventsMatchLedger(bob);
+    } finally {
+      await admin(exchange, 'DELETE', '/faults');
+    }
   });
 
   it('records the settlements after the hour closes, once each', async () => {

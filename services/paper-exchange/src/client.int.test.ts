@@ -10,7 +10,7 @@ import {
   ExchangeUnavailableError,
 } from '@recio/exchange-client';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { addAccount, admin, atTheMoney, clientFor, makeKeys, startTestExchange } from './testing.js';
+import { addAccount, admin, atTheMoney, clientFor, makeKeys, signedFetch, startTestExchange } from './testing.js';
 import type { PaperExchange } from './index.js';
 
 // The client against a real paper exchange; failures come from the exchange's test-only fault
@@ -222,5 +222,29 @@ describe('pagination', () => {
     });
     const [position] = await client.listPositionsAll();
     expect(position).toMatchObject({ ticker: market.ticker, position: 130 });
+  });
+});
+
+describe('injected faults', () => {
+  it('lists every item twice under a duplicate fault, as a page an item moved into does, and only for the faulted request', async () => {
+    const client = clientFor(exchange, 'carol', keys);
+    const market = await atTheMoney(client);
+    for (let i = 0; i < 3; i++) {
+      await client.createOrder({
+        ticker: market.ticker,
+        side: 'yes',
+        count: 1,
+        limitCents: market.yes_ask,
+        clientOrderId: `d-${i}`,
+      });
+    }
+    await fault({ duplicate: true, path: '/portfolio/orders' });
+    const ids = async () =>
+      (await signedFetch(exchange, 'carol', keys, 'GET', '/portfolio/orders')).json.orders.map(
+        (o: { client_order_id: string }) => o.client_order_id,
+      );
+    expect(await ids()).toEqual(['d-2', 'd-2', 'd-1', 'd-1', 'd-0', 'd-0']);
+    expect(await pendingFaults()).toBe(0);
+    expect(await ids()).toEqual(['d-2', 'd-1', 'd-0']);
   });
 });

@@ -4,6 +4,8 @@ import { z } from 'zod';
 // requests fail or stall, so a client's retry, timeout and duplicate handling run against a
 // real HTTP server rather than a fake one. A fault `after` the handler lets the request take
 // effect and then replaces or delays its answer: "the order was placed but the reply was lost".
+// A `duplicate` fault lists every item of the answer's lists twice, as an exchange's page does when
+// an item moves between two pages while a client pages through them.
 
 /** One fault: applies to the next `count` requests matching `method` and `path` (a prefix). */
 export const FaultSpecSchema = z.object({
@@ -16,12 +18,23 @@ export const FaultSpecSchema = z.object({
   count: z.number().int().min(1).max(10_000).default(1),
   /** Run the handler first (the request takes effect), then apply the fault to its reply. */
   after: z.boolean().default(false),
+  /** Answer normally, but with each item of every list in the answer twice (implies `after`). */
+  duplicate: z.boolean().default(false),
   /** Path prefix after /trade-api/v2, e.g. `/portfolio/orders`; omitted = any trade API path. */
   path: z.string().optional(),
   method: z.string().optional(),
 });
 /** A parsed fault. */
 export type FaultSpec = z.infer<typeof FaultSpecSchema>;
+
+/** A JSON answer with each item of its top-level lists twice (a `duplicate` fault). */
+export function duplicateItems(payload: string): string {
+  const body = JSON.parse(payload) as Record<string, unknown>;
+  for (const [key, value] of Object.entries(body)) {
+    if (Array.isArray(value)) body[key] = value.flatMap((item: unknown) => [item, item]);
+  }
+  return JSON.stringify(body);
+}
 
 /** The default code of an injected status. */
 export function faultCode(spec: FaultSpec): string {

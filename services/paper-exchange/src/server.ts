@@ -3,7 +3,7 @@ import Fastify, { type FastifyBaseLogger, type FastifyError, type FastifyRequest
 import { registerAdminRoutes } from './admin-routes.js';
 import { ApiError } from './api-error.js';
 import { authenticate } from './auth.js';
-import { FaultInjector, faultCode, type FaultSpec } from './faults.js';
+import { duplicateItems, FaultInjector, faultCode, type FaultSpec } from './faults.js';
 import { PriceFeedWebSocket } from './feed-ws.js';
 import type { PriceShock } from './price-path.js';
 import { API_PREFIX, registerRestRoutes } from './rest-routes.js';
@@ -150,7 +150,7 @@ export async function startPaperExchange(options: PaperExchangeOptions = {}): Pr
     if (!request.url.startsWith(`${API_PREFIX}/`)) return;
     const fault = faults.take(request.method, request.url.slice(API_PREFIX.length).split('?')[0] ?? '');
     if (!fault) return;
-    if (fault.after) {
+    if (fault.after || fault.duplicate) {
       afterFaults.set(request, fault);
       return;
     }
@@ -164,6 +164,9 @@ export async function startPaperExchange(options: PaperExchangeOptions = {}): Pr
     if (!fault) return payload;
     afterFaults.delete(request);
     if (fault.delayMs > 0) await sleep(fault.delayMs);
+    if (fault.duplicate && fault.status === undefined && reply.statusCode === 200 && typeof payload === 'string') {
+      return duplicateItems(payload);
+    }
     if (fault.status === undefined) return payload;
     reply.code(fault.status);
     return JSON.stringify({
