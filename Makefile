@@ -6,7 +6,7 @@ REDIS_URL ?= redis://127.0.0.1:6379
 DATABASE_URL ?= postgres://127.0.0.1:5432/recio
 export REDIS_URL DATABASE_URL
 
-.PHONY: all install build tools lint format test test-unit test-int test-e2e dev bench migrate check clean services-stop synth images deploy undeploy
+.PHONY: all install build tools lint format test test-unit test-int test-e2e chaos dev bench migrate check clean services-stop synth images deploy undeploy
 
 all: build
 
@@ -45,6 +45,12 @@ test-int: build tools
 # A whole simulated trading day of the local stack: undisturbed, with services killed, with the exchange failing (~7 min).
 test-e2e: build tools
 	scripts/with-services.sh npm run test:e2e
+
+# The trading day once undisturbed and once under each fault (services SIGKILLed, the exchange failing,
+# Redis down 30 s, Redis restarted empty, a Sentinel failover, PostgreSQL crashed), then the fault
+# table (docs/reliability.md), ~12 min on this machine.
+chaos: build tools
+	scripts/with-services.sh npm run chaos
 
 # The whole platform as local processes (stack/): migrations, relay, paper exchange, every
 # service, restarted when they crash, prefixed logs. Ctrl-C stops all. STACK_* variables: stack/README.md.

@@ -1,8 +1,9 @@
 import { defineConfig } from 'vitest/config';
 
-// Two tiers run by `make test`: colocated unit tests (*.test.ts) and integration tests
-// (*.int.test.ts) against real Redis and PostgreSQL. Integration files each get their own
-// database and key namespace (@recio/test-support), so files may run in parallel.
+// The tiers run by `make test`: colocated unit tests (*.test.ts), integration tests
+// (*.int.test.ts) against real Redis and PostgreSQL, and the e2e trading days. Integration files
+// each get their own database and key namespace (@recio/test-support), so files may run in
+// parallel. `make chaos` runs the fourth, the fault table (*.chaos.test.ts).
 export default defineConfig({
   test: {
     projects: [
@@ -11,7 +12,7 @@ export default defineConfig({
           name: 'unit',
           sequence: { groupOrder: 0 },
           include: ['*/src/**/*.test.ts', 'services/*/src/**/*.test.ts'],
-          exclude: ['**/*.int.test.ts', '**/node_modules/**', '**/dist/**'],
+          exclude: ['**/*.int.test.ts', '**/*.chaos.test.ts', '**/node_modules/**', '**/dist/**'],
         },
       },
       {
@@ -37,6 +38,19 @@ export default defineConfig({
           include: ['e2e/**/*.int.test.ts'],
           exclude: ['**/node_modules/**', '**/dist/**'],
           testTimeout: 900_000,
+          hookTimeout: 120_000,
+          pool: 'forks',
+          maxWorkers: 1,
+          globalSetup: ['test-support/src/global-setup.ts'],
+        },
+      },
+      {
+        test: {
+          // `make chaos` only: the day once per fault (~12 min), too long for `make test`.
+          name: 'chaos',
+          include: ['e2e/**/*.chaos.test.ts'],
+          exclude: ['**/node_modules/**', '**/dist/**'],
+          testTimeout: 1_200_000,
           hookTimeout: 120_000,
           pool: 'forks',
           maxWorkers: 1,

@@ -155,6 +155,20 @@ describe('platformProcesses', () => {
     ).toThrow(/^option redisUsers: no password for relay/);
   });
 
+  it('with Redis users already on every node (a Sentinel group): no redis-users step, each service still its own user', () => {
+    const passwords = new Map([['relay', 'redis-pw-relay-00']]);
+    const processes = platformProcesses({
+      root,
+      services: ['relay'],
+      commonEnv: { REDIS_SENTINELS: '127.0.0.1:26379', REDIS_SENTINEL_NAME: 'recio' },
+      redisUsers: { dir: '/keys/redis', passwords },
+      redisUsersApplied: true,
+    });
+    expect(processes.map((x) => x.name)).toEqual(['migrate', 'relay']);
+    expect(processes[1]!.dependsOn).toEqual(['migrate']);
+    expect(processes[1]!.env).toMatchObject({ REDIS_USERNAME: 'relay', REDIS_SENTINELS: '127.0.0.1:26379' });
+  });
+
   it('rejects a service the catalogue does not have', () => {
     expect(() => platformProcesses({ root, services: ['nope'], commonEnv: {} })).toThrow(
       /^option services: unknown service "nope"/,

@@ -45,6 +45,12 @@ export interface PlatformProcessesOptions {
    * REDIS_PASSWORD name its own. Without it every service connects as REDIS_URL's user.
    */
   redisUsers?: ServicePasswords;
+  /**
+   * The `redisUsers` are already on every Redis node (a Sentinel group whose nodes the caller gave
+   * them, as the charts' ACL file does): no `redis-users` step, which needs a standalone REDIS_URL.
+   * @defaultValue false
+   */
+  redisUsersApplied?: boolean;
 }
 
 /** Names of the catalogue's services that `platformProcesses` runs when not told which. */
@@ -103,7 +109,9 @@ export function platformProcesses(options: PlatformProcessesOptions): ProcessSpe
   const schemaReady = databaseRoles ? DATABASE_ROLES : MIGRATE;
   const users = options.redisUsers;
   const redisUsers =
-    users && oneshot(REDIS_USERS, ['service-kit/dist/redis-users-main.js'], { REDIS_USER_PASSWORDS_DIR: users.dir });
+    users &&
+    !options.redisUsersApplied &&
+    oneshot(REDIS_USERS, ['service-kit/dist/redis-users-main.js'], { REDIS_USER_PASSWORDS_DIR: users.dir });
   const usesRedis = new Set(redisServices(chosen).map((s) => s.name));
   const ownRedisUser = (s: ServiceSpec): Record<string, string> => {
     if (!users || !usesRedis.has(s.name)) return {};

@@ -12,16 +12,32 @@ import {
   Supervisor,
   type DevAccounts,
 } from '@recio/stack';
+import { applyRedisUsers } from '@recio/service-kit';
+import {
+  startRedisServer,
+  startSentinelGroup,
+  type PostgresHandle,
+  type RedisServerHandle,
+  type SentinelGroup,
+} from '@recio/topology';
 import { Redis } from 'ioredis';
 import pg from 'pg';
-import { startPrivateRedis } from '@recio/test-support';
 import { unsettled } from './quiescence.js';
 
-/** A database of the run's own, migrated; dropped when the run closes. */
+/** A database of the run's own; dropped when the run closes. */
 export interface RunDatabase {
   url: string;
+  /** The PostgreSQL server, when the run has one of its own (to restart it: the fault table). */
+  server?: PostgresHandle;
   drop(): Promise<void>;
 }
+
+/**
+ * The run's Redis: a standalone server of its own, with an append-only file when `persistence`
+ * (so it can be stopped and come back with its data), or a Sentinel group (a master, a replica and
+ * three sentinels) the services find through the sentinels, as in the charts' sentinel mode.
+ */
+export type RunRedis = { mode: 'standalone'; persistence?: boolean } | { mode: 'sentinel' };
 
 const ROOT = resolve(import.meta.dirname, '..', '..', '..');
 
@@ -54,6 +70,8 @@ export interface RunOptions {
    * seconds per second (the query-count bench). @defaultValue { mode: 'stepped' }
    */
   clock?: { mode: 'stepped' } | { mode: 'realtime'; speed: number };
+  /** @defaultValue { mode: 'standalone' } without persistence */
+  redis?: RunRedis;
 }
 
 /** One run of the whole platform on the paper world, driven step by step. */
@@ -61,8 +79,9 @@ export class PlatformRun {
   readonly options: RunOptions;
   readonly supervisor: Supervisor;
   readonly db: pg.Pool;
-  readonly #redis: Awaited<ReturnType<typeof startPrivateRedis>>;
-  readonly #database: RunDatabase;
+  /** The run's standalone Redis, or the Sentinel group's (see {@link RunRedis}). */
+  readonly redisServer: RedisServerHandle | SentinelGroup;
+  readonly database: RunDatabase;
   readonly #dir: string;
   readonly #log: WriteStream;
   readonly #adminToken: string;
@@ -74,7 +93,7 @@ export class PlatformRun {
     options: RunOptions;
     supervisor: Supervisor;
     db: pg.Pool;
-    redis: Awaited<ReturnType<typeof startPrivateRedis>>;
+    redis: RedisServerHandle | SentinelGroup;
     database: RunDatabase;
     dir: string;
     log: WriteStream;
@@ -85,8 +104,8 @@ export class PlatformRun {
     this.options = init.options;
     this.supervisor = init.supervisor;
     this.db = init.db;
-    this.#redis = init.redis;
-    this.#database = init.database;
+    this.redisServer = init.redis;
+    this.database = init.database;
     this.#dir = init.dir;
     this.#log = init.log;
     this.#adminToken = init.adminToken;
@@ -97,9 +116,38 @@ export class PlatformRun {
 
   /** Starts Redis, a database, the paper exchange (stepped clock) and every service. */
   static async start(options: RunOptions): Promise<PlatformRun> {
-    const redis = await startPrivateRedis();
-    const database = await options.database();
     const dir = await mkdtemp(join(tmpdir(), 'recio-e2e-'));
+    // ... and to Redis as its own ACL user with the charts' rules: a key refused to one shows in aclDenials().
+    const redisUsers = await ensureRedisUserPasswords(join(dir, 'redis-users'));
+    const runRedis = options.redis ?? { mode: 'standalone' };
+    const redis =
+      runRedis.mode === 'sentinel'
+        ? await startSentinelGroup({ redis: { appendonly: false, save: [] } })
+        : await startRedisServer({
+            config: runRedis.persistence
+              ? { appendonly: true, appendfsync: 'everysec', save: [] }
+              : { appendonly: false, save: [] },
+          });
+    const redisEnv: Record<string, string> =
+      'sentinels' in redis
+        ? {
+            REDIS_SENTINELS: redis.sentinels.map((s) => `${s.host}:${s.port}`).join(','),
+            REDIS_SENTINEL_NAME: redis.masterName,
+          }
+        : { REDIS_URL: redis.url };
+    if ('sentinels' in redis) {
+      // ACL users are not replicated: each node gets them, as each pod reads the charts' ACL file.
+      for (const node of redis.nodes) {
+        const client = new Redis(node.url);
+        try {
+          await applyRedisUsers({ redis: client, passwords: redisUsers.passwords });
+          await client.call('CONFIG', 'REWRITE');
+        } finally {
+          client.disconnect();
+        }
+      }
+    }
+    const database = await options.database();
     const log = createWriteStream(options.logFile, { flags: 'a' });
     const accounts = await ensureDevAccounts({
       dir,
@@ -111,7 +159,7 @@ export class PlatformRun {
     const catalogue = SERVICES.map((s) => ({ ...s, port: s.port + options.portOffset }));
     const port = (name: string) => catalogue.find((s) => s.name === name)!.port;
     const commonEnv: Record<string, string> = {
-      REDIS_URL: redis.url,
+      ...redisEnv,
       DATABASE_URL: database.url,
       LOG_LEVEL: process.env.E2E_LOG_LEVEL ?? 'warn',
       ...paperExchangeEnv('127.0.0.1', port('paper-exchange')),
@@ -136,9 +184,15 @@ export class PlatformRun {
     const services = catalogue.filter((s) => s.name !== 'health-controller').map((s) => s.name);
     // Every service connects as its own PostgreSQL role, as deployed: the day proves the grants suffice.
     const databaseRoles = await ensureDatabaseRolePasswords(join(dir, 'database-roles'));
-    // ... and to Redis as its own ACL user with the charts' rules: a key refused to one shows in aclDenials().
-    const redisUsers = await ensureRedisUserPasswords(join(dir, 'redis-users'));
-    const processes = platformProcesses({ root: ROOT, services, commonEnv, catalogue, databaseRoles, redisUsers });
+    const processes = platformProcesses({
+      root: ROOT,
+      services,
+      commonEnv,
+      catalogue,
+      databaseRoles,
+      redisUsers,
+      redisUsersApplied: 'sentinels' in redis,
+    });
     const supervisor = new Supervisor({
       processes,
       log: (line) => log.write(`${line}\n`),
@@ -147,6 +201,8 @@ export class PlatformRun {
       stopDeadlineMs: 8_000,
     });
     const db = new pg.Pool({ connectionString: database.url, max: 2 });
+    // A connection the server dropped (the fault table restarts PostgreSQL) is replaced on the next query.
+    db.on('error', () => undefined);
     const run = new PlatformRun({
       options,
       supervisor,
@@ -161,6 +217,9 @@ export class PlatformRun {
     });
     try {
       await supervisor.start();
+      // The users the redis-users step gave a standalone Redis go into its redis.conf, as the charts
+      // ship them in a file: a Redis restarted empty (the fault table) comes back with them.
+      if (!('sentinels' in redis)) await run.#onRedis((r) => r.call('CONFIG', 'REWRITE'));
       for (const user of options.users) await run.patchSettings(user.id, user.settings);
       await run.settle();
     } catch (err) {
@@ -170,9 +229,21 @@ export class PlatformRun {
     return run;
   }
 
-  /** The run's own Redis. */
-  get redisUrl(): string {
-    return this.#redis.url;
+  /** The URL of the run's Redis master (which a Sentinel failover changes). */
+  async redisUrl(): Promise<string> {
+    if (!('sentinels' in this.redisServer)) return this.redisServer.url;
+    const master = await this.redisServer.currentMaster();
+    return `redis://${master.host}:${master.port}`;
+  }
+
+  /** Runs `f` on a connection to the run's Redis master (as its default user). */
+  async #onRedis<T>(f: (redis: Redis) => Promise<T>): Promise<T> {
+    const redis = new Redis(await this.redisUrl());
+    try {
+      return await f(redis);
+    } finally {
+      redis.disconnect();
+    }
   }
 
   /**
@@ -181,17 +252,12 @@ export class PlatformRun {
    * service wrote was one its user may write.
    */
   async aclDenials(): Promise<string[]> {
-    const redis = new Redis(this.#redis.url);
-    try {
-      const entries = (await redis.call('ACL', 'LOG')) as (string | number)[][];
-      return entries.map((entry) => {
-        const f: Record<string, string> = {};
-        for (let i = 0; i + 1 < entry.length; i += 2) f[String(entry[i])] = String(entry[i + 1]);
-        return `${f.username} ${f.reason} ${f.object} (${f.context}, ${f.count}×)`;
-      });
-    } finally {
-      redis.disconnect();
-    }
+    const entries = (await this.#onRedis((redis) => redis.call('ACL', 'LOG'))) as (string | number)[][];
+    return entries.map((entry) => {
+      const f: Record<string, string> = {};
+      for (let i = 0; i + 1 < entry.length; i += 2) f[String(entry[i])] = String(entry[i + 1]);
+      return `${f.username} ${f.reason} ${f.object} (${f.context}, ${f.count}×)`;
+    });
   }
 
   /** Simulated now. */
@@ -281,8 +347,8 @@ export class PlatformRun {
   async #close(): Promise<void> {
     await this.supervisor.stop().catch(() => undefined);
     await this.db.end().catch(() => undefined);
-    await this.#database.drop().catch(() => undefined);
-    await this.#redis.close().catch(() => undefined);
+    await this.database.drop().catch(() => undefined);
+    await this.redisServer.close().catch(() => undefined);
     await rm(this.#dir, { recursive: true, force: true });
     await new Promise<void>((r) => this.#log.end(r));
   }

@@ -73,6 +73,8 @@ export function simState(ctx: AdminContext): unknown {
       rejections: a.rejections.length,
     })),
     faults_pending: ctx.faults.pending(),
+    faults_answered: ctx.faults.answers().count,
+    fault_last_answered_at: ctx.faults.answers().lastAt?.toISOString() ?? null,
     ws_connections: ctx.trade.connectionCount(),
   };
 }

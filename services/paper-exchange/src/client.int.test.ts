@@ -9,6 +9,7 @@ import {
   ExchangeTimeoutError,
   ExchangeUnavailableError,
 } from '@recio/exchange-client';
+import { until } from '@recio/test-support';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { addAccount, admin, atTheMoney, clientFor, makeKeys, signedFetch, startTestExchange } from './testing.js';
 import type { PaperExchange } from './index.js';
@@ -246,5 +247,27 @@ describe('injected faults', () => {
     expect(await ids()).toEqual(['d-2', 'd-2', 'd-1', 'd-1', 'd-0', 'd-0']);
     expect(await pendingFaults()).toBe(0);
     expect(await ids()).toEqual(['d-2', 'd-1', 'd-0']);
+  });
+
+  it('counts each faulted answer when it is sent (after its delay), not when the request meets the fault', async () => {
+    const state = async () => (await admin(exchange, 'GET', '/state')).json;
+    expect(await state()).toMatchObject({ faults_answered: 0, fault_last_answered_at: null });
+    await fault({ status: 503, path: '/portfolio/balance' });
+    expect((await signedFetch(exchange, 'carol', keys, 'GET', '/portfolio/balance')).status).toBe(503);
+    const first = await state();
+    expect(first.faults_answered).toBe(1);
+    expect(Date.parse(first.fault_last_answered_at)).toBeGreaterThan(0);
+
+    await fault({ delayMs: 3_000, after: true, path: '/portfolio/balance' });
+    const late = signedFetch(exchange, 'carol', keys, 'GET', '/portfolio/balance');
+    await until('the delayed request met its fault', async () => (await state()).faults_pending === 0);
+    expect((await state()).faults_answered).toBe(1); // still waiting to answer
+    expect((await late).status).toBe(200);
+    const second = await state();
+    expect(second.faults_answered).toBe(2);
+    expect(Date.parse(second.fault_last_answered_at)).toBeGreaterThanOrEqual(Date.parse(first.fault_last_answered_at));
+    // A request no fault matched is not counted.
+    await signedFetch(exchange, 'carol', keys, 'GET', '/portfolio/balance');
+    expect((await state()).faults_answered).toBe(2);
   });
 });

@@ -47,6 +47,8 @@ export function faultCode(spec: FaultSpec): string {
 /** The queue of pending faults. */
 export class FaultInjector {
   private readonly faults: FaultSpec[] = [];
+  #answered = 0;
+  #lastAnsweredAt: number | null = null;
 
   /** Queues a fault. */
   add(spec: FaultSpec): void {
@@ -61,6 +63,17 @@ export class FaultInjector {
   /** Faults still pending. */
   pending(): number {
     return this.faults.reduce((sum, f) => sum + f.count, 0);
+  }
+
+  /** A request that met a fault has had its faulted answer (sent, after any delay). */
+  answered(): void {
+    this.#answered += 1;
+    this.#lastAnsweredAt = Date.now();
+  }
+
+  /** Faulted answers sent so far, and when the last one was (wall clock), for a test to time what follows. */
+  answers(): { count: number; lastAt: Date | null } {
+    return { count: this.#answered, lastAt: this.#lastAnsweredAt === null ? null : new Date(this.#lastAnsweredAt) };
   }
 
   /** Takes one use of the first fault matching a request (`path` relative to /trade-api/v2). */

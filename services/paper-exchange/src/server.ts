@@ -155,6 +155,7 @@ export async function startPaperExchange(options: PaperExchangeOptions = {}): Pr
       return;
     }
     if (fault.delayMs > 0) await sleep(fault.delayMs);
+    faults.answered(); // a delay alone ends here: the handler then answers normally
     if (fault.status !== undefined) {
       return reply.code(fault.status).send({ error: { code: faultCode(fault), message: 'injected fault' } });
     }
@@ -164,6 +165,7 @@ export async function startPaperExchange(options: PaperExchangeOptions = {}): Pr
     if (!fault) return payload;
     afterFaults.delete(request);
     if (fault.delayMs > 0) await sleep(fault.delayMs);
+    faults.answered();
     if (fault.duplicate && fault.status === undefined && reply.statusCode === 200 && typeof payload === 'string') {
       return duplicateItems(payload);
     }
