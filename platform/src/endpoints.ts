@@ -5,6 +5,7 @@
  */
 import { tradeApiUrls } from '@recio/exchange-client';
 import { findService } from './services.js';
+import { GATEWAY_PATH } from './gateway.js';
 
 /** The paper exchange's simulated Coinbase feed (beside the trade API paths it serves). */
 export const PAPER_FEED_PATH = '/coinbase';
@@ -50,5 +51,5 @@ export const MAIN_APP_API_PREFIX = '/api/v1';
  */
 export const MAIN_APP_PUBLIC_PATHS: readonly { path: string; pathType: 'Prefix' | 'Exact' }[] = [
   { path: '/api', pathType: 'Prefix' },
-  { path: '/ws', pathType: 'Exact' },
+  { path: GATEWAY_PATH, pathType: 'Exact' },
 ];

@@ -43,3 +43,4 @@ export {
   type TableGrants,
   type TablePrivilege,
 } from './database-access.js';
+export * from './gateway.js';

@@ -29,6 +29,17 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env) {
       READS_PER_MINUTE: z.coerce.number().int().min(1).max(100_000).default(600),
       /** Replay pages a user may ask for per minute. */
       REPLAYS_PER_MINUTE: z.coerce.number().int().min(1).max(100_000).default(120),
+      /** Frames a gateway socket may have waiting beyond what the kernel took before it is closed with RESYNC. */
+      WS_QUEUE_MAX: z.coerce.number().int().min(1).max(100_000).default(1_000),
+      /** Unsent bytes a socket may hold before its frames wait in its queue. */
+      WS_HIGH_WATER_BYTES: z.coerce
+        .number()
+        .int()
+        .min(1_024)
+        .max(64 * 1024 * 1024)
+        .default(256 * 1024),
+      /** Interval of the gateway's ping frames; a socket silent for two is closed. */
+      WS_HEARTBEAT_MS: z.coerce.number().int().min(100).max(300_000).default(30_000),
     },
     env,
   );

@@ -1,7 +1,9 @@
 import { MAIN_APP_API_PREFIX } from '@recio/platform';
-import type { ServiceContext } from '@recio/service-kit';
+import { HttpError, type ServiceContext } from '@recio/service-kit';
 import { ApiTokenFile } from './api-tokens.js';
-import { authenticate, principalOf } from './auth.js';
+import { authenticate, bearerToken, principalOf } from './auth.js';
+import { Gateway } from './gateway/gateway.js';
+import { GatewayHub } from './gateway/hub.js';
 import type { MainAppConfig } from './config.js';
 import { limitKindOf, RequestLimits } from './rate-limit.js';
 import { registerAccountRoutes } from './routes/account.js';
@@ -63,5 +65,42 @@ export async function startMainApp(ctx: ServiceContext<MainAppConfig>): Promise<
     },
     { prefix: API_PREFIX },
   );
-  logger.info({ tokens: tokens.size, tradeManager: config.TRADE_MANAGER_URL }, 'main-app API ready');
+
+  // The WebSocket gateway: one hub per process, one connection per socket.
+  const hub = new GatewayHub(router);
+  await hub.start();
+  const gateway = new Gateway({
+    server: ctx.http.server,
+    hub,
+    authenticate: async (request) => {
+      const token = bearerToken(request.headers.authorization);
+      const principal = token === null ? null : tokens.lookup(token);
+      return (
+        principal ?? {
+          status: 401,
+          code: 'UNAUTHENTICATED',
+          message: token === null ? 'missing bearer token' : 'unknown token',
+        }
+      );
+    },
+    replay: (channel, options) => router.replay(channel, options),
+    spendReplay: async (userId) =>
+      limits.spend('replay', userId, { header: () => undefined }).then(
+        () => true,
+        (err: unknown) => {
+          if (err instanceof HttpError && err.status === 429) return false;
+          throw err;
+        },
+      ),
+    queueMax: config.WS_QUEUE_MAX,
+    highWaterBytes: config.WS_HIGH_WATER_BYTES,
+    heartbeatMs: config.WS_HEARTBEAT_MS,
+    maxPayloadBytes: 64 * 1024,
+    registry: ctx.registry,
+    logger,
+  });
+  // Before the HTTP drain: open sockets would hold it; clients reconnect to another replica.
+  ctx.signal.addEventListener('abort', () => gateway.close());
+  ctx.onClose(() => hub.close());
+  logger.info({ tokens: tokens.size, tradeManager: config.TRADE_MANAGER_URL }, 'main-app API and gateway ready');
 }

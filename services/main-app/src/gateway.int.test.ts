@@ -1,0 +1,336 @@
+import { HEALTH_CHANNEL } from '@recio/contract';
+import { GATEWAY_CLOSE, NOTICE_WITHHELD, ServerFrame } from '@recio/platform';
+import { startService, type RunningService } from '@recio/service-kit';
+import {
+  createTestDatabase,
+  startPrivateRedis,
+  testRouter,
+  uniqueName,
+  until,
+  type TestDatabase,
+} from '@recio/test-support';
+import { streamKey, type EventRouter } from '@recio/router';
+import { randomBytes } from 'node:crypto';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { pino } from 'pino';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import WebSocket from 'ws';
+import { tokenDigest } from './api-tokens.js';
+import { loadConfig, type MainAppConfig } from './config.js';
+import { startMainApp } from './main-app.js';
+
+// The gateway against a real main-app, Redis and PostgreSQL: events published by another router
+// reach sockets live, what a socket missed is replayed (from Redis, or from PostgreSQL when the
+// stream no longer has it), each event once and in order; bad frames are answered and survived; a
+// slow socket is closed with RESYNC while the others get everything.
+
+type Frame = ServerFrame;
+
+/** A test client: every frame it received, parsed with the protocol's schema, and how it closed. */
+class Client {
+  readonly frames: Frame[] = [];
+  closed: { code: number; reason: string } | undefined;
+  constructor(readonly ws: WebSocket) {
+    ws.on('message', (data) => this.frames.push(ServerFrame.parse(JSON.parse((data as Buffer).toString('utf8')))));
+    ws.on('close', (code, reason) => (this.closed = { code, reason: String(reason) }));
+  }
+  send(frame: unknown): void {
+    this.ws.send(typeof frame === 'string' ? frame : JSON.stringify(frame));
+  }
+  events(channel: string): Extract<Frame, { op: 'event' }>[] {
+    return this.frames.filter((f): f is Extract<Frame, { op: 'event' }> => f.op === 'event' && f.channel === channel);
+  }
+  /** The first frame after index `from` that `match` accepts. */
+  next(what: string, match: (f: Frame) => boolean, from = 0): Promise<Frame> {
+    return until(what, () => this.frames.slice(from).find(match));
+  }
+}
+
+describe('the WebSocket gateway', () => {
+  let db: TestDatabase;
+  let redis: Awaited<ReturnType<typeof startPrivateRedis>>;
+  let publisher: EventRouter;
+  let app: RunningService<MainAppConfig>;
+  let pinging: RunningService<MainAppConfig>;
+  const dir = mkdtempSync(join(tmpdir(), 'gateway-int-'));
+  const logger = pino({ level: process.env.TEST_LOG_LEVEL ?? 'silent' });
+  const alice = uniqueName('user_');
+  const bob = uniqueName('user_');
+  const ops = uniqueName('ops_');
+  const token = Object.fromEntries([alice, bob, ops].map((u) => [u, randomBytes(32).toString('hex')]));
+  const clients: Client[] = [];
+
+  beforeAll(async () => {
+    redis = await startPrivateRedis();
+    db = await createTestDatabase({ redisUrl: null });
+    publisher = await testRouter(db.url, { redis: { url: redis.url } });
+    const tokensFile = join(dir, 'tokens.json');
+    writeFileSync(
+      tokensFile,
+      JSON.stringify(
+        [alice, bob, ops].map((u) => ({
+          user_id: u,
+          token_sha256: tokenDigest(token[u]!),
+          ...(u === ops ? { admin: true } : {}),
+        })),
+      ),
+    );
+    const env = {
+      DATABASE_URL: db.url,
+      REDIS_URL: redis.url,
+      POD_NAME: 'main-app-0',
+      API_TOKENS_FILE: tokensFile,
+      // A small queue and high-water mark, so a paused socket overflows after a few large events.
+      WS_QUEUE_MAX: '4',
+      WS_HIGH_WATER_BYTES: '65536',
+      REPLAYS_PER_MINUTE: '50',
+    };
+    app = await startService({ config: { ...loadConfig(env), port: 0 }, logger, start: startMainApp });
+    // Its own app for the heartbeat: a socket paused to fill its queue answers no ping either.
+    pinging = await startService({
+      config: { ...loadConfig({ ...env, WS_HEARTBEAT_MS: '300', POD_NAME: 'main-app-1' }), port: 0 },
+      logger,
+      start: startMainApp,
+    });
+  });
+  afterAll(async () => {
+    for (const c of clients) c.ws.terminate();
+    await app?.close();
+    await pinging?.close();
+    await publisher?.close();
+    await db?.drop();
+    await redis?.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  const wsUrl = (to = app) => `${to.url.replace('http', 'ws')}/ws`;
+  const connect = async (user: string, to = app): Promise<Client> => {
+    const ws = new WebSocket(wsUrl(to), { headers: { authorization: `Bearer ${token[user]}` } });
+    const client = new Client(ws);
+    clients.push(client);
+    await new Promise<void>((resolve, reject) => {
+      ws.once('open', () => resolve());
+      ws.once('error', reject);
+    });
+    return client;
+  };
+  /** The HTTP answer to an upgrade the gateway refuses: its status and error code. */
+  const refusal = (url: string, headers: Record<string, string>) =>
+    new Promise<{ status: number; code: string }>((resolve, reject) => {
+      const ws = new WebSocket(url, { headers });
+      ws.on('error', () => undefined); // the refusal itself
+      ws.once('open', () => reject(new Error('the upgrade was accepted')));
+      ws.once('unexpected-response', (_req, res) => {
+        let body = '';
+        res.on('data', (chunk: Buffer) => (body += String(chunk)));
+        res.on('end', () =>
+          resolve({ status: res.statusCode ?? 0, code: (JSON.parse(body) as { error: { code: string } }).error.code }),
+        );
+      });
+    });
+  const subscribed = (client: Client, channel: string, from = 0) =>
+    client.next(
+      `subscribed to ${channel}`,
+      (f) => (f.op === 'subscribed' || f.op === 'error') && f.channel === channel,
+      from,
+    );
+  const publish = async (channel: string, n: number, data: (i: number) => unknown = (i) => ({ i })) => {
+    for (let i = 0; i < n; i++) await publisher.publish(channel, 'test.event', data(i));
+  };
+
+  /** A metric's value as main-app counts it (summed over the series matching `labels`). */
+  const metric = async (name: string, labels: Record<string, string> = {}, of = app) =>
+    (await of.context.registry.getSingleMetric(name)!.get()).values
+      .filter((v) => Object.entries(labels).every(([k, x]) => v.labels[k] === x))
+      .reduce((sum, v) => sum + v.value, 0);
+  const connections = (of: RunningService<MainAppConfig>) => metric('recio_ws_connections', {}, of);
+
+  it('refuses an upgrade without a valid token, with a stable code', async () => {
+    for (const headers of [{}, { authorization: 'Bearer nope' }] as Record<string, string>[]) {
+      expect(await refusal(wsUrl(), headers)).toMatchObject({ status: 401, code: 'UNAUTHENTICATED' });
+    }
+    const wrongPath = `${app.url.replace('http', 'ws')}/nope`;
+    expect(await refusal(wrongPath, { authorization: `Bearer ${token[alice]}` })).toMatchObject({ status: 404 });
+  });
+
+  it('replays what a socket missed, then streams live, each event once and in order', async () => {
+    const channel = `trades:${alice}`;
+    await publish(channel, 5);
+    const client = await connect(alice);
+    client.send({ op: 'subscribe', channel, since: 2, id: 'a' });
+    expect(await subscribed(client, channel)).toEqual({ op: 'subscribed', channel, seq: 5, id: 'a' });
+    expect(client.events(channel).map((e) => e.seq)).toEqual([3, 4, 5]);
+    await publish(channel, 3);
+    await until('live events', () => client.events(channel).length === 6);
+    const events = client.events(channel);
+    expect(events.map((e) => e.seq)).toEqual([3, 4, 5, 6, 7, 8]);
+    expect(events[5]).toMatchObject({ type: 'test.event', data: { i: 2 } });
+    expect(new Set(events.map((e) => e.event_id)).size).toBe(6);
+
+    // Subscribing again with the seq it has sends nothing twice; without `since`, live from the head.
+    const before = client.frames.length;
+    client.send({ op: 'subscribe', channel, since: 8 });
+    expect(await subscribed(client, channel, before)).toMatchObject({ seq: 8 });
+    client.send({ op: 'unsubscribe', channel, id: 'u' });
+    await client.next('unsubscribed', (f) => f.op === 'unsubscribed' && f.id === 'u');
+    await publish(channel, 1);
+    const again = client.frames.length;
+    client.send({ op: 'subscribe', channel });
+    expect(await subscribed(client, channel, again)).toMatchObject({ seq: 9 });
+    await publish(channel, 1);
+    await until('seq 10', () => client.events(channel).some((e) => e.seq === 10));
+    expect(client.events(channel).map((e) => e.seq)).toEqual([3, 4, 5, 6, 7, 8, 10]);
+  });
+
+  it('serves a long-gone client from PostgreSQL when the stream no longer has its events', async () => {
+    const channel = `account:${alice}`;
+    await publish(channel, 30);
+    // As after a long disconnect: the stream was trimmed far past what the client has.
+    await publisher.redis.xtrim(streamKey(channel), 'MAXLEN', 5);
+    const client = await connect(alice);
+    client.send({ op: 'subscribe', channel, since: 0 });
+    expect(await subscribed(client, channel)).toMatchObject({ seq: 30 });
+    expect(client.events(channel).map((e) => e.seq)).toEqual(Array.from({ length: 30 }, (_, i) => i + 1));
+  });
+
+  it("authorises every subscription: a trader's own and the shared channels, an admin's patterns", async () => {
+    const client = await connect(bob);
+    for (const [channel, code] of [
+      [`trades:${alice}`, 'FORBIDDEN_CHANNEL'],
+      ['trades:*', 'FORBIDDEN_CHANNEL'],
+      ['nonsense', 'INVALID_CHANNEL'],
+    ] as const) {
+      const from = client.frames.length;
+      client.send({ op: 'subscribe', channel, id: channel });
+      expect(await subscribed(client, channel, from)).toMatchObject({ op: 'error', code, id: channel });
+    }
+    client.send({ op: 'subscribe', channel: 'prices:btc' });
+    expect(await subscribed(client, 'prices:btc')).toMatchObject({ op: 'subscribed' });
+
+    const admin = await connect(ops);
+    admin.send({ op: 'subscribe', channel: 'trades:*' });
+    expect(await subscribed(admin, 'trades:*')).toMatchObject({ op: 'subscribed', seq: null });
+    await publish(`trades:${bob}`, 1);
+    await admin.next("bob's trade event", (f) => f.op === 'event' && f.channel === `trades:${bob}`);
+  });
+
+  it("shows traders their view of system:health: others' notices withheld, gapless", async () => {
+    const trader = await connect(bob);
+    const admin = await connect(ops);
+    for (const c of [trader, admin]) c.send({ op: 'subscribe', channel: HEALTH_CHANNEL });
+    await subscribed(trader, HEALTH_CHANNEL);
+    await subscribed(admin, HEALTH_CHANNEL);
+    const at = Date.now();
+    await publisher.publish(HEALTH_CHANNEL, 'health.changed', {
+      component: 'settlement',
+      userId: alice,
+      status: 'down',
+      previous: 'up',
+      detail: `trade of ${alice} stuck`,
+      at,
+    });
+    await publisher.publish(HEALTH_CHANNEL, 'health.changed', {
+      component: 'exchange',
+      status: 'down',
+      previous: 'up',
+      detail: 'exchange unreachable',
+      at,
+    });
+    await until(
+      'both health events',
+      () => trader.events(HEALTH_CHANNEL).length === 2 && admin.events(HEALTH_CHANNEL).length === 2,
+    );
+    const seen = trader.events(HEALTH_CHANNEL);
+    expect(seen.map((e) => e.type)).toEqual([NOTICE_WITHHELD, 'health.changed']);
+    expect(JSON.stringify(seen)).not.toContain(alice);
+    expect(seen[1]!.seq).toBe(seen[0]!.seq + 1);
+    expect(admin.events(HEALTH_CHANNEL)[0]).toMatchObject({ type: 'health.changed', data: { userId: alice } });
+  });
+
+  it('answers every bad frame with an error code and keeps the socket and the process', async () => {
+    const client = await connect(alice);
+    const cases: [unknown, string][] = [
+      ['not json', 'BAD_FRAME'],
+      [{ op: 'explode' }, 'UNKNOWN_OP'],
+      [{ nope: 1 }, 'UNKNOWN_OP'],
+      [null, 'UNKNOWN_OP'],
+      [{ op: 'subscribe' }, 'BAD_FRAME'],
+      [{ op: 'subscribe', channel: `trades:${alice}`, since: -1 }, 'BAD_FRAME'],
+      [{ op: 'subscribe', channel: `trades:${alice}`, since: 'x' }, 'BAD_FRAME'],
+      [{ op: 'unsubscribe', channel: 'prices:btc' }, 'NOT_SUBSCRIBED'],
+      [JSON.stringify({ op: 'ping', pad: 'x'.repeat(5_000) }), 'FRAME_TOO_LARGE'],
+    ];
+    for (const [frame, code] of cases) {
+      const from = client.frames.length;
+      client.send(frame === null ? 'null' : frame);
+      expect(await client.next(`error ${code}`, (f) => f.op === 'error', from)).toMatchObject({ code });
+    }
+    const from = client.frames.length;
+    client.ws.send(Buffer.from([1, 2, 3]), { binary: true });
+    expect(await client.next('binary refused', (f) => f.op === 'error', from)).toMatchObject({ code: 'BAD_FRAME' });
+    client.send({ op: 'ping', id: 'still here' });
+    await client.next('pong', (f) => f.op === 'pong' && f.id === 'still here');
+    expect(client.closed).toBeUndefined();
+    expect(await metric('recio_ws_bad_frames_total', { code: 'UNKNOWN_OP' })).toBe(3);
+    expect(await metric('recio_ws_bad_frames_total', { code: 'FRAME_TOO_LARGE' })).toBe(1);
+  });
+
+  const big = 'x'.repeat(100_000);
+
+  it('keeps only the latest price for a slow socket, never closing it for prices', async () => {
+    const slow = await connect(bob);
+    const fast = await connect(bob);
+    for (const c of [slow, fast]) {
+      c.send({ op: 'subscribe', channel: 'prices:btc' });
+      await subscribed(c, 'prices:btc');
+    }
+    const first = (await publisher.publish('prices:btc', 'test.event', { i: -1 })).seq;
+    await until(
+      'the first price on both',
+      () => slow.events('prices:btc').length === 1 && fast.events('prices:btc').length === 1,
+    );
+    slow.ws.pause(); // reads nothing: the kernel's buffers fill, then ws's, then the gateway's queue
+    await publish('prices:btc', 200, (i) => ({ i, big }));
+    await until('the fast socket has every price', () => fast.events('prices:btc').length === 201, {
+      timeoutMs: 60_000,
+    });
+    slow.ws.resume();
+    await until('the slow socket has the latest price', () => slow.events('prices:btc').at(-1)?.seq === first + 200);
+    expect(slow.events('prices:btc').length).toBeLessThan(201);
+    expect(slow.closed).toBeUndefined();
+    expect(await metric('recio_ws_coalesced_total', { class: 'prices' })).toBeGreaterThan(0);
+  });
+
+  it('closes a slow socket with RESYNC on a channel that is not coalesced, without slowing the others', async () => {
+    const channel = `positions:${alice}`;
+    const slow = await connect(alice);
+    const fast = await connect(alice);
+    for (const c of [slow, fast]) {
+      c.send({ op: 'subscribe', channel });
+      await subscribed(c, channel);
+    }
+    slow.ws.pause();
+    await publish(channel, 200, (i) => ({ i, big }));
+    await until('the fast socket has every event', () => fast.events(channel).length === 200, { timeoutMs: 60_000 });
+    expect(fast.events(channel).map((e) => e.seq)).toEqual(Array.from({ length: 200 }, (_, i) => i + 1));
+    slow.ws.resume();
+    await until('the slow socket closed', () => slow.closed);
+    expect(slow.closed).toEqual({ code: GATEWAY_CLOSE.RESYNC, reason: 'resync: too far behind' });
+    expect(slow.events(channel).length).toBeLessThan(200);
+    expect(fast.closed).toBeUndefined();
+    expect(await metric('recio_ws_slow_client_drops_total')).toBe(1);
+  });
+
+  it('closes a socket that stops answering pings', async () => {
+    const quiet = await connect(bob, pinging);
+    const client = await connect(bob, pinging);
+    expect(await connections(pinging)).toBe(2);
+    client.ws.pause(); // a paused client reads nothing, so it answers no ping
+    await until('the silent socket dropped', async () => (await connections(pinging)) === 1);
+    expect(quiet.closed).toBeUndefined();
+    client.ws.resume();
+    await until('the client sees it closed', () => client.closed);
+  });
+});

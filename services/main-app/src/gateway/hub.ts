@@ -1,0 +1,88 @@
+import { CHANNEL_CLASS_NAMES, channelMatches, isChannelPattern } from '@recio/contract';
+import { FanoutReader, type FanoutDeps, type RecioEvent } from '@recio/router';
+
+/** Something the hub hands events to (a socket's subscription). */
+export interface HubSubscriber {
+  /** One event of a channel the subscriber named (or of a pattern it named), in seq order per channel. */
+  deliver(event: RecioEvent): void;
+}
+
+/**
+ * One per main-app process: every event of every channel class, live from Redis pub/sub through the
+ * router's fan-out reader (in seq order per channel, gaps filled from replay, caught up after a
+ * reconnect), handed to the sockets subscribed to its channel or to a pattern matching it. It
+ * remembers each channel's last seq, so a socket that resubscribes with the seq it has costs no
+ * read at all, and a subscription that does need history reads only what it missed.
+ */
+export class GatewayHub {
+  readonly #router: FanoutDeps;
+  readonly #reader: FanoutReader;
+  readonly #byChannel = new Map<string, Set<HubSubscriber>>();
+  readonly #byPattern = new Map<string, Set<HubSubscriber>>();
+  /** The last seq of each channel the hub knows (from events it handed on, or a head it was told). */
+  readonly #heads = new Map<string, number>();
+
+  constructor(router: FanoutDeps) {
+    this.#router = router;
+    this.#reader = new FanoutReader(router, {
+      channels: CHANNEL_CLASS_NAMES.map((cls) => `${cls}:*`),
+      onEvent: (event) => this.#dispatch(event),
+    });
+  }
+
+  start(): Promise<void> {
+    return this.#reader.start();
+  }
+
+  close(): void {
+    this.#reader.close();
+  }
+
+  /**
+   * The channel's last committed seq: the hub's own when it has seen the channel, else PostgreSQL's
+   * head (one query, then remembered).
+   */
+  async head(channel: string): Promise<number> {
+    const known = this.#heads.get(channel);
+    if (known !== undefined) return known;
+    const { head } = await this.#router.replay(channel, { sinceSeq: Number.MAX_SAFE_INTEGER, limit: 1 });
+    this.#noteHead(channel, head);
+    return this.#heads.get(channel)!;
+  }
+
+  /** Starts handing `subscriber` the events of `channelOrPattern` from now on. */
+  add(channelOrPattern: string, subscriber: HubSubscriber): void {
+    const index = isChannelPattern(channelOrPattern) ? this.#byPattern : this.#byChannel;
+    let set = index.get(channelOrPattern);
+    if (!set) index.set(channelOrPattern, (set = new Set()));
+    set.add(subscriber);
+  }
+
+  remove(channelOrPattern: string, subscriber: HubSubscriber): void {
+    const index = isChannelPattern(channelOrPattern) ? this.#byPattern : this.#byChannel;
+    const set = index.get(channelOrPattern);
+    set?.delete(subscriber);
+    if (set?.size === 0) index.delete(channelOrPattern);
+  }
+
+  /** Subscribers of concrete channels and of patterns (for the metrics). */
+  get subscriptions(): number {
+    let n = 0;
+    for (const set of this.#byChannel.values()) n += set.size;
+    for (const set of this.#byPattern.values()) n += set.size;
+    return n;
+  }
+
+  #noteHead(channel: string, seq: number): void {
+    // An event handed on while a head was being read may be newer than that head.
+    if (seq > (this.#heads.get(channel) ?? -1)) this.#heads.set(channel, seq);
+  }
+
+  #dispatch(event: RecioEvent): void {
+    this.#noteHead(event.channel, event.seq);
+    for (const s of this.#byChannel.get(event.channel) ?? []) s.deliver(event);
+    for (const [pattern, set] of this.#byPattern) {
+      if (channelMatches(pattern, event.channel)) for (const s of set) s.deliver(event);
+    }
+  }
+}
