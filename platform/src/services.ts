@@ -117,6 +117,9 @@ export const SERVICES: readonly ServiceSpec[] = [
       account_position: ['SELECT'],
       account_fill: ['SELECT'],
       account_settlement: ['SELECT'],
+      // browser sign-in: users are managed by `recio users` (the owner), sessions by main-app
+      web_user: ['SELECT'],
+      web_session: ['SELECT', 'INSERT', 'DELETE'],
     },
   },
   {

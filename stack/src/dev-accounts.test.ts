@@ -83,6 +83,14 @@ describe('ensureDevAccounts', () => {
 
     const third = await ensureDevAccounts({ dir, users: ['user_0001', 'user_0002'], balanceCents: 700 });
     expect(third.tokens).toEqual(second.tokens);
+    // Browser passwords: one per user, long enough for main-app, kept across runs, the file 0600.
+    expect(second.webUsers[0]).toEqual(first.webUsers[0]);
+    expect(third.webUsers).toEqual(second.webUsers);
+    expect(third.webUsers.map((u) => u.user_id)).toEqual(['user_0001', 'user_0002']);
+    expect(third.webUsers[0]!.password).not.toBe(third.webUsers[1]!.password);
+    for (const u of third.webUsers) expect(u.password.length).toBeGreaterThanOrEqual(12);
+    expect(await json(third.webUsersFile)).toEqual(third.webUsers);
+    expect((await stat(third.webUsersFile)).mode & 0o777).toBe(0o600);
   });
 
   it('re-derives a deleted public key from the kept private key and tightens a loosened mode back to 0600', async () => {

@@ -43,6 +43,9 @@ export interface DevAccounts {
   /** Their SHA-256 digests (`api-token-digests.json`): what main-app reads (API_TOKENS_FILE). */
   apiTokenDigestsFile: string;
   tokens: ApiTokenEntry[];
+  /** Each user's browser password (`web-users.json`: what main-app's web-users step reads). */
+  webUsersFile: string;
+  webUsers: { user_id: string; password: string }[];
 }
 
 /** A key file or a tokens file that exists but cannot be used. */
@@ -106,7 +109,23 @@ export async function ensureDevAccounts(options: DevAccountsOptions): Promise<De
     token_sha256: createHash('sha256').update(t.token, 'utf8').digest('hex'),
   }));
   await writePrivate(apiTokenDigestsFile, `${JSON.stringify(digests, null, 2)}\n`);
-  return { paperAccountsFile, exchangeCredentialsFile, apiTokensFile, apiTokenDigestsFile, tokens };
+  // Browser sign-in: a password per user, made once and kept like the tokens.
+  const webUsersFile = join(dir, 'web-users.json');
+  const knownPasswords = await readPasswords(webUsersFile);
+  const webUsers = options.users.map((user) => ({
+    user_id: user,
+    password: knownPasswords.get(user) ?? randomBytes(15).toString('base64url'),
+  }));
+  await writePrivate(webUsersFile, `${JSON.stringify(webUsers, null, 2)}\n`);
+  return {
+    paperAccountsFile,
+    exchangeCredentialsFile,
+    apiTokensFile,
+    apiTokenDigestsFile,
+    tokens,
+    webUsersFile,
+    webUsers,
+  };
 }
 
 async function ensureKeyPair(dir: string, user: string): Promise<{ privateFile: string; publicFile: string }> {
@@ -159,6 +178,24 @@ async function readTokens(file: string): Promise<Map<string, string>> {
     );
   } catch (err) {
     throw new DevAccountsError(`${file} is not a JSON array of { user_id, token }; fix or delete it`, { cause: err });
+  }
+}
+
+async function readPasswords(file: string): Promise<Map<string, string>> {
+  const text = await readIfExists(file);
+  if (text === undefined) return new Map();
+  try {
+    const entries = JSON.parse(text) as { user_id: string; password: string }[];
+    if (!Array.isArray(entries)) throw new Error('not an array');
+    return new Map(
+      entries
+        .filter((e) => typeof e.user_id === 'string' && typeof e.password === 'string' && e.password.length >= 12)
+        .map((e) => [e.user_id, e.password]),
+    );
+  } catch (err) {
+    throw new DevAccountsError(`${file} is not a JSON array of { user_id, password }; fix or delete it`, {
+      cause: err,
+    });
   }
 }
 

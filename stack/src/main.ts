@@ -9,7 +9,12 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { SERVICES } from '@recio/platform';
 import { ControlServer } from './control-server.js';
-import { ensureDatabaseRolePasswords, ensureDevAccounts, ensureRedisUserPasswords } from './dev-accounts.js';
+import {
+  ensureDatabaseRolePasswords,
+  ensureDevAccounts,
+  ensureRedisUserPasswords,
+  type DevAccounts,
+} from './dev-accounts.js';
 import { devEnvironment } from './dev-env.js';
 import { StackConfigError } from './errors.js';
 import { defaultServices, platformProcesses, RELAY } from './platform-processes.js';
@@ -62,6 +67,7 @@ async function main(): Promise<number> {
     serviceEnv: env.perService,
     ...(databaseRoles ? { databaseRoles } : {}),
     ...(redisUsers ? { redisUsers } : {}),
+    webUsersFile: accounts.webUsersFile,
   });
   const supervisor = new Supervisor({
     processes,
@@ -89,7 +95,7 @@ async function main(): Promise<number> {
     await control.close();
     return 1;
   }
-  printWhereThingsAre(supervisor, services, control.url, accounts.apiTokensFile, env.common, config);
+  printWhereThingsAre(supervisor, services, control.url, accounts, env.common, config);
   await stopped;
   return 0;
 }
@@ -98,7 +104,7 @@ function printWhereThingsAre(
   supervisor: Supervisor,
   services: readonly string[],
   controlUrl: string,
-  apiTokensFile: string,
+  accounts: DevAccounts,
   common: Record<string, string>,
   config: StackConfig,
 ): void {
@@ -111,7 +117,10 @@ function printWhereThingsAre(
   }
   if (!services.includes(RELAY)) supervisor.say('the relay is not running');
   supervisor.say(`control API: ${controlUrl}/processes`);
-  supervisor.say(`API tokens: ${apiTokensFile}`);
+  supervisor.say(`API tokens: ${accounts.apiTokensFile}`);
+  if (services.includes('main-app')) {
+    for (const u of accounts.webUsers) supervisor.say(`sign in as ${u.user_id} with password ${u.password}`);
+  }
   supervisor.say(`Redis ${common.REDIS_URL}  PostgreSQL ${common.DATABASE_URL}`);
   supervisor.say(
     config.databaseRoles === 'per-service'

@@ -169,6 +169,26 @@ describe('platformProcesses', () => {
     expect(processes[1]!.env).toMatchObject({ REDIS_USERNAME: 'relay', REDIS_SENTINELS: '127.0.0.1:26379' });
   });
 
+  it('runs a web-users step before main-app when there are browser users, and only when main-app runs', () => {
+    const processes = platformProcesses({
+      root,
+      services: ['main-app', 'trade-manager'],
+      commonEnv: { DATABASE_URL: 'postgres://owner@db/recio' },
+      webUsersFile: '/dev/web-users.json',
+    });
+    const step = processes.find((x) => x.name === 'web-users')!;
+    expect(step).toMatchObject({ kind: 'oneshot', dependsOn: ['migrate'] });
+    expect(step.command.slice(1)).toEqual(['services/main-app/dist/web-users-main.js']);
+    expect(step.env).toMatchObject({
+      WEB_USERS_FILE: '/dev/web-users.json',
+      DATABASE_URL: 'postgres://owner@db/recio',
+    });
+    expect(processes.find((x) => x.name === 'main-app')!.dependsOn).toContain('web-users');
+    expect(processes.find((x) => x.name === 'trade-manager')!.dependsOn).not.toContain('web-users');
+    const without = platformProcesses({ root, services: ['trade-manager'], commonEnv: {}, webUsersFile: '/x' });
+    expect(without.map((x) => x.name)).not.toContain('web-users');
+  });
+
   it('rejects a service the catalogue does not have', () => {
     expect(() => platformProcesses({ root, services: ['nope'], commonEnv: {} })).toThrow(
       /^option services: unknown service "nope"/,

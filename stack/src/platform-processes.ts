@@ -15,6 +15,9 @@ export const MIGRATE = 'migrate';
 export const DATABASE_ROLES = 'database-roles';
 /** The oneshot that gives each service its Redis ACL user (the charts' rules) before any starts. */
 export const REDIS_USERS = 'redis-users';
+/** The step that makes sure the browser's users can sign in (make dev). */
+export const WEB_USERS = 'web-users';
+const MAIN_APP = 'main-app';
 // Not run by default: it acts on Kubernetes (pods, Leases, Events); locally it is opt-in.
 const NOT_BY_DEFAULT = new Set(['health-controller']);
 
@@ -51,6 +54,11 @@ export interface PlatformProcessesOptions {
    * @defaultValue false
    */
   redisUsersApplied?: boolean;
+  /**
+   * Users who sign in from a browser (`[{ user_id, password, admin? }]`, mode 0600): a `web-users`
+   * step makes sure each can, before main-app starts.
+   */
+  webUsersFile?: string;
 }
 
 /** Names of the catalogue's services that `platformProcesses` runs when not told which. */
@@ -112,6 +120,12 @@ export function platformProcesses(options: PlatformProcessesOptions): ProcessSpe
     users &&
     !options.redisUsersApplied &&
     oneshot(REDIS_USERS, ['service-kit/dist/redis-users-main.js'], { REDIS_USER_PASSWORDS_DIR: users.dir });
+  const webUsers =
+    options.webUsersFile !== undefined &&
+    chosen.some((s) => s.name === MAIN_APP) &&
+    oneshot(WEB_USERS, ['services/main-app/dist/web-users-main.js'], { WEB_USERS_FILE: options.webUsersFile }, [
+      MIGRATE,
+    ]);
   const usesRedis = new Set(redisServices(chosen).map((s) => s.name));
   const ownRedisUser = (s: ServiceSpec): Record<string, string> => {
     if (!users || !usesRedis.has(s.name)) return {};
@@ -135,6 +149,7 @@ export function platformProcesses(options: PlatformProcessesOptions): ProcessSpe
             schemaReady,
             ...(redisUsers && usesRedis.has(s.name) ? [REDIS_USERS] : []),
             ...(withPaper && s.egressInternet ? [PAPER_EXCHANGE] : []),
+            ...(webUsers && s.name === MAIN_APP ? [WEB_USERS] : []),
           ];
     return {
       name: s.name,
@@ -156,5 +171,11 @@ export function platformProcesses(options: PlatformProcessesOptions): ProcessSpe
       dependsOn,
     };
   });
-  return [migrate, ...(databaseRoles ? [databaseRoles] : []), ...(redisUsers ? [redisUsers] : []), ...services];
+  return [
+    migrate,
+    ...(databaseRoles ? [databaseRoles] : []),
+    ...(redisUsers ? [redisUsers] : []),
+    ...(webUsers ? [webUsers] : []),
+    ...services,
+  ];
 }

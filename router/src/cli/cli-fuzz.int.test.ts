@@ -28,10 +28,26 @@ describe('recio CLI under generated command lines', () => {
   );
   const options = ['--channel', '--type', '--data', '--since', '--limit', '--group', '--id', '--tolerance', '--repair'];
   const argv = fc.tuple(
-    fc.constantFrom('publish', 'replay', 'tail', 'relay', 'check', 'dlq', 'migrate', 'nonsense', '--help', ''),
-    fc.array(fc.oneof(fc.constantFrom(...options, 'list', 'replay', '--metrics-port', '--unknown'), value), {
-      maxLength: 6,
-    }),
+    fc.constantFrom('publish', 'replay', 'tail', 'relay', 'check', 'dlq', 'migrate', 'users', 'nonsense', '--help', ''),
+    fc.array(
+      fc.oneof(
+        fc.constantFrom(
+          ...options,
+          'list',
+          'replay',
+          '--metrics-port',
+          '--unknown',
+          'add',
+          'passwd',
+          'disable',
+          '--admin',
+        ),
+        value,
+      ),
+      {
+        maxLength: 6,
+      },
+    ),
   );
 
   it('exits 0, 1 or 2 with one line saying why, never a stack trace', async () => {

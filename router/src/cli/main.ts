@@ -8,6 +8,7 @@ import { publish } from './commands/publish.js';
 import { relay } from './commands/relay.js';
 import { replay } from './commands/replay.js';
 import { tail } from './commands/tail.js';
+import { users } from './commands/users.js';
 import { loadConfig } from './config.js';
 import type { CliContext } from './context.js';
 
@@ -19,6 +20,7 @@ const COMMANDS: Record<string, (argv: string[], ctx: CliContext) => Promise<numb
   relay,
   check,
   dlq,
+  users,
 };
 
 const USAGE = `usage: recio <command> [options]
@@ -31,6 +33,7 @@ const USAGE = `usage: recio <command> [options]
   check   [--tolerance N] [--repair]            compare PostgreSQL with Redis (behind, or ahead: not the router's); exit 1 if so
   dlq list [--group G] [--channel C] [--limit N] print dead letters as JSON lines
   dlq replay --id N                             have the letter's group run its handler on it again
+  users add|passwd|disable <user> [--admin]     browser sign-in users (password from stdin, else generated and printed)
 environment: DATABASE_URL, REDIS_URL | REDIS_SENTINELS + REDIS_SENTINEL_NAME | REDIS_CLUSTER_NODES,
              REDIS_USERNAME, REDIS_PASSWORD, RECIO_SOURCE, LOG_LEVEL`;
 

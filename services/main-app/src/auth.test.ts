@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { ApiTokens, tokenDigest } from './api-tokens.js';
 import { authenticate, bearerToken, principalOf, readUser, writeUser } from './auth.js';
+import { Sessions } from './sessions.js';
 
 const trader = { userId: 'user_0001', admin: false };
 const admin = { userId: 'ops', admin: true };
@@ -19,14 +20,19 @@ describe('bearerToken', () => {
 
 describe('authenticate', () => {
   const token = 'f'.repeat(32);
-  const hook = authenticate(new ApiTokens([{ user_id: 'user_0001', token_sha256: tokenDigest(token) }]));
+  // No request here has a session cookie: the session store is never asked (sign-in.int.test.ts runs those).
+  const noSessions = new Sessions(
+    { query: () => Promise.reject(new Error('no session store here')) },
+    { ttlMs: 1, recheckMs: 0 },
+  );
+  const hook = authenticate(new ApiTokens([{ user_id: 'user_0001', token_sha256: tokenDigest(token) }]), noSessions);
   const reply = () => {
     const headers: Record<string, string> = {};
     return { headers, header: (name: string, value: string) => (headers[name] = value) };
   };
 
   it('records the principal of a known token', async () => {
-    const req = { headers: { authorization: `Bearer ${token}` } };
+    const req = { method: 'POST', headers: { authorization: `Bearer ${token}` } };
     await hook(req, reply());
     expect(principalOf(req)).toEqual(trader);
   });
@@ -34,7 +40,7 @@ describe('authenticate', () => {
   it('answers 401 UNAUTHENTICATED with a Bearer challenge otherwise', async () => {
     for (const authorization of [undefined, 'Bearer 0123', `Basic ${token}`]) {
       const r = reply();
-      const req = { headers: { authorization } };
+      const req = { method: 'GET', headers: { authorization } };
       await expect(hook(req, r)).rejects.toMatchObject({ status: 401, code: 'UNAUTHENTICATED' });
       expect(r.headers['www-authenticate']).toBe('Bearer');
       expect(() => principalOf(req)).toThrow(/not authenticated/);

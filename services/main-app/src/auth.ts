@@ -1,10 +1,18 @@
 import { HttpError } from '@recio/service-kit';
 import type { Principal, TokenLookup } from './api-tokens.js';
+import { CSRF_HEADER, SESSION_COOKIE, type Sessions } from './sessions.js';
+import type { Session } from './web-users.js';
 
 /** The parts of a request authentication reads (a Fastify request has them). */
 export interface AuthRequest {
+  method: string;
   headers: Record<string, string | string[] | undefined>;
+  /** Parsed by @fastify/cookie. */
+  cookies?: Record<string, string | undefined>;
 }
+
+/** Methods that change nothing: a session needs no CSRF token for them. */
+const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
 
 /** The parts of a reply authentication writes. */
 export interface AuthReply {
@@ -19,23 +27,58 @@ export function bearerToken(header: string | string[] | undefined): string | nul
   return BEARER.exec(header)?.[1] ?? null;
 }
 
-// Set by the onRequest hook of the /api scope; a WeakMap keeps main-app off Fastify's types.
+// Set by the onRequest hook of the /api scope; WeakMaps keep main-app off Fastify's types.
 const principals = new WeakMap<object, Principal>();
+const sessionsOf = new WeakMap<object, { token: string; session: Session }>();
+
+/** Who a request or an upgrade comes from: a bearer token (scripts) or a session cookie (browsers). */
+export async function identify(
+  req: AuthRequest,
+  tokens: TokenLookup,
+  sessions: Sessions,
+): Promise<{ principal: Principal; session?: { token: string; session: Session } } | { refused: string }> {
+  const token = bearerToken(req.headers.authorization);
+  if (token !== null) {
+    const principal = tokens.lookup(token);
+    return principal ? { principal } : { refused: 'unknown token' };
+  }
+  const cookie = req.cookies?.[SESSION_COOKIE];
+  if (cookie === undefined || cookie === '') return { refused: 'sign in, or send a bearer token' };
+  const session = await sessions.lookup(cookie);
+  return session
+    ? { principal: session.principal, session: { token: cookie, session } }
+    : { refused: 'session ended: sign in again' };
+}
 
 /**
- * The onRequest hook of every /api route: a missing or unknown bearer token is a 401
- * `UNAUTHENTICATED` before the body is even read.
+ * The onRequest hook of every authenticated /api route: a bearer token, or a session cookie with,
+ * on a state-changing request, its CSRF token in the `x-csrf-token` header. Anything else is a 401
+ * `UNAUTHENTICATED` (a 403 `CSRF_INVALID` for a missing or wrong CSRF token) before the body is read.
  */
-export function authenticate(tokens: TokenLookup) {
+export function authenticate(tokens: TokenLookup, sessions: Sessions) {
   return async (req: AuthRequest, reply: AuthReply): Promise<void> => {
-    const token = bearerToken(req.headers.authorization);
-    const principal = token === null ? null : tokens.lookup(token);
-    if (!principal) {
+    const who = await identify(req, tokens, sessions);
+    if ('refused' in who) {
       reply.header('www-authenticate', 'Bearer');
-      throw new HttpError(401, 'UNAUTHENTICATED', token === null ? 'missing bearer token' : 'unknown token');
+      throw new HttpError(401, 'UNAUTHENTICATED', who.refused);
     }
-    principals.set(req, principal);
+    if (who.session) {
+      const csrf = req.headers[CSRF_HEADER];
+      if (
+        !SAFE_METHODS.has(req.method) &&
+        !sessions.csrfValid(who.session.session, typeof csrf === 'string' ? csrf : undefined)
+      ) {
+        throw new HttpError(403, 'CSRF_INVALID', `a signed-in browser sends its CSRF token in ${CSRF_HEADER}`);
+      }
+      sessionsOf.set(req, who.session);
+    }
+    principals.set(req, who.principal);
   };
+}
+
+/** The browser session the request came with, if it came with one (not a bearer token). */
+export function sessionOf(req: object): { token: string; session: Session } | undefined {
+  return sessionsOf.get(req);
 }
 
 /** Who the (authenticated) request acts for. */

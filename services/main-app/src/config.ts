@@ -29,6 +29,19 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env) {
       READS_PER_MINUTE: z.coerce.number().int().min(1).max(100_000).default(600),
       /** Replay pages a user may ask for per minute. */
       REPLAYS_PER_MINUTE: z.coerce.number().int().min(1).max(100_000).default(120),
+      /** How long a browser session lasts after sign-in. */
+      SESSION_TTL_HOURS: z.coerce
+        .number()
+        .min(0.01)
+        .max(24 * 30)
+        .default(12),
+      /** How long a replica trusts what PostgreSQL said of a session (a sign-out elsewhere, a disabled user, takes effect within it). */
+      SESSION_RECHECK_MS: z.coerce.number().int().min(0).max(600_000).default(30_000),
+      /** Failed sign-ins a user name may have per SIGN_IN_WINDOW_SECONDS before it is refused (429) for the rest of it. */
+      SIGN_IN_FAILURES: z.coerce.number().int().min(1).max(1_000).default(5),
+      SIGN_IN_WINDOW_SECONDS: z.coerce.number().int().min(1).max(86_400).default(900),
+      /** The session cookie's Secure flag: when the request came over TLS (X-Forwarded-Proto from the Ingress), always, or never. */
+      SESSION_COOKIE_SECURE: z.enum(['auto', 'always', 'never']).default('auto'),
       /** Frames a gateway socket may have waiting beyond what the kernel took before it is closed with RESYNC. */
       WS_QUEUE_MAX: z.coerce.number().int().min(1).max(100_000).default(1_000),
       /** Unsent bytes a socket may hold before its frames wait in its queue. */

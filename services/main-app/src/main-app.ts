@@ -1,7 +1,8 @@
+import fastifyCookie from '@fastify/cookie';
 import { MAIN_APP_API_PREFIX } from '@recio/platform';
 import { HttpError, type ServiceContext } from '@recio/service-kit';
 import { ApiTokenFile } from './api-tokens.js';
-import { authenticate, bearerToken, principalOf } from './auth.js';
+import { authenticate, identify, principalOf } from './auth.js';
 import { Gateway } from './gateway/gateway.js';
 import { GatewayHub } from './gateway/hub.js';
 import type { MainAppConfig } from './config.js';
@@ -9,9 +10,21 @@ import { limitKindOf, RequestLimits } from './rate-limit.js';
 import { registerAccountRoutes } from './routes/account.js';
 import { registerMeRoutes } from './routes/me.js';
 import { registerReplayRoutes } from './routes/replay.js';
+import { registerSessionRoutes, registerSignInRoute } from './routes/session.js';
 import { registerSettingsRoutes } from './routes/settings.js';
+import { Sessions } from './sessions.js';
 import { registerTradeRoutes } from './routes/trades.js';
 import { TradeManagerClient } from './trade-manager-client.js';
+
+/** Whether a browser's Origin header names the host it connected to. */
+function sameOrigin(origin: string | undefined, host: string | undefined): boolean {
+  if (origin === undefined || host === undefined) return false;
+  try {
+    return new URL(origin).host === host;
+  } catch {
+    return false;
+  }
+}
 
 /** Where the REST API lives (the catalogue's, which the Ingress routes); the web UI and the WebSocket gateway get paths of their own. */
 export const API_PREFIX = MAIN_APP_API_PREFIX;
@@ -48,10 +61,25 @@ export async function startMainApp(ctx: ServiceContext<MainAppConfig>): Promise<
     timeoutMs: config.TRADE_MANAGER_TIMEOUT_MS,
   });
 
+  const sessions = new Sessions(pool, {
+    ttlMs: config.SESSION_TTL_HOURS * 3_600_000,
+    recheckMs: config.SESSION_RECHECK_MS,
+  });
+  await ctx.http.register(fastifyCookie);
+  const sessionDeps = {
+    db: pool,
+    sessions,
+    redis: router.redis,
+    limit: { failures: config.SIGN_IN_FAILURES, windowSeconds: config.SIGN_IN_WINDOW_SECONDS },
+    cookieSecure: config.SESSION_COOKIE_SECURE,
+  };
+
+  // Sign-in is the one public route; the rest are in the authenticated scope.
+  await ctx.http.register(async (open) => registerSignInRoute(open, sessionDeps), { prefix: API_PREFIX });
   // An encapsulated scope: its onRequest hook guards exactly the routes registered inside it.
   await ctx.http.register(
     async (api) => {
-      api.addHook('onRequest', authenticate(tokens));
+      api.addHook('onRequest', authenticate(tokens, sessions));
       // After authentication: each request spends its user's budget of its kind, before its body is read.
       api.addHook('onRequest', async (req, reply) => {
         const route = req.routeOptions.url;
@@ -62,6 +90,7 @@ export async function startMainApp(ctx: ServiceContext<MainAppConfig>): Promise<
       registerSettingsRoutes(api, { db: pool, router });
       registerAccountRoutes(api, pool);
       registerReplayRoutes(api, router);
+      registerSessionRoutes(api, sessionDeps);
     },
     { prefix: API_PREFIX },
   );
@@ -73,15 +102,14 @@ export async function startMainApp(ctx: ServiceContext<MainAppConfig>): Promise<
     server: ctx.http.server,
     hub,
     authenticate: async (request) => {
-      const token = bearerToken(request.headers.authorization);
-      const principal = token === null ? null : tokens.lookup(token);
-      return (
-        principal ?? {
-          status: 401,
-          code: 'UNAUTHENTICATED',
-          message: token === null ? 'missing bearer token' : 'unknown token',
-        }
-      );
+      const cookies = ctx.http.parseCookie(request.headers.cookie ?? '');
+      const who = await identify({ method: 'GET', headers: request.headers, cookies }, tokens, sessions);
+      if ('refused' in who) return { status: 401, code: 'UNAUTHENTICATED', message: who.refused };
+      // A browser's socket must come from the page's own origin (no cross-site WebSocket hijacking).
+      if (who.session && !sameOrigin(request.headers.origin, request.headers.host)) {
+        return { status: 403, code: 'FORBIDDEN_ORIGIN', message: 'a signed-in socket opens from the page itself' };
+      }
+      return who.principal;
     },
     replay: (channel, options) => router.replay(channel, options),
     spendReplay: async (userId) =>
