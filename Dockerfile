@@ -10,7 +10,7 @@ WORKDIR /app
 RUN test -n "${SERVICE}" || { echo "build with --build-arg SERVICE=<name>" >&2; exit 1; }
 COPY . .
 RUN --mount=type=cache,target=/root/.npm npm ci --no-audit --no-fund
-RUN npx tsc -b \
+RUN npm run build \
  && if [ "${SERVICE}" != relay ] && [ ! -f "services/${SERVICE}/dist/main.js" ]; then \
       echo "services/${SERVICE} does not build to dist/main.js" >&2; exit 1; fi \
  && npm prune --omit=dev --no-audit --no-fund \

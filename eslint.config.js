@@ -14,7 +14,7 @@ export default tseslint.config(
   {
     languageOptions: {
       parserOptions: {
-        project: ['./*/tsconfig.test.json', './services/*/tsconfig.test.json'],
+        project: ['./*/tsconfig.test.json', './services/*/tsconfig.test.json', './services/main-app/web/tsconfig.json'],
         tsconfigRootDir: import.meta.dirname,
       },
     },

@@ -217,7 +217,7 @@ describe.each(CHART_VARIANTS)('$profile-$redisMode', (variant) => {
     }
   });
 
-  it('exposes main-app through an Ingress on the configured host: its API and socket, never /metrics or /readyz', () => {
+  it('exposes main-app through an Ingress on the configured host: its page, API and socket, never /metrics or /readyz', () => {
     const ing = find(objs, 'Ingress', 'main-app');
     expect(ing.spec.rules[0].host).toBe(config.ingressHost);
     // Kubernetes' matching: Exact is the whole path; Prefix matches whole '/'-separated segments.
@@ -225,8 +225,9 @@ describe.each(CHART_VARIANTS)('$profile-$redisMode', (variant) => {
       (ing.spec.rules[0].http.paths as { path: string; pathType: string }[]).some((p) =>
         p.pathType === 'Exact' ? path === p.path : path === p.path || path.startsWith(`${p.path.replace(/\/$/, '')}/`),
       );
-    for (const path of ['/api/v1/trades', '/api/v1/replay', '/ws']) expect(routed(path), path).toBe(true);
-    for (const path of ['/metrics', '/readyz', '/healthz', '/', '/apix', '/ws/x'])
+    for (const path of ['/', '/assets/app.js', '/api/v1/trades', '/api/v1/replay', '/ws'])
+      expect(routed(path), path).toBe(true);
+    for (const path of ['/metrics', '/readyz', '/healthz', '/index.html', '/apix', '/ws/x', '/assetsx'])
       expect(routed(path), path).toBe(false);
     if (cloud) expect(ing.spec.tls[0].secretName).toBe('recio-tls');
     else expect(ing.spec.tls).toBeUndefined();

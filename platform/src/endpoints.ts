@@ -41,15 +41,14 @@ export function paperExchangeEnv(
   };
 }
 
-/** Where main-app's REST API lives (every route under it needs a token). */
-export const MAIN_APP_API_PREFIX = '/api/v1';
-
 /**
- * What the Ingress routes to main-app, and nothing else: the API and (issue 12) the WebSocket and
- * the page. `/metrics`, `/readyz` and `/healthz` stay inside the cluster (Prometheus and the kubelet
+ * What the Ingress routes to main-app, and nothing else: the page (`/` and its `/assets`), the API
+ * and the WebSocket. `/metrics`, `/readyz` and `/healthz` stay inside the cluster (Prometheus and the kubelet
  * reach the pod directly). Kubernetes path types: Prefix matches whole path segments.
  */
 export const MAIN_APP_PUBLIC_PATHS: readonly { path: string; pathType: 'Prefix' | 'Exact' }[] = [
+  { path: '/', pathType: 'Exact' },
+  { path: '/assets', pathType: 'Prefix' },
   { path: '/api', pathType: 'Prefix' },
   { path: GATEWAY_PATH, pathType: 'Exact' },
 ];

@@ -1,9 +1,12 @@
 import { channelClass, type ChannelClass } from '@recio/contract';
 import { z } from 'zod';
 
-// The WebSocket protocol between main-app's gateway and browsers (or scripts), one definition for
-// both ends: the gateway parses client frames with these schemas and the page parses server frames
+// main-app's public surface as the page sees it: the REST API's prefix and the WebSocket protocol
+// between main-app's gateway and browsers (or scripts), one definition for both ends: the gateway parses client frames with these schemas and the page parses server frames
 // with them. Frames are JSON text.
+
+/** Where main-app's REST API lives (every route under it but sign-in needs a token or a session). */
+export const MAIN_APP_API_PREFIX = '/api/v1';
 
 /** Where the gateway listens (the Ingress routes it; MAIN_APP_PUBLIC_PATHS). */
 export const GATEWAY_PATH = '/ws';

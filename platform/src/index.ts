@@ -12,7 +12,6 @@ export {
 export * from './events/index.js';
 export {
   COINBASE_FEED_URL,
-  MAIN_APP_API_PREFIX,
   MAIN_APP_PUBLIC_PATHS,
   PAPER_FEED_PATH,
   paperExchangeEnv,

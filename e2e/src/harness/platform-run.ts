@@ -192,6 +192,7 @@ export class PlatformRun {
       databaseRoles,
       redisUsers,
       redisUsersApplied: 'sentinels' in redis,
+      webUsersFile: accounts.webUsersFile,
     });
     const supervisor = new Supervisor({
       processes,
@@ -273,6 +274,11 @@ export class PlatformRun {
   /** A user's API token. */
   token(user: string): string {
     return this.#accounts.tokens.find((t) => t.user_id === user)!.token;
+  }
+
+  /** A user's password for the browser's sign-in. */
+  password(user: string): string {
+    return this.#accounts.webUsers.find((u) => u.user_id === user)!.password;
   }
 
   async patchSettings(user: string, settings: unknown): Promise<void> {

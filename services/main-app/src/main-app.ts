@@ -1,4 +1,7 @@
 import fastifyCookie from '@fastify/cookie';
+import fastifyStatic from '@fastify/static';
+import { existsSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 import { MAIN_APP_API_PREFIX } from '@recio/platform';
 import { HttpError, type ServiceContext } from '@recio/service-kit';
 import { ApiTokenFile } from './api-tokens.js';
@@ -73,6 +76,14 @@ export async function startMainApp(ctx: ServiceContext<MainAppConfig>): Promise<
     limit: { failures: config.SIGN_IN_FAILURES, windowSeconds: config.SIGN_IN_WINDOW_SECONDS },
     cookieSecure: config.SESSION_COOKIE_SECURE,
   };
+
+  // The trader's page (web/, bundled by `make build` into dist/web): index.html at / and its assets.
+  const webRoot = fileURLToPath(new URL('./web/', import.meta.url));
+  if (existsSync(webRoot)) {
+    await ctx.http.register(fastifyStatic, { root: webRoot, prefix: '/', wildcard: false, index: 'index.html' });
+  } else {
+    logger.warn({ webRoot }, 'no web page built (npm run build:web -w services/main-app): serving the API only');
+  }
 
   // Sign-in is the one public route; the rest are in the authenticated scope.
   await ctx.http.register(async (open) => registerSignInRoute(open, sessionDeps), { prefix: API_PREFIX });

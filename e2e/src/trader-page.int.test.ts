@@ -1,0 +1,173 @@
+import { copyFileSync, mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { chromium, type Browser, type Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { dayOptions, LOG_DIR } from './harness/day.js';
+import { PlatformRun } from './harness/platform-run.js';
+
+// The trader's page in a real Chromium (Debian's, driven by playwright-core) against the whole
+// platform on the paper world: sign in, live prices, a manual trade opened and closed, settings
+// round-tripping, main-app killed under the page, and a second trader who sees none of it.
+
+const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
+const SCREENS = join(LOG_DIR, 'screens');
+const DOCS = join(import.meta.dirname, '..', '..', 'docs');
+
+describe('the trader page', () => {
+  let run: PlatformRun;
+  let browser: Browser;
+  const alice = 'user_0001';
+  const bob = 'user_0002';
+
+  beforeAll(async () => {
+    run = await PlatformRun.start(
+      dayOptions('page', {
+        // No automatic trades: every trade of this run is one the page opened.
+        users: [
+          { id: alice, settings: { autoEntry: { enabled: false } } },
+          { id: bob, settings: { autoEntry: { enabled: false } } },
+        ],
+      }),
+    );
+    for (let i = 0; i < 3; i++) await run.step(); // prices and a strike table
+    browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox'] });
+    mkdirSync(SCREENS, { recursive: true });
+  }, 180_000);
+  afterAll(async () => {
+    await browser?.close();
+    await run?.close();
+  });
+
+  const signIn = async (page: Page, user: string, password: string) => {
+    await page.goto(run.url('main-app'));
+    await page.getByLabel('User').fill(user);
+    await page.getByLabel('Password').fill(password);
+    await page.getByRole('button', { name: 'Sign in' }).click();
+  };
+  const tradeRows = (page: Page, table: 'active' | 'history') => page.getByTestId(table).locator('tr[data-trade]');
+
+  it('refuses a bad password with a message and no session', async () => {
+    const page = await browser.newPage();
+    await signIn(page, alice, 'not the password at all');
+    await expect.poll(() => page.getByRole('alert').textContent()).toBe('Unknown user or wrong password');
+    expect((await page.context().cookies()).map((c) => c.name)).not.toContain('recio_session');
+    await page.close();
+  });
+
+  it('signs in, shows live prices, opens and closes a manual trade, and round-trips settings', async () => {
+    const context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
+    const page = await context.newPage();
+    // Script errors and any console error but the 401 of the signed-out page asking who is signed in.
+    const consoleErrors: string[] = [];
+    page.on('pageerror', (err) => consoleErrors.push(err.message));
+    page.on('console', (m) => {
+      if (m.type() === 'error' && !/status of 401/.test(m.text())) consoleErrors.push(m.text());
+    });
+    await signIn(page, alice, run.password(alice));
+    await expect.poll(() => page.getByTestId('link').textContent(), { timeout: 15_000 }).toBe('live');
+
+    // A live tick: the world moves one step and the page shows the new price without a reload.
+    await expect.poll(() => page.getByTestId('price').textContent(), { timeout: 15_000 }).toMatch(/^\$/);
+    const before = await page.getByTestId('price').textContent();
+    for (let i = 0; i < 3 && (await page.getByTestId('price').textContent()) === before; i++) await run.step();
+    await expect.poll(() => page.getByTestId('price').textContent()).not.toBe(before);
+    await expect.poll(() => page.getByTestId('strikes').locator('tbody tr').count()).toBeGreaterThan(0);
+
+    // A manual trade: buy YES on the first row that has an ask; it shows in active trades and opens.
+    const buy = page
+      .getByTestId('strikes')
+      .getByRole('button', { name: /^buy yes/ })
+      .and(page.locator(':enabled'));
+    const clicked = Date.now();
+    await buy.first().click();
+    await expect.poll(() => tradeRows(page, 'active').count()).toBe(1);
+    console.log(`manual trade in active trades ${Date.now() - clicked} ms after the click`);
+    await expect.poll(() => tradeRows(page, 'active').first().textContent(), { timeout: 20_000 }).toContain('open');
+    await page.screenshot({ path: join(SCREENS, 'desktop.png'), fullPage: true });
+
+    // Close it: it leaves active trades and shows in the history, closed.
+    await tradeRows(page, 'active')
+      .first()
+      .getByRole('button', { name: /^close trade/ })
+      .click();
+    await expect.poll(() => tradeRows(page, 'active').count(), { timeout: 20_000 }).toBe(0);
+    await expect.poll(() => tradeRows(page, 'history').first().textContent()).toContain('closed');
+
+    // Settings: saved, announced, and still there after a reload (rebuilt from the server alone).
+    await page.getByLabel('min probability').fill('91');
+    await page.getByRole('button', { name: 'Save settings' }).click();
+    await expect.poll(() => page.getByRole('alert').textContent()).toBe('Settings saved');
+    await page.reload();
+    await expect.poll(() => page.getByLabel('min probability').inputValue(), { timeout: 15_000 }).toBe('91');
+    await expect.poll(() => tradeRows(page, 'history').count()).toBe(1);
+    expect(consoleErrors, consoleErrors.join('\n')).toEqual([]);
+    await context.close();
+  });
+
+  it('survives main-app being killed: reconnects, resyncs, and shows each trade once', async () => {
+    const context = await browser.newContext();
+    const page = await context.newPage();
+    await signIn(page, alice, run.password(alice));
+    await expect.poll(() => page.getByTestId('link').textContent(), { timeout: 15_000 }).toBe('live');
+    await expect.poll(() => tradeRows(page, 'history').count()).toBe(1);
+    const states = new Set<string>();
+    const watch = setInterval(
+      () =>
+        void page
+          .getByTestId('link')
+          .textContent()
+          .then((t) => t && states.add(t)),
+      20,
+    );
+
+    expect(run.supervisor.kill('main-app', 'SIGKILL')).toBe(true);
+    // While main-app is down a trade is opened through the API: the page must get it after reconnecting.
+    await run.supervisor.waitReady(undefined, 60_000);
+    const opened = await fetch(`${run.url('main-app')}/api/v1/trades`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${run.token(alice)}`, 'content-type': 'application/json' },
+      body: JSON.stringify(await openOrderFor(run, alice)),
+    });
+    expect(opened.status).toBe(201);
+    await expect.poll(() => page.getByTestId('link').textContent(), { timeout: 30_000 }).toBe('live');
+    clearInterval(watch);
+    expect(states.has('reconnecting')).toBe(true);
+    await expect.poll(() => tradeRows(page, 'active').count(), { timeout: 20_000 }).toBe(1);
+    await run.step();
+    const ids = await page
+      .locator('tr[data-trade]')
+      .evaluateAll((rows) => rows.map((r) => r.getAttribute('data-trade')));
+    expect(new Set(ids).size).toBe(ids.length);
+    expect(ids.length).toBe(2);
+    await context.close();
+  });
+
+  it("shows a second trader none of the first one's trades, and fits a phone", async () => {
+    const context = await browser.newContext({ viewport: { width: 390, height: 844 }, isMobile: true });
+    const page = await context.newPage();
+    await signIn(page, bob, run.password(bob));
+    await expect.poll(() => page.getByTestId('link').textContent(), { timeout: 15_000 }).toBe('live');
+    await run.step();
+    await expect.poll(() => page.getByTestId('price').textContent()).toMatch(/^\$/);
+    expect(await page.locator('tr[data-trade]').count()).toBe(0);
+    await page.screenshot({ path: join(SCREENS, 'phone.png'), fullPage: true });
+    await context.close();
+    // The two latest screenshots go in docs/ (this run's, when asked to: E2E_SCREENSHOTS_TO_DOCS=1).
+    if (process.env.E2E_SCREENSHOTS_TO_DOCS === '1') {
+      for (const name of ['desktop.png', 'phone.png'])
+        copyFileSync(join(SCREENS, name), join(DOCS, `trader-page-${name}`));
+    }
+  });
+});
+
+/** An order a trader could place now: YES on the first market of the current strike table with an ask. */
+async function openOrderFor(run: PlatformRun, user: string) {
+  const res = await fetch(`${run.url('main-app')}/api/v1/replay?channel=markets:btc&since=seq:1&limit=1000`, {
+    headers: { authorization: `Bearer ${run.token(user)}` },
+  });
+  const { events } = (await res.json()) as {
+    events: { data: { rows: { ticker: string; yesAsk: number | null }[] } }[];
+  };
+  const row = events.at(-1)!.data.rows.find((r) => r.yesAsk !== null)!;
+  return { marketTicker: row.ticker, side: 'yes', count: 1, limitPriceCents: row.yesAsk, tradeId: crypto.randomUUID() };
+}

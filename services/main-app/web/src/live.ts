@@ -1,0 +1,147 @@
+import { GATEWAY_CLOSE, GATEWAY_PATH, isGapless, ServerFrame, type EventFrame } from '@recio/platform/browser';
+
+/** What the page shows of its socket. */
+export type LinkState = 'connecting' | 'live' | 'reconnecting' | 'resyncing';
+
+/** One channel the page follows: what it does with an event, and what to do when history is gone. */
+export interface Follow {
+  channel: string;
+  onEvent: (event: EventFrame) => void;
+  /** The gateway no longer has what was missed (REPLAY_EXPIRED): reload the state from the API. */
+  onExpired: () => void;
+}
+
+const MAX_SEEN = 5_000;
+
+/**
+ * The page's one WebSocket: subscribes to each followed channel with the last seq it has, drops an
+ * event it has seen (by event_id), resubscribes from its last seq on a gap (gapless channels) or after
+ * any disconnect, and reconnects with exponential backoff and jitter. Every frame is checked with the
+ * protocol's schema; one that fails is dropped and counted. No polling: everything arrives pushed.
+ */
+export class LiveLink {
+  readonly #follows = new Map<string, Follow>();
+  /** The last seq applied per channel (what a resubscription starts after). */
+  readonly #last = new Map<string, number>();
+  readonly #seen = new Set<string>();
+  readonly #onState: (state: LinkState) => void;
+  #ws: WebSocket | undefined;
+  #attempt = 0;
+  #stopped = false;
+  #resyncing = new Set<string>();
+  badFrames = 0;
+  duplicates = 0;
+
+  constructor(onState: (state: LinkState) => void) {
+    this.#onState = onState;
+  }
+
+  /** Follows `channel`; `since` is the seq the page's state is at (after it loaded it), if known. */
+  follow(follow: Follow, since?: number): void {
+    this.#follows.set(follow.channel, follow);
+    if (since !== undefined) this.#last.set(follow.channel, since);
+    this.#subscribe(follow.channel);
+  }
+
+  /** The last seq applied on `channel`. */
+  lastSeq(channel: string): number | undefined {
+    return this.#last.get(channel);
+  }
+
+  start(): void {
+    this.#stopped = false;
+    this.#connect();
+  }
+
+  stop(): void {
+    this.#stopped = true;
+    this.#ws?.close();
+  }
+
+  #connect(): void {
+    this.#onState(this.#attempt === 0 ? 'connecting' : 'reconnecting');
+    const scheme = location.protocol === 'https:' ? 'wss' : 'ws';
+    const ws = new WebSocket(`${scheme}://${location.host}${GATEWAY_PATH}`);
+    this.#ws = ws;
+    ws.onopen = () => {
+      this.#attempt = 0;
+      this.#resyncing = new Set(this.#follows.keys());
+      this.#onState(this.#resyncing.size > 0 ? 'resyncing' : 'live');
+      for (const channel of this.#follows.keys()) this.#subscribe(channel);
+    };
+    ws.onmessage = (message) => this.#onFrame(message.data);
+    ws.onclose = (close) => {
+      if (this.#ws !== ws) return;
+      this.#ws = undefined;
+      if (this.#stopped) return;
+      // RESYNC, a shutdown, a network loss: all the same here, since every subscription resumes from its last seq.
+      const base = close.code === GATEWAY_CLOSE.RESYNC ? 100 : 250;
+      const delay = Math.min(10_000, base * 2 ** this.#attempt) * (0.5 + Math.random() / 2);
+      this.#attempt += 1;
+      this.#onState('reconnecting');
+      setTimeout(() => this.#connect(), delay);
+    };
+  }
+
+  #subscribe(channel: string): void {
+    const ws = this.#ws;
+    if (ws?.readyState !== WebSocket.OPEN) return;
+    const since = this.#last.get(channel);
+    ws.send(JSON.stringify({ op: 'subscribe', channel, ...(since === undefined ? {} : { since }) }));
+  }
+
+  #onFrame(data: unknown): void {
+    let frame: ServerFrame;
+    try {
+      const parsed = ServerFrame.safeParse(JSON.parse(String(data)));
+      if (!parsed.success) throw new Error(parsed.error.message);
+      frame = parsed.data;
+    } catch {
+      this.badFrames += 1;
+      return;
+    }
+    switch (frame.op) {
+      case 'event':
+        return this.#onEvent(frame);
+      case 'subscribed':
+        if (frame.seq !== null && !this.#last.has(frame.channel)) this.#last.set(frame.channel, frame.seq);
+        this.#resyncing.delete(frame.channel);
+        if (this.#resyncing.size === 0) this.#onState('live');
+        return;
+      case 'error':
+        if (frame.code === 'REPLAY_EXPIRED' && frame.channel !== undefined) {
+          this.#last.delete(frame.channel);
+          this.#follows.get(frame.channel)?.onExpired();
+          this.#subscribe(frame.channel);
+        }
+        return;
+      default:
+        return;
+    }
+  }
+
+  #onEvent(event: EventFrame): void {
+    const follow = this.#follows.get(event.channel);
+    if (!follow) return;
+    if (this.#seen.has(event.event_id)) {
+      this.duplicates += 1;
+      return;
+    }
+    const last = this.#last.get(event.channel);
+    if (last !== undefined && event.seq <= last) {
+      this.duplicates += 1;
+      return;
+    }
+    if (last !== undefined && event.seq > last + 1 && isGapless(event.channel)) {
+      // A gap: ask again from what we have; the gateway replays the rest in order.
+      this.#resyncing.add(event.channel);
+      this.#onState('resyncing');
+      this.#subscribe(event.channel);
+      return;
+    }
+    this.#seen.add(event.event_id);
+    if (this.#seen.size > MAX_SEEN) this.#seen.delete(this.#seen.values().next().value!);
+    this.#last.set(event.channel, event.seq);
+    follow.onEvent(event);
+  }
+}

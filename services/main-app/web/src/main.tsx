@@ -1,0 +1,460 @@
+import type {
+  EventFrame,
+  HealthChange,
+  PriceTick,
+  StrikeRow,
+  StrikeTable,
+  TradeSnapshot,
+} from '@recio/platform/browser';
+import { render, type ComponentChildren } from 'preact';
+import { useEffect, useMemo, useRef, useState } from 'preact/hooks';
+import { api, ApiError, setCsrf } from './api.js';
+import { PriceChart } from './chart.js';
+import { LiveLink, type LinkState } from './live.js';
+
+interface Me {
+  userId: string;
+  admin: boolean;
+  csrfToken: string;
+}
+
+const LIVE_STATUSES = new Set(['pending', 'open', 'closing']);
+const cents = (c: number | null | undefined) =>
+  c === null || c === undefined ? '–' : `${c < 0 ? '−' : ''}$${(Math.abs(c) / 100).toFixed(2)}`;
+const usd = (n: number) => n.toLocaleString('en-US', { style: 'currency', currency: 'USD' });
+
+function SignIn({ onSignedIn }: { onSignedIn: (me: Me) => void }) {
+  const [error, setError] = useState<string | null>(null);
+  const submit = async (e: Event) => {
+    e.preventDefault();
+    const form = new FormData(e.currentTarget as HTMLFormElement);
+    try {
+      const me = await api<Me>('POST', '/session', { userId: form.get('userId'), password: form.get('password') });
+      onSignedIn(me);
+    } catch (err) {
+      setError(err instanceof ApiError && err.code === 'RATE_LIMITED' ? err.message : 'Unknown user or wrong password');
+    }
+  };
+  return (
+    <main class="signin">
+      <h1>recio</h1>
+      <form onSubmit={(e) => void submit(e)} aria-label="Sign in">
+        <label>
+          User <input name="userId" autocomplete="username" required />
+        </label>
+        <label>
+          Password <input name="password" type="password" autocomplete="current-password" required />
+        </label>
+        <button type="submit">Sign in</button>
+        {error && (
+          <p role="alert" class="error">
+            {error}
+          </p>
+        )}
+      </form>
+    </main>
+  );
+}
+
+/** A table of trades, one row per trade (`data-trade` is its id), one column per [header, cell]. */
+function TradeTable(props: {
+  testId: string;
+  trades: TradeSnapshot[];
+  columns: [string, (t: TradeSnapshot) => ComponentChildren][];
+}) {
+  return (
+    <table data-testid={props.testId}>
+      <thead>
+        <tr>
+          {props.columns.map(([label]) => (
+            <th scope="col" key={label}>
+              {label}
+            </th>
+          ))}
+        </tr>
+      </thead>
+      <tbody>
+        {props.trades.map((t) => (
+          <tr key={t.id} data-trade={t.id}>
+            {props.columns.map(([label, cell]) => (
+              <td key={label}>{cell(t)}</td>
+            ))}
+          </tr>
+        ))}
+      </tbody>
+    </table>
+  );
+}
+
+/** A trade's pnl now: what selling at the opposite side's ask would bring, less the fees. */
+function livePnl(t: TradeSnapshot, rows: Map<string, StrikeRow>): number | null {
+  const row = rows.get(t.marketTicker);
+  if (t.buyPriceCents === null || !row) return null;
+  const oppositeAsk = t.side === 'yes' ? row.noAsk : row.yesAsk;
+  if (oppositeAsk === null) return null;
+  return (100 - oppositeAsk - t.buyPriceCents) * t.count - t.feesCents;
+}
+
+function Trading({ me, onSignedOut }: { me: Me; onSignedOut: () => void }) {
+  const [link, setLink] = useState<LinkState>('connecting');
+  const [ticks, setTicks] = useState<PriceTick[]>([]);
+  const [table, setTable] = useState<StrikeTable | null>(null);
+  const [trades, setTrades] = useState<Map<string, TradeSnapshot>>(new Map());
+  const [balance, setBalance] = useState<number | null>(null);
+  const [positions, setPositions] = useState<{ ticker: string; position: number }[]>([]);
+  const [settings, setSettings] = useState<{
+    autoEntry: Record<string, unknown>;
+    autoStop: Record<string, unknown>;
+  } | null>(null);
+  const [health, setHealth] = useState<Map<string, HealthChange>>(new Map());
+  const [mode, setMode] = useState<'diff' | 'price'>('diff');
+  const [message, setMessage] = useState<string | null>(null);
+  const linkRef = useRef<LiveLink>();
+
+  const upsert = (t: TradeSnapshot) => setTrades((m) => new Map(m).set(t.id, t));
+
+  useEffect(() => {
+    let live = true;
+    const loadTrades = async () => {
+      const [open, recent] = await Promise.all([
+        api<{ trades: TradeSnapshot[] }>('GET', '/trades?status=pending,open,closing&limit=200'),
+        api<{ trades: TradeSnapshot[] }>('GET', '/trades?limit=50'),
+      ]);
+      if (live) setTrades(new Map([...recent.trades, ...open.trades].map((t) => [t.id, t])));
+    };
+    const loadAccount = async () => {
+      const [account, pos] = await Promise.all([
+        api<{ balanceCents: number | null }>('GET', '/account'),
+        api<{ positions: { ticker: string; position: number }[] }>('GET', '/positions'),
+      ]);
+      if (!live) return;
+      setBalance(account.balanceCents);
+      setPositions(pos.positions.filter((p) => p.position !== 0));
+    };
+    const loadSettings = async () => {
+      const s = await api<{ settings: typeof settings }>('GET', '/settings');
+      if (live) setSettings(s.settings);
+    };
+    const l = new LiveLink(setLink);
+    linkRef.current = l;
+    const user = me.userId;
+    // Latest-value channels from 0: the gateway sends their newest event first, then live ones.
+    l.follow(
+      {
+        channel: 'prices:btc',
+        onEvent: (e) => e.type === 'price.tick' && setTicks((ts) => [...ts.slice(-299), e.data as PriceTick]),
+        onExpired: () => undefined,
+      },
+      0,
+    );
+    l.follow(
+      {
+        channel: 'markets:btc',
+        onEvent: (e) => e.type === 'strike_table.updated' && setTable(e.data as StrikeTable),
+        onExpired: () => undefined,
+      },
+      0,
+    );
+    l.follow({
+      channel: `trades:${user}`,
+      onEvent: (e: EventFrame) => {
+        const data = e.data as { trade?: TradeSnapshot };
+        if (data.trade) upsert(data.trade);
+      },
+      onExpired: () => void loadTrades(),
+    });
+    for (const cls of ['account', 'positions']) {
+      l.follow({ channel: `${cls}:${user}`, onEvent: () => void loadAccount(), onExpired: () => void loadAccount() });
+    }
+    l.follow({
+      channel: `settings:${user}`,
+      onEvent: (e) => {
+        const data = e.data as { settings?: typeof settings };
+        if (data.settings) setSettings(data.settings);
+      },
+      onExpired: () => void loadSettings(),
+    });
+    l.follow({
+      channel: 'system:health',
+      onEvent: (e) => {
+        if (e.type !== 'health.changed') return;
+        const h = e.data as HealthChange;
+        setHealth((m) => new Map(m).set(h.component, h));
+      },
+      onExpired: () => undefined,
+    });
+    l.start();
+    // Subscriptions first, then the state: events committed meanwhile arrive and apply on top.
+    void Promise.all([loadTrades(), loadAccount(), loadSettings()]).catch((err: unknown) =>
+      setMessage(err instanceof Error ? err.message : String(err)),
+    );
+    return () => {
+      live = false;
+      l.stop();
+    };
+  }, [me.userId]);
+
+  const rows = useMemo(() => new Map((table?.rows ?? []).map((r) => [r.ticker, r])), [table]);
+  const all = [...trades.values()].sort((a, b) => b.createdAt - a.createdAt);
+  const active = all.filter((t) => LIVE_STATUSES.has(t.status));
+  const history = all.filter((t) => !LIVE_STATUSES.has(t.status));
+  const tick = ticks.at(-1);
+
+  const open = async (row: StrikeRow, side: 'yes' | 'no') => {
+    const ask = side === 'yes' ? row.yesAsk : row.noAsk;
+    if (ask === null) return;
+    try {
+      const { trade } = await api<{ trade: TradeSnapshot }>('POST', '/trades', {
+        marketTicker: row.ticker,
+        side,
+        count: 1,
+        limitPriceCents: ask,
+        tradeId: crypto.randomUUID(),
+      });
+      upsert(trade);
+      setMessage(null);
+    } catch (err) {
+      setMessage(err instanceof Error ? err.message : String(err));
+    }
+  };
+  const close = async (t: TradeSnapshot) => {
+    try {
+      upsert((await api<{ trade: TradeSnapshot }>('POST', `/trades/${t.id}/close`)).trade);
+    } catch (err) {
+      setMessage(err instanceof Error ? err.message : String(err));
+    }
+  };
+  const saveSettings = async (e: Event) => {
+    e.preventDefault();
+    const f = new FormData(e.currentTarget as HTMLFormElement);
+    try {
+      const s = await api<{ settings: typeof settings }>('PATCH', '/settings', {
+        autoEntry: {
+          enabled: f.get('autoEntry.enabled') === 'on',
+          minProbability: Number(f.get('autoEntry.minProbability')),
+          positionSize: Number(f.get('autoEntry.positionSize')),
+        },
+        autoStop: {
+          enabled: f.get('autoStop.enabled') === 'on',
+          stopProbability: Number(f.get('autoStop.stopProbability')),
+        },
+      });
+      setSettings(s.settings);
+      setMessage('Settings saved');
+    } catch (err) {
+      setMessage(err instanceof Error ? err.message : String(err));
+    }
+  };
+  const signOut = async () => {
+    await api('DELETE', '/session').catch(() => undefined);
+    setCsrf(undefined);
+    onSignedOut();
+  };
+
+  return (
+    <div class="app">
+      <header>
+        <h1>recio</h1>
+        <span class={`link link-${link}`} role="status" aria-live="polite" data-testid="link">
+          {link}
+        </span>
+        <span>
+          {me.userId}
+          {me.admin ? ' (admin)' : ''}
+        </span>
+        <button onClick={() => void signOut()}>Sign out</button>
+      </header>
+      {message && (
+        <p class="message" role="alert">
+          {message}
+        </p>
+      )}
+      <section aria-labelledby="price-h" class="panel">
+        <h2 id="price-h">BTC</h2>
+        <p class="price" data-testid="price">
+          {tick ? usd(tick.price) : '–'}
+        </p>
+        <p>
+          momentum <span data-testid="momentum">{tick?.momentum?.toFixed(2) ?? '–'}</span>
+        </p>
+        <PriceChart ticks={ticks} />
+      </section>
+      <section aria-labelledby="strikes-h" class="panel wide">
+        <h2 id="strikes-h">
+          Strike table {table ? `· ${table.eventTicker}` : ''}{' '}
+          <button onClick={() => setMode(mode === 'diff' ? 'price' : 'diff')} aria-pressed={mode === 'price'}>
+            {mode === 'diff' ? 'show prices' : 'show diffs'}
+          </button>
+        </h2>
+        <table data-testid="strikes">
+          <thead>
+            <tr>
+              <th scope="col">strike</th>
+              <th scope="col">prob.</th>
+              <th scope="col">yes</th>
+              <th scope="col">no</th>
+            </tr>
+          </thead>
+          <tbody>
+            {(table?.rows ?? []).map((r) => (
+              <tr key={r.ticker}>
+                <td>{usd(r.strike)}</td>
+                <td>{r.probability.toFixed(1)}</td>
+                {(['yes', 'no'] as const).map((side) => {
+                  const ask = side === 'yes' ? r.yesAsk : r.noAsk;
+                  const diff = side === 'yes' ? r.yesDiff : r.noDiff;
+                  return (
+                    <td key={side}>
+                      <button
+                        disabled={ask === null}
+                        onClick={() => void open(r, side)}
+                        aria-label={`buy ${side} ${r.strike} at ${ask ?? '–'}¢`}
+                      >
+                        {mode === 'diff' ? (diff?.toFixed(1) ?? '–') : `${ask ?? '–'}¢`}
+                      </button>
+                    </td>
+                  );
+                })}
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      </section>
+      <section aria-labelledby="active-h" class="panel wide">
+        <h2 id="active-h">Active trades</h2>
+        <TradeTable
+          testId="active"
+          trades={active}
+          columns={[
+            ['market', (t) => t.marketTicker],
+            ['side', (t) => t.side],
+            ['count', (t) => t.count],
+            ['status', (t) => t.status],
+            ['bought', (t) => cents(t.buyPriceCents)],
+            ['pnl now', (t) => cents(livePnl(t, rows))],
+            [
+              'close',
+              (t) =>
+                t.status === 'open' && (
+                  <button onClick={() => void close(t)} aria-label={`close trade ${t.marketTicker} ${t.side}`}>
+                    Close
+                  </button>
+                ),
+            ],
+          ]}
+        />
+      </section>
+      <section aria-labelledby="history-h" class="panel wide">
+        <h2 id="history-h">Trade history</h2>
+        <TradeTable
+          testId="history"
+          trades={history}
+          columns={[
+            ['market', (t) => t.marketTicker],
+            ['side', (t) => t.side],
+            ['status', (t) => t.status],
+            ['closed by', (t) => t.closeMethod ?? ''],
+            ['pnl', (t) => cents(t.pnlCents)],
+          ]}
+        />
+      </section>
+      <section aria-labelledby="account-h" class="panel">
+        <h2 id="account-h">Account</h2>
+        <p>
+          balance <span data-testid="balance">{cents(balance)}</span>
+        </p>
+        <ul>
+          {positions.map((p) => (
+            <li key={p.ticker}>
+              {p.ticker}: {p.position}
+            </li>
+          ))}
+        </ul>
+      </section>
+      <section aria-labelledby="settings-h" class="panel">
+        <h2 id="settings-h">Settings</h2>
+        {settings && (
+          <form onSubmit={(e) => void saveSettings(e)} data-testid="settings" key={JSON.stringify(settings)}>
+            <label>
+              <input type="checkbox" name="autoEntry.enabled" defaultChecked={settings.autoEntry.enabled === true} />{' '}
+              auto entry
+            </label>
+            <label>
+              min probability{' '}
+              <input
+                name="autoEntry.minProbability"
+                type="number"
+                min="0"
+                max="100"
+                step="any"
+                defaultValue={String(settings.autoEntry.minProbability)}
+              />
+            </label>
+            <label>
+              position size{' '}
+              <input
+                name="autoEntry.positionSize"
+                type="number"
+                min="1"
+                step="1"
+                defaultValue={String(settings.autoEntry.positionSize)}
+              />
+            </label>
+            <label>
+              <input type="checkbox" name="autoStop.enabled" defaultChecked={settings.autoStop.enabled === true} /> auto
+              stop
+            </label>
+            <label>
+              stop probability{' '}
+              <input
+                name="autoStop.stopProbability"
+                type="number"
+                min="0"
+                max="100"
+                step="any"
+                defaultValue={String(settings.autoStop.stopProbability)}
+              />
+            </label>
+            <button type="submit">Save settings</button>
+          </form>
+        )}
+      </section>
+      <section aria-labelledby="health-h" class="panel">
+        <h2 id="health-h">System health</h2>
+        <ul data-testid="health">
+          {[...health.values()].map((h) => (
+            <li key={h.component}>
+              {h.component}: {h.status}
+            </li>
+          ))}
+        </ul>
+      </section>
+    </div>
+  );
+}
+
+function App() {
+  const [me, setMe] = useState<Me | null | undefined>(undefined);
+  useEffect(() => {
+    api<Me>('GET', '/session').then(
+      (m) => {
+        setCsrf(m.csrfToken);
+        setMe(m);
+      },
+      () => setMe(null),
+    );
+  }, []);
+  if (me === undefined) return <p>Loading…</p>;
+  if (me === null)
+    return (
+      <SignIn
+        onSignedIn={(m) => {
+          setCsrf(m.csrfToken);
+          setMe(m);
+        }}
+      />
+    );
+  return <Trading me={me} onSignedOut={() => setMe(null)} />;
+}
+
+render(<App />, document.getElementById('app')!);
