@@ -18,6 +18,7 @@ describe('the trader page', () => {
   let browser: Browser;
   const alice = 'user_0001';
   const bob = 'user_0002';
+  const carol = 'user_0003';
 
   beforeAll(async () => {
     run = await PlatformRun.start(
@@ -26,6 +27,7 @@ describe('the trader page', () => {
         users: [
           { id: alice, settings: { autoEntry: { enabled: false } } },
           { id: bob, settings: { autoEntry: { enabled: false } } },
+          { id: carol, settings: { autoEntry: { enabled: false } } },
         ],
       }),
     );
@@ -142,10 +144,71 @@ describe('the trader page', () => {
     await context.close();
   });
 
-  it("shows a second trader none of the first one's trades, and fits a phone", async () => {
-    const context = await browser.newContext({ viewport: { width: 390, height: 844 }, isMobile: true });
+  it('renders each event once when every frame arrives twice and trade events out of order', async () => {
+    const context = await browser.newContext();
+    // Between the page and the gateway: every frame the gateway sends is delivered twice, and each
+    // trade event is held back until the next frame has gone ahead of it.
+    let held: string | undefined;
+    let tampered = 0;
+    await context.routeWebSocket(/\/ws$/, (ws) => {
+      const server = ws.connectToServer();
+      ws.onMessage((m) => server.send(m));
+      server.onMessage((m) => {
+        const text = String(m);
+        const deliver = (frame: string) => {
+          ws.send(frame);
+          ws.send(frame);
+          tampered += 1;
+        };
+        if (held !== undefined) {
+          deliver(text);
+          deliver(held);
+          held = undefined;
+        } else if (text.includes('"channel":"trades:')) {
+          held = text;
+          setTimeout(() => {
+            if (held === text) {
+              deliver(text);
+              held = undefined;
+            }
+          }, 300);
+        } else deliver(text);
+      });
+    });
     const page = await context.newPage();
     await signIn(page, bob, run.password(bob));
+    await expect.poll(() => page.getByTestId('link').textContent(), { timeout: 15_000 }).toBe('live');
+    for (let i = 0; i < 2; i++) {
+      const res = await fetch(`${run.url('main-app')}/api/v1/trades`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${run.token(bob)}`, 'content-type': 'application/json' },
+        body: JSON.stringify(await openOrderFor(run, bob)),
+      });
+      expect(res.status).toBe(201);
+    }
+    await expect.poll(() => tradeRows(page, 'active').count(), { timeout: 20_000 }).toBe(2);
+    await expect
+      .poll(() => tradeRows(page, 'active').allTextContents(), { timeout: 20_000 })
+      .toEqual([expect.stringContaining('open'), expect.stringContaining('open')]);
+    await run.step();
+    expect(tampered).toBeGreaterThan(5);
+    // The page saw the doubled frames and the out-of-order ones, and dropped or repaired each.
+    const link = page.getByTestId('link');
+    expect(Number(await link.getAttribute('data-duplicates'))).toBeGreaterThan(5);
+    expect(Number(await link.getAttribute('data-resyncs'))).toBeGreaterThan(0);
+    expect(await link.getAttribute('data-bad-frames')).toBe('0');
+    const ids = await page
+      .locator('tr[data-trade]')
+      .evaluateAll((rows) => rows.map((r) => r.getAttribute('data-trade')));
+    expect(ids.length).toBe(2);
+    expect(new Set(ids).size).toBe(2);
+    await context.close();
+  });
+
+  it("shows a trader none of another's trades, and fits a phone", async () => {
+    const context = await browser.newContext({ viewport: { width: 390, height: 844 }, isMobile: true });
+    const page = await context.newPage();
+    await signIn(page, carol, run.password(carol));
     await expect.poll(() => page.getByTestId('link').textContent(), { timeout: 15_000 }).toBe('live');
     await run.step();
     await expect.poll(() => page.getByTestId('price').textContent()).toMatch(/^\$/);

@@ -13,6 +13,13 @@ export interface Follow {
 
 const MAX_SEEN = 5_000;
 
+/** What the link dropped or repaired: frames seen twice, frames that failed the schema, gaps resynced. */
+export interface LinkStats {
+  duplicates: number;
+  badFrames: number;
+  resyncs: number;
+}
+
 /**
  * The page's one WebSocket: subscribes to each followed channel with the last seq it has, drops an
  * event it has seen (by event_id), resubscribes from its last seq on a gap (gapless channels) or after
@@ -25,15 +32,21 @@ export class LiveLink {
   readonly #last = new Map<string, number>();
   readonly #seen = new Set<string>();
   readonly #onState: (state: LinkState) => void;
+  readonly #onStats: (stats: LinkStats) => void;
+  readonly #stats: LinkStats = { duplicates: 0, badFrames: 0, resyncs: 0 };
   #ws: WebSocket | undefined;
   #attempt = 0;
   #stopped = false;
   #resyncing = new Set<string>();
-  badFrames = 0;
-  duplicates = 0;
 
-  constructor(onState: (state: LinkState) => void) {
+  constructor(onState: (state: LinkState) => void, onStats: (stats: LinkStats) => void = () => undefined) {
     this.#onState = onState;
+    this.#onStats = onStats;
+  }
+
+  #count(what: keyof LinkStats): void {
+    this.#stats[what] += 1;
+    this.#onStats({ ...this.#stats });
   }
 
   /** Follows `channel`; `since` is the seq the page's state is at (after it loaded it), if known. */
@@ -97,7 +110,7 @@ export class LiveLink {
       if (!parsed.success) throw new Error(parsed.error.message);
       frame = parsed.data;
     } catch {
-      this.badFrames += 1;
+      this.#count('badFrames');
       return;
     }
     switch (frame.op) {
@@ -123,17 +136,14 @@ export class LiveLink {
   #onEvent(event: EventFrame): void {
     const follow = this.#follows.get(event.channel);
     if (!follow) return;
-    if (this.#seen.has(event.event_id)) {
-      this.duplicates += 1;
-      return;
-    }
     const last = this.#last.get(event.channel);
-    if (last !== undefined && event.seq <= last) {
-      this.duplicates += 1;
+    if (this.#seen.has(event.event_id) || (last !== undefined && event.seq <= last)) {
+      this.#count('duplicates');
       return;
     }
     if (last !== undefined && event.seq > last + 1 && isGapless(event.channel)) {
       // A gap: ask again from what we have; the gateway replays the rest in order.
+      this.#count('resyncs');
       this.#resyncing.add(event.channel);
       this.#onState('resyncing');
       this.#subscribe(event.channel);

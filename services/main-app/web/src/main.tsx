@@ -7,10 +7,10 @@ import type {
   TradeSnapshot,
 } from '@recio/platform/browser';
 import { render, type ComponentChildren } from 'preact';
-import { useEffect, useMemo, useRef, useState } from 'preact/hooks';
+import { useEffect, useMemo, useState } from 'preact/hooks';
 import { api, ApiError, setCsrf } from './api.js';
 import { PriceChart } from './chart.js';
-import { LiveLink, type LinkState } from './live.js';
+import { LiveLink, type LinkState, type LinkStats } from './live.js';
 
 interface Me {
   userId: string;
@@ -97,6 +97,7 @@ function livePnl(t: TradeSnapshot, rows: Map<string, StrikeRow>): number | null 
 
 function Trading({ me, onSignedOut }: { me: Me; onSignedOut: () => void }) {
   const [link, setLink] = useState<LinkState>('connecting');
+  const [stats, setStats] = useState<LinkStats>({ duplicates: 0, badFrames: 0, resyncs: 0 });
   const [ticks, setTicks] = useState<PriceTick[]>([]);
   const [table, setTable] = useState<StrikeTable | null>(null);
   const [trades, setTrades] = useState<Map<string, TradeSnapshot>>(new Map());
@@ -109,7 +110,6 @@ function Trading({ me, onSignedOut }: { me: Me; onSignedOut: () => void }) {
   const [health, setHealth] = useState<Map<string, HealthChange>>(new Map());
   const [mode, setMode] = useState<'diff' | 'price'>('diff');
   const [message, setMessage] = useState<string | null>(null);
-  const linkRef = useRef<LiveLink>();
 
   const upsert = (t: TradeSnapshot) => setTrades((m) => new Map(m).set(t.id, t));
 
@@ -135,8 +135,7 @@ function Trading({ me, onSignedOut }: { me: Me; onSignedOut: () => void }) {
       const s = await api<{ settings: typeof settings }>('GET', '/settings');
       if (live) setSettings(s.settings);
     };
-    const l = new LiveLink(setLink);
-    linkRef.current = l;
+    const l = new LiveLink(setLink, setStats);
     const user = me.userId;
     // Latest-value channels from 0: the gateway sends their newest event first, then live ones.
     l.follow(
@@ -255,7 +254,16 @@ function Trading({ me, onSignedOut }: { me: Me; onSignedOut: () => void }) {
     <div class="app">
       <header>
         <h1>recio</h1>
-        <span class={`link link-${link}`} role="status" aria-live="polite" data-testid="link">
+        <span
+          class={`link link-${link}`}
+          role="status"
+          aria-live="polite"
+          data-testid="link"
+          data-duplicates={stats.duplicates}
+          data-resyncs={stats.resyncs}
+          data-bad-frames={stats.badFrames}
+          title={`duplicates dropped ${stats.duplicates}, gaps resynced ${stats.resyncs}, bad frames ${stats.badFrames}`}
+        >
           {link}
         </span>
         <span>
