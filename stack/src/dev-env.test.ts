@@ -10,6 +10,8 @@ const SOME_ACCOUNTS = {
   apiTokensFile: 't',
   apiTokenDigestsFile: 'td',
   tokens: [],
+  webUsersFile: 'w',
+  webUsers: [],
 };
 
 describe('devEnvironment', () => {
@@ -22,6 +24,8 @@ describe('devEnvironment', () => {
         apiTokensFile: '/d/tokens.json',
         apiTokenDigestsFile: '/d/token-digests.json',
         tokens: [],
+        webUsersFile: '/d/web-users.json',
+        webUsers: [],
       },
       paperAdminToken: 'admin',
       controlUrl: 'http://127.0.0.1:8099',
