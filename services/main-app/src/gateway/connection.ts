@@ -45,6 +45,28 @@ interface Queued {
   committedAt: number | undefined;
 }
 
+/** An event as its frame's text. */
+function eventFrameText(event: RecioEvent): string {
+  const frame: ServerFrame = {
+    op: 'event',
+    channel: event.channel,
+    seq: event.seq,
+    event_id: event.event_id,
+    type: event.type,
+    ts: event.ts,
+    data: event.data,
+  };
+  return JSON.stringify(frame);
+}
+
+// The hub hands one event object to every socket subscribed to its channel: it is serialised once.
+const frameTexts = new WeakMap<RecioEvent, string>();
+function sharedFrameText(event: RecioEvent): string {
+  let text = frameTexts.get(event);
+  if (text === undefined) frameTexts.set(event, (text = eventFrameText(event)));
+  return text;
+}
+
 /** A frame the client got wrong: answered with an error frame; the socket stays open. */
 class FrameError extends Error {
   constructor(
@@ -310,18 +332,11 @@ export class GatewayConnection {
   }
 
   #sendEvent(event: RecioEvent, live: boolean): void {
-    const shown =
-      event.channel === HEALTH_CHANNEL && !this.#principal.admin ? traderViewOf(event, this.#principal.userId) : event;
-    const frame: ServerFrame = {
-      op: 'event',
-      channel: shown.channel,
-      seq: shown.seq,
-      event_id: shown.event_id,
-      type: shown.type,
-      ts: shown.ts,
-      data: shown.data,
-    };
-    this.#send(event.channel, JSON.stringify(frame), live ? event.ts : undefined);
+    const text =
+      event.channel === HEALTH_CHANNEL && !this.#principal.admin
+        ? eventFrameText(traderViewOf(event, this.#principal.userId))
+        : sharedFrameText(event);
+    this.#send(event.channel, text, live ? event.ts : undefined);
   }
 
   #sendControl(frame: ServerFrame): void {
