@@ -5,37 +5,13 @@
 //   node --import tsx e2e/src/bench/query-count.ts   (REDIS_URL/DATABASE_URL as for make test)
 import { mkdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { loadRouterEnv, runMigrations } from '@recio/router';
-import pg from 'pg';
-import { PlatformRun, type RunDatabase } from '../harness/platform-run.js';
+import { PlatformRun } from '../harness/platform-run.js';
+import { benchDatabase } from './bench-database.js';
 
 const USERS = Number(process.env.QUERY_BENCH_USERS ?? 3);
 const WARMUP_S = Number(process.env.QUERY_BENCH_WARMUP_SECONDS ?? 45);
 const MEASURE_S = 60;
 const ROOT = resolve(import.meta.dirname, '..', '..', '..');
-
-async function database(): Promise<RunDatabase> {
-  const base = loadRouterEnv().databaseUrl;
-  const admin = new URL(base);
-  admin.pathname = '/postgres';
-  const name = `recio_qbench_${process.pid}`;
-  const client = new pg.Client({ connectionString: admin.toString() });
-  await client.connect();
-  await client.query(`CREATE DATABASE ${name}`);
-  await client.end();
-  const url = new URL(base);
-  url.pathname = `/${name}`;
-  await runMigrations({ databaseUrl: url.toString() });
-  return {
-    url: url.toString(),
-    async drop() {
-      const c = new pg.Client({ connectionString: admin.toString() });
-      await c.connect();
-      await c.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
-      await c.end();
-    },
-  };
-}
 
 /** recio_pg_statements_total of every service, by service and kind (query | transaction). */
 async function queryCounters(
@@ -69,7 +45,7 @@ async function main(): Promise<void> {
     balanceCents: 1_000_000,
     portOffset: 21_000,
     logFile: join(ROOT, '.recio', 'bench', 'query-count.log'),
-    database,
+    database: () => benchDatabase('recio_qbench'),
     clock: { mode: 'realtime', speed: 1 },
   });
   try {

@@ -279,6 +279,21 @@ describe('the WebSocket gateway', () => {
 
   const big = 'x'.repeat(100_000);
 
+  it("sends a new page the newest price from the hub's memory, reading no history", async () => {
+    const watcher = await connect(bob);
+    watcher.send({ op: 'subscribe', channel: 'markets:btc' });
+    await subscribed(watcher, 'markets:btc');
+    await publish('markets:btc', 3);
+    await until('the hub has the newest table', () => watcher.events('markets:btc').length === 3);
+    const newest = watcher.events('markets:btc').at(-1)!;
+    const resyncs = await metric('recio_ws_resyncs_total', { class: 'markets' });
+    const page = await connect(alice);
+    page.send({ op: 'subscribe', channel: 'markets:btc', since: 0 });
+    expect(await subscribed(page, 'markets:btc')).toMatchObject({ seq: newest.seq });
+    expect(page.events('markets:btc')).toEqual([newest]);
+    expect(await metric('recio_ws_resyncs_total', { class: 'markets' })).toBe(resyncs);
+  });
+
   it('keeps only the latest price for a slow socket, never closing it for prices', async () => {
     const slow = await connect(bob);
     const fast = await connect(bob);

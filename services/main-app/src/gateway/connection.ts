@@ -232,7 +232,12 @@ export class GatewayConnection {
       }
       const head = await this.#deps.hub.head(channel);
       sub.last = since ?? head;
-      if (since !== undefined && since < head) {
+      const latest = this.#deps.hub.latest(channel);
+      if (since !== undefined && since < head && !isGapless(channel) && latest?.seq === head) {
+        // A latest-value channel whose newest event the hub holds: sent from memory, nothing read.
+        sub.last = head;
+        this.#sendEvent(latest, false);
+      } else if (since !== undefined && since < head) {
         if (!(await this.#deps.spendReplay(this.#principal.userId))) {
           this.#drop(sub);
           throw new FrameError('RATE_LIMITED', 'too many resyncs; retry in a minute', channel);

@@ -1,4 +1,5 @@
 import { CHANNEL_CLASS_NAMES, channelMatches, isChannelPattern } from '@recio/contract';
+import { isGapless } from '@recio/platform';
 import { FanoutReader, type FanoutDeps, type RecioEvent } from '@recio/router';
 
 /** Something the hub hands events to (a socket's subscription). */
@@ -12,7 +13,8 @@ export interface HubSubscriber {
  * router's fan-out reader (in seq order per channel, gaps filled from replay, caught up after a
  * reconnect), handed to the sockets subscribed to its channel or to a pattern matching it. It
  * remembers each channel's last seq, so a socket that resubscribes with the seq it has costs no
- * read at all, and a subscription that does need history reads only what it missed.
+ * read at all, and a subscription that does need history reads only what it missed; and the newest
+ * event of each latest-value channel, so a page's first price and strike table come from memory.
  */
 export class GatewayHub {
   readonly #router: FanoutDeps;
@@ -21,6 +23,8 @@ export class GatewayHub {
   readonly #byPattern = new Map<string, Set<HubSubscriber>>();
   /** The last seq of each channel the hub knows (from events it handed on, or a head it was told). */
   readonly #heads = new Map<string, number>();
+  /** The newest event of each latest-value channel (prices, markets) the hub handed on. */
+  readonly #latest = new Map<string, RecioEvent>();
 
   constructor(router: FanoutDeps) {
     this.#router = router;
@@ -48,6 +52,11 @@ export class GatewayHub {
     const { head } = await this.#router.replay(channel, { sinceSeq: Number.MAX_SAFE_INTEGER, limit: 1 });
     this.#noteHead(channel, head);
     return this.#heads.get(channel)!;
+  }
+
+  /** The newest event the hub handed on for a latest-value channel (COALESCED_CLASSES), if any. */
+  latest(channel: string): RecioEvent | undefined {
+    return this.#latest.get(channel);
   }
 
   /** Starts handing `subscriber` the events of `channelOrPattern` from now on. */
@@ -80,6 +89,7 @@ export class GatewayHub {
 
   #dispatch(event: RecioEvent): void {
     this.#noteHead(event.channel, event.seq);
+    if (!isGapless(event.channel)) this.#latest.set(event.channel, event);
     for (const s of this.#byChannel.get(event.channel) ?? []) s.deliver(event);
     for (const [pattern, set] of this.#byPattern) {
       if (channelMatches(pattern, event.channel)) for (const s of set) s.deliver(event);
