@@ -109,7 +109,9 @@ function printWhereThingsAre(
   config: StackConfig,
 ): void {
   const port = (name: string): number | undefined => SERVICES.find((s) => s.name === name)?.port;
-  if (services.includes('main-app')) supervisor.say(`REST API: http://127.0.0.1:${port('main-app')}`);
+  if (services.includes('main-app')) {
+    supervisor.say(`trader page: http://127.0.0.1:${port('main-app')}/  (REST API under /api/v1, WebSocket /ws)`);
+  }
   if (services.includes('paper-exchange'))
     supervisor.say(`paper exchange: ${common.EXCHANGE_BASE_URL} (price feed ${common.PRICE_FEED_URL})`);
   for (const name of services) {
