@@ -85,6 +85,9 @@ describe('the trader page', () => {
     await expect.poll(() => tradeRows(page, 'active').count()).toBe(1);
     console.log(`manual trade in active trades ${Date.now() - clicked} ms after the click`);
     await expect.poll(() => tradeRows(page, 'active').first().textContent(), { timeout: 20_000 }).toContain('open');
+    // The account follows: the fill is listed and the position shown, pushed by the account sync's events.
+    await expect.poll(() => page.getByTestId('fills').locator('li').count(), { timeout: 20_000 }).toBe(1);
+    await expect.poll(() => page.getByTestId('positions').locator('li').count(), { timeout: 20_000 }).toBe(1);
     await page.screenshot({ path: join(SCREENS, 'desktop.png'), fullPage: true });
 
     // Close it: it leaves active trades and shows in the history, closed.

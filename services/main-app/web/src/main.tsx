@@ -18,6 +18,22 @@ interface Me {
   csrfToken: string;
 }
 
+/** A fill and a settlement as GET /fills and GET /settlements list them. */
+interface Fill {
+  fillId: string;
+  ticker: string;
+  side: 'yes' | 'no';
+  action: string;
+  count: number;
+  yesPrice: number;
+  noPrice: number;
+}
+interface Settlement {
+  ticker: string;
+  marketResult: string;
+  revenueCents: number;
+}
+
 const LIVE_STATUSES = new Set(['pending', 'open', 'closing']);
 const cents = (c: number | null | undefined) =>
   c === null || c === undefined ? '–' : `${c < 0 ? '−' : ''}$${(Math.abs(c) / 100).toFixed(2)}`;
@@ -103,6 +119,8 @@ function Trading({ me, onSignedOut }: { me: Me; onSignedOut: () => void }) {
   const [trades, setTrades] = useState<Map<string, TradeSnapshot>>(new Map());
   const [balance, setBalance] = useState<number | null>(null);
   const [positions, setPositions] = useState<{ ticker: string; position: number }[]>([]);
+  const [fills, setFills] = useState<Fill[]>([]);
+  const [settlements, setSettlements] = useState<Settlement[]>([]);
   const [settings, setSettings] = useState<{
     autoEntry: Record<string, unknown>;
     autoStop: Record<string, unknown>;
@@ -123,13 +141,17 @@ function Trading({ me, onSignedOut }: { me: Me; onSignedOut: () => void }) {
       if (live) setTrades(new Map([...recent.trades, ...open.trades].map((t) => [t.id, t])));
     };
     const loadAccount = async () => {
-      const [account, pos] = await Promise.all([
+      const [account, pos, f, st] = await Promise.all([
         api<{ balanceCents: number | null }>('GET', '/account'),
         api<{ positions: { ticker: string; position: number }[] }>('GET', '/positions'),
+        api<{ fills: Fill[] }>('GET', '/fills?limit=20'),
+        api<{ settlements: Settlement[] }>('GET', '/settlements?limit=20'),
       ]);
       if (!live) return;
       setBalance(account.balanceCents);
       setPositions(pos.positions.filter((p) => p.position !== 0));
+      setFills(f.fills);
+      setSettlements(st.settlements);
     };
     const loadSettings = async () => {
       const s = await api<{ settings: typeof settings }>('GET', '/settings');
@@ -371,10 +393,27 @@ function Trading({ me, onSignedOut }: { me: Me; onSignedOut: () => void }) {
         <p>
           balance <span data-testid="balance">{cents(balance)}</span>
         </p>
-        <ul>
+        <h3>Positions</h3>
+        <ul data-testid="positions">
           {positions.map((p) => (
             <li key={p.ticker}>
               {p.ticker}: {p.position}
+            </li>
+          ))}
+        </ul>
+        <h3>Fills</h3>
+        <ul data-testid="fills">
+          {fills.map((f) => (
+            <li key={f.fillId}>
+              {f.action} {f.count} {f.side} {f.ticker} at {f.side === 'yes' ? f.yesPrice : f.noPrice}¢
+            </li>
+          ))}
+        </ul>
+        <h3>Settlements</h3>
+        <ul data-testid="settlements">
+          {settlements.map((st) => (
+            <li key={st.ticker}>
+              {st.ticker}: {st.marketResult}, {cents(st.revenueCents)}
             </li>
           ))}
         </ul>
