@@ -6,7 +6,8 @@
 // a router in this process with its `sentAt` in the data, on `prices:btc`, at BENCH_WS_RATE events
 // a second for BENCH_WS_SECONDS. Redis is a private redis-server (prices:btc is a fixed name: on a
 // shared Redis it would meet `make dev`'s stream). Not a test: it prints figures and asserts nothing.
-//   node --import tsx e2e/src/bench/ws-fanout.ts   (REDIS_URL/DATABASE_URL as for make test)
+//   node --import tsx e2e/src/bench/ws-fanout.ts   (DATABASE_URL as for make test)
+// BENCH_WS_CLIENTS=1000,10000 BENCH_WS_RATE=10 BENCH_WS_SECONDS=5; BENCH_WS_PROFILE=<dir> writes main-app's CPU profile there.
 import { fork, spawn, type ChildProcess } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -98,18 +99,25 @@ async function main(): Promise<void> {
     JSON.stringify([{ user_id: 'bench_user', token_sha256: createHash('sha256').update(token).digest('hex') }]),
   );
   const port = await freePort();
-  const app = spawn(process.execPath, [join(ROOT, 'services', 'main-app', 'dist', 'main.js')], {
-    env: {
-      ...process.env,
-      PORT: String(port),
-      DATABASE_URL: database.url,
-      REDIS_URL: redisUrl,
-      POD_NAME: 'main-app-bench',
-      API_TOKENS_FILE: tokensFile,
-      LOG_LEVEL: 'warn',
+  const app = spawn(
+    process.execPath,
+    [
+      ...(process.env.BENCH_WS_PROFILE ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_WS_PROFILE}`] : []),
+      join(ROOT, 'services', 'main-app', 'dist', 'main.js'),
+    ],
+    {
+      env: {
+        ...process.env,
+        PORT: String(port),
+        DATABASE_URL: database.url,
+        REDIS_URL: redisUrl,
+        POD_NAME: 'main-app-bench',
+        API_TOKENS_FILE: tokensFile,
+        LOG_LEVEL: 'warn',
+      },
+      stdio: ['ignore', 'inherit', 'inherit'],
     },
-    stdio: ['ignore', 'inherit', 'inherit'],
-  });
+  );
   const floor = tsx('ws-floor.ts');
   const publisher = await testRouter(database.url, { redis: { url: redisUrl } });
   try {
