@@ -180,8 +180,10 @@ export class GatewayConnection {
       else if (frame.op === 'unsubscribe') this.#unsubscribe(frame.channel, frame.id);
       else void this.#subscribe(frame.channel, frame.since, frame.id);
     } catch (err) {
-      if (!(err instanceof FrameError)) throw err;
-      this.#refuse(err, id);
+      if (err instanceof FrameError) return this.#refuse(err, id);
+      // Not the client's doing: said, logged, and the socket and the process go on.
+      this.#deps.logger.error({ err }, 'gateway could not handle a frame');
+      this.#refuse(new FrameError('BAD_FRAME', 'the frame could not be handled'), id);
     }
   }
 
