@@ -98,6 +98,7 @@ describe('main-app under generated requests', () => {
     'enabled',
     'minProbability',
     'version',
+    'password',
   ];
   const body = fc.oneof(
     fc.constant(undefined),
@@ -122,6 +123,9 @@ describe('main-app under generated requests', () => {
         ['GET', '/api/v1/fills'],
         ['GET', '/api/v1/settlements'],
         ['GET', '/api/v1/replay'],
+        ['POST', '/api/v1/session'],
+        ['GET', '/api/v1/session'],
+        ['DELETE', '/api/v1/session'],
       ),
     },
     { weight: 2, arbitrary: id.map((x): [string, string] => ['GET', `/api/v1/trades/${x}`]) },
@@ -148,7 +152,7 @@ describe('main-app under generated requests', () => {
       (
         await app.context.pool.query(
           `SELECT (SELECT count(*) FROM trade) AS trades, (SELECT count(*) FROM user_settings) AS settings,
-                  (SELECT count(*) FROM event_log) AS events`,
+                  (SELECT count(*) FROM event_log) AS events, (SELECT count(*) FROM web_session) AS sessions`,
         )
       ).rows[0],
     );

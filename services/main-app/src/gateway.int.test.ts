@@ -15,6 +15,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pino } from 'pino';
+import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import { tokenDigest } from './api-tokens.js';
@@ -258,8 +259,40 @@ describe('the WebSocket gateway', () => {
     expect(admin.events(HEALTH_CHANNEL)[0]).toMatchObject({ type: 'health.changed', data: { userId: alice } });
   });
 
+  it('survives generated frames: each answered with a frame of the protocol, the socket kept open', async () => {
+    const client = await connect(bob);
+    const channels = fc.constantFrom(`trades:${bob}`, `trades:${alice}`, 'prices:btc', 'trades:*', 'x', '', 'a:b*c');
+    const frame = fc.oneof(
+      fc.json({ maxDepth: 3 }),
+      fc
+        .record(
+          {
+            op: fc.constantFrom('subscribe', 'unsubscribe', 'ping', 'SUBSCRIBE', ''),
+            channel: fc.oneof(channels, fc.string({ maxLength: 30 })),
+            since: fc.oneof(fc.integer(), fc.double(), fc.string({ maxLength: 5 }), fc.constant(null)),
+            id: fc.oneof(fc.string({ maxLength: 80 }), fc.integer()),
+          },
+          { requiredKeys: [] },
+        )
+        .map((f) => JSON.stringify(f)),
+    );
+    let n = 0;
+    await fc.assert(
+      fc.asyncProperty(frame, async (text) => {
+        const id = `probe-${n++}`;
+        client.send(text);
+        client.send({ op: 'ping', id });
+        await client.next(`pong ${id}`, (f) => f.op === 'pong' && f.id === id);
+        expect(client.closed).toBeUndefined();
+      }),
+      { numRuns: 150 },
+    );
+  });
+
   it('answers every bad frame with an error code and keeps the socket and the process', async () => {
     const client = await connect(alice);
+    const unknownOps = await metric('recio_ws_bad_frames_total', { code: 'UNKNOWN_OP' });
+    const tooLarge = await metric('recio_ws_bad_frames_total', { code: 'FRAME_TOO_LARGE' });
     const cases: [unknown, string][] = [
       ['not json', 'BAD_FRAME'],
       [{ op: 'explode' }, 'UNKNOWN_OP'],
@@ -282,8 +315,8 @@ describe('the WebSocket gateway', () => {
     client.send({ op: 'ping', id: 'still here' });
     await client.next('pong', (f) => f.op === 'pong' && f.id === 'still here');
     expect(client.closed).toBeUndefined();
-    expect(await metric('recio_ws_bad_frames_total', { code: 'UNKNOWN_OP' })).toBe(3);
-    expect(await metric('recio_ws_bad_frames_total', { code: 'FRAME_TOO_LARGE' })).toBe(1);
+    expect(await metric('recio_ws_bad_frames_total', { code: 'UNKNOWN_OP' })).toBe(unknownOps + 3);
+    expect(await metric('recio_ws_bad_frames_total', { code: 'FRAME_TOO_LARGE' })).toBe(tooLarge + 1);
   });
 
   const big = 'x'.repeat(100_000);
