@@ -1,5 +1,7 @@
 import { copyFileSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
+import { watchlist, type Settings } from '@recio/domain';
+import type { StrikeTable } from '@recio/platform';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { dayOptions, LOG_DIR } from './harness/day.js';
@@ -105,6 +107,24 @@ describe('the trader page', () => {
     await page.reload();
     await expect.poll(() => page.getByLabel('min probability').inputValue(), { timeout: 15_000 }).toBe('91');
     await expect.poll(() => tradeRows(page, 'history').count()).toBe(1);
+    // The watchlist: the rows of the newest strike table that the auto-entry rules watch for these settings.
+    const table = await newestStrikeTable(run, alice);
+    const settings = (await (
+      await fetch(`${run.url('main-app')}/api/v1/settings`, {
+        headers: { authorization: `Bearer ${run.token(alice)}` },
+      })
+    ).json()) as { settings: Settings };
+    const expected = watchlist(table.rows, settings.settings.autoEntry).map((r) => r.ticker);
+    expect(expected.length).toBeGreaterThan(0);
+    expect(expected.length).toBeLessThan(table.rows.length);
+    await expect
+      .poll(() =>
+        page
+          .getByTestId('watchlist')
+          .locator('li')
+          .evaluateAll((li) => li.map((l) => l.getAttribute('data-ticker'))),
+      )
+      .toEqual(expected);
     expect(consoleErrors, consoleErrors.join('\n')).toEqual([]);
     await context.close();
   });
@@ -208,6 +228,27 @@ describe('the trader page', () => {
     await context.close();
   });
 
+  it("gives an admin every trader's live trades, live", async () => {
+    const context = await browser.newContext();
+    const page = await context.newPage();
+    await signIn(page, 'ops', run.password('ops'));
+    await expect.poll(() => page.getByTestId('link').textContent(), { timeout: 15_000 }).toBe('live');
+    const everyone = page.getByTestId('everyone').locator('tr[data-trade]');
+    // alice's trade opened while main-app was down, and bob's two.
+    await expect.poll(() => everyone.count(), { timeout: 15_000 }).toBe(3);
+    const traders = async () => new Set((await everyone.allTextContents()).map((t) => t.slice(0, 'user_000x'.length)));
+    expect(await traders()).toEqual(new Set([alice, bob]));
+    const res = await fetch(`${run.url('main-app')}/api/v1/trades`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${run.token(carol)}`, 'content-type': 'application/json' },
+      body: JSON.stringify(await openOrderFor(run, carol)),
+    });
+    expect(res.status).toBe(201);
+    await expect.poll(() => everyone.count(), { timeout: 15_000 }).toBe(4);
+    expect(await traders()).toEqual(new Set([alice, bob, carol]));
+    await context.close();
+  });
+
   it("shows a trader none of another's trades, and fits a phone", async () => {
     const context = await browser.newContext({ viewport: { width: 390, height: 844 }, isMobile: true });
     const page = await context.newPage();
@@ -215,7 +256,13 @@ describe('the trader page', () => {
     await expect.poll(() => page.getByTestId('link').textContent(), { timeout: 15_000 }).toBe('live');
     await run.step();
     await expect.poll(() => page.getByTestId('price').textContent()).toMatch(/^\$/);
-    expect(await page.locator('tr[data-trade]').count()).toBe(0);
+    // carol's own trade (opened in the admin's test) only, and no admin view.
+    const mine = (await run.db.query<{ id: string }>('SELECT id FROM trade WHERE user_id = $1', [carol])).rows;
+    expect(mine.length).toBe(1);
+    await expect
+      .poll(() => page.locator('tr[data-trade]').evaluateAll((rows) => rows.map((r) => r.getAttribute('data-trade'))))
+      .toEqual([mine[0]!.id]);
+    expect(await page.getByTestId('everyone').count()).toBe(0);
     await page.screenshot({ path: join(SCREENS, 'phone.png'), fullPage: true });
     await context.close();
     // The two latest screenshots go in docs/ (this run's, when asked to: E2E_SCREENSHOTS_TO_DOCS=1).
@@ -226,14 +273,17 @@ describe('the trader page', () => {
   });
 });
 
-/** An order a trader could place now: YES on the first market of the current strike table with an ask. */
-async function openOrderFor(run: PlatformRun, user: string) {
+/** The newest strike table, as a trader replays it. */
+async function newestStrikeTable(run: PlatformRun, user: string): Promise<StrikeTable> {
   const res = await fetch(`${run.url('main-app')}/api/v1/replay?channel=markets:btc&since=seq:1&limit=1000`, {
     headers: { authorization: `Bearer ${run.token(user)}` },
   });
-  const { events } = (await res.json()) as {
-    events: { data: { rows: { ticker: string; yesAsk: number | null }[] } }[];
-  };
-  const row = events.at(-1)!.data.rows.find((r) => r.yesAsk !== null)!;
+  const { events } = (await res.json()) as { events: { data: StrikeTable }[] };
+  return events.at(-1)!.data;
+}
+
+/** An order a trader could place now: YES on the first market of the current strike table with an ask. */
+async function openOrderFor(run: PlatformRun, user: string) {
+  const row = (await newestStrikeTable(run, user)).rows.find((r) => r.yesAsk !== null)!;
   return { marketTicker: row.ticker, side: 'yes', count: 1, limitPriceCents: row.yesAsk, tradeId: crypto.randomUUID() };
 }

@@ -87,10 +87,20 @@ describe('ensureDevAccounts', () => {
     expect(second.webUsers[0]).toEqual(first.webUsers[0]);
     expect(third.webUsers).toEqual(second.webUsers);
     expect(third.webUsers.map((u) => u.user_id)).toEqual(['user_0001', 'user_0002']);
-    expect(third.webUsers[0]!.password).not.toBe(third.webUsers[1]!.password);
+    expect(third.webUsers.every((u) => !u.admin)).toBe(true);
     for (const u of third.webUsers) expect(u.password.length).toBeGreaterThanOrEqual(12);
     expect(await json(third.webUsersFile)).toEqual(third.webUsers);
     expect((await stat(third.webUsersFile)).mode & 0o777).toBe(0o600);
+    const withAdmin = await ensureDevAccounts({ dir, users: ['user_0001'], balanceCents: 700, webAdmins: ['ops'] });
+    expect(withAdmin.webUsers.map((u) => [u.user_id, u.admin])).toEqual([
+      ['user_0001', false],
+      ['ops', true],
+    ]);
+    expect(withAdmin.tokens.map((t) => t.user_id)).toEqual(['user_0001']);
+    await expect(
+      ensureDevAccounts({ dir, users: ['user_0001'], balanceCents: 700, webAdmins: ['user_0001'] }),
+    ).rejects.toThrow(/webAdmins/);
+    expect(third.webUsers[0]!.password).not.toBe(third.webUsers[1]!.password);
   });
 
   it('re-derives a deleted public key from the kept private key and tightens a loosened mode back to 0600', async () => {

@@ -12,6 +12,8 @@ export interface DevAccountsOptions {
   users: readonly string[];
   /** Starting balance of each paper account, in cents. */
   balanceCents: number;
+  /** Admins who sign in from a browser (no exchange account, no API token): the page's admin view. */
+  webAdmins?: readonly string[];
 }
 
 /** One entry of `paper-accounts.json` (read by the paper exchange through PAPER_ACCOUNTS_FILE). */
@@ -45,7 +47,7 @@ export interface DevAccounts {
   tokens: ApiTokenEntry[];
   /** Each user's browser password (`web-users.json`: what main-app's web-users step reads). */
   webUsersFile: string;
-  webUsers: { user_id: string; password: string }[];
+  webUsers: { user_id: string; password: string; admin: boolean }[];
 }
 
 /** A key file or a tokens file that exists but cannot be used. */
@@ -112,9 +114,18 @@ export async function ensureDevAccounts(options: DevAccountsOptions): Promise<De
   // Browser sign-in: a password per user, made once and kept like the tokens.
   const webUsersFile = join(dir, 'web-users.json');
   const knownPasswords = await readPasswords(webUsersFile);
-  const webUsers = options.users.map((user) => ({
+  const admins = options.webAdmins ?? [];
+  for (const admin of admins) {
+    if (!USER.test(admin) || options.users.includes(admin))
+      throw new InvalidOptionError(
+        'webAdmins',
+        `expected a user id that is not a trader's, got ${JSON.stringify(admin)}`,
+      );
+  }
+  const webUsers = [...options.users, ...admins].map((user) => ({
     user_id: user,
     password: knownPasswords.get(user) ?? randomBytes(15).toString('base64url'),
+    admin: admins.includes(user),
   }));
   await writePrivate(webUsersFile, `${JSON.stringify(webUsers, null, 2)}\n`);
   return {

@@ -40,6 +40,7 @@ async function main(): Promise<number> {
     dir: config.devDir,
     users: config.users,
     balanceCents: config.balanceCents,
+    webAdmins: ['ops'],
   });
   const controlUrl = `http://127.0.0.1:${config.controlPort}`;
   const env = devEnvironment({
@@ -121,7 +122,9 @@ function printWhereThingsAre(
   supervisor.say(`control API: ${controlUrl}/processes`);
   supervisor.say(`API tokens: ${accounts.apiTokensFile}`);
   if (services.includes('main-app')) {
-    for (const u of accounts.webUsers) supervisor.say(`sign in as ${u.user_id} with password ${u.password}`);
+    for (const u of accounts.webUsers) {
+      supervisor.say(`sign in as ${u.user_id} with password ${u.password}${u.admin ? ' (admin: every trader)' : ''}`);
+    }
   }
   supervisor.say(`Redis ${common.REDIS_URL}  PostgreSQL ${common.DATABASE_URL}`);
   supervisor.say(

@@ -153,6 +153,7 @@ export class PlatformRun {
       dir,
       users: options.users.map((u) => u.id),
       balanceCents: options.balanceCents,
+      webAdmins: ['ops'],
     });
     const adminToken = randomBytes(16).toString('hex');
     // Every process serves on PORT, which platformProcesses sets from the (shifted) catalogue.

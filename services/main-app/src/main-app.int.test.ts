@@ -516,6 +516,17 @@ describe('main-app', () => {
     }
     // Naming oneself is no escalation.
     expect((await call(alice, 'GET', `/api/v1/trades?user=${alice}`)).status).toBe(200);
+    // Every user's trades at once: the admin view; a trader may not ask.
+    const all = await call(ops, 'GET', '/api/v1/trades?all=1&limit=200');
+    expect(all.status).toBe(200);
+    const owners = new Set(all.body.trades.map((t: { userId: string }) => t.userId));
+    expect(owners.has(alice)).toBe(true);
+    expect(owners.size).toBeGreaterThan(1);
+    expect(await call(alice, 'GET', '/api/v1/trades?all=1')).toMatchObject({
+      status: 403,
+      body: { error: { code: 'FORBIDDEN' } },
+    });
+    expect((await call(ops, 'GET', `/api/v1/trades?all=1&user=${alice}`)).status).toBe(400);
     // Writes stay per user, even for an admin.
     expect(
       await call(ops, 'POST', `/api/v1/trades?user=${alice}`, {

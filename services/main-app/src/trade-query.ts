@@ -11,22 +11,27 @@ export interface TradePage {
 }
 
 /**
- * A user's trades, newest first (created_at, then id), optionally of some statuses, strictly
- * before a cursor. One index range scan on trade_user_created.
+ * A user's trades (every user's when `userId` is null: an admin's view), newest first (created_at,
+ * then id), optionally of some statuses, strictly before a cursor. A user's: one index range scan on
+ * trade_user_created.
  */
 export async function listTrades(
   db: Db,
-  q: { userId: string; statuses: readonly TradeStatus[] | null; limit: number; before: PageCursor | null },
+  q: { userId: string | null; statuses: readonly TradeStatus[] | null; limit: number; before: PageCursor | null },
 ): Promise<TradePage> {
-  const base: unknown[] = [q.userId, q.limit + 1];
-  let status = '';
+  const base: unknown[] = [q.limit + 1];
+  const where: string[] = [];
+  if (q.userId !== null) {
+    base.push(q.userId);
+    where.push(`user_id = $${base.length}`);
+  }
   if (q.statuses) {
     base.push(q.statuses);
-    status = ` AND status = ANY($3::text[])`;
+    where.push(`status = ANY($${base.length}::text[])`);
   }
   const { clause, values } = beforeClause('created_at', 'id', q.before, base);
   const { rows } = await db.query<TradeRow>(
-    `SELECT * FROM trade WHERE user_id = $1${status}${clause} ORDER BY created_at DESC, id DESC LIMIT $2`,
+    `SELECT * FROM trade WHERE ${where.length > 0 ? where.join(' AND ') : 'true'}${clause} ORDER BY created_at DESC, id DESC LIMIT $1`,
     values,
   );
   // One row more than asked tells whether a next page exists without a count.

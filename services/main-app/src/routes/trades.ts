@@ -19,6 +19,8 @@ const ListQuery = UserQuery.extend({
     .optional(),
   limit: PageLimit,
   before: Cursor.refine((c) => c.id === null || UUID.test(c.id), 'the id part must be a trade id').optional(),
+  /** `all=1`: every user's trades (admins only). */
+  all: z.literal('1').optional(),
 });
 
 const IdParams = z.object({ id: z.uuid() });
@@ -72,7 +74,12 @@ export function registerTradeRoutes(api: Api, deps: TradeRouteDeps): void {
 
   api.get('/trades', async (req) => {
     const q = parseInput(ListQuery, req.query, 'query');
-    const userId = readUser(principalOf(req), q.user);
+    const principal = principalOf(req);
+    if (q.all !== undefined && !principal.admin)
+      throw new HttpError(403, 'FORBIDDEN', "only an admin may read every user's trades");
+    if (q.all !== undefined && q.user !== undefined)
+      throw new HttpError(400, 'INVALID_REQUEST', 'query: all=1 or user=, not both');
+    const userId = q.all === undefined ? readUser(principal, q.user) : null;
     return listTrades(db, { userId, statuses: q.status ?? null, limit: q.limit, before: q.before ?? null });
   });
 

@@ -1,13 +1,20 @@
+import { channelMatches, isChannelPattern } from '@recio/contract';
 import { GATEWAY_CLOSE, GATEWAY_PATH, isGapless, ServerFrame, type EventFrame } from '@recio/platform/browser';
 
 /** What the page shows of its socket. */
 export type LinkState = 'connecting' | 'live' | 'reconnecting' | 'resyncing';
 
-/** One channel the page follows: what it does with an event, and what to do when history is gone. */
+/**
+ * One channel (or, for an admin, a pattern such as `trades:*`) the page follows: what it does with
+ * an event, and what to do when history is gone.
+ */
 export interface Follow {
   channel: string;
   onEvent: (event: EventFrame) => void;
-  /** The gateway no longer has what was missed (REPLAY_EXPIRED): reload the state from the API. */
+  /**
+   * What was missed cannot be replayed: the gateway no longer has it (REPLAY_EXPIRED), or the follow
+   * is a pattern (live only) subscribed again after a disconnect. Reload the state from the API.
+   */
   onExpired: () => void;
 }
 
@@ -38,6 +45,9 @@ export class LiveLink {
   #attempt = 0;
   #stopped = false;
   #resyncing = new Set<string>();
+  /** Whether the socket now open is not the first (a pattern's state must then be reloaded). */
+  #reconnected = false;
+  #opened = false;
 
   constructor(onState: (state: LinkState) => void, onStats: (stats: LinkStats) => void = () => undefined) {
     this.#onState = onState;
@@ -77,6 +87,8 @@ export class LiveLink {
     const ws = new WebSocket(`${scheme}://${location.host}${GATEWAY_PATH}`);
     this.#ws = ws;
     ws.onopen = () => {
+      this.#reconnected = this.#opened;
+      this.#opened = true;
       this.#attempt = 0;
       this.#resyncing = new Set(this.#follows.keys());
       this.#onState(this.#resyncing.size > 0 ? 'resyncing' : 'live');
@@ -118,6 +130,8 @@ export class LiveLink {
         return this.#onEvent(frame);
       case 'subscribed':
         if (frame.seq !== null && !this.#last.has(frame.channel)) this.#last.set(frame.channel, frame.seq);
+        // A pattern is live only: after a reconnect its state is reloaded instead of replayed.
+        if (frame.seq === null && this.#reconnected) this.#follows.get(frame.channel)?.onExpired();
         this.#resyncing.delete(frame.channel);
         if (this.#resyncing.size === 0) this.#onState('live');
         return;
@@ -134,14 +148,18 @@ export class LiveLink {
   }
 
   #onEvent(event: EventFrame): void {
-    const follow = this.#follows.get(event.channel);
-    if (!follow) return;
+    // The channel's own follow and any pattern follow matching it each get the event (once).
+    const follows = [...this.#follows.values()].filter(
+      (f) => f.channel === event.channel || (isChannelPattern(f.channel) && channelMatches(f.channel, event.channel)),
+    );
+    if (follows.length === 0) return;
+    const gapless = isGapless(event.channel) && this.#follows.has(event.channel);
     const last = this.#last.get(event.channel);
     if (this.#seen.has(event.event_id) || (last !== undefined && event.seq <= last)) {
       this.#count('duplicates');
       return;
     }
-    if (last !== undefined && event.seq > last + 1 && isGapless(event.channel)) {
+    if (last !== undefined && event.seq > last + 1 && gapless) {
       // A gap: ask again from what we have; the gateway replays the rest in order.
       this.#count('resyncs');
       this.#resyncing.add(event.channel);
@@ -152,6 +170,6 @@ export class LiveLink {
     this.#seen.add(event.event_id);
     if (this.#seen.size > MAX_SEEN) this.#seen.delete(this.#seen.values().next().value!);
     this.#last.set(event.channel, event.seq);
-    follow.onEvent(event);
+    for (const f of follows) f.onEvent(event);
   }
 }

@@ -6,6 +6,7 @@ import type {
   StrikeTable,
   TradeSnapshot,
 } from '@recio/platform/browser';
+import { watchlist, type Settings } from '@recio/domain';
 import { render, type ComponentChildren } from 'preact';
 import { useEffect, useMemo, useState } from 'preact/hooks';
 import { api, ApiError, setCsrf } from './api.js';
@@ -117,14 +118,13 @@ function Trading({ me, onSignedOut }: { me: Me; onSignedOut: () => void }) {
   const [ticks, setTicks] = useState<PriceTick[]>([]);
   const [table, setTable] = useState<StrikeTable | null>(null);
   const [trades, setTrades] = useState<Map<string, TradeSnapshot>>(new Map());
+  /** An admin's view: every trader's live trades. */
+  const [everyone, setEveryone] = useState<Map<string, TradeSnapshot>>(new Map());
   const [balance, setBalance] = useState<number | null>(null);
   const [positions, setPositions] = useState<{ ticker: string; position: number }[]>([]);
   const [fills, setFills] = useState<Fill[]>([]);
   const [settlements, setSettlements] = useState<Settlement[]>([]);
-  const [settings, setSettings] = useState<{
-    autoEntry: Record<string, unknown>;
-    autoStop: Record<string, unknown>;
-  } | null>(null);
+  const [settings, setSettings] = useState<Settings | null>(null);
   const [health, setHealth] = useState<Map<string, HealthChange>>(new Map());
   const [mode, setMode] = useState<'diff' | 'price'>('diff');
   const [message, setMessage] = useState<string | null>(null);
@@ -204,6 +204,24 @@ function Trading({ me, onSignedOut }: { me: Me; onSignedOut: () => void }) {
       },
       onExpired: () => undefined,
     });
+    if (me.admin) {
+      const loadEveryone = async () => {
+        const all = await api<{ trades: TradeSnapshot[] }>(
+          'GET',
+          '/trades?all=1&status=pending,open,closing&limit=200',
+        );
+        if (live) setEveryone(new Map(all.trades.map((t) => [t.id, t])));
+      };
+      l.follow({
+        channel: 'trades:*',
+        onEvent: (e) => {
+          const data = e.data as { trade?: TradeSnapshot };
+          if (data.trade) setEveryone((m) => new Map(m).set(data.trade!.id, data.trade!));
+        },
+        onExpired: () => void loadEveryone(),
+      });
+      void loadEveryone();
+    }
     l.start();
     // Subscriptions first, then the state: events committed meanwhile arrive and apply on top.
     void Promise.all([loadTrades(), loadAccount(), loadSettings()]).catch((err: unknown) =>
@@ -220,6 +238,11 @@ function Trading({ me, onSignedOut }: { me: Me; onSignedOut: () => void }) {
   const active = all.filter((t) => LIVE_STATUSES.has(t.status));
   const history = all.filter((t) => !LIVE_STATUSES.has(t.status));
   const tick = ticks.at(-1);
+  // The rows auto entry watches for this trader (DOMAIN.md's watchlist, the supervisor's own function).
+  const watched = table && settings ? watchlist(table.rows, settings.autoEntry) : [];
+  const everyoneLive = [...everyone.values()]
+    .filter((t) => LIVE_STATUSES.has(t.status))
+    .sort((a, b) => a.userId.localeCompare(b.userId) || b.createdAt - a.createdAt);
 
   const open = async (row: StrikeRow, side: 'yes' | 'no') => {
     const ask = side === 'yes' ? row.yesAsk : row.noAsk;
@@ -350,6 +373,16 @@ function Trading({ me, onSignedOut }: { me: Me; onSignedOut: () => void }) {
           </tbody>
         </table>
       </section>
+      <section aria-labelledby="watch-h" class="panel">
+        <h2 id="watch-h">Watchlist</h2>
+        <ul data-testid="watchlist">
+          {watched.map((r) => (
+            <li key={r.ticker} data-ticker={r.ticker}>
+              {usd(r.strike)} {r.activeSide} · {r.probability.toFixed(1)}% · diff {r.diff?.toFixed(1) ?? '–'}
+            </li>
+          ))}
+        </ul>
+      </section>
       <section aria-labelledby="active-h" class="panel wide">
         <h2 id="active-h">Active trades</h2>
         <TradeTable
@@ -374,6 +407,24 @@ function Trading({ me, onSignedOut }: { me: Me; onSignedOut: () => void }) {
           ]}
         />
       </section>
+      {me.admin && (
+        <section aria-labelledby="everyone-h" class="panel wide">
+          <h2 id="everyone-h">All traders: live trades</h2>
+          <TradeTable
+            testId="everyone"
+            trades={everyoneLive}
+            columns={[
+              ['trader', (t) => t.userId],
+              ['market', (t) => t.marketTicker],
+              ['side', (t) => t.side],
+              ['count', (t) => t.count],
+              ['status', (t) => t.status],
+              ['bought', (t) => cents(t.buyPriceCents)],
+              ['pnl now', (t) => cents(livePnl(t, rows))],
+            ]}
+          />
+        </section>
+      )}
       <section aria-labelledby="history-h" class="panel wide">
         <h2 id="history-h">Trade history</h2>
         <TradeTable
