@@ -74,11 +74,9 @@ function SignIn({ onSignedIn }: { onSignedIn: (me: Me) => void }) {
 }
 
 /** A table of trades, one row per trade (`data-trade` is its id), one column per [header, cell]. */
-function TradeTable(props: {
-  testId: string;
-  trades: TradeSnapshot[];
-  columns: [string, (t: TradeSnapshot) => ComponentChildren][];
-}) {
+type Column = [string, (t: TradeSnapshot) => ComponentChildren];
+
+function TradeTable(props: { testId: string; trades: TradeSnapshot[]; columns: Column[] }) {
   return (
     <table data-testid={props.testId}>
       <thead>
@@ -240,6 +238,15 @@ function Trading({ me, onSignedOut }: { me: Me; onSignedOut: () => void }) {
   const tick = ticks.at(-1);
   // The rows auto entry watches for this trader (DOMAIN.md's watchlist, the supervisor's own function).
   const watched = table && settings ? watchlist(table.rows, settings.autoEntry) : [];
+  /** The columns of a live trade, wherever one is listed. */
+  const liveColumns: Column[] = [
+    ['market', (t) => t.marketTicker],
+    ['side', (t) => t.side],
+    ['count', (t) => t.count],
+    ['status', (t) => t.status],
+    ['bought', (t) => cents(t.buyPriceCents)],
+    ['pnl now', (t) => cents(livePnl(t, rows))],
+  ];
   const everyoneLive = [...everyone.values()]
     .filter((t) => LIVE_STATUSES.has(t.status))
     .sort((a, b) => a.userId.localeCompare(b.userId) || b.createdAt - a.createdAt);
@@ -389,12 +396,7 @@ function Trading({ me, onSignedOut }: { me: Me; onSignedOut: () => void }) {
           testId="active"
           trades={active}
           columns={[
-            ['market', (t) => t.marketTicker],
-            ['side', (t) => t.side],
-            ['count', (t) => t.count],
-            ['status', (t) => t.status],
-            ['bought', (t) => cents(t.buyPriceCents)],
-            ['pnl now', (t) => cents(livePnl(t, rows))],
+            ...liveColumns,
             [
               'close',
               (t) =>
@@ -410,19 +412,7 @@ function Trading({ me, onSignedOut }: { me: Me; onSignedOut: () => void }) {
       {me.admin && (
         <section aria-labelledby="everyone-h" class="panel wide">
           <h2 id="everyone-h">All traders: live trades</h2>
-          <TradeTable
-            testId="everyone"
-            trades={everyoneLive}
-            columns={[
-              ['trader', (t) => t.userId],
-              ['market', (t) => t.marketTicker],
-              ['side', (t) => t.side],
-              ['count', (t) => t.count],
-              ['status', (t) => t.status],
-              ['bought', (t) => cents(t.buyPriceCents)],
-              ['pnl now', (t) => cents(livePnl(t, rows))],
-            ]}
-          />
+          <TradeTable testId="everyone" trades={everyoneLive} columns={[['trader', (t) => t.userId], ...liveColumns]} />
         </section>
       )}
       <section aria-labelledby="history-h" class="panel wide">
