@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { ApiTokens, tokenDigest } from './api-tokens.js';
-import { authenticate, bearerToken, principalOf, readUser, writeUser } from './auth.js';
+import { authenticate, bearerToken, principalOf, readUser, sameOrigin, writeUser } from './auth.js';
 import { Sessions } from './sessions.js';
 
 const trader = { userId: 'user_0001', admin: false };
@@ -45,6 +45,18 @@ describe('authenticate', () => {
       expect(r.headers['www-authenticate']).toBe('Bearer');
       expect(() => principalOf(req)).toThrow(/not authenticated/);
     }
+  });
+});
+
+describe('sameOrigin', () => {
+  it("accepts only an Origin naming the connection's own host and port", () => {
+    expect(sameOrigin('http://127.0.0.1:3000', '127.0.0.1:3000')).toBe(true);
+    expect(sameOrigin('https://recio.example', 'recio.example')).toBe(true);
+    expect(sameOrigin('https://evil.example', 'recio.example')).toBe(false);
+    expect(sameOrigin('http://127.0.0.1:3001', '127.0.0.1:3000')).toBe(false);
+    expect(sameOrigin('null', '127.0.0.1:3000')).toBe(false);
+    expect(sameOrigin(undefined, '127.0.0.1:3000')).toBe(false);
+    expect(sameOrigin('http://127.0.0.1:3000', undefined)).toBe(false);
   });
 });
 

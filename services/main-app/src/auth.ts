@@ -104,3 +104,13 @@ export function writeUser(principal: Principal, requested: string | undefined): 
   if (requested === undefined || requested === principal.userId) return principal.userId;
   throw new HttpError(403, 'FORBIDDEN', 'writes act for the authenticated user only');
 }
+
+/** Whether a browser's Origin header names the host it connected to (a signed-in socket must). */
+export function sameOrigin(origin: string | undefined, host: string | undefined): boolean {
+  if (origin === undefined || host === undefined) return false;
+  try {
+    return new URL(origin).host === host;
+  } catch {
+    return false;
+  }
+}

@@ -5,7 +5,7 @@ import { fileURLToPath } from 'node:url';
 import { MAIN_APP_API_PREFIX } from '@recio/platform';
 import { HttpError, type ServiceContext } from '@recio/service-kit';
 import { ApiTokenFile } from './api-tokens.js';
-import { authenticate, identify, principalOf } from './auth.js';
+import { authenticate, identify, principalOf, sameOrigin } from './auth.js';
 import { Gateway } from './gateway/gateway.js';
 import { GatewayHub } from './gateway/hub.js';
 import type { MainAppConfig } from './config.js';
@@ -15,27 +15,18 @@ import { registerMeRoutes } from './routes/me.js';
 import { registerReplayRoutes } from './routes/replay.js';
 import { registerSessionRoutes, registerSignInRoute } from './routes/session.js';
 import { registerSettingsRoutes } from './routes/settings.js';
-import { Sessions } from './sessions.js';
 import { registerTradeRoutes } from './routes/trades.js';
+import { Sessions } from './sessions.js';
 import { TradeManagerClient } from './trade-manager-client.js';
 
-/** Whether a browser's Origin header names the host it connected to. */
-function sameOrigin(origin: string | undefined, host: string | undefined): boolean {
-  if (origin === undefined || host === undefined) return false;
-  try {
-    return new URL(origin).host === host;
-  } catch {
-    return false;
-  }
-}
-
-/** Where the REST API lives (the catalogue's, which the Ingress routes); the web UI and the WebSocket gateway get paths of their own. */
+/** Where the REST API lives (the catalogue's, which the Ingress routes); the page is at `/`, the gateway at `/ws`. */
 export const API_PREFIX = MAIN_APP_API_PREFIX;
 
 /**
- * main-app: the trader-facing API. Every /api/v1 route is authenticated by a bearer token and
- * acts for its user; reads come from PostgreSQL, orders go to the trade manager, settings
- * changes commit with their `settings:<user>` event, history comes from router.replay.
+ * main-app: what traders meet. The page at `/`; the REST API, where every route but sign-in is
+ * authenticated (a bearer token, or a browser session with its CSRF token) and acts for its user:
+ * reads come from PostgreSQL, orders go to the trade manager, settings changes commit with their
+ * `settings:<user>` event, history comes from router.replay; and the WebSocket gateway at `/ws`.
  */
 export async function startMainApp(ctx: ServiceContext<MainAppConfig>): Promise<void> {
   const { config, pool, router, logger } = ctx;
