@@ -25,3 +25,18 @@ export async function pgAndRedis(
   );
   return { pg: fromPg, redis: fromRedis };
 }
+
+/**
+ * Whether a stream holds a channel's history as the router keeps it: its newest `keep` events (all,
+ * when there are fewer) exactly as PostgreSQL has them, in order, once, ending at the head; and
+ * nothing else but older committed events, in order. A stream is trimmed to about its class's
+ * maxLen, and a relay that found one further behind than that appends only that tail (a permitted
+ * hole: older events come from PostgreSQL through replay), so older entries may be missing.
+ */
+export function streamMatchesHistory(fromPg: readonly string[], fromRedis: readonly string[], keep: number): boolean {
+  const tail = fromPg.slice(Math.max(0, fromPg.length - keep));
+  if (fromRedis.slice(fromRedis.length - tail.length).join() !== tail.join()) return false;
+  const committed = new Set(fromPg);
+  const seqs = fromRedis.map((id) => Number(id.split(':')[0]));
+  return fromRedis.every((id) => committed.has(id)) && seqs.every((seq, i) => i === 0 || seq > seqs[i - 1]!);
+}
