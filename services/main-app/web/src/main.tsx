@@ -7,17 +7,14 @@ import type {
   TradeSnapshot,
 } from '@recio/platform/browser';
 import { watchlist, type Settings } from '@recio/domain';
-import { render, type ComponentChildren } from 'preact';
+import { render } from 'preact';
 import { useEffect, useMemo, useState } from 'preact/hooks';
-import { api, ApiError, setCsrf } from './api.js';
+import { api, setCsrf } from './api.js';
 import { PriceChart } from './chart.js';
+import { cents, usd } from './format.js';
 import { LiveLink, type LinkState, type LinkStats } from './live.js';
-
-interface Me {
-  userId: string;
-  admin: boolean;
-  csrfToken: string;
-}
+import { SignIn, type Me } from './sign-in.js';
+import { LIVE_STATUSES, livePnl, TradeTable, type Column } from './trades.js';
 
 /** A fill and a settlement as GET /fills and GET /settlements list them. */
 interface Fill {
@@ -33,81 +30,6 @@ interface Settlement {
   ticker: string;
   marketResult: string;
   revenueCents: number;
-}
-
-const LIVE_STATUSES = new Set(['pending', 'open', 'closing']);
-const cents = (c: number | null | undefined) =>
-  c === null || c === undefined ? '–' : `${c < 0 ? '−' : ''}$${(Math.abs(c) / 100).toFixed(2)}`;
-const usd = (n: number) => n.toLocaleString('en-US', { style: 'currency', currency: 'USD' });
-
-function SignIn({ onSignedIn }: { onSignedIn: (me: Me) => void }) {
-  const [error, setError] = useState<string | null>(null);
-  const submit = async (e: Event) => {
-    e.preventDefault();
-    const form = new FormData(e.currentTarget as HTMLFormElement);
-    try {
-      const me = await api<Me>('POST', '/session', { userId: form.get('userId'), password: form.get('password') });
-      onSignedIn(me);
-    } catch (err) {
-      setError(err instanceof ApiError && err.code === 'RATE_LIMITED' ? err.message : 'Unknown user or wrong password');
-    }
-  };
-  return (
-    <main class="signin">
-      <h1>recio</h1>
-      <form onSubmit={(e) => void submit(e)} aria-label="Sign in">
-        <label>
-          User <input name="userId" autocomplete="username" required />
-        </label>
-        <label>
-          Password <input name="password" type="password" autocomplete="current-password" required />
-        </label>
-        <button type="submit">Sign in</button>
-        {error && (
-          <p role="alert" class="error">
-            {error}
-          </p>
-        )}
-      </form>
-    </main>
-  );
-}
-
-/** A table of trades, one row per trade (`data-trade` is its id), one column per [header, cell]. */
-type Column = [string, (t: TradeSnapshot) => ComponentChildren];
-
-function TradeTable(props: { testId: string; trades: TradeSnapshot[]; columns: Column[] }) {
-  return (
-    <table data-testid={props.testId}>
-      <thead>
-        <tr>
-          {props.columns.map(([label]) => (
-            <th scope="col" key={label}>
-              {label}
-            </th>
-          ))}
-        </tr>
-      </thead>
-      <tbody>
-        {props.trades.map((t) => (
-          <tr key={t.id} data-trade={t.id}>
-            {props.columns.map(([label, cell]) => (
-              <td key={label}>{cell(t)}</td>
-            ))}
-          </tr>
-        ))}
-      </tbody>
-    </table>
-  );
-}
-
-/** A trade's pnl now: what selling at the opposite side's ask would bring, less the fees. */
-function livePnl(t: TradeSnapshot, rows: Map<string, StrikeRow>): number | null {
-  const row = rows.get(t.marketTicker);
-  if (t.buyPriceCents === null || !row) return null;
-  const oppositeAsk = t.side === 'yes' ? row.noAsk : row.yesAsk;
-  if (oppositeAsk === null) return null;
-  return (100 - oppositeAsk - t.buyPriceCents) * t.count - t.feesCents;
 }
 
 function Trading({ me, onSignedOut }: { me: Me; onSignedOut: () => void }) {
