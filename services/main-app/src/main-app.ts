@@ -3,7 +3,7 @@ import fastifyStatic from '@fastify/static';
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { MAIN_APP_API_PREFIX } from '@recio/platform';
-import { HttpError, type ServiceContext } from '@recio/service-kit';
+import type { ServiceContext } from '@recio/service-kit';
 import { ApiTokenFile } from './api-tokens.js';
 import { authenticate, identify, principalOf, sameOrigin } from './auth.js';
 import { Gateway } from './gateway/gateway.js';
@@ -114,14 +114,7 @@ export async function startMainApp(ctx: ServiceContext<MainAppConfig>): Promise<
       return who.principal;
     },
     replay: (channel, options) => router.replay(channel, options),
-    spendReplay: async (userId) =>
-      limits.spend('replay', userId, { header: () => undefined }).then(
-        () => true,
-        (err: unknown) => {
-          if (err instanceof HttpError && err.status === 429) return false;
-          throw err;
-        },
-      ),
+    spendReplay: async (userId) => (await limits.trySpend('replay', userId)) === null,
     queueMax: config.WS_QUEUE_MAX,
     highWaterBytes: config.WS_HIGH_WATER_BYTES,
     heartbeatMs: config.WS_HEARTBEAT_MS,

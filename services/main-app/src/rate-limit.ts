@@ -71,14 +71,22 @@ export class RequestLimits {
 
   /** Spends one request of `kind` for `userId`; throws 429 RATE_LIMITED (with Retry-After) when none is left. */
   async spend(kind: LimitKind, userId: string, reply: { header(name: string, value: string): unknown }): Promise<void> {
+    const waitMs = await this.trySpend(kind, userId);
+    if (waitMs === null) return;
+    const seconds = Math.max(1, Math.ceil(waitMs / 1_000));
+    reply.header('retry-after', String(seconds));
+    throw new HttpError(429, 'RATE_LIMITED', `too many ${kind} requests; retry in ${seconds} s`);
+  }
+
+  /** Spends one request of `kind` for `userId`: null when it was there, else how long until one is (refused, counted). */
+  async trySpend(kind: LimitKind, userId: string): Promise<number | null> {
     try {
       await this.#limiters[kind].consume(userId);
+      return null;
     } catch (err) {
       if (!(err instanceof RateLimiterRes)) throw err;
       this.#refused.inc({ kind });
-      const seconds = Math.max(1, Math.ceil(err.msBeforeNext / 1_000));
-      reply.header('retry-after', String(seconds));
-      throw new HttpError(429, 'RATE_LIMITED', `too many ${kind} requests; retry in ${seconds} s`);
+      return err.msBeforeNext;
     }
   }
 }

@@ -14,6 +14,9 @@ const MAX_CACHED = 20_000;
 
 const csrf = CsrfTokens();
 
+/** A session's cache key: its token's digest, as web_session stores it (the token itself is not kept). */
+const cacheKey = (token: string) => sessionDigest(token).toString('hex');
+
 /**
  * Browser sessions (web_session), each looked up in PostgreSQL at most once per `recheckMs`: a
  * page load or a reconnect in the steady state costs no query, and a session ended elsewhere
@@ -39,27 +42,27 @@ export class Sessions {
     return this.#ttlMs;
   }
 
-  /** A new session for `principal`: the cookie's token. */
-  async start(principal: Principal): Promise<string> {
+  /** A new session for `principal`, and the cookie's token. */
+  async start(principal: Principal): Promise<{ token: string; session: Session }> {
     const session = { principal, csrfSecret: await csrf.secret() };
     const token = await createSession(this.#db, session, this.#ttlMs);
-    this.#remember(token, session);
-    return token;
+    this.#remember(cacheKey(token), session);
+    return { token, session };
   }
 
   /** The session, or null when it is unknown, expired, ended or its user disabled. */
   async lookup(token: string): Promise<Session | null> {
-    const key = sessionDigest(token).toString('hex');
+    const key = cacheKey(token);
     const cached = this.#cache.get(key);
     if (cached && Date.now() - cached.at < this.#recheckMs) return cached.session;
     const session = await findSession(this.#db, token);
-    this.#remember(token, session);
+    this.#remember(key, session);
     return session;
   }
 
   async end(token: string): Promise<void> {
     await deleteSession(this.#db, token);
-    this.#remember(token, null);
+    this.#remember(cacheKey(token), null);
   }
 
   /** A CSRF token for the session (a new one each time; each stays good for the session). */
@@ -71,8 +74,7 @@ export class Sessions {
     return token !== undefined && csrf.verify(session.csrfSecret, token);
   }
 
-  #remember(token: string, session: Session | null): void {
-    const key = sessionDigest(token).toString('hex');
+  #remember(key: string, session: Session | null): void {
     this.#cache.delete(key);
     this.#cache.set(key, { session, at: Date.now() });
     if (this.#cache.size > MAX_CACHED) this.#cache.delete(this.#cache.keys().next().value!);

@@ -152,12 +152,14 @@ export class GatewayConnection {
   #onMessage(data: unknown, isBinary: boolean): void {
     let id: string | undefined;
     try {
-      const size = Buffer.isBuffer(data) ? data.length : Array.isArray(data) ? Buffer.concat(data).length : 0;
+      // ws hands a frame as one Buffer, or as its fragments (binaryType 'nodebuffer').
+      const bytes = Array.isArray(data) ? Buffer.concat(data as Buffer[]) : Buffer.isBuffer(data) ? data : null;
+      const size = bytes?.length ?? 0;
       if (isBinary) throw new FrameError('BAD_FRAME', 'frames are JSON text');
       if (size > MAX_CLIENT_FRAME_BYTES) {
         throw new FrameError('FRAME_TOO_LARGE', `a frame is at most ${MAX_CLIENT_FRAME_BYTES} bytes`);
       }
-      const text = Array.isArray(data) ? Buffer.concat(data).toString('utf8') : String(data);
+      const text = bytes ? bytes.toString('utf8') : String(data);
       let json: unknown;
       try {
         json = JSON.parse(text);

@@ -69,8 +69,7 @@ export function registerSignInRoute(open: Api, deps: SessionDeps): void {
       throw new HttpError(401, 'SIGN_IN_FAILED', 'unknown user or wrong password');
     }
     await failures.delete(body.userId);
-    const token = await deps.sessions.start(principal);
-    const session = (await deps.sessions.lookup(token))!;
+    const { token, session } = await deps.sessions.start(principal);
     reply.setCookie(SESSION_COOKIE, token, {
       ...cookieOptions(deps, req),
       maxAge: Math.floor(deps.sessions.ttlMs / 1_000),

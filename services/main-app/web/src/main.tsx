@@ -32,6 +32,32 @@ interface Settlement {
   revenueCents: number;
 }
 
+/** A labelled number input of the settings form. */
+function NumberField(props: { name: string; label: string; value: number; min?: number; max?: number; step?: string }) {
+  return (
+    <label>
+      {props.label}{' '}
+      <input
+        name={props.name}
+        type="number"
+        min={String(props.min ?? 0)}
+        {...(props.max === undefined ? {} : { max: String(props.max) })}
+        step={props.step ?? 'any'}
+        defaultValue={String(props.value)}
+      />
+    </label>
+  );
+}
+
+/** A labelled checkbox of the settings form. */
+function CheckField(props: { name: string; label: string; checked: boolean }) {
+  return (
+    <label>
+      <input type="checkbox" name={props.name} defaultChecked={props.checked} /> {props.label}
+    </label>
+  );
+}
+
 function Trading({ me, onSignedOut }: { me: Me; onSignedOut: () => void }) {
   const [link, setLink] = useState<LinkState>('connecting');
   const [stats, setStats] = useState<LinkStats>({ duplicates: 0, badFrames: 0, resyncs: 0 });
@@ -385,46 +411,27 @@ function Trading({ me, onSignedOut }: { me: Me; onSignedOut: () => void }) {
         <h2 id="settings-h">Settings</h2>
         {settings && (
           <form onSubmit={(e) => void saveSettings(e)} data-testid="settings" key={JSON.stringify(settings)}>
-            <label>
-              <input type="checkbox" name="autoEntry.enabled" defaultChecked={settings.autoEntry.enabled === true} />{' '}
-              auto entry
-            </label>
-            <label>
-              min probability{' '}
-              <input
-                name="autoEntry.minProbability"
-                type="number"
-                min="0"
-                max="100"
-                step="any"
-                defaultValue={String(settings.autoEntry.minProbability)}
-              />
-            </label>
-            <label>
-              position size{' '}
-              <input
-                name="autoEntry.positionSize"
-                type="number"
-                min="1"
-                step="1"
-                defaultValue={String(settings.autoEntry.positionSize)}
-              />
-            </label>
-            <label>
-              <input type="checkbox" name="autoStop.enabled" defaultChecked={settings.autoStop.enabled === true} /> auto
-              stop
-            </label>
-            <label>
-              stop probability{' '}
-              <input
-                name="autoStop.stopProbability"
-                type="number"
-                min="0"
-                max="100"
-                step="any"
-                defaultValue={String(settings.autoStop.stopProbability)}
-              />
-            </label>
+            <CheckField name="autoEntry.enabled" label="auto entry" checked={settings.autoEntry.enabled} />
+            <NumberField
+              name="autoEntry.minProbability"
+              label="min probability"
+              value={settings.autoEntry.minProbability}
+              max={100}
+            />
+            <NumberField
+              name="autoEntry.positionSize"
+              label="position size"
+              value={settings.autoEntry.positionSize}
+              min={1}
+              step="1"
+            />
+            <CheckField name="autoStop.enabled" label="auto stop" checked={settings.autoStop.enabled} />
+            <NumberField
+              name="autoStop.stopProbability"
+              label="stop probability"
+              value={settings.autoStop.stopProbability}
+              max={100}
+            />
             <button type="submit">Save settings</button>
           </form>
         )}
