@@ -106,5 +106,6 @@ describe('ApiTokenFile', () => {
     } finally {
       file.close();
     }
-  });
+    // Three changes seen by fs.watchFile's poller: a loaded machine (CI) took longer than the unit default of 5 s.
+  }, 30_000);
 });
