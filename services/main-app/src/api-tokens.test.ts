@@ -106,6 +106,25 @@ describe('ApiTokenFile', () => {
     } finally {
       file.close();
     }
-    // Three changes seen by fs.watchFile's poller: a loaded machine (CI) took longer than the unit default of 5 s.
-  }, 30_000);
+  });
+
+  it('sees a change made right after it read the file, before its first check', () => {
+    const path = join(dir, 'early.json');
+    writeFileSync(path, JSON.stringify([entry('user_0001', A), entry('user_0002', B)]));
+    // A long interval: only the explicit check below can see the change.
+    const file = new ApiTokenFile(path, {
+      reloadMs: 3_600_000,
+      logger: pino({ level: 'silent' }),
+      registry: new Registry(),
+    });
+    try {
+      writeFileSync(`${path}.new`, JSON.stringify([entry('user_0001', A)]));
+      renameSync(`${path}.new`, path);
+      expect(file.lookup(B)?.userId).toBe('user_0002');
+      file.checkNow();
+      expect(file.lookup(B)).toBeNull();
+    } finally {
+      file.close();
+    }
+  });
 });

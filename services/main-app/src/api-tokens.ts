@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { readFileSync, unwatchFile, watchFile, type Stats } from 'node:fs';
+import { readFileSync, statSync, type Stats } from 'node:fs';
 import type { Logger } from 'pino';
 import { Counter, Gauge, type Registry } from 'prom-client';
 import { z } from 'zod';
@@ -78,7 +78,9 @@ export interface ApiTokenFileOptions {
 
 /**
  * The tokens of a file, kept current while main-app runs: the file is checked every `reloadMs`
- * (a mounted Secret changes by a symlink swap, which a stat sees) and, once it changed, read again;
+ * (a mounted Secret changes by a symlink swap, which a stat sees) against the stat taken just before
+ * the tokens in force were read, and, once it differs, read again (a change made between the first
+ * read and the first check is seen too, which a watcher that takes its own first stat would miss);
  * a token removed from it is refused from then on, without a restart. A file that stops being valid
  * changes nothing: the last good tokens stay, the error is logged and counted
  * (`recio_api_token_reload_errors_total`), and the next valid version is taken.
@@ -88,12 +90,16 @@ export class ApiTokenFile implements TokenLookup {
   readonly #o: ApiTokenFileOptions;
   readonly #reloadErrors: Counter;
   readonly #count: Gauge;
+  readonly #timer: NodeJS.Timeout;
   #tokens: ApiTokens;
+  /** The file as it was just before the tokens in force (or the last refused version) were read. */
+  #seen: FileVersion | null;
 
   /** Throws TokenFileError when the file is not valid now. */
   constructor(path: string, options: ApiTokenFileOptions) {
     this.#path = path;
     this.#o = options;
+    this.#seen = versionOf(path);
     this.#tokens = new ApiTokens(loadApiTokens(path));
     this.#reloadErrors = new Counter({
       name: 'recio_api_token_reload_errors_total',
@@ -106,7 +112,7 @@ export class ApiTokenFile implements TokenLookup {
       registers: [options.registry],
     });
     this.#count.set(this.#tokens.size);
-    watchFile(path, { interval: options.reloadMs, persistent: false }, this.#onChange);
+    this.#timer = setInterval(() => this.checkNow(), options.reloadMs).unref();
   }
 
   lookup(token: string): Principal | null {
@@ -132,13 +138,39 @@ export class ApiTokenFile implements TokenLookup {
   }
 
   close(): void {
-    unwatchFile(this.#path, this.#onChange);
+    clearInterval(this.#timer);
   }
 
-  readonly #onChange = (current: Stats, previous: Stats): void => {
-    if (current.mtimeMs === previous.mtimeMs && current.ino === previous.ino && current.size === previous.size) return;
+  /** Reads the file again if it changed since the tokens in force were read (what the timer does). */
+  checkNow(): void {
+    const now = versionOf(this.#path);
+    if (sameVersion(now, this.#seen)) return;
+    this.#seen = now; // taken before the read: a change during the read is seen at the next check
     this.reload();
-  };
+  }
+}
+
+/** What tells one version of a file from the next: a rename (Secret update) changes the inode. */
+interface FileVersion {
+  ino: number;
+  size: number;
+  mtimeMs: number;
+  ctimeMs: number;
+}
+
+function versionOf(path: string): FileVersion | null {
+  let st: Stats;
+  try {
+    st = statSync(path);
+  } catch {
+    return null; // gone for now (mid-swap): reload reports it, the old tokens stay
+  }
+  return { ino: st.ino, size: st.size, mtimeMs: st.mtimeMs, ctimeMs: st.ctimeMs };
+}
+
+function sameVersion(a: FileVersion | null, b: FileVersion | null): boolean {
+  if (a === null || b === null) return a === b;
+  return a.ino === b.ino && a.size === b.size && a.mtimeMs === b.mtimeMs && a.ctimeMs === b.ctimeMs;
 }
 
 /**
