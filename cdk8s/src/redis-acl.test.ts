@@ -31,7 +31,7 @@ describe('redisAclUsers', () => {
     expect(supervisor.selectors![0]!.commands).not.toContain('+xadd');
     expect(supervisor.selectors![0]!.commands).not.toContain('+evalsha');
     const mainApp = users.get('main-app')!;
-    expect(mainApp.keys).toEqual(['stream:{settings:*}', 'ratelimit:*:*']);
+    expect(mainApp.keys).toEqual(['stream:{settings:*}', 'ratelimit:*:*', 'cache:view:*']);
     expect(mainApp.readKeys).toHaveLength(CHANNEL_CLASS_NAMES.length - 1);
     expect(users.get('relay')!.keys).toEqual([
       ...channelClassesInUse().map((c) => `stream:{${c}:*}`),

@@ -55,6 +55,12 @@ export const PRICE_SERIES_KEY = family('price-series', 'zset', false, (symbol: s
 export const LIVE_TRADES_KEY = family('live-trades', 'string', true, (userId: string) => `cache:trades:${userId}:live`);
 
 /**
+ * What a trader's page starts from (trades, account, positions, settings, each with the seq of its
+ * channel it reflects), kept by main-app so a page load costs no PostgreSQL query (TTL).
+ */
+export const TRADER_VIEW_KEY = family('trader-view', 'string', true, (userId: string) => `cache:view:${userId}`);
+
+/**
  * A user's request budget of one kind (orders, settings, reads, replay), shared by every main-app
  * replica; expires with its window. Written by rate-limiter-flexible as `<keyPrefix>:<user>`.
  */
@@ -73,6 +79,7 @@ export const KEY_FAMILIES: readonly KeyFamily[] = [
   PRICE_CACHE_KEY,
   PRICE_SERIES_KEY,
   LIVE_TRADES_KEY,
+  TRADER_VIEW_KEY,
   RATE_LIMIT_KEY,
 ];
 

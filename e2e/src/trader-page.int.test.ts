@@ -67,6 +67,12 @@ describe('the trader page', () => {
     page.on('console', (m) => {
       if (m.type() === 'error' && !/status of 401/.test(m.text())) consoleErrors.push(m.text());
     });
+    // Every API read the page makes: it starts from GET /snapshot and then only applies pushed events.
+    const reads: string[] = [];
+    page.on('request', (r) => {
+      const url = new URL(r.url());
+      if (r.method() === 'GET' && url.pathname.startsWith('/api/')) reads.push(url.pathname);
+    });
     await signIn(page, alice, run.password(alice));
     await expect.poll(() => page.getByTestId('link').textContent(), { timeout: 15_000 }).toBe('live');
 
@@ -107,6 +113,13 @@ describe('the trader page', () => {
     await page.reload();
     await expect.poll(() => page.getByLabel('min probability').inputValue(), { timeout: 15_000 }).toBe('91');
     await expect.poll(() => tradeRows(page, 'history').count()).toBe(1);
+    // The platform's state came with the snapshot (the exchange and feed said so long before this load).
+    expect(await page.getByTestId('health').locator('li').count()).toBeGreaterThan(0);
+    expect(await page.getByTestId('spike-guard').textContent()).toBe('running');
+    // A trade, its fill, position, balance and settings changed while the page watched, and it asked
+    // the API for none of them: two page loads, two snapshots (regression: each account event cost
+    // four reads per open page).
+    expect(reads.filter((r) => r !== '/api/v1/session')).toEqual(['/api/v1/snapshot', '/api/v1/snapshot']);
     // The watchlist: the rows of the newest strike table that the auto-entry rules watch for these settings.
     const table = await newestStrikeTable(run, alice);
     const settings = (await (

@@ -75,6 +75,30 @@ describe('a trading day on the paper world', () => {
       const settlements = [...outcome.ledgers.values()].reduce((n, l) => n + l.settlements.length, 0);
       expect(outcome.eventsByType['fill.recorded']).toBe(fills);
       expect(outcome.eventsByType['settlement.recorded']).toBe(settlements);
+
+      // The price drop tripped each trader's spike guard, which the page shows from system:health:
+      // told when it paused and when it resumed, and no auto entry was asked for in between.
+      const { rows: events } = await run.db.query<{ type: string; data: Record<string, any> }>(
+        `SELECT type, data FROM event_log
+         WHERE (channel = 'system:health' AND data->>'component' = 'spike-guard')
+            OR (type = 'trade.open_requested' AND data->>'entryMethod' = 'auto')
+         ORDER BY created_at, channel, seq`,
+      );
+      const paused = new Map<string, number | null>();
+      let pauses = 0;
+      let resumes = 0;
+      for (const { type, data } of events) {
+        if (type === 'health.changed') {
+          if (data.status === 'paused' && !paused.has(data.userId)) pauses += 1;
+          if (data.status === 'up') {
+            expect(paused.has(data.userId), `${data.userId} resumed without a pause`).toBe(true);
+            resumes += 1;
+            paused.delete(data.userId);
+          } else paused.set(data.userId, data.resumesAt);
+        } else expect(paused.has(data.userId), `auto entry for ${data.userId} while paused`).toBe(false);
+      }
+      expect(pauses).toBeGreaterThan(0);
+      expect(resumes).toBeGreaterThan(0);
       await run.close(); // its ports are the next run's
     },
     DAY_TIMEOUT_MS,

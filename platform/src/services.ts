@@ -6,6 +6,7 @@
 import {
   LIVE_TRADES_KEY,
   RATE_LIMIT_KEY,
+  TRADER_VIEW_KEY,
   PRICE_CACHE_KEY,
   PRICE_SERIES_KEY,
   RELAY_MARKER_KEY,
@@ -107,8 +108,8 @@ export const SERVICES: readonly ServiceSpec[] = [
     ingressFrom: 'ingress-controller',
     egressInternet: false,
     cloudReplicas: 2,
-    // per-user request budgets, shared by the replicas
-    redisKeys: [RATE_LIMIT_KEY],
+    // per-user request budgets, shared by the replicas; the snapshot a trader's page starts from
+    redisKeys: [RATE_LIMIT_KEY, TRADER_VIEW_KEY],
     everyChannel: 'read',
     tables: {
       user_settings: ['SELECT', 'INSERT', 'UPDATE'],

@@ -1,16 +1,21 @@
 // `make bench` (second part): PostgreSQL statements per service during a steady minute of the
 // whole platform on the paper world in real time, beside what the legacy system's polling
 // (DOMAIN.md "The legacy frontend", the proposal's "Identified Polling Loops") costs for the same
-// users in the same minute. Not a test: it prints figures and asserts nothing.
+// users in the same minute; then 100 trader pages loaded (twice: the cache filled, then the steady
+// state) and the same minute measured with them open and following. Not a test: it prints figures
+// and asserts nothing.
 //   node --import tsx e2e/src/bench/query-count.ts   (REDIS_URL/DATABASE_URL as for make test)
 import { mkdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
+import WebSocket from 'ws';
 import { PlatformRun } from '../harness/platform-run.js';
 import { benchDatabase } from './bench-database.js';
 
 const USERS = Number(process.env.QUERY_BENCH_USERS ?? 3);
 const WARMUP_S = Number(process.env.QUERY_BENCH_WARMUP_SECONDS ?? 45);
 const MEASURE_S = 60;
+/** Open trader pages during the second measured minute (the issue's "100 browsers connected"). */
+const BROWSERS = Number(process.env.QUERY_BENCH_BROWSERS ?? 100);
 const ROOT = resolve(import.meta.dirname, '..', '..', '..');
 
 /** recio_pg_statements_total of every service, by service and kind (query | transaction). */
@@ -61,48 +66,125 @@ async function main(): Promise<void> {
       'relay',
     ];
     await new Promise((r) => setTimeout(r, WARMUP_S * 1000));
-    const before = await queryCounters(run, services);
-    const from = (await run.admin<{ now_ms: number }>('GET', '/state')).now_ms;
-    const open0 = await openTrades(run);
-    await new Promise((r) => setTimeout(r, MEASURE_S * 1000));
-    const after = await queryCounters(run, services);
-    const open1 = await openTrades(run);
-    const to = (await run.admin<{ now_ms: number }>('GET', '/state')).now_ms;
-    const ticks = (
-      await run.db.query<{ n: number }>('SELECT count(*)::int AS n FROM price_tick WHERE ts > $1 AND ts <= $2', [
-        new Date(from),
-        new Date(to),
-      ])
-    ).rows[0]!.n;
-    const entered = (
-      await run.db.query<{ n: number }>(
-        'SELECT count(*)::int AS n FROM trade WHERE created_at > $1 AND created_at <= $2',
-        [new Date(from), new Date(to)],
-      )
-    ).rows[0]!.n;
-
-    console.log(
-      `\nPostgreSQL statements in one steady minute (${USERS} users with auto entry on, ${ticks} price ticks, ${entered} trades entered, live trades ${open0} → ${open1}):`,
-    );
-    console.log(`  ${'service'.padEnd(24)} ${'queries'.padStart(8)} ${'BEGIN/COMMIT'.padStart(13)}`);
-    let total = 0;
-    let control = 0;
-    for (const s of services) {
-      const q = after.get(s)!.query - before.get(s)!.query;
-      const t = after.get(s)!.transaction - before.get(s)!.transaction;
-      total += q;
-      control += t;
-      console.log(`  ${s.padEnd(24)} ${String(q).padStart(8)} ${String(t).padStart(13)}`);
-    }
-    console.log(`  ${'platform total'.padEnd(24)} ${String(total).padStart(8)} ${String(control).padStart(13)}`);
+    const quiet = await measureMinute(run, services);
+    print(`${USERS} users with auto entry on, no page open`, quiet);
     const legacy = legacyPerMinute(USERS);
     console.log(`\nLegacy polling for the same ${USERS} users, at least one statement per poll:`);
     for (const [what, n] of legacy.lines) console.log(`  ${what.padEnd(58)} ${String(n).padStart(6)}`);
     console.log(`  ${'legacy total (lower bound)'.padEnd(58)} ${String(legacy.total).padStart(6)}`);
-    console.log(`\nratio platform / legacy (queries): ${(total / legacy.total).toFixed(2)}`);
+    console.log(`\nratio platform / legacy (queries): ${(quiet.total / legacy.total).toFixed(2)}`);
+
+    if (BROWSERS > 0) {
+      // Page loads as the page does them (GET /snapshot, then one socket following each part from
+      // its seq), twice: the first may fill the cache, the second is the steady state.
+      const pages: WebSocket[] = [];
+      for (const round of ['first', 'second'] as const) {
+        const before = (await queryCounters(run, ['main-app'])).get('main-app')!;
+        const opened = await Promise.all(
+          Array.from({ length: BROWSERS }, (_, i) => openPage(run, users[i % users.length]!.id)),
+        );
+        const after = (await queryCounters(run, ['main-app'])).get('main-app')!;
+        console.log(
+          `\n${BROWSERS} page loads (${round} round): main-app sent PostgreSQL ${after.query - before.query} queries + ${after.transaction - before.transaction} BEGIN/COMMIT`,
+        );
+        if (round === 'first') for (const ws of opened) ws.close();
+        else pages.push(...opened);
+      }
+      const connected = await measureMinute(run, services);
+      print(`the same, with ${pages.length} pages open and following`, connected);
+      const delta = (m: Minute) => m.rows.get('main-app')!;
+      console.log(
+        `\nmain-app, no page open → ${pages.length} pages open: ${delta(quiet).query} → ${delta(connected).query} queries, ${delta(quiet).transaction} → ${delta(connected).transaction} BEGIN/COMMIT`,
+      );
+      for (const ws of pages) ws.terminate();
+    }
   } finally {
     await run.close();
   }
+}
+
+interface Minute {
+  rows: Map<string, { query: number; transaction: number }>;
+  total: number;
+  control: number;
+  ticks: number;
+  entered: number;
+  open: [number, number];
+}
+
+/** Statements per service over one measured minute, with what happened in it. */
+async function measureMinute(run: PlatformRun, services: string[]): Promise<Minute> {
+  const before = await queryCounters(run, services);
+  const from = (await run.admin<{ now_ms: number }>('GET', '/state')).now_ms;
+  const open0 = await openTrades(run);
+  await new Promise((r) => setTimeout(r, MEASURE_S * 1000));
+  const after = await queryCounters(run, services);
+  const open1 = await openTrades(run);
+  const to = (await run.admin<{ now_ms: number }>('GET', '/state')).now_ms;
+  const count = async (sql: string) =>
+    (await run.db.query<{ n: number }>(sql, [new Date(from), new Date(to)])).rows[0]!.n;
+  const rows = new Map<string, { query: number; transaction: number }>();
+  for (const s of services) {
+    rows.set(s, {
+      query: after.get(s)!.query - before.get(s)!.query,
+      transaction: after.get(s)!.transaction - before.get(s)!.transaction,
+    });
+  }
+  return {
+    rows,
+    total: [...rows.values()].reduce((n, r) => n + r.query, 0),
+    control: [...rows.values()].reduce((n, r) => n + r.transaction, 0),
+    ticks: await count('SELECT count(*)::int AS n FROM price_tick WHERE ts > $1 AND ts <= $2'),
+    entered: await count('SELECT count(*)::int AS n FROM trade WHERE created_at > $1 AND created_at <= $2'),
+    open: [open0, open1],
+  };
+}
+
+function print(what: string, m: Minute): void {
+  console.log(
+    `\nPostgreSQL statements in one steady minute (${what}; ${m.ticks} price ticks, ${m.entered} trades entered, live trades ${m.open[0]} → ${m.open[1]}):`,
+  );
+  console.log(`  ${'service'.padEnd(24)} ${'queries'.padStart(8)} ${'BEGIN/COMMIT'.padStart(13)}`);
+  for (const [s, r] of m.rows)
+    console.log(`  ${s.padEnd(24)} ${String(r.query).padStart(8)} ${String(r.transaction).padStart(13)}`);
+  console.log(`  ${'platform total'.padEnd(24)} ${String(m.total).padStart(8)} ${String(m.control).padStart(13)}`);
+}
+
+/**
+ * One trader page, as the page loads itself: GET /snapshot, then one socket following the price
+ * and strike table from 0 (the gateway's memory) and each of the trader's parts from its seq.
+ */
+async function openPage(run: PlatformRun, user: string): Promise<WebSocket> {
+  const headers = { authorization: `Bearer ${run.token(user)}` };
+  const res = await fetch(`${run.url('main-app')}/api/v1/snapshot`, { headers });
+  if (!res.ok) throw new Error(`GET /snapshot: ${res.status} ${await res.text()}`);
+  const s = (await res.json()) as Record<'trades' | 'account' | 'positions' | 'settings' | 'health', { seq: number }>;
+  const follows: [string, number][] = [
+    ['prices:btc', 0],
+    ['markets:btc', 0],
+    [`trades:${user}`, s.trades.seq],
+    [`account:${user}`, s.account.seq],
+    [`positions:${user}`, s.positions.seq],
+    [`settings:${user}`, s.settings.seq],
+    ['system:health', s.health.seq],
+  ];
+  const ws = new WebSocket(`${run.url('main-app').replace('http', 'ws')}/ws`, { headers });
+  await new Promise<void>((resolve, reject) => {
+    ws.once('error', reject);
+    ws.once('open', () => resolve());
+  });
+  let subscribed = 0;
+  await new Promise<void>((resolve) => {
+    ws.on('message', (data) => {
+      if (
+        (JSON.parse((data as Buffer).toString('utf8')) as { op: string }).op === 'subscribed' &&
+        ++subscribed === follows.length
+      )
+        resolve();
+    });
+    for (const [channel, since] of follows) ws.send(JSON.stringify({ op: 'subscribe', channel, since }));
+  });
+  return ws;
 }
 
 async function openTrades(run: PlatformRun): Promise<number> {

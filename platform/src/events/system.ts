@@ -13,7 +13,10 @@ import { z } from 'zod';
  */
 export const PUBLIC_HEALTH_COMPONENTS = ['exchange', 'trading', 'price-feed'] as const;
 
-/** `health.changed` on `system:health`: a component changed state (exchange, feed, settlement, ...). */
+/**
+ * `health.changed` on `system:health`: a component changed state (exchange, feed, settlement, ...;
+ * `spike-guard` with a userId: that trader's auto entry paused by a momentum spike, or resumed).
+ */
 export const HealthChange = z.object({
   component: z.string().min(1),
   /** The trader the notice is about (a trade of theirs); absent for a platform-wide state. */
@@ -22,6 +25,8 @@ export const HealthChange = z.object({
   previous: z.enum(['up', 'degraded', 'down', 'paused']).nullable(),
   detail: z.string(),
   latencyMs: z.number().nonnegative().nullable().optional(),
+  /** A paused component's resume time if nothing changes (the spike guard's count); null while not counting. */
+  resumesAt: z.number().int().nonnegative().nullable().optional(),
   at: z.number().int().nonnegative(),
 });
 export type HealthChange = z.infer<typeof HealthChange>;

@@ -5,6 +5,7 @@ import {
   hourCloseAfter,
   spikeGuardStep,
   type Settings,
+  type SpikeGuardStep,
 } from '@recio/domain';
 import type { OpenRequest, PriceTick, StrikeTable } from '@recio/platform';
 import type { RecioEvent } from '@recio/router';
@@ -58,6 +59,8 @@ export class EntryScanner {
       const state = states.get(userId)!;
       const before = JSON.stringify(state);
       const guard = spikeGuardStep(state.guard, tick.momentum, tick.at, settings.autoEntry);
+      if (guard.state.paused !== state.guard.paused || guard.state.calmSinceMs !== state.guard.calmSinceMs)
+        publishGuard(tx, userId, state.guard.paused, guard, tick, settings);
       state.guard = guard.state;
       if (table)
         await this.#enter(
@@ -167,6 +170,36 @@ export class EntryScanner {
     if (rows.length === 0) return null;
     return { at: tick.at, eventTicker: ticker, closeAt, price: tick.price, momentum: tick.momentum, rows };
   }
+}
+
+/**
+ * The trader's spike guard changed (paused, its calm count started or reset, resumed): told on
+ * `system:health` as `spike-guard` naming the user (only they see it), with the resume time, in the
+ * tick's transaction, so the page shows the state and its countdown without asking.
+ */
+function publishGuard(
+  tx: PlatformTransaction,
+  userId: string,
+  wasPaused: boolean,
+  guard: SpikeGuardStep,
+  tick: PriceTick,
+  settings: Settings,
+): void {
+  const { spikeThreshold, cooldownThreshold, cooldownMinutes } = settings.autoEntry;
+  const detail = !guard.paused
+    ? 'auto entry resumed'
+    : guard.resumesAtMs === null
+      ? `auto entry paused: momentum spike (|momentum| ≥ ${spikeThreshold}); resumes ${cooldownMinutes} min after it stays below ${cooldownThreshold}`
+      : `auto entry paused: momentum below ${cooldownThreshold} since ${new Date(guard.state.calmSinceMs!).toISOString()}`;
+  tx.publish('system:health', 'health.changed', {
+    component: 'spike-guard',
+    userId,
+    status: guard.paused ? 'paused' : 'up',
+    previous: wasPaused ? 'paused' : 'up',
+    detail,
+    resumesAt: guard.resumesAtMs,
+    at: tick.at,
+  });
 }
 
 function round(n: number, digits: number): number {

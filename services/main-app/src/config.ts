@@ -42,6 +42,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env) {
       SIGN_IN_WINDOW_SECONDS: z.coerce.number().int().min(1).max(86_400).default(900),
       /** The session cookie's Secure flag: when the request came over TLS (X-Forwarded-Proto from the Ingress), always, or never. */
       SESSION_COOKIE_SECURE: z.enum(['auto', 'always', 'never']).default('auto'),
+      /** How long Redis keeps a trader's page snapshot (a page load within it reads no PostgreSQL; an older view only replays more). */
+      TRADER_VIEW_TTL_S: z.coerce.number().int().min(1).max(86_400).default(900),
       /** Frames a gateway socket may have waiting beyond what the kernel took before it is closed with RESYNC. */
       WS_QUEUE_MAX: z.coerce.number().int().min(1).max(100_000).default(1_000),
       /** Unsent bytes a socket may hold before its frames wait in its queue. */

@@ -6,6 +6,7 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import { mkdtempSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import pg from 'pg';
 import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
@@ -14,6 +15,7 @@ import {
   startPrivateRedis,
   testRouter,
   uniqueName,
+  until,
   type TestDatabase,
 } from '@recio/test-support';
 import { loadConfig as loadTradeManagerConfig, startTradeManager, type TradeManagerConfig } from '@recio/trade-manager';
@@ -41,9 +43,10 @@ describe('main-app', () => {
   const dave = uniqueName('user_');
   const erin = uniqueName('user_');
   const frank = uniqueName('user_');
+  const grace = uniqueName('user_');
   const ops = uniqueName('ops_');
   const token: Record<string, string> = Object.fromEntries(
-    [alice, bob, carol, dave, erin, frank, ops].map((u) => [u, randomBytes(32).toString('hex')]),
+    [alice, bob, carol, dave, erin, frank, grace, ops].map((u) => [u, randomBytes(32).toString('hex')]),
   );
   const closeAt = hourCloseAfter(Date.now() + 120_000);
   // main-app holds the tokens' digests only; a new file (renamed over the old, as a Secret changes) is taken live.
@@ -611,6 +614,127 @@ describe('main-app', () => {
       'fb',
     ]);
     expect((await call(ops, 'GET', `/api/v1/account?user=${bob}`)).body.balanceCents).toBe(1);
+  });
+
+  it("serves a page's snapshot from the Redis cache: PostgreSQL once, then not at all; each part at its channel's seq, which the replay carries on from", async () => {
+    const metric = async (name: string, label = '') => {
+      const text = await (await fetch(`${app.url}/metrics`)).text();
+      return [...text.matchAll(new RegExp(`^${name}\\{([^}]*)\\} (\\d+)`, 'gm'))]
+        .filter((m) => m[1]!.includes(label))
+        .reduce((sum, m) => sum + Number(m[2]), 0);
+    };
+    const statements = () => metric('recio_pg_statements_total');
+    const snapshot = async (user: string, query = '') => {
+      const answer = await call(user, 'GET', `/api/v1/snapshot${query}`);
+      expect(answer.status).toBe(200);
+      return answer.body;
+    };
+    const head = async (channel: string) => (await eventsOf(channel)).length;
+    const first = await order(grace);
+    await call(grace, 'PATCH', '/api/v1/settings', { autoEntry: { minProbability: 91 } });
+    // A public state, grace's own notice (his spike guard), and another trader's: grace sees the first two.
+    const at = Date.now();
+    const guard = (userId: string) => ({
+      component: 'spike-guard',
+      userId,
+      status: 'paused',
+      previous: 'up',
+      detail: 'auto entry paused: momentum spike',
+      resumesAt: at + 900_000,
+      at,
+    });
+    await others.publishMany([
+      {
+        channel: 'system:health',
+        type: 'health.changed',
+        data: { component: 'price-feed', status: 'up', previous: 'down', detail: 'ticking', at },
+      },
+      { channel: 'system:health', type: 'health.changed', data: guard(grace) },
+      { channel: 'system:health', type: 'health.changed', data: guard(bob) },
+    ]);
+    const healthHead = await head('system:health');
+    await until(
+      'the hub saw the health events',
+      async () => (await snapshot(ops)).health.seq === healthHead || undefined,
+    );
+
+    const misses0 = await metric('recio_cache_misses_total', 'family="trader-view"');
+    const s1 = await snapshot(grace);
+    expect(s1.source).toBe('database');
+    expect(s1.trades.live.map((t: { id: string }) => t.id)).toContain(first.body.trade.id);
+    expect(s1.trades.seq).toBe(await head(`trades:${grace}`));
+    expect(s1.settings).toMatchObject({ seq: await head(`settings:${grace}`), version: 1 });
+    expect(s1.settings.settings.autoEntry.minProbability).toBe(91);
+    expect(s1.account).toEqual({ seq: 0, balanceCents: null, fills: [], settlements: [] });
+    expect(s1.health.seq).toBe(healthHead);
+    const components = s1.health.changes.map(
+      (h: { component: string; userId?: string }) => h.component + (h.userId ?? ''),
+    );
+    expect(components).toEqual(expect.arrayContaining(['price-feed', `spike-guard${grace}`]));
+    expect(JSON.stringify(s1.health)).not.toContain(bob);
+    expect(await metric('recio_cache_misses_total', 'family="trader-view"')).toBe(misses0 + 1);
+
+    // The next page load: Redis answers, PostgreSQL hears nothing.
+    const before = await statements();
+    const s2 = await snapshot(grace);
+    expect(await statements()).toBe(before);
+    expect(s2).toEqual({ ...s1, source: 'cache' });
+
+    // A change is not pushed into the cache: the cached view stays at its seq, and the channel's
+    // replay from there brings the page to what PostgreSQL has now.
+    const second = await order(grace);
+    const s3 = await snapshot(grace);
+    expect(s3.source).toBe('cache');
+    expect(s3.trades.seq).toBe(s1.trades.seq);
+    const replay = await call(grace, 'GET', `/api/v1/replay?channel=trades:${grace}&since=seq:${s3.trades.seq + 1}`);
+    const live = new Map(s3.trades.live.map((t: { id: string }) => [t.id, t]));
+    for (const e of replay.body.events) if (e.data.trade) live.set(e.data.trade.id, e.data.trade);
+    const fresh = await snapshot(grace, '?fresh=1');
+    expect(fresh.source).toBe('database');
+    expect(fresh.trades.seq).toBe(replay.body.events.at(-1).seq);
+    expect(new Map(fresh.trades.live.map((t: { id: string }) => [t.id, t]))).toEqual(live);
+    expect(live.has(second.body.trade.id)).toBe(true);
+
+    // Redis is a cache, not the authority: what fails the view's schema, or is another user's, is a miss.
+    const key = `cache:view:${grace}`;
+    const redisClient = others.redis;
+    for (const bad of ['not json', JSON.stringify({ ...fresh, source: undefined, userId: bob }), '{"v":2}']) {
+      await redisClient.set(key, bad);
+      expect((await snapshot(grace)).source).toBe('database');
+    }
+    // Page loads that miss together wait for one read of PostgreSQL (no thundering herd): the
+    // read is held on a lock until all ten have missed the cache.
+    let n = await statements();
+    await snapshot(grace, '?fresh=1');
+    const oneRead = (await statements()) - n;
+    expect(oneRead).toBeGreaterThan(0);
+    await redisClient.del(key);
+    const locker = new pg.Client({ connectionString: db.url });
+    await locker.connect();
+    try {
+      await locker.query('BEGIN');
+      await locker.query('LOCK TABLE user_settings IN ACCESS EXCLUSIVE MODE');
+      n = await statements();
+      const misses = await metric('recio_cache_misses_total', 'family="trader-view"');
+      const herd = Promise.all(Array.from({ length: 10 }, () => snapshot(grace)));
+      await until('ten loads missed the cache', async () =>
+        (await metric('recio_cache_misses_total', 'family="trader-view"')) === misses + 10 ? true : undefined,
+      );
+      await locker.query('COMMIT');
+      expect((await herd).map((h) => h.source)).toEqual(Array(10).fill('database'));
+      expect((await statements()) - n).toBe(oneRead);
+    } finally {
+      await locker.end();
+    }
+    const bobs = await snapshot(bob);
+    expect(bobs).toMatchObject({ source: 'database', userId: bob });
+    expect(JSON.stringify(bobs.trades)).not.toContain(grace);
+    // An admin's view of another trader is that trader's; a trader's of another is refused.
+    expect((await snapshot(ops, `?user=${grace}`)).trades.seq).toBe(fresh.trades.seq);
+    expect(await call(bob, 'GET', `/api/v1/snapshot?user=${grace}`)).toMatchObject({
+      status: 403,
+      body: { error: { code: 'FORBIDDEN' } },
+    });
   });
 
   // Last: it stops the trade manager.

@@ -15,9 +15,11 @@ import { registerMeRoutes } from './routes/me.js';
 import { registerReplayRoutes } from './routes/replay.js';
 import { registerSessionRoutes, registerSignInRoute } from './routes/session.js';
 import { registerSettingsRoutes } from './routes/settings.js';
+import { registerSnapshotRoutes } from './routes/snapshot.js';
 import { registerTradeRoutes } from './routes/trades.js';
 import { Sessions } from './sessions.js';
 import { TradeManagerClient } from './trade-manager-client.js';
+import { TraderViews } from './trader-view.js';
 
 /** Where the REST API lives (the catalogue's, which the Ingress routes); the page is at `/`, the gateway at `/ws`. */
 export const API_PREFIX = MAIN_APP_API_PREFIX;
@@ -76,6 +78,12 @@ export async function startMainApp(ctx: ServiceContext<MainAppConfig>): Promise<
     logger.warn({ webRoot }, 'no web page built (npm run build:web -w services/main-app): serving the API only');
   }
 
+  // The WebSocket gateway's hub (one per process): live events, and the memory page loads start from.
+  const hub = new GatewayHub(router);
+  await hub.start();
+  ctx.onClose(() => hub.close());
+  const views = new TraderViews({ pool, redis: router.redis, cache: ctx.cache, ttlSeconds: config.TRADER_VIEW_TTL_S });
+
   // Sign-in is the one public route; the rest are in the authenticated scope.
   await ctx.http.register(async (open) => registerSignInRoute(open, sessionDeps), { prefix: API_PREFIX });
   // An encapsulated scope: its onRequest hook guards exactly the routes registered inside it.
@@ -92,14 +100,12 @@ export async function startMainApp(ctx: ServiceContext<MainAppConfig>): Promise<
       registerSettingsRoutes(api, { db: pool, router });
       registerAccountRoutes(api, pool);
       registerReplayRoutes(api, router);
+      registerSnapshotRoutes(api, { views, hub });
       registerSessionRoutes(api, sessionDeps);
     },
     { prefix: API_PREFIX },
   );
 
-  // The WebSocket gateway: one hub per process, one connection per socket.
-  const hub = new GatewayHub(router);
-  await hub.start();
   const gateway = new Gateway({
     server: ctx.http.server,
     hub,
@@ -124,6 +130,5 @@ export async function startMainApp(ctx: ServiceContext<MainAppConfig>): Promise<
   });
   // Before the HTTP drain: open sockets would hold it; clients reconnect to another replica.
   ctx.signal.addEventListener('abort', () => gateway.close());
-  ctx.onClose(() => hub.close());
   logger.info({ tokens: tokens.size, tradeManager: config.TRADE_MANAGER_URL }, 'main-app API and gateway ready');
 }

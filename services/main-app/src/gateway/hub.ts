@@ -1,5 +1,5 @@
-import { CHANNEL_CLASS_NAMES, channelMatches, isChannelPattern } from '@recio/contract';
-import { isGapless } from '@recio/platform';
+import { CHANNEL_CLASS_NAMES, channelMatches, HEALTH_CHANNEL, isChannelPattern } from '@recio/contract';
+import { HealthChange, isGapless } from '@recio/platform';
 import { FanoutReader, type FanoutDeps, type RecioEvent } from '@recio/router';
 
 /** Something the hub hands events to (a socket's subscription). */
@@ -14,7 +14,9 @@ export interface HubSubscriber {
  * reconnect), handed to the sockets subscribed to its channel or to a pattern matching it. It
  * remembers each channel's last seq, so a socket that resubscribes with the seq it has costs no
  * read at all, and a subscription that does need history reads only what it missed; and the newest
- * event of each latest-value channel, so a page's first price and strike table come from memory.
+ * event of each latest-value channel, so a page's first price and strike table come from memory,
+ * and the newest `health.changed` of each component (and trader), so a page starts with the
+ * platform's current state without reading the health channel's history.
  */
 export class GatewayHub {
   readonly #router: FanoutDeps;
@@ -25,6 +27,8 @@ export class GatewayHub {
   readonly #heads = new Map<string, number>();
   /** The newest event of each latest-value channel (prices, markets) the hub handed on. */
   readonly #latest = new Map<string, RecioEvent>();
+  /** The newest `health.changed` per component and trader it names. */
+  readonly #health = new Map<string, RecioEvent>();
 
   constructor(router: FanoutDeps) {
     this.#router = router;
@@ -34,8 +38,20 @@ export class GatewayHub {
     });
   }
 
-  start(): Promise<void> {
-    return this.#reader.start();
+  /**
+   * Goes live, then folds the health channel's recent tail (`healthTail` events, from Redis while it
+   * holds them) into the current state: a component that changed longer ago than that shows as
+   * unknown until it changes again.
+   */
+  async start(healthTail = 2_000): Promise<void> {
+    await this.#reader.start();
+    const head = await this.head(HEALTH_CHANNEL);
+    for (let since = Math.max(1, head - healthTail + 1); since <= head;) {
+      const page = await this.#router.replay(HEALTH_CHANNEL, { sinceSeq: since, limit: healthTail });
+      for (const event of page.events) this.#foldHealth(event);
+      if (!page.hasMore || page.next <= since) break;
+      since = page.next;
+    }
   }
 
   close(): void {
@@ -57,6 +73,12 @@ export class GatewayHub {
   /** The newest event the hub handed on for a latest-value channel (COALESCED_CLASSES), if any. */
   latest(channel: string): RecioEvent | undefined {
     return this.#latest.get(channel);
+  }
+
+  /** The newest `health.changed` of each component (and trader), in seq order; the seq they are current at. */
+  health(): { events: RecioEvent[]; seq: number } {
+    const events = [...this.#health.values()].sort((a, b) => a.seq - b.seq);
+    return { events, seq: this.#heads.get(HEALTH_CHANNEL) ?? 0 };
   }
 
   /** Starts handing `subscriber` the events of `channelOrPattern` from now on. */
@@ -87,8 +109,17 @@ export class GatewayHub {
     if (seq > (this.#heads.get(channel) ?? -1)) this.#heads.set(channel, seq);
   }
 
+  #foldHealth(event: RecioEvent): void {
+    if (event.type !== 'health.changed') return;
+    const change = HealthChange.safeParse(event.data);
+    if (!change.success) return;
+    const key = `${change.data.component}\u0000${change.data.userId ?? ''}`;
+    if ((this.#health.get(key)?.seq ?? 0) < event.seq) this.#health.set(key, event);
+  }
+
   #dispatch(event: RecioEvent): void {
     this.#noteHead(event.channel, event.seq);
+    if (event.channel === HEALTH_CHANNEL) this.#foldHealth(event);
     if (!isGapless(event.channel)) this.#latest.set(event.channel, event);
     for (const s of this.#byChannel.get(event.channel) ?? []) s.deliver(event);
     for (const [pattern, set] of this.#byPattern) {

@@ -18,7 +18,8 @@ export interface Follow {
   onExpired: () => void;
 }
 
-const MAX_SEEN = 5_000;
+/** Event ids remembered per channel, for dropping one delivered twice. */
+const MAX_SEEN = 1_000;
 
 /** What the link dropped or repaired: frames seen twice, frames that failed the schema, gaps resynced. */
 export interface LinkStats {
@@ -37,7 +38,8 @@ export class LiveLink {
   readonly #follows = new Map<string, Follow>();
   /** The last seq applied per channel (what a resubscription starts after). */
   readonly #last = new Map<string, number>();
-  readonly #seen = new Set<string>();
+  /** The ids of the events applied, per channel (newest MAX_SEEN). */
+  readonly #seen = new Map<string, Set<string>>();
   readonly #onState: (state: LinkState) => void;
   readonly #onStats: (stats: LinkStats) => void;
   readonly #stats: LinkStats = { duplicates: 0, badFrames: 0, resyncs: 0 };
@@ -59,10 +61,17 @@ export class LiveLink {
     this.#onStats({ ...this.#stats });
   }
 
-  /** Follows `channel`; `since` is the seq the page's state is at (after it loaded it), if known. */
+  /**
+   * Follows `channel`; `since` is the seq the page's state is at (after it loaded it), if known. A
+   * state loaded again (an older one than the events applied since) is followed again from its own
+   * seq: what came after it is applied again, not dropped as seen.
+   */
   follow(follow: Follow, since?: number): void {
     this.#follows.set(follow.channel, follow);
-    if (since !== undefined) this.#last.set(follow.channel, since);
+    if (since !== undefined) {
+      this.#last.set(follow.channel, since);
+      this.#seen.delete(follow.channel);
+    }
     this.#subscribe(follow.channel);
   }
 
@@ -155,7 +164,9 @@ export class LiveLink {
     if (follows.length === 0) return;
     const gapless = isGapless(event.channel) && this.#follows.has(event.channel);
     const last = this.#last.get(event.channel);
-    if (this.#seen.has(event.event_id) || (last !== undefined && event.seq <= last)) {
+    let seen = this.#seen.get(event.channel);
+    if (!seen) this.#seen.set(event.channel, (seen = new Set()));
+    if (seen.has(event.event_id) || (last !== undefined && event.seq <= last)) {
       this.#count('duplicates');
       return;
     }
@@ -167,8 +178,8 @@ export class LiveLink {
       this.#subscribe(event.channel);
       return;
     }
-    this.#seen.add(event.event_id);
-    if (this.#seen.size > MAX_SEEN) this.#seen.delete(this.#seen.values().next().value!);
+    seen.add(event.event_id);
+    if (seen.size > MAX_SEEN) seen.delete(seen.values().next().value!);
     this.#last.set(event.channel, event.seq);
     for (const f of follows) f.onEvent(event);
   }

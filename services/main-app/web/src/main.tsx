@@ -12,7 +12,7 @@ import { useEffect, useMemo, useState } from 'preact/hooks';
 import { api, setCsrf } from './api.js';
 import { PriceChart } from './chart.js';
 import { cents, usd } from './format.js';
-import { LiveLink, type LinkState, type LinkStats } from './live.js';
+import { LiveLink, type Follow, type LinkState, type LinkStats } from './live.js';
 import { SignIn, type Me } from './sign-in.js';
 import { LIVE_STATUSES, livePnl, TradeTable, type Column } from './trades.js';
 
@@ -30,6 +30,61 @@ interface Settlement {
   ticker: string;
   marketResult: string;
   revenueCents: number;
+}
+
+/** A position as mirrored from the exchange (signed: YES positive, NO negative). */
+interface Position {
+  ticker: string;
+  position: number;
+}
+
+/** How many fills and settlements the account panel lists (the snapshot's own count). */
+const RECENT = 20;
+
+/** GET /snapshot: each part with the seq of the channel it reflects. */
+interface Snapshot {
+  trades: { seq: number; live: TradeSnapshot[]; recent: TradeSnapshot[] };
+  account: { seq: number; balanceCents: number | null; fills: Fill[]; settlements: Settlement[] };
+  positions: { seq: number; positions: Position[] };
+  settings: { seq: number; settings: Settings };
+  health: { seq: number; changes: HealthChange[] };
+}
+type SnapshotSeqs = Pick<Snapshot, 'trades' | 'account' | 'positions' | 'settings' | 'health'>;
+
+/** A component's state is per component, and per trader for a notice naming one. */
+const healthKey = (h: HealthChange) => `${h.component}/${h.userId ?? ''}`;
+
+/** The current time, ticking every second while `on` (a countdown's display, not a poll). */
+function useNow(on: boolean): number {
+  const [now, setNow] = useState(Date.now());
+  useEffect(() => {
+    if (!on) return;
+    const t = setInterval(() => setNow(Date.now()), 1_000);
+    return () => clearInterval(t);
+  }, [on]);
+  return now;
+}
+
+/** The trader's spike guard (auto entry paused by a momentum spike) with its countdown. */
+function SpikeGuard({ guard }: { guard: HealthChange | undefined }) {
+  const counting = guard?.status === 'paused' && guard.resumesAt != null;
+  const now = useNow(counting);
+  let text = 'running';
+  if (guard?.status === 'paused') {
+    if (guard.resumesAt == null) text = 'paused: waiting for momentum to calm';
+    else {
+      const s = Math.max(0, Math.ceil((guard.resumesAt - now) / 1000));
+      text = `paused: resumes in ${Math.floor(s / 60)}:${String(s % 60).padStart(2, '0')}`;
+    }
+  }
+  return (
+    <p>
+      spike guard{' '}
+      <span data-testid="spike-guard" data-status={guard?.status ?? 'up'} title={guard?.detail}>
+        {text}
+      </span>
+    </p>
+  );
 }
 
 /** A labelled number input of the settings form. */
@@ -67,7 +122,7 @@ function Trading({ me, onSignedOut }: { me: Me; onSignedOut: () => void }) {
   /** An admin's view: every trader's live trades. */
   const [everyone, setEveryone] = useState<Map<string, TradeSnapshot>>(new Map());
   const [balance, setBalance] = useState<number | null>(null);
-  const [positions, setPositions] = useState<{ ticker: string; position: number }[]>([]);
+  const [positions, setPositions] = useState<Position[]>([]);
   const [fills, setFills] = useState<Fill[]>([]);
   const [settlements, setSettlements] = useState<Settlement[]>([]);
   const [settings, setSettings] = useState<Settings | null>(null);
@@ -79,33 +134,9 @@ function Trading({ me, onSignedOut }: { me: Me; onSignedOut: () => void }) {
 
   useEffect(() => {
     let live = true;
-    const loadTrades = async () => {
-      const [open, recent] = await Promise.all([
-        api<{ trades: TradeSnapshot[] }>('GET', '/trades?status=pending,open,closing&limit=200'),
-        api<{ trades: TradeSnapshot[] }>('GET', '/trades?limit=50'),
-      ]);
-      if (live) setTrades(new Map([...recent.trades, ...open.trades].map((t) => [t.id, t])));
-    };
-    const loadAccount = async () => {
-      const [account, pos, f, st] = await Promise.all([
-        api<{ balanceCents: number | null }>('GET', '/account'),
-        api<{ positions: { ticker: string; position: number }[] }>('GET', '/positions'),
-        api<{ fills: Fill[] }>('GET', '/fills?limit=20'),
-        api<{ settlements: Settlement[] }>('GET', '/settlements?limit=20'),
-      ]);
-      if (!live) return;
-      setBalance(account.balanceCents);
-      setPositions(pos.positions.filter((p) => p.position !== 0));
-      setFills(f.fills);
-      setSettlements(st.settlements);
-    };
-    const loadSettings = async () => {
-      const s = await api<{ settings: typeof settings }>('GET', '/settings');
-      if (live) setSettings(s.settings);
-    };
     const l = new LiveLink(setLink, setStats);
     const user = me.userId;
-    // Latest-value channels from 0: the gateway sends their newest event first, then live ones.
+    // Latest-value channels from 0: the gateway sends their newest event first (from its memory), then live ones.
     l.follow(
       {
         channel: 'prices:btc',
@@ -122,34 +153,77 @@ function Trading({ me, onSignedOut }: { me: Me; onSignedOut: () => void }) {
       },
       0,
     );
-    l.follow({
-      channel: `trades:${user}`,
-      onEvent: (e: EventFrame) => {
-        const data = e.data as { trade?: TradeSnapshot };
-        if (data.trade) upsert(data.trade);
+    // Every event carries what it changed: the page applies it, and never asks the API again.
+    const follows: Record<keyof SnapshotSeqs, Follow> = {
+      trades: {
+        channel: `trades:${user}`,
+        onEvent: (e: EventFrame) => {
+          const data = e.data as { trade?: TradeSnapshot };
+          if (data.trade) upsert(data.trade);
+        },
+        onExpired: () => void load(true),
       },
-      onExpired: () => void loadTrades(),
-    });
-    for (const cls of ['account', 'positions']) {
-      l.follow({ channel: `${cls}:${user}`, onEvent: () => void loadAccount(), onExpired: () => void loadAccount() });
-    }
-    l.follow({
-      channel: `settings:${user}`,
-      onEvent: (e) => {
-        const data = e.data as { settings?: typeof settings };
-        if (data.settings) setSettings(data.settings);
+      account: {
+        channel: `account:${user}`,
+        onEvent: (e) => {
+          const data = e.data as { balanceCents?: number; fill?: Fill; settlement?: Settlement };
+          if (e.type === 'balance.updated' && data.balanceCents !== undefined) setBalance(data.balanceCents);
+          if (e.type === 'fill.recorded' && data.fill)
+            setFills((fs) => [data.fill!, ...fs.filter((f) => f.fillId !== data.fill!.fillId)].slice(0, RECENT));
+          if (e.type === 'settlement.recorded' && data.settlement)
+            setSettlements((ss) =>
+              [data.settlement!, ...ss.filter((x) => x.ticker !== data.settlement!.ticker)].slice(0, RECENT),
+            );
+        },
+        onExpired: () => void load(true),
       },
-      onExpired: () => void loadSettings(),
-    });
-    l.follow({
-      channel: 'system:health',
-      onEvent: (e) => {
-        if (e.type !== 'health.changed') return;
-        const h = e.data as HealthChange;
-        setHealth((m) => new Map(m).set(h.component, h));
+      positions: {
+        channel: `positions:${user}`,
+        onEvent: (e) => {
+          const p = (e.data as { position?: Position }).position;
+          if (p) setPositions((ps) => [...ps.filter((x) => x.ticker !== p.ticker), p]);
+        },
+        onExpired: () => void load(true),
       },
-      onExpired: () => undefined,
-    });
+      settings: {
+        channel: `settings:${user}`,
+        onEvent: (e) => {
+          const data = e.data as { settings?: Settings };
+          if (data.settings) setSettings(data.settings);
+        },
+        onExpired: () => void load(true),
+      },
+      health: {
+        channel: 'system:health',
+        onEvent: (e) => {
+          if (e.type !== 'health.changed') return;
+          const h = e.data as HealthChange;
+          setHealth((m) => new Map(m).set(healthKey(h), h));
+        },
+        onExpired: () => void load(true),
+      },
+    };
+    /**
+     * The page's state from GET /snapshot (the server's Redis cache; `fresh` when the gateway can no
+     * longer replay from what the page has), then each channel followed from the seq its part is at:
+     * what committed since arrives on the socket and applies on top.
+     */
+    const load = async (fresh: boolean) => {
+      try {
+        const s = await api<Snapshot>('GET', `/snapshot${fresh ? '?fresh=1' : ''}`);
+        if (!live) return;
+        setTrades(new Map([...s.trades.recent, ...s.trades.live].map((t) => [t.id, t])));
+        setBalance(s.account.balanceCents);
+        setFills(s.account.fills);
+        setSettlements(s.account.settlements);
+        setPositions(s.positions.positions);
+        setSettings(s.settings.settings);
+        setHealth(new Map(s.health.changes.map((h) => [healthKey(h), h])));
+        for (const part of Object.keys(follows) as (keyof SnapshotSeqs)[]) l.follow(follows[part], s[part].seq);
+      } catch (err) {
+        setMessage(err instanceof Error ? err.message : String(err));
+      }
+    };
     if (me.admin) {
       const loadEveryone = async () => {
         const all = await api<{ trades: TradeSnapshot[] }>(
@@ -169,10 +243,7 @@ function Trading({ me, onSignedOut }: { me: Me; onSignedOut: () => void }) {
       void loadEveryone();
     }
     l.start();
-    // Subscriptions first, then the state: events committed meanwhile arrive and apply on top.
-    void Promise.all([loadTrades(), loadAccount(), loadSettings()]).catch((err: unknown) =>
-      setMessage(err instanceof Error ? err.message : String(err)),
-    );
+    void load(false);
     return () => {
       live = false;
       l.stop();
@@ -384,11 +455,13 @@ function Trading({ me, onSignedOut }: { me: Me; onSignedOut: () => void }) {
         </p>
         <h3>Positions</h3>
         <ul data-testid="positions">
-          {positions.map((p) => (
-            <li key={p.ticker}>
-              {p.ticker}: {p.position}
-            </li>
-          ))}
+          {positions
+            .filter((p) => p.position !== 0)
+            .map((p) => (
+              <li key={p.ticker}>
+                {p.ticker}: {p.position}
+              </li>
+            ))}
         </ul>
         <h3>Fills</h3>
         <ul data-testid="fills">
@@ -409,6 +482,7 @@ function Trading({ me, onSignedOut }: { me: Me; onSignedOut: () => void }) {
       </section>
       <section aria-labelledby="settings-h" class="panel">
         <h2 id="settings-h">Settings</h2>
+        <SpikeGuard guard={health.get(`spike-guard/${me.userId}`)} />
         {settings && (
           <form onSubmit={(e) => void saveSettings(e)} data-testid="settings" key={JSON.stringify(settings)}>
             <CheckField name="autoEntry.enabled" label="auto entry" checked={settings.autoEntry.enabled} />
@@ -439,11 +513,13 @@ function Trading({ me, onSignedOut }: { me: Me; onSignedOut: () => void }) {
       <section aria-labelledby="health-h" class="panel">
         <h2 id="health-h">System health</h2>
         <ul data-testid="health">
-          {[...health.values()].map((h) => (
-            <li key={h.component}>
-              {h.component}: {h.status}
-            </li>
-          ))}
+          {[...health.values()]
+            .filter((h) => h.component !== 'spike-guard')
+            .map((h) => (
+              <li key={healthKey(h)} title={h.detail}>
+                {h.component}: {h.status}
+              </li>
+            ))}
         </ul>
       </section>
     </div>
