@@ -17,7 +17,8 @@ export function PriceChart({ ticks }: { ticks: PriceTick[] }) {
           { label: 'BTC', stroke: '#1f6feb', scale: 'usd' },
           { label: 'momentum', stroke: '#b35900', scale: 'pct' },
         ],
-        axes: [{}, { scale: 'usd' }, { scale: 'pct', side: 1, grid: { show: false } }],
+        // Room for a six-digit price: uPlot's default 50 px cut "99,760" to "9,760".
+        axes: [{}, { scale: 'usd', size: 70 }, { scale: 'pct', side: 1, grid: { show: false } }],
       },
       [[], [], []],
       el.current,
