@@ -249,7 +249,8 @@ export const SERVICES: readonly ServiceSpec[] = [
     cloudReplicas: 2,
     redisKeys: [],
     everyChannel: 'manage-groups',
-    tables: {},
+    // each group's offsets against the channel heads (the heads and event times: its publisher's grants)
+    tables: { consumer_offset: ['SELECT'] },
   },
   {
     name: 'paper-exchange',

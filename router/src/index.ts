@@ -12,7 +12,8 @@ export type {
 export type { EventInput } from './event-encoding.js';
 export type { RecioEvent } from './event.js';
 export { Relay, type RelayDeps, type RelayOptions, type SweepReport } from './relay.js';
-export { LeaderLock, type LeaderLockOptions } from './leader-lock.js';
+export { LEADER_KEYS, LeaderLock, type LeaderLockOptions } from './leader-lock.js';
+export { toLike } from './consume/patterns.js';
 export { compareAll, type ChannelState } from './compare.js';
 export type { ReplayOptions, ReplayPage } from './replay.js';
 export { MAX_REPLAY_LIMIT } from './replay.js';
@@ -30,7 +31,12 @@ export {
 export { runMigrations, type MigrateOptions } from './migrate.js';
 export * from './errors.js';
 export { Consumer } from './consume/consumer.js';
-export type { ConsumeOptions, EventHandler, HandlerContext } from './consume/consumer-options.js';
+export {
+  CONSUME_DEFAULTS,
+  type ConsumeOptions,
+  type EventHandler,
+  type HandlerContext,
+} from './consume/consumer-options.js';
 export { DeliveryFailure, type Delivery } from './consume/deliveries.js';
 export type { ConsumerDeps } from './consume/consumer-deps.js';
 export { FanoutReader, type FanoutDeps, type FanoutOptions } from './consume/fanout-reader.js';

@@ -1,6 +1,15 @@
 import pg from 'pg';
 import type { Logger } from 'pino';
 
+/**
+ * The advisory lock key of each role that elects a leader (two int4 halves: 'reci' and the role),
+ * in one place so no two roles share one.
+ */
+export const LEADER_KEYS = {
+  relay: [0x72656369, 1],
+  healthController: [0x72656369, 2],
+} as const satisfies Record<string, readonly [number, number]>;
+
 /** Options of a {@link LeaderLock}. */
 export interface LeaderLockOptions {
   /** PostgreSQL connection string; the lock lives on a dedicated connection. */

@@ -2,7 +2,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { HEALTH_CHANNEL, RELAY_MARKER_KEY, STREAM_REPAIRED_NOTICE, type StreamRepairedNotice } from '@recio/contract';
 import { compareAll, streamEnds, type ChannelState } from './compare.js';
 import { ClosedError, errorCode } from './errors.js';
-import { LeaderLock } from './leader-lock.js';
+import { LEADER_KEYS, LeaderLock } from './leader-lock.js';
 import { positiveInt, stripUndefined } from './options.js';
 import type { AheadRepair } from './propagator.js';
 import type { EventRouter } from './router.js';
@@ -64,7 +64,6 @@ const DEFAULTS = {
 // A marker key the relay keeps in Redis: when it is gone, Redis lost data (flush, failover
 // to an empty replica) even if no connection dropped, and a full comparison runs at once.
 const MARKER_KEY = RELAY_MARKER_KEY.key();
-const LEADER_KEY: readonly [number, number] = [0x72656369, 1]; // 'reci', relay
 const INCREMENTAL_LIMIT = 10_000;
 
 /**
@@ -99,7 +98,7 @@ export class Relay {
     this.#router = router;
     this.#o = { ...DEFAULTS, ...stripUndefined(options) } as Required<RelayOptions>;
     for (const key of Object.keys(DEFAULTS) as (keyof typeof DEFAULTS)[]) positiveInt(key, this.#o[key]);
-    this.#lock = new LeaderLock({ databaseUrl: this.#o.databaseUrl, key: LEADER_KEY, logger: router.logger });
+    this.#lock = new LeaderLock({ databaseUrl: this.#o.databaseUrl, key: LEADER_KEYS.relay, logger: router.logger });
   }
 
   /** True while this instance is the active relay. */

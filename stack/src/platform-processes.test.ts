@@ -14,8 +14,14 @@ for (const name of ['main-app', 'trade-executor', 'paper-exchange', 'health-cont
 afterAll(() => rmSync(root, { recursive: true, force: true }));
 
 describe('defaultServices', () => {
-  it('is every built service but the health controller, plus the relay', () => {
-    expect(defaultServices(root)).toEqual(['main-app', 'trade-executor', 'paper-exchange', 'relay']);
+  it('is every built service, plus the relay', () => {
+    expect(defaultServices(root)).toEqual([
+      'main-app',
+      'trade-executor',
+      'health-controller',
+      'paper-exchange',
+      'relay',
+    ]);
   });
 });
 
@@ -34,6 +40,7 @@ describe('platformProcesses', () => {
       ['paper-exchange', 'service'],
       ['main-app', 'service'],
       ['trade-executor', 'service'],
+      ['health-controller', 'service'],
       ['relay', 'service'],
     ]);
     expect(byName.migrate).toMatchObject({
@@ -83,6 +90,7 @@ describe('platformProcesses', () => {
     const passwords = new Map([
       ['main-app', 'pw-main'],
       ['trade-executor', 'pw-exec'],
+      ['health-controller', 'pw-health'],
       ['relay', 'pw-relay'],
     ]);
     const withRoles = platformProcesses({
@@ -98,6 +106,7 @@ describe('platformProcesses', () => {
       'paper-exchange',
       'main-app',
       'trade-executor',
+      'health-controller',
       'relay',
     ]);
     expect(p['database-roles']).toMatchObject({

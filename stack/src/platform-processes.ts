@@ -18,14 +18,12 @@ export const REDIS_USERS = 'redis-users';
 /** The step that makes sure the browser's users can sign in (make dev). */
 export const WEB_USERS = 'web-users';
 const MAIN_APP = 'main-app';
-// Not run by default: it acts on Kubernetes (pods, Leases, Events); locally it is opt-in.
-const NOT_BY_DEFAULT = new Set(['health-controller']);
 
 /** What `platformProcesses` needs. */
 export interface PlatformProcessesOptions {
   /** The repository's directory (where `router/` and `services/` are). */
   root: string;
-  /** Catalogue names to run. @defaultValue every built service (`services/<name>/dist/main.js` exists) but health-controller, plus the relay */
+  /** Catalogue names to run. @defaultValue every built service (`services/<name>/dist/main.js` exists), plus the relay */
   services?: readonly string[];
   /** Environment of every process (connection strings, shared files). */
   commonEnv: Readonly<Record<string, string>>;
@@ -64,11 +62,7 @@ export interface PlatformProcessesOptions {
 /** Names of the catalogue's services that `platformProcesses` runs when not told which. */
 export function defaultServices(root: string, catalogue: readonly ServiceSpec[] = SERVICES): string[] {
   return catalogue
-    .filter(
-      (s) =>
-        s.name === RELAY ||
-        (!NOT_BY_DEFAULT.has(s.name) && existsSync(join(root, 'services', s.name, 'dist', 'main.js'))),
-    )
+    .filter((s) => s.name === RELAY || existsSync(join(root, 'services', s.name, 'dist', 'main.js')))
     .map((s) => s.name);
 }
 

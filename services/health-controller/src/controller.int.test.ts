@@ -1,0 +1,314 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { HEALTH_CHANNEL } from '@recio/contract';
+import { LEADER_KEYS, LeaderLock, streamKey, type EventRouter } from '@recio/router';
+import {
+  createTestDatabase,
+  startPrivateRedis,
+  testRouter,
+  uniqueName,
+  until,
+  type TestDatabase,
+} from '@recio/test-support';
+import { pino } from 'pino';
+import { Registry } from 'prom-client';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { HealthController, type ControlledGroup, type Evaluation } from './controller.js';
+import type { Restarter, RestartTarget } from './restarter.js';
+
+// The controller against real Redis and PostgreSQL, and a consumer group member that is a real
+// process (the router's own test member), stopped with a real SIGSTOP. The restarter here does
+// what make dev's supervisor does (SIGKILL, start again under the same name); the supervisor's
+// own restart is tested in stack/ and by the e2e test of issue 13's proof.
+
+const MEMBER = fileURLToPath(new URL('../../../router/test/fixtures/consumer-process.ts', import.meta.url));
+const CLAIM_IDLE_MS = 400;
+const logger = pino({ level: process.env.TEST_LOG_LEVEL ?? 'silent' });
+
+function startMember(env: Record<string, string>): Promise<ChildProcess> {
+  const child = spawn(process.execPath, ['--import', 'tsx', MEMBER], {
+    env: { ...process.env, ...env },
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  return new Promise((resolve, reject) => {
+    child.stdout.on('data', (d: Buffer) => d.toString().includes('ready') && resolve(child));
+    child.once('exit', (code) => reject(new Error(`member exited early (${code})`)));
+  });
+}
+
+function kill(child: ChildProcess, signal: NodeJS.Signals): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
+  return new Promise((resolve) => {
+    child.once('exit', () => resolve());
+    child.kill(signal);
+  });
+}
+
+describe('the health controller', () => {
+  let db: TestDatabase;
+  let redis: Awaited<ReturnType<typeof startPrivateRedis>>;
+  let router: EventRouter;
+  const members: ChildProcess[] = [];
+  const locks: LeaderLock[] = [];
+
+  beforeAll(async () => {
+    redis = await startPrivateRedis();
+    db = await createTestDatabase({ redisUrl: null });
+    router = await testRouter(db.url, { redis: { url: redis.url } });
+    await router.pool.query(`CREATE TABLE IF NOT EXISTS applied (
+      id bigserial PRIMARY KEY, group_name text, channel text, seq bigint, event_id uuid, consumer text)`);
+  });
+  afterEach(async () => {
+    for (const m of members.splice(0)) {
+      if (m.signalCode === null && m.exitCode === null) m.kill('SIGCONT');
+      await kill(m, 'SIGKILL');
+    }
+    for (const l of locks.splice(0)) await l.release();
+  });
+  afterAll(async () => {
+    await router?.close();
+    await db?.drop();
+    await redis?.close();
+  });
+
+  const controllerFor = (
+    group: ControlledGroup,
+    restarter: Restarter | null,
+    options: { startupGraceMs?: number } = {},
+  ) => {
+    const lock = new LeaderLock({ databaseUrl: db.url, key: LEADER_KEYS.healthController, logger });
+    locks.push(lock);
+    const registry = new Registry();
+    return {
+      registry,
+      controller: new HealthController({
+        pool: router.pool,
+        redis: router.redis,
+        router,
+        registry,
+        logger,
+        groups: [group],
+        restarter,
+        leadership: lock,
+        claimIdleMs: CLAIM_IDLE_MS,
+        startupGraceMs: options.startupGraceMs ?? 0,
+        restartPerPodMs: 600_000,
+        restartSettleMs: 0,
+      }),
+    };
+  };
+  const groupOf = (name: string, prefix: string): ControlledGroup => ({
+    name,
+    channels: [`trades:${prefix}_*`],
+    deployment: 'svc',
+    maxLagSeconds: 5,
+    maxPending: 100,
+    stallWindowSeconds: 1,
+  });
+  const memberEnv = (group: string, prefix: string) => ({
+    DATABASE_URL: db.url,
+    REDIS_URL: redis.url,
+    GROUP: group,
+    CHANNELS: `trades:${prefix}_*`,
+    CLAIM_IDLE_MS: String(CLAIM_IDLE_MS),
+  });
+  /** A restarter that does what make dev's supervisor does: SIGKILL, then the same pod again. */
+  const supervisorLike = (env: Record<string, string>) => {
+    const calls: RestartTarget[] = [];
+    const restarter: Restarter = {
+      describe: 'test',
+      restart: async (target) => {
+        calls.push(target);
+        for (const m of members.splice(0)) await kill(m, 'SIGKILL');
+        members.push(await startMember({ ...env, CONSUMER: target.consumer }));
+      },
+    };
+    return { calls, restarter };
+  };
+  /** A member that has applied an event on the group's channel (so Redis knows it as the group's member there). */
+  const consumingMember = async (group: string, prefix: string) => {
+    members.push(await startMember({ ...memberEnv(group, prefix), CONSUMER: 'svc-a' }));
+    await router.publish(`trades:${prefix}_1`, 'e', { first: true });
+    await until('the member applied the first event', async () => {
+      const { rows } = await router.pool.query<{ n: number }>(
+        'SELECT count(*)::int AS n FROM applied WHERE group_name = $1',
+        [group],
+      );
+      return rows[0]!.n > 0 ? true : undefined;
+    });
+  };
+  const healthEvents = async (group: string) =>
+    (
+      await router.pool.query<{ data: { status: string; detail: string } }>(
+        `SELECT data FROM event_log WHERE channel = $1 AND data->>'component' = $2 ORDER BY seq`,
+        [HEALTH_CHANNEL, `consumer-group:${group}`],
+      )
+    ).rows.map((r) => r.data);
+
+  it('finds a SIGSTOPped member STOPPED, restarts it, and the group catches up', async () => {
+    const group = uniqueName('g');
+    const prefix = uniqueName('k');
+    const channel = `trades:${prefix}_1`;
+    const env = memberEnv(group, prefix);
+    members.push(await startMember({ ...env, CONSUMER: 'svc-a' }));
+    const { calls, restarter } = supervisorLike(env);
+    const { controller, registry } = controllerFor(groupOf(group, prefix), restarter);
+
+    for (let i = 0; i < 5; i++) await router.publish(channel, 'e', { i });
+    let last: Evaluation | undefined;
+    await until('the group caught up and judged OK', async () => {
+      last = await controller.evaluate();
+      return last.states.get(group) === 'OK' &&
+        (await registry.getSingleMetricAsString('recio_group_lag')).includes(' 0')
+        ? true
+        : undefined;
+    });
+    expect(last!.leader).toBe(true);
+
+    // Stopped, and events keep coming: they wait in the stream, undelivered.
+    const stoppedAt = Date.now();
+    members[0]!.kill('SIGSTOP');
+    for (let i = 0; i < 5; i++) await router.publish(channel, 'e', { i });
+    const seen: Evaluation[] = [];
+    await until(
+      'the stopped member restarted',
+      async () => {
+        const e = await controller.evaluate();
+        seen.push(e);
+        return e.restarted.length > 0 ? e : undefined;
+      },
+      { timeoutMs: 20_000, intervalMs: 200 },
+    );
+    const restartedAt = Date.now();
+    expect(calls).toEqual([{ group, consumer: 'svc-a', deployment: 'svc' }]);
+    // STOPPED on two evaluations in a row before anything was done.
+    const stoppedOnce = seen.findIndex((e) => e.stopped.get(group)?.has('svc-a'));
+    expect(stoppedOnce).toBe(seen.length - 1);
+    await until(
+      'lag back to 0',
+      async () => ((await controller.evaluate()).states.get(group) === 'OK' ? true : undefined),
+      {
+        timeoutMs: 20_000,
+      },
+    );
+    const caughtUpAt = Date.now();
+    const { rows } = await router.pool.query<{ n: number }>(
+      'SELECT count(DISTINCT seq)::int AS n FROM applied WHERE group_name = $1',
+      [group],
+    );
+    expect(rows[0]!.n).toBe(10);
+    const events = await healthEvents(group);
+    expect(events.some((e) => e.detail.startsWith('restarted svc-a'))).toBe(true);
+    expect(await registry.getSingleMetricAsString('recio_controller_restarts_total')).toContain(
+      `recio_controller_restarts_total{group="${group}",outcome="restarted"} 1`,
+    );
+    console.log(
+      `SIGSTOP → restarted ${restartedAt - stoppedAt} ms (claimIdleMs ${CLAIM_IDLE_MS}, evaluations every 200 ms); restarted → lag 0 ${caughtUpAt - restartedAt} ms`,
+    );
+  }, 60_000);
+
+  it('lets one of two controllers act; the other takes over when the first lets go', async () => {
+    const group = uniqueName('g');
+    const prefix = uniqueName('k');
+    const env = memberEnv(group, prefix);
+    await consumingMember(group, prefix);
+    const one = supervisorLike(env);
+    const two = supervisorLike(env);
+    const a = controllerFor(groupOf(group, prefix), one.restarter);
+    const b = controllerFor(groupOf(group, prefix), two.restarter);
+    members[0]!.kill('SIGSTOP');
+    for (let i = 0; i < 5; i++) await router.publish(`trades:${prefix}_1`, 'e', { i });
+    const leaders: boolean[][] = [];
+    await until(
+      'a restart by one of them',
+      async () => {
+        const [ea, eb] = await Promise.all([a.controller.evaluate(), b.controller.evaluate()]);
+        leaders.push([ea.leader, eb.leader]);
+        return one.calls.length + two.calls.length > 0 ? true : undefined;
+      },
+      { timeoutMs: 20_000, intervalMs: 200 },
+    );
+    // Exactly one leads on every evaluation, always the same one, and only it restarted.
+    expect(leaders.every(([x, y]) => x !== y)).toBe(true);
+    const aLeads = leaders[0]![0]!;
+    expect(leaders.every(([x]) => x === aLeads)).toBe(true);
+    const [leader, follower] = aLeads ? [a, b] : [b, a];
+    expect((aLeads ? one : two).calls).toHaveLength(1);
+    expect((aLeads ? two : one).calls).toEqual([]);
+    expect(await follower.registry.getSingleMetricAsString('recio_controller_leader')).toMatch(/ 0$/m);
+    expect(await leader.registry.getSingleMetricAsString('recio_controller_leader')).toMatch(/ 1$/m);
+    // The leader lets go (its replica stopped): the other leads at its next evaluation.
+    await locks[aLeads ? 0 : 1]!.release();
+    expect((await follower.controller.evaluate()).leader).toBe(true);
+  }, 60_000);
+
+  it('refuses a restart during its start-up grace, and without a restarter, and says why', async () => {
+    const group = uniqueName('g');
+    const prefix = uniqueName('k');
+    await consumingMember(group, prefix);
+    const graceful = controllerFor(groupOf(group, prefix), supervisorLike({}).restarter, { startupGraceMs: 3_600_000 });
+    members[0]!.kill('SIGSTOP');
+    for (let i = 0; i < 3; i++) await router.publish(`trades:${prefix}_1`, 'e', { i });
+    const refusal = await until('a refused restart', async () => (await graceful.controller.evaluate()).refused[0], {
+      timeoutMs: 20_000,
+      intervalMs: 200,
+    });
+    expect(refusal).toMatchObject({ target: { consumer: 'svc-a' }, reason: 'STARTUP_GRACE' });
+    await locks[0]!.release();
+    const observer = controllerFor(groupOf(group, prefix), null);
+    const why = await until(
+      'a refusal for want of a restarter',
+      async () => (await observer.controller.evaluate()).refused[0],
+      {
+        timeoutMs: 20_000,
+        intervalMs: 200,
+      },
+    );
+    expect(why.reason).toBe('NO_RESTARTER');
+    // Left stopped, the group applies nothing while it has lag: STALLED, and said so on system:health.
+    await until(
+      'STALLED',
+      async () => ((await observer.controller.evaluate()).states.get(group) === 'STALLED' ? true : undefined),
+      {
+        timeoutMs: 20_000,
+        intervalMs: 200,
+      },
+    );
+    expect((await healthEvents(group)).at(-1)).toMatchObject({
+      status: 'down',
+      detail: expect.stringContaining('STALLED'),
+    });
+    expect(await observer.registry.getSingleMetricAsString('recio_consumer_stopped')).toContain(
+      `recio_consumer_stopped{group="${group}",consumer="svc-a"} 1`,
+    );
+  }, 60_000);
+
+  it('sweeps: acknowledges what a dead member held of applied events, and deletes it once gone', async () => {
+    const group = uniqueName('g');
+    const prefix = uniqueName('k');
+    const channel = `trades:${prefix}_1`;
+    members.push(await startMember({ ...memberEnv(group, prefix), CONSUMER: 'svc-a' }));
+    for (let i = 0; i < 4; i++) await router.publish(channel, 'e', { i });
+    await until('applied', async () => {
+      const { rows } = await router.pool.query<{ n: number }>(
+        'SELECT count(*)::int AS n FROM applied WHERE group_name = $1',
+        [group],
+      );
+      return rows[0]!.n === 4 ? true : undefined;
+    });
+    // A member that read them again and died before acknowledging: applied, yet pending in Redis.
+    const key = streamKey(channel);
+    await router.redis.xgroup('SETID', key, group, '0');
+    await router.redis.xreadgroup('GROUP', group, 'dead-1', 'STREAMS', key, '>');
+    const pending = async () => Number(((await router.redis.xpending(key, group)) as [number])[0]);
+    expect(await pending()).toBe(4);
+    const { controller } = controllerFor(groupOf(group, prefix), null);
+    expect(await controller.sweep()).toEqual({ acked: 4, deleted: [] });
+    expect(await pending()).toBe(0);
+    // Idle for 10 × claimIdleMs and holding nothing: gone.
+    await new Promise((r) => setTimeout(r, 10 * CLAIM_IDLE_MS + 200));
+    const swept = await controller.sweep();
+    expect(swept.acked).toBe(0);
+    expect(swept.deleted).toContain(`${group}/dead-1@${channel}`);
+  }, 60_000);
+});

@@ -1,0 +1,323 @@
+import { channelClass, HEALTH_CHANNEL } from '@recio/contract';
+import { streamKey, type RedisClient } from '@recio/router';
+import type { PlatformRouter } from '@recio/service-kit';
+import type pg from 'pg';
+import type { Logger } from 'pino';
+import { Counter, Gauge, type Registry } from 'prom-client';
+import { groupState, looksStopped, StoppedTracker, trimWindow, type GroupPoint, type GroupState } from './evaluate.js';
+import { RestartGuard, type Restarter, type RestartTarget } from './restarter.js';
+import { ackApplied, takeSample, type Sample, type WatchedGroup } from './sampler.js';
+
+/** A group the controller watches, with its desired thresholds (an EventConsumer's spec). */
+export interface ControlledGroup extends WatchedGroup {
+  /** The deployment (service) whose pods run it. */
+  deployment: string;
+  maxLagSeconds: number;
+  maxPending: number;
+  stallWindowSeconds: number;
+}
+
+/** Leadership: only the holder samples and acts. */
+export interface Leadership {
+  tryAcquire(): Promise<boolean>;
+  release(): Promise<void>;
+}
+
+/** Options of a {@link HealthController}. */
+export interface HealthControllerOptions {
+  pool: pg.Pool;
+  redis: RedisClient;
+  router: Pick<PlatformRouter, 'publish'>;
+  registry: Registry;
+  logger: Logger;
+  groups: readonly ControlledGroup[];
+  /** Null: observe and report only (no restarter configured). */
+  restarter: Restarter | null;
+  leadership: Leadership;
+  claimIdleMs: number;
+  startupGraceMs: number;
+  restartPerPodMs: number;
+  restartSettleMs: number;
+  now?: () => number;
+}
+
+/** What one evaluation found and did. */
+export interface Evaluation {
+  leader: boolean;
+  states: Map<string, GroupState>;
+  /** Members stopped on two evaluations in a row, per group. */
+  stopped: Map<string, Set<string>>;
+  restarted: RestartTarget[];
+  refused: { target: RestartTarget; reason: string }[];
+}
+
+/** What one sweep cleaned up. */
+export interface Sweep {
+  acked: number;
+  deleted: string[];
+}
+
+const HEALTH_STATUS = { UNKNOWN: 'degraded', OK: 'up', SLOW: 'degraded', STALLED: 'down' } as const;
+const STATES: readonly GroupState[] = ['UNKNOWN', 'OK', 'SLOW', 'STALLED'];
+
+/**
+ * The health controller's loop (ARCHITECTURE "Health controller"): each evaluation, the leader
+ * samples every group (sampler.ts), judges each over its window (OK / SLOW / STALLED) and each
+ * member (STOPPED twice in a row), exports it all, announces a group's change of state on
+ * `system:health`, and restarts stopped members behind the guards (restarter.ts). A sweep, less
+ * often, acknowledges what dead members held of events already applied and deletes members that
+ * are gone and hold nothing. Only the leader acts: a second replica waits for the lock.
+ */
+export class HealthController {
+  readonly #o: HealthControllerOptions;
+  readonly #now: () => number;
+  readonly #windows = new Map<string, GroupPoint[]>();
+  readonly #states = new Map<string, GroupState>();
+  readonly #tracker = new StoppedTracker();
+  readonly #guard: RestartGuard;
+  /** Consecutive samples Redis and PostgreSQL both answered (acting needs two). */
+  #healthyStreak = 0;
+  readonly #m: ReturnType<typeof metrics>;
+
+  constructor(options: HealthControllerOptions) {
+    this.#o = options;
+    this.#now = options.now ?? Date.now;
+    this.#guard = new RestartGuard({
+      startupGraceMs: options.startupGraceMs,
+      perPodMs: options.restartPerPodMs,
+      settleMs: options.restartSettleMs,
+      startedAt: this.#now(),
+    });
+    this.#m = metrics(options.registry);
+  }
+
+  /** One evaluation: leadership, a sample, the judgement, the metrics, the actions. */
+  async evaluate(): Promise<Evaluation> {
+    const result: Evaluation = {
+      leader: false,
+      states: new Map(),
+      stopped: new Map(),
+      restarted: [],
+      refused: [],
+    };
+    result.leader = await this.#o.leadership.tryAcquire().catch((err: unknown) => {
+      this.#o.logger.warn({ err }, 'leader lock unavailable');
+      return false;
+    });
+    this.#m.leader.set(result.leader ? 1 : 0);
+    if (!result.leader) {
+      // A follower forgets what it saw: when it leads, its windows start afresh.
+      this.#windows.clear();
+      this.#healthyStreak = 0;
+      return result;
+    }
+    let sample: Sample;
+    const end = this.#m.sampleSeconds.startTimer();
+    try {
+      sample = await takeSample({ pool: this.#o.pool, redis: this.#o.redis }, this.#o.groups, this.#now());
+      this.#healthyStreak += 1;
+    } catch (err) {
+      this.#healthyStreak = 0;
+      this.#m.sampleErrors.inc();
+      this.#o.logger.warn({ err }, 'sample failed: no judgement, no action');
+      return result;
+    } finally {
+      end();
+    }
+
+    const looked = new Map<string, Set<string>>();
+    this.#m.memberIdle.reset();
+    for (const g of this.#o.groups) {
+      const s = sample.groups.get(g.name)!;
+      const window = trimWindow(
+        [...(this.#windows.get(g.name) ?? []), { at: sample.at, lag: s.lag, applied: s.applied }],
+        sample.at,
+        g.stallWindowSeconds * 1000,
+      );
+      this.#windows.set(g.name, window);
+      const state = groupState(window, g.stallWindowSeconds * 1000);
+      result.states.set(g.name, state);
+      for (const cls of new Set(g.channels.map(channelClass))) {
+        this.#m.lag.set({ group: g.name, class: cls }, s.lagByClass.get(cls) ?? 0);
+        this.#m.lagSeconds.set({ group: g.name, class: cls }, s.lagSecondsByClass.get(cls) ?? 0);
+        this.#m.pending.set({ group: g.name, class: cls }, s.pendingByClass.get(cls) ?? 0);
+      }
+      for (const st of STATES) this.#m.state.set({ group: g.name, state: st }, st === state ? 1 : 0);
+      for (const m of s.members.values()) {
+        this.#m.memberIdle.set({ group: g.name, consumer: m.consumer }, m.idleMs / 1000);
+        if (looksStopped(m, this.#o.claimIdleMs)) {
+          let set = looked.get(g.name);
+          if (!set) looked.set(g.name, (set = new Set()));
+          set.add(m.consumer);
+        }
+      }
+      await this.#announce(g, state, s.lag);
+    }
+    result.stopped = this.#tracker.evaluate(looked);
+    this.#m.stopped.reset();
+    for (const [group, consumers] of result.stopped)
+      for (const consumer of consumers) this.#m.stopped.set({ group, consumer }, 1);
+    await this.#restart(result, sample);
+    return result;
+  }
+
+  /**
+   * Every stream of every group: entries its members hold at or below what the group applied are
+   * acknowledged (a member that died between its commit and its XACK), and members idle for 10 ×
+   * claimIdleMs that hold nothing are deleted. Leader only.
+   */
+  async sweep(): Promise<Sweep> {
+    const out: Sweep = { acked: 0, deleted: [] };
+    if (!(await this.#o.leadership.tryAcquire().catch(() => false))) return out;
+    const names = this.#o.groups.map((g) => g.name);
+    const { rows } = await this.#o.pool.query<{ group_name: string; channel: string; applied: number }>({
+      name: 'recio_controller_offsets',
+      text: `SELECT group_name, channel, applied_seq::float8 AS applied FROM consumer_offset WHERE group_name = ANY($1::text[])`,
+      values: [names],
+    });
+    const goneMs = 10 * this.#o.claimIdleMs;
+    for (const r of rows) {
+      const key = streamKey(r.channel);
+      const consumers = (await this.#o.redis.call('XINFO', 'CONSUMERS', key, r.group_name).catch(() => [])) as (
+        string | number
+      )[][];
+      let holding = false;
+      for (const row of consumers) {
+        const info: Record<string, string | number> = {};
+        for (let i = 0; i + 1 < row.length; i += 2) info[String(row[i])] = row[i + 1]!;
+        if (Number(info.pending) > 0) holding = true;
+        else if (Number(info.idle) > goneMs) {
+          await this.#o.redis.xgroup('DELCONSUMER', key, r.group_name, String(info.name));
+          out.deleted.push(`${r.group_name}/${String(info.name)}@${r.channel}`);
+        }
+      }
+      if (holding) out.acked += await ackApplied(this.#o.redis, r.group_name, r.channel, r.applied);
+    }
+    if (out.acked > 0) this.#m.acked.inc(out.acked);
+    if (out.deleted.length > 0) this.#m.deleted.inc(out.deleted.length);
+    if (out.acked > 0 || out.deleted.length > 0) this.#o.logger.info(out, 'sweep cleaned up after gone members');
+    return out;
+  }
+
+  /** A group's change of state, on `system:health` (its first judgement only when it is not OK). */
+  async #announce(g: ControlledGroup, state: GroupState, lag: number): Promise<void> {
+    const previous = this.#states.get(g.name) ?? 'UNKNOWN';
+    if (state === previous || state === 'UNKNOWN') return;
+    this.#states.set(g.name, state);
+    if (previous === 'UNKNOWN' && state === 'OK') return;
+    await this.#publish(g.name, state, previous, `consumer group ${g.name}: ${state} (lag ${lag})`);
+  }
+
+  async #publish(group: string, state: GroupState, previous: GroupState, detail: string): Promise<void> {
+    await this.#o.router
+      .publish(HEALTH_CHANNEL, 'health.changed', {
+        component: `consumer-group:${group}`,
+        status: HEALTH_STATUS[state],
+        previous: HEALTH_STATUS[previous],
+        detail,
+        at: this.#now(),
+      })
+      .catch((err: unknown) => this.#o.logger.warn({ err, group }, 'health event not published'));
+  }
+
+  async #restart(result: Evaluation, sample: Sample): Promise<void> {
+    const restarter = this.#o.restarter;
+    for (const [group, consumers] of result.stopped) {
+      const g = this.#o.groups.find((x) => x.name === group)!;
+      for (const consumer of consumers) {
+        const target: RestartTarget = { group, consumer, deployment: g.deployment };
+        const reason =
+          restarter === null
+            ? 'NO_RESTARTER'
+            : this.#healthyStreak < 2
+              ? 'SERVERS_UNSETTLED'
+              : this.#guard.refusal(target, sample.at);
+        if (reason !== null) {
+          result.refused.push({ target, reason });
+          this.#m.restarts.inc({ group, outcome: 'refused' });
+          this.#o.logger.warn({ ...target, reason }, 'stopped consumer not restarted');
+          continue;
+        }
+        const held = sample.groups.get(group)!.members.get(consumer);
+        try {
+          await restarter!.restart(target);
+          this.#guard.record(target, sample.at);
+          this.#tracker.forget(group, consumer);
+          result.restarted.push(target);
+          this.#m.restarts.inc({ group, outcome: 'restarted' });
+          this.#o.logger.warn({ ...target, held }, 'restarted a stopped consumer');
+          const state = result.states.get(group) ?? 'UNKNOWN';
+          await this.#publish(
+            group,
+            state,
+            state,
+            `restarted ${consumer} (${g.deployment}): holding ${held?.pending ?? 0} pending, idle ${Math.round((held?.idleMs ?? 0) / 1000)} s`,
+          );
+        } catch (err) {
+          this.#m.restarts.inc({ group, outcome: 'failed' });
+          this.#o.logger.error({ err, ...target }, 'restart failed');
+        }
+      }
+    }
+  }
+}
+
+/** The controller's metrics (ARCHITECTURE "Observability"), labelled by group and channel class. */
+function metrics(registry: Registry) {
+  const gauge = <L extends string>(name: string, help: string, labelNames: readonly L[]) =>
+    new Gauge<L>({ name, help, labelNames, registers: [registry] });
+  const counter = <L extends string>(name: string, help: string, labelNames: readonly L[]) =>
+    new Counter<L>({ name, help, labelNames, registers: [registry] });
+  return {
+    lag: gauge('recio_group_lag', 'Events committed on the channels a group reads that it has not applied', [
+      'group',
+      'class',
+    ]),
+    lagSeconds: gauge(
+      'recio_group_lag_seconds',
+      'Seconds since the oldest event a group has not applied committed (0 when caught up)',
+      ['group', 'class'],
+    ),
+    pending: gauge(
+      'recio_group_pending',
+      'Entries delivered to a group and not acknowledged, on channels it is behind on',
+      ['group', 'class'],
+    ),
+    state: gauge('recio_group_state', "A group's state over its window (1 for the current one)", ['group', 'state']),
+    memberIdle: gauge(
+      'recio_consumer_idle_seconds',
+      'Seconds since a member last read, for members of a group on channels it is behind on',
+      ['group', 'consumer'],
+    ),
+    stopped: gauge('recio_consumer_stopped', 'Members found STOPPED (holding work, idle past claimIdleMs, twice)', [
+      'group',
+      'consumer',
+    ]),
+    restarts: counter(
+      'recio_controller_restarts_total',
+      'Restarts of stopped consumers, by outcome (restarted, refused, failed)',
+      ['group', 'outcome'],
+    ),
+    acked: new Counter({
+      name: 'recio_controller_acked_total',
+      help: 'Entries acknowledged for gone members (their events were already applied)',
+      registers: [registry],
+    }),
+    deleted: new Counter({
+      name: 'recio_controller_consumers_deleted_total',
+      help: 'Gone members deleted (idle 10 × claimIdleMs, holding nothing)',
+      registers: [registry],
+    }),
+    leader: new Gauge({ name: 'recio_controller_leader', help: '1 while this replica leads', registers: [registry] }),
+    sampleErrors: new Counter({
+      name: 'recio_controller_sample_errors_total',
+      help: 'Samples that failed (Redis or PostgreSQL did not answer): no judgement, no action',
+      registers: [registry],
+    }),
+    sampleSeconds: new Gauge({
+      name: 'recio_controller_sample_seconds',
+      help: 'How long the last sample took',
+      registers: [registry],
+    }),
+  };
+}
