@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 /**
- * `make synth`: writes every variant's manifests under charts/<profile>-<redis mode>/. The only
+ * `make synth`: writes every variant's manifests under charts/<profile>-<redis mode>/, and the
+ * Grafana dashboards under dashboards/grafana/. The only
  * place that reads configuration from outside: RECIO_CHART_CONFIG may hold a JSON object of
  * ChartConfigInput fields (no profile/redisMode) applied to every variant, e.g. a registry.
  */
@@ -8,6 +9,7 @@ import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { findProjectRoot } from '@recio/topology';
 import { CHART_VARIANTS, parseChartConfig } from './config.js';
+import { writeDashboards } from './monitoring.js';
 import { variantDir, writeCharts } from './write-charts.js';
 
 async function main(): Promise<void> {
@@ -23,6 +25,7 @@ async function main(): Promise<void> {
     const written = await writeCharts(config, join(out, variantDir(config)));
     console.log(`${variantDir(config)}: ${written.length} files`);
   }
+  console.log(`dashboards/grafana: ${(await writeDashboards()).length} dashboards`);
 }
 
 main().catch((err: unknown) => {

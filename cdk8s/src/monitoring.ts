@@ -1,4 +1,4 @@
-import { readdirSync, readFileSync } from 'node:fs';
+import { mkdir, readdir, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { ServiceSpec } from '@recio/platform';
@@ -6,6 +6,7 @@ import { ApiObject, Yaml } from 'cdk8s';
 import { k8s } from 'cdk8s-plus-31';
 import { Construct } from 'constructs';
 import type { ChartConfig } from './config.js';
+import { dashboardJson, dashboards } from './dashboards.js';
 import { componentLabels, selectorLabels } from './labels.js';
 
 /** The repository's dashboards/ (from cdk8s/src and cdk8s/dist alike). */
@@ -22,12 +23,19 @@ export function ruleGroups(): unknown[] {
   return doc.groups;
 }
 
-/** Dashboard name (file name without `.json`) → its JSON text, in name order. */
+/** Dashboard name (its uid, the file name without `.json`) → its JSON text, in name order, as dashboards.ts builds them. */
 export function grafanaDashboards(): Map<string, string> {
-  const files = readdirSync(GRAFANA_DIR)
-    .filter((f) => f.endsWith('.json'))
-    .sort();
-  return new Map(files.map((f) => [f.slice(0, -'.json'.length), readFileSync(join(GRAFANA_DIR, f), 'utf8')]));
+  return new Map([...dashboards()].sort(([a], [b]) => a.localeCompare(b)).map(([uid, d]) => [uid, dashboardJson(d)]));
+}
+
+/** Writes the dashboards into {@link GRAFANA_DIR} (`npm run synth`), for Grafana users who import files. */
+export async function writeDashboards(dir = GRAFANA_DIR): Promise<string[]> {
+  await mkdir(dir, { recursive: true });
+  const built = grafanaDashboards();
+  for (const old of await readdir(dir))
+    if (old.endsWith('.json') && !built.has(old.slice(0, -5))) await rm(join(dir, old));
+  for (const [name, json] of built) await writeFile(join(dir, `${name}.json`), json);
+  return [...built.keys()].map((n) => join(dir, `${n}.json`));
 }
 
 /** ServiceMonitors (prometheus-operator), PostgreSQL's PodMonitor in cloud, the PrometheusRule and the Grafana dashboards. */

@@ -43,3 +43,4 @@ export {
   type TablePrivilege,
 } from './database-access.js';
 export * from './gateway.js';
+export { LEGACY_POLLS_PER_MINUTE, legacyPollingPerMinute } from './legacy-polling.js';

@@ -8,6 +8,7 @@
 import { mkdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import WebSocket from 'ws';
+import { LEGACY_POLLS_PER_MINUTE, legacyPollingPerMinute } from '@recio/platform';
 import { PlatformRun } from '../harness/platform-run.js';
 import { benchDatabase } from './bench-database.js';
 
@@ -195,25 +196,21 @@ async function openTrades(run: PlatformRun): Promise<number> {
   ).rows[0]!.n;
 }
 
-/**
- * The legacy system's polls per minute, each at least one statement (most read several tables):
- * per trader with the UI open (DOMAIN.md): prices every 5 s, strike table every 1 s, active
- * trades every 0.5–1 s (taken as 1 s), history every 10 s, balance every 30 s; per user, the auto
- * entry supervisor's 1 s scan; once: the active trade supervisor's 5 s loop and the database
- * change monitor's 1 s loop (the proposal), and the price watchdog's write of each second.
- */
+/** The legacy floor's lines for `users` traders (@recio/platform's LEGACY_POLLS_PER_MINUTE). */
 function legacyPerMinute(users: number): { lines: [string, number][]; total: number } {
+  const ui = LEGACY_POLLS_PER_MINUTE.uiPerTrader;
+  const fixed = LEGACY_POLLS_PER_MINUTE.fixed;
   const lines: [string, number][] = [
     [
-      `UI, per trader: prices 12 + strike table 60 + trades 60 + history 6 + balance 2 (× ${users})`,
-      (12 + 60 + 60 + 6 + 2) * users,
+      `UI, per trader: prices ${ui.prices} + strike table ${ui.strikeTable} + trades ${ui.trades} + history ${ui.history} + balance ${ui.balance} (× ${users})`,
+      (ui.prices + ui.strikeTable + ui.trades + ui.history + ui.balance) * users,
     ],
-    [`auto entry scan every 1 s, per user (× ${users})`, 60 * users],
-    ['active trade supervisor, every 5 s', 12],
-    ['price watchdog, one stored price per second', 60],
-    ['database change monitor, every 1 s', 60],
+    [`auto entry scan every 1 s, per user (× ${users})`, LEGACY_POLLS_PER_MINUTE.autoEntryPerUser * users],
+    ['active trade supervisor, every 5 s', fixed.activeTradeSupervisor],
+    ['price watchdog, one stored price per second', fixed.priceWatchdog],
+    ['database change monitor, every 1 s', fixed.changeMonitor],
   ];
-  return { lines, total: lines.reduce((s, [, n]) => s + n, 0) };
+  return { lines, total: legacyPollingPerMinute(users).total };
 }
 
 main().catch((err: unknown) => {
