@@ -24,13 +24,17 @@ export interface LeaderLockOptions {
 /**
  * Leadership through a PostgreSQL session advisory lock. The lock is bound to the holder's
  * connection: a holder killed with SIGKILL releases it at once (its socket closes), and one
- * cut off by the network within `deadHolderSeconds` (server-side TCP keepalives). A second
- * leader for a moment would be harmless anyway: appends are compare-and-set.
+ * cut off by the network within `deadHolderSeconds` (server-side TCP keepalives). The holder
+ * checks its connection at most every quarter of that (a round trip that must answer within half
+ * of it), so it knows it lost the lock before the server can hand it to another process. A second
+ * leader for a moment would be harmless for the relay anyway: appends are compare-and-set.
  */
 export class LeaderLock {
   readonly #o: Required<LeaderLockOptions>;
   #client: pg.Client | undefined;
   #held = false;
+  /** When the held lock's connection last answered. */
+  #verifiedAt = 0;
 
   constructor(options: LeaderLockOptions) {
     this.#o = { deadHolderSeconds: 10, ...options };
@@ -46,12 +50,31 @@ export class LeaderLock {
    * connection loses the lock (the server released it) and is replaced on the next call.
    */
   async tryAcquire(): Promise<boolean> {
-    if (this.#held && this.#client) return true;
+    if (this.#held && this.#client) return this.#verify(this.#client);
     if (!this.#client) this.#client = await this.#connect();
     const [a, b] = this.#o.key;
     const result = await this.#client.query<{ ok: boolean }>('SELECT pg_try_advisory_lock($1, $2) AS ok', [a, b]);
     this.#held = result.rows[0]?.ok === true;
+    this.#verifiedAt = Date.now();
     return this.#held;
+  }
+
+  /** Whether the held lock's connection still answers (asked at most every deadHolderSeconds / 4). */
+  async #verify(client: pg.Client): Promise<boolean> {
+    if (Date.now() - this.#verifiedAt < (this.#o.deadHolderSeconds * 1000) / 4) return true;
+    try {
+      await client.query('SELECT 1');
+      this.#verifiedAt = Date.now();
+      return true;
+    } catch (err) {
+      this.#o.logger.warn({ err }, 'leader lock connection did not answer; leadership released');
+      if (this.#client === client) {
+        this.#client = undefined;
+        this.#held = false;
+      }
+      client.end().catch(() => undefined);
+      return false;
+    }
   }
 
   /** Releases the lock and closes its connection. Idempotent. */
@@ -69,6 +92,8 @@ export class LeaderLock {
       application_name: 'recio-leader-lock',
       keepAlive: true,
       keepAliveInitialDelayMillis: idle * 1000,
+      // A check that does not answer within half the server's patience means the lock is gone.
+      query_timeout: (this.#o.deadHolderSeconds * 1000) / 2,
     });
     client.on('error', (err) => {
       this.#o.logger.warn({ err }, 'leader lock connection lost; leadership released');

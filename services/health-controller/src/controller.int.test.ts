@@ -207,6 +207,36 @@ describe('the health controller', () => {
     );
   }, 60_000);
 
+  it('never charges a gone member with the waiting entries: only the stopped one is restarted', async () => {
+    const group = uniqueName('g');
+    const prefix = uniqueName('k');
+    const channel = `trades:${prefix}_1`;
+    const env = memberEnv(group, prefix);
+    await consumingMember(group, prefix);
+    // A member of an earlier pod, never seen again, while svc-a keeps reading.
+    await router.redis.call('XGROUP', 'CREATECONSUMER', streamKey(channel), group, 'ghost');
+    for (let i = 0; i < 16; i++) {
+      await router.publish(channel, 'e', { i });
+      await new Promise((r) => setTimeout(r, 300));
+    }
+    const { calls, restarter } = supervisorLike(env);
+    const { controller } = controllerFor(groupOf(group, prefix), restarter);
+    members[0]!.kill('SIGSTOP');
+    for (let i = 0; i < 3; i++) await router.publish(channel, 'e', { i });
+    const stoppedSeen = new Set<string>();
+    await until(
+      'the stopped member restarted',
+      async () => {
+        const e = await controller.evaluate();
+        for (const c of e.stopped.get(group) ?? []) stoppedSeen.add(c);
+        return e.restarted.length > 0 ? true : undefined;
+      },
+      { timeoutMs: 20_000, intervalMs: 200 },
+    );
+    expect(calls.map((c) => c.consumer)).toEqual(['svc-a']);
+    expect([...stoppedSeen]).toEqual(['svc-a']);
+  }, 60_000);
+
   it('lets one of two controllers act; the other takes over when the first lets go', async () => {
     const group = uniqueName('g');
     const prefix = uniqueName('k');
@@ -237,9 +267,15 @@ describe('the health controller', () => {
     expect((aLeads ? two : one).calls).toEqual([]);
     expect(await follower.registry.getSingleMetricAsString('recio_controller_leader')).toMatch(/ 0$/m);
     expect(await leader.registry.getSingleMetricAsString('recio_controller_leader')).toMatch(/ 1$/m);
-    // The leader lets go (its replica stopped): the other leads at its next evaluation.
+    // A follower reports no group (its last values would keep alerts firing beside the leader's).
+    expect(await follower.registry.getSingleMetricAsString('recio_group_state')).not.toContain(group);
+    expect(await leader.registry.getSingleMetricAsString('recio_group_state')).toContain(group);
+    // The leader lets go (its replica stopped): the other leads at its next evaluation, and the
+    // former leader, following now, drops what it reported.
     await locks[aLeads ? 0 : 1]!.release();
     expect((await follower.controller.evaluate()).leader).toBe(true);
+    expect((await leader.controller.evaluate()).leader).toBe(false);
+    expect(await leader.registry.getSingleMetricAsString('recio_group_state')).not.toContain(group);
   }, 60_000);
 
   it('refuses a restart during its start-up grace, and without a restarter, and says why', async () => {

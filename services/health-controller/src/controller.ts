@@ -106,15 +106,32 @@ export class HealthController {
     });
     this.#m.leader.set(result.leader ? 1 : 0);
     if (!result.leader) {
-      // A follower forgets what it saw: when it leads, its windows start afresh.
+      // A follower forgets what it saw and reports nothing of the groups (the leader does: a
+      // follower's last values would keep alerts firing); when it leads, it starts afresh.
       this.#windows.clear();
+      this.#states.clear();
+      this.#tracker.clear();
       this.#healthyStreak = 0;
+      for (const m of [
+        this.#m.lag,
+        this.#m.lagSeconds,
+        this.#m.pending,
+        this.#m.state,
+        this.#m.memberIdle,
+        this.#m.stopped,
+      ])
+        m.reset();
       return result;
     }
     let sample: Sample;
     const end = this.#m.sampleSeconds.startTimer();
     try {
-      sample = await takeSample({ pool: this.#o.pool, redis: this.#o.redis }, this.#o.groups, this.#now());
+      sample = await takeSample(
+        { pool: this.#o.pool, redis: this.#o.redis },
+        this.#o.groups,
+        this.#o.claimIdleMs,
+        this.#now(),
+      );
       this.#healthyStreak += 1;
     } catch (err) {
       this.#healthyStreak = 0;
@@ -203,13 +220,15 @@ export class HealthController {
   async #announce(g: ControlledGroup, state: GroupState, lag: number): Promise<void> {
     const previous = this.#states.get(g.name) ?? 'UNKNOWN';
     if (state === previous || state === 'UNKNOWN') return;
-    this.#states.set(g.name, state);
-    if (previous === 'UNKNOWN' && state === 'OK') return;
-    await this.#publish(g.name, state, previous, `consumer group ${g.name}: ${state} (lag ${lag})`);
+    // Recorded once told (a first OK is not news): a failed publish is tried at the next evaluation.
+    if (previous === 'UNKNOWN' && state === 'OK') this.#states.set(g.name, state);
+    else if (await this.#publish(g.name, state, previous, `consumer group ${g.name}: ${state} (lag ${lag})`))
+      this.#states.set(g.name, state);
   }
 
-  async #publish(group: string, state: GroupState, previous: GroupState, detail: string): Promise<void> {
-    await this.#o.router
+  /** Publishes a group's `health.changed`; false (logged) when PostgreSQL did not take it. */
+  async #publish(group: string, state: GroupState, previous: GroupState, detail: string): Promise<boolean> {
+    return this.#o.router
       .publish(HEALTH_CHANNEL, 'health.changed', {
         component: `consumer-group:${group}`,
         status: HEALTH_STATUS[state],
@@ -217,7 +236,13 @@ export class HealthController {
         detail,
         at: this.#now(),
       })
-      .catch((err: unknown) => this.#o.logger.warn({ err, group }, 'health event not published'));
+      .then(
+        () => true,
+        (err: unknown) => {
+          this.#o.logger.warn({ err, group }, 'health event not published');
+          return false;
+        },
+      );
   }
 
   async #restart(result: Evaluation, sample: Sample): Promise<void> {
@@ -254,6 +279,8 @@ export class HealthController {
             `restarted ${consumer} (${g.deployment}): holding ${held?.pending ?? 0} pending, idle ${Math.round((held?.idleMs ?? 0) / 1000)} s`,
           );
         } catch (err) {
+          // Counted against the guards like a restart: a supervisor that fails is not asked every evaluation.
+          this.#guard.record(target, sample.at);
           this.#m.restarts.inc({ group, outcome: 'failed' });
           this.#o.logger.error({ err, ...target }, 'restart failed');
         }

@@ -47,7 +47,10 @@ export interface MemberReading {
   pending: number;
   /** Milliseconds since it last read or claimed (XINFO CONSUMERS `idle`). */
   idleMs: number;
-  /** Whether the stream holds entries the group has not been delivered at all. */
+  /**
+   * Whether entries wait on the stream that the group was never delivered while no member read it
+   * within claimIdleMs (and this member is not gone): work a live member would have taken.
+   */
   undelivered: boolean;
 }
 
@@ -90,6 +93,11 @@ export class StoppedTracker {
       }
     }
     return stopped;
+  }
+
+  /** Forgets every streak (this replica stopped leading). */
+  clear(): void {
+    this.#streak.clear();
   }
 
   /** Forgets a member (it was restarted: a new streak starts from zero). */

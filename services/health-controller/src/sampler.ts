@@ -78,8 +78,11 @@ function selectors(groups: readonly WatchedGroup[]): {
 export async function takeSample(
   deps: { pool: pg.Pool; redis: RedisClient },
   groups: readonly WatchedGroup[],
+  claimIdleMs: number,
   now = Date.now(),
 ): Promise<Sample> {
+  // Redis answers, or the sample fails (a caught-up platform would otherwise ask Redis nothing).
+  await deps.redis.ping();
   const s = selectors(groups);
   const { rows } = await deps.pool.query<{
     group_name: string;
@@ -143,9 +146,11 @@ export async function takeSample(
 
   // Redis: the streams of the channels behind, both XINFO replies per (stream, group) at once.
   const readings = await Promise.all(
-    [...out.values()].flatMap((g) => g.behind.map(async (b) => ({ b, ...(await readStream(deps.redis, b)) }))),
+    [...out.values()].flatMap((g) =>
+      g.behind.map(async (b) => ({ b, ...(await readStream(deps.redis, b, claimIdleMs)) })),
+    ),
   );
-  for (const { b, pending, undelivered, members } of readings) {
+  for (const { b, pending, members } of readings) {
     const g = out.get(b.group)!;
     add(g.pendingByClass, channelClass(b.channel), pending);
     for (const m of members) {
@@ -157,32 +162,57 @@ export async function takeSample(
               consumer: m.consumer,
               pending: seen.pending + m.pending,
               idleMs: Math.min(seen.idleMs, m.idleMs),
-              undelivered: seen.undelivered || undelivered,
+              undelivered: seen.undelivered || m.undelivered,
             }
-          : { ...m, undelivered },
+          : m,
       );
     }
   }
   return { at: now, groups: out };
 }
 
+/** Redis's answer for a key it does not have: the stream is gone (trimmed to nothing, Redis emptied). */
+const noSuchKey = (err: unknown) => {
+  if (err instanceof Error && /no such key/i.test(err.message)) return [];
+  throw err;
+};
+
+/**
+ * One stream a group is behind on: its pending count and its members. A member is charged with the
+ * entries waiting undelivered only when no member of the group read the stream within
+ * `claimIdleMs` (otherwise a live member is on it) and it is not gone (idle 10 × claimIdleMs: the
+ * sweep deletes those, a restart would not bring them back).
+ */
 async function readStream(
   redis: RedisClient,
   b: BehindChannel,
-): Promise<{ pending: number; undelivered: boolean; members: Omit<MemberReading, 'undelivered'>[] }> {
+  claimIdleMs: number,
+): Promise<{ pending: number; members: MemberReading[] }> {
   const key = streamKey(b.channel);
-  const groups = ((await redis.call('XINFO', 'GROUPS', key).catch(() => [])) as unknown[]).map(fields);
+  const groups = ((await redis.call('XINFO', 'GROUPS', key).catch(noSuchKey)) as unknown[]).map(fields);
   const mine = groups.find((x) => x.name === b.group);
-  if (!mine) return { pending: 0, undelivered: false, members: [] };
-  const lastDelivered = seqOfEntryId(String(mine['last-delivered-id']));
-  // Redis's own count of entries not delivered to the group; null when it cannot tell (after a trim).
-  const redisLag = mine.lag === null || mine.lag === undefined ? null : Number(mine.lag);
-  const consumers = ((await redis.call('XINFO', 'CONSUMERS', key, b.group)) as unknown[]).map(fields);
+  if (!mine) return { pending: 0, members: [] };
+  // Redis's own count of entries not delivered to the group; null when it cannot tell (after a
+  // trim), then the stream's last entry against the group's last delivered one.
+  let undelivered: boolean;
+  if (mine.lag !== null && mine.lag !== undefined) undelivered = Number(mine.lag) > 0;
+  else {
+    const stream = fields(await redis.call('XINFO', 'STREAM', key));
+    undelivered = seqOfEntryId(String(stream['last-generated-id'])) > seqOfEntryId(String(mine['last-delivered-id']));
+  }
+  const consumers = ((await redis.call('XINFO', 'CONSUMERS', key, b.group).catch(noSuchKey)) as unknown[]).map(fields);
+  const members = consumers.map((c) => ({
+    consumer: String(c.name),
+    pending: Number(c.pending),
+    idleMs: Number(c.idle),
+  }));
+  const someoneReads = members.some((m) => m.idleMs <= claimIdleMs);
   return {
     pending: Number(mine.pending),
-    // The stream holds entries the group was never delivered.
-    undelivered: redisLag === null ? lastDelivered < b.head : redisLag > 0,
-    members: consumers.map((c) => ({ consumer: String(c.name), pending: Number(c.pending), idleMs: Number(c.idle) })),
+    members: members.map((m) => ({
+      ...m,
+      undelivered: undelivered && !someoneReads && m.idleMs < 10 * claimIdleMs,
+    })),
   };
 }
 

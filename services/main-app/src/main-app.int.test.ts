@@ -737,6 +737,38 @@ describe('main-app', () => {
     });
   });
 
+  it("starts with an empty health state when the health channel's tail is past retention (regression: the start failed)", async () => {
+    // What retention leaves of a quiet channel: its newest event only, in PostgreSQL, and nothing in Redis.
+    const { pool } = app.context;
+    const { rows } = await pool.query<{ head: number }>(
+      `SELECT last_seq::int AS head FROM channel_head WHERE channel = 'system:health'`,
+    );
+    expect(rows[0]!.head).toBeGreaterThan(1);
+    await pool.query(`DELETE FROM event_log WHERE channel = 'system:health' AND seq < $1`, [rows[0]!.head]);
+    await others.redis.xtrim('stream:{system:health}', 'MAXLEN', 0);
+    const second = await startService({
+      config: {
+        ...loadConfig({
+          DATABASE_URL: db.url,
+          REDIS_URL: redis.url,
+          POD_NAME: 'main-app-1',
+          API_TOKENS_FILE: tokensFile,
+          TRADE_MANAGER_URL: tradeManager.url,
+        }),
+        port: 0,
+      },
+      logger,
+      start: startMainApp,
+    });
+    try {
+      const res = await fetch(`${second.url}/api/v1/snapshot`, { headers: { authorization: `Bearer ${token[ops]}` } });
+      expect(res.status).toBe(200);
+      expect(((await res.json()) as { health: { seq: number } }).health.seq).toBe(rows[0]!.head);
+    } finally {
+      await second.close();
+    }
+  });
+
   // Last: it stops the trade manager.
   it('answers 503 TRADE_MANAGER_UNAVAILABLE while the trade manager is down, and keeps serving reads', async () => {
     await tradeManager.close();

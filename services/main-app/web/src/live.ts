@@ -150,6 +150,14 @@ export class LiveLink {
           this.#follows.get(frame.channel)?.onExpired();
           this.#subscribe(frame.channel);
         }
+        if (frame.code === 'RATE_LIMITED' && frame.channel !== undefined) {
+          // The user's replay budget is spent (many tabs resyncing at once): the channel is not
+          // followed until asked again, so it is, later, from the same seq; resyncing meanwhile.
+          const channel = frame.channel;
+          this.#resyncing.add(channel);
+          this.#onState('resyncing');
+          setTimeout(() => this.#follows.has(channel) && this.#subscribe(channel), 5_000 + Math.random() * 5_000);
+        }
         return;
       default:
         return;
