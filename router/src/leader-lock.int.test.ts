@@ -65,4 +65,18 @@ describe('LeaderLock', () => {
       await proxy.close();
     }
   }, 30_000);
+
+  it('takes one connection for calls made at once, so a release lets the next holder in', async () => {
+    const key = [0x74657374, 8] as const;
+    const lock = new LeaderLock({ databaseUrl: db.url, key, logger });
+    const other = new LeaderLock({ databaseUrl: db.url, key, logger });
+    try {
+      expect(await Promise.all([lock.tryAcquire(), lock.tryAcquire(), lock.tryAcquire()])).toEqual([true, true, true]);
+      await lock.release();
+      expect(await other.tryAcquire()).toBe(true);
+    } finally {
+      await lock.release();
+      await other.release();
+    }
+  });
 });

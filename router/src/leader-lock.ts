@@ -35,6 +35,7 @@ export class LeaderLock {
   #held = false;
   /** When the held lock's connection last answered. */
   #verifiedAt = 0;
+  #acquiring: Promise<boolean> | undefined;
 
   constructor(options: LeaderLockOptions) {
     this.#o = { deadHolderSeconds: 10, ...options };
@@ -49,7 +50,14 @@ export class LeaderLock {
    * Tries once to take the lock; resolves to whether this process holds it now. A broken
    * connection loses the lock (the server released it) and is replaced on the next call.
    */
-  async tryAcquire(): Promise<boolean> {
+  tryAcquire(): Promise<boolean> {
+    // One attempt at a time: two callers at once (a controller's evaluation and its sweep) would
+    // each open a connection, and one could hold the lock on a connection nothing remembers.
+    this.#acquiring ??= this.#tryAcquire().finally(() => (this.#acquiring = undefined));
+    return this.#acquiring;
+  }
+
+  async #tryAcquire(): Promise<boolean> {
     if (this.#held && this.#client) return this.#verify(this.#client);
     if (!this.#client) this.#client = await this.#connect();
     const [a, b] = this.#o.key;
