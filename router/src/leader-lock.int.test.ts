@@ -1,38 +1,11 @@
-import { createServer, connect, type Server, type Socket } from 'node:net';
 import { createTestDatabase, type TestDatabase } from '@recio/test-support';
 import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { FreezingProxy } from '../test/support/freezing-proxy.js';
 import { LeaderLock } from './leader-lock.js';
 
 // A holder cut off by the network (a TCP proxy that stops forwarding, both sockets left open: what
 // a partition looks like) must learn it lost the lock by itself, within the time it checks in.
-
-/** A TCP proxy to PostgreSQL that can stop forwarding without closing anything. */
-async function freezableProxy(target: URL): Promise<{ url: string; freeze: () => void; close: () => Promise<void> }> {
-  let frozen = false;
-  const sockets: Socket[] = [];
-  const server: Server = createServer((client) => {
-    const upstream = connect(Number(target.port || 5432), target.hostname);
-    sockets.push(client, upstream);
-    client.on('data', (d) => !frozen && upstream.write(d));
-    upstream.on('data', (d) => !frozen && client.write(d));
-    client.on('error', () => upstream.destroy());
-    upstream.on('error', () => client.destroy());
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as { port: number };
-  const url = new URL(target.toString());
-  url.hostname = '127.0.0.1';
-  url.port = String(port);
-  return {
-    url: url.toString(),
-    freeze: () => (frozen = true),
-    close: async () => {
-      for (const s of sockets) s.destroy();
-      await new Promise((resolve) => server.close(resolve));
-    },
-  };
-}
 
 describe('LeaderLock', () => {
   let db: TestDatabase;
@@ -45,9 +18,13 @@ describe('LeaderLock', () => {
   });
 
   it('lets one holder lead; a holder cut off by the network finds out within deadHolderSeconds', async () => {
-    const proxy = await freezableProxy(new URL(db.url));
+    const target = new URL(db.url);
+    const proxy = await FreezingProxy.start({ host: target.hostname, port: Number(target.port || 5432) }, null);
+    const viaProxy = new URL(db.url);
+    viaProxy.hostname = '127.0.0.1';
+    viaProxy.port = String(proxy.port);
     const key = [0x74657374, 7] as const;
-    const cutOff = new LeaderLock({ databaseUrl: proxy.url, key, logger, deadHolderSeconds: 2 });
+    const cutOff = new LeaderLock({ databaseUrl: viaProxy.toString(), key, logger, deadHolderSeconds: 2 });
     const other = new LeaderLock({ databaseUrl: db.url, key, logger, deadHolderSeconds: 2 });
     try {
       expect(await cutOff.tryAcquire()).toBe(true);

@@ -13,3 +13,4 @@ export { freePort } from './ports.js';
 export { until, type UntilOptions } from './until.js';
 export { priceTick } from './price-tick.js';
 export { assertEnvironmentTotal } from './environment-fuzz.js';
+export { killAndWait, startScript } from './child-process.js';

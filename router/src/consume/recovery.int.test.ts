@@ -1,4 +1,3 @@
-import { spawn, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { startRedisServer, startSentinelGroup, type RedisServerHandle, type SentinelGroup } from '@recio/topology';
 import pg from 'pg';
@@ -6,12 +5,21 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Relay } from '../relay.js';
 import type { EventRouter } from '../router.js';
 import { appliedSeqs, createAppliedLog, range, recordingHandler } from '../../test/support/applied-log.js';
-import { REDIS_URL, createTestDatabase, uniqueName, until, type TestDatabase } from '@recio/test-support';
+import {
+  REDIS_URL,
+  createTestDatabase,
+  killAndWait as kill,
+  startScript,
+  uniqueName,
+  until,
+  type TestDatabase,
+} from '@recio/test-support';
 import { testRouter } from '../../test/support/routers.js';
 
 // Crash recovery of consumer groups against real servers and real signals (invariant 8).
 
 const FIXTURE = fileURLToPath(new URL('../../test/fixtures/consumer-process.ts', import.meta.url));
+const startMember = (env: Record<string, string>) => startScript(FIXTURE, env);
 
 let db: TestDatabase;
 let pool: pg.Pool;
@@ -50,25 +58,6 @@ async function produce(
     await router.publish(channels[i % channels.length]!, 'e', { i });
     if (i % 5 === 0) await new Promise((resolve) => setTimeout(resolve, pauseMs));
   }
-}
-
-function startMember(env: Record<string, string>): Promise<ChildProcess> {
-  const child = spawn(process.execPath, ['--import', 'tsx', FIXTURE], {
-    env: { ...process.env, ...env },
-    stdio: ['ignore', 'pipe', 'inherit'],
-  });
-  return new Promise((resolve, reject) => {
-    child.stdout.on('data', (d: Buffer) => d.toString().includes('ready') && resolve(child));
-    child.once('exit', (code) => reject(new Error(`consumer exited early (${code})`)));
-  });
-}
-
-function kill(child: ChildProcess, signal: NodeJS.Signals): Promise<void> {
-  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
-  return new Promise((resolve) => {
-    child.once('exit', () => resolve());
-    child.kill(signal);
-  });
 }
 
 describe('consumer crash recovery', () => {

@@ -1,8 +1,9 @@
 import { createServer, connect, type Server, type Socket } from 'node:net';
 
 /**
- * A TCP proxy in front of a real Redis that swallows every byte a client sends from the
- * first one containing `freezeOn` (case-insensitive; e.g. a stream key: the append script) onwards.
+ * A TCP proxy in front of a real server (Redis, PostgreSQL) that swallows every byte a client
+ * sends from the first one containing `freezeOn` (case-insensitive; e.g. a stream key: the append
+ * script) onwards, or from `freeze()`; both sockets stay open, as in a network partition.
  *
  * Why a stand-in: to SIGKILL a publisher exactly between its COMMIT and its XADD, the XADD
  * must be in flight and unanswered at the moment of the kill. No real Redis can be put in a
@@ -13,14 +14,14 @@ import { createServer, connect, type Server, type Socket } from 'node:net';
 export class FreezingProxy {
   readonly #server: Server;
   readonly #sockets = new Set<Socket>();
-  readonly #freezeOn: Buffer;
+  readonly #freezeOn: Buffer | null;
   #frozen = false;
   #onFrozen: (() => void) | undefined;
   /** Resolves when a client sent the freeze pattern. */
   readonly frozen: Promise<void>;
 
-  private constructor(target: { host: string; port: number }, freezeOn: string) {
-    this.#freezeOn = Buffer.from(freezeOn.toLowerCase());
+  private constructor(target: { host: string; port: number }, freezeOn: string | null) {
+    this.#freezeOn = freezeOn === null ? null : Buffer.from(freezeOn.toLowerCase());
     this.frozen = new Promise((resolve) => {
       this.#onFrozen = resolve;
     });
@@ -28,10 +29,9 @@ export class FreezingProxy {
       const upstream = connect(target.port, target.host);
       this.#sockets.add(client).add(upstream);
       client.on('data', (chunk: Buffer) => {
-        if (!this.#frozen && Buffer.from(chunk.toString('latin1').toLowerCase(), 'latin1').includes(this.#freezeOn)) {
-          this.#frozen = true;
-          this.#onFrozen?.();
-        }
+        const pattern = this.#freezeOn;
+        if (!this.#frozen && pattern && Buffer.from(chunk.toString('latin1').toLowerCase(), 'latin1').includes(pattern))
+          this.freeze();
         if (!this.#frozen) upstream.write(chunk);
       });
       upstream.on('data', (chunk: Buffer) => client.write(chunk));
@@ -44,18 +44,29 @@ export class FreezingProxy {
     });
   }
 
-  /** Starts a proxy on a free port of 127.0.0.1. */
-  static async start(target: { host: string; port: number }, freezeOn: string): Promise<FreezingProxy> {
+  /** Starts a proxy on a free port of 127.0.0.1 (`freezeOn` null: frozen by `freeze()` only). */
+  static async start(target: { host: string; port: number }, freezeOn: string | null): Promise<FreezingProxy> {
     const proxy = new FreezingProxy(target, freezeOn);
     await new Promise<void>((resolve) => proxy.#server.listen(0, '127.0.0.1', resolve));
     return proxy;
   }
 
-  /** The proxy's redis:// URL. */
-  get url(): string {
+  /** From now on, nothing a client sends reaches the server. */
+  freeze(): void {
+    this.#frozen = true;
+    this.#onFrozen?.();
+  }
+
+  /** The proxy's port on 127.0.0.1. */
+  get port(): number {
     const address = this.#server.address();
     if (address === null || typeof address === 'string') throw new Error('proxy not listening');
-    return `redis://127.0.0.1:${address.port}`;
+    return address.port;
+  }
+
+  /** The proxy's redis:// URL. */
+  get url(): string {
+    return `redis://127.0.0.1:${this.port}`;
   }
 
   async close(): Promise<void> {

@@ -1,10 +1,12 @@
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { HEALTH_CHANNEL } from '@recio/contract';
 import { LEADER_KEYS, LeaderLock, streamKey, type EventRouter } from '@recio/router';
 import {
   createTestDatabase,
+  killAndWait as kill,
   startPrivateRedis,
+  startScript,
   testRouter,
   uniqueName,
   until,
@@ -21,28 +23,11 @@ import type { Restarter, RestartTarget } from './restarter.js';
 // what make dev's supervisor does (SIGKILL, start again under the same name); the supervisor's
 // own restart is tested in stack/ and by the e2e test of issue 13's proof.
 
+// The router's own test member (a real process), the one its crash-recovery tests run.
 const MEMBER = fileURLToPath(new URL('../../../router/test/fixtures/consumer-process.ts', import.meta.url));
+const startMember = (env: Record<string, string>) => startScript(MEMBER, env);
 const CLAIM_IDLE_MS = 400;
 const logger = pino({ level: process.env.TEST_LOG_LEVEL ?? 'silent' });
-
-function startMember(env: Record<string, string>): Promise<ChildProcess> {
-  const child = spawn(process.execPath, ['--import', 'tsx', MEMBER], {
-    env: { ...process.env, ...env },
-    stdio: ['ignore', 'pipe', 'inherit'],
-  });
-  return new Promise((resolve, reject) => {
-    child.stdout.on('data', (d: Buffer) => d.toString().includes('ready') && resolve(child));
-    child.once('exit', (code) => reject(new Error(`member exited early (${code})`)));
-  });
-}
-
-function kill(child: ChildProcess, signal: NodeJS.Signals): Promise<void> {
-  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
-  return new Promise((resolve) => {
-    child.once('exit', () => resolve());
-    child.kill(signal);
-  });
-}
 
 describe('the health controller', () => {
   let db: TestDatabase;

@@ -6,7 +6,7 @@ import type { Logger } from 'pino';
 import { Counter, Gauge, type Registry } from 'prom-client';
 import { groupState, looksStopped, StoppedTracker, trimWindow, type GroupPoint, type GroupState } from './evaluate.js';
 import { RestartGuard, type Restarter, type RestartTarget } from './restarter.js';
-import { ackApplied, takeSample, type Sample, type WatchedGroup } from './sampler.js';
+import { ackApplied, fields, takeSample, type Sample, type WatchedGroup } from './sampler.js';
 
 /** A group the controller watches, with its desired thresholds (an EventConsumer's spec). */
 export interface ControlledGroup extends WatchedGroup {
@@ -195,13 +195,11 @@ export class HealthController {
     const goneMs = 10 * this.#o.claimIdleMs;
     for (const r of rows) {
       const key = streamKey(r.channel);
-      const consumers = (await this.#o.redis.call('XINFO', 'CONSUMERS', key, r.group_name).catch(() => [])) as (
-        string | number
-      )[][];
+      const consumers = (
+        (await this.#o.redis.call('XINFO', 'CONSUMERS', key, r.group_name).catch(() => [])) as unknown[]
+      ).map(fields);
       let holding = false;
-      for (const row of consumers) {
-        const info: Record<string, string | number> = {};
-        for (let i = 0; i + 1 < row.length; i += 2) info[String(row[i])] = row[i + 1]!;
+      for (const info of consumers) {
         if (Number(info.pending) > 0) holding = true;
         else if (Number(info.idle) > goneMs) {
           await this.#o.redis.xgroup('DELCONSUMER', key, r.group_name, String(info.name));

@@ -44,7 +44,7 @@ export interface Sample {
 }
 
 /** A Redis reply row of XINFO GROUPS / XINFO CONSUMERS (field, value, field, value, ...). */
-function fields(row: unknown): Record<string, string | number | null> {
+export function fields(row: unknown): Record<string, string | number | null> {
   const out: Record<string, string | number | null> = {};
   const list = row as (string | number | null)[];
   for (let i = 0; i + 1 < list.length; i += 2) out[String(list[i])] = list[i + 1]!;
