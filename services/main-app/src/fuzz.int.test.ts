@@ -106,7 +106,7 @@ describe('main-app under generated requests', () => {
     fc.json({ maxDepth: 3 }),
     fc.string({ maxLength: 200 }),
   );
-  const queryKeys = ['limit', 'before', 'status', 'user', 'channel', 'since', 'cursor'];
+  const queryKeys = ['limit', 'before', 'status', 'user', 'channel', 'since', 'cursor', 'fresh'];
   // Mostly a real route with its own method (so its validation runs), sometimes anything at all.
   const id = text.map((x) => encodeURIComponent(x));
   const route = fc.oneof(
@@ -123,6 +123,7 @@ describe('main-app under generated requests', () => {
         ['GET', '/api/v1/fills'],
         ['GET', '/api/v1/settlements'],
         ['GET', '/api/v1/replay'],
+        ['GET', '/api/v1/snapshot'],
         ['POST', '/api/v1/session'],
         ['GET', '/api/v1/session'],
         ['DELETE', '/api/v1/session'],
