@@ -129,6 +129,33 @@ describe('publish', () => {
     expect((await redis.xrange(streamKey(channel), '-', '+')).map(([, f]) => JSON.parse(f[9]!).n)).toEqual([1, 3]);
   });
 
+  it('runs commit hooks after COMMIT only, in order, and a failing hook loses nothing', async () => {
+    const ran: string[] = [];
+    const committedBeforeHook = async (channel: string) => (await logSeqs(channel)).length;
+    const channel = `trades:${uniqueName()}`;
+    let seenInHook = -1;
+    const { events } = await router.transaction(async (tx) => {
+      tx.onCommit(() => ran.push('first'));
+      tx.onCommit(() => {
+        throw new Error('a broken hook');
+      });
+      tx.onCommit(() => ran.push('third'));
+      tx.onCommit(() => void committedBeforeHook(channel).then((n) => (seenInHook = n)));
+      tx.publish(channel, 'trade.opened', { n: 1 });
+    });
+    expect(events.map((e) => e.seq)).toEqual([1]);
+    expect(ran).toEqual(['first', 'third']);
+    await expect.poll(() => seenInHook).toBe(1);
+
+    await expect(
+      router.transaction(async (tx) => {
+        tx.onCommit(() => ran.push('rolled back'));
+        await tx.query('SELECT 1/0');
+      }),
+    ).rejects.toMatchObject({ code: '22012' });
+    expect(ran).toEqual(['first', 'third']);
+  });
+
   it('announces each event on pub/sub with channel, seq and event_id', async () => {
     const channel = `account:${uniqueName()}`;
     const sub = new Redis(REDIS_URL);

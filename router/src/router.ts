@@ -149,12 +149,14 @@ export class EventRouter<M extends EventCatalogue = AnyEvents> {
     const client = await this.pool.connect();
     let committed: CommittedEvent[] = [];
     let value: T;
+    let hooks: readonly (() => void)[] = [];
     try {
       // One round trip either way (a simple query may hold two statements).
       await client.query(options.relaxedCommit ? 'BEGIN; SET LOCAL synchronous_commit = off' : 'BEGIN');
       try {
         const tx = new Transaction<M>(client, this.channels, this.options.maxEventBytes);
         value = await fn(tx);
+        hooks = tx.commitHooks;
         try {
           if (tx.queued.length > 0) {
             // Events never reach Redis from a commit that is not flushed (invariant 1).
@@ -176,6 +178,13 @@ export class EventRouter<M extends EventCatalogue = AnyEvents> {
       // A client whose connection broke must not go back to the pool.
       client.release(CONNECTION_ERROR_CODES.has(errorCode(error)) ? (error as Error) : undefined);
       throw error;
+    }
+    for (const hook of hooks) {
+      try {
+        hook();
+      } catch (err) {
+        this.logger.error({ err }, 'a commit hook failed (the transaction is committed)');
+      }
     }
     return { value, events: await this.#afterCommit(committed) };
   }

@@ -24,6 +24,7 @@ export class Transaction<M extends EventCatalogue = AnyEvents> {
   readonly #channels: Channels;
   readonly #maxEventBytes: number;
   readonly #queued: NewEvent[] = [];
+  readonly #onCommit: (() => void)[] = [];
 
   constructor(client: PoolClient, channels: Channels, maxEventBytes: number) {
     this.client = client;
@@ -58,6 +59,20 @@ export class Transaction<M extends EventCatalogue = AnyEvents> {
     const encoded = events.map((e) => encodeEvent(this.#channels, this.#maxEventBytes, e));
     this.#queued.push(...encoded);
     return encoded.map((e) => e.event_id);
+  }
+
+  /**
+   * Runs `fn` once this transaction has committed, never if it rolls back: for what must count
+   * only committed effects (a metric of money moved, say), where a handler retried after a
+   * rollback would otherwise count twice. Hooks run in order; one that throws is logged.
+   */
+  onCommit(fn: () => void): void {
+    this.#onCommit.push(fn);
+  }
+
+  /** The hooks to run after COMMIT (the router runs them). */
+  get commitHooks(): readonly (() => void)[] {
+    return this.#onCommit;
   }
 
   /** The events queued so far (the router inserts them before COMMIT). */

@@ -10,6 +10,7 @@ import type {
 } from '@recio/platform';
 import type { PlatformTransaction } from '@recio/service-kit';
 import type { Logger } from 'pino';
+import { Counter, type Registry } from 'prom-client';
 import {
   expiredTradesOf,
   insertTrade,
@@ -31,6 +32,8 @@ export interface TradeBookOptions {
   closeTimeoutMs: number;
   /** An expired trade without a settlement this long raises a health event. */
   settlementOverdueMs: number;
+  /** Where the realized pnl is counted (the service's registry). */
+  registry: Registry;
 }
 
 /** Why a request was refused; the REST API turns it into 404/409. */
@@ -63,9 +66,24 @@ const EVENT_OF: Record<TradeSnapshot['status'], SnapshotEventType> = {
  */
 export class TradeBook {
   readonly #o: TradeBookOptions;
+  readonly #pnl: Counter<'direction'>;
+  readonly #ended: Counter<'method' | 'result'>;
 
   constructor(options: TradeBookOptions) {
     this.#o = options;
+    this.#pnl = new Counter({
+      name: 'recio_realized_pnl_usd_total',
+      help: 'Realized pnl of the trades closed or settled, in dollars after fees: gains and losses counted apart (a counter cannot fall)',
+      labelNames: ['direction'],
+      registers: [options.registry],
+    });
+    for (const direction of ['gain', 'loss']) this.#pnl.inc({ direction }, 0);
+    this.#ended = new Counter({
+      name: 'recio_trades_ended_total',
+      help: 'Trades closed or settled with a pnl, by how they ended (close method) and result (W/L)',
+      labelNames: ['method', 'result'],
+      registers: [options.registry],
+    });
   }
 
   /** Creates a trade `pending` (idempotent on its id): the executor places its order on `trade.created`. */
@@ -133,7 +151,7 @@ export class TradeBook {
       oppositeFillPriceCents: fill.priceCents,
       fees,
     });
-    return this.#save(tx, {
+    return this.#realized(tx, {
       ...trade,
       status: this.#next(trade, { type: 'close_filled' }),
       closeFillCents: fill.priceCents,
@@ -253,7 +271,7 @@ export class TradeBook {
       paidOut: s.marketResult === trade.side,
       fees: trade.feesCents,
     });
-    return this.#save(tx, {
+    return this.#realized(tx, {
       ...trade,
       status: this.#next(trade, { type: 'settled' }),
       closeMethod: 'expired',
@@ -283,6 +301,18 @@ export class TradeBook {
     await saveTrade(tx, trade);
     this.#publish(tx, trade, type);
     return trade;
+  }
+
+  // A trade that ends with its pnl: saved, and counted once its transaction commits (a handler
+  // retried after a rollback would count it twice otherwise).
+  async #realized(tx: PlatformTransaction, trade: TradeSnapshot): Promise<TradeSnapshot> {
+    const saved = await this.#save(tx, trade);
+    const cents = trade.pnlCents ?? 0;
+    tx.onCommit(() => {
+      this.#pnl.inc({ direction: cents >= 0 ? 'gain' : 'loss' }, Math.abs(cents) / 100);
+      this.#ended.inc({ method: trade.closeMethod ?? 'unknown', result: trade.winLoss ?? 'unknown' });
+    });
+    return saved;
   }
 
   #publish(tx: PlatformTransaction, trade: TradeSnapshot, type: SnapshotEventType): void {

@@ -3,6 +3,7 @@ import type { TradeSnapshot } from '@recio/platform';
 import { startService, type RunningService } from '@recio/service-kit';
 import { randomUUID } from 'node:crypto';
 import { pino } from 'pino';
+import { Registry } from 'prom-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   startPrivateRedis,
@@ -116,6 +117,20 @@ describe('trade-manager', () => {
   const until = (id: string, status: string) =>
     expect.poll(async () => (await trade(id)).status, { timeout: 15_000 }).toBe(status);
 
+  const realized = async () => {
+    const { registry } = service.context;
+    const value = async (name: string, labels: Record<string, string>) =>
+      (await registry.getSingleMetric(name)!.get()).values.find((v) =>
+        Object.entries(labels).every(([k, l]) => v.labels[k] === l),
+      )?.value ?? 0;
+    return {
+      gain: await value('recio_realized_pnl_usd_total', { direction: 'gain' }),
+      loss: await value('recio_realized_pnl_usd_total', { direction: 'loss' }),
+      expiredW: await value('recio_trades_ended_total', { method: 'expired', result: 'W' }),
+      expiredL: await value('recio_trades_ended_total', { method: 'expired', result: 'L' }),
+    };
+  };
+
   it('opens a manual trade pending, opens it on the fill, closes it with the pnl', async () => {
     const t = await openManual(3, 40);
     expect(t).toMatchObject({
@@ -206,6 +221,7 @@ describe('trade-manager', () => {
     expect(await trade(win.id)).toMatchObject({ expiredAt: closeAt, priceAtClose: 100_123 });
 
     // Settled YES: the YES trade pays 100 → pnl = (100 − 70) × 2 − 3 = 57 (W); NO: (0 − 25) × 4 − 2 = −102 (L).
+    const before = await realized();
     await others.publish(`account:${user}`, 'settlement.recorded', {
       userId: user,
       settlement: {
@@ -226,6 +242,12 @@ describe('trade-manager', () => {
       closeMethod: 'expired',
     });
     expect(await trade(lose.body.trade.id)).toMatchObject({ sellPriceCents: 0, pnlCents: -102, winLoss: 'L' });
+    // Counted once each, in dollars, gains and losses apart (the trading dashboard's pnl).
+    const after = await realized();
+    expect(after.gain - before.gain).toBeCloseTo(0.57, 6);
+    expect(after.loss - before.loss).toBeCloseTo(1.02, 6);
+    expect(after.expiredW - before.expiredW).toBe(1);
+    expect(after.expiredL - before.expiredL).toBe(1);
   });
 
   it('closes a trade whose settlement arrived before its expiring tick, as if they came in order', async () => {
@@ -287,6 +309,7 @@ describe('trade-manager', () => {
       pendingTimeoutMs: 60_000,
       closeTimeoutMs: 60_000,
       settlementOverdueMs: 1_800_000,
+      registry: new Registry(),
     });
     let release!: () => void;
     const held = new Promise<void>((r) => (release = r));

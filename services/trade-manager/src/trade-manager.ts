@@ -19,6 +19,7 @@ export async function startTradeManager(ctx: ServiceContext<TradeManagerConfig>)
     pendingTimeoutMs: ctx.config.PENDING_TIMEOUT_MS,
     closeTimeoutMs: ctx.config.CLOSE_TIMEOUT_MS,
     settlementOverdueMs: ctx.config.SETTLEMENT_OVERDUE_MS,
+    registry: ctx.registry,
   });
   registerApi(ctx, book);
   await ctx.consume({
