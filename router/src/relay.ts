@@ -1,5 +1,11 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import { HEALTH_CHANNEL, RELAY_MARKER_KEY, STREAM_REPAIRED_NOTICE, type StreamRepairedNotice } from '@recio/contract';
+import {
+  CHANNEL_CLASS_NAMES,
+  HEALTH_CHANNEL,
+  RELAY_MARKER_KEY,
+  STREAM_REPAIRED_NOTICE,
+  type StreamRepairedNotice,
+} from '@recio/contract';
 import { compareAll, streamEnds, type ChannelState } from './compare.js';
 import { ClosedError, errorCode } from './errors.js';
 import { LEADER_KEYS, LeaderLock } from './leader-lock.js';
@@ -99,6 +105,9 @@ export class Relay {
     this.#o = { ...DEFAULTS, ...stripUndefined(options) } as Required<RelayOptions>;
     for (const key of Object.keys(DEFAULTS) as (keyof typeof DEFAULTS)[]) positiveInt(key, this.#o[key]);
     this.#lock = new LeaderLock({ databaseUrl: this.#o.databaseUrl, key: LEADER_KEYS.relay, logger: router.logger });
+    // What the relay repairs starts at 0 for every class: "none" on a dashboard, and the first repair
+    // is an increase (a series born at 1 has none).
+    for (const cls of CHANNEL_CLASS_NAMES) router.metrics.entriesAhead.inc({ class: cls }, 0);
   }
 
   /** True while this instance is the active relay. */

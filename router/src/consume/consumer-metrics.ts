@@ -3,7 +3,15 @@ import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
 const LAG_BUCKETS = [0.0005, 0.001, 0.002, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300];
 
 /** How an event ended for a group. */
-export type ConsumeOutcome = 'applied' | 'duplicate' | 'failed' | 'dead_lettered' | 'redriven' | 'ahead_of_head';
+export const CONSUME_OUTCOMES = [
+  'applied',
+  'duplicate',
+  'failed',
+  'dead_lettered',
+  'redriven',
+  'ahead_of_head',
+] as const;
+export type ConsumeOutcome = (typeof CONSUME_OUTCOMES)[number];
 
 /** Consumer metrics, labelled by group and channel class. */
 export class ConsumerMetrics {
@@ -69,5 +77,13 @@ export class ConsumerMetrics {
           registers,
         }),
     );
+  }
+
+  /**
+   * Every outcome of `group` on each of `classes` starts at 0: a dashboard shows "none" rather than
+   * nothing, and `increase()` sees the first dead letter (a series born at 1 has no increase).
+   */
+  declare(group: string, classes: Iterable<string>): void {
+    for (const c of classes) for (const outcome of CONSUME_OUTCOMES) this.events.inc({ group, class: c, outcome }, 0);
   }
 }

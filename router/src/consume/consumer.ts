@@ -1,4 +1,4 @@
-import { channelMatches, isChannelPattern } from '@recio/contract';
+import { channelClass, channelMatches, isChannelPattern } from '@recio/contract';
 import type { Logger } from 'pino';
 import { streamKey } from '../channels.js';
 import { ClosedError, errorCode } from '../errors.js';
@@ -51,6 +51,7 @@ export class Consumer {
     this.#logger = deps.logger.child({ group: this.options.group, consumer: this.options.consumer });
     this.#metrics = new ConsumerMetrics(deps.registry);
     const { group, consumer } = this.options;
+    this.#metrics.declare(group, new Set(this.options.channels.map(channelClass)));
     this.#scheduler = new ChannelScheduler({
       concurrency: this.options.concurrency,
       hasCapacity: () => this.#inFlight < this.options.maxInFlight,

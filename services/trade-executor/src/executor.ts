@@ -11,6 +11,9 @@ import type { Exchange, OrderOutcome } from './order-placer.js';
 // n-th attempt to close a trade is one order however often its handler runs.
 const CLOSE_ORDER_NAMESPACE = 'b3a4f0d2-9e57-5c1a-8f0e-3d2b6c7a1e94';
 
+/** What looking an order up after the fact can find (recio_order_confirmations_total's `found`). */
+const CONFIRMATION_FOUND = ['filled', 'not_filled', 'none'] as const;
+
 /** The client_order_id of a trade's n-th close. */
 export function closeOrderId(tradeId: string, attempt: number): string {
   return uuidv5(`${tradeId}:close:${attempt}`, CLOSE_ORDER_NAMESPACE);
@@ -43,6 +46,9 @@ export class Executor {
       labelNames: ['leg', 'found'],
       registers: [registry],
     });
+    // Every combination starts at 0 (a dashboard shows "none looked up", not nothing).
+    for (const leg of ['open', 'close'] as const)
+      for (const found of CONFIRMATION_FOUND) this.#confirmations.inc({ leg, found }, 0);
   }
 
   /** `trade.created`: buy the trade's side at its limit, as the trade's row has them. */
@@ -143,7 +149,8 @@ export class Executor {
   }
 
   #countConfirmation(leg: 'open' | 'close', found: OrderOutcome | null): void {
-    this.#confirmations.inc({ leg, found: found === null ? 'none' : found.filled ? 'filled' : 'not_filled' });
+    const label: (typeof CONFIRMATION_FOUND)[number] = found === null ? 'none' : found.filled ? 'filled' : 'not_filled';
+    this.#confirmations.inc({ leg, found: label });
   }
 
   #report(
