@@ -269,5 +269,9 @@ describe('injected faults', () => {
     // A request no fault matched is not counted.
     await signedFetch(exchange, 'carol', keys, 'GET', '/portfolio/balance');
     expect((await state()).faults_answered).toBe(2);
+    // ... and scraped as a metric, beside the process's own.
+    const metrics = await (await fetch(`${exchange.origin}/metrics`)).text();
+    expect(metrics).toMatch(/^recio_paper_faulted_answers\{service="paper-exchange"\} 2$/m);
+    expect(metrics).toContain('process_cpu_seconds_total');
   });
 });

@@ -1,5 +1,6 @@
 import type { AddressInfo } from 'node:net';
 import Fastify, { type FastifyBaseLogger, type FastifyError, type FastifyRequest } from 'fastify';
+import { collectDefaultMetrics, Gauge, Registry } from 'prom-client';
 import { registerAdminRoutes } from './admin-routes.js';
 import { ApiError } from './api-error.js';
 import { authenticate } from './auth.js';
@@ -176,6 +177,20 @@ export async function startPaperExchange(options: PaperExchangeOptions = {}): Pr
     });
   });
 
+  // Scraped like every service (the charts' ServiceMonitors, the observability test's Prometheus):
+  // the process's own metrics, and the faults it answered.
+  const registry = new Registry();
+  registry.setDefaultLabels({ service: 'paper-exchange' });
+  collectDefaultMetrics({ register: registry });
+  new Gauge({
+    name: 'recio_paper_faulted_answers',
+    help: 'Answers the fault injection changed since the paper exchange started',
+    registers: [registry],
+    collect() {
+      this.set(faults.answers().count);
+    },
+  });
+  app.get('/metrics', async (_request, reply) => reply.type(registry.contentType).send(await registry.metrics()));
   app.get('/healthz', async () => ({ status: 'ok' }));
   app.get('/readyz', async (_request, reply) =>
     closing
