@@ -113,6 +113,11 @@ describe('consumer shutdown and metrics', () => {
     expect(text).toMatch(
       new RegExp(`recio_consumer_delivery_lag_seconds_count\\{group="${group}",class="trades"\\} 4`),
     );
+    // Outcomes that never happened are there at 0 (dashboards show none; the first dead letter is an increase).
+    for (const outcome of ['duplicate', 'failed', 'dead_lettered', 'redriven'])
+      expect(text).toMatch(
+        new RegExp(`recio_consumer_events_total\\{group="${group}",class="trades",outcome="${outcome}"\\} 0`),
+      );
 
     // A second member picks up what comes next: nothing is left behind by the closed one.
     await router.publish(channel, 't', { n: 5 });
