@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs the binaries the tests run themselves (redis-server for Sentinel, Cluster and failure
-# tests, PostgreSQL for private servers, promtool for the alert rules, Chromium for the page's
-# browser tests) when they are missing, from Debian's packages.
+# tests, PostgreSQL for private servers, Prometheus and promtool for the alert rules and dashboards,
+# the Redis and PostgreSQL exporters the charts deploy, Chromium for the page's browser tests) when
+# they are missing, from Debian's packages.
 set -euo pipefail
 missing=()
 command -v redis-server >/dev/null || missing+=(redis-server)
@@ -9,9 +10,12 @@ command -v redis-cli >/dev/null || missing+=(redis-tools)
 if ! command -v initdb >/dev/null && ! ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1; then
   missing+=(postgresql)
 fi
-# promtool comes with Debian's prometheus package (on a machine running systemd that also enables its
-# server; the tests need only promtool).
+# promtool and the server come with Debian's prometheus package (on a machine running systemd that
+# also enables its server; the tests start their own).
 command -v promtool >/dev/null || missing+=(prometheus)
+# The ecosystem's exporters, as the charts run them (the observability e2e test scrapes them).
+command -v prometheus-redis-exporter >/dev/null || missing+=(prometheus-redis-exporter)
+command -v prometheus-postgres-exporter >/dev/null || missing+=(prometheus-postgres-exporter)
 # Chromium for the trader page's browser tests (driven by playwright-core).
 command -v chromium >/dev/null || missing+=(chromium)
 [ ${#missing[@]} -eq 0 ] && exit 0

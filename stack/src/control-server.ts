@@ -14,7 +14,10 @@ export interface ControlServerOptions {
   port?: number;
 }
 
-const DEFAULTS = { port: 8099 } as const;
+/** The control API's port on 127.0.0.1 unless told otherwise (STACK_CONTROL_PORT). */
+export const CONTROL_PORT = 8099;
+
+const DEFAULTS = { port: CONTROL_PORT } as const;
 
 // Status of each error code the supervisor throws.
 const STATUS_BY_CODE: Record<string, number> = {

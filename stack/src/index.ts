@@ -1,6 +1,6 @@
 /** @recio/stack: runs the whole platform as local processes (`make dev`, the end-to-end tests). */
 export { Backoff, type BackoffSettings } from './backoff.js';
-export { ControlServer, CONTROL_SIGNALS, type ControlServerOptions } from './control-server.js';
+export { ControlServer, CONTROL_PORT, CONTROL_SIGNALS, type ControlServerOptions } from './control-server.js';
 export { dependencyOrder } from './dependency-order.js';
 export {
   ensureDatabaseRolePasswords,

@@ -1,5 +1,6 @@
 import { join } from 'node:path';
 import { SERVICES } from '@recio/platform';
+import { CONTROL_PORT } from './control-server.js';
 import { StackConfigError } from './errors.js';
 
 /** The `make dev` entry point's settings, read from the environment (only `main.ts` calls this). */
@@ -12,7 +13,7 @@ export interface StackConfig {
   logLevel: string;
   /** STACK_SERVICES: comma-separated catalogue names; unset = every built service. */
   services: string[] | undefined;
-  /** STACK_CONTROL_PORT: the control API's port on 127.0.0.1 (default 8099). */
+  /** STACK_CONTROL_PORT: the control API's port on 127.0.0.1 (default CONTROL_PORT, 8099). */
   controlPort: number;
   /** STACK_USERS: how many dev users (user_0001 …), 1..1000 (default 3). */
   users: string[];
@@ -105,7 +106,7 @@ export function loadStackConfig(env: NodeJS.ProcessEnv, root: string): StackConf
     databaseUrl,
     logLevel,
     services,
-    controlPort: integer(get, 'STACK_CONTROL_PORT', 8099, 1, 65_535),
+    controlPort: integer(get, 'STACK_CONTROL_PORT', CONTROL_PORT, 1, 65_535),
     users: Array.from({ length: userCount }, (_, i) => `user_${String(i + 1).padStart(4, '0')}`),
     balanceCents: integer(get, 'STACK_BALANCE_CENTS', 1_000_000, 0, Number.MAX_SAFE_INTEGER),
     devDir: get('STACK_DEV_DIR') ?? join(root, '.recio', 'dev'),

@@ -5,12 +5,15 @@ import { join, resolve } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { paperExchangeEnv, SERVICES, serviceUrl, type ServiceSpec } from '@recio/platform';
 import {
+  CONTROL_PORT,
+  ControlServer,
   ensureDatabaseRolePasswords,
   ensureDevAccounts,
   ensureRedisUserPasswords,
   platformProcesses,
   Supervisor,
   type DevAccounts,
+  type ProcessSpec,
 } from '@recio/stack';
 import { applyRedisUsers } from '@recio/service-kit';
 import {
@@ -40,6 +43,7 @@ export interface RunDatabase {
 export type RunRedis = { mode: 'standalone'; persistence?: boolean } | { mode: 'sentinel' };
 
 const ROOT = resolve(import.meta.dirname, '..', '..', '..');
+const HEALTH_CONTROLLER = 'health-controller';
 
 /** A price move the world makes (see the paper exchange's PAPER_SHOCKS). */
 export interface Shock {
@@ -72,6 +76,12 @@ export interface RunOptions {
   clock?: { mode: 'stepped' } | { mode: 'realtime'; speed: number };
   /** @defaultValue { mode: 'standalone' } without persistence */
   redis?: RunRedis;
+  /**
+   * Run the health controller too, with this environment on top of the rest, restarting processes
+   * through a control API of the run's own (as `make dev`'s supervisor offers it). The trading days
+   * leave it out: their outcome must not depend on its timing. @defaultValue not run
+   */
+  healthController?: Record<string, string>;
 }
 
 /** One run of the whole platform on the paper world, driven step by step. */
@@ -87,6 +97,9 @@ export class PlatformRun {
   readonly #adminToken: string;
   readonly #accounts: DevAccounts;
   readonly #catalogue: ServiceSpec[];
+  /** What the supervisor runs (command and environment of each process). */
+  readonly processes: readonly ProcessSpec[];
+  readonly #control: ControlServer;
   #simNowMs: number;
 
   private constructor(init: {
@@ -100,6 +113,8 @@ export class PlatformRun {
     adminToken: string;
     accounts: DevAccounts;
     catalogue: ServiceSpec[];
+    processes: ProcessSpec[];
+    control: ControlServer;
   }) {
     this.options = init.options;
     this.supervisor = init.supervisor;
@@ -111,6 +126,8 @@ export class PlatformRun {
     this.#adminToken = init.adminToken;
     this.#accounts = init.accounts;
     this.#catalogue = init.catalogue;
+    this.processes = init.processes;
+    this.#control = init.control;
     this.#simNowMs = init.options.startMs;
   }
 
@@ -128,13 +145,18 @@ export class PlatformRun {
               ? { appendonly: true, appendfsync: 'everysec', save: [] }
               : { appendonly: false, save: [] },
           });
+    // The run's Redis and nothing else: the processes inherit this process's environment, where
+    // `make` exports REDIS_URL, so the other ways to name a Redis are set empty (empty is unset to
+    // every service's configuration, and two set at once would be refused).
+    const unset = { REDIS_URL: '', REDIS_SENTINELS: '', REDIS_SENTINEL_NAME: '', REDIS_CLUSTER_NODES: '' };
     const redisEnv: Record<string, string> =
       'sentinels' in redis
         ? {
+            ...unset,
             REDIS_SENTINELS: redis.sentinels.map((s) => `${s.host}:${s.port}`).join(','),
             REDIS_SENTINEL_NAME: redis.masterName,
           }
-        : { REDIS_URL: redis.url };
+        : { ...unset, REDIS_URL: redis.url };
     if ('sentinels' in redis) {
       // ACL users are not replicated: each node gets them, as each pod reads the charts' ACL file.
       for (const node of redis.nodes) {
@@ -182,7 +204,10 @@ export class PlatformRun {
       // The paper exchange answers in milliseconds: a reply 2 s late is a timeout (the faults day's).
       EXCHANGE_TIMEOUT_MS: '2000',
     };
-    const services = catalogue.filter((s) => s.name !== 'health-controller').map((s) => s.name);
+    const services = catalogue
+      .filter((s) => s.name !== HEALTH_CONTROLLER || options.healthController)
+      .map((s) => s.name);
+    const controlUrl = `http://127.0.0.1:${CONTROL_PORT + options.portOffset}`;
     // Every service connects as its own PostgreSQL role, as deployed: the day proves the grants suffice.
     const databaseRoles = await ensureDatabaseRolePasswords(join(dir, 'database-roles'));
     const processes = platformProcesses({
@@ -194,6 +219,7 @@ export class PlatformRun {
       redisUsers,
       redisUsersApplied: 'sentinels' in redis,
       webUsersFile: accounts.webUsersFile,
+      serviceEnv: { [HEALTH_CONTROLLER]: { ...options.healthController, STACK_CONTROL_URL: controlUrl } },
     });
     const supervisor = new Supervisor({
       processes,
@@ -202,6 +228,7 @@ export class PlatformRun {
       restartBackoffMs: 200,
       stopDeadlineMs: 8_000,
     });
+    const control = new ControlServer({ supervisor, port: CONTROL_PORT + options.portOffset });
     const db = new pg.Pool({ connectionString: database.url, max: 2 });
     // A connection the server dropped (the fault table restarts PostgreSQL) is replaced on the next query.
     db.on('error', () => undefined);
@@ -216,8 +243,11 @@ export class PlatformRun {
       adminToken,
       accounts,
       catalogue,
+      processes,
+      control,
     });
     try {
+      await control.start();
       await supervisor.start();
       // The users the redis-users step gave a standalone Redis go into its redis.conf, as the charts
       // ship them in a file: a Redis restarted empty (the fault table) comes back with them.
@@ -267,9 +297,14 @@ export class PlatformRun {
     return this.#simNowMs;
   }
 
+  /** A service's port in this run. */
+  port(service: string): number {
+    return this.#catalogue.find((s) => s.name === service)!.port;
+  }
+
   /** The base URL of a service in this run. */
   url(service: string): string {
-    return serviceUrl(service, '127.0.0.1', this.#catalogue.find((s) => s.name === service)!.port);
+    return serviceUrl(service, '127.0.0.1', this.port(service));
   }
 
   /** A user's API token. */
@@ -305,12 +340,17 @@ export class PlatformRun {
     return (await res.json()) as T;
   }
 
+  /** Moves the world one tick without waiting for the platform (settle() waits). */
+  async advance(): Promise<void> {
+    await this.admin('POST', '/advance', { seconds: this.options.tickSeconds });
+    this.#simNowMs += this.options.tickSeconds * 1000;
+  }
+
   /** Moves the world one tick and waits until the platform has done everything it causes. */
   async step(): Promise<void> {
     const t0 = performance.now();
-    await this.admin('POST', '/advance', { seconds: this.options.tickSeconds });
+    await this.advance();
     const t1 = performance.now();
-    this.#simNowMs += this.options.tickSeconds * 1000;
     await this.settle();
     this.timing.advance += t1 - t0;
     this.timing.settle += performance.now() - t1;
@@ -352,6 +392,7 @@ export class PlatformRun {
   }
 
   async #close(): Promise<void> {
+    await this.#control.close();
     await this.supervisor.stop().catch(() => undefined);
     await this.db.end().catch(() => undefined);
     await this.database.drop().catch(() => undefined);
