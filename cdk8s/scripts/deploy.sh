@@ -47,16 +47,22 @@ k delete job -l app.kubernetes.io/name=migrate --ignore-not-found --wait=true
 for f in 10-redis 20-postgres; do kubectl apply -f "$charts/$f.k8s.yaml"; done
 k wait --for=condition=complete -l app.kubernetes.io/name=migrate job --timeout="$ROLLOUT_TIMEOUT" ||
   { echo "error: migrations or database roles did not complete (kubectl -n $NAMESPACE logs -l app.kubernetes.io/name=migrate --all-containers)" >&2; exit 1; }
-for f in 30-platform 40-event-consumers; do kubectl apply -f "$charts/$f.k8s.yaml"; done
-if kubectl get crd servicemonitors.monitoring.coreos.com prometheusrules.monitoring.coreos.com >/dev/null 2>&1; then
+for f in 30-platform 40-event-consumers 80-observability; do kubectl apply -f "$charts/$f.k8s.yaml"; done
+monitors="servicemonitors.monitoring.coreos.com podmonitors.monitoring.coreos.com prometheusrules.monitoring.coreos.com"
+# shellcheck disable=SC2086
+if kubectl get crd $monitors >/dev/null 2>&1; then
   kubectl apply -f "$charts/90-monitoring.k8s.yaml"
 else
-  echo "prometheus-operator CRDs missing: skipped 90-monitoring.k8s.yaml (ServiceMonitors, rules, dashboards)"
+  echo "prometheus-operator CRDs missing: skipped 90-monitoring.k8s.yaml (ServiceMonitors, PodMonitors, rules)"
 fi
 
 for sts in $(k get statefulsets -o name); do k rollout status "$sts" --timeout="$ROLLOUT_TIMEOUT"; done
 [ "$REDIS_MODE" != cluster ] || k wait --for=condition=complete job/redis-cluster-create --timeout="$ROLLOUT_TIMEOUT"
 failed=""
-for s in $(buildable_services); do k rollout status "deployment/$s" --timeout="$ROLLOUT_TIMEOUT" || failed="$failed $s"; done
+# kind also runs postgres_exporter, Prometheus and Grafana of its own (80-observability).
+extra=""
+[ "$ENV" != kind ] || extra="postgres-exporter prometheus grafana"
+for s in $(buildable_services) $extra; do k rollout status "deployment/$s" --timeout="$ROLLOUT_TIMEOUT" || failed="$failed $s"; done
 [ -z "$failed" ] || { echo "error: rollout did not finish:$failed (kubectl -n $NAMESPACE describe deployment <name>)" >&2; exit 1; }
 echo "deployed $ENV-$REDIS_MODE to namespace $NAMESPACE; services without an image yet stay pending"
+[ "$ENV" != kind ] || echo "Grafana: kubectl -n $NAMESPACE port-forward svc/grafana 3001:3000 (docs/deploy.md)"

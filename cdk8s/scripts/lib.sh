@@ -15,6 +15,12 @@ database_roles() {
     "$ROOT/platform/dist/index.js"
 }
 
+# Users of the Redis ACL, one key each in the recio-redis-acl Secret (cdk8s/src/redis-acl.ts, built by `make build`).
+redis_acl_users() {
+  node --input-type=module -e 'const m = await import(process.argv[1]); console.log(m.redisAclSecretKeys().join(" "))' \
+    "$ROOT/cdk8s/dist/redis-acl.js"
+}
+
 # Services whose code exists in this checkout: the relay (router/) and services/<name>/.
 buildable_services() {
   for s in $(service_names); do

@@ -11,13 +11,20 @@ k() { kubectl --namespace "$NAMESPACE" "$@"; }
 rand() { openssl rand -hex 24; }
 exists() { k get secret "$1" >/dev/null 2>&1; }
 
+acl_users=$(redis_acl_users)
 if ! exists recio-redis-acl; then
   args=""
-  for u in replication sentinel admin default $(service_names); do
-    [ "$u" = paper-exchange ] || args="$args --from-literal=$u=$(rand)"
-  done
+  for u in $acl_users; do args="$args --from-literal=$u=$(rand)"; done
   # shellcheck disable=SC2086
   k create secret generic recio-redis-acl $args
+else
+  # A user added since the Secret was made (a new service, the exporter) gets a password; the
+  # others keep theirs. Without it, the redis pods' start scripts refuse to start.
+  held=$(k get secret recio-redis-acl -o 'go-template={{range $k, $v := .data}}{{$k}}{{"\n"}}{{end}}')
+  for u in $acl_users; do
+    printf '%s\n' "$held" | grep -qx "$u" ||
+      k patch secret recio-redis-acl --type=merge -p "{\"stringData\":{\"$u\":\"$(rand)\"}}"
+  done
 fi
 # Users' exchange keys and API tokens (DEPLOY_USERS, default user_0001), made once and kept under
 # .recio/deploy/ on the operator's machine (never in the repository). With the real exchange, put
@@ -46,6 +53,12 @@ if [ "$ENV" = kind ]; then
     k create secret generic recio-postgres --from-literal=password="$pw"
     k create secret generic recio-database --from-literal=url="postgres://recio:$pw@postgres:5432/recio"
   fi
+  # postgres_exporter's role (pg_monitor only; the migrate Job's database-roles step creates it) and
+  # the kind Grafana's admin (cloud: CloudNativePG exports itself, and Grafana is the cluster's own).
+  exists recio-db-monitor ||
+    k create secret generic recio-db-monitor --type=kubernetes.io/basic-auth \
+      --from-literal=username=recio_monitor --from-literal=password="$(rand)"
+  exists recio-grafana || k create secret generic recio-grafana --from-literal=admin-password="$(rand)"
 fi
 # The owner's URL (migrations and grants only): recio-database in kind; in cloud postgres-app,
 # which CloudNativePG creates.

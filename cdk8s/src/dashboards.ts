@@ -1,8 +1,9 @@
 /**
  * The Grafana dashboards as code (Grafana's foundation SDK): `npm run synth` writes them to
  * dashboards/grafana/ (committed, kept in sync by dashboards.test.ts), and the charts ship each as a
- * ConfigMap for Grafana's sidecar (monitoring.ts). Every query reads the `recio_*` metrics the
- * services export (ARCHITECTURE "Observability"), labelled by channel class, never by channel.
+ * ConfigMap (monitoring.ts). Every query reads the `recio_*` metrics the services export
+ * (ARCHITECTURE "Observability"), labelled by channel class, never by channel; the infrastructure
+ * row reads the exporters' own names (redis_*, pg_*, cnpg_*).
  */
 import * as common from '@grafana/grafana-foundation-sdk/common';
 import * as dashboard from '@grafana/grafana-foundation-sdk/dashboard';
@@ -10,6 +11,7 @@ import * as prometheus from '@grafana/grafana-foundation-sdk/prometheus';
 import * as stat from '@grafana/grafana-foundation-sdk/stat';
 import * as timeseries from '@grafana/grafana-foundation-sdk/timeseries';
 import { legacyPollingPerMinute } from '@recio/platform';
+import { DATABASE_NAME } from './postgres.js';
 
 /** The delivery objective of the proposal: commit → handler start under 100 ms. */
 export const DELIVERY_SLO_SECONDS = 0.1;
@@ -69,12 +71,55 @@ const rate = (expr: string) => `rate(${expr}[$__rate_interval])`;
 const quantile = (q: number, metric: string, by: string) =>
   `histogram_quantile(${q}, sum by (${by}, le) (${rate(`${metric}_bucket`)}))`;
 
-/** Stream health: publishing, delivery lag against the objective, group lag and pending, states, the controller. */
+/**
+ * The same figure from whichever PostgreSQL exporter runs: postgres_exporter's series (kind) or
+ * CloudNativePG's, whose names differ (cloud); only one of the two sides ever has data.
+ */
+const eitherPostgres = (exporter: string, cnpg: string) => `${exporter} or ${cnpg}`;
+
+/**
+ * The servers under the streams, as their exporters see them: redis_exporter (every Redis data
+ * pod, both profiles), postgres_exporter (kind) or CloudNativePG's exporter (cloud).
+ */
+function infrastructure(): Panel[] {
+  const db = `datname="${DATABASE_NAME}"`;
+  const commits = (prefix: string) =>
+    `sum(${rate(`${prefix}pg_stat_database_xact_commit{${db}}`)}) + sum(${rate(`${prefix}pg_stat_database_xact_rollback{${db}}`)})`;
+  return [
+    single(
+      'Redis instances up',
+      'short',
+      'sum(redis_up)',
+      'up',
+      'Redis servers answering their exporter (3 in sentinel mode, 6 in cluster mode); alert RecioRedisDown.',
+    ),
+    single(
+      'PostgreSQL instances up',
+      'short',
+      eitherPostgres('sum(pg_up)', 'sum(cnpg_collector_up)'),
+      'up',
+      'PostgreSQL instances answering their exporter (kind 1, cloud 3); alert RecioPostgresDown.',
+    ),
+    series('Redis memory used, by pod', 'bytes', [
+      ['max by (pod) (redis_memory_used_bytes)', '{{pod}}'],
+      ['max(redis_memory_max_bytes)', 'maxmemory'],
+    ]),
+    series('Redis connected clients, by pod', 'short', [['max by (pod) (redis_connected_clients)', '{{pod}}']]),
+    series(`PostgreSQL connections to ${DATABASE_NAME}`, 'short', [
+      [eitherPostgres(`sum(pg_stat_database_numbackends{${db}})`, `sum(cnpg_backends_total{${db}})`), 'connections'],
+    ]),
+    series(`PostgreSQL transactions per second in ${DATABASE_NAME} (commits and rollbacks)`, 'ops', [
+      [eitherPostgres(commits(''), commits('cnpg_')), 'transactions'],
+    ]),
+  ];
+}
+
+/** Stream health: publishing, delivery lag against the objective, group lag and pending, states, the controller, the servers. */
 function streamHealth() {
   return build(
     'recio-stream-health',
     'recio stream health',
-    "Events from commit to handler: publish rate, delivery lag against the 100 ms objective, each group's lag and pending entries, the health controller's judgement and actions.",
+    "Events from commit to handler: publish rate, delivery lag against the 100 ms objective, each group's lag and pending entries, the health controller's judgement and actions, and the Redis and PostgreSQL servers under them.",
     [
       [
         'Publishing',
@@ -144,6 +189,7 @@ function streamHealth() {
           ]),
         ],
       ],
+      ['Infrastructure', infrastructure()],
     ],
   );
 }
@@ -184,10 +230,15 @@ function consistency() {
               '{{group}} {{outcome}}',
             ],
           ]),
-          series('Failures: Redis and PostgreSQL, by operation', 'ops', [
-            [`sum by (op) (${rate('recio_redis_errors_total')})`, 'redis {{op}}'],
-            [`sum by (op) (${rate('recio_pg_errors_total')})`, 'postgres {{op}}'],
-          ]),
+          series(
+            'Failures: Redis and PostgreSQL, by operation',
+            'ops',
+            [
+              [`sum by (op) (${rate('recio_redis_errors_total')}) or vector(0)`, 'redis {{op}}'],
+              [`sum by (op) (${rate('recio_pg_errors_total')}) or vector(0)`, 'postgres {{op}}'],
+            ],
+            'A failure is counted with its operation and error code; none yet shows as a flat 0.',
+          ),
         ],
       ],
     ],
@@ -248,7 +299,7 @@ function migration() {
   );
 }
 
-/** Trading: entries, stops, orders, the account mirror, exchange and feed health. */
+/** Trading: entries, stops, orders, realized pnl, the account mirror, exchange and feed health. */
 function trading() {
   return build(
     'recio-trading',
@@ -274,6 +325,22 @@ function trading() {
           ]),
           series('Orders looked up after the fact, by what was found', 'short', [
             ['sum by (leg, found) (increase(recio_order_confirmations_total[$__rate_interval]))', '{{leg}} {{found}}'],
+          ]),
+          series(
+            'Realized pnl (after fees), gains and losses',
+            'currencyUSD',
+            [
+              [
+                'sum(increase(recio_realized_pnl_usd_total{direction="gain"}[$__rate_interval])) - sum(increase(recio_realized_pnl_usd_total{direction="loss"}[$__rate_interval]))',
+                'net',
+              ],
+              ['sum(increase(recio_realized_pnl_usd_total{direction="gain"}[$__rate_interval]))', 'gains'],
+              ['-sum(increase(recio_realized_pnl_usd_total{direction="loss"}[$__rate_interval]))', 'losses'],
+            ],
+            'Trades closed or settled, as the trade manager committed them (each counted once its transaction committed).',
+          ),
+          series('Trades ended, by how (close method) and result (W/L)', 'short', [
+            ['sum by (method, result) (increase(recio_trades_ended_total[$__rate_interval]))', '{{method}} {{result}}'],
           ]),
           series('Account events (fills, settlements, balance, positions), by type', 'short', [
             ['sum by (type) (increase(recio_account_events_total[$__rate_interval]))', '{{type}}'],

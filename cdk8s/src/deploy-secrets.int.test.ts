@@ -5,7 +5,7 @@
  */
 import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { copyFile, mkdir, mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
+import { copyFile, mkdir, mkdtemp, readdir, readFile, rm, unlink } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -14,6 +14,7 @@ import { databaseRoleName, databaseServices, SERVICES } from '@recio/platform';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { chartObjects, secretReferences } from '../test/chart-objects.js';
 import { databaseRoleSecret } from './postgres.js';
+import { REDIS_ACL_SECRET, REDIS_EXPORTER_USER, redisAclSecretKeys } from './redis-acl.js';
 
 const run = promisify(execFile);
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
@@ -107,5 +108,26 @@ describe.each(['kind', 'cloud'] as const)('secrets.sh (%s)', (profile) => {
     await secretsSh();
     expect(await calls()).toEqual(before);
     expect(await readFile(join(secretDir(databaseRoleSecret('relay')), 'password'), 'utf8')).toBe(password);
+  });
+
+  it('adds a Redis user the charts gained to an existing ACL Secret, and changes no other password (regression: an older deploy had no exporter key)', async () => {
+    const dir = secretDir(REDIS_ACL_SECRET);
+    const read = async () =>
+      Object.fromEntries(
+        await Promise.all(
+          redisAclSecretKeys().map(async (k) => [k, await readFile(join(dir, k), 'utf8').catch(() => '')]),
+        ),
+      );
+    // the Secret as a deploy before the exporter made it
+    await unlink(join(dir, REDIS_EXPORTER_USER));
+    const before = await read();
+    const calls0 = await calls();
+    await secretsSh();
+    const after = await read();
+    expect(after[REDIS_EXPORTER_USER]).toMatch(/^[0-9a-f]{48}$/);
+    expect({ ...after, [REDIS_EXPORTER_USER]: '' }).toEqual(before);
+    expect((await calls()).slice(calls0.length)).toEqual([
+      `patch ${namespace}/${REDIS_ACL_SECRET} ${REDIS_EXPORTER_USER}`,
+    ]);
   });
 });

@@ -8,13 +8,17 @@ import {
   namespacePeer,
   podsOf,
   POSTGRES_EGRESS,
+  prometheusPeers,
   redisEgress,
   tcp,
 } from './network-policy-peers.js';
+import { POSTGRES_EXPORTER_PORT, REDIS_EXPORTER_PORT } from './metrics-ports.js';
+import { POSTGRES_EXPORTER } from './postgres-exporter.js';
 
 /**
  * The namespace's baseline: deny everything, allow DNS; then the data stores' own rules (clients
- * in, peers both ways) and the Jobs' egress. Services add theirs in service-network-policy.ts.
+ * in, peers both ways, Prometheus to their exporters) and the Jobs' egress. Services add theirs in
+ * service-network-policy.ts, Prometheus and Grafana (kind) in theirs.
  */
 export class NamespaceNetworkPolicies extends Construct {
   constructor(scope: Construct, id: string, config: ChartConfig) {
@@ -48,7 +52,11 @@ export class NamespaceNetworkPolicies extends Construct {
     policy('redis', {
       podSelector: { matchExpressions: [{ key: 'app.kubernetes.io/name', operator: 'In', values: redisPods }] },
       policyTypes: ['Ingress', 'Egress'],
-      ingress: [{ from: [ANY_RECIO_POD], ports: redisPorts }],
+      ingress: [
+        { from: [ANY_RECIO_POD], ports: redisPorts },
+        // redis_exporter, a sidecar of the data pods
+        { from: prometheusPeers(config), ports: tcp(REDIS_EXPORTER_PORT) },
+      ],
       egress: [{ to: [podsOf(...redisPods)], ports: redisPorts }],
     });
 
@@ -57,7 +65,7 @@ export class NamespaceNetworkPolicies extends Construct {
     if (config.profile === 'cloud') {
       // CloudNativePG: the operator calls each instance's status port; instances call the API server.
       postgresIngress.push({ from: [namespacePeer('cnpg-system')], ports: tcp(8000, 5432) });
-      postgresIngress.push({ from: [namespacePeer(config.monitoringNamespace)], ports: tcp(9187) });
+      postgresIngress.push({ from: [namespacePeer(config.monitoringNamespace)], ports: tcp(POSTGRES_EXPORTER_PORT) });
       postgresEgress.push({ to: [ANYWHERE], ports: tcp(443, 6443) });
     }
     policy('postgres', {
@@ -66,6 +74,15 @@ export class NamespaceNetworkPolicies extends Construct {
       ingress: postgresIngress,
       egress: postgresEgress,
     });
+
+    if (config.profile === 'kind') {
+      policy(POSTGRES_EXPORTER, {
+        podSelector: { matchLabels: selectorLabels(POSTGRES_EXPORTER) },
+        policyTypes: ['Ingress', 'Egress'],
+        ingress: [{ from: prometheusPeers(config), ports: tcp(POSTGRES_EXPORTER_PORT) }],
+        egress: [POSTGRES_EGRESS],
+      });
+    }
 
     policy('migrate', {
       podSelector: { matchLabels: selectorLabels('migrate') },

@@ -1,6 +1,7 @@
 import { k8s } from 'cdk8s-plus-31';
 import type { ChartConfig } from './config.js';
 import { PART_OF } from './labels.js';
+import { PROMETHEUS } from './prometheus-config.js';
 
 /** Any pod of the platform in this namespace. */
 export const ANY_RECIO_POD: k8s.NetworkPolicyPeer = {
@@ -15,6 +16,16 @@ export function podsOf(...components: string[]): k8s.NetworkPolicyPeer {
 /** Every pod of another namespace, by its name label. */
 export function namespacePeer(namespace: string): k8s.NetworkPolicyPeer {
   return { namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': namespace } } };
+}
+
+/**
+ * Where Prometheus scrapes from: the monitoring namespace (prometheus-operator's, in cloud and in any
+ * cluster that has one) and, in kind, the charts' own Prometheus in this namespace.
+ */
+export function prometheusPeers(config: ChartConfig): k8s.NetworkPolicyPeer[] {
+  const peers = [namespacePeer(config.monitoringNamespace)];
+  if (config.profile === 'kind') peers.push(podsOf(PROMETHEUS));
+  return peers;
 }
 
 /** TCP ports. */

@@ -4,6 +4,7 @@ import { Construct } from 'constructs';
 import type { ChartConfig } from './config.js';
 import { serviceImage } from './images.js';
 import { componentLabels, selectorLabels } from './labels.js';
+import { servicePortName } from './metrics-ports.js';
 import { podDisruptionBudget, resources, restrictedContainer, spreadPods } from './pod-helpers.js';
 import { serviceEnv, serviceSecretFiles } from './service-env.js';
 import { serviceNetworkPolicy } from './service-network-policy.js';
@@ -29,7 +30,7 @@ export class PlatformService extends Construct {
     const name = service.name;
     const labels = componentLabels(name);
     const replicas = config.profile === 'cloud' ? service.cloudReplicas : 1;
-    const portName = name === 'relay' ? 'metrics' : 'http';
+    const portName = servicePortName(service);
     const port = k8s.IntOrString.fromString(portName);
     // Only the controller talks to the API server.
     const needsApi = name === 'health-controller';

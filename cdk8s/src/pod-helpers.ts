@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { k8s } from 'cdk8s-plus-31';
 import type { Construct } from 'constructs';
 import type { ChartConfig } from './config.js';
@@ -78,4 +79,12 @@ export function podDisruptionBudget(
     metadata: { name: component, namespace, labels: selectorLabels(component) },
     spec: { ...spec, selector: { matchLabels: selectorLabels(component) } },
   });
+}
+
+/**
+ * A pod annotation holding a hash of the ConfigMap data its containers read once at start: a change
+ * to the data changes the pod template, so the Deployment rolls.
+ */
+export function configHashAnnotation(data: Record<string, string>): Record<string, string> {
+  return { 'recio.dev/config-hash': createHash('sha256').update(JSON.stringify(data)).digest('hex').slice(0, 16) };
 }

@@ -4,7 +4,9 @@ import { podSpecs, type Obj } from '../test/chart-objects.js';
 import { CHART_VARIANTS, parseChartConfig, type ChartConfig } from './config.js';
 import { HEALTH_CONTROLLER_RULES } from './health-controller-rbac.js';
 import { GRACE_MARGIN_SECONDS } from './platform-service.js';
-import { ROLE_PASSWORDS_DIR } from './migrations-job.js';
+import { GRAFANA_SECRET } from './grafana.js';
+import { MONITOR_ROLE_ENV, ROLE_PASSWORDS_DIR } from './migrations-job.js';
+import { MONITOR_ROLE, MONITOR_ROLE_SECRET } from './postgres-exporter.js';
 import { databaseRoleSecret, ownerUrlSecret } from './postgres.js';
 import { DATABASE_PASSWORD } from './service-env.js';
 import { redisAclSecretKeys } from './redis-acl.js';
@@ -45,7 +47,11 @@ function documentedSecrets(c: ChartConfig): Map<string, Set<string>> {
     ['recio-exchange', new Set(['credentials.json'])],
     ['recio-paper-accounts', new Set(['paper-accounts.json'])],
   ]);
-  if (c.profile === 'kind') m.set('recio-postgres', new Set(['password']));
+  if (c.profile === 'kind') {
+    m.set('recio-postgres', new Set(['password']));
+    m.set(MONITOR_ROLE_SECRET, new Set(['username', 'password']));
+    m.set(GRAFANA_SECRET, new Set(['admin-password']));
+  }
   const db = ownerUrlSecret(c);
   m.set(db.name, new Set([...(m.get(db.name) ?? []), db.key]));
   for (const s of databaseServices(SERVICES)) m.set(databaseRoleSecret(s.name), new Set(['username', 'password']));
@@ -233,7 +239,7 @@ describe.each(CHART_VARIANTS)('$profile-$redisMode', (variant) => {
     else expect(ing.spec.tls).toBeUndefined();
   });
 
-  it('declares one EventConsumer per consumer group, the CRD, ServiceMonitors, rules and dashboards', () => {
+  it('declares one EventConsumer per consumer group, the CRD, ServiceMonitors, PodMonitors, rules and dashboards', () => {
     const crd = find(objs, 'CustomResourceDefinition', 'eventconsumers.recio.dev');
     expect(crd.spec.versions[0].schema.openAPIV3Schema.properties.spec.required).toContain('group');
     expect(crd.spec.versions[0].subresources).toEqual({ status: {} });
@@ -245,11 +251,15 @@ describe.each(CHART_VARIANTS)('$profile-$redisMode', (variant) => {
     );
     for (const s of SERVICES) expect(find(objs, 'ServiceMonitor', s.name).spec.endpoints[0].path).toBe('/metrics');
     expect(find(objs, 'PrometheusRule', 'recio').spec.groups.length).toBeGreaterThan(0);
-    // CloudNativePG's instances are scraped through a PodMonitor of their own
-    const podMonitors = objs.filter((o) => o.kind === 'PodMonitor');
+    // CloudNativePG's instances are scraped through a PodMonitor of their own, kind's postgres_exporter
+    // through its own; redis_exporter in every Redis data pod (observability.test.ts has the rest)
     if (cloud)
       expect(find(objs, 'PodMonitor', 'postgres').spec.selector.matchLabels).toEqual({ 'cnpg.io/cluster': 'postgres' });
-    else expect(podMonitors).toEqual([]);
+    else
+      expect(find(objs, 'PodMonitor', 'postgres-exporter').spec.selector.matchLabels).toMatchObject({
+        'app.kubernetes.io/name': 'postgres-exporter',
+      });
+    expect(find(objs, 'PodMonitor', 'redis-exporter').spec.podMetricsEndpoints[0].port).toBe('metrics');
     const dashboards = objs.filter((o) => o.kind === 'ConfigMap' && o.metadata.labels?.grafana_dashboard === '1');
     expect(dashboards.length).toBeGreaterThanOrEqual(4);
   });
@@ -301,10 +311,13 @@ describe.each(CHART_VARIANTS)('$profile-$redisMode', (variant) => {
       expect(rolesStep.env.map((e: Obj) => e.name)).toEqual(['DATABASE_URL']);
     } else {
       expect(rolesStep.env).toContainEqual({ name: 'DATABASE_ROLE_PASSWORDS_DIR', value: ROLE_PASSWORDS_DIR });
+      // and postgres_exporter's role (pg_monitor), named to the step, its password beside the services'
+      expect(rolesStep.env).toContainEqual({ name: MONITOR_ROLE_ENV, value: MONITOR_ROLE });
       const sources: Obj[] = job.volumes[0].projected.sources;
-      expect(sources.map((x) => [x.secret.name, x.secret.items[0].path])).toEqual(
-        databaseServices(SERVICES).map((s) => [databaseRoleSecret(s.name), s.name]),
-      );
+      expect(sources.map((x) => [x.secret.name, x.secret.items[0].path])).toEqual([
+        ...databaseServices(SERVICES).map((s) => [databaseRoleSecret(s.name), s.name]),
+        [MONITOR_ROLE_SECRET, MONITOR_ROLE],
+      ]);
     }
   });
 
@@ -317,7 +330,8 @@ describe.each(CHART_VARIANTS)('$profile-$redisMode', (variant) => {
         if (v.configMap) expect(configMaps.has(v.configMap.name), v.configMap.name).toBe(true);
         if (v.secret) expect(secrets.has(v.secret.secretName), v.secret.secretName).toBe(true);
         for (const src of v.projected?.sources ?? []) {
-          for (const item of src.secret.items)
+          if (src.configMap) expect(configMaps.has(src.configMap.name), src.configMap.name).toBe(true);
+          for (const item of src.secret?.items ?? [])
             expect(secrets.get(src.secret.name)?.has(item.key), `${src.secret.name}/${item.key}`).toBe(true);
         }
       }

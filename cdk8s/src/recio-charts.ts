@@ -7,10 +7,13 @@ import { HealthControllerRbac } from './health-controller-rbac.js';
 import { envConfigData } from './env-config.js';
 import { MainAppIngress } from './main-app-ingress.js';
 import { MigrationsJob } from './migrations-job.js';
-import { Monitoring } from './monitoring.js';
+import { Grafana } from './grafana.js';
+import { DashboardConfigMaps, Monitoring } from './monitoring.js';
 import { NamespaceNetworkPolicies } from './namespace-network-policies.js';
 import { PlatformService } from './platform-service.js';
 import { Postgres } from './postgres.js';
+import { PostgresExporter } from './postgres-exporter.js';
+import { Prometheus } from './prometheus.js';
 import { RedisCluster } from './redis-cluster.js';
 import { RedisSentinel } from './redis-sentinel.js';
 import { componentLabels } from './labels.js';
@@ -50,6 +53,8 @@ export function buildCharts(
 
   const postgres = new Chart(app, '20-postgres');
   new Postgres(postgres, 'postgres', config, services);
+  // cloud: CloudNativePG's instances export themselves (monitoring.ts scrapes them)
+  if (config.profile === 'kind') new PostgresExporter(postgres, 'postgres-exporter', config);
   new MigrationsJob(postgres, 'migrations', config, services);
 
   const platform = new Chart(app, '30-platform');
@@ -78,10 +83,20 @@ export function buildCharts(
     });
   }
 
+  // Applied in every cluster: the dashboards (Grafana's sidecar reads them in cloud) and, in kind, a
+  // Prometheus and a Grafana of the charts' own (cloud has prometheus-operator's and its Grafana).
+  const observability = new Chart(app, '80-observability');
+  const dashboards = new DashboardConfigMaps(observability, 'dashboards', config);
+  if (config.profile === 'kind') {
+    new Prometheus(observability, 'prometheus', config, services);
+    new Grafana(observability, 'grafana', config, dashboards.names);
+  }
+
+  // prometheus-operator's kinds: applied only where its CRDs exist (deploy.sh).
   const monitoring = new Chart(app, '90-monitoring');
   new Monitoring(monitoring, 'monitoring', config, services);
 
-  return { app, charts: [base, redis, postgres, platform, consumers, monitoring] };
+  return { app, charts: [base, redis, postgres, platform, consumers, observability, monitoring] };
 }
 
 /** The manifests of one configuration: file name → YAML text (deterministic). */

@@ -1,7 +1,7 @@
 import { ANNOUNCE_CHANNEL, CHANNEL_CLASS_NAMES } from '@recio/contract';
 import { channelClassesInUse, SERVICES } from '@recio/platform';
 import { describe, expect, it } from 'vitest';
-import { redisAclUsers } from './redis-acl.js';
+import { REDIS_EXPORTER_COMMANDS, REDIS_EXPORTER_USER, redisAclSecretKeys, redisAclUsers } from './redis-acl.js';
 
 describe('redisAclUsers', () => {
   it('gives each service user the streams of the classes it publishes, the group commands on those it only consumes, and read-only access where it reads every channel', () => {
@@ -54,5 +54,17 @@ describe('redisAclUsers', () => {
     // one user per service that talks to Redis, none for the paper exchange
     expect(users.has('paper-exchange')).toBe(false);
     expect(SERVICES.filter((s) => s.name !== 'paper-exchange').every((s) => users.has(s.name))).toBe(true);
+  });
+
+  it("gives the exporter's user the commands of its default collection only: no key, no channel, no CONFIG", () => {
+    const exporter = redisAclUsers().find((u) => u.name === REDIS_EXPORTER_USER)!;
+    expect(exporter).toMatchObject({ keys: [], channels: [], commands: [...REDIS_EXPORTER_COMMANDS] });
+    expect(exporter.readKeys ?? []).toEqual([]);
+    expect(exporter.selectors ?? []).toEqual([]);
+    // starts from nothing, then single commands or subcommands, never a category
+    expect(exporter.commands[0]).toBe('-@all');
+    for (const c of exporter.commands.slice(1)) expect(c).toMatch(/^\+[a-z]+(\|[a-z]+)?$/);
+    expect(exporter.commands.some((c) => /^\+config/.test(c))).toBe(false);
+    expect(redisAclSecretKeys()).toContain(REDIS_EXPORTER_USER);
   });
 });

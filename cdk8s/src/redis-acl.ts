@@ -15,15 +15,42 @@ export function passwordPlaceholder(user: string): string {
   return `@@PW_${user}@@`;
 }
 
+/** The user redis_exporter (a sidecar of every Redis pod) scrapes as. */
+export const REDIS_EXPORTER_USER = 'exporter';
+
+/**
+ * What redis_exporter's default collection calls, and nothing more (its source, v1.45 to v1.88:
+ * `scrapeRedisHost`): INFO ALL; CLIENT SETNAME redis_exporter (`--set-client-name`, on by default);
+ * LATENCY LATEST, and LATENCY HISTOGRAM from v1.48; SLOWLOG LEN and SLOWLOG GET 1 (the last slow
+ * command's id and duration: its arguments, cut to 128 bytes each, are in the reply too); CLUSTER INFO
+ * when INFO says cluster_enabled:1. No keys and no channels: its key and stream collectors run
+ * only for patterns it is configured with, and the charts give none (and its `/scrape?check-keys=`,
+ * which older versions serve to any caller, then finds nothing it may read). Left out: CONFIG GET *,
+ * which would hand it `masterauth` (the replication user's password, enough to PSYNC every key);
+ * the container skips it (`REDIS_EXPORTER_CONFIG_COMMAND=-`), losing only the config_* gauges
+ * (maxmemory comes from INFO). PING (`--ping-on-connect`) and CLIENT LIST
+ * (`--export-client-list`) are off by default.
+ */
+export const REDIS_EXPORTER_COMMANDS = [
+  '-@all',
+  '+info',
+  '+client|setname',
+  '+latency|latest',
+  '+latency|histogram',
+  '+slowlog|len',
+  '+slowlog|get',
+  '+cluster|info',
+] as const;
+
 /** Every key in the Redis ACL Secret. */
 export function redisAclSecretKeys(services: readonly ServiceSpec[] = SERVICES): string[] {
-  return [...SYSTEM_REDIS_USERS, ...redisServices(services).map((s) => s.name)];
+  return [...SYSTEM_REDIS_USERS, REDIS_EXPORTER_USER, ...redisServices(services).map((s) => s.name)];
 }
 
 /**
  * ACL users: one per service with exactly the access the catalogue derives (@recio/platform's
  * redisAccess: the streams of the classes it publishes, the group commands on those it consumes,
- * its own key families, the pub/sub channels of its classes), plus the system users.
+ * its own key families, the pub/sub channels of its classes), plus the system users and the exporter's.
  */
 export function redisAclUsers(services: readonly ServiceSpec[] = SERVICES): RedisAclUser[] {
   const pw = (name: string) => ({ password: passwordPlaceholder(name) });
@@ -50,6 +77,13 @@ export function redisAclUsers(services: readonly ServiceSpec[] = SERVICES): Redi
       ],
     },
     { name: 'admin', ...pw('admin'), keys: ['*'], channels: ['*'], commands: ['+@all'] },
+    {
+      name: REDIS_EXPORTER_USER,
+      ...pw(REDIS_EXPORTER_USER),
+      keys: [],
+      channels: [],
+      commands: [...REDIS_EXPORTER_COMMANDS],
+    },
     ...redisServices(services).map((s) => {
       const access = redisAccess(s, services);
       return {

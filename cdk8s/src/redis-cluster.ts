@@ -6,14 +6,21 @@ import { REDIS_IMAGE } from './images.js';
 import { componentLabels, selectorLabels } from './labels.js';
 import { dataVolumeClaim, podDisruptionBudget, resources, restrictedContainer, spreadPods } from './pod-helpers.js';
 import { passwordPlaceholder, REDIS_ACL_SECRET, redisAclUsers } from './redis-acl.js';
+import { defaultContainer, redisExporterContainer } from './redis-exporter.js';
+import { checkPasswordsFilled } from './redis-sentinel-scripts.js';
 
 const NODES = 6;
 const NAME = 'redis-cluster';
 const REDIS_UID = 999;
 
+/** Host names of the cluster nodes, node 0 first. */
+export function clusterNodeHosts(namespace: string): string[] {
+  return Array.from({ length: NODES }, (_, i) => `${NAME}-${i}.${NAME}-headless.${namespace}.svc.cluster.local`);
+}
+
 /** Addresses of the cluster nodes (REDIS_CLUSTER_NODES). */
 export function clusterNodeAddresses(namespace: string): string[] {
-  return Array.from({ length: NODES }, (_, i) => `${NAME}-${i}.${NAME}-headless.${namespace}.svc.cluster.local:6379`);
+  return clusterNodeHosts(namespace).map((h) => `${h}:6379`);
 }
 
 const START = `#!/bin/sh
@@ -24,6 +31,7 @@ for f in /secrets/redis-acl/*; do
   k=$(basename "$f"); v=$(cat "$f")
   sed -i "s|@@PW_\${k}@@|\${v}|g" /data/redis.conf
 done
+${checkPasswordsFilled('/data/redis.conf')}
 exec redis-server /data/redis.conf
 `;
 
@@ -100,7 +108,7 @@ export class RedisCluster extends Construct {
         podManagementPolicy: 'Parallel',
         selector: { matchLabels: selectorLabels(NAME) },
         template: {
-          metadata: { labels },
+          metadata: { labels, annotations: defaultContainer('redis') },
           spec: {
             affinity: spreadPods(config, NAME),
             automountServiceAccountToken: false,
@@ -129,6 +137,7 @@ export class RedisCluster extends Construct {
                   { name: 'acl', mountPath: '/secrets/redis-acl', readOnly: true },
                 ],
               },
+              redisExporterContainer(),
             ],
             volumes: [{ name: 'config', configMap: { name: `${NAME}-config` } }, acl],
           },

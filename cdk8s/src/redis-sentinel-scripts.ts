@@ -12,6 +12,17 @@ const SUBSTITUTE_PASSWORDS = `fill_passwords() {
   done
 }`;
 
+/**
+ * Shell that stops the start when a placeholder is left in `file`: a user whose key the Secret
+ * lacks would otherwise log in with the placeholder's text, which is public, as its password.
+ */
+export function checkPasswordsFilled(file: string): string {
+  return `if grep -q '@@PW_' ${file}; then
+  echo "no password in the Secret for: $(grep -o '@@PW_[a-z0-9-]*@@' ${file} | sort -u | tr '\\n' ' ')" >&2
+  exit 1
+fi`;
+}
+
 /** Shell that sets MASTER to the address the sentinels report, or empty when none answers. */
 function askSentinels(sentinels: string[], masterName: string): string {
   return `MASTER=""
@@ -49,6 +60,7 @@ else
 fi
 sed -i "s|@@SELF_HOST@@|$SELF|g" /data/redis.conf
 fill_passwords /data/redis.conf
+${checkPasswordsFilled('/data/redis.conf')}
 echo "starting redis as $( [ "$MASTER" = "$SELF" ] && echo master || echo "replica of $MASTER" )"
 exec redis-server /data/redis.conf
 `;
@@ -65,6 +77,7 @@ ${askSentinels(o.sentinelHosts, o.masterName)}
 # Sentinel rewrites its file, so it runs from a writable copy.
 sed -e "s|@@MASTER_HOST@@|$MASTER|g" -e "s|@@SELF_HOST@@|$SELF|g" /config/sentinel.conf > /data/sentinel.conf
 fill_passwords /data/sentinel.conf
+${checkPasswordsFilled('/data/sentinel.conf')}
 exec redis-sentinel /data/sentinel.conf
 `;
 }

@@ -6,6 +6,7 @@ import { REDIS_IMAGE } from './images.js';
 import { componentLabels, selectorLabels } from './labels.js';
 import { dataVolumeClaim, podDisruptionBudget, resources, restrictedContainer, spreadPods } from './pod-helpers.js';
 import { passwordPlaceholder, REDIS_ACL_SECRET, redisAclUsers } from './redis-acl.js';
+import { defaultContainer, redisExporterContainer } from './redis-exporter.js';
 import { redisStartScript, sentinelStartScript } from './redis-sentinel-scripts.js';
 
 /** Name clients pass as REDIS_SENTINEL_NAME. */
@@ -91,7 +92,7 @@ export class RedisSentinel extends Construct {
         podManagementPolicy: 'OrderedReady',
         selector: { matchLabels: selectorLabels(name) },
         template: {
-          metadata: { labels },
+          metadata: { labels, ...(name === 'redis' ? { annotations: defaultContainer(name) } : {}) },
           spec: {
             affinity: spreadPods(config, name),
             automountServiceAccountToken: false,
@@ -122,6 +123,8 @@ export class RedisSentinel extends Construct {
                   { name: 'tmp', mountPath: '/tmp' },
                 ],
               },
+              // The data nodes only; sentinels are not scraped.
+              ...(name === 'redis' ? [redisExporterContainer()] : []),
             ],
             volumes: [
               { name: 'config', configMap: { name: 'redis-config' } },

@@ -10,6 +10,7 @@ import {
   namespacePeer,
   podsOf,
   POSTGRES_EGRESS,
+  prometheusPeers,
   redisEgress,
   tcp,
 } from './network-policy-peers.js';
@@ -24,7 +25,7 @@ export function serviceNetworkPolicy(
   service: ServiceSpec,
 ): k8s.KubeNetworkPolicy {
   const port = tcp(service.port);
-  const ingress: k8s.NetworkPolicyIngressRule[] = [{ from: [namespacePeer(config.monitoringNamespace)], ports: port }];
+  const ingress: k8s.NetworkPolicyIngressRule[] = [{ from: prometheusPeers(config), ports: port }];
   if (service.ingressFrom === 'ingress-controller')
     ingress.push({ from: [namespacePeer(config.ingressNamespace)], ports: port });
   if (service.ingressFrom === 'services') ingress.push({ from: [ANY_RECIO_POD], ports: port });

@@ -36,7 +36,8 @@ export function secretReferences(objs: readonly Obj[]): Map<string, Set<string>>
     const volumes = new Map<string, Obj>((pod.volumes ?? []).map((v: Obj) => [v.name, v]));
     for (const v of volumes.values()) {
       if (v.secret) add(v.secret.secretName);
-      for (const src of v.projected?.sources ?? []) for (const item of src.secret.items) add(src.secret.name, item.key);
+      for (const src of v.projected?.sources ?? [])
+        if (src.secret) for (const item of src.secret.items) add(src.secret.name, item.key);
     }
     for (const c of [...pod.containers, ...(pod.initContainers ?? [])]) {
       for (const e of c.env ?? []) {

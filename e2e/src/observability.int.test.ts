@@ -5,7 +5,7 @@ import { until, killAndWait } from '@recio/test-support';
 import { spawn } from 'node:child_process';
 import WebSocket from 'ws';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { dayOptions } from './harness/day.js';
+import { dayOptions, privateDatabase } from './harness/day.js';
 import { PlatformRun } from './harness/platform-run.js';
 import {
   PrometheusServer,
@@ -61,6 +61,8 @@ describe('observability: a real Prometheus scraping the platform', () => {
     run = await PlatformRun.start(
       dayOptions('observability', {
         portOffset: 23_000,
+        // A server of its own with the database named as deployed: the dashboards read its statistics by name.
+        database: privateDatabase,
         // Quick judgements, so the test waits seconds rather than the production minute.
         healthController: {
           SAMPLE_INTERVAL_MS: '1000',

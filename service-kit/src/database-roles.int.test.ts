@@ -324,6 +324,15 @@ describe('database-roles CLI', () => {
     const bad = await cli({ DATABASE_URL: 'mysql://x' });
     expect(bad.code).toBe(2);
     expect(bad.stderr).toMatch(/^database-roles: CONFIG_INVALID: DATABASE_URL/);
+    const monitorEnvs: Record<string, string>[] = [
+      { DATABASE_MONITOR_ROLE: 'recio_monitor' }, // no folder for its password
+      { DATABASE_MONITOR_ROLE: 'Robert"; DROP', DATABASE_ROLE_PASSWORDS_DIR: dir },
+    ];
+    for (const env of monitorEnvs) {
+      const monitor = await cli({ DATABASE_URL: db.url, ...env });
+      expect(monitor.code).toBe(2);
+      expect(monitor.stderr).toMatch(/^database-roles: CONFIG_INVALID: DATABASE_MONITOR_ROLE/);
+    }
   });
 });
 
@@ -353,6 +362,27 @@ describe('passwords, on a server that asks for them', () => {
   afterAll(async () => {
     await server?.close();
     await rm(hbaDir, { recursive: true, force: true });
+  });
+
+  it("gives postgres_exporter's role pg_monitor and no table", async () => {
+    const monitoringRole = { name: 'recio_monitor_test', password: randomBytes(12).toString('hex') };
+    await applyDatabaseRoles({ databaseUrl: ownerUrl, passwords, monitoringRole });
+    const url = new URL(ownerUrl);
+    url.username = monitoringRole.name;
+    url.password = monitoringRole.password;
+    await asRole(url.toString(), async (c) => {
+      // It reads the statistics views, other sessions' included (pg_read_all_stats) ...
+      const { rows } = await c.query<{ n: number }>(
+        "SELECT count(*)::int AS n FROM pg_stat_activity WHERE usename = 'postgres' OR backend_type <> 'client backend'",
+      );
+      expect(rows[0]!.n).toBeGreaterThan(0);
+      expect(
+        (await c.query('SELECT xact_commit FROM pg_stat_database WHERE datname = current_database()')).rowCount,
+      ).toBe(1);
+      // ... and no row of the platform's.
+      for (const table of ['event_log', 'trade', 'consumer_offset'])
+        await expect(c.query(`SELECT 1 FROM ${table} LIMIT 1`), table).rejects.toMatchObject({ code: '42501' });
+    });
   });
 
   it('lets each role in with its own password only', async () => {

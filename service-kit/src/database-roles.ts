@@ -26,6 +26,12 @@ export interface ApplyDatabaseRolesOptions {
    * else owns them (CloudNativePG's managed roles) and each must already exist.
    */
   passwords?: ReadonlyMap<string, string>;
+  /**
+   * A monitoring role this step owns as well (kind: postgres_exporter's): created when missing, its
+   * password set on every run, a member of `pg_monitor` and granted nothing else (it reads the
+   * statistics views, never a table). @defaultValue none
+   */
+  monitoringRole?: { name: string; password: string };
 }
 
 /** One role as applied. */
@@ -74,6 +80,9 @@ export async function applyDatabaseRoles(options: ApplyDatabaseRolesOptions): Pr
       );
     }
   }
+  const monitoring = options.monitoringRole;
+  if (monitoring && !PRINTABLE_ASCII.test(monitoring.password))
+    throw new DatabaseRolesError('PASSWORD_INVALID', `the password of ${monitoring.name} is not printable ASCII`);
   const client = new pg.Client({ connectionString: options.databaseUrl });
   await client.connect();
   try {
@@ -119,6 +128,12 @@ export async function applyDatabaseRoles(options: ApplyDatabaseRolesOptions): Pr
       const classes = grants['event_log']?.includes('INSERT') ? publishedClasses(service) : [];
       await applyChannelPolicies(client, schema, role, classes);
       applied.push({ service: service.name, role, created, tables: grants, sequences, classes });
+    }
+    if (monitoring) {
+      await ensureRole(client, monitoring.name, monitoring.password);
+      const r = client.escapeIdentifier(monitoring.name);
+      await client.query(`GRANT CONNECT ON DATABASE ${client.escapeIdentifier(db)} TO ${r}`);
+      await client.query(`GRANT pg_monitor TO ${r}`);
     }
     // Only the owner creates objects (PostgreSQL 15 already refuses PUBLIC; older servers did not).
     await client.query(`REVOKE CREATE ON SCHEMA ${client.escapeIdentifier(schema)} FROM PUBLIC`);

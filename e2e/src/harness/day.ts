@@ -182,8 +182,11 @@ export async function runDay(
   }
 }
 
-/** A PostgreSQL server of the run's own (a fault restarts it), with an empty `recio` database the run migrates. */
-async function privateDatabase(): Promise<RunDatabase> {
+/**
+ * A PostgreSQL server of the run's own (a fault restarts it; the observability test reads its
+ * statistics), with an empty `recio` database the run migrates.
+ */
+export async function privateDatabase(): Promise<RunDatabase> {
   const server = await startPostgres();
   const admin = new pg.Client({ connectionString: server.url });
   await admin.connect();
