@@ -48,7 +48,7 @@ test-e2e: build tools
 
 # The trading day once undisturbed and once under each fault (services SIGKILLed, the exchange failing,
 # Redis down 30 s, Redis restarted empty, a Sentinel failover, PostgreSQL crashed), then the fault
-# table (docs/reliability.md), ~12 min on this machine.
+# table (docs/reliability.md), 10 to 15 min on this machine.
 chaos: build tools
 	scripts/with-services.sh npm run chaos
 

@@ -46,7 +46,7 @@ export default defineConfig({
       },
       {
         test: {
-          // `make chaos` only: the day once per fault (~12 min), too long for `make test`.
+          // `make chaos` only: the day once per fault (10-15 min), too long for `make test`.
           name: 'chaos',
           include: ['e2e/**/*.chaos.test.ts'],
           exclude: ['**/node_modules/**', '**/dist/**'],
