@@ -61,7 +61,14 @@ export const EVENT_CONSUMER_SCHEMA: k8s.JsonSchemaProps = {
           items: { type: 'string', pattern: '^[a-z][a-z0-9-]*:(\\*|[a-z0-9][a-z0-9_.-]*\\*?)$' },
           description: 'Channels or class:prefix* patterns the group reads.',
         },
-        deployment: { type: 'string', minLength: 1, description: 'Deployment whose pods run the group.' },
+        deployment: {
+          type: 'string',
+          minLength: 1,
+          maxLength: 253,
+          // a DNS subdomain, as a Deployment's name: refused at apply time, not first by the controller
+          pattern: '^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$',
+          description: 'Deployment whose pods run the group.',
+        },
         maxLagSeconds: int(1, 'Lag above which the group is reported.'),
         maxPending: int(1, 'Pending entries above which the group is reported.'),
         stallWindowSeconds: int(5, 'Window over which a group without progress is STALLED.'),

@@ -52,3 +52,9 @@ export const MAIN_APP_PUBLIC_PATHS: readonly { path: string; pathType: 'Prefix' 
   { path: '/api', pathType: 'Prefix' },
   { path: GATEWAY_PATH, pathType: 'Exact' },
 ];
+
+/**
+ * The Kubernetes label naming a component (a service's Deployment and its pods): the charts select
+ * pods by it, and the health controller checks it before deleting a member's pod.
+ */
+export const COMPONENT_LABEL = 'app.kubernetes.io/name';

@@ -12,6 +12,7 @@ export {
 export * from './events/index.js';
 export {
   COINBASE_FEED_URL,
+  COMPONENT_LABEL,
   MAIN_APP_PUBLIC_PATHS,
   PAPER_FEED_PATH,
   paperExchangeEnv,

@@ -1,10 +1,14 @@
-import { CONSUME_DEFAULTS } from '@recio/router';
+import { CONSUME_DEFAULTS, ConfigError } from '@recio/router';
 import { loadServiceConfig } from '@recio/service-kit';
 import { z } from 'zod';
+import { DNS_SUBDOMAIN } from './k8s/api.js';
+
+/** Where the controller runs: decides its groups, leadership, restarts and reports (health-controller.ts). */
+export type ControllerPlatform = 'kubernetes' | 'local';
 
 /** The health controller's configuration (environment at the edge). */
 export function loadConfig(env: NodeJS.ProcessEnv = process.env) {
-  return loadServiceConfig(
+  const config = loadServiceConfig(
     'health-controller',
     {
       /** Time between two samples of every group. */
@@ -26,9 +30,45 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env) {
       SWEEP_INTERVAL_MS: z.coerce.number().int().min(1_000).max(3_600_000).default(60_000),
       /** make dev's supervisor control API: restarts go there (unset: no local restarts). */
       STACK_CONTROL_URL: z.url().optional(),
+      /**
+       * `kubernetes` (groups from EventConsumers, a Lease, pods deleted, status and Events) or
+       * `local` (the catalogue's groups, the PostgreSQL lock, make dev's supervisor). Unset:
+       * kubernetes when KUBERNETES_SERVICE_HOST is set and STACK_CONTROL_URL is not.
+       */
+      CONTROLLER_PLATFORM: z.enum(['kubernetes', 'local']).optional(),
+      /** Set by the kubelet in every pod; read only to choose the platform. */
+      KUBERNETES_SERVICE_HOST: z.string().optional(),
+      /** Kubernetes: the namespace of its EventConsumers, pods, Events and Lease (downward API metadata.namespace). */
+      POD_NAMESPACE: z
+        .string()
+        .regex(/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/, 'expected a namespace name')
+        .max(63)
+        .optional(),
+      /** Kubernetes: the leader Lease's name. */
+      LEASE_NAME: z.string().regex(DNS_SUBDOMAIN, 'expected a Lease name').default('health-controller'),
+      /** Kubernetes: how long the leader's claim lasts after its last renewal, for the other replicas. */
+      LEASE_DURATION_SECONDS: z.coerce.number().int().min(2).max(600).default(15),
+      /** Kubernetes: the leader stops acting this long after its last successful renewal began (less than the lease). */
+      LEASE_RENEW_DEADLINE_MS: z.coerce.number().int().min(500).max(599_000).default(10_000),
+      /** Kubernetes: time between two renewals (or, for a follower, two attempts to take the Lease). */
+      LEASE_RETRY_PERIOD_MS: z.coerce.number().int().min(100).max(300_000).default(2_000),
+      /** Kubernetes: deadline of each API call. */
+      KUBERNETES_REQUEST_TIMEOUT_MS: z.coerce.number().int().min(100).max(60_000).default(5_000),
+      /** Kubernetes: an EventConsumer's unchanged status is written again this often (its observedAt). */
+      STATUS_REFRESH_MS: z.coerce.number().int().min(0).max(3_600_000).default(60_000),
     },
     env,
   );
+  const platform: ControllerPlatform =
+    config.CONTROLLER_PLATFORM ??
+    (config.KUBERNETES_SERVICE_HOST !== undefined && config.STACK_CONTROL_URL === undefined ? 'kubernetes' : 'local');
+  if (platform === 'kubernetes') {
+    if (config.POD_NAMESPACE === undefined)
+      throw new ConfigError('POD_NAMESPACE: required in Kubernetes (the downward API: metadata.namespace)');
+    // Two replicas under the default name would both hold the Lease.
+    if (!env.POD_NAME) throw new ConfigError('POD_NAME: required in Kubernetes (the Lease holder: metadata.name)');
+  }
+  return { ...config, platform };
 }
 
 /** See {@link loadConfig}. */

@@ -3,8 +3,10 @@ import { streamKey, type RedisClient } from '@recio/router';
 import type { PlatformRouter } from '@recio/service-kit';
 import type pg from 'pg';
 import type { Logger } from 'pino';
-import { Counter, Gauge, type Registry } from 'prom-client';
+import type { Registry } from 'prom-client';
+import { controllerMetrics } from './controller-metrics.js';
 import { groupState, looksStopped, StoppedTracker, trimWindow, type GroupPoint, type GroupState } from './evaluate.js';
+import type { ControllerReporter } from './reporter.js';
 import { RestartGuard, type Restarter, type RestartTarget } from './restarter.js';
 import { ackApplied, fields, takeSample, type Sample, type WatchedGroup } from './sampler.js';
 
@@ -17,9 +19,15 @@ export interface ControlledGroup extends WatchedGroup {
   stallWindowSeconds: number;
 }
 
-/** Leadership: only the holder samples and acts. */
+/**
+ * Leadership: only the holder samples and acts (router's LeaderLock locally, a Lease in
+ * Kubernetes: k8s/lease-leadership.ts).
+ */
 export interface Leadership {
+  /** Takes or keeps leadership; resolves to whether this replica leads now. */
   tryAcquire(): Promise<boolean>;
+  /** Whether it still leads, as far as it knows now: checked again before every action. */
+  readonly held: boolean;
   release(): Promise<void>;
 }
 
@@ -30,10 +38,13 @@ export interface HealthControllerOptions {
   router: Pick<PlatformRouter, 'publish'>;
   registry: Registry;
   logger: Logger;
-  groups: readonly ControlledGroup[];
+  /** The groups: fixed (the services catalogue), or read at each evaluation (the EventConsumers). */
+  groups: readonly ControlledGroup[] | (() => readonly ControlledGroup[]);
   /** Null: observe and report only (no restarter configured). */
   restarter: Restarter | null;
   leadership: Leadership;
+  /** Where else it reports (Kubernetes: status and Events). @defaultValue none */
+  reporter?: ControllerReporter;
   claimIdleMs: number;
   startupGraceMs: number;
   restartPerPodMs: number;
@@ -48,6 +59,7 @@ export interface Evaluation {
   /** Members stopped on two evaluations in a row, per group. */
   stopped: Map<string, Set<string>>;
   restarted: RestartTarget[];
+  /** Reasons: NO_RESTARTER, SERVERS_UNSETTLED, NOT_LEADING and the guards' (restarter.ts). */
   refused: { target: RestartTarget; reason: string }[];
 }
 
@@ -66,7 +78,8 @@ const STATES: readonly GroupState[] = ['UNKNOWN', 'OK', 'SLOW', 'STALLED'];
  * member (STOPPED twice in a row), exports it all, announces a group's change of state on
  * `system:health`, and restarts stopped members behind the guards (restarter.ts). A sweep, less
  * often, acknowledges what dead members held of events already applied and deletes members that
- * are gone and hold nothing. Only the leader acts: a second replica waits for the lock.
+ * are gone and hold nothing. Only the leader acts: a second replica waits for the lock, and the
+ * leader checks it still leads before each action (a Lease can lapse during a slow sample).
  */
 export class HealthController {
   readonly #o: HealthControllerOptions;
@@ -77,7 +90,9 @@ export class HealthController {
   readonly #guard: RestartGuard;
   /** Consecutive samples Redis and PostgreSQL both answered (acting needs two). */
   #healthyStreak = 0;
-  readonly #m: ReturnType<typeof metrics>;
+  readonly #m: ReturnType<typeof controllerMetrics>;
+  /** The groups and classes of the last evaluation (their metric series). */
+  #known = '';
 
   constructor(options: HealthControllerOptions) {
     this.#o = options;
@@ -88,7 +103,37 @@ export class HealthController {
       settleMs: options.restartSettleMs,
       startedAt: this.#now(),
     });
-    this.#m = metrics(options.registry);
+    this.#m = controllerMetrics(options.registry);
+  }
+
+  /** The groups as of now. */
+  #groups(): readonly ControlledGroup[] {
+    const g = this.#o.groups;
+    return typeof g === 'function' ? g() : g;
+  }
+
+  /** Whether this replica may act now (its leadership may have lapsed since the evaluation began). */
+  #leading(): boolean {
+    return this.#o.leadership.held;
+  }
+
+  /** A report to the reporter, while leading; its failures are its own (logged there), never the controller's. */
+  async #tell(what: string, report: (r: ControllerReporter) => Promise<void>): Promise<void> {
+    const reporter = this.#o.reporter;
+    if (!reporter || !this.#leading()) return;
+    await report(reporter).catch((err: unknown) => this.#o.logger.warn({ err }, `report failed: ${what}`));
+  }
+
+  /** Forgets the judgements of groups no longer controlled, and drops every group series once the groups change. */
+  #track(groups: readonly ControlledGroup[]): void {
+    const names = new Set(groups.map((g) => g.name));
+    for (const name of this.#windows.keys()) if (!names.has(name)) this.#windows.delete(name);
+    for (const name of this.#states.keys()) if (!names.has(name)) this.#states.delete(name);
+    const known = JSON.stringify(groups.map((g) => [g.name, g.channels.map(channelClass)]).sort());
+    // Series of a group gone would stay at their last values; the others are set again at once.
+    if (known !== this.#known)
+      for (const m of [this.#m.lag, this.#m.lagSeconds, this.#m.pending, this.#m.state]) m.reset();
+    this.#known = known;
   }
 
   /** One evaluation: leadership, a sample, the judgement, the metrics, the actions. */
@@ -112,6 +157,7 @@ export class HealthController {
       this.#states.clear();
       this.#tracker.clear();
       this.#healthyStreak = 0;
+      this.#known = '';
       for (const m of [
         this.#m.lag,
         this.#m.lagSeconds,
@@ -123,15 +169,12 @@ export class HealthController {
         m.reset();
       return result;
     }
+    const groups = this.#groups();
+    this.#track(groups);
     let sample: Sample;
     const end = this.#m.sampleSeconds.startTimer();
     try {
-      sample = await takeSample(
-        { pool: this.#o.pool, redis: this.#o.redis },
-        this.#o.groups,
-        this.#o.claimIdleMs,
-        this.#now(),
-      );
+      sample = await takeSample({ pool: this.#o.pool, redis: this.#o.redis }, groups, this.#o.claimIdleMs, this.#now());
       this.#healthyStreak += 1;
     } catch (err) {
       this.#healthyStreak = 0;
@@ -144,7 +187,7 @@ export class HealthController {
 
     const looked = new Map<string, Set<string>>();
     this.#m.memberIdle.reset();
-    for (const g of this.#o.groups) {
+    for (const g of groups) {
       const s = sample.groups.get(g.name)!;
       const window = trimWindow(
         [...(this.#windows.get(g.name) ?? []), { at: sample.at, lag: s.lag, applied: s.applied }],
@@ -174,7 +217,23 @@ export class HealthController {
     this.#m.stopped.reset();
     for (const [group, consumers] of result.stopped)
       for (const consumer of consumers) this.#m.stopped.set({ group, consumer }, 1);
-    await this.#restart(result, sample);
+    await this.#restart(result, sample, groups);
+    for (const g of groups) {
+      const s = sample.groups.get(g.name)!;
+      const sum = (m: Map<string, number>) => [...m.values()].reduce((a, b) => a + b, 0);
+      await this.#tell('status', (r) =>
+        r.groupEvaluated({
+          group: g,
+          state: result.states.get(g.name) ?? 'UNKNOWN',
+          lag: s.lag,
+          pending: sum(s.pendingByClass),
+          lagSeconds: Math.max(0, ...s.lagSecondsByClass.values()),
+          at: sample.at,
+          restarted: result.restarted.filter((t) => t.group === g.name).length,
+        }),
+      );
+    }
+    await this.#tell('reconcile', (r) => r.reconcile());
     return result;
   }
 
@@ -186,13 +245,15 @@ export class HealthController {
   async sweep(): Promise<Sweep> {
     const out: Sweep = { acked: 0, deleted: [] };
     if (!(await this.#o.leadership.tryAcquire().catch(() => false))) return out;
-    const names = this.#o.groups.map((g) => g.name);
+    const groups = this.#groups();
+    const names = groups.map((g) => g.name);
     const { rows } = await this.#o.pool.query<{ group_name: string; channel: string; applied: number }>({
       name: 'recio_controller_offsets',
       text: `SELECT group_name, channel, applied_seq::float8 AS applied FROM consumer_offset WHERE group_name = ANY($1::text[])`,
       values: [names],
     });
     const goneMs = 10 * this.#o.claimIdleMs;
+    const gone = new Map<string, { consumer: string; channel: string }[]>();
     for (const r of rows) {
       const key = streamKey(r.channel);
       const consumers = (
@@ -201,12 +262,21 @@ export class HealthController {
       let holding = false;
       for (const info of consumers) {
         if (Number(info.pending) > 0) holding = true;
-        else if (Number(info.idle) > goneMs) {
+        else if (Number(info.idle) > goneMs && this.#leading()) {
           await this.#o.redis.xgroup('DELCONSUMER', key, r.group_name, String(info.name));
           out.deleted.push(`${r.group_name}/${String(info.name)}@${r.channel}`);
+          gone.set(r.group_name, [
+            ...(gone.get(r.group_name) ?? []),
+            { consumer: String(info.name), channel: r.channel },
+          ]);
         }
       }
-      if (holding) out.acked += await ackApplied(this.#o.redis, r.group_name, r.channel, r.applied);
+      if (holding && this.#leading()) out.acked += await ackApplied(this.#o.redis, r.group_name, r.channel, r.applied);
+    }
+    // One report per group: a quiet group's members can be gone from many streams at once.
+    for (const [name, deleted] of gone) {
+      const g = groups.find((x) => x.name === name)!;
+      await this.#tell('gone members', (rep) => rep.membersDeleted(g, deleted));
     }
     if (out.acked > 0) this.#m.acked.inc(out.acked);
     if (out.deleted.length > 0) this.#m.deleted.inc(out.deleted.length);
@@ -219,9 +289,12 @@ export class HealthController {
     const previous = this.#states.get(g.name) ?? 'UNKNOWN';
     if (state === previous || state === 'UNKNOWN') return;
     // Recorded once told (a first OK is not news): a failed publish is tried at the next evaluation.
+    const detail = `consumer group ${g.name}: ${state} (lag ${lag})`;
     if (previous === 'UNKNOWN' && state === 'OK') this.#states.set(g.name, state);
-    else if (await this.#publish(g.name, state, previous, `consumer group ${g.name}: ${state} (lag ${lag})`))
+    else if (await this.#publish(g.name, state, previous, detail)) {
       this.#states.set(g.name, state);
+      await this.#tell('state', (r) => r.stateChanged(g, previous, state, detail));
+    }
   }
 
   /** Publishes a group's `health.changed`; false (logged) when PostgreSQL did not take it. */
@@ -243,10 +316,10 @@ export class HealthController {
       );
   }
 
-  async #restart(result: Evaluation, sample: Sample): Promise<void> {
+  async #restart(result: Evaluation, sample: Sample, groups: readonly ControlledGroup[]): Promise<void> {
     const restarter = this.#o.restarter;
     for (const [group, consumers] of result.stopped) {
-      const g = this.#o.groups.find((x) => x.name === group)!;
+      const g = groups.find((x) => x.name === group)!;
       for (const consumer of consumers) {
         const target: RestartTarget = { group, consumer, deployment: g.deployment };
         const reason =
@@ -254,7 +327,9 @@ export class HealthController {
             ? 'NO_RESTARTER'
             : this.#healthyStreak < 2
               ? 'SERVERS_UNSETTLED'
-              : this.#guard.refusal(target, sample.at);
+              : !this.#leading()
+                ? 'NOT_LEADING'
+                : this.#guard.refusal(target, sample.at);
         if (reason !== null) {
           result.refused.push({ target, reason });
           this.#m.restarts.inc({ group, outcome: 'refused' });
@@ -270,79 +345,17 @@ export class HealthController {
           this.#m.restarts.inc({ group, outcome: 'restarted' });
           this.#o.logger.warn({ ...target, held }, 'restarted a stopped consumer');
           const state = result.states.get(group) ?? 'UNKNOWN';
-          await this.#publish(
-            group,
-            state,
-            state,
-            `restarted ${consumer} (${g.deployment}): holding ${held?.pending ?? 0} pending, idle ${Math.round((held?.idleMs ?? 0) / 1000)} s`,
-          );
+          const detail = `restarted ${consumer} (${g.deployment}): holding ${held?.pending ?? 0} pending, idle ${Math.round((held?.idleMs ?? 0) / 1000)} s`;
+          await this.#publish(group, state, state, detail);
+          await this.#tell('restart', (r) => r.restarted(g, target, detail));
         } catch (err) {
           // Counted against the guards like a restart: a supervisor that fails is not asked every evaluation.
           this.#guard.record(target, sample.at);
           this.#m.restarts.inc({ group, outcome: 'failed' });
           this.#o.logger.error({ err, ...target }, 'restart failed');
+          await this.#tell('restart failure', (r) => r.restartFailed(g, target, err));
         }
       }
     }
   }
-}
-
-/** The controller's metrics (ARCHITECTURE "Observability"), labelled by group and channel class. */
-function metrics(registry: Registry) {
-  const gauge = <L extends string>(name: string, help: string, labelNames: readonly L[]) =>
-    new Gauge<L>({ name, help, labelNames, registers: [registry] });
-  const counter = <L extends string>(name: string, help: string, labelNames: readonly L[]) =>
-    new Counter<L>({ name, help, labelNames, registers: [registry] });
-  return {
-    lag: gauge('recio_group_lag', 'Events committed on the channels a group reads that it has not applied', [
-      'group',
-      'class',
-    ]),
-    lagSeconds: gauge(
-      'recio_group_lag_seconds',
-      'Seconds since the oldest event a group has not applied committed (0 when caught up)',
-      ['group', 'class'],
-    ),
-    pending: gauge(
-      'recio_group_pending',
-      'Entries delivered to a group and not acknowledged, on channels it is behind on',
-      ['group', 'class'],
-    ),
-    state: gauge('recio_group_state', "A group's state over its window (1 for the current one)", ['group', 'state']),
-    memberIdle: gauge(
-      'recio_consumer_idle_seconds',
-      'Seconds since a member last read, for members of a group on channels it is behind on',
-      ['group', 'consumer'],
-    ),
-    stopped: gauge('recio_consumer_stopped', 'Members found STOPPED (holding work, idle past claimIdleMs, twice)', [
-      'group',
-      'consumer',
-    ]),
-    restarts: counter(
-      'recio_controller_restarts_total',
-      'Restarts of stopped consumers, by outcome (restarted, refused, failed)',
-      ['group', 'outcome'],
-    ),
-    acked: new Counter({
-      name: 'recio_controller_acked_total',
-      help: 'Entries acknowledged for gone members (their events were already applied)',
-      registers: [registry],
-    }),
-    deleted: new Counter({
-      name: 'recio_controller_consumers_deleted_total',
-      help: 'Gone members deleted (idle 10 × claimIdleMs, holding nothing)',
-      registers: [registry],
-    }),
-    leader: new Gauge({ name: 'recio_controller_leader', help: '1 while this replica leads', registers: [registry] }),
-    sampleErrors: new Counter({
-      name: 'recio_controller_sample_errors_total',
-      help: 'Samples that failed (Redis or PostgreSQL did not answer): no judgement, no action',
-      registers: [registry],
-    }),
-    sampleSeconds: new Gauge({
-      name: 'recio_controller_sample_seconds',
-      help: 'How long the last sample took',
-      registers: [registry],
-    }),
-  };
 }
