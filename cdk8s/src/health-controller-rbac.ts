@@ -8,17 +8,19 @@ import { componentLabels } from './labels.js';
 export const HEALTH_CONTROLLER = 'health-controller';
 
 /**
- * Least privilege, in its own namespace only (a Role, never a ClusterRole): see and delete pods
- * (restart a stopped consumer), record Events, hold its leader Lease, read EventConsumers and
- * write their status.
+ * Least privilege, in its own namespace only (a Role, never a ClusterRole): exactly the calls the
+ * controller makes (services/health-controller/src/k8s/, whose tests run against a fake API server
+ * enforcing this Role): read and delete a member's pod, record Events, hold its leader Lease, list
+ * and watch EventConsumers and write their status.
  */
 export const HEALTH_CONTROLLER_RULES: k8s.PolicyRule[] = [
-  { apiGroups: [''], resources: ['pods'], verbs: ['get', 'list', 'watch', 'delete'] },
-  { apiGroups: [''], resources: ['events'], verbs: ['create', 'patch'] },
-  { apiGroups: ['events.k8s.io'], resources: ['events'], verbs: ['create', 'patch'] },
+  // read a member's pod (its deployment label, its uid), then delete it
+  { apiGroups: [''], resources: ['pods'], verbs: ['get', 'delete'] },
+  { apiGroups: ['events.k8s.io'], resources: ['events'], verbs: ['create'] },
   { apiGroups: ['coordination.k8s.io'], resources: ['leases'], verbs: ['get', 'create', 'update'] },
-  { apiGroups: [RECIO_API_GROUP], resources: ['eventconsumers'], verbs: ['get', 'list', 'watch'] },
-  { apiGroups: [RECIO_API_GROUP], resources: ['eventconsumers/status'], verbs: ['get', 'update', 'patch'] },
+  { apiGroups: [RECIO_API_GROUP], resources: ['eventconsumers'], verbs: ['list', 'watch'] },
+  // status written with the resourceVersion read (PUT), read again after a 409
+  { apiGroups: [RECIO_API_GROUP], resources: ['eventconsumers/status'], verbs: ['get', 'update'] },
 ];
 
 /** Role and RoleBinding of the health controller. */

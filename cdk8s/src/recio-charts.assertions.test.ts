@@ -184,11 +184,12 @@ describe.each(CHART_VARIANTS)('$profile-$redisMode', (variant) => {
         .filter((r: Obj) => r.apiGroups.includes(group) && r.resources.includes(resource))
         .flatMap((r: Obj) => r.verbs)
         .sort();
-    expect(verbs('', 'pods')).toEqual(['delete', 'get', 'list', 'watch']);
-    expect(verbs('', 'events')).toEqual(['create', 'patch']);
+    expect(verbs('', 'pods')).toEqual(['delete', 'get']);
+    expect(verbs('', 'events')).toEqual([]);
+    expect(verbs('events.k8s.io', 'events')).toEqual(['create']);
     expect(verbs('coordination.k8s.io', 'leases')).toEqual(['create', 'get', 'update']);
-    expect(verbs('recio.dev', 'eventconsumers')).toEqual(['get', 'list', 'watch']);
-    expect(verbs('recio.dev', 'eventconsumers/status')).toEqual(['get', 'patch', 'update']);
+    expect(verbs('recio.dev', 'eventconsumers')).toEqual(['list', 'watch']);
+    expect(verbs('recio.dev', 'eventconsumers/status')).toEqual(['get', 'update']);
     expect(role.rules).toHaveLength(HEALTH_CONTROLLER_RULES.length);
     for (const r of role.rules) expect(r.verbs).not.toContain('*');
     const binding = find(objs, 'RoleBinding', 'health-controller');

@@ -48,6 +48,16 @@ describe('loadConfig', () => {
     expect(() => loadConfig({ ...pod, POD_NAMESPACE: 'Recio' })).toThrow(/^POD_NAMESPACE: /);
   });
 
+  it('refuses Lease timings under which a leader could still act after another took over', () => {
+    expect(() => loadConfig({ ...pod, LEASE_RENEW_DEADLINE_MS: '15000' })).toThrow(/^LEASE_RENEW_DEADLINE_MS: /);
+    expect(() => loadConfig({ ...pod, LEASE_RETRY_PERIOD_MS: '10000' })).toThrow(/^LEASE_RETRY_PERIOD_MS: /);
+    // 15 s lease − 10 s renew deadline leaves 5 s for a call started at the deadline.
+    expect(() => loadConfig({ ...pod, KUBERNETES_REQUEST_TIMEOUT_MS: '5001' })).toThrow(
+      /^KUBERNETES_REQUEST_TIMEOUT_MS: must not exceed .* \(5000 ms\)/,
+    );
+    expect(loadConfig({ ...pod, KUBERNETES_REQUEST_TIMEOUT_MS: '5000' }).KUBERNETES_REQUEST_TIMEOUT_MS).toBe(5000);
+  });
+
   it('either loads or names the bad variable, whatever the Kubernetes variables hold', () => {
     assertEnvironmentTotal(
       loadConfig,

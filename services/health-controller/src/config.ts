@@ -67,6 +67,16 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env) {
       throw new ConfigError('POD_NAMESPACE: required in Kubernetes (the downward API: metadata.namespace)');
     // Two replicas under the default name would both hold the Lease.
     if (!env.POD_NAME) throw new ConfigError('POD_NAME: required in Kubernetes (the Lease holder: metadata.name)');
+    // The leader acts until the renew deadline; each call it started must have ended before another
+    // replica may take the Lease, so a call's deadline fits in what is left of the lease after it.
+    const margin = config.LEASE_DURATION_SECONDS * 1000 - config.LEASE_RENEW_DEADLINE_MS;
+    if (margin <= 0) throw new ConfigError('LEASE_RENEW_DEADLINE_MS: must be shorter than LEASE_DURATION_SECONDS');
+    if (config.LEASE_RETRY_PERIOD_MS >= config.LEASE_RENEW_DEADLINE_MS)
+      throw new ConfigError('LEASE_RETRY_PERIOD_MS: must be shorter than LEASE_RENEW_DEADLINE_MS');
+    if (config.KUBERNETES_REQUEST_TIMEOUT_MS > margin)
+      throw new ConfigError(
+        `KUBERNETES_REQUEST_TIMEOUT_MS: must not exceed LEASE_DURATION_SECONDS × 1000 − LEASE_RENEW_DEADLINE_MS (${margin} ms), or a call could land after another replica took over`,
+      );
   }
   return { ...config, platform };
 }

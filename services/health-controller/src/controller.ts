@@ -297,8 +297,12 @@ export class HealthController {
     }
   }
 
-  /** Publishes a group's `health.changed`; false (logged) when PostgreSQL did not take it. */
+  /**
+   * Publishes a group's `health.changed`; false (logged) when PostgreSQL did not take it, or when
+   * this replica stopped leading since the evaluation began (its successor announces).
+   */
   async #publish(group: string, state: GroupState, previous: GroupState, detail: string): Promise<boolean> {
+    if (!this.#leading()) return false;
     return this.#o.router
       .publish(HEALTH_CHANNEL, 'health.changed', {
         component: `consumer-group:${group}`,

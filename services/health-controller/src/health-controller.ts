@@ -94,15 +94,20 @@ export async function startHealthController(ctx: ServiceContext<HealthController
     restartSettleMs: config.RESTART_SETTLE_MS,
   });
   const every = (ms: number, what: string, run: () => Promise<unknown>) => {
-    let running = false;
+    let running: Promise<void> | undefined;
     const timer = setInterval(() => {
       if (running) return; // a slow round delays the next, never overlaps it
-      running = true;
-      run()
+      running = run()
+        .then(() => undefined)
         .catch((err: unknown) => logger.error({ err }, `${what} failed`))
-        .finally(() => (running = false));
+        .finally(() => (running = undefined));
     }, ms);
-    ctx.onClose(() => clearInterval(timer));
+    // The round under way finishes before leadership is given up (platform.close, registered
+    // first, runs last): another replica must not start acting while this one still is.
+    ctx.onClose(async () => {
+      clearInterval(timer);
+      await running;
+    });
   };
   every(config.SAMPLE_INTERVAL_MS, 'evaluation', () => controller.evaluate());
   every(config.SWEEP_INTERVAL_MS, 'sweep', () => controller.sweep());

@@ -40,7 +40,7 @@ export function deadline(ms: number): ConfigurationOptions<ObservableMiddleware>
 
 /** A Kubernetes action the controller refused to take (the message says why). */
 export class KubernetesActionError extends RecioError {
-  constructor(code: 'INVALID_POD_NAME' | 'POD_NOT_OF_DEPLOYMENT', message: string) {
+  constructor(code: 'INVALID_POD_NAME' | 'POD_NOT_OF_DEPLOYMENT' | 'NOT_LEADING', message: string) {
     super(code, message);
   }
 }

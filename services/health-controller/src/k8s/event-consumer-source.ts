@@ -128,6 +128,8 @@ export class EventConsumerSource {
     const errors = this.#errors;
     // ListWatch reports a failed list or connection through ERROR before start() resolves.
     await this.#lw.start();
+    // Closed while the list was under way: ListWatch went on to watch; stop that too.
+    if (this.#closed) return void (await this.#lw.stop());
     if (this.#errors === errors) this.#failures = 0;
   }
 

@@ -60,9 +60,12 @@ export async function startKubernetesPlatform(o: KubernetesPlatformOptions): Pro
     ...(o.renewDeadlineMs === undefined ? {} : { renewDeadlineMs: o.renewDeadlineMs }),
     ...(o.retryPeriodMs === undefined ? {} : { retryPeriodMs: o.retryPeriodMs }),
   });
-  const restarter = new KubernetesRestarter({ ...common, logger: o.logger.child({ part: 'restarter' }) });
+  // Every acting call asks the Lease first: a replica that stopped leading sends nothing more.
+  const mayAct = () => leadership.held;
+  const restarter = new KubernetesRestarter({ ...common, mayAct, logger: o.logger.child({ part: 'restarter' }) });
   const status = new StatusWriter({
     ...common,
+    mayAct,
     logger: o.logger.child({ part: 'status' }),
     read: (name) => source.get(name),
     ...(o.statusRefreshMs === undefined ? {} : { refreshMs: o.statusRefreshMs }),

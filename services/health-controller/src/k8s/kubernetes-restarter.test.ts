@@ -44,6 +44,31 @@ describe('KubernetesRestarter', () => {
     expect(pods()).toEqual(['other-5c4b-a', 'svc-7d9f-b']);
   });
 
+  it('sends nothing once its replica stops leading, even between reading the pod and deleting it', async () => {
+    let leading = false;
+    const guarded = new KubernetesRestarter({
+      kubeConfig: server.kubeConfig('controller'),
+      namespace: NS,
+      logger: log.logger,
+      mayAct: () => leading,
+    });
+    const target = { group: 'g', consumer: 'svc-7d9f-a', deployment: 'svc' };
+    await expect(guarded.restart(target)).rejects.toMatchObject({ code: 'NOT_LEADING' });
+    expect(server.requests.filter((r) => r.name === 'svc-7d9f-a')).toEqual([]);
+    // Leading for the read only: the Lease lapsed while it was under way.
+    let asked = 0;
+    const lapsing = new KubernetesRestarter({
+      kubeConfig: server.kubeConfig('controller'),
+      namespace: NS,
+      logger: log.logger,
+      mayAct: () => ++asked === 1,
+    });
+    leading = true;
+    await expect(lapsing.restart(target)).rejects.toMatchObject({ code: 'NOT_LEADING' });
+    expect(deletes()).toEqual([]);
+    expect(pods()).toContain('svc-7d9f-a');
+  });
+
   it('takes a pod already gone (404) as done, and says so in the log', async () => {
     server.remove('Pod', NS, 'svc-7d9f-a');
     await restarter.restart({ group: 'g', consumer: 'svc-7d9f-a', deployment: 'svc' });

@@ -15,6 +15,12 @@ export interface KubernetesRestarterOptions {
   logger: Logger;
   /** Deadline of each API call. @defaultValue 5000 */
   requestTimeoutMs?: number;
+  /**
+   * Asked before each API call: false once this replica may no longer act (its Lease). With each
+   * call's deadline within the Lease's margin, no call lands after another replica took over.
+   * @defaultValue always true
+   */
+  mayAct?: () => boolean;
 }
 
 /**
@@ -31,7 +37,7 @@ export class KubernetesRestarter implements Restarter {
   readonly #api: CoreV1Api;
 
   constructor(options: KubernetesRestarterOptions) {
-    this.#o = { requestTimeoutMs: 5_000, ...options };
+    this.#o = { requestTimeoutMs: 5_000, mayAct: () => true, ...options };
     this.#api = options.kubeConfig.makeApiClient(CoreV1Api);
     this.describe = `Kubernetes: delete the member's pod in namespace ${options.namespace}`;
   }
@@ -44,7 +50,11 @@ export class KubernetesRestarter implements Restarter {
     const options = deadline(this.#o.requestTimeoutMs);
     const log = this.#o.logger.child({ ...target, pod: name, namespace });
     let uid: string | undefined;
+    const mayAct = () => {
+      if (!this.#o.mayAct()) throw new KubernetesActionError('NOT_LEADING', 'no longer leading: nothing deleted');
+    };
     try {
+      mayAct();
       const pod = await this.#api.readNamespacedPod({ name, namespace }, options);
       const owner = pod.metadata?.labels?.[DEPLOYMENT_LABEL];
       if (owner !== target.deployment)
@@ -57,6 +67,7 @@ export class KubernetesRestarter implements Restarter {
         return;
       }
       uid = pod.metadata?.uid;
+      mayAct();
       await this.#api.deleteNamespacedPod({ name, namespace, body: { preconditions: { uid } } }, options);
       log.info({ uid }, 'pod deleted');
     } catch (err) {

@@ -28,6 +28,10 @@ export interface LeaseLeadershipOptions {
 
 type Spec = NonNullable<V1Lease['spec']>;
 
+// Durations are measured on the monotonic clock: a wall clock stepped by NTP (or a VM resumed)
+// must not stretch a leader's time to act or shorten another's wait.
+const clock = () => performance.now();
+
 /** A MicroTime as the API returns it: a string (client-node does not turn it into a Date), or ours, a Date. */
 const micro = (v: unknown): string | undefined =>
   v instanceof Date ? v.toISOString() : typeof v === 'string' ? v : undefined;
@@ -44,7 +48,7 @@ const micro = (v: unknown): string | undefined =>
 export class LeaseLeadership implements Leadership {
   readonly #o: Required<LeaseLeadershipOptions>;
   readonly #api: CoordinationV1Api;
-  /** Until when this replica may act (ms, its clock); 0 when it does not lead. */
+  /** Until when this replica may act (ms, its monotonic clock); 0 when it does not lead. */
   #validUntil = 0;
   #renewedAt = 0;
   /** Whether the Lease names this replica, as far as it knows (release() then empties it). */
@@ -79,7 +83,7 @@ export class LeaseLeadership implements Leadership {
 
   /** Whether this replica leads now: it renewed the Lease less than renewDeadlineMs ago. */
   get held(): boolean {
-    return Date.now() < this.#validUntil;
+    return clock() < this.#validUntil;
   }
 
   /** Takes, renews or checks the Lease; resolves to whether this replica leads. One attempt at a time. */
@@ -89,8 +93,9 @@ export class LeaseLeadership implements Leadership {
   }
 
   async #tryAcquire(): Promise<boolean> {
-    if (this.held && Date.now() - this.#renewedAt < this.#o.retryPeriodMs) return true;
-    const started = Date.now();
+    if (this.held && clock() - this.#renewedAt < this.#o.retryPeriodMs) return true;
+    const started = clock();
+    const wall = Date.now(); // what the Lease records (renewTime, acquireTime) is wall-clock time
     const { name, namespace, identity } = this.#o;
     const options = deadline(this.#o.requestTimeoutMs);
     let lease: V1Lease;
@@ -100,7 +105,7 @@ export class LeaseLeadership implements Leadership {
       if (apiStatus(err) !== API_STATUS.NOT_FOUND) return this.#failed(err, 'read');
       try {
         const created = await this.#api.createNamespacedLease(
-          { namespace, body: { metadata: { name, namespace }, spec: this.#claim(undefined, started) } },
+          { namespace, body: { metadata: { name, namespace }, spec: this.#claim(undefined, wall) } },
           options,
         );
         return this.#won(created, started);
@@ -115,7 +120,7 @@ export class LeaseLeadership implements Leadership {
     if (holder !== '' && holder !== identity && !this.#expired()) return this.#lost();
     try {
       const updated = await this.#api.replaceNamespacedLease(
-        { name, namespace, body: { ...lease, spec: this.#claim(spec, started) } },
+        { name, namespace, body: { ...lease, spec: this.#claim(spec, wall) } },
         options,
       );
       return this.#won(updated, started);
@@ -171,11 +176,11 @@ export class LeaseLeadership implements Leadership {
   #observe(spec: Spec): void {
     const key = JSON.stringify([spec.holderIdentity, micro(spec.renewTime), spec.leaseTransitions]);
     const durationMs = (spec.leaseDurationSeconds ?? this.#o.leaseDurationSeconds) * 1000;
-    if (this.#observed?.key !== key) this.#observed = { key, at: Date.now(), durationMs };
+    if (this.#observed?.key !== key) this.#observed = { key, at: clock(), durationMs };
   }
 
   #expired(): boolean {
-    return this.#observed !== undefined && Date.now() >= this.#observed.at + this.#observed.durationMs;
+    return this.#observed !== undefined && clock() >= this.#observed.at + this.#observed.durationMs;
   }
 
   #won(lease: V1Lease, started: number): boolean {
@@ -185,7 +190,8 @@ export class LeaseLeadership implements Leadership {
     this.#renewedAt = started;
     this.#claimed = true;
     this.#observe(lease.spec ?? {});
-    return true;
+    // An answer that came after the renew deadline leads to nothing: the others may take over soon.
+    return this.held;
   }
 
   #lost(): boolean {
@@ -198,7 +204,7 @@ export class LeaseLeadership implements Leadership {
   /** The API server did not answer as it should: lead on until the renew deadline, no longer. */
   #failed(err: unknown, what: string): boolean {
     this.#o.logger.warn(
-      { err, lease: this.#o.name, leadingFor: Math.max(0, this.#validUntil - Date.now()) },
+      { err, lease: this.#o.name, leadingFor: Math.max(0, this.#validUntil - clock()) },
       `leader Lease ${what} failed`,
     );
     return this.held;

@@ -28,7 +28,7 @@ describe('StatusWriter', () => {
   let server: FakeApiServer;
   let source: EventConsumerSource;
   let log: ReturnType<typeof capturingLogger>;
-  const writer = (options: { refreshMs?: number } = {}) =>
+  const writer = (options: { refreshMs?: number; mayAct?: () => boolean } = {}) =>
     new StatusWriter({
       kubeConfig: server.kubeConfig('controller'),
       namespace: NS,
@@ -57,13 +57,13 @@ describe('StatusWriter', () => {
       (r) => r.identity === 'controller' && r.resource === 'eventconsumers/status' && r.verb === 'update',
     );
   const stored = () => server.object('EventConsumer', NS, NAME)!;
-  /** Another client (say, a second controller) merges into the status. */
-  const patchStatus = async (patch: unknown) => {
-    const res = await fetch(`${server.url}/apis/recio.dev/v1alpha1/namespaces/${NS}/eventconsumers/${NAME}/status`, {
-      method: 'PATCH',
-      headers: { authorization: 'Bearer token-other', 'content-type': 'application/merge-patch+json' },
-      body: JSON.stringify(patch),
-    });
+  /** Another client (say, a second controller, with the same Role) writes into the status: read, then PUT. */
+  const patchStatus = async (patch: { status: Record<string, unknown> }) => {
+    const url = `${server.url}/apis/recio.dev/v1alpha1/namespaces/${NS}/eventconsumers/${NAME}/status`;
+    const headers = { authorization: 'Bearer token-other', 'content-type': 'application/json' };
+    const current = (await (await fetch(url, { headers })).json()) as { status?: Record<string, unknown> };
+    const body = { ...current, status: { ...current.status, ...patch.status } };
+    const res = await fetch(url, { method: 'PUT', headers, body: JSON.stringify(body) });
     expect(res.status).toBe(200);
   };
 
@@ -76,6 +76,12 @@ describe('StatusWriter', () => {
     expect(after.spec).toEqual(before.spec);
     expect(after.metadata.generation).toBe(before.metadata.generation);
     expect(after.metadata.resourceVersion).not.toBe(before.metadata.resourceVersion);
+  });
+
+  it('writes nothing once its replica stops leading', async () => {
+    expect(await writer({ mayAct: () => false }).write(NAME, () => status(3))).toBe('failed');
+    expect(puts()).toEqual([]);
+    expect((stored().status as { lag?: number } | undefined)?.lag).not.toBe(3);
   });
 
   it('does not write what says nothing new until refreshMs has passed, even before the watch shows its own write', async () => {

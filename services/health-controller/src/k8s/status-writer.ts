@@ -22,12 +22,14 @@ export interface StatusWriterOptions {
   /** Deadline of each API call. @defaultValue 5000 */
   requestTimeoutMs?: number;
   now?: () => number;
+  /** Asked before each API call: false once this replica may no longer act (its Lease). @defaultValue always true */
+  mayAct?: () => boolean;
 }
 
 /** What became of one status write. */
 export type WriteOutcome = 'written' | 'unchanged' | 'gone' | 'failed';
 
-const DEFAULTS = { refreshMs: 60_000, maxAttempts: 3, requestTimeoutMs: 5_000, now: Date.now };
+const DEFAULTS = { refreshMs: 60_000, maxAttempts: 3, requestTimeoutMs: 5_000, now: Date.now, mayAct: () => true };
 
 /**
  * Writes EventConsumers' status through the status subresource (PUT with the resourceVersion it
@@ -61,6 +63,7 @@ export class StatusWriter {
     for (let attempt = 1; ; attempt++) {
       const status = desired(current);
       if (sameStatus(status, current.status) && !this.#stale(current.status)) return 'unchanged';
+      if (!this.#o.mayAct()) return 'failed';
       try {
         const body = {
           apiVersion: current.apiVersion,
@@ -84,6 +87,7 @@ export class StatusWriter {
         }
         this.#o.logger.debug({ eventConsumer: name, attempt }, 'EventConsumer changed since read; reading it again');
       }
+      if (!this.#o.mayAct()) return 'failed';
       try {
         current = (await this.#api.getNamespacedCustomObjectStatus(ref, options)) as EventConsumerObject;
       } catch (err) {
