@@ -32,16 +32,19 @@ async function startBinary(
   child.stdout.pipe(log);
   child.stderr.pipe(log);
   const url = `http://127.0.0.1:${port}`;
-  let exited: string | null = null;
-  child.once('exit', (code, signal) => (exited = `${command} exited (${code ?? signal}); see ${options.logFile}`));
-  await until(
-    `${command} ready`,
-    async () => {
-      if (exited) throw new Error(exited);
-      return (await fetch(`${url}${options.readyPath}`)).ok;
-    },
-    { timeoutMs: 30_000, intervalMs: 100 },
-  ).catch(async (err: unknown) => {
+  // A binary that exits (a bad flag, a port taken) fails the start at once, not after the wait.
+  const exited = new Promise<never>((_, reject) =>
+    child.once('exit', (code, signal) =>
+      reject(new Error(`${command} exited (${code ?? signal}); see ${options.logFile}`)),
+    ),
+  );
+  exited.catch(() => undefined); // once ready, an exit is close()'s business
+  const ready = until(`${command} ready`, async () => (await fetch(`${url}${options.readyPath}`)).ok, {
+    timeoutMs: 30_000,
+    intervalMs: 100,
+  });
+  ready.catch(() => undefined); // when the exit wins the race, the wait's own failure comes later
+  await Promise.race([ready, exited]).catch(async (err: unknown) => {
     await killAndWait(child, 'SIGKILL');
     throw err;
   });
@@ -87,6 +90,14 @@ export interface Sample {
   value: [number, string];
 }
 
+/** A scrape target as /api/v1/targets lists it. */
+export interface Target {
+  scrapeUrl: string;
+  labels: Record<string, string>;
+  health: string;
+  lastError: string;
+}
+
 /** A Prometheus alert as /api/v1/alerts lists it. */
 export interface Alert {
   labels: Record<string, string>;
@@ -111,20 +122,25 @@ export class PrometheusServer {
         static_configs: j.targets.map((t) => ({ targets: [t.address], labels: t.labels ?? {} })),
       })),
     };
-    // JSON is YAML: the config needs no YAML library.
-    await writeFile(join(dir, 'prometheus.yml'), JSON.stringify(config, null, 1));
-    const server = await startBinary(
-      'prometheus',
-      (port) => [
-        `--config.file=${join(dir, 'prometheus.yml')}`,
-        `--storage.tsdb.path=${join(dir, 'data')}`,
-        `--web.listen-address=127.0.0.1:${port}`,
-        // The test's alerts are read from /api/v1/alerts; no Alertmanager.
-        '--log.level=warn',
-      ],
-      { logFile: options.logFile, readyPath: '/-/ready' },
-    );
-    return new PrometheusServer(server, dir);
+    try {
+      // JSON is YAML: the config needs no YAML library.
+      await writeFile(join(dir, 'prometheus.yml'), JSON.stringify(config, null, 1));
+      const server = await startBinary(
+        'prometheus',
+        (port) => [
+          `--config.file=${join(dir, 'prometheus.yml')}`,
+          `--storage.tsdb.path=${join(dir, 'data')}`,
+          `--web.listen-address=127.0.0.1:${port}`,
+          // The test's alerts are read from /api/v1/alerts; no Alertmanager.
+          '--log.level=warn',
+        ],
+        { logFile: options.logFile, readyPath: '/-/ready' },
+      );
+      return new PrometheusServer(server, dir);
+    } catch (err) {
+      await rm(dir, { recursive: true, force: true });
+      throw err;
+    }
   }
 
   get url(): string {
@@ -149,12 +165,8 @@ export class PrometheusServer {
   }
 
   /** Every scrape target's health (`up`/`down`) and last error. */
-  async targets(): Promise<{ labels: Record<string, string>; health: string; lastError: string }[]> {
-    return (
-      await this.#api<{ activeTargets: { labels: Record<string, string>; health: string; lastError: string }[] }>(
-        'targets',
-      )
-    ).activeTargets;
+  async targets(): Promise<Target[]> {
+    return (await this.#api<{ activeTargets: Target[] }>('targets')).activeTargets;
   }
 
   async close(): Promise<void> {
