@@ -105,6 +105,15 @@ function infrastructure(): Panel[] {
       ['max(redis_memory_max_bytes)', 'maxmemory'],
     ]),
     series('Redis connected clients, by pod', 'short', [['max by (pod) (redis_connected_clients)', '{{pod}}']]),
+    series(
+      'Services connected to Redis (1 = ready), by service',
+      'short',
+      [['min by (service) (recio_redis_connected)', '{{service}}']],
+      "Each service's own view of its Redis connection (the router's client): 0 while it reconnects or fails over.",
+    ),
+    series('Redis command latency p99, as the services see it, by command', 's', [
+      [quantile(0.99, 'recio_redis_command_seconds', 'command'), '{{command}}'],
+    ]),
     series(`PostgreSQL connections to ${DATABASE_NAME}`, 'short', [
       [eitherPostgres(`sum(pg_stat_database_numbackends{${db}})`, `sum(cnpg_backends_total{${db}})`), 'connections'],
     ]),

@@ -29,6 +29,10 @@ export class RouterMetrics {
   readonly retentionDeleted: Counter<'class'>;
   /** Stream entries removed from above their channel's committed head (a forged or foreign XADD). */
   readonly entriesAhead: Counter<'class'>;
+  /** 1 while the router's Redis client is connected and ready. */
+  readonly redisConnected: Gauge;
+  /** Redis command latency (send → reply), by command; blocking reads left out. */
+  readonly redisCommandSeconds: Histogram<'command'>;
 
   constructor(registry: Registry) {
     const registers = [registry];
@@ -114,6 +118,28 @@ export class RouterMetrics {
       registry,
       'recio_relay_leader',
       () => new Gauge({ name: 'recio_relay_leader', help: '1 while this process is the active relay', registers }),
+    );
+    this.redisConnected = getOrCreate(
+      registry,
+      'recio_redis_connected',
+      () =>
+        new Gauge({
+          name: 'recio_redis_connected',
+          help: "1 while the router's Redis client is connected and ready",
+          registers,
+        }),
+    );
+    this.redisCommandSeconds = getOrCreate(
+      registry,
+      'recio_redis_command_seconds',
+      () =>
+        new Histogram({
+          name: 'recio_redis_command_seconds',
+          help: 'Redis command latency, send to reply, by command (blocking reads left out)',
+          labelNames: ['command'],
+          buckets: LATENCY_BUCKETS,
+          registers,
+        }),
     );
     this.entriesAhead = getOrCreate(
       registry,

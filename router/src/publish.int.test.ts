@@ -129,6 +129,32 @@ describe('publish', () => {
     expect((await redis.xrange(streamKey(channel), '-', '+')).map(([, f]) => JSON.parse(f[9]!).n)).toEqual([1, 3]);
   });
 
+  it("exports its Redis client's connection state and command latency, blocking reads left out", async () => {
+    const count = async (command: string) =>
+      (await router.registry.getSingleMetric('recio_redis_command_seconds')!.get()).values.find(
+        (v) => v.metricName === 'recio_redis_command_seconds_count' && v.labels.command === command,
+      )?.value ?? 0;
+    const connected = async () =>
+      (await router.registry.getSingleMetric('recio_redis_connected')!.get()).values[0]!.value;
+    expect(await connected()).toBe(1);
+    const channel = `trades:${uniqueName()}`;
+    const before = { ping: await count('ping'), xread: await count('xread') };
+    await router.redis.ping();
+    await router.redis.xread('BLOCK', 10, 'STREAMS', streamKey(channel), '$');
+    await router.publish(channel, 'trade.opened', { n: 1 });
+    expect(await count('ping')).toBe(before.ping + 1);
+    expect(await count('xread')).toBe(before.xread); // waiting for entries is not latency
+    expect(await count('evalsha')).toBeGreaterThan(0); // the append script
+
+    const other = await testRouter(db.url);
+    await other.waitUntilReady({ redisTimeoutMs: 5_000 });
+    expect((await other.registry.getSingleMetric('recio_redis_connected')!.get()).values[0]!.value).toBe(1);
+    await other.close();
+    await expect
+      .poll(async () => (await other.registry.getSingleMetric('recio_redis_connected')!.get()).values[0]!.value)
+      .toBe(0);
+  });
+
   it('runs commit hooks after COMMIT only, in order, and a failing hook loses nothing', async () => {
     const ran: string[] = [];
     const committedBeforeHook = async (channel: string) => (await logSeqs(channel)).length;

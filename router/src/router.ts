@@ -13,6 +13,7 @@ import { resolveRouterOptions, type ResolvedRouterOptions, type RouterOptions } 
 import { Propagator } from './propagator.js';
 import { PublishBatcher } from './publish-batcher.js';
 import { createRedisClient, parseRedisConnection, waitForRedis, type RedisClient } from './redis/connection.js';
+import { instrumentRedis } from './redis/instrument.js';
 import { RouterScripts } from './redis/scripts.js';
 import { Replayer, type ReplayOptions, type ReplayPage } from './replay.js';
 import { insertEvents, type NewEvent } from './sql/insert-events.js';
@@ -96,6 +97,7 @@ export class EventRouter<M extends EventCatalogue = AnyEvents> {
       connectionName: `${this.options.source}-router`,
     });
     this.redis.on('error', (err: unknown) => this.logger.debug({ err }, 'redis connection error'));
+    instrumentRedis(this.redis, this.metrics);
     this.scripts = new RouterScripts(this.redis);
     this.propagator = new Propagator({
       pool: this.pool,
