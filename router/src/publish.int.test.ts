@@ -132,7 +132,9 @@ describe('publish', () => {
   it("exports its Redis client's connection state and command latency, blocking reads left out", async () => {
     const count = async (command: string) =>
       (await router.registry.getSingleMetric('recio_redis_command_seconds')!.get()).values.find(
-        (v) => v.metricName === 'recio_redis_command_seconds_count' && v.labels.command === command,
+        (v) =>
+          (v as { metricName?: string }).metricName === 'recio_redis_command_seconds_count' &&
+          v.labels.command === command,
       )?.value ?? 0;
     const connected = async () =>
       (await router.registry.getSingleMetric('recio_redis_connected')!.get()).values[0]!.value;
