@@ -5,7 +5,7 @@ import type { ChartConfig } from './config.js';
 import { GRAFANA_IMAGE } from './images.js';
 import { componentLabels, selectorLabels } from './labels.js';
 import { podsOf, tcp } from './network-policy-peers.js';
-import { configHashAnnotation, resources, restrictedContainer } from './pod-helpers.js';
+import { configHashAnnotation, oneReplicaTool, resources, restrictedContainer } from './pod-helpers.js';
 import { PROMETHEUS, PROMETHEUS_PORT } from './prometheus-config.js';
 
 /** Grafana's name: Deployment, Service, the NetworkPolicy peer. */
@@ -76,70 +76,57 @@ export class Grafana extends Construct {
       name: key.replace('.yaml', ''),
       configMap: { name: `${GRAFANA}-provisioning`, items: [{ key, path: `recio-${key}` }] },
     });
-    new k8s.KubeService(this, 'service', {
-      metadata,
-      spec: { selector: selectorLabels(GRAFANA), ports: [{ name: GRAFANA, port: GRAFANA_PORT, targetPort: port }] },
-    });
-    new k8s.KubeDeployment(this, 'deployment', {
-      metadata,
-      spec: {
-        replicas: 1,
-        revisionHistoryLimit: 3,
-        selector: { matchLabels: selectorLabels(GRAFANA) },
-        template: {
-          // provisioning is read at start; the dashboard files are re-read every 30 s
-          metadata: { labels, annotations: configHashAnnotation(data) },
-          spec: {
-            automountServiceAccountToken: false,
-            securityContext: { runAsNonRoot: true, seccompProfile: { type: 'RuntimeDefault' } },
-            containers: [
-              {
-                name: GRAFANA,
-                image: GRAFANA_IMAGE,
-                env: [
-                  { name: 'GF_SECURITY_ADMIN_USER', value: 'admin' },
-                  {
-                    name: 'GF_SECURITY_ADMIN_PASSWORD',
-                    valueFrom: { secretKeyRef: { name: GRAFANA_SECRET, key: 'admin-password' } },
-                  },
-                  { name: 'GF_AUTH_ANONYMOUS_ENABLED', value: 'false' },
-                  { name: 'GF_USERS_ALLOW_SIGN_UP', value: 'false' },
-                  // no egress but Prometheus: nothing to report to or check for
-                  { name: 'GF_ANALYTICS_REPORTING_ENABLED', value: 'false' },
-                  { name: 'GF_ANALYTICS_CHECK_FOR_UPDATES', value: 'false' },
-                  { name: 'GF_ANALYTICS_CHECK_FOR_PLUGIN_UPDATES', value: 'false' },
-                  { name: 'GF_NEWS_NEWS_FEED_ENABLED', value: 'false' },
-                  // nor to download plugins from (Grafana 11+ installs some at start unless told not to)
-                  { name: 'GF_PLUGINS_PREINSTALL_DISABLED', value: 'true' },
-                  // logs to standard output only (the root file system is read-only)
-                  { name: 'GF_LOG_MODE', value: 'console' },
-                ],
-                ports: [{ name: GRAFANA, containerPort: GRAFANA_PORT }],
-                resources: resources('100m', '256Mi', '512Mi'),
-                securityContext: restrictedContainer(GRAFANA_UID),
-                readinessProbe: { httpGet: { path: '/api/health', port }, periodSeconds: 10 },
-                livenessProbe: { httpGet: { path: '/api/health', port }, initialDelaySeconds: 30, periodSeconds: 20 },
-                volumeMounts: [
-                  { name: 'datasources', mountPath: '/etc/grafana/provisioning/datasources', readOnly: true },
-                  { name: 'dashboards', mountPath: '/etc/grafana/provisioning/dashboards', readOnly: true },
-                  { name: 'dashboard-files', mountPath: GRAFANA_DASHBOARDS_DIR, readOnly: true },
-                  { name: 'data', mountPath: '/var/lib/grafana' },
-                  { name: 'logs', mountPath: '/var/log/grafana' },
-                  { name: 'tmp', mountPath: '/tmp' },
-                ],
-              },
-            ],
-            volumes: [
-              provisioned('datasources.yaml'),
-              provisioned('dashboards.yaml'),
-              { name: 'dashboard-files', projected: { sources: dashboards.map((name) => ({ configMap: { name } })) } },
-              { name: 'data', emptyDir: {} },
-              { name: 'logs', emptyDir: {} },
-              { name: 'tmp', emptyDir: {} },
-            ],
-          },
+    oneReplicaTool(this, {
+      name: GRAFANA,
+      namespace: ns,
+      port: { name: GRAFANA, port: GRAFANA_PORT },
+      // provisioning is read at start; the dashboard files are re-read every 30 s
+      annotations: configHashAnnotation(data),
+      containers: [
+        {
+          name: GRAFANA,
+          image: GRAFANA_IMAGE,
+          env: [
+            { name: 'GF_SECURITY_ADMIN_USER', value: 'admin' },
+            {
+              name: 'GF_SECURITY_ADMIN_PASSWORD',
+              valueFrom: { secretKeyRef: { name: GRAFANA_SECRET, key: 'admin-password' } },
+            },
+            { name: 'GF_AUTH_ANONYMOUS_ENABLED', value: 'false' },
+            { name: 'GF_USERS_ALLOW_SIGN_UP', value: 'false' },
+            // no egress but Prometheus: nothing to report to or check for
+            { name: 'GF_ANALYTICS_REPORTING_ENABLED', value: 'false' },
+            { name: 'GF_ANALYTICS_CHECK_FOR_UPDATES', value: 'false' },
+            { name: 'GF_ANALYTICS_CHECK_FOR_PLUGIN_UPDATES', value: 'false' },
+            { name: 'GF_NEWS_NEWS_FEED_ENABLED', value: 'false' },
+            // nor to download plugins from (Grafana 11+ installs some at start unless told not to)
+            { name: 'GF_PLUGINS_PREINSTALL_DISABLED', value: 'true' },
+            // logs to standard output only (the root file system is read-only)
+            { name: 'GF_LOG_MODE', value: 'console' },
+          ],
+          ports: [{ name: GRAFANA, containerPort: GRAFANA_PORT }],
+          resources: resources('100m', '256Mi', '512Mi'),
+          securityContext: restrictedContainer(GRAFANA_UID),
+          readinessProbe: { httpGet: { path: '/api/health', port }, periodSeconds: 10 },
+          livenessProbe: { httpGet: { path: '/api/health', port }, initialDelaySeconds: 30, periodSeconds: 20 },
+          volumeMounts: [
+            { name: 'datasources', mountPath: '/etc/grafana/provisioning/datasources', readOnly: true },
+            { name: 'dashboards', mountPath: '/etc/grafana/provisioning/dashboards', readOnly: true },
+            { name: 'dashboard-files', mountPath: GRAFANA_DASHBOARDS_DIR, readOnly: true },
+            { name: 'data', mountPath: '/var/lib/grafana' },
+            { name: 'logs', mountPath: '/var/log/grafana' },
+            { name: 'tmp', mountPath: '/tmp' },
+          ],
         },
-      },
+      ],
+      volumes: [
+        provisioned('datasources.yaml'),
+        provisioned('dashboards.yaml'),
+        { name: 'dashboard-files', projected: { sources: dashboards.map((name) => ({ configMap: { name } })) } },
+        { name: 'data', emptyDir: {} },
+        { name: 'logs', emptyDir: {} },
+        { name: 'tmp', emptyDir: {} },
+      ],
     });
     new k8s.KubeNetworkPolicy(this, 'netpol', {
       metadata: { name: GRAFANA, namespace: ns },

@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { k8s } from 'cdk8s-plus-31';
 import type { Construct } from 'constructs';
 import type { ChartConfig } from './config.js';
-import { selectorLabels } from './labels.js';
+import { componentLabels, selectorLabels } from './labels.js';
 
 /**
  * Spreads a component's pods over nodes: required (hard) in the cloud profile for data stores,
@@ -87,4 +87,50 @@ export function podDisruptionBudget(
  */
 export function configHashAnnotation(data: Record<string, string>): Record<string, string> {
   return { 'recio.dev/config-hash': createHash('sha256').update(JSON.stringify(data)).digest('hex').slice(0, 16) };
+}
+
+/** What {@link oneReplicaTool} runs. */
+export interface OneReplicaToolProps {
+  /** Component name: the Deployment's, the Service's and their labels'. */
+  name: string;
+  namespace: string;
+  /** The Service's one port, to the container port of the same name. */
+  port: { name: string; port: number };
+  /** Pod annotations (a config hash, so the pod restarts when its ConfigMap changes). */
+  annotations?: Record<string, string>;
+  containers: k8s.Container[];
+  volumes?: k8s.Volume[];
+}
+
+/**
+ * A tool the kind profile runs beside the platform (Prometheus, Grafana, postgres_exporter): one
+ * replica, its Service on one named port, no API token, non-root under the runtime's seccomp profile.
+ */
+export function oneReplicaTool(scope: Construct, props: OneReplicaToolProps): void {
+  const labels = componentLabels(props.name);
+  const metadata = { name: props.name, namespace: props.namespace, labels };
+  new k8s.KubeService(scope, 'service', {
+    metadata,
+    spec: {
+      selector: selectorLabels(props.name),
+      ports: [{ ...props.port, targetPort: k8s.IntOrString.fromString(props.port.name) }],
+    },
+  });
+  new k8s.KubeDeployment(scope, 'deployment', {
+    metadata,
+    spec: {
+      replicas: 1,
+      revisionHistoryLimit: 3,
+      selector: { matchLabels: selectorLabels(props.name) },
+      template: {
+        metadata: { labels, ...(props.annotations ? { annotations: props.annotations } : {}) },
+        spec: {
+          automountServiceAccountToken: false,
+          securityContext: { runAsNonRoot: true, seccompProfile: { type: 'RuntimeDefault' } },
+          containers: props.containers,
+          ...(props.volumes ? { volumes: props.volumes } : {}),
+        },
+      },
+    },
+  });
 }

@@ -2,9 +2,8 @@ import { k8s } from 'cdk8s-plus-31';
 import { Construct } from 'constructs';
 import type { ChartConfig } from './config.js';
 import { POSTGRES_EXPORTER_IMAGE } from './images.js';
-import { componentLabels, selectorLabels } from './labels.js';
 import { METRICS_PORT_NAME, POSTGRES_EXPORTER_PORT } from './metrics-ports.js';
-import { resources, restrictedContainer } from './pod-helpers.js';
+import { oneReplicaTool, resources, restrictedContainer } from './pod-helpers.js';
 import { DATABASE_NAME, postgresHost } from './postgres.js';
 
 /** The exporter's component name (Deployment, pods, NetworkPolicy). */
@@ -37,42 +36,24 @@ export function postgresExporterEnv(config: ChartConfig): k8s.EnvVar[] {
 export class PostgresExporter extends Construct {
   constructor(scope: Construct, id: string, config: ChartConfig) {
     super(scope, id);
-    const labels = componentLabels(POSTGRES_EXPORTER);
     const port = k8s.IntOrString.fromString(METRICS_PORT_NAME);
-    new k8s.KubeService(this, 'service', {
-      metadata: { name: POSTGRES_EXPORTER, namespace: config.namespace, labels },
-      spec: {
-        selector: selectorLabels(POSTGRES_EXPORTER),
-        ports: [{ name: METRICS_PORT_NAME, port: POSTGRES_EXPORTER_PORT, targetPort: port }],
-      },
-    });
-    new k8s.KubeDeployment(this, 'deployment', {
-      metadata: { name: POSTGRES_EXPORTER, namespace: config.namespace, labels },
-      spec: {
-        replicas: 1,
-        revisionHistoryLimit: 3,
-        selector: { matchLabels: selectorLabels(POSTGRES_EXPORTER) },
-        template: {
-          metadata: { labels },
-          spec: {
-            automountServiceAccountToken: false,
-            securityContext: { runAsNonRoot: true, seccompProfile: { type: 'RuntimeDefault' } },
-            containers: [
-              {
-                name: 'exporter',
-                image: POSTGRES_EXPORTER_IMAGE,
-                env: postgresExporterEnv(config),
-                ports: [{ name: METRICS_PORT_NAME, containerPort: POSTGRES_EXPORTER_PORT }],
-                resources: resources('20m', '32Mi', '64Mi'),
-                securityContext: restrictedContainer(EXPORTER_UID),
-                // The port answers whether PostgreSQL does or not (pg_up says which).
-                readinessProbe: { tcpSocket: { port }, periodSeconds: 10 },
-                livenessProbe: { tcpSocket: { port }, initialDelaySeconds: 10, periodSeconds: 20 },
-              },
-            ],
-          },
+    oneReplicaTool(this, {
+      name: POSTGRES_EXPORTER,
+      namespace: config.namespace,
+      port: { name: METRICS_PORT_NAME, port: POSTGRES_EXPORTER_PORT },
+      containers: [
+        {
+          name: 'exporter',
+          image: POSTGRES_EXPORTER_IMAGE,
+          env: postgresExporterEnv(config),
+          ports: [{ name: METRICS_PORT_NAME, containerPort: POSTGRES_EXPORTER_PORT }],
+          resources: resources('20m', '32Mi', '64Mi'),
+          securityContext: restrictedContainer(EXPORTER_UID),
+          // The port answers whether PostgreSQL does or not (pg_up says which).
+          readinessProbe: { tcpSocket: { port }, periodSeconds: 10 },
+          livenessProbe: { tcpSocket: { port }, initialDelaySeconds: 10, periodSeconds: 20 },
         },
-      },
+      ],
     });
   }
 }

@@ -9,7 +9,7 @@ import { componentLabels, selectorLabels } from './labels.js';
 import { scrapedPorts } from './metrics-ports.js';
 import { RULES_FILE } from './monitoring.js';
 import { ANY_RECIO_POD, podsOf, tcp } from './network-policy-peers.js';
-import { configHashAnnotation, resources, restrictedContainer } from './pod-helpers.js';
+import { configHashAnnotation, oneReplicaTool, resources, restrictedContainer } from './pod-helpers.js';
 import { GRAFANA } from './grafana.js';
 import { PROMETHEUS, PROMETHEUS_PORT, PROMETHEUS_RULES_FILE, prometheusConfig } from './prometheus-config.js';
 
@@ -41,57 +41,41 @@ export class Prometheus extends Construct {
     const web = k8s.IntOrString.fromString('web');
 
     new k8s.KubeConfigMap(this, 'config', { metadata: { ...metadata, name: `${PROMETHEUS}-config` }, data });
-    new k8s.KubeService(this, 'service', {
-      metadata,
-      spec: {
-        selector: selectorLabels(PROMETHEUS),
-        ports: [{ name: 'web', port: PROMETHEUS_PORT, targetPort: web }],
-      },
-    });
-    new k8s.KubeDeployment(this, 'deployment', {
-      metadata,
-      spec: {
-        replicas: 1,
-        revisionHistoryLimit: 3,
-        selector: { matchLabels: selectorLabels(PROMETHEUS) },
-        template: {
-          metadata: { labels, annotations: configHashAnnotation(data) },
-          spec: {
-            // static targets: no Kubernetes API access, so no token
-            automountServiceAccountToken: false,
-            securityContext: { runAsNonRoot: true, seccompProfile: { type: 'RuntimeDefault' } },
-            containers: [
-              {
-                name: PROMETHEUS,
-                image: PROMETHEUS_IMAGE,
-                args: [
-                  `--config.file=${PROMETHEUS_CONFIG_DIR}/prometheus.yml`,
-                  '--storage.tsdb.path=/prometheus',
-                  '--storage.tsdb.retention.time=2d',
-                  '--storage.tsdb.retention.size=1GB',
-                ],
-                ports: [{ name: 'web', containerPort: PROMETHEUS_PORT }],
-                resources: resources('200m', '512Mi', '1Gi'),
-                securityContext: restrictedContainer(PROMETHEUS_UID),
-                readinessProbe: { httpGet: { path: '/-/ready', port: web }, periodSeconds: 10 },
-                livenessProbe: {
-                  httpGet: { path: '/-/healthy', port: web },
-                  initialDelaySeconds: 30,
-                  periodSeconds: 20,
-                },
-                volumeMounts: [
-                  { name: 'config', mountPath: PROMETHEUS_CONFIG_DIR, readOnly: true },
-                  { name: 'data', mountPath: '/prometheus' },
-                ],
-              },
-            ],
-            volumes: [
-              { name: 'config', configMap: { name: `${PROMETHEUS}-config` } },
-              { name: 'data', emptyDir: { sizeLimit: k8s.Quantity.fromString('2Gi') } },
-            ],
+    oneReplicaTool(this, {
+      name: PROMETHEUS,
+      namespace: ns,
+      port: { name: 'web', port: PROMETHEUS_PORT },
+      annotations: configHashAnnotation(data),
+      // static targets: no Kubernetes API access, so no token (oneReplicaTool mounts none)
+      containers: [
+        {
+          name: PROMETHEUS,
+          image: PROMETHEUS_IMAGE,
+          args: [
+            `--config.file=${PROMETHEUS_CONFIG_DIR}/prometheus.yml`,
+            '--storage.tsdb.path=/prometheus',
+            '--storage.tsdb.retention.time=2d',
+            '--storage.tsdb.retention.size=1GB',
+          ],
+          ports: [{ name: 'web', containerPort: PROMETHEUS_PORT }],
+          resources: resources('200m', '512Mi', '1Gi'),
+          securityContext: restrictedContainer(PROMETHEUS_UID),
+          readinessProbe: { httpGet: { path: '/-/ready', port: web }, periodSeconds: 10 },
+          livenessProbe: {
+            httpGet: { path: '/-/healthy', port: web },
+            initialDelaySeconds: 30,
+            periodSeconds: 20,
           },
+          volumeMounts: [
+            { name: 'config', mountPath: PROMETHEUS_CONFIG_DIR, readOnly: true },
+            { name: 'data', mountPath: '/prometheus' },
+          ],
         },
-      },
+      ],
+      volumes: [
+        { name: 'config', configMap: { name: `${PROMETHEUS}-config` } },
+        { name: 'data', emptyDir: { sizeLimit: k8s.Quantity.fromString('2Gi') } },
+      ],
     });
     new k8s.KubeNetworkPolicy(this, 'netpol', {
       metadata: { name: PROMETHEUS, namespace: ns },
