@@ -80,7 +80,8 @@ export interface EntryDecision {
 }
 
 /** Why a scan entered nothing. */
-export type NoEntryReason = 'DISABLED' | 'SPIKE_PAUSED' | 'OUTSIDE_WINDOW' | 'NO_CANDIDATE';
+export const NO_ENTRY_REASONS = ['DISABLED', 'SPIKE_PAUSED', 'OUTSIDE_WINDOW', 'NO_CANDIDATE'] as const;
+export type NoEntryReason = (typeof NO_ENTRY_REASONS)[number];
 
 /** Inputs of {@link entryDecisions}. */
 export interface EntryScan {

@@ -3,6 +3,7 @@ import {
   entryDecisions,
   eventTicker,
   hourCloseAfter,
+  NO_ENTRY_REASONS,
   spikeGuardStep,
   type Settings,
   type SpikeGuardStep,
@@ -17,6 +18,9 @@ import { addLiveTrade, liveTradeKeys, loadEntryStates, saveEntryStates, type Ent
 // Namespace of auto-entry trade ids: uuid v5 of (user, price event, ticker, side), so a tick
 // handled twice asks for the same trade and the trade manager creates it once.
 const TRADE_ID_NAMESPACE = '6f1e2f8a-3c1b-5b7e-9d59-1d3c0f6a2b10';
+
+/** What a user's scan on a tick can come to (recio_auto_entry_scans_total's `reason`). */
+const SCAN_OUTCOMES = ['ENTERED', 'STALE_TICK', 'NO_QUOTES', ...NO_ENTRY_REASONS] as const;
 
 /** Options of {@link EntryScanner}. */
 export type EntryScannerOptions = TickReactorOptions;
@@ -39,6 +43,8 @@ export class EntryScanner {
       labelNames: ['reason'],
       registers: [options.registry],
     });
+    // Every outcome starts at 0: the dashboard shows "no scans" rather than nothing.
+    for (const reason of SCAN_OUTCOMES) this.#entries.inc({ reason }, 0);
   }
 
   async onTick(tx: PlatformTransaction, event: RecioEvent, tick: PriceTick, signal: AbortSignal): Promise<void> {

@@ -1,12 +1,12 @@
 import { closedTradePnl, settledTradePnl, transition, type TradeEvent as Lifecycle } from '@recio/domain';
-import type {
-  CloseRequest,
-  OpenRequest,
-  OrderFilled,
-  OrderRejected,
-  PlatformEvents,
-  SettlementRecord,
+import {
   TradeSnapshot,
+  type CloseRequest,
+  type OpenRequest,
+  type OrderFilled,
+  type OrderRejected,
+  type PlatformEvents,
+  type SettlementRecord,
 } from '@recio/platform';
 import type { PlatformTransaction } from '@recio/service-kit';
 import type { Logger } from 'pino';
@@ -84,6 +84,9 @@ export class TradeBook {
       labelNames: ['method', 'result'],
       registers: [options.registry],
     });
+    // Every way a trade ends starts at 0 (the dashboard shows none ended rather than nothing).
+    for (const method of TradeSnapshot.shape.closeMethod.unwrap().options)
+      for (const result of TradeSnapshot.shape.winLoss.unwrap().options) this.#ended.inc({ method, result }, 0);
   }
 
   /** Creates a trade `pending` (idempotent on its id): the executor places its order on `trade.created`. */
