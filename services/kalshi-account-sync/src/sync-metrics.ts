@@ -1,3 +1,4 @@
+import { AccountEvent, PositionEvent } from '@recio/platform';
 import { Counter, Gauge, type Registry } from 'prom-client';
 import type { MirrorChanges } from './mirror-writer.js';
 
@@ -36,6 +37,9 @@ export class SyncMetrics {
       labelNames: ['type'],
       registers: [registry],
     });
+    // Every type it publishes starts at 0 (a dashboard shows none rather than nothing).
+    for (const schema of [...AccountEvent.options, ...PositionEvent.options])
+      this.events.inc({ type: schema.shape.type.value }, 0);
   }
 
   /** Counts what a committed sync changed. */

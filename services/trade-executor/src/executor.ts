@@ -46,9 +46,11 @@ export class Executor {
       labelNames: ['leg', 'found'],
       registers: [registry],
     });
-    // Every combination starts at 0 (a dashboard shows "none looked up", not nothing).
-    for (const leg of ['open', 'close'] as const)
+    // Every combination starts at 0 (a dashboard shows "none", not nothing).
+    for (const leg of ['open', 'close'] as const) {
+      for (const outcome of ['filled', 'rejected']) this.#orders.inc({ leg, outcome }, 0);
       for (const found of CONFIRMATION_FOUND) this.#confirmations.inc({ leg, found }, 0);
+    }
   }
 
   /** `trade.created`: buy the trade's side at its limit, as the trade's row has them. */
