@@ -1,5 +1,19 @@
+/**
+ * How a class's events travel (ARCHITECTURE invariant 14):
+ * - `exactly-once`: business state. Committed to `event_log` with the business rows (commit first),
+ *   gapless seqs, applied by each group exactly once and in order with its PostgreSQL offset.
+ * - `latest`: market data a newer value supersedes (a price tick, a strike table). Appended to Redis
+ *   only, with the datum's own increasing version as its seq (gaps allowed); delivered to each group
+ *   at least once (the group's PEL), with no PostgreSQL offset; handlers make their effects idempotent
+ *   and check PostgreSQL before money moves. The history that matters is kept by its owner (e.g. the
+ *   price watchdog's `price_tick`), not in `event_log`.
+ */
+export type DeliveryClass = 'exactly-once' | 'latest';
+
 /** How the router treats the channels of one class (`trades`, `prices`, ...). */
 export interface ChannelClassPolicy {
+  /** How its events are published and consumed. @defaultValue 'exactly-once' */
+  delivery?: DeliveryClass;
   /** Approximate MAXLEN of each channel's stream: Redis keeps this much of the log tail. */
   maxLen: number;
   /** Days PostgreSQL keeps the class's events; null keeps them forever. */
@@ -8,8 +22,9 @@ export interface ChannelClassPolicy {
 
 /**
  * The platform's channel classes (ARCHITECTURE.md): every class a service publishes to or consumes,
- * and nothing else. Prices and markets keep 30 days, like the legacy price history; trades,
- * positions, settings and account are kept. Stream lengths are sized so a consumer that was away
+ * and nothing else. Prices and markets are latest-value market data (their `event_log` rows from
+ * before that, if any, expire after 30 days; the price history is `price_tick`); trades, positions,
+ * settings and account are kept. Stream lengths are sized so a consumer that was away
  * for a while still reads from Redis: prices tick once a second (20k ≈ 5.5 h), a markets event
  * carries a whole strike table (5k ≈ 1.4 h, ~15 MB).
  */
@@ -18,8 +33,8 @@ export const CHANNEL_CLASSES = {
   positions: { maxLen: 1_000, retentionDays: null },
   settings: { maxLen: 100, retentionDays: null },
   account: { maxLen: 1_000, retentionDays: null },
-  prices: { maxLen: 20_000, retentionDays: 30 },
-  markets: { maxLen: 5_000, retentionDays: 30 },
+  prices: { maxLen: 20_000, retentionDays: 30, delivery: 'latest' },
+  markets: { maxLen: 5_000, retentionDays: 30, delivery: 'latest' },
   system: { maxLen: 10_000, retentionDays: 30 },
 } as const satisfies Readonly<Record<string, ChannelClassPolicy>>;
 
@@ -28,3 +43,8 @@ export type ChannelClass = keyof typeof CHANNEL_CLASSES;
 
 /** The platform's channel classes, in the table's order. */
 export const CHANNEL_CLASS_NAMES = Object.keys(CHANNEL_CLASSES) as ChannelClass[];
+
+/** How `policy`'s events travel (its `delivery`, exactly-once unless it says otherwise). */
+export function deliveryOf(policy: ChannelClassPolicy): DeliveryClass {
+  return policy.delivery ?? 'exactly-once';
+}

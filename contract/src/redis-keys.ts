@@ -71,6 +71,13 @@ export const RATE_LIMIT_KEY = family(
   (kind: string, userId: string) => `ratelimit:${kind}:${userId}`,
 );
 
+/**
+ * A consumer group's state version: bumped after every commit that changes what its tick handlers
+ * read (settings, live trades, entry states), so each replica reloads its in-memory copy from
+ * PostgreSQL only when it changed, not on every tick (TTL: a lost key only means one reload).
+ */
+export const STATE_VERSION_KEY = family('state-version', 'string', true, (group: string) => `cache:version:${group}`);
+
 /** Every key family, for tests and docs. */
 export const KEY_FAMILIES: readonly KeyFamily[] = [
   STREAM_KEY,
@@ -81,6 +88,7 @@ export const KEY_FAMILIES: readonly KeyFamily[] = [
   LIVE_TRADES_KEY,
   TRADER_VIEW_KEY,
   RATE_LIMIT_KEY,
+  STATE_VERSION_KEY,
 ];
 
 /**

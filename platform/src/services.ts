@@ -6,6 +6,7 @@
 import {
   LIVE_TRADES_KEY,
   RATE_LIMIT_KEY,
+  STATE_VERSION_KEY,
   TRADER_VIEW_KEY,
   PRICE_CACHE_KEY,
   PRICE_SERIES_KEY,
@@ -134,7 +135,7 @@ export const SERVICES: readonly ServiceSpec[] = [
     ingressFrom: 'services',
     egressInternet: false,
     cloudReplicas: 2,
-    redisKeys: [],
+    redisKeys: [STATE_VERSION_KEY],
     tables: { trade: ['SELECT', 'INSERT', 'UPDATE'], trade_settlement: ['SELECT', 'INSERT'], price_tick: ['SELECT'] },
   },
   {
@@ -212,7 +213,7 @@ export const SERVICES: readonly ServiceSpec[] = [
     ingressFrom: 'services',
     egressInternet: false,
     cloudReplicas: 2,
-    redisKeys: [LIVE_TRADES_KEY],
+    redisKeys: [LIVE_TRADES_KEY, STATE_VERSION_KEY],
     tables: {
       supervised_trade: ['SELECT', 'INSERT', 'UPDATE', 'DELETE'],
       settings_copy: ['SELECT', 'INSERT', 'UPDATE'],
@@ -229,7 +230,7 @@ export const SERVICES: readonly ServiceSpec[] = [
     ingressFrom: 'services',
     egressInternet: false,
     cloudReplicas: 2,
-    redisKeys: [],
+    redisKeys: [STATE_VERSION_KEY],
     tables: {
       auto_entry_state: ['SELECT', 'INSERT', 'UPDATE'],
       auto_entry_live_trade: ['SELECT', 'INSERT', 'DELETE'],

@@ -26,8 +26,20 @@ describe('Channels', () => {
 
   it('knows the class and its policy', () => {
     expect(channels.classOf('trades:user_0001')).toBe('trades');
-    expect(channels.policyOf('prices:btc')).toEqual({ maxLen: 20_000, retentionDays: 30 });
+    expect(channels.policyOf('prices:btc')).toEqual({ maxLen: 20_000, retentionDays: 30, delivery: 'latest' });
     expect(channels.policyOf('trades:u1').retentionDays).toBeNull();
+  });
+
+  it('tells latest-value classes (prices, markets) from exactly-once ones, exactly-once unless a class says', () => {
+    expect(['prices:btc', 'markets:btc', 'trades:u1', 'system:health'].map((c) => channels.isLatest(c))).toEqual([
+      true,
+      true,
+      false,
+      false,
+    ]);
+    const custom = new Channels({ ticks: { maxLen: 10, retentionDays: null } });
+    expect(custom.isLatest('ticks:a')).toBe(false);
+    expect(custom.isLatest('prices:btc')).toBe(false); // a class it does not know
   });
 
   it('accepts patterns for subscriptions', () => {

@@ -2,6 +2,7 @@ import {
   CHANNEL_PATTERN_RE,
   CHANNEL_RE,
   channelClass,
+  deliveryOf,
   DEAD_LETTER_KEY,
   STREAM_KEY,
   type ChannelClassPolicy,
@@ -53,6 +54,15 @@ export class Channels {
   /** The policy of a valid channel's class. */
   policyOf(channel: string): ChannelClassPolicy {
     return this.#classes[this.classOf(channel)]!;
+  }
+
+  /**
+   * Whether a channel's class is latest-value market data (delivery `latest`), not exactly-once.
+   * False for a class this router does not know (the relay meets every class in channel_head).
+   */
+  isLatest(channel: string): boolean {
+    const policy = this.#classes[this.classOf(channel)];
+    return policy !== undefined && deliveryOf(policy) === 'latest';
   }
 
   /** All classes with their policies. */

@@ -40,6 +40,21 @@ export class InvalidEventError extends RecioError {
   }
 }
 
+/**
+ * An event published the wrong way for its class (ARCHITECTURE invariant 14): a latest-value channel
+ * (prices, markets) in a transaction, or an exactly-once channel through publishLatest.
+ */
+export class DeliveryMismatchError extends RecioError {
+  constructor(channel: string, latest: boolean) {
+    super(
+      'DELIVERY_MISMATCH',
+      latest
+        ? `${JSON.stringify(channel)} is a latest-value channel: publish it with publishLatest, not in a transaction`
+        : `${JSON.stringify(channel)} is an exactly-once channel: publish it in a transaction (publish, tx.publish)`,
+    );
+  }
+}
+
 /** A replay asked for events older than the channel class keeps (invariant 6). */
 export class ReplayExpiredError extends RecioError {
   readonly earliestSeq: number | null;

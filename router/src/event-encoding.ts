@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { Channels } from './channels.js';
-import { InvalidEventError } from './errors.js';
+import { DeliveryMismatchError, InvalidEventError } from './errors.js';
 import type { NewEvent } from './sql/insert-events.js';
 
 const TYPE_RE = /^[A-Za-z][A-Za-z0-9_.:-]{0,63}$/;
@@ -14,10 +14,12 @@ export interface EventInput {
 
 /**
  * Checks one event before anything is written (bad input never reaches PostgreSQL) and
- * gives it its id. Throws InvalidChannelError, ChannelNotPublishedError or InvalidEventError.
+ * gives it its id. `latest`: for publishLatest (a latest-value channel), else for a transaction.
+ * Throws InvalidChannelError, ChannelNotPublishedError, DeliveryMismatchError or InvalidEventError.
  */
-export function encodeEvent(channels: Channels, maxEventBytes: number, input: EventInput): NewEvent {
+export function encodeEvent(channels: Channels, maxEventBytes: number, input: EventInput, latest = false): NewEvent {
   channels.validatePublish(input.channel);
+  if (channels.isLatest(input.channel) !== latest) throw new DeliveryMismatchError(input.channel, !latest);
   if (typeof input.type !== 'string' || !TYPE_RE.test(input.type)) {
     throw new InvalidEventError(
       `invalid event type ${JSON.stringify(input.type)}: expected [A-Za-z][A-Za-z0-9_.:-]{0,63}`,

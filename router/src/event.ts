@@ -9,7 +9,10 @@ export interface RecioEvent<T = unknown> {
   /** UUID, unique across all channels; consumers and browsers deduplicate by it. */
   event_id: string;
   channel: string;
-  /** Gapless per channel, starting at 1; equals commit order on the channel. */
+  /**
+   * Exactly-once classes: gapless per channel, starting at 1; equals commit order on the channel.
+   * Latest-value classes (prices, markets): the datum's increasing version, with gaps.
+   */
   seq: number;
   type: string;
   /** The service (or tool) that published it. */

@@ -6,7 +6,7 @@ import { errorCode } from './errors.js';
 import type { CommittedEvent } from './event.js';
 import type { RouterMetrics } from './metrics.js';
 import type { RedisClient } from './redis/connection.js';
-import type { AppendReply, RouterScripts } from './redis/scripts.js';
+import { ANY_HOLE, type AppendReply, type RouterScripts } from './redis/scripts.js';
 import { headOf } from './sql/channel-heads.js';
 import { readEvents } from './sql/read-events.js';
 
@@ -25,7 +25,7 @@ export interface AheadRepair {
 }
 
 /** Who appended: the publisher right after its commit, or the relay converging. */
-export type AppendPath = 'publisher' | 'relay';
+export type AppendPath = 'publisher' | 'relay' | 'latest';
 
 /** What the propagator needs; the router owns all of it. */
 export interface PropagatorDeps {
@@ -76,6 +76,28 @@ export class Propagator {
       ),
     );
     return results.filter(Boolean).length;
+  }
+
+  /**
+   * Appends one latest-value event (its seq is its version; any hole allowed). Resolves to whether it
+   * was added (false: the stream already ends at or past it). Throws when Redis fails: nothing else
+   * holds the event, so the publisher decides.
+   */
+  async appendLatest(event: CommittedEvent): Promise<boolean> {
+    try {
+      const reply = await this.#append(event.channel, [event], ANY_HOLE, 'latest');
+      if (reply.status === 'appended') {
+        const cls = this.#d.channels.classOf(event.channel);
+        this.#d.metrics.publishLatency.observe(
+          { class: cls, path: 'latest' },
+          Math.max(0, Date.now() - event.ts) / 1000,
+        );
+      }
+      return reply.status === 'appended';
+    } catch (error) {
+      this.#d.metrics.redisErrors.inc({ op: 'append', code: errorCode(error) });
+      throw error;
+    }
   }
 
   async #appendAfterCommit(run: CommittedEvent[], committedAtMs: number): Promise<boolean> {

@@ -240,7 +240,7 @@ describe('publish', () => {
 
   it('publishes to thousands of channels in one batch, each with its own sequence', async () => {
     const ns = uniqueName();
-    const channels = Array.from({ length: 3_000 }, (_, i) => `prices:${ns}_${i}`);
+    const channels = Array.from({ length: 3_000 }, (_, i) => `positions:${ns}_${i}`);
     const events = channels.flatMap((channel) => [
       { channel, type: 'tick', data: { p: 1 } },
       { channel, type: 'tick', data: { p: 2 } },
@@ -255,7 +255,7 @@ describe('publish', () => {
     }
     const { rows } = await pool.query<{ n: string }>(
       `SELECT count(*) AS n FROM channel_head WHERE channel LIKE $1 AND last_seq = 4`,
-      [`prices:${ns}_%`],
+      [`positions:${ns}_%`],
     );
     expect(Number(rows[0]!.n)).toBe(3_000);
   });

@@ -256,7 +256,10 @@ export class Relay {
     }
   }
 
-  async #convergeAll(states: readonly ChannelState[], report: SweepReport): Promise<void> {
+  async #convergeAll(all: readonly ChannelState[], report: SweepReport): Promise<void> {
+    // Latest-value streams follow no PostgreSQL head (invariant 14); a head left from before a
+    // class became one must not make its stream look "ahead" and be trimmed.
+    const states = all.filter((s) => !this.#router.channels.isLatest(s.channel));
     report.channels += states.length;
     const work = states.filter((s) => s.last !== s.head);
     for (const s of states) if (s.last === s.head) this.#settle(s.channel, s.head);

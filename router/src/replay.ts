@@ -2,7 +2,7 @@ import type { Pool } from 'pg';
 import type { Logger } from 'pino';
 import { streamKey, type Channels } from './channels.js';
 import { InvalidReplayError, ReplayExpiredError, errorCode } from './errors.js';
-import { entryId } from '@recio/contract';
+import { entryId, seqOfEntryId } from '@recio/contract';
 import { decodeStreamEntry, toRecioEvent, type RecioEvent } from './event.js';
 import type { RouterMetrics } from './metrics.js';
 import type { RedisClient } from './redis/connection.js';
@@ -67,6 +67,7 @@ export class Replayer {
       throw new InvalidReplayError('sinceTime must be a valid Date');
     }
 
+    if (this.channels.isLatest(channel)) return this.#replayLatest(channel, options, limit);
     const head = await headOf(db, channel);
     const start = hasSeq
       ? Math.max(options.sinceSeq!, 1)
@@ -83,6 +84,36 @@ export class Replayer {
       events.push(...rows.map(toRecioEvent));
     }
     const next = (events.at(-1)?.seq ?? start - 1) + 1;
+    return { events, next, head, hasMore: next <= head };
+  }
+
+  /**
+   * A latest-value channel's history is what its stream holds (invariant 14: no event_log rows), its
+   * head the stream's last seq; seqs have gaps. Nothing is "expired": a reader wants the newest
+   * values, and gets what is kept. Redis failing is an error here (nothing else has them).
+   */
+  async #replayLatest(channel: string, options: ReplayOptions, limit: number): Promise<ReplayPage> {
+    const key = streamKey(channel);
+    const [top] = await this.redis.xrevrange(key, '+', '-', 'COUNT', 1);
+    const head = top ? seqOfEntryId(top[0]) : 0;
+    let from = entryId(Math.max(options.sinceSeq ?? 1, 1));
+    const since = options.sinceTime?.getTime() ?? -Infinity;
+    const events: RecioEvent[] = [];
+    while (events.length < limit) {
+      const entries = await this.redis.xrange(key, from, '+', 'COUNT', Math.max(limit, 1_000));
+      for (const [id, fields] of entries) {
+        let event: RecioEvent;
+        try {
+          event = decodeStreamEntry(channel, id, fields);
+        } catch {
+          continue; // not written by the router: not an event of the channel
+        }
+        if (event.ts >= since && events.length < limit) events.push(event);
+      }
+      if (entries.length < Math.max(limit, 1_000) || events.length >= limit) break;
+      from = `(${entries.at(-1)![0]}`;
+    }
+    const next = events.length > 0 ? events.at(-1)!.seq + 1 : Math.max(options.sinceSeq ?? head + 1, 1);
     return { events, next, head, hasMore: next <= head };
   }
 

@@ -1,11 +1,11 @@
-import pg from 'pg';
+import pg, { type PoolClient } from 'pg';
 import { pino, type Logger } from 'pino';
 import { Registry } from 'prom-client';
 import { Channels } from './channels.js';
 import { Consumer } from './consume/consumer.js';
 import type { ConsumerDeps } from './consume/consumer-deps.js';
 import type { ConsumeOptions } from './consume/consumer-options.js';
-import { ClosedError, CONNECTION_ERROR_CODES, errorCode } from './errors.js';
+import { ClosedError, CONNECTION_ERROR_CODES, errorCode, InvalidEventError } from './errors.js';
 import { encodeEvent, type EventInput } from './event-encoding.js';
 import { toRecioEvent, type CommittedEvent, type RecioEvent } from './event.js';
 import { RouterMetrics } from './metrics.js';
@@ -36,6 +36,12 @@ export interface TransactionOptions {
    * offset is lost together with its effects. @defaultValue false
    */
   relaxedCommit?: boolean;
+  /**
+   * BEGIN only when the function sends its first statement (or queued an event): a function that
+   * reads and writes nothing costs PostgreSQL nothing. For handlers of latest-value events, most of
+   * which find nothing to do. @defaultValue false
+   */
+  lazy?: boolean;
 }
 
 /** The value a transaction returned, and the events it committed. */
@@ -148,37 +154,45 @@ export class EventRouter<M extends EventCatalogue = AnyEvents> {
   }
 
   async #transaction<T>(fn: (tx: Transaction<M>) => Promise<T>, options: TransactionOptions): Promise<Committed<T>> {
-    const client = await this.pool.connect();
+    let client: PoolClient | undefined;
+    const begin = async (): Promise<PoolClient> => {
+      client = await this.pool.connect();
+      // One round trip either way (a simple query may hold two statements).
+      await client.query(options.relaxedCommit ? 'BEGIN; SET LOCAL synchronous_commit = off' : 'BEGIN');
+      return client;
+    };
     let committed: CommittedEvent[] = [];
     let value: T;
     let hooks: readonly (() => void)[] = [];
     try {
-      // One round trip either way (a simple query may hold two statements).
-      await client.query(options.relaxedCommit ? 'BEGIN; SET LOCAL synchronous_commit = off' : 'BEGIN');
+      const tx = new Transaction<M>(options.lazy ? begin : await begin(), this.channels, this.options.maxEventBytes);
       try {
-        const tx = new Transaction<M>(client, this.channels, this.options.maxEventBytes);
         value = await fn(tx);
         hooks = tx.commitHooks;
-        try {
-          if (tx.queued.length > 0) {
-            // Events never reach Redis from a commit that is not flushed (invariant 1).
-            if (options.relaxedCommit) await client.query('SET LOCAL synchronous_commit = on');
-            committed = await insertEvents(client, tx.queued, this.options.source);
+        // A lazy transaction that sent nothing and queued no event has nothing to commit.
+        if (tx.begun || tx.queued.length > 0) {
+          const inside = await tx.begin();
+          try {
+            if (tx.queued.length > 0) {
+              // Events never reach Redis from a commit that is not flushed (invariant 1).
+              if (options.relaxedCommit) await inside.query('SET LOCAL synchronous_commit = on');
+              committed = await insertEvents(inside, tx.queued, this.options.source);
+            }
+            await inside.query('COMMIT');
+          } catch (error) {
+            // The events could not be confirmed in PostgreSQL (the business's own errors are not counted).
+            this.metrics.pgErrors.inc({ op: 'commit', code: errorCode(error) });
+            throw error;
           }
-          await client.query('COMMIT');
-        } catch (error) {
-          // The events could not be confirmed in PostgreSQL (the business's own errors are not counted).
-          this.metrics.pgErrors.inc({ op: 'commit', code: errorCode(error) });
-          throw error;
         }
       } catch (error) {
-        await client.query('ROLLBACK').catch(() => undefined);
+        await client?.query('ROLLBACK').catch(() => undefined);
         throw error;
       }
-      client.release();
+      client?.release();
     } catch (error) {
       // A client whose connection broke must not go back to the pool.
-      client.release(CONNECTION_ERROR_CODES.has(errorCode(error)) ? (error as Error) : undefined);
+      client?.release(CONNECTION_ERROR_CODES.has(errorCode(error)) ? (error as Error) : undefined);
       throw error;
     }
     for (const hook of hooks) {
@@ -225,6 +239,30 @@ export class EventRouter<M extends EventCatalogue = AnyEvents> {
       throw error;
     }
     return this.#afterCommit(committed);
+  }
+
+  /**
+   * Publishes latest-value market data (a `delivery: 'latest'` class: prices, markets; ARCHITECTURE
+   * invariant 14) straight to its stream, with no PostgreSQL statement: `version` is the datum's own
+   * increasing number (a tick's time in ms) and becomes the event's seq; a version at or below the
+   * stream's last is a duplicate and appends nothing (`appended: false`). Seqs of such channels have
+   * gaps. Consumers get each event at least once (see consume). Throws DeliveryMismatchError on an
+   * exactly-once channel, and Redis's error when Redis is away: the caller keeps the datum or drops it.
+   */
+  async publishLatest<Ch extends CatalogueChannel<M>, T extends CatalogueType<M, Ch>>(
+    channel: Ch,
+    type: T,
+    data: CatalogueData<M, Ch, T>,
+    version: number,
+  ): Promise<{ event: RecioEvent; appended: boolean }> {
+    this.#assertOpen();
+    const encoded = encodeEvent(this.channels, this.options.maxEventBytes, { channel, type, data }, true);
+    if (!Number.isSafeInteger(version) || version < 1)
+      throw new InvalidEventError(`version of ${type} must be a positive integer, got ${String(version)}`);
+    const event: CommittedEvent = { ...encoded, seq: version, source: this.options.source, ts: Date.now() };
+    const appended = await this.#track(this.propagator.appendLatest(event));
+    if (appended) this.metrics.eventsPublished.inc({ class: this.channels.classOf(channel) });
+    return { event: toRecioEvent(event), appended };
   }
 
   /**

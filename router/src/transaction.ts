@@ -19,25 +19,50 @@ import type { NewEvent } from './sql/insert-events.js';
  * `publish` is checked against at compile time (see event-catalogue.ts).
  */
 export class Transaction<M extends EventCatalogue = AnyEvents> {
-  /** The client inside BEGIN, for the business statements. */
-  readonly client: PoolClient;
   readonly #channels: Channels;
   readonly #maxEventBytes: number;
   readonly #queued: NewEvent[] = [];
   readonly #onCommit: (() => void)[] = [];
+  readonly #begin: (() => Promise<PoolClient>) | undefined;
+  #client: PoolClient | undefined;
+  #opening: Promise<PoolClient> | undefined;
 
-  constructor(client: PoolClient, channels: Channels, maxEventBytes: number) {
-    this.client = client;
+  /**
+   * `client`: inside BEGIN already; or how to begin (a lazy transaction, TransactionOptions.lazy):
+   * BEGIN is sent on the first statement, so a handler that reads and writes nothing costs nothing.
+   */
+  constructor(client: PoolClient | (() => Promise<PoolClient>), channels: Channels, maxEventBytes: number) {
+    if (typeof client === 'function') this.#begin = client;
+    else this.#client = client;
     this.#channels = channels;
     this.#maxEventBytes = maxEventBytes;
   }
 
-  /** Runs a business statement in this transaction. */
-  query<R extends QueryResultRow = QueryResultRow>(
+  /** The client inside BEGIN, for the business statements. Throws in a lazy transaction not begun yet. */
+  get client(): PoolClient {
+    if (!this.#client) throw new Error('this lazy transaction has not begun: use query(), or begin() first');
+    return this.#client;
+  }
+
+  /** Whether BEGIN was sent (always, unless the transaction is lazy). */
+  get begun(): boolean {
+    return this.#client !== undefined;
+  }
+
+  /** Begins a lazy transaction now (once); the client inside BEGIN. */
+  begin(): Promise<PoolClient> {
+    if (this.#client) return Promise.resolve(this.#client);
+    this.#opening ??= this.#begin!().then((client) => (this.#client = client));
+    return this.#opening;
+  }
+
+  /** Runs a business statement in this transaction (beginning it if it is lazy). */
+  async query<R extends QueryResultRow = QueryResultRow>(
     text: string | QueryConfig,
     values?: unknown[],
   ): Promise<QueryResult<R>> {
-    return typeof text === 'string' ? this.client.query<R>(text, values) : this.client.query<R>(text);
+    const client = this.#client ?? (await this.begin());
+    return typeof text === 'string' ? client.query<R>(text, values) : client.query<R>(text);
   }
 
   /**

@@ -20,6 +20,7 @@ export {
   type ServiceDefinition,
 } from './service.js';
 export { SettingsCopy } from './trading/settings-copy.js';
+export { VersionedState, type VersionedStateOptions } from './trading/versioned-state.js';
 export { ExchangeQuotes, toQuote, type QuoteSource } from './trading/exchange-quotes.js';
 export { loadExchangeCredentials, type ExchangeCredential } from './trading/exchange-credentials.js';
 export { toSnapshot as tradeSnapshotOfRow, type TradeRow } from './trading/trade-row.js';

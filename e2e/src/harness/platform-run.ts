@@ -372,8 +372,10 @@ export class PlatformRun {
       );
       const exchange = new Map(state.accounts.map((a) => [a.key_id.replace(/^paper-/, ''), a]));
       try {
-        pending = await unsettled(this.db, this.#simNowMs, exchange);
+        pending = await unsettled(this.db, await this.#settleRedis(), this.#simNowMs, exchange);
       } catch (err) {
+        this.#settleClient?.disconnect();
+        this.#settleClient = undefined;
         pending = [`query failed: ${(err as Error).message}`];
       }
       if (pending.length === 0) return;
@@ -381,6 +383,18 @@ export class PlatformRun {
       pause = Math.min(50, pause * 2);
     }
     throw new Error(`platform did not settle at ${new Date(this.#simNowMs).toISOString()}: ${pending.join('; ')}`);
+  }
+
+  #settleClient: Redis | undefined;
+
+  /** settle()'s connection to the Redis master, made again after a failure (a failover moves it). */
+  async #settleRedis(): Promise<Redis> {
+    if (!this.#settleClient) {
+      const client = new Redis(await this.redisUrl(), { maxRetriesPerRequest: 1 });
+      client.on('error', () => undefined);
+      this.#settleClient = client;
+    }
+    return this.#settleClient;
   }
 
   #closing: Promise<void> | undefined;
@@ -392,6 +406,7 @@ export class PlatformRun {
   }
 
   async #close(): Promise<void> {
+    this.#settleClient?.disconnect();
     await this.#control.close();
     await this.supervisor.stop().catch(() => undefined);
     await this.db.end().catch(() => undefined);

@@ -1,5 +1,17 @@
 import { consumerGroups } from '@recio/platform';
+import {
+  CHANNEL_CLASSES,
+  channelClass,
+  deliveryOf,
+  isChannelPattern,
+  seqOfEntryId,
+  STREAM_KEY,
+  type ChannelClassPolicy,
+} from '@recio/contract';
+import type { Redis } from 'ioredis';
 import type pg from 'pg';
+
+const streamKey = STREAM_KEY.key;
 
 /** Why the platform is not at rest yet (empty: at rest). */
 export type Unsettled = string[];
@@ -7,24 +19,29 @@ export type Unsettled = string[];
 /** The LIKE pattern of a channel pattern (`trades:*` → `trades:%`). */
 const like = (pattern: string): string => pattern.replace(/\*$/, '%');
 
+/** The part of a Redis client the checks use (the run's connection to its master). */
+export type QuiescenceRedis = Pick<Redis, 'xrevrange' | 'call'>;
+
 /**
- * Whether everything the last world step caused has happened, from what PostgreSQL holds:
- * 1. the price watchdog stored the tick of `simNowMs`;
+ * Whether everything the last world step caused has happened, from what PostgreSQL and Redis hold:
+ * 1. the price watchdog published the tick of `simNowMs` (`prices:btc` is latest-value: its stream's
+ *    last seq is the newest second's time);
  * 2. the account mirror has every fill and settlement the exchange reports per user;
- * 3. every consumer group of the catalogue has applied every channel it follows up to its head.
+ * 3. every consumer group of the catalogue has applied every channel it follows up to its head, and
+ *    finished (nothing undelivered or pending in Redis) every latest-value channel it reads.
  * Checked in this order: a service can only create work for a later check, never an earlier
  * one, so one pass that finds nothing pending means nothing more will happen until the world moves.
  */
 export async function unsettled(
   db: pg.Pool,
+  redis: QuiescenceRedis,
   simNowMs: number,
   exchange: ReadonlyMap<string, { fills: number; settlements: number }>,
 ): Promise<Unsettled> {
   const out: Unsettled = [];
-  const { rows: price } = await db.query<{ at: Date | null }>(
-    `SELECT max(ts) AS at FROM price_tick WHERE symbol = 'btc'`,
-  );
-  if ((price[0]?.at?.getTime() ?? 0) < simNowMs) out.push(`price of ${new Date(simNowMs).toISOString()} not stored`);
+  const [top] = await redis.xrevrange(streamKey('prices:btc'), '+', '-', 'COUNT', 1);
+  if ((top ? seqOfEntryId(top[0]) : 0) < simNowMs)
+    out.push(`price of ${new Date(simNowMs).toISOString()} not published`);
   if (out.length > 0) return out;
 
   const { rows: mirror } = await db.query<{ user_id: string; fills: number; settlements: number }>(
@@ -54,5 +71,27 @@ export async function unsettled(
     [groups.map((g) => g[0]), groups.map((g) => g[1])],
   );
   for (const l of lag) out.push(`${l.group_name} is ${l.behind} behind on ${l.channel}`);
+
+  for (const { group } of consumerGroups()) {
+    for (const channel of group.channels.filter((c) => !isChannelPattern(c) && isLatest(c))) {
+      const rows = ((await redis.call('XINFO', 'GROUPS', streamKey(channel)).catch(() => [])) as unknown[][]).map(
+        toRecord,
+      );
+      const mine = rows.find((r) => r.name === group.name);
+      if (!mine) out.push(`${group.name} has no group on ${channel} yet`);
+      else if (Number(mine.pending) > 0 || Number(mine.lag ?? 1) > 0)
+        out.push(`${group.name} has ${String(mine.lag)} undelivered, ${String(mine.pending)} pending on ${channel}`);
+    }
+  }
+  return out;
+}
+
+function isLatest(channel: string): boolean {
+  return deliveryOf((CHANNEL_CLASSES as Record<string, ChannelClassPolicy>)[channelClass(channel)]!) === 'latest';
+}
+
+function toRecord(row: unknown[]): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (let i = 0; i + 1 < row.length; i += 2) out[String(row[i])] = row[i + 1];
   return out;
 }

@@ -50,7 +50,7 @@ describe('recio CLI', () => {
   });
 
   it('tails a channel live, after printing what came since a seq', async () => {
-    const channel = `prices:${uniqueName()}`;
+    const channel = `positions:${uniqueName()}`;
     await runCli(['publish', '--channel', channel, '--type', 't', '--data', '{"n":1}'], env);
     await runCli(['publish', '--channel', channel, '--type', 't', '--data', '{"n":2}'], env);
     const child = startCli(['tail', '--channel', channel, '--since', 'seq:2'], env);

@@ -24,8 +24,11 @@ export interface ApplyResult {
  * moves the offset; after COMMIT the entries are acknowledged.
  */
 export class Applier {
+  /** Latest-value channels: the newest seq this member applied (what it reads again is skipped). */
+  readonly #latestApplied = new Map<string, number>();
+
   constructor(
-    private readonly deps: Pick<ConsumerDeps, 'redis' | 'transaction' | 'replay'>,
+    private readonly deps: Pick<ConsumerDeps, 'redis' | 'transaction' | 'replay' | 'channels'>,
     private readonly o: ResolvedConsumeOptions,
     private readonly metrics: ConsumerMetrics,
     private readonly logger: Logger,
@@ -34,6 +37,7 @@ export class Applier {
 
   /** Applies `deliveries` (one channel, ascending seq). Throws DeliveryFailure, or infrastructure errors. */
   async apply(channel: string, deliveries: readonly Delivery[]): Promise<ApplyResult> {
+    if (this.deps.channels.isLatest(channel)) return this.#applyLatest(channel, deliveries);
     const labels = { group: this.o.group, class: channelClass(channel) };
     const { value } = await this.deps.transaction(
       async (tx) => {
@@ -72,6 +76,35 @@ export class Applier {
       );
     }
     return value;
+  }
+
+  /**
+   * A latest-value channel's deliveries (invariant 14): at least once, in order within this member,
+   * with no offset. The handler's transaction is lazy, so a handler that finds nothing to do costs
+   * PostgreSQL nothing; its effects must be idempotent (a crash before the XACK delivers the event
+   * again, to this member or, claimed, to another). What this member applied before is skipped.
+   */
+  async #applyLatest(channel: string, deliveries: readonly Delivery[]): Promise<ApplyResult> {
+    const labels = { group: this.o.group, class: channelClass(channel) };
+    const newest = this.#latestApplied.get(channel) ?? 0;
+    const run = deliveries.filter((d) => d.event.seq > newest);
+    if (run.length > 0) {
+      await this.deps.transaction(
+        async (tx) => {
+          for (const d of run) {
+            this.metrics.deliveryLag.observe(labels, Math.max(0, Date.now() - d.event.ts) / 1000);
+            await this.handle(tx, d);
+          }
+        },
+        { relaxedCommit: true, lazy: true },
+      );
+      this.#latestApplied.set(channel, run.at(-1)!.event.seq);
+    }
+    await this.acknowledge(channel, deliveries);
+    this.metrics.events.inc({ ...labels, outcome: 'applied' }, run.length);
+    const duplicates = deliveries.length - run.length;
+    if (duplicates > 0) this.metrics.events.inc({ ...labels, outcome: 'duplicate' }, duplicates);
+    return { applied: run.length, duplicates, ahead: [] };
   }
 
   /**

@@ -152,7 +152,10 @@ export class Consumer {
   /** One read step; resolves to whether it found anything. */
   async #readSome(state: ChannelState): Promise<boolean> {
     const { stream, channel } = state;
-    if (!state.groupReady) {
+    if (!state.groupReady && this.#deps.channels.isLatest(channel)) {
+      await stream.createAtLatest(); // no offset: latest-value channels are at least once (invariant 14)
+      state.groupReady = true;
+    } else if (!state.groupReady) {
       // A new group starts at the beginning of what Redis holds ('0'), or of PostgreSQL's
       // history. The offset row is created first, from the stream's first entry read before
       // the group exists: whatever the group delivers later is at or after it (a stream's

@@ -17,7 +17,7 @@ import type { DeliveryFailure } from './deliveries.js';
  */
 export class DeadLetters {
   constructor(
-    private readonly deps: Pick<ConsumerDeps, 'redis' | 'transaction' | 'replay'>,
+    private readonly deps: Pick<ConsumerDeps, 'redis' | 'transaction' | 'replay' | 'channels'>,
     private readonly applier: Applier,
     private readonly o: ResolvedConsumeOptions,
     private readonly metrics: ConsumerMetrics,
@@ -39,6 +39,17 @@ export class DeadLetters {
       : errorCode(failure.cause) === 'UNKNOWN'
         ? 'HANDLER_FAILED'
         : errorCode(failure.cause);
+    if (this.deps.channels.isLatest(event.channel)) {
+      // Latest-value data has no place in the group's order to skip and no history to re-drive
+      // from: a newer value supersedes it. Counted (RecioDeadLetters fires), logged, acknowledged.
+      this.metrics.events.inc({ group: this.o.group, class: channelClass(event.channel), outcome: 'dead_lettered' });
+      this.logger.error(
+        { channel: event.channel, seq: event.seq, event_id: event.event_id, deliveries, code, err: failure.cause },
+        'latest-value event given up (no dead-letter row: a newer value supersedes it)',
+      );
+      await this.applier.acknowledge(event.channel, [failure.delivery]);
+      return;
+    }
     const { value: recorded } = await this.deps.transaction(async (tx) => {
       const { applied } = await lockOffset(tx.client, this.o.group, event.channel);
       if (event.seq <= applied) return false; // another member applied or dead-lettered it meanwhile

@@ -35,7 +35,7 @@ afterAll(async () => {
 
 describe('FanoutReader', () => {
   it('delivers every event once, in order, across a lost pub/sub connection', async () => {
-    const channel = `prices:${uniqueName()}`;
+    const channel = `positions:${uniqueName()}`;
     const seen: RecioEvent[] = [];
     const reader = new FanoutReader(router, { channels: [channel], onEvent: (e) => void seen.push(e) });
     await reader.start();

@@ -33,6 +33,18 @@ export class GroupStream {
     });
   }
 
+  /**
+   * Creates the group of a latest-value stream at its newest entry (delivered, with all that
+   * follows), and the stream if missing; fine if the group exists. Older values are superseded.
+   */
+  async createAtLatest(): Promise<void> {
+    const [top] = await this.redis.xrevrange(this.key, '+', '-', 'COUNT', 1);
+    const from = top ? `${seqOfEntryId(top[0]) - 1}-0` : '0';
+    await this.redis.xgroup('CREATE', this.key, this.group, from, 'MKSTREAM').catch((err: Error) => {
+      if (errorCode(err) !== 'BUSYGROUP') throw err;
+    });
+  }
+
   /** Non-blocking XREADGROUP: '>' new entries, '0' this member's own pending ones. */
   async read(count: number, from: '0' | '>'): Promise<StreamEntries> {
     const reply = (await this.redis.xreadgroup(

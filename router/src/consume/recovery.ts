@@ -15,7 +15,7 @@ import { replayedDeliveries, toDeliveries, type Delivery } from './deliveries.js
  */
 export class Recovery {
   constructor(
-    private readonly deps: Pick<ConsumerDeps, 'pool' | 'replay'>,
+    private readonly deps: Pick<ConsumerDeps, 'pool' | 'replay' | 'channels'>,
     private readonly o: ResolvedConsumeOptions,
     private readonly metrics: ConsumerMetrics,
     private readonly logger: Logger,
@@ -35,6 +35,10 @@ export class Recovery {
       this.logger.info({ channel, removed: name }, 'removed a consumer that is gone and holds nothing');
     }
     if ((await stream.pendingCount()) > 0) return []; // a live member is still on it
+    if (this.deps.channels.isLatest(channel)) {
+      state.stalled = false; // latest-value data has no history to recover: a newer value comes
+      return [];
+    }
     const applied = await readOffset(this.deps.pool, group, channel);
     if (applied === null && this.o.startFrom === 'redis') return [];
     const page = await this.deps.replay(channel, { sinceSeq: (applied ?? 0) + 1, limit: count });

@@ -18,7 +18,7 @@ export class Sweep {
   #stopped = false;
 
   constructor(
-    private readonly deps: Pick<ConsumerDeps, 'pool'>,
+    private readonly deps: Pick<ConsumerDeps, 'pool' | 'channels'>,
     private readonly o: ResolvedConsumeOptions,
     private readonly channels: { concrete: readonly string[]; patterns: readonly string[] },
     private readonly scheduler: ChannelScheduler,
@@ -58,6 +58,13 @@ export class Sweep {
         state.stalled = b.applied === null || state.sweptApplied === b.applied;
         state.sweptApplied = b.applied;
         if (state.stalled) this.scheduler.wake(state);
+      }
+      // Latest-value channels have no offset to compare: entries pending in the group (a member
+      // died holding them) are what can be stuck; Recovery claims those idle past claimIdleMs.
+      for (const s of this.scheduler.states()) {
+        if (!s.groupReady || !this.deps.channels.isLatest(s.channel)) continue;
+        s.stalled = (await s.stream.pendingCount().catch(() => 0)) > 0;
+        if (s.stalled) this.scheduler.wake(s);
       }
       const redriven = await this.deadLetters.redrive();
       if (redriven > 0) this.logger.info({ redriven }, 're-drove dead letters on request');

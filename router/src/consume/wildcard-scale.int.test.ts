@@ -45,7 +45,7 @@ async function appliedCount(group: string): Promise<number> {
 
 it('consumes 10,000 channels of one pattern without polling them', async () => {
   const prefix = uniqueName('w');
-  const channels = range(1, 10_000).map((i) => `prices:${prefix}_${i}`);
+  const channels = range(1, 10_000).map((i) => `positions:${prefix}_${i}`);
   for (let i = 0; i < channels.length; i += 2_000) {
     await router.publishMany(
       channels.slice(i, i + 2_000).map((channel) => ({ channel, type: 'tick', data: { p: 1 } })),
@@ -55,7 +55,7 @@ it('consumes 10,000 channels of one pattern without polling them', async () => {
   const member = await router.consume({
     group,
     consumer: 'svc-a',
-    channels: [`prices:${prefix}_*`],
+    channels: [`positions:${prefix}_*`],
     handler: recordingHandler(group, 'svc-a'),
     sweepIntervalMs: 500,
   });

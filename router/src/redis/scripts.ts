@@ -8,6 +8,9 @@ function load(name: string): string {
   return readFileSync(new URL(`${name}.lua`, SCRIPTS_DIR), 'utf8');
 }
 
+/** append.lua's jump-from that allows any hole: a latest-value channel's seqs are versions. */
+export const ANY_HOLE = -2;
+
 /** Outcome of the append script (see scripts/append.lua). */
 export type AppendStatus = 'appended' | 'duplicate' | 'gap';
 

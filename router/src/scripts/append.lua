@@ -6,7 +6,8 @@
   ARGV[1]  the channel (also the pub/sub channel)
   ARGV[2]  seq of the first event of the run
   ARGV[3]  jump-from: -1, or the last seq the caller read from this stream and allows a hole
-           after (the relay re-seeding only a tail, or skipping events retention deleted)
+           after (the relay re-seeding only a tail, or skipping events retention deleted), or -2:
+           any hole (a latest-value channel, whose seqs are versions with gaps)
   ARGV[4]  MAXLEN ~ for trimming; 0 keeps everything
   ARGV[5]  pub/sub channel that hears a channel's name when its stream is created, '' for none
   ARGV[6…] five values per event, in seq order: event_id, type, source, ts (ms), data (JSON text)
@@ -39,7 +40,7 @@ local lastOfRun = first + count - 1
 if last >= lastOfRun then
   return { 'duplicate', last }
 end
-if last < first - 1 and last ~= jumpFrom then
+if last < first - 1 and last ~= jumpFrom and jumpFrom ~= -2 then
   return { 'gap', last }
 end
 

@@ -2,10 +2,18 @@ import { LIVE_TRADES_KEY } from '@recio/contract';
 import { DigitalOptionModel } from '@recio/domain';
 import { ExchangeClient } from '@recio/exchange-client';
 import { consumerGroupOf } from '@recio/platform';
-import { ExchangeQuotes, SettingsCopy, type QuoteSource, type ServiceContext } from '@recio/service-kit';
+import {
+  ExchangeQuotes,
+  SettingsCopy,
+  VersionedState,
+  type PlatformTransaction,
+  type QuoteSource,
+  type ServiceContext,
+} from '@recio/service-kit';
 import type { ActiveTradeConfig } from './config.js';
 import { activeTradeHandler } from './handlers.js';
-import { StopWatcher } from './stop-watcher.js';
+import { StopWatcher, type SupervisedState } from './stop-watcher.js';
+import { watchedTrades } from './supervised-trades.js';
 
 /** The consumer group of the active trade supervisor and what it reads. */
 export const ACTIVE_TRADE_GROUP = consumerGroupOf('active-trade-supervisor');
@@ -20,6 +28,13 @@ export async function startActiveTradeSupervisor(
 ): Promise<void> {
   const { router, config, logger } = ctx;
   const settings = new SettingsCopy(ACTIVE_TRADE_GROUP.name, logger);
+  // Read on every tick, held in memory between changes; a first look, decided again under lock.
+  const state = new VersionedState<SupervisedState, PlatformTransaction>({
+    group: ACTIVE_TRADE_GROUP.name,
+    redis: router.redis,
+    logger,
+    load: async (tx) => ({ trades: await watchedTrades(tx, false), settings: await settings.all(tx) }),
+  });
   const watcher = new StopWatcher({
     quotes:
       quotes ??
@@ -29,6 +44,7 @@ export async function startActiveTradeSupervisor(
     logger,
     registry: ctx.registry,
     staleTickMs: config.STALE_TICK_MS,
+    state,
     // A cache with a TTL (never an event: trades channels are kept forever). Best effort.
     publishLive: async (userId, view) => {
       await ctx.cache.attempt(LIVE_TRADES_KEY, () =>
@@ -39,6 +55,6 @@ export async function startActiveTradeSupervisor(
   await ctx.consume({
     group: ACTIVE_TRADE_GROUP.name,
     channels: [...ACTIVE_TRADE_GROUP.channels],
-    handler: activeTradeHandler(watcher, settings),
+    handler: activeTradeHandler(watcher, settings, state),
   });
 }

@@ -1,14 +1,44 @@
-import { DEFAULT_SETTINGS, parseMarketTicker, stopDecision, type MarketQuote } from '@recio/domain';
+import {
+  DEFAULT_SETTINGS,
+  parseMarketTicker,
+  stopDecision,
+  type MarketQuote,
+  type Settings,
+  type StopAction,
+} from '@recio/domain';
 import type { CloseRequest, PriceTick } from '@recio/platform';
 import type { RecioEvent } from '@recio/router';
-import { isStaleTick, type TickReactorOptions, type PlatformTransaction } from '@recio/service-kit';
+import {
+  isStaleTick,
+  type PlatformTransaction,
+  type TickReactorOptions,
+  type VersionedState,
+} from '@recio/service-kit';
 import { Counter } from 'prom-client';
 import { markTrade, watchedTrades, type SupervisedTrade } from './supervised-trades.js';
+
+const STOP_ACTIONS: readonly StopAction[] = ['hold', 'start_verification', 'cancel_verification', 'close'];
 
 /** Options of {@link StopWatcher}. */
 export interface StopWatcherOptions extends TickReactorOptions {
   /** Receives the live view of each user's open trades (the cache). */
   publishLive: (userId: string, view: LiveTrade[]) => Promise<void>;
+  /** The supervised trades and settings held in memory between changes (see VersionedState). */
+  state: VersionedState<SupervisedState, PlatformTransaction>;
+}
+
+/** What the tick handler reads: the supervised trades (no close asked) and every user's settings. */
+export interface SupervisedState {
+  trades: SupervisedTrade[];
+  settings: Map<string, Settings>;
+}
+
+/**
+ * The trades a tick supervises: those that opened before it and whose market is still open (the
+ * outcome does not depend on whether the trade's `opened` event or the tick was handled first).
+ */
+function supervisedAt(trades: readonly SupervisedTrade[], tick: PriceTick): SupervisedTrade[] {
+  return trades.filter((t) => t.openedAt < tick.at && t.marketCloseAt > tick.at);
 }
 
 /** An open trade as the supervisor sees it on a tick. */
@@ -38,18 +68,50 @@ export class StopWatcher {
       labelNames: ['action'],
       registers: [options.registry],
     });
+    // Every action starts at 0: the dashboard shows "none" rather than nothing.
+    for (const action of STOP_ACTIONS) this.#decisions.inc({ action }, 0);
   }
 
   async onTick(tx: PlatformTransaction, event: RecioEvent, tick: PriceTick, signal: AbortSignal): Promise<void> {
     if (isStaleTick(event, this.#o.staleTickMs)) return;
-    // Only trades that opened before this tick: the outcome does not depend on whether the
-    // trade's `opened` event or the tick was handled first.
-    const trades = (await watchedTrades(tx)).filter((t) => t.openedAt < tick.at && t.marketCloseAt > tick.at);
-    if (trades.length === 0) return;
-    const settings = await this.#o.settings.all(tx);
-    const quotes = await this.#quotesByTicker(trades, signal);
+    // A first look from the in-memory copy: with no open trade, or only holds, nothing is sent to
+    // PostgreSQL.
+    const copy = await this.#o.state.get(tx);
+    const open = supervisedAt(copy.trades, tick);
+    if (open.length === 0) return;
+    const quotes = await this.#quotesByTicker(open, signal);
+    let judged = this.#judge(open, copy.settings, quotes, tick);
+    if (judged.some((j) => j.decision.action !== 'hold')) {
+      // Something to do: decided again from the locked rows and the stored settings.
+      const trades = supervisedAt(await watchedTrades(tx), tick);
+      judged = this.#judge(trades, await this.#o.settings.all(tx), quotes, tick);
+      for (const { trade, decision } of judged) await this.#act(tx, trade, decision.action, decision.reason, tick);
+      tx.onCommit(() => this.#o.state.changed());
+    }
     const live = new Map<string, LiveTrade[]>();
-    for (const trade of trades) {
+    for (const { trade, decision, probability } of judged) {
+      this.#decisions.inc({ action: decision.action });
+      const view = {
+        tradeId: trade.tradeId,
+        at: tick.at,
+        probability,
+        livePnlPerContractCents: decision.livePnlPerContractCents,
+        action: decision.action,
+        reason: decision.reason,
+      };
+      live.set(trade.userId, [...(live.get(trade.userId) ?? []), view]);
+    }
+    for (const [userId, view] of live) await this.#o.publishLive(userId, view);
+  }
+
+  /** DOMAIN.md's auto-stop decision for each trade on this tick, with its live probability. */
+  #judge(
+    trades: readonly SupervisedTrade[],
+    settings: ReadonlyMap<string, Settings>,
+    quotes: ReadonlyMap<string, MarketQuote>,
+    tick: PriceTick,
+  ): { trade: SupervisedTrade; decision: ReturnType<typeof stopDecision>; probability: number }[] {
+    return trades.map((trade) => {
       const userSettings = settings.get(trade.userId) ?? DEFAULT_SETTINGS;
       const quote = quotes.get(trade.marketTicker);
       const probability = this.#o.model.probability({
@@ -72,19 +134,8 @@ export class StopWatcher {
         settings: userSettings,
         nowMs: tick.at,
       });
-      this.#decisions.inc({ action: decision.action });
-      await this.#act(tx, trade, decision.action, decision.reason, tick);
-      const view = {
-        tradeId: trade.tradeId,
-        at: tick.at,
-        probability,
-        livePnlPerContractCents: decision.livePnlPerContractCents,
-        action: decision.action,
-        reason: decision.reason,
-      };
-      live.set(trade.userId, [...(live.get(trade.userId) ?? []), view]);
-    }
-    for (const [userId, view] of live) await this.#o.publishLive(userId, view);
+      return { trade, decision, probability };
+    });
   }
 
   async #act(

@@ -42,7 +42,7 @@ export async function unwatch(tx: PlatformTransaction, tradeId: string): Promise
 }
 
 /** Open trades without a close under way, locked for the tick. */
-export async function watchedTrades(tx: PlatformTransaction): Promise<SupervisedTrade[]> {
+export async function watchedTrades(tx: PlatformTransaction, lock = true): Promise<SupervisedTrade[]> {
   const { rows } = await tx.query<{
     trade_id: string;
     user_id: string;
@@ -54,7 +54,7 @@ export async function watchedTrades(tx: PlatformTransaction): Promise<Supervised
     opened_at: Date;
     market_close_at: Date;
     verification_started_at: Date | null;
-  }>('SELECT * FROM supervised_trade WHERE close_requested_at IS NULL ORDER BY trade_id FOR UPDATE');
+  }>(`SELECT * FROM supervised_trade WHERE close_requested_at IS NULL ORDER BY trade_id${lock ? ' FOR UPDATE' : ''}`);
   return rows.map((r) => ({
     tradeId: r.trade_id,
     userId: r.user_id,

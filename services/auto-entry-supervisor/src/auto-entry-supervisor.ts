@@ -1,9 +1,17 @@
 import { DigitalOptionModel } from '@recio/domain';
 import { ExchangeClient } from '@recio/exchange-client';
 import { consumerGroupOf } from '@recio/platform';
-import { ExchangeQuotes, SettingsCopy, type QuoteSource, type ServiceContext } from '@recio/service-kit';
+import {
+  ExchangeQuotes,
+  SettingsCopy,
+  VersionedState,
+  type PlatformTransaction,
+  type QuoteSource,
+  type ServiceContext,
+} from '@recio/service-kit';
 import type { AutoEntryConfig } from './config.js';
-import { EntryScanner } from './entry-scanner.js';
+import { EntryScanner, type TickState } from './entry-scanner.js';
+import { liveTradeKeys, loadEntryStates } from './entry-state.js';
 import { autoEntryHandler } from './handlers.js';
 
 /** The consumer group of the auto-entry supervisor and what it reads. */
@@ -19,6 +27,16 @@ export async function startAutoEntrySupervisor(
   quotes?: QuoteSource,
 ): Promise<void> {
   const settings = new SettingsCopy(AUTO_ENTRY_GROUP.name, ctx.logger);
+  const state = new VersionedState<TickState, PlatformTransaction>({
+    group: AUTO_ENTRY_GROUP.name,
+    redis: ctx.router.redis,
+    logger: ctx.logger,
+    load: async (tx) => {
+      const all = await settings.all(tx);
+      const users = [...all.keys()];
+      return { settings: all, states: await loadEntryStates(tx, users, false), live: await liveTradeKeys(tx, users) };
+    },
+  });
   const scanner = new EntryScanner({
     quotes:
       quotes ??
@@ -30,10 +48,14 @@ export async function startAutoEntrySupervisor(
     logger: ctx.logger,
     registry: ctx.registry,
     staleTickMs: ctx.config.STALE_TICK_MS,
+    state,
+    publishTable: async (table) => {
+      await ctx.router.publishLatest('markets:btc', 'strike_table.updated', table, table.at);
+    },
   });
   await ctx.consume({
     group: AUTO_ENTRY_GROUP.name,
     channels: [...AUTO_ENTRY_GROUP.channels],
-    handler: autoEntryHandler(scanner, settings),
+    handler: autoEntryHandler(scanner, settings, state),
   });
 }

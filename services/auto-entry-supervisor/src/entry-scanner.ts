@@ -3,6 +3,7 @@ import {
   entryDecisions,
   eventTicker,
   hourCloseAfter,
+  INITIAL_SPIKE_GUARD,
   NO_ENTRY_REASONS,
   spikeGuardStep,
   type Settings,
@@ -10,7 +11,12 @@ import {
 } from '@recio/domain';
 import type { OpenRequest, PriceTick, StrikeTable } from '@recio/platform';
 import type { RecioEvent } from '@recio/router';
-import { isStaleTick, type TickReactorOptions, type PlatformTransaction } from '@recio/service-kit';
+import {
+  isStaleTick,
+  type PlatformTransaction,
+  type TickReactorOptions,
+  type VersionedState,
+} from '@recio/service-kit';
 import { Counter } from 'prom-client';
 import { v5 as uuidv5 } from 'uuid';
 import { addLiveTrade, liveTradeKeys, loadEntryStates, saveEntryStates, type EntryState } from './entry-state.js';
@@ -23,13 +29,23 @@ const TRADE_ID_NAMESPACE = '6f1e2f8a-3c1b-5b7e-9d59-1d3c0f6a2b10';
 const SCAN_OUTCOMES = ['ENTERED', 'STALE_TICK', 'NO_QUOTES', ...NO_ENTRY_REASONS] as const;
 
 /** Options of {@link EntryScanner}. */
-export type EntryScannerOptions = TickReactorOptions;
+export interface EntryScannerOptions extends TickReactorOptions {
+  /**
+   * Publishes a tick's strike table on `markets:btc` (latest-value: Redis only, versioned by the
+   * tick's time). Best effort: the next tick's table supersedes one that did not go out.
+   */
+  publishTable: (table: StrikeTable) => Promise<void>;
+  /** Settings, entry states and live trades held in memory between changes (see VersionedState). */
+  state: VersionedState<TickState, PlatformTransaction>;
+}
 
 /**
  * The auto-entry supervisor's reaction to a price tick: the strike table of the current hour
  * (published on `markets:btc` for the UI), each user's spike guard, and DOMAIN.md's auto-entry
  * rules; every entry is a `trade.open_requested` on `trades:<user>`, committed with the state
- * that prevents a second one (live trade, per-strike cooldown).
+ * that prevents a second one (live trade, per-strike cooldown). A tick that changes nothing costs
+ * PostgreSQL nothing: it is judged on the in-memory copy, and only what would change is decided
+ * again from the locked rows.
  */
 export class EntryScanner {
   readonly #o: EntryScannerOptions;
@@ -48,104 +64,88 @@ export class EntryScanner {
   }
 
   async onTick(tx: PlatformTransaction, event: RecioEvent, tick: PriceTick, signal: AbortSignal): Promise<void> {
-    const users = await this.#o.settings.all(tx);
-    const states = await loadEntryStates(tx, [...users.keys()]);
+    // What each user would do, from the in-memory copy: most ticks change nothing and send nothing.
+    const copy = await this.#o.state.get(tx);
     const closeAt = hourCloseAfter(tick.at);
     const ticker = eventTicker(closeAt);
     const stale = isStaleTick(event, this.#o.staleTickMs);
     const table = stale ? null : await this.#strikeTable(tick, ticker, closeAt, signal);
-    if (table) tx.publish('markets:btc', 'strike_table.updated', table);
+    if (table)
+      await this.#o.publishTable(table).catch((err: unknown) => {
+        this.#o.logger.warn({ err, at: table.at }, 'strike table not published');
+      });
+    const planned = plan(copy, [...copy.settings.keys()], table, tick, stale);
+    const changed = [...planned].filter(([, p]) => p.changed).map(([userId]) => userId);
+    for (const [, p] of planned) if (!p.changed) this.#entries.inc({ reason: p.reason });
+    if (changed.length === 0) return;
 
-    // A constant number of statements per tick, whatever the number of users: states and live
-    // trades are read in one query each, and only the states that changed are written back.
-    const enabled = [...users].filter(([, s]) => s.autoEntry.enabled).map(([u]) => u);
-    const live = table && enabled.length > 0 ? await liveTradeKeys(tx, enabled) : new Map<string, Set<string>>();
-    const changed = new Map<string, EntryState>();
-    for (const [userId, settings] of users) {
-      const state = states.get(userId)!;
-      const before = JSON.stringify(state);
-      const guard = spikeGuardStep(state.guard, tick.momentum, tick.at, settings.autoEntry);
-      if (guard.state.paused !== state.guard.paused || guard.state.calmSinceMs !== state.guard.calmSinceMs)
-        publishGuard(tx, userId, state.guard.paused, guard, tick, settings);
-      state.guard = guard.state;
-      if (table)
-        await this.#enter(
-          tx,
-          userId,
-          settings,
-          table,
-          tick,
-          guard.paused,
-          state.lastEntries,
-          event.seq,
-          live.get(userId) ?? new Set(),
-        );
-      else this.#entries.inc({ reason: stale ? 'STALE_TICK' : 'NO_QUOTES' });
-      if (JSON.stringify(state) !== before) changed.set(userId, state);
+    // Something changes (a guard, an entry): decided again from PostgreSQL's rows, locked, and
+    // written with the events, in one transaction. The copy is only a first look.
+    const fresh: TickState = {
+      settings: await this.#o.settings.all(tx),
+      states: await loadEntryStates(tx, changed),
+      live: await liveTradeKeys(tx, changed),
+    };
+    const decided = plan(
+      fresh,
+      changed.filter((u) => fresh.settings.has(u)),
+      table,
+      tick,
+      stale,
+    );
+    const writes = new Map<string, EntryState>();
+    for (const [userId, p] of decided) {
+      this.#entries.inc({ reason: p.reason });
+      const before = fresh.states.get(userId)!;
+      if (p.guard.state.paused !== before.guard.paused || p.guard.state.calmSinceMs !== before.guard.calmSinceMs)
+        publishGuard(tx, userId, before.guard.paused, p.guard, tick, fresh.settings.get(userId)!);
+      for (const entry of p.entries) await this.#enter(tx, userId, table!, tick, entry, event.seq);
+      if (p.changed) writes.set(userId, p.state);
     }
-    await saveEntryStates(tx, changed);
+    await saveEntryStates(tx, writes);
+    tx.onCommit(() => this.#o.state.changed());
   }
 
   async #enter(
     tx: PlatformTransaction,
     userId: string,
-    settings: Settings,
     table: StrikeTable,
     tick: PriceTick,
-    paused: boolean,
-    lastEntries: Record<string, number>,
+    entry: EntryDecision,
     seq: number,
-    openKeys: ReadonlySet<string>,
   ): Promise<void> {
-    const scan = entryDecisions({
-      rows: table.rows,
-      settings: settings.autoEntry,
-      ttcSeconds: (table.closeAt - tick.at) / 1000,
-      nowMs: tick.at,
-      guard: { paused },
-      openKeys,
-      lastEntryAt: new Map(Object.entries(lastEntries)),
-    });
-    if (scan.reason !== null) {
-      this.#entries.inc({ reason: scan.reason });
-      return;
-    }
-    for (const entry of scan.entries) {
-      const request: OpenRequest = {
-        tradeId: uuidv5(`${userId}:${seq}:${entry.ticker}:${entry.side}`, TRADE_ID_NAMESPACE),
+    const request: OpenRequest = {
+      tradeId: uuidv5(`${userId}:${seq}:${entry.ticker}:${entry.side}`, TRADE_ID_NAMESPACE),
+      userId,
+      symbol: tick.symbol,
+      eventTicker: table.eventTicker,
+      marketTicker: entry.ticker,
+      strike: entry.strike,
+      side: entry.side,
+      count: entry.count,
+      limitPriceCents: entry.askCents,
+      entryMethod: 'auto',
+      probability: round(entry.probability, 3),
+      diff: round(entry.diff, 3),
+      momentum: tick.momentum === null ? null : round(tick.momentum, 4),
+      volatility: tick.volatility === null ? null : round(tick.volatility, 5),
+      priceAtOpen: tick.price,
+      marketCloseAt: table.closeAt,
+      requestedAt: tick.at,
+    };
+    tx.publish(`trades:${userId}`, 'trade.open_requested', request);
+    await addLiveTrade(tx, request);
+    this.#o.logger.info(
+      {
         userId,
-        symbol: tick.symbol,
-        eventTicker: table.eventTicker,
-        marketTicker: entry.ticker,
-        strike: entry.strike,
+        tradeId: request.tradeId,
+        ticker: entry.ticker,
         side: entry.side,
-        count: entry.count,
-        limitPriceCents: entry.askCents,
-        entryMethod: 'auto',
-        probability: round(entry.probability, 3),
-        diff: round(entry.diff, 3),
-        momentum: tick.momentum === null ? null : round(tick.momentum, 4),
-        volatility: tick.volatility === null ? null : round(tick.volatility, 5),
-        priceAtOpen: tick.price,
-        marketCloseAt: table.closeAt,
-        requestedAt: tick.at,
-      };
-      tx.publish(`trades:${userId}`, 'trade.open_requested', request);
-      await addLiveTrade(tx, request);
-      lastEntries[entry.ticker] = tick.at;
-      this.#entries.inc({ reason: 'ENTERED' });
-      this.#o.logger.info(
-        {
-          userId,
-          tradeId: request.tradeId,
-          ticker: entry.ticker,
-          side: entry.side,
-          ask: entry.askCents,
-          probability: request.probability,
-        },
-        'auto entry',
-      );
-    }
+        ask: entry.askCents,
+        probability: request.probability,
+      },
+      'auto entry',
+    );
   }
 
   // The quotes come from outside: when the exchange does not answer, this tick trades nothing
@@ -176,6 +176,67 @@ export class EntryScanner {
     if (rows.length === 0) return null;
     return { at: tick.at, eventTicker: ticker, closeAt, price: tick.price, momentum: tick.momentum, rows };
   }
+}
+
+/** What the tick handler reads: every user's settings, and their entry states and live trades. */
+export interface TickState {
+  settings: Map<string, Settings>;
+  states: Map<string, EntryState>;
+  /** `${ticker}:${side}` of each user's live trades. */
+  live: Map<string, Set<string>>;
+}
+
+/** One entry an auto-entry scan decided on. */
+type EntryDecision = ReturnType<typeof entryDecisions>['entries'][number];
+
+/** What a tick makes of one user: the guard's step, the entries, the state after, and the scan's outcome. */
+interface UserPlan {
+  guard: SpikeGuardStep;
+  entries: EntryDecision[];
+  state: EntryState;
+  changed: boolean;
+  reason: (typeof SCAN_OUTCOMES)[number];
+}
+
+/**
+ * DOMAIN.md's auto-entry rules for `users` on one tick, from `s`, without side effects: the same
+ * function makes the first look (the in-memory copy) and the decision (PostgreSQL's locked rows).
+ */
+function plan(
+  s: TickState,
+  users: readonly string[],
+  table: StrikeTable | null,
+  tick: PriceTick,
+  stale: boolean,
+): Map<string, UserPlan> {
+  const out = new Map<string, UserPlan>();
+  for (const userId of users) {
+    const settings = s.settings.get(userId)!;
+    const before = s.states.get(userId) ?? { guard: { ...INITIAL_SPIKE_GUARD }, lastEntries: {} };
+    const guard = spikeGuardStep(before.guard, tick.momentum, tick.at, settings.autoEntry);
+    const state: EntryState = { guard: guard.state, lastEntries: { ...before.lastEntries } };
+    let entries: EntryDecision[] = [];
+    let reason: UserPlan['reason'] = stale ? 'STALE_TICK' : 'NO_QUOTES';
+    if (table) {
+      const scan = entryDecisions({
+        rows: table.rows,
+        settings: settings.autoEntry,
+        ttcSeconds: (table.closeAt - tick.at) / 1000,
+        nowMs: tick.at,
+        guard: { paused: guard.paused },
+        openKeys: s.live.get(userId) ?? new Set(),
+        lastEntryAt: new Map(Object.entries(before.lastEntries)),
+      });
+      if (scan.reason !== null) reason = scan.reason;
+      else {
+        reason = 'ENTERED';
+        entries = scan.entries;
+        for (const e of entries) state.lastEntries[e.ticker] = tick.at;
+      }
+    }
+    out.set(userId, { guard, entries, state, reason, changed: JSON.stringify(state) !== JSON.stringify(before) });
+  }
+  return out;
 }
 
 /**

@@ -7,14 +7,18 @@ export interface EntryState {
   lastEntries: Record<string, number>;
 }
 
-/** Every user's state, locked for the tick's transaction (users without a row start fresh). */
+/**
+ * Users' states (users without a row start fresh), locked for the transaction unless `lock` is false
+ * (the in-memory copy's load: a first look, decided again under lock).
+ */
 export async function loadEntryStates(
   tx: PlatformTransaction,
   users: readonly string[],
+  lock = true,
 ): Promise<Map<string, EntryState>> {
   if (users.length === 0) return new Map();
   const { rows } = await tx.query<{ user_id: string; guard: SpikeGuardState; last_entries: Record<string, number> }>(
-    'SELECT user_id, guard, last_entries FROM auto_entry_state WHERE user_id = ANY($1) ORDER BY user_id FOR UPDATE',
+    `SELECT user_id, guard, last_entries FROM auto_entry_state WHERE user_id = ANY($1) ORDER BY user_id${lock ? ' FOR UPDATE' : ''}`,
     [users],
   );
   const out = new Map<string, EntryState>(

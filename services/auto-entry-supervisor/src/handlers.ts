@@ -1,5 +1,11 @@
-import type { PlatformHandlerContext, PlatformRecioEvent, SettingsCopy } from '@recio/service-kit';
-import type { EntryScanner } from './entry-scanner.js';
+import type {
+  PlatformHandlerContext,
+  PlatformRecioEvent,
+  PlatformTransaction,
+  SettingsCopy,
+  VersionedState,
+} from '@recio/service-kit';
+import type { EntryScanner, TickState } from './entry-scanner.js';
 import { addLiveTrade, removeLiveTrade } from './entry-state.js';
 
 /**
@@ -7,14 +13,21 @@ import { addLiveTrade, removeLiveTrade } from './entry-state.js';
  * `settings:*`, `trades:*`): ticks scan for entries, settings events update its copy, trade
  * events keep the set of live trades that must not be entered twice.
  */
-export function autoEntryHandler(scanner: EntryScanner, settings: SettingsCopy) {
+export function autoEntryHandler(
+  scanner: EntryScanner,
+  settings: SettingsCopy,
+  state: VersionedState<TickState, PlatformTransaction>,
+) {
   return async (event: PlatformRecioEvent, { tx, signal }: PlatformHandlerContext): Promise<void> => {
+    // What the ticks read changes below: every replica's copy is read again after the commit.
+    const changed = () => tx.onCommit(() => state.changed());
     switch (event.type) {
       case 'price.tick':
         await scanner.onTick(tx, event, event.data, signal);
         return;
       case 'settings.updated':
         await settings.apply(tx, event.data);
+        changed();
         return;
       case 'trade.created':
       case 'trade.opened':
@@ -22,6 +35,7 @@ export function autoEntryHandler(scanner: EntryScanner, settings: SettingsCopy) 
       case 'trade.close_failed': {
         const t = event.data.trade;
         await addLiveTrade(tx, { tradeId: t.id, userId: t.userId, marketTicker: t.marketTicker, side: t.side });
+        changed();
         return;
       }
       case 'trade.closed':
@@ -29,6 +43,7 @@ export function autoEntryHandler(scanner: EntryScanner, settings: SettingsCopy) 
       case 'trade.cancelled':
       case 'trade.error':
         await removeLiveTrade(tx, event.data.trade.id);
+        changed();
         return;
       default:
         return;

@@ -22,6 +22,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env) {
       FEED_DEAD_MS: z.coerce.number().int().min(1_000).max(300_000).default(10_000),
       /** A second is stored once a later tick arrives, or after this much quiet. */
       FLUSH_QUIET_MS: z.coerce.number().int().min(0).max(5_000).default(250),
+      /** Published seconds are written to the price_tick history in one statement this often. */
+      PRICE_HISTORY_FLUSH_MS: z.coerce.number().int().min(100).max(60_000).default(10_000),
       PRICE_RETENTION_DAYS: z.coerce.number().int().min(1).max(3650).default(30),
       /** TTL of `cache:prices:btc:current` (2–5 s). */
       PRICE_CACHE_TTL_S: z.coerce.number().int().min(2).max(5).default(3),

@@ -8,7 +8,7 @@ import type { PriceHistory } from './price-history.js';
 import type { SecondPrice } from './second-buffer.js';
 
 const HOUR_MS = 3_600_000;
-// A failed store is retried at once-ish, then ever more patiently: the feed keeps coming meanwhile.
+// A failed publish is retried at once-ish, then ever more patiently: the feed keeps coming meanwhile.
 const STORE_RETRY: BackoffPolicy = { baseMs: 100, maxMs: 5_000 };
 
 /** Options of {@link PriceRecorder}. */
@@ -22,44 +22,105 @@ export interface PriceRecorderOptions {
   symbol: string;
   retentionDays: number;
   cacheTtlSeconds: number;
+  /** Stored seconds are written to `price_tick` in one statement this often (and at close). */
+  historyFlushMs: number;
 }
 
 /**
- * Stores each finished second and publishes it: the `price_tick` row and the `price.tick` event
- * commit together (ON CONFLICT DO NOTHING: a second stored before is neither stored nor
- * published again). After the commit, the current-price cache and the time series are
- * refreshed. Seconds are recorded one at a time, in order; a failed one is retried.
+ * Publishes each finished second and keeps its history. A price is market data, not business
+ * state (ARCHITECTURE invariant 14): the `price.tick` event goes straight to Redis (`prices:btc`, a
+ * latest-value channel; its seq is the second's time in ms, so publishing a second again appends
+ * nothing), then the current-price cache and the time series are refreshed. The `price_tick`
+ * history is written in batches, one statement per `historyFlushMs`, never per second. Seconds are
+ * published one at a time, in order; while Redis is away they wait (a day at most) and go out in
+ * order when it is back.
  */
 export class PriceRecorder {
   readonly #o: PriceRecorderOptions;
   readonly #queue: SecondPrice[] = [];
+  /** Published seconds not yet in price_tick. */
+  readonly #unstored: SecondPrice[] = [];
   readonly #stored: Counter;
+  readonly #published: Counter;
+  readonly #flushTimer: NodeJS.Timeout;
   #running: Promise<void> | undefined;
+  #flushing: Promise<void> | undefined;
   #lastRetentionAt = 0;
   #closed = false;
 
   constructor(options: PriceRecorderOptions) {
     this.#o = options;
-    this.#stored = new Counter({
-      name: 'recio_prices_stored_total',
-      help: 'Seconds stored and published',
+    this.#published = new Counter({
+      name: 'recio_prices_published_total',
+      help: 'Seconds published on prices:btc',
       registers: [options.registry],
     });
+    this.#stored = new Counter({
+      name: 'recio_prices_stored_total',
+      help: 'Seconds written to the price_tick history',
+      registers: [options.registry],
+    });
+    this.#flushTimer = setInterval(() => void this.flushHistory(), options.historyFlushMs);
+    this.#flushTimer.unref();
   }
 
   /** Queues a finished second. */
   record(second: SecondPrice): void {
     if (this.#closed) return;
-    // A day of backlog at most while PostgreSQL is away; the oldest seconds go first.
+    // A day of backlog at most while Redis is away; the oldest seconds go first.
     if (this.#queue.length >= 86_400) this.#queue.shift();
     this.#queue.push(second);
     this.#running ??= this.#drain().finally(() => (this.#running = undefined));
   }
 
-  /** Finishes what is queued (or gives up at the deadline). */
+  /**
+   * Seconds known from elsewhere (the time series after a restart) that the history lacks: stored
+   * with the next batch, not published again.
+   */
+  backfill(seconds: readonly SecondPrice[]): void {
+    this.#unstored.push(...seconds);
+  }
+
+  /** Publishes what is queued (or gives up at the deadline), then writes the rest of the history. */
   async close(): Promise<void> {
     this.#closed = true;
+    clearInterval(this.#flushTimer);
     await this.#running;
+    await this.flushHistory();
+  }
+
+  /**
+   * Writes the seconds published since the last batch to price_tick in one statement (ON CONFLICT
+   * DO NOTHING: a second written before is not written again). A failed batch stays for the next.
+   */
+  async flushHistory(): Promise<void> {
+    if (this.#flushing) return this.#flushing;
+    if (this.#unstored.length === 0) return;
+    this.#flushing = (async () => {
+      const batch = this.#unstored.splice(0, 10_000);
+      try {
+        const { rowCount } = await this.#o.router.pool.query(
+          `INSERT INTO price_tick (symbol, ts, price)
+           SELECT $1, to_timestamp(at::double precision / 1000), price FROM unnest($2::bigint[], $3::numeric[]) AS s(at, price)
+           ON CONFLICT DO NOTHING`,
+          [this.#o.symbol, batch.map((s) => s.at), batch.map((s) => s.price)],
+        );
+        this.#stored.inc(rowCount ?? 0);
+        const newest = batch.at(-1)!.at;
+        if (newest - this.#lastRetentionAt >= 10 * 60_000) {
+          this.#lastRetentionAt = newest;
+          await this.#enforceRetention(newest);
+        }
+      } catch (err) {
+        this.#unstored.unshift(...batch);
+        if (this.#unstored.length > 86_400) this.#unstored.splice(0, this.#unstored.length - 86_400);
+        this.#o.logger.warn(
+          { err, seconds: batch.length },
+          'storing the price history failed; retried with the next batch',
+        );
+      }
+    })().finally(() => (this.#flushing = undefined));
+    return this.#flushing;
   }
 
   async #drain(): Promise<void> {
@@ -67,19 +128,19 @@ export class PriceRecorder {
     while (this.#queue.length > 0) {
       const second = this.#queue[0]!;
       try {
-        await this.#store(second);
+        await this.#publish(second);
         this.#queue.shift();
         failures = 0;
       } catch (err) {
         if (this.#closed) return;
         failures += 1;
-        this.#o.logger.warn({ err, at: second.at }, 'storing a price failed; retrying');
+        this.#o.logger.warn({ err, at: second.at }, 'publishing a price failed; retrying');
         await new Promise((r) => setTimeout(r, backoffDelay(STORE_RETRY, failures)));
       }
     }
   }
 
-  async #store(second: SecondPrice): Promise<void> {
+  async #publish(second: SecondPrice): Promise<void> {
     const { router, history, symbol } = this.#o;
     history.add({ ts: second.at, price: second.price });
     const points = history.points;
@@ -94,21 +155,11 @@ export class PriceRecorder {
       change3h: changePct(points, second.at, 3 * HOUR_MS),
       change1d: changePct(points, second.at, 24 * HOUR_MS),
     };
-    const { value: inserted } = await router.transaction(async (tx) => {
-      const { rowCount } = await tx.query(
-        'INSERT INTO price_tick (symbol, ts, price) VALUES ($1, to_timestamp($2::double precision / 1000), $3) ON CONFLICT DO NOTHING',
-        [symbol, second.at, second.price],
-      );
-      if (rowCount === 1) tx.publish(channelOf('prices', symbol), 'price.tick', tick);
-      return rowCount === 1;
-    });
-    if (!inserted) return;
-    this.#stored.inc();
+    const { appended } = await router.publishLatest(channelOf('prices', symbol), 'price.tick', tick, second.at);
+    if (!appended) return; // published before (a restart): neither published nor stored again
+    this.#published.inc();
+    this.#unstored.push(second);
     await this.#refreshCache(tick);
-    if (second.at - this.#lastRetentionAt >= 10 * 60_000) {
-      this.#lastRetentionAt = second.at;
-      await this.#enforceRetention(second.at);
-    }
   }
 
   // Cache keys always carry a TTL; the series is trimmed to the longest momentum window.

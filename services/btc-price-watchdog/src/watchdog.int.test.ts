@@ -26,12 +26,32 @@ describe('btc-price-watchdog on the paper world feed', () => {
     });
     expect(res.status).toBe(200);
   };
+  // prices:btc is latest-value (Redis only, seq = the second's time): its stream is what was published.
   const ticks = async () =>
-    (
-      await service.context.pool.query<{ data: PriceTick }>(
-        `SELECT data FROM event_log WHERE channel = 'prices:btc' ORDER BY seq`,
-      )
-    ).rows.map((r) => r.data);
+    (await service.context.router.replay('prices:btc', { sinceSeq: 1, limit: 10_000 })).events.map(
+      (e) => e.data as PriceTick,
+    );
+  const stored = async () =>
+    (await service.context.pool.query<{ n: number }>(`SELECT count(*)::int AS n FROM price_tick WHERE symbol = 'btc'`))
+      .rows[0]!.n;
+  const start = () =>
+    startService({
+      config: {
+        ...loadConfig({
+          DATABASE_URL: db.url,
+          REDIS_URL: redis.url,
+          POD_NAME: 'btc-price-watchdog-0',
+          PRICE_FEED_URL: exchange.feedUrl,
+          FEED_DEAD_MS: '2000',
+          FLUSH_QUIET_MS: '0',
+          PRICE_CACHE_TTL_S: '3',
+          PRICE_HISTORY_FLUSH_MS: '300',
+        }),
+        port: 0,
+      },
+      logger: pino({ level: process.env.TEST_LOG_LEVEL ?? 'silent' }),
+      start: startWatchdog,
+    });
   const health = async () =>
     (
       await service.context.pool.query<{ data: HealthChange }>(
@@ -45,22 +65,7 @@ describe('btc-price-watchdog on the paper world feed', () => {
     db = await createTestDatabase({ redisUrl: null });
     port = await freePort();
     exchange = await startExchange();
-    service = await startService({
-      config: {
-        ...loadConfig({
-          DATABASE_URL: db.url,
-          REDIS_URL: redis.url,
-          POD_NAME: 'btc-price-watchdog-0',
-          PRICE_FEED_URL: exchange.feedUrl,
-          FEED_DEAD_MS: '2000',
-          FLUSH_QUIET_MS: '0',
-          PRICE_CACHE_TTL_S: '3',
-        }),
-        port: 0,
-      },
-      logger: pino({ level: process.env.TEST_LOG_LEVEL ?? 'silent' }),
-      start: startWatchdog,
-    });
+    service = await start();
   });
   afterAll(async () => {
     await service?.close();
@@ -79,10 +84,8 @@ describe('btc-price-watchdog on the paper world feed', () => {
       expect(t.at).toBe(START + i * 1000);
       expect(t.price).toBe(Number(exchange.world.path.priceAt(startSec + i).toFixed(2)));
     });
-    const { rows } = await service.context.pool.query<{ n: number }>(
-      `SELECT count(*)::int AS n FROM price_tick WHERE symbol = 'btc'`,
-    );
-    expect(rows[0]!.n).toBe(121);
+    // The history is written in batches (PRICE_HISTORY_FLUSH_MS), never a statement per second.
+    await expect.poll(stored, { timeout: 15_000 }).toBe(121);
     // Two minutes of history: momentum from the 1- and 2-minute windows, no 1 h change yet.
     const last = all.at(-1)!;
     const p = (s: number) => all[s]!.price;
@@ -108,5 +111,26 @@ describe('btc-price-watchdog on the paper world feed', () => {
     await expect.poll(health, { timeout: 30_000 }).toEqual(['up', 'down', 'up']);
     await advance(125); // seconds 0..120 are stored already: only 121..125 are new
     await expect.poll(async () => (await ticks()).length, { timeout: 15_000 }).toBe(126);
+  });
+
+  it('after a restart, stores from the time series what the last batch lacked and publishes nothing twice', async () => {
+    await expect.poll(stored, { timeout: 15_000 }).toBe(126);
+    // As if it had died before its last batch: the newest 20 seconds are not in the history.
+    await service.context.pool.query(`DELETE FROM price_tick WHERE ts > to_timestamp($1::double precision / 1000)`, [
+      START + 105 * 1000,
+    ]);
+    expect(await stored()).toBe(106);
+    await service.close();
+    service = await start();
+    await expect.poll(stored, { timeout: 15_000 }).toBe(126);
+    await advance(5);
+    await expect.poll(async () => (await ticks()).length, { timeout: 15_000 }).toBe(131);
+    const all = await ticks();
+    expect(new Set(all.map((t) => t.at)).size).toBe(131);
+    // Momentum went on from the restored seconds: the same as from an unbroken history.
+    const p = (s: number) => all[s]!.price;
+    const expected = (0.3 * ((p(130) - p(70)) / p(70)) * 100 + 0.25 * ((p(130) - p(10)) / p(10)) * 100) / 0.55;
+    expect(all.at(-1)!.momentum).toBeCloseTo(expected, 10);
+    await expect.poll(stored, { timeout: 15_000 }).toBe(131);
   });
 });

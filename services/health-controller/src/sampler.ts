@@ -1,4 +1,13 @@
-import { channelClass, channelMatches, entryId, isChannelPattern, seqOfEntryId } from '@recio/contract';
+import {
+  CHANNEL_CLASSES,
+  channelClass,
+  channelMatches,
+  deliveryOf,
+  entryId,
+  isChannelPattern,
+  seqOfEntryId,
+  type ChannelClassPolicy,
+} from '@recio/contract';
 import { streamKey, toLike, type RedisClient } from '@recio/router';
 import type pg from 'pg';
 import type { MemberReading } from './evaluate.js';
@@ -71,7 +80,7 @@ function selectors(groups: readonly WatchedGroup[]): {
 /**
  * Reads what the controller judges by. PostgreSQL, one statement: every channel each group is
  * behind on (head past its offset) with the commit time of the first event it has not applied, and
- * each group's applied total. Redis, only for those channels: the group's pending count and its
+ * each group's applied total. Latest-value channels, from Redis: entries pending or undelivered. Redis, only for those channels: the group's pending count and its
  * last delivered entry (XINFO GROUPS), and its members (XINFO CONSUMERS). A caught-up group costs
  * Redis nothing.
  */
@@ -144,6 +153,27 @@ export async function takeSample(
     g.lagSecondsByClass.set(cls, Math.max(g.lagSecondsByClass.get(cls) ?? 0, seconds));
   }
 
+  // Latest-value channels (prices, markets) have no PostgreSQL head or offset (invariant 14): what a
+  // group has not finished there is in Redis, its undelivered entries (XINFO GROUPS lag) and pending ones.
+  const latest = await Promise.all(
+    groups.flatMap((g) =>
+      g.channels
+        .filter(isLatestChannel)
+        .map(async (channel) => ({ g, channel, ...(await latestBacklog(deps.redis, g.name, channel)) })),
+    ),
+  );
+  for (const { g, channel, count, oldestAt } of latest) {
+    if (count === 0) continue;
+    const sample = out.get(g.name)!;
+    // Its lag counts entries: the seqs of latest-value channels are versions, not positions.
+    sample.behind.push({ group: g.name, channel, head: count, applied: 0, nextCommittedAt: oldestAt });
+    const cls = channelClass(channel);
+    sample.lag += count;
+    add(sample.lagByClass, cls, count);
+    const seconds = oldestAt === null ? 0 : Math.max(0, (now - oldestAt) / 1000);
+    sample.lagSecondsByClass.set(cls, Math.max(sample.lagSecondsByClass.get(cls) ?? 0, seconds));
+  }
+
   // Redis: the streams of the channels behind, both XINFO replies per (stream, group) at once.
   const readings = await Promise.all(
     [...out.values()].flatMap((g) =>
@@ -169,6 +199,37 @@ export async function takeSample(
     }
   }
   return { at: now, groups: out };
+}
+
+/** Whether a concrete channel is of a latest-value class (prices, markets). */
+function isLatestChannel(channel: string): boolean {
+  if (isChannelPattern(channel)) return false;
+  const policy = (CHANNEL_CLASSES as Record<string, ChannelClassPolicy>)[channelClass(channel)];
+  return policy !== undefined && deliveryOf(policy) === 'latest';
+}
+
+/**
+ * A group's unfinished entries on a latest-value stream: pending plus not yet delivered, and the
+ * time (the entry's ts) of the oldest of them. Nothing when the stream or the group does not exist.
+ */
+async function latestBacklog(
+  redis: RedisClient,
+  group: string,
+  channel: string,
+): Promise<{ count: number; oldestAt: number | null }> {
+  const key = streamKey(channel);
+  const groups = ((await redis.call('XINFO', 'GROUPS', key).catch(noSuchKey)) as unknown[]).map(fields);
+  const mine = groups.find((x) => x.name === group);
+  if (!mine) return { count: 0, oldestAt: null };
+  const pending = Number(mine.pending);
+  const undelivered = Number(mine.lag ?? 0);
+  if (pending + undelivered === 0) return { count: 0, oldestAt: null };
+  let oldest: string | undefined;
+  if (pending > 0) oldest = ((await redis.xpending(key, group, '-', '+', 1)) as [string][])[0]?.[0];
+  else oldest = (await redis.xrange(key, `(${String(mine['last-delivered-id'])}`, '+', 'COUNT', 1))[0]?.[0];
+  const entry = oldest === undefined ? undefined : (await redis.xrange(key, oldest, oldest))[0];
+  const ts = entry ? Number(fields(entry[1]).ts) : Number.NaN;
+  return { count: pending + undelivered, oldestAt: Number.isFinite(ts) ? ts : null };
 }
 
 /** Redis's answer for a key it does not have: the stream is gone (trimmed to nothing, Redis emptied). */

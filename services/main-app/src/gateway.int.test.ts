@@ -137,8 +137,14 @@ describe('the WebSocket gateway', () => {
       (f) => (f.op === 'subscribed' || f.op === 'error') && f.channel === channel,
       from,
     );
+  // Prices and markets are latest-value channels (Redis only, the version is the seq): numbered here.
+  let version = 0;
+  const publishOne = async (channel: string, data: unknown) =>
+    channel.startsWith('prices:') || channel.startsWith('markets:')
+      ? (await publisher.publishLatest(channel, 'test.event', data, ++version)).event
+      : publisher.publish(channel, 'test.event', data);
   const publish = async (channel: string, n: number, data: (i: number) => unknown = (i) => ({ i })) => {
-    for (let i = 0; i < n; i++) await publisher.publish(channel, 'test.event', data(i));
+    for (let i = 0; i < n; i++) await publishOne(channel, data(i));
   };
 
   /** A metric's value as main-app counts it (summed over the series matching `labels`). */
@@ -343,7 +349,7 @@ describe('the WebSocket gateway', () => {
       c.send({ op: 'subscribe', channel: 'prices:btc' });
       await subscribed(c, 'prices:btc');
     }
-    const first = (await publisher.publish('prices:btc', 'test.event', { i: -1 })).seq;
+    const first = (await publishOne('prices:btc', { i: -1 })).seq;
     await until(
       'the first price on both',
       () => slow.events('prices:btc').length === 1 && fast.events('prices:btc').length === 1,

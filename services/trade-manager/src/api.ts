@@ -102,8 +102,15 @@ function toHttp(err: unknown): never {
 }
 
 // The platform's "now" is the price feed's time (simulated with the paper world): the newest
-// stored second, so manual requests and feed-driven expiry agree. One index lookup.
+// published second, so manual requests and feed-driven expiry agree. `prices:btc` is latest-value
+// (its seq is the second's time in ms), so that is its stream's last seq, read from Redis; when Redis
+// cannot say, the newest stored second (price_tick is written in batches: a few seconds behind).
 async function feedNow(ctx: ServiceContext): Promise<number> {
+  const head = await ctx.router
+    .replay('prices:btc', { sinceSeq: Number.MAX_SAFE_INTEGER, limit: 1 })
+    .then((page) => page.head)
+    .catch(() => 0);
+  if (head > 0) return head;
   const { rows } = await ctx.pool.query<{ at: Date | null }>(
     `SELECT max(ts) AS at FROM price_tick WHERE symbol = 'btc'`,
   );

@@ -4,7 +4,8 @@ import { startService, type RunningService } from '@recio/service-kit';
 import { randomUUID } from 'node:crypto';
 import { pino } from 'pino';
 import { Registry } from 'prom-client';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { streamKey } from '@recio/router';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import {
   startPrivateRedis,
   createTestDatabase,
@@ -51,6 +52,12 @@ describe('trade-manager', () => {
     db = await createTestDatabase({ redisUrl: null });
     others = await testRouter(db.url, { redis: { url: redis.url } });
     service = await start();
+  });
+  // The platform's "now" is the newest published second (prices:btc's last seq): a test that ticked
+  // past its market's close would make the next test's market closed. Each starts with no tick (the
+  // wall clock), and the trade manager's group comes back on the next one.
+  beforeEach(async () => {
+    await others.redis.del(streamKey('prices:btc'));
   });
   afterAll(async () => {
     await service?.close();
@@ -113,7 +120,8 @@ describe('trade-manager', () => {
       message: code,
       rejectedAt: Date.now(),
     });
-  const publishTick = (at: number, price?: number) => others.publish('prices:btc', 'price.tick', priceTick(at, price));
+  const publishTick = (at: number, price?: number) =>
+    others.publishLatest('prices:btc', 'price.tick', priceTick(at, price), at);
   const until = (id: string, status: string) =>
     expect.poll(async () => (await trade(id)).status, { timeout: 15_000 }).toBe(status);
 

@@ -20,6 +20,7 @@ export async function startTradeManager(ctx: ServiceContext<TradeManagerConfig>)
     closeTimeoutMs: ctx.config.CLOSE_TIMEOUT_MS,
     settlementOverdueMs: ctx.config.SETTLEMENT_OVERDUE_MS,
     registry: ctx.registry,
+    redis: ctx.router.redis,
   });
   registerApi(ctx, book);
   await ctx.consume({

@@ -179,3 +179,28 @@ export async function findTrade(
   const { rows } = await query('SELECT * FROM trade WHERE id = $1', [id]);
   return rows[0] ? toSnapshot(rows[0]) : null;
 }
+
+/**
+ * The feed time (ms) at which a tick first has something to do — an open trade's market closes, a
+ * pending one times out, a closing one is due to be asked about, an expired one's settlement is
+ * overdue (checked at the first minute after, as the tick does) — or null when no trade is live.
+ */
+export async function nextDue(
+  tx: PlatformTransaction,
+  timeouts: { pendingTimeoutMs: number; closeTimeoutMs: number; settlementOverdueMs: number },
+): Promise<number | null> {
+  const { rows } = await tx.query<{ next_ms: number | null; expired_ms: number | null }>(
+    `SELECT extract(epoch FROM least(
+              (SELECT min(market_close_at) FROM trade WHERE status = 'open'),
+              (SELECT min(created_at) FROM trade WHERE status = 'pending') + make_interval(secs => $1::float8 / 1000),
+              (SELECT min(GREATEST(closing_at, close_checked_at)) FROM trade WHERE status = 'closing')
+                + make_interval(secs => $2::float8 / 1000)))::float8 * 1000 AS next_ms,
+            extract(epoch FROM (SELECT min(expired_at) FROM trade WHERE status = 'expired' AND NOT settlement_overdue))::float8
+              * 1000 AS expired_ms`,
+    [timeouts.pendingTimeoutMs, timeouts.closeTimeoutMs],
+  );
+  const { next_ms: next, expired_ms: expired } = rows[0]!;
+  const overdue = expired === null ? null : Math.ceil((expired + timeouts.settlementOverdueMs) / 60_000) * 60_000;
+  const times = [next, overdue].filter((t): t is number => t !== null);
+  return times.length === 0 ? null : Math.min(...times);
+}

@@ -1,0 +1,66 @@
+import { STATE_VERSION_KEY } from '@recio/contract';
+import { REDIS_URL, uniqueName, until } from '@recio/test-support';
+import { Redis } from 'ioredis';
+import { pino } from 'pino';
+import { afterAll, describe, expect, it } from 'vitest';
+import { VersionedState } from './versioned-state.js';
+
+// Two replicas of one group, each with its own copy of what its ticks read, on the real Redis.
+
+const redis = new Redis(REDIS_URL);
+afterAll(() => redis.disconnect());
+
+/** A replica's copy of a state whose "PostgreSQL" is `source`, counting its loads. */
+function replica(group: string, source: { value: number }, maxAgeMs?: number) {
+  const loads = { n: 0 };
+  const state = new VersionedState<number, string>({
+    group,
+    redis,
+    logger: pino({ level: 'silent' }),
+    load: async (ctx) => {
+      expect(ctx).toBe('tx'); // read through the handler's transaction
+      loads.n += 1;
+      return source.value;
+    },
+    ...(maxAgeMs === undefined ? {} : { maxAgeMs }),
+  });
+  return { state, loads };
+}
+
+describe('VersionedState', () => {
+  it('reads PostgreSQL once, then again only after a change on any replica', async () => {
+    const group = uniqueName('g');
+    const source = { value: 1 };
+    const a = replica(group, source);
+    const b = replica(group, source);
+    for (let i = 0; i < 5; i++) {
+      expect(await a.state.get('tx')).toBe(1);
+      expect(await b.state.get('tx')).toBe(1);
+    }
+    expect([a.loads.n, b.loads.n]).toEqual([1, 1]);
+
+    source.value = 2; // committed by a handler on replica a
+    a.state.changed();
+    expect(await a.state.get('tx')).toBe(2); // its own copy is dropped at once
+    await until('the bump reached Redis', async () => (await b.state.get('tx')) === 2);
+    expect(await b.state.get('tx')).toBe(2);
+    expect(a.loads.n).toBe(2);
+    expect(await redis.ttl(STATE_VERSION_KEY.key(group))).toBeGreaterThan(0); // a cache key: it expires
+  });
+
+  it('reads again when the version key is gone (Redis emptied), and after maxAgeMs whatever it says', async () => {
+    const group = uniqueName('g');
+    const source = { value: 1 };
+    const a = replica(group, source, 60_000);
+    await a.state.get('tx');
+    await redis.del(STATE_VERSION_KEY.key(group));
+    source.value = 3; // a change whose bump was lost with Redis
+    expect(await a.state.get('tx')).toBe(3);
+    expect(a.loads.n).toBe(2);
+
+    const now = Date.now();
+    source.value = 4; // a change whose bump never came (its replica crashed after COMMIT)
+    expect(await a.state.get('tx', now)).toBe(3);
+    expect(await a.state.get('tx', now + 60_000)).toBe(4);
+  });
+});
