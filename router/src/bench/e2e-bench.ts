@@ -124,7 +124,7 @@ export async function e2eBench(ctx: E2eBenchContext): Promise<void> {
       mode: E2eMode,
       ms: number,
       channel: (k: number) => string,
-    ): Promise<{ committed: number; handled: number }> => {
+    ): Promise<{ committed: number; handled: number; producerCpuUs: number; consumerCpuUs: number }> => {
       const toConsumer = channel === consumed;
       let running = true;
       let committed = 0;
@@ -137,17 +137,25 @@ export async function e2eBench(ctx: E2eBenchContext): Promise<void> {
         }
       });
       await sleep(SETTLE_MS);
-      const h0 = await consumer(mode).handled();
+      const u0 = await consumer(mode).usage();
+      const p0 = process.cpuUsage();
       const t0 = performance.now();
       counting = true;
       await sleep(ms);
-      const h1 = await consumer(mode).handled();
+      const u1 = await consumer(mode).usage();
+      const p1 = process.cpuUsage(p0);
       counting = false;
       const seconds = (performance.now() - t0) / 1000;
       running = false;
       await Promise.all(producers);
       await drain(mode);
-      return { committed: committed / seconds, handled: (h1 - h0) / seconds };
+      return {
+        committed: committed / seconds,
+        handled: (u1.handled - u0.handled) / seconds,
+        // CPU per event is what a shared machine's load does not change (time is what it does).
+        producerCpuUs: (p1.user + p1.system) / committed,
+        consumerCpuUs: ((u1.cpuMs - u0.cpuMs) * 1000) / (u1.handled - u0.handled),
+      };
     };
 
     /** Open loop at `rate` for SETTLE_MS + ms: commit → handler start of the events committed after SETTLE_MS. */
@@ -155,7 +163,7 @@ export async function e2eBench(ctx: E2eBenchContext): Promise<void> {
       mode: E2eMode,
       rate: number,
       ms: number,
-    ): Promise<{ lags: number[]; backlog: number; backlogEachSecond: number[] }> => {
+    ): Promise<{ lags: number[]; backlog: number; backlogEachSecond: number[]; committedPerSecond: number }> => {
       const first = nextK;
       const start = wallMs();
       const backlogEachSecond: number[] = [];
@@ -164,7 +172,8 @@ export async function e2eBench(ctx: E2eBenchContext): Promise<void> {
         for (let next = performance.now() + 1_000; ; next += 1_000) {
           await sleep(next - performance.now());
           if (!sampling) return;
-          backlogEachSecond.push(produced[mode] - (await consumer(mode).handled()));
+          // (A handler may start before its producer's XADD or append call returns: never below 0.)
+          backlogEachSecond.push(Math.max(0, produced[mode] - (await consumer(mode).handled())));
         }
       })();
       await openLoop(rate, SETTLE_MS + ms, async () => {
@@ -173,7 +182,9 @@ export async function e2eBench(ctx: E2eBenchContext): Promise<void> {
       });
       sampling = false;
       await sampler;
-      const backlog = produced[mode] - (await consumer(mode).handled());
+      const seconds = (wallMs() - start) / 1000;
+      const committedPerSecond = (nextK - first) / seconds;
+      const backlog = Math.max(0, produced[mode] - (await consumer(mode).handled()));
       const last = nextK;
       await consumer(mode).waitFor(produced[mode], DRAIN_TIMEOUT_MS);
       const started = await consumer(mode).collect();
@@ -182,7 +193,7 @@ export async function e2eBench(ctx: E2eBenchContext): Promise<void> {
         const at = started.get(k);
         if (at !== undefined && committedAt[k]! >= start + SETTLE_MS) lags.push(at - committedAt[k]!);
       }
-      return { lags, backlog, backlogEachSecond };
+      return { lags, backlog, backlogEachSecond, committedPerSecond };
     };
 
     // Warm-up: connections, prepared statements, scripts, both consumers' first pass over their
@@ -193,14 +204,19 @@ export async function e2eBench(ctx: E2eBenchContext): Promise<void> {
     }
 
     // 1. Handled events/s, 8 closed-loop producers.
-    const tput: Record<E2eMode, { committed: number[]; handled: number[] }> = {
-      raw: { committed: [], handled: [] },
-      recio: { committed: [], handled: [] },
+    const tput: Record<
+      E2eMode,
+      { committed: number[]; handled: number[]; producerCpu: number[]; consumerCpu: number[] }
+    > = {
+      raw: { committed: [], handled: [], producerCpu: [], consumerCpu: [] },
+      recio: { committed: [], handled: [], producerCpu: [], consumerCpu: [] },
     };
     for (const mode of order(4)) {
       const r = await closedPhase(mode, ctx.durationMs / 2, consumed);
       tput[mode].committed.push(r.committed);
       tput[mode].handled.push(r.handled);
+      tput[mode].producerCpu.push(r.producerCpuUs);
+      tput[mode].consumerCpu.push(r.consumerCpuUs);
     }
     const floorCapacity = mean(tput.raw.handled);
     ctx.row(
@@ -214,6 +230,19 @@ export async function e2eBench(ctx: E2eBenchContext): Promise<void> {
       mean(tput.raw.committed),
       mean(tput.recio.committed),
       'ev/s',
+    );
+
+    ctx.row(
+      `end-to-end run above: producer process CPU per committed event (µs)`,
+      mean(tput.raw.producerCpu),
+      mean(tput.recio.producerCpu),
+      'µs',
+    );
+    ctx.row(
+      `end-to-end run above: consumer process CPU per handled event (µs)`,
+      mean(tput.raw.consumerCpu),
+      mean(tput.recio.consumerCpu),
+      'µs',
     );
 
     // 2. Producers alone (channels no consumer reads).
@@ -242,7 +271,10 @@ export async function e2eBench(ctx: E2eBenchContext): Promise<void> {
       const r = await openPhase(mode, BACKLOG_RATE, ctx.durationMs);
       backlog[mode] = r.backlog;
       slow[mode] = r.lags;
-      ctx.note(`Backlog each second at ${BACKLOG_RATE} ev/s, ${mode}: ${r.backlogEachSecond.join(', ')} events.`);
+      ctx.note(
+        `${mode} at ${BACKLOG_RATE} ev/s offered: producers committed ${r.committedPerSecond.toFixed(0)} ev/s; ` +
+          `backlog each second ${r.backlogEachSecond.join(', ')} events.`,
+      );
     }
     const rawSlow = summarize(slow.raw);
     const oursSlow = summarize(slow.recio);

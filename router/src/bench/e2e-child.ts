@@ -51,6 +51,12 @@ export class ConsumerProcess {
     return (await this.#ask('count')).handled;
   }
 
+  /** Events the child has handled so far, and the CPU time it has used (ms). */
+  async usage(): Promise<{ handled: number; cpuMs: number }> {
+    const { handled, cpuMs } = await this.#ask('count');
+    return { handled, cpuMs };
+  }
+
   /** Handler start times (mapped onto this process's clock) by event number, since the last collect. */
   async collect(): Promise<Map<number, number>> {
     const { ks = [], startedAt = [] } = await this.#ask('collect');

@@ -116,7 +116,8 @@ async function main(): Promise<void> {
         stopping = true;
         await stop();
       }
-      const reply: E2eReply = { id: request.id, handled, now: wallMs() };
+      const { user, system } = process.cpuUsage();
+      const reply: E2eReply = { id: request.id, handled, now: wallMs(), cpuMs: (user + system) / 1000 };
       if (request.cmd === 'collect') {
         reply.ks = ks;
         reply.startedAt = startedAt;

@@ -39,6 +39,8 @@ export type E2eReply =
       handled: number;
       /** The child's clock (performance.timeOrigin + performance.now()) when it answered. */
       now: number;
+      /** CPU time the child has used (user + system, ms): its cost per event, whatever the machine's load. */
+      cpuMs: number;
       /** `collect` only: the events handled since the last collect, and when each handler started. */
       ks?: number[];
       startedAt?: number[];
