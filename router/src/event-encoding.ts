@@ -1,7 +1,7 @@
-import { randomUUID } from 'node:crypto';
 import type { Channels } from './channels.js';
 import { InvalidEventError } from './errors.js';
 import type { NewEvent } from './sql/insert-events.js';
+import { uuidv7 } from './uuid-v7.js';
 
 const TYPE_RE = /^[A-Za-z][A-Za-z0-9_.:-]{0,63}$/;
 
@@ -14,7 +14,7 @@ export interface EventInput {
 
 /**
  * Checks one event before anything is written (bad input never reaches PostgreSQL) and
- * gives it its id. Throws InvalidChannelError, ChannelNotPublishedError or InvalidEventError.
+ * gives it its id (a UUIDv7: time-ordered, see uuid-v7.ts). Throws InvalidChannelError, ChannelNotPublishedError or InvalidEventError.
  */
 export function encodeEvent(channels: Channels, maxEventBytes: number, input: EventInput): NewEvent {
   channels.validatePublish(input.channel);
@@ -37,5 +37,5 @@ export function encodeEvent(channels: Channels, maxEventBytes: number, input: Ev
   const bytes = Buffer.byteLength(dataText);
   if (bytes > maxEventBytes)
     throw new InvalidEventError(`data of ${input.type} is ${bytes} bytes; the limit is ${maxEventBytes}`);
-  return { event_id: randomUUID(), channel: input.channel, type: input.type, dataText };
+  return { event_id: uuidv7(), channel: input.channel, type: input.type, dataText };
 }
