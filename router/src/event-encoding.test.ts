@@ -14,6 +14,28 @@ describe('encodeEvent', () => {
     expect(a.dataText).toBe('{"a":1}');
   });
 
+  it("gives time-ordered ids (UUIDv7): event_log's key grows at its right edge", () => {
+    const ids = Array.from(
+      { length: 50 },
+      () => encodeEvent(channels, 1_000, { channel: 'trades:u1', type: 't', data: {} }).event_id,
+    );
+    for (const id of ids) expect(id).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
+    expect([...ids].sort()).toEqual(ids);
+    expect(Number.parseInt(ids[0]!.replace('-', '').slice(0, 12), 16)).toBeLessThanOrEqual(Date.now());
+  });
+
+  it('refuses a latest-value channel in a transaction, and an exactly-once one for publishLatest', () => {
+    expect(() => encodeEvent(channels, 1_000, { channel: 'prices:btc', type: 'price.tick', data: {} })).toThrow(
+      expect.objectContaining({ code: 'DELIVERY_MISMATCH' }),
+    );
+    expect(() => encodeEvent(channels, 1_000, { channel: 'trades:u1', type: 't', data: {} }, true)).toThrow(
+      expect.objectContaining({ code: 'DELIVERY_MISMATCH' }),
+    );
+    expect(encodeEvent(channels, 1_000, { channel: 'prices:btc', type: 'price.tick', data: {} }, true).channel).toBe(
+      'prices:btc',
+    );
+  });
+
   it('counts the limit in bytes, not characters', () => {
     expect(() => encodeEvent(channels, 10, { channel: 'trades:u1', type: 't', data: 'ééééé' })).toThrow(
       /is 12 bytes; the limit is 10/,

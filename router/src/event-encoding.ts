@@ -1,7 +1,7 @@
-import { randomUUID } from 'node:crypto';
 import type { Channels } from './channels.js';
 import { DeliveryMismatchError, InvalidEventError } from './errors.js';
 import type { NewEvent } from './sql/insert-events.js';
+import { v7 as uuidv7 } from 'uuid';
 
 const TYPE_RE = /^[A-Za-z][A-Za-z0-9_.:-]{0,63}$/;
 
@@ -14,8 +14,9 @@ export interface EventInput {
 
 /**
  * Checks one event before anything is written (bad input never reaches PostgreSQL) and
- * gives it its id. `latest`: for publishLatest (a latest-value channel), else for a transaction.
- * Throws InvalidChannelError, ChannelNotPublishedError, DeliveryMismatchError or InvalidEventError.
+ * gives it its id (a UUIDv7: time-ordered, so event_log's key grows at its right edge). `latest`:
+ * for publishLatest (a latest-value channel), else for a transaction. Throws InvalidChannelError,
+ * ChannelNotPublishedError, DeliveryMismatchError or InvalidEventError.
  */
 export function encodeEvent(channels: Channels, maxEventBytes: number, input: EventInput, latest = false): NewEvent {
   channels.validatePublish(input.channel);
@@ -39,5 +40,5 @@ export function encodeEvent(channels: Channels, maxEventBytes: number, input: Ev
   const bytes = Buffer.byteLength(dataText);
   if (bytes > maxEventBytes)
     throw new InvalidEventError(`data of ${input.type} is ${bytes} bytes; the limit is ${maxEventBytes}`);
-  return { event_id: randomUUID(), channel: input.channel, type: input.type, dataText };
+  return { event_id: uuidv7(), channel: input.channel, type: input.type, dataText };
 }

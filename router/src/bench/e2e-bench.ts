@@ -1,0 +1,297 @@
+import { randomUUID } from 'node:crypto';
+import type { Redis } from 'ioredis';
+import type pg from 'pg';
+import type { RedisConnection } from '../redis/connection.js';
+import type { EventRouter } from '../router.js';
+import { ConsumerProcess } from './e2e-child.js';
+import { e2eChannel, rawStreamKey, type E2eMode } from './e2e-protocol.js';
+import { openLoop, summarize } from './stats.js';
+
+/** What the end-to-end figures need from the bench's set-up. */
+export interface E2eBenchContext {
+  pool: pg.Pool;
+  redis: Redis;
+  router: EventRouter;
+  redisConnection: RedisConnection;
+  databaseUrl: string;
+  prefix: string;
+  durationMs: number;
+  row: (what: string, raw: number, ours: number, unit: string, digits?: number) => void;
+  note: (text: string) => void;
+}
+
+const CHANNELS = 100;
+const PRODUCERS = 8;
+const BACKLOG_RATE = 1_000;
+/** Samples of the first second of each phase are dropped (connections, JIT and buffers settle). */
+const SETTLE_MS = 1_000;
+const DRAIN_TIMEOUT_MS = 120_000;
+const DATA = { symbol: 'BTC-USD', side: 'yes', qty: 3, price: 0.42 };
+const wallMs = (): number => performance.timeOrigin + performance.now();
+const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
+const mean = (xs: readonly number[]): number => xs.reduce((a, b) => a + b, 0) / xs.length;
+/** Phases alternate raw, recio, recio, raw, … so both see the same drift of the machine. */
+const order = (phases: number): E2eMode[] =>
+  Array.from({ length: phases }, (_, i) => (i % 4 === 0 || i % 4 === 3 ? 'raw' : 'recio'));
+
+/**
+ * The path the services take, end to end, beside a raw outbox. Producers (this process) commit a
+ * business row and an event in one transaction: recio with router.transaction + tx.publish; the
+ * floor with BEGIN; INSERT business row; INSERT outbox row; COMMIT; XADD. One consumer in another
+ * process applies each event with one INSERT of its effect: recio exactly once (router.consume,
+ * offsets), the floor with XREADGROUP + XACK (at least once, no offsets). Figures: handled events/s
+ * under 8 closed-loop producers; producers alone; commit → handler start at half the floor's
+ * end-to-end capacity (open loop); the backlog after a run at 1,000 ev/s.
+ */
+export async function e2eBench(ctx: E2eBenchContext): Promise<void> {
+  const { pool, redis, router, prefix } = ctx;
+  await pool.query(`CREATE TABLE bench_order (id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY, k bigint NOT NULL,
+    channel text NOT NULL, qty integer NOT NULL, price numeric NOT NULL, created_at timestamptz NOT NULL DEFAULT now())`);
+  await pool.query(`CREATE TABLE bench_outbox (event_id uuid PRIMARY KEY, channel text NOT NULL, type text NOT NULL,
+    data json NOT NULL, created_at timestamptz NOT NULL DEFAULT now())`);
+  await pool.query(`CREATE TABLE bench_effect (id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY, k bigint NOT NULL,
+    channel text NOT NULL, seq bigint NOT NULL, created_at timestamptz NOT NULL DEFAULT now())`);
+  for (let c = 0; c < CHANNELS; c++) {
+    await redis.xgroup('CREATE', rawStreamKey(e2eChannel(prefix, c, CHANNELS)), 'raw', '$', 'MKSTREAM');
+  }
+
+  // Commit time of event k (this process's clock, taken right after COMMIT); events are numbered
+  // across both paths so the consumers' reports join back to them.
+  const committedAt: number[] = [];
+  let nextK = 0;
+  const produced = { raw: 0, recio: 0 };
+  const businessRow = (k: number, channel: string): pg.QueryConfig => ({
+    name: 'bench-order',
+    text: 'INSERT INTO bench_order (k, channel, qty, price) VALUES ($1, $2, $3, $4)',
+    values: [k, channel, DATA.qty, DATA.price],
+  });
+  const produce: Record<E2eMode, (channel: (k: number) => string) => Promise<void>> = {
+    raw: async (channel) => {
+      const k = nextK++;
+      const ch = channel(k);
+      const dataText = JSON.stringify({ k, ...DATA });
+      const client = await pool.connect();
+      try {
+        await client.query('BEGIN');
+        await client.query(businessRow(k, ch));
+        await client.query({
+          name: 'bench-outbox',
+          text: 'INSERT INTO bench_outbox (event_id, channel, type, data) VALUES ($1, $2, $3, $4)',
+          values: [randomUUID(), ch, 'order.placed', dataText],
+        });
+        await client.query('COMMIT');
+        committedAt[k] = wallMs();
+      } catch (error) {
+        await client.query('ROLLBACK').catch(() => undefined);
+        throw error;
+      } finally {
+        client.release();
+      }
+      await redis.xadd(rawStreamKey(ch), 'MAXLEN', '~', '20000', '*', 'k', String(k), 'data', dataText);
+    },
+    recio: async (channel) => {
+      const k = nextK++;
+      const ch = channel(k);
+      await router.transaction(async (tx) => {
+        await tx.query(businessRow(k, ch));
+        tx.publish(ch, 'order.placed', { k, ...DATA });
+        tx.onCommit(() => (committedAt[k] = wallMs()));
+      });
+    },
+  };
+  const consumed = (k: number): string => e2eChannel(prefix, k, CHANNELS);
+  const alone = (k: number): string => `trades:${prefix}P_${k % CHANNELS}`; // no consumer listens
+
+  const consumers: Partial<Record<E2eMode, ConsumerProcess>> = {};
+  try {
+    for (const mode of ['raw', 'recio'] as const) {
+      consumers[mode] = await ConsumerProcess.start({
+        mode,
+        databaseUrl: ctx.databaseUrl,
+        redis: ctx.redisConnection,
+        prefix,
+        channels: CHANNELS,
+      });
+    }
+    const consumer = (mode: E2eMode): ConsumerProcess => consumers[mode]!;
+    const drain = async (mode: E2eMode): Promise<void> => {
+      await consumer(mode).waitFor(produced[mode], DRAIN_TIMEOUT_MS);
+      await consumer(mode).collect(); // nothing kept from a phase that measures no latency
+    };
+
+    /** 8 producers in a closed loop for SETTLE_MS + ms: committed and handled events/s after SETTLE_MS. */
+    const closedPhase = async (
+      mode: E2eMode,
+      ms: number,
+      channel: (k: number) => string,
+    ): Promise<{ committed: number; handled: number; producerCpuUs: number; consumerCpuUs: number }> => {
+      const toConsumer = channel === consumed;
+      let running = true;
+      let committed = 0;
+      let counting = false;
+      const producers = Array.from({ length: PRODUCERS }, async () => {
+        while (running) {
+          await produce[mode](channel);
+          if (toConsumer) produced[mode]++;
+          if (counting) committed++;
+        }
+      });
+      await sleep(SETTLE_MS);
+      const u0 = await consumer(mode).usage();
+      const p0 = process.cpuUsage();
+      const t0 = performance.now();
+      counting = true;
+      await sleep(ms);
+      const u1 = await consumer(mode).usage();
+      const p1 = process.cpuUsage(p0);
+      counting = false;
+      const seconds = (performance.now() - t0) / 1000;
+      running = false;
+      await Promise.all(producers);
+      await drain(mode);
+      return {
+        committed: committed / seconds,
+        handled: (u1.handled - u0.handled) / seconds,
+        // CPU per event is what a shared machine's load does not change (time is what it does).
+        producerCpuUs: (p1.user + p1.system) / committed,
+        consumerCpuUs: ((u1.cpuMs - u0.cpuMs) * 1000) / (u1.handled - u0.handled),
+      };
+    };
+
+    /** Open loop at `rate` for SETTLE_MS + ms: commit → handler start of the events committed after SETTLE_MS. */
+    const openPhase = async (
+      mode: E2eMode,
+      rate: number,
+      ms: number,
+    ): Promise<{ lags: number[]; backlog: number; backlogEachSecond: number[]; committedPerSecond: number }> => {
+      const first = nextK;
+      const start = wallMs();
+      const backlogEachSecond: number[] = [];
+      let sampling = true;
+      const sampler = (async () => {
+        for (let next = performance.now() + 1_000; ; next += 1_000) {
+          await sleep(next - performance.now());
+          if (!sampling) return;
+          // (A handler may start before its producer's XADD or append call returns: never below 0.)
+          backlogEachSecond.push(Math.max(0, produced[mode] - (await consumer(mode).handled())));
+        }
+      })();
+      await openLoop(rate, SETTLE_MS + ms, async () => {
+        await produce[mode](consumed);
+        produced[mode]++;
+      });
+      sampling = false;
+      await sampler;
+      const seconds = (wallMs() - start) / 1000;
+      const committedPerSecond = (nextK - first) / seconds;
+      const backlog = Math.max(0, produced[mode] - (await consumer(mode).handled()));
+      const last = nextK;
+      await consumer(mode).waitFor(produced[mode], DRAIN_TIMEOUT_MS);
+      const started = await consumer(mode).collect();
+      const lags: number[] = [];
+      for (let k = first; k < last; k++) {
+        const at = started.get(k);
+        if (at !== undefined && committedAt[k]! >= start + SETTLE_MS) lags.push(at - committedAt[k]!);
+      }
+      return { lags, backlog, backlogEachSecond, committedPerSecond };
+    };
+
+    // Warm-up: connections, prepared statements, scripts, both consumers' first pass over their
+    // channels (recio's group and offset rows, its pattern subscription learning the channels).
+    for (const mode of ['raw', 'recio'] as const) {
+      await closedPhase(mode, 1_000, consumed);
+      await closedPhase(mode, 200, alone);
+    }
+
+    // 1. Handled events/s, 8 closed-loop producers.
+    const tput: Record<
+      E2eMode,
+      { committed: number[]; handled: number[]; producerCpu: number[]; consumerCpu: number[] }
+    > = {
+      raw: { committed: [], handled: [], producerCpu: [], consumerCpu: [] },
+      recio: { committed: [], handled: [], producerCpu: [], consumerCpu: [] },
+    };
+    for (const mode of order(4)) {
+      const r = await closedPhase(mode, ctx.durationMs / 2, consumed);
+      tput[mode].committed.push(r.committed);
+      tput[mode].handled.push(r.handled);
+      tput[mode].producerCpu.push(r.producerCpuUs);
+      tput[mode].consumerCpu.push(r.consumerCpuUs);
+    }
+    const floorCapacity = mean(tput.raw.handled);
+    ctx.row(
+      `end-to-end handled, ${PRODUCERS} producers in business transactions, ${CHANNELS} channels, consumer in another process (events/s)`,
+      floorCapacity,
+      mean(tput.recio.handled),
+      'ev/s',
+    );
+    ctx.row(
+      `end-to-end run above: committed by the producers (events/s)`,
+      mean(tput.raw.committed),
+      mean(tput.recio.committed),
+      'ev/s',
+    );
+
+    ctx.row(
+      `end-to-end run above: producer process CPU per committed event (µs)`,
+      mean(tput.raw.producerCpu),
+      mean(tput.recio.producerCpu),
+      'µs',
+    );
+    ctx.row(
+      `end-to-end run above: consumer process CPU per handled event (µs)`,
+      mean(tput.raw.consumerCpu),
+      mean(tput.recio.consumerCpu),
+      'µs',
+    );
+
+    // 2. Producers alone (channels no consumer reads).
+    const aloneTput: Record<E2eMode, number[]> = { raw: [], recio: [] };
+    for (const mode of order(4)) aloneTput[mode].push((await closedPhase(mode, ctx.durationMs / 2, alone)).committed);
+    ctx.row(
+      `publish alone: ${PRODUCERS} producers in business transactions, ${CHANNELS} channels (events/s)`,
+      mean(aloneTput.raw),
+      mean(aloneTput.recio),
+      'ev/s',
+    );
+
+    // 3. Commit → handler start at half the floor's end-to-end capacity, open loop.
+    const rate = Math.max(100, Math.round(floorCapacity / 2 / 100) * 100);
+    const lags: Record<E2eMode, number[]> = { raw: [], recio: [] };
+    for (const mode of order(8)) lags[mode].push(...(await openPhase(mode, rate, ctx.durationMs / 4)).lags);
+    const raw = summarize(lags.raw);
+    const ours = summarize(lags.recio);
+    ctx.row(`commit → handler start p50 at ${rate} ev/s, half the floor's capacity (ms)`, raw.p50, ours.p50, 'ms', 3);
+    ctx.row(`commit → handler start p99 at ${rate} ev/s, half the floor's capacity (ms)`, raw.p99, ours.p99, 'ms', 3);
+
+    // 4. 1,000 ev/s: does a backlog build up? (What is left unhandled when the producers stop.)
+    const backlog: Record<E2eMode, number> = { raw: 0, recio: 0 };
+    const slow: Record<E2eMode, number[]> = { raw: [], recio: [] };
+    for (const mode of ['raw', 'recio'] as const) {
+      const r = await openPhase(mode, BACKLOG_RATE, ctx.durationMs);
+      backlog[mode] = r.backlog;
+      slow[mode] = r.lags;
+      ctx.note(
+        `${mode} at ${BACKLOG_RATE} ev/s offered: producers committed ${r.committedPerSecond.toFixed(0)} ev/s; ` +
+          `backlog each second ${r.backlogEachSecond.join(', ')} events.`,
+      );
+    }
+    const rawSlow = summarize(slow.raw);
+    const oursSlow = summarize(slow.recio);
+    ctx.row(`commit → handler start p50 at ${BACKLOG_RATE} ev/s (ms)`, rawSlow.p50, oursSlow.p50, 'ms', 3);
+    ctx.row(`commit → handler start p99 at ${BACKLOG_RATE} ev/s (ms)`, rawSlow.p99, oursSlow.p99, 'ms', 3);
+    ctx.row(
+      `backlog when ${(ctx.durationMs / 1000 + 1).toFixed(0)} s at ${BACKLOG_RATE} ev/s end (events)`,
+      backlog.raw,
+      backlog.recio,
+      'events',
+    );
+    ctx.note(
+      `End-to-end: consumers in child processes (clock offsets ${consumer('raw').clockOffsetMs.toFixed(3)} / ` +
+        `${consumer('recio').clockOffsetMs.toFixed(3)} ms, corrected); latency samples ${raw.n} raw / ${ours.n} recio ` +
+        `at ${rate} ev/s, ${rawSlow.n} / ${oursSlow.n} at ${BACKLOG_RATE} ev/s.`,
+    );
+  } finally {
+    for (const c of Object.values(consumers)) await c.stop();
+  }
+}

@@ -1,0 +1,137 @@
+import { Redis } from 'ioredis';
+import pg from 'pg';
+import { pino } from 'pino';
+import { EventRouter } from '../router.js';
+import { e2eChannel, rawStreamKey, type E2eConsumerConfig, type E2eReply, type E2eRequest } from './e2e-protocol.js';
+
+// The consumer side of `make bench`'s end-to-end figures, in a process of its own as a service's
+// consumer is: started by e2e-bench.ts over IPC (node:child_process fork), never by hand. recio
+// mode: one member of one consumer group (router.consume) whose handler does one INSERT of the
+// effect in its transaction. raw mode, the floor: XREADGROUP + XACK, one autocommit INSERT of the
+// effect per event, no offsets (at-least-once), with the same relaxed commit as recio's handler
+// transactions (synchronous_commit off).
+
+const config = JSON.parse(process.argv[2] ?? '{}') as E2eConsumerConfig;
+const wallMs = (): number => performance.timeOrigin + performance.now();
+const READERS = 8; // the raw floor's parallel readers, as recio drains 8 channels at once (its default)
+const EFFECT = {
+  name: 'bench-effect',
+  text: 'INSERT INTO bench_effect (k, channel, seq) VALUES ($1, $2, $3)',
+};
+
+let handled = 0;
+let ks: number[] = [];
+let startedAt: number[] = [];
+const record = (k: number, started: number): void => {
+  handled++;
+  ks.push(k);
+  startedAt.push(started);
+};
+
+/** Starts consuming; resolves to the function that stops it. */
+async function startRecio(): Promise<() => Promise<void>> {
+  const router = new EventRouter({
+    database: config.databaseUrl,
+    redis: config.redis,
+    source: 'bench-consumer',
+    logger: pino({ level: 'warn' }),
+  });
+  await router.waitUntilReady({ redisTimeoutMs: 5_000 });
+  const member = await router.consume({
+    group: 'bench-e2e',
+    consumer: `bench-e2e-${process.pid}`,
+    channels: [`trades:${config.prefix}E_*`],
+    handler: async (event, { tx }) => {
+      const started = wallMs();
+      const { k } = event.data as { k: number };
+      await tx.query({ ...EFFECT, values: [k, event.channel, event.seq] });
+      // Counted once committed: a handler retried after a rollback is not an event handled twice.
+      tx.onCommit(() => record(k, started));
+    },
+  });
+  return async () => {
+    await member.close();
+    await router.close();
+  };
+}
+
+async function startRaw(): Promise<() => Promise<void>> {
+  const pool = new pg.Pool({
+    connectionString: config.databaseUrl,
+    max: READERS,
+    options: '-c synchronous_commit=off',
+  });
+  const base = 'url' in config.redis ? config.redis.url : 'redis://127.0.0.1:6379';
+  let running = true;
+  const readers = Array.from({ length: READERS }, async (_, w) => {
+    const redis = new Redis(base);
+    const keys: string[] = [];
+    for (let c = w; c < config.channels; c += READERS)
+      keys.push(rawStreamKey(e2eChannel(config.prefix, c, config.channels)));
+    try {
+      while (running) {
+        const reply = (await redis.xreadgroup(
+          'GROUP',
+          'raw',
+          `r${w}`,
+          'COUNT',
+          100,
+          'BLOCK',
+          100,
+          'STREAMS',
+          ...keys,
+          ...keys.map(() => '>'),
+        )) as [string, [string, string[]][]][] | null;
+        for (const [key, entries] of reply ?? []) {
+          for (const [id, fields] of entries) {
+            const started = wallMs();
+            const k = Number(fields[1]); // fields: k, <k>, data, <json>
+            await pool.query({ ...EFFECT, values: [k, key, Number(id.split('-')[0])] });
+            record(k, started);
+          }
+          if (entries.length > 0) await redis.xack(key, 'raw', ...entries.map(([id]) => id));
+        }
+      }
+    } finally {
+      redis.disconnect();
+    }
+  });
+  return async () => {
+    running = false;
+    await Promise.all(readers);
+    await pool.end();
+  };
+}
+
+async function main(): Promise<void> {
+  const stop = config.mode === 'recio' ? await startRecio() : await startRaw();
+  const send = (reply: E2eReply): void => {
+    process.send?.(reply);
+  };
+  let stopping = false;
+  process.on('disconnect', () => process.exit(stopping ? 0 : 1)); // else the bench died
+  process.on('message', (request: E2eRequest) => {
+    void (async () => {
+      if (request.cmd === 'stop') {
+        stopping = true;
+        await stop();
+      }
+      const { user, system } = process.cpuUsage();
+      const reply: E2eReply = { id: request.id, handled, now: wallMs(), cpuMs: (user + system) / 1000 };
+      if (request.cmd === 'collect') {
+        reply.ks = ks;
+        reply.startedAt = startedAt;
+        ks = [];
+        startedAt = [];
+      }
+      send(reply);
+      if (request.cmd === 'stop') process.disconnect();
+    })();
+  });
+  send({ ready: true });
+}
+
+main().catch((error: unknown) => {
+  process.stderr.write(`bench consumer (${config.mode}): ${(error as Error).message}\n`);
+  process.exit(1);
+});
