@@ -27,8 +27,9 @@ export type QuiescenceRedis = Pick<Redis, 'xrevrange' | 'call'>;
  * 1. the price watchdog published the tick of `simNowMs` (`prices:btc` is latest-value: its stream's
  *    last seq is the newest second's time);
  * 2. the account mirror has every fill and settlement the exchange reports per user;
- * 3. every consumer group of the catalogue has applied every channel it follows up to its head, and
- *    finished (nothing undelivered or pending in Redis) every latest-value channel it reads.
+ * 3. every consumer group of the catalogue has finished (nothing undelivered or pending in Redis)
+ *    every latest-value channel it reads;
+ * 4. every consumer group has applied every exactly-once channel it follows up to its head.
  * Checked in this order: a service can only create work for a later check, never an earlier
  * one, so one pass that finds nothing pending means nothing more will happen until the world moves.
  */
@@ -61,17 +62,6 @@ export async function unsettled(
   }
   if (out.length > 0) return out;
 
-  const groups = consumerGroups().flatMap(({ group }) => group.channels.map((c) => [group.name, like(c)]));
-  const { rows: lag } = await db.query<{ group_name: string; channel: string; behind: string }>(
-    `SELECT g.name AS group_name, h.channel, h.last_seq - coalesce(o.applied_seq, 0) AS behind
-       FROM unnest($1::text[], $2::text[]) AS g(name, pattern)
-       JOIN channel_head h ON h.channel LIKE g.pattern
-       LEFT JOIN consumer_offset o ON o.group_name = g.name AND o.channel = h.channel
-      WHERE h.last_seq > coalesce(o.applied_seq, 0)`,
-    [groups.map((g) => g[0]), groups.map((g) => g[1])],
-  );
-  for (const l of lag) out.push(`${l.group_name} is ${l.behind} behind on ${l.channel}`);
-
   for (const { group } of consumerGroups()) {
     for (const channel of group.channels.filter((c) => !isChannelPattern(c) && isLatest(c))) {
       const rows = ((await redis.call('XINFO', 'GROUPS', streamKey(channel)).catch(() => [])) as unknown[][]).map(
@@ -83,6 +73,21 @@ export async function unsettled(
         out.push(`${group.name} has ${String(mine.lag)} undelivered, ${String(mine.pending)} pending on ${channel}`);
     }
   }
+  // Latest-value handlers (ticks) publish the events the exactly-once check below waits for:
+  // checked first, and only once they are done.
+  if (out.length > 0) return out;
+
+  const groups = consumerGroups().flatMap(({ group }) => group.channels.map((c) => [group.name, like(c)]));
+  const { rows: lag } = await db.query<{ group_name: string; channel: string; behind: string }>(
+    `SELECT g.name AS group_name, h.channel, h.last_seq - coalesce(o.applied_seq, 0) AS behind
+       FROM unnest($1::text[], $2::text[]) AS g(name, pattern)
+       JOIN channel_head h ON h.channel LIKE g.pattern
+       LEFT JOIN consumer_offset o ON o.group_name = g.name AND o.channel = h.channel
+      WHERE h.last_seq > coalesce(o.applied_seq, 0)`,
+    [groups.map((g) => g[0]), groups.map((g) => g[1])],
+  );
+  for (const l of lag) out.push(`${l.group_name} is ${l.behind} behind on ${l.channel}`);
+
   return out;
 }
 
