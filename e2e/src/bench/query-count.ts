@@ -25,7 +25,7 @@ const ROOT = resolve(import.meta.dirname, '..', '..', '..');
 /** Seconds the price watchdog published so far (its recio_prices_published_total). */
 async function publishedTicks(run: PlatformRun): Promise<number> {
   const text = await (await fetch(`${run.url('btc-price-watchdog')}/metrics`)).text();
-  return Number(/^recio_prices_published_total (\d+)/m.exec(text)?.[1] ?? 0);
+  return Number(/^recio_prices_published_total(?:\{[^}]*\})? (\d+)/m.exec(text)?.[1] ?? 0);
 }
 
 /** recio_pg_statements_total of every service, by service and kind (query | transaction). */

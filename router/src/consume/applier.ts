@@ -1,7 +1,7 @@
 import { channelClass } from '@recio/contract';
 import type { Logger } from 'pino';
 import { ReplayExpiredError } from '../errors.js';
-import { advanceOffset, lockOffset } from '../sql/consumer-offset.js';
+import { advanceOffset, lockOffset, skipOffset } from '../sql/consumer-offset.js';
 import type { Transaction } from '../transaction.js';
 import type { ConsumerDeps } from './consumer-deps.js';
 import type { ConsumerMetrics } from './consumer-metrics.js';
@@ -28,7 +28,7 @@ export class Applier {
   readonly #latestApplied = new Map<string, number>();
 
   constructor(
-    private readonly deps: Pick<ConsumerDeps, 'redis' | 'transaction' | 'replay' | 'channels'>,
+    private readonly deps: Pick<ConsumerDeps, 'redis' | 'transaction' | 'replay' | 'channels' | 'pool'>,
     private readonly o: ResolvedConsumeOptions,
     private readonly metrics: ConsumerMetrics,
     private readonly logger: Logger,
@@ -39,6 +39,11 @@ export class Applier {
   async apply(channel: string, deliveries: readonly Delivery[]): Promise<ApplyResult> {
     if (this.deps.channels.isLatest(channel)) return this.#applyLatest(channel, deliveries);
     const labels = { group: this.o.group, class: channelClass(channel) };
+    if (await this.#skipUnhandled(channel, deliveries)) {
+      await this.acknowledge(channel, deliveries);
+      this.metrics.events.inc({ ...labels, outcome: 'applied' }, deliveries.length);
+      return { applied: deliveries.length, duplicates: 0, ahead: [] };
+    }
     const { value } = await this.deps.transaction(
       async (tx) => {
         const { applied, head } = await lockOffset(tx.client, this.o.group, channel);
@@ -79,6 +84,21 @@ export class Applier {
   }
 
   /**
+   * A run of events none of which the handler acts on (ConsumeOptions.types), with no hole: the
+   * offset moves past it in one statement (skipOffset), no transaction. False when the run is not
+   * such a run or the offset is not where it follows from: the locked path applies it then.
+   */
+  async #skipUnhandled(channel: string, deliveries: readonly Delivery[]): Promise<boolean> {
+    if (deliveries.length === 0) return false;
+    for (let i = 0; i < deliveries.length; i++) {
+      const d = deliveries[i]!;
+      if (d.invalid !== undefined || this.o.handles(d.event.type)) return false;
+      if (i > 0 && d.event.seq !== deliveries[i - 1]!.event.seq + 1) return false;
+    }
+    return skipOffset(this.deps.pool, this.o.group, channel, deliveries[0]!.event.seq, deliveries.at(-1)!.event.seq);
+  }
+
+  /**
    * A latest-value channel's deliveries (invariant 14): at least once, in order within this member,
    * with no offset. The handler's transaction is lazy, so a handler that finds nothing to do costs
    * PostgreSQL nothing; its effects must be idempotent (a crash before the XACK delivers the event
@@ -113,6 +133,7 @@ export class Applier {
    */
   async handle(tx: Transaction, d: Delivery): Promise<void> {
     if (d.invalid !== undefined) throw new DeliveryFailure(d, true, d.invalid);
+    if (!this.o.handles(d.event.type)) return; // not one of the handler's types: applied as nothing
     let decoded: unknown;
     try {
       decoded = this.o.decode(d.event);

@@ -294,4 +294,54 @@ describe('consume', () => {
     const members = (await redis.call('XINFO', 'CONSUMERS', key, group)) as string[][];
     expect(members.map((m) => m[1])).toEqual(['svc-a']);
   });
+
+  it('hands the handler only its types, moving past a run of the others in one statement', async () => {
+    const group = uniqueName('g');
+    const channel = `trades:${uniqueName()}`;
+    const seen: [number, string][] = [];
+    // A router of its own: what its pool sends is this member's alone.
+    const own = await testRouter(db.url, { redis: { url: server.url } });
+    consumers.push(
+      await own.consume({
+        group,
+        consumer: 'svc-a',
+        channels: [channel],
+        types: ['wanted'],
+        sweepIntervalMs: 600_000,
+        handler: async (e) => void seen.push([e.seq, e.type]),
+      }),
+    );
+    await router.publish(channel, 'wanted', {});
+    await until('the first', () => seen.length === 1);
+    const offset = async () =>
+      Number(
+        (
+          await pool.query('SELECT applied_seq FROM consumer_offset WHERE group_name = $1 AND channel = $2', [
+            group,
+            channel,
+          ])
+        ).rows[0]?.applied_seq ?? 0,
+      );
+    const control = async () =>
+      (await own.registry.getSingleMetric('recio_pg_statements_total')!.get()).values
+        .filter((v) => v.labels.kind === 'transaction')
+        .reduce((n, v) => n + v.value, 0);
+    const before = await control();
+    await router.publishMany(range(1, 5).map(() => ({ channel, type: 'other', data: {} })));
+    await until('the offset past the others', async () => (await offset()) === 6);
+    // No BEGIN/COMMIT at all: the locked path would cost two a run.
+    expect((await control()) - before).toBe(0);
+    await router.publishMany([
+      { channel, type: 'other', data: {} },
+      { channel, type: 'wanted', data: {} },
+    ]);
+    await until('the second', () => seen.length === 2);
+    expect(seen).toEqual([
+      [1, 'wanted'],
+      [8, 'wanted'],
+    ]);
+    await until('every offset', async () => (await offset()) === 8);
+    await consumers.pop()!.close(1_000);
+    await own.close();
+  });
 });

@@ -38,6 +38,12 @@ export interface ConsumeOptions<E = RecioEvent, M extends EventCatalogue = AnyEv
    * error (EVENT_INVALID). @defaultValue the event as it is
    */
   decode?: (event: RecioEvent) => E;
+  /**
+   * The event types the handler acts on. Others are never handed to it: on an exactly-once channel a
+   * run of them moves the group's offset in one statement, with no transaction (ARCHITECTURE
+   * invariant 14: a group pays for the events it uses). @defaultValue every type
+   */
+  types?: readonly string[];
   /** Entries read per XREADGROUP (COUNT). @defaultValue 100 */
   batchSize?: number;
   /** Events read but not yet finished; reading pauses above it (backpressure). @defaultValue 1000 */
@@ -65,9 +71,11 @@ export interface ConsumeOptions<E = RecioEvent, M extends EventCatalogue = AnyEv
  * ConsumeOptions with defaults filled in, as the consumer's parts see them: the handler takes what
  * `decode` returned (its type is the caller's business, checked where consume() was called).
  */
-export type ResolvedConsumeOptions = Required<Omit<ConsumeOptions, 'handler' | 'decode'>> & {
+export type ResolvedConsumeOptions = Required<Omit<ConsumeOptions, 'handler' | 'decode' | 'types'>> & {
   handler: EventHandler<unknown>;
   decode: (event: RecioEvent) => unknown;
+  /** Whether the handler acts on events of this type (ConsumeOptions.types). */
+  handles: (type: string) => boolean;
 };
 
 export const CONSUME_DEFAULTS = {
@@ -88,10 +96,15 @@ const NAME_RE = /^[a-z0-9][a-z0-9._-]{0,127}$/i;
 export function resolveConsumeOptions<E, M extends EventCatalogue>(
   options: ConsumeOptions<E, M>,
 ): ResolvedConsumeOptions {
+  const { types, ...rest } = options;
+  if (types !== undefined && (!Array.isArray(types) || types.some((t) => typeof t !== 'string' || t === '')))
+    throw new InvalidOptionError('types', 'expected event type names');
+  const handled = types === undefined ? null : new Set(types);
   const o = {
     ...CONSUME_DEFAULTS,
     decode: (event: RecioEvent) => event,
-    ...stripUndefined(options),
+    ...stripUndefined(rest),
+    handles: (type: string) => handled === null || handled.has(type),
   } as unknown as ResolvedConsumeOptions;
   if (typeof o.group !== 'string' || !NAME_RE.test(o.group))
     throw new InvalidOptionError('group', 'expected [A-Za-z0-9._-]+');

@@ -57,3 +57,26 @@ export async function readOffset(db: Queryable, group: string, channel: string):
   });
   return result.rows[0]?.applied_seq ?? null;
 }
+
+/**
+ * Moves a group's offset past a run of events its handler does not act on (`first`..`last`, no hole),
+ * in one statement and no transaction: only while everything before the run is applied, nothing after
+ * it is, and the run is within the channel's committed head (invariant 13). False when any of that
+ * does not hold: the run then goes through the locked path, which knows what to do.
+ */
+export async function skipOffset(
+  db: Queryable,
+  group: string,
+  channel: string,
+  first: number,
+  last: number,
+): Promise<boolean> {
+  const result = await db.query({
+    name: 'recio_offset_skip',
+    text: `UPDATE consumer_offset SET applied_seq = $4, updated_at = now()
+           WHERE group_name = $1 AND channel = $2 AND applied_seq >= $3 - 1 AND applied_seq < $4
+             AND $4 <= (SELECT last_seq FROM channel_head WHERE channel = $2)`,
+    values: [group, channel, first, last],
+  });
+  return result.rowCount === 1;
+}

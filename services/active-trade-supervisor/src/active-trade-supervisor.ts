@@ -11,7 +11,7 @@ import {
   type ServiceContext,
 } from '@recio/service-kit';
 import type { ActiveTradeConfig } from './config.js';
-import { activeTradeHandler } from './handlers.js';
+import { ACTIVE_TRADE_TYPES, activeTradeHandler } from './handlers.js';
 import { StopWatcher, type SupervisedState } from './stop-watcher.js';
 import { watchedTrades } from './supervised-trades.js';
 
@@ -55,6 +55,7 @@ export async function startActiveTradeSupervisor(
   await ctx.consume({
     group: ACTIVE_TRADE_GROUP.name,
     channels: [...ACTIVE_TRADE_GROUP.channels],
+    types: ACTIVE_TRADE_TYPES,
     handler: activeTradeHandler(watcher, settings, state),
   });
 }

@@ -8,6 +8,19 @@ import type {
 import type { StopWatcher, SupervisedState } from './stop-watcher.js';
 import { markTrade, unwatch, watch } from './supervised-trades.js';
 
+/** The event types the handler below acts on (ConsumeOptions.types): the others cost one statement a run. */
+export const ACTIVE_TRADE_TYPES = [
+  'price.tick',
+  'settings.updated',
+  'trade.opened',
+  'trade.close_failed',
+  'trade.closing',
+  'trade.closed',
+  'trade.expired',
+  'trade.cancelled',
+  'trade.error',
+] as const satisfies readonly PlatformRecioEvent['type'][];
+
 /**
  * The active trade supervisor's reactions (group `active-trade-supervisor` on `prices:btc`,
  * `trades:*`, `settings:*`): ticks check stops; trade events keep the set of open trades.

@@ -12,7 +12,7 @@ import {
 import type { AutoEntryConfig } from './config.js';
 import { EntryScanner, type TickState } from './entry-scanner.js';
 import { liveTradeKeys, loadEntryStates } from './entry-state.js';
-import { autoEntryHandler } from './handlers.js';
+import { AUTO_ENTRY_TYPES, autoEntryHandler } from './handlers.js';
 
 /** The consumer group of the auto-entry supervisor and what it reads. */
 export const AUTO_ENTRY_GROUP = consumerGroupOf('auto-entry-supervisor');
@@ -56,6 +56,7 @@ export async function startAutoEntrySupervisor(
   await ctx.consume({
     group: AUTO_ENTRY_GROUP.name,
     channels: [...AUTO_ENTRY_GROUP.channels],
+    types: AUTO_ENTRY_TYPES,
     handler: autoEntryHandler(scanner, settings, state),
   });
 }

@@ -8,6 +8,20 @@ import type {
 import type { EntryScanner, TickState } from './entry-scanner.js';
 import { addLiveTrade, removeLiveTrade } from './entry-state.js';
 
+/** The event types the handler below acts on (ConsumeOptions.types): the others cost one statement a run. */
+export const AUTO_ENTRY_TYPES = [
+  'price.tick',
+  'settings.updated',
+  'trade.created',
+  'trade.opened',
+  'trade.closing',
+  'trade.close_failed',
+  'trade.closed',
+  'trade.expired',
+  'trade.cancelled',
+  'trade.error',
+] as const satisfies readonly PlatformRecioEvent['type'][];
+
 /**
  * The auto-entry supervisor's reactions (group `auto-entry-supervisor` on `prices:btc`,
  * `settings:*`, `trades:*`): ticks scan for entries, settings events update its copy, trade

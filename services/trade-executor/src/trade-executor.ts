@@ -23,6 +23,8 @@ export async function startTradeExecutor(ctx: ServiceContext<ExecutorConfig>, ex
     channels: [...EXECUTOR_GROUP.channels],
     // Orders talk to the outside: a few more tries (with backoff) before a dead letter.
     maxDeliveries: 8,
+    // The events it places orders for or asks about; the others cost one statement a run.
+    types: ['trade.created', 'trade.closing', 'trade.cancelled', 'trade.close_unconfirmed'],
     handler: async (event, { tx, signal }) => {
       if (event.type === 'trade.created') await executor.enter(tx, event.data.trade, signal);
       else if (event.type === 'trade.closing') await executor.close(tx, event.data.trade, signal);

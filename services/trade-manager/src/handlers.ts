@@ -1,6 +1,16 @@
 import type { PlatformHandlerContext, PlatformRecioEvent } from '@recio/service-kit';
 import type { TradeBook } from './trade-book.js';
 
+/** The event types the handler below acts on (ConsumeOptions.types): the others cost one statement a run. */
+export const TRADE_MANAGER_TYPES = [
+  'trade.open_requested',
+  'trade.close_requested',
+  'order.filled',
+  'order.rejected',
+  'price.tick',
+  'settlement.recorded',
+] as const satisfies readonly PlatformRecioEvent['type'][];
+
 /**
  * The trade manager's reactions, one consumer group on `trades:*`, `prices:btc` and `account:*`:
  * requests from supervisors, the executor's reports, the clock (price ticks) and settlements.

@@ -2,7 +2,7 @@ import { consumerGroupOf } from '@recio/platform';
 import type { ServiceContext } from '@recio/service-kit';
 import { registerApi } from './api.js';
 import type { TradeManagerConfig } from './config.js';
-import { tradeManagerHandler } from './handlers.js';
+import { TRADE_MANAGER_TYPES, tradeManagerHandler } from './handlers.js';
 import { TradeBook } from './trade-book.js';
 
 /** The consumer group of the trade manager and what it reads. */
@@ -26,6 +26,7 @@ export async function startTradeManager(ctx: ServiceContext<TradeManagerConfig>)
   await ctx.consume({
     group: TRADE_MANAGER_GROUP.name,
     channels: [...TRADE_MANAGER_GROUP.channels],
+    types: TRADE_MANAGER_TYPES,
     handler: tradeManagerHandler(book),
   });
 }
