@@ -7,6 +7,8 @@ export {
   type PlatformRecioEvent,
   type PlatformRouter,
   type PlatformTransaction,
+  poolReader,
+  type Reader,
 } from './platform-events.js';
 export { applyRedisUsers, RedisUsersError, type AppliedRedisUser, type ApplyRedisUsersOptions } from './redis-users.js';
 export { HttpError, parseInput } from './http-error.js';

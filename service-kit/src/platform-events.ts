@@ -1,3 +1,4 @@
+import type { Pool } from 'pg';
 import { parseEvent, type PlatformEvent, type PlatformEvents } from '@recio/platform';
 import type { EventRouter, HandlerContext, RecioEvent, Transaction } from '@recio/router';
 
@@ -6,6 +7,16 @@ export type PlatformRouter = EventRouter<PlatformEvents>;
 
 /** A transaction of a platform service: `tx.publish` is checked against the event catalogue. */
 export type PlatformTransaction = Transaction<PlatformEvents>;
+
+/** What reads need of a transaction: its query. A pool's reader (poolReader) is one too. */
+export type Reader = Pick<PlatformTransaction, 'query'>;
+
+/** Reads through `pool`, each statement on its own (no BEGIN/COMMIT): for reads that decide nothing alone. */
+export function poolReader(pool: Pool): Reader {
+  return {
+    query: (text, values) => (typeof text === 'string' ? pool.query(text, values) : pool.query(text)),
+  };
+}
 
 /** What a platform service's handler gets besides the event. */
 export type PlatformHandlerContext = HandlerContext<PlatformEvents>;

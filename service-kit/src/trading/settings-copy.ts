@@ -1,6 +1,6 @@
 import { DEFAULT_SETTINGS, parseSettingsPatch, type Settings } from '@recio/domain';
 import type { SettingsUpdated } from '@recio/platform';
-import type { PlatformTransaction } from '../platform-events.js';
+import type { PlatformTransaction, Reader } from '../platform-events.js';
 import type { Logger } from 'pino';
 
 /**
@@ -28,7 +28,7 @@ export class SettingsCopy {
   }
 
   /** Every user's settings as this service has applied them, validated and completed with defaults. */
-  async all(tx: PlatformTransaction): Promise<Map<string, Settings>> {
+  async all(tx: Reader): Promise<Map<string, Settings>> {
     const { rows } = await tx.query<{ user_id: string; settings: unknown }>(
       'SELECT user_id, settings FROM settings_copy WHERE consumer = $1 ORDER BY user_id',
       [this.#consumer],

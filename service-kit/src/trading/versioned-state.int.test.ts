@@ -13,12 +13,11 @@ afterAll(() => redis.disconnect());
 /** A replica's copy of a state whose "PostgreSQL" is `source`, counting its loads. */
 function replica(group: string, source: { value: number }, maxAgeMs?: number) {
   const loads = { n: 0 };
-  const state = new VersionedState<number, string>({
+  const state = new VersionedState<number>({
     group,
     redis,
     logger: pino({ level: 'silent' }),
-    load: async (ctx) => {
-      expect(ctx).toBe('tx'); // read through the handler's transaction
+    load: async () => {
       loads.n += 1;
       return source.value;
     },
@@ -34,16 +33,16 @@ describe('VersionedState', () => {
     const a = replica(group, source);
     const b = replica(group, source);
     for (let i = 0; i < 5; i++) {
-      expect(await a.state.get('tx')).toBe(1);
-      expect(await b.state.get('tx')).toBe(1);
+      expect(await a.state.get()).toBe(1);
+      expect(await b.state.get()).toBe(1);
     }
     expect([a.loads.n, b.loads.n]).toEqual([1, 1]);
 
     source.value = 2; // committed by a handler on replica a
     a.state.changed();
-    expect(await a.state.get('tx')).toBe(2); // its own copy is dropped at once
-    await until('the bump reached Redis', async () => (await b.state.get('tx')) === 2);
-    expect(await b.state.get('tx')).toBe(2);
+    expect(await a.state.get()).toBe(2); // its own copy is dropped at once
+    await until('the bump reached Redis', async () => (await b.state.get()) === 2);
+    expect(await b.state.get()).toBe(2);
     expect(a.loads.n).toBe(2);
     expect(await redis.ttl(STATE_VERSION_KEY.key(group))).toBeGreaterThan(0); // a cache key: it expires
   });
@@ -52,15 +51,15 @@ describe('VersionedState', () => {
     const group = uniqueName('g');
     const source = { value: 1 };
     const a = replica(group, source, 60_000);
-    await a.state.get('tx');
+    await a.state.get();
     await redis.del(STATE_VERSION_KEY.key(group));
     source.value = 3; // a change whose bump was lost with Redis
-    expect(await a.state.get('tx')).toBe(3);
+    expect(await a.state.get()).toBe(3);
     expect(a.loads.n).toBe(2);
 
     const now = Date.now();
     source.value = 4; // a change whose bump never came (its replica crashed after COMMIT)
-    expect(await a.state.get('tx', now)).toBe(3);
-    expect(await a.state.get('tx', now + 60_000)).toBe(4);
+    expect(await a.state.get(now)).toBe(3);
+    expect(await a.state.get(now + 60_000)).toBe(4);
   });
 });

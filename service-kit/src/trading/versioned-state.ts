@@ -6,12 +6,12 @@ import type { Logger } from 'pino';
 const VERSION_TTL_S = 86_400;
 
 /** Options of {@link VersionedState}. */
-export interface VersionedStateOptions<T, C> {
+export interface VersionedStateOptions<T> {
   /** The consumer group whose tick handlers read the state (one version key per group). */
   group: string;
   redis: RedisClient;
-  /** Reads the state from PostgreSQL (the authority), through `ctx` (the tick handler's transaction). */
-  load: (ctx: C) => Promise<T>;
+  /** Reads the state from PostgreSQL (the authority); a first look, so no transaction is needed (poolReader). */
+  load: () => Promise<T>;
   logger: Logger;
   /** Loaded again at least this often, whatever the version says (a bump lost with a crash). @defaultValue 60000 */
   maxAgeMs?: number;
@@ -26,23 +26,23 @@ export interface VersionedStateOptions<T, C> {
  * GET. Redis is a cache here, never the authority: a copy may be a tick late, so whatever moves
  * money is decided again in PostgreSQL, under lock, from the rows themselves.
  */
-export class VersionedState<T, C> {
-  readonly #o: Required<VersionedStateOptions<T, C>>;
+export class VersionedState<T> {
+  readonly #o: Required<VersionedStateOptions<T>>;
   readonly #key: string;
   #copy: { value: T; version: string | null; at: number } | undefined;
 
-  constructor(options: VersionedStateOptions<T, C>) {
+  constructor(options: VersionedStateOptions<T>) {
     this.#o = { maxAgeMs: 60_000, ...options };
     this.#key = STATE_VERSION_KEY.key(options.group);
   }
 
   /** The state: the copy when its version is current, else read again from PostgreSQL. */
-  async get(ctx: C, now = Date.now()): Promise<T> {
+  async get(now = Date.now()): Promise<T> {
     const version = await this.#current();
     const copy = this.#copy;
     if (copy && version !== null && copy.version === version && now - copy.at < this.#o.maxAgeMs) return copy.value;
     // The version is read before the state: a change committed meanwhile bumps it past this one.
-    const value = await this.#o.load(ctx);
+    const value = await this.#o.load();
     this.#copy = { value, version, at: now };
     return value;
   }

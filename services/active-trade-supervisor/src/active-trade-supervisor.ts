@@ -5,8 +5,8 @@ import { consumerGroupOf } from '@recio/platform';
 import {
   ExchangeQuotes,
   SettingsCopy,
+  poolReader,
   VersionedState,
-  type PlatformTransaction,
   type QuoteSource,
   type ServiceContext,
 } from '@recio/service-kit';
@@ -29,11 +29,12 @@ export async function startActiveTradeSupervisor(
   const { router, config, logger } = ctx;
   const settings = new SettingsCopy(ACTIVE_TRADE_GROUP.name, logger);
   // Read on every tick, held in memory between changes; a first look, decided again under lock.
-  const state = new VersionedState<SupervisedState, PlatformTransaction>({
+  const reader = poolReader(ctx.pool);
+  const state = new VersionedState<SupervisedState>({
     group: ACTIVE_TRADE_GROUP.name,
     redis: router.redis,
     logger,
-    load: async (tx) => ({ trades: await watchedTrades(tx, false), settings: await settings.all(tx) }),
+    load: async () => ({ trades: await watchedTrades(reader, false), settings: await settings.all(reader) }),
   });
   const watcher = new StopWatcher({
     quotes:

@@ -1,7 +1,6 @@
 import type {
   PlatformHandlerContext,
   PlatformRecioEvent,
-  PlatformTransaction,
   SettingsCopy,
   VersionedState,
 } from '@recio/service-kit';
@@ -28,7 +27,7 @@ export const ACTIVE_TRADE_TYPES = [
 export function activeTradeHandler(
   watcher: StopWatcher,
   settings: SettingsCopy,
-  state: VersionedState<SupervisedState, PlatformTransaction>,
+  state: VersionedState<SupervisedState>,
 ) {
   return async (event: PlatformRecioEvent, { tx, signal }: PlatformHandlerContext): Promise<void> => {
     // What the ticks read changes below: every replica's copy is read again after the commit.

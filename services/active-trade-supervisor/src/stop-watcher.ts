@@ -24,7 +24,7 @@ export interface StopWatcherOptions extends TickReactorOptions {
   /** Receives the live view of each user's open trades (the cache). */
   publishLive: (userId: string, view: LiveTrade[]) => Promise<void>;
   /** The supervised trades and settings held in memory between changes (see VersionedState). */
-  state: VersionedState<SupervisedState, PlatformTransaction>;
+  state: VersionedState<SupervisedState>;
 }
 
 /** What the tick handler reads: the supervised trades (no close asked) and every user's settings. */
@@ -76,7 +76,7 @@ export class StopWatcher {
     if (isStaleTick(event, this.#o.staleTickMs)) return;
     // A first look from the in-memory copy: with no open trade, or only holds, nothing is sent to
     // PostgreSQL.
-    const copy = await this.#o.state.get(tx);
+    const copy = await this.#o.state.get();
     const open = supervisedAt(copy.trades, tick);
     if (open.length === 0) return;
     const quotes = await this.#quotesByTicker(open, signal);

@@ -1,6 +1,6 @@
 import type { Side } from '@recio/domain';
 import type { TradeSnapshot } from '@recio/platform';
-import type { PlatformTransaction } from '@recio/service-kit';
+import type { PlatformTransaction, Reader } from '@recio/service-kit';
 
 /** An open trade the supervisor watches. */
 export interface SupervisedTrade {
@@ -42,7 +42,7 @@ export async function unwatch(tx: PlatformTransaction, tradeId: string): Promise
 }
 
 /** Open trades without a close under way, locked for the tick. */
-export async function watchedTrades(tx: PlatformTransaction, lock = true): Promise<SupervisedTrade[]> {
+export async function watchedTrades(tx: Reader, lock = true): Promise<SupervisedTrade[]> {
   const { rows } = await tx.query<{
     trade_id: string;
     user_id: string;

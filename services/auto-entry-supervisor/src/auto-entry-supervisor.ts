@@ -4,8 +4,8 @@ import { consumerGroupOf } from '@recio/platform';
 import {
   ExchangeQuotes,
   SettingsCopy,
+  poolReader,
   VersionedState,
-  type PlatformTransaction,
   type QuoteSource,
   type ServiceContext,
 } from '@recio/service-kit';
@@ -27,14 +27,19 @@ export async function startAutoEntrySupervisor(
   quotes?: QuoteSource,
 ): Promise<void> {
   const settings = new SettingsCopy(AUTO_ENTRY_GROUP.name, ctx.logger);
-  const state = new VersionedState<TickState, PlatformTransaction>({
+  const reader = poolReader(ctx.pool);
+  const state = new VersionedState<TickState>({
     group: AUTO_ENTRY_GROUP.name,
     redis: ctx.router.redis,
     logger: ctx.logger,
-    load: async (tx) => {
-      const all = await settings.all(tx);
+    load: async () => {
+      const all = await settings.all(reader);
       const users = [...all.keys()];
-      return { settings: all, states: await loadEntryStates(tx, users, false), live: await liveTradeKeys(tx, users) };
+      return {
+        settings: all,
+        states: await loadEntryStates(reader, users, false),
+        live: await liveTradeKeys(reader, users),
+      };
     },
   });
   const scanner = new EntryScanner({

@@ -36,7 +36,7 @@ export interface EntryScannerOptions extends TickReactorOptions {
    */
   publishTable: (table: StrikeTable) => Promise<void>;
   /** Settings, entry states and live trades held in memory between changes (see VersionedState). */
-  state: VersionedState<TickState, PlatformTransaction>;
+  state: VersionedState<TickState>;
 }
 
 /**
@@ -65,7 +65,7 @@ export class EntryScanner {
 
   async onTick(tx: PlatformTransaction, event: RecioEvent, tick: PriceTick, signal: AbortSignal): Promise<void> {
     // What each user would do, from the in-memory copy: most ticks change nothing and send nothing.
-    const copy = await this.#o.state.get(tx);
+    const copy = await this.#o.state.get();
     const closeAt = hourCloseAfter(tick.at);
     const ticker = eventTicker(closeAt);
     const stale = isStaleTick(event, this.#o.staleTickMs);

@@ -1,5 +1,5 @@
 import { INITIAL_SPIKE_GUARD, tradeKey, type Side, type SpikeGuardState } from '@recio/domain';
-import type { PlatformTransaction } from '@recio/service-kit';
+import type { PlatformTransaction, Reader } from '@recio/service-kit';
 
 /** One user's auto-entry state: the spike guard and the last auto entry per market ticker. */
 export interface EntryState {
@@ -12,7 +12,7 @@ export interface EntryState {
  * (the in-memory copy's load: a first look, decided again under lock).
  */
 export async function loadEntryStates(
-  tx: PlatformTransaction,
+  tx: Reader,
   users: readonly string[],
   lock = true,
 ): Promise<Map<string, EntryState>> {
@@ -45,10 +45,7 @@ export async function saveEntryStates(tx: PlatformTransaction, states: ReadonlyM
 }
 
 /** The `${ticker}:${side}` keys of the live trades (pending, open, closing) of each of `users`. */
-export async function liveTradeKeys(
-  tx: PlatformTransaction,
-  users: readonly string[],
-): Promise<Map<string, Set<string>>> {
+export async function liveTradeKeys(tx: Reader, users: readonly string[]): Promise<Map<string, Set<string>>> {
   const out = new Map<string, Set<string>>(users.map((u) => [u, new Set()]));
   if (users.length === 0) return out;
   const { rows } = await tx.query<{ user_id: string; market_ticker: string; side: Side }>(

@@ -1,7 +1,6 @@
 import type {
   PlatformHandlerContext,
   PlatformRecioEvent,
-  PlatformTransaction,
   SettingsCopy,
   VersionedState,
 } from '@recio/service-kit';
@@ -27,11 +26,7 @@ export const AUTO_ENTRY_TYPES = [
  * `settings:*`, `trades:*`): ticks scan for entries, settings events update its copy, trade
  * events keep the set of live trades that must not be entered twice.
  */
-export function autoEntryHandler(
-  scanner: EntryScanner,
-  settings: SettingsCopy,
-  state: VersionedState<TickState, PlatformTransaction>,
-) {
+export function autoEntryHandler(scanner: EntryScanner, settings: SettingsCopy, state: VersionedState<TickState>) {
   return async (event: PlatformRecioEvent, { tx, signal }: PlatformHandlerContext): Promise<void> => {
     // What the ticks read changes below: every replica's copy is read again after the commit.
     const changed = () => tx.onCommit(() => state.changed());

@@ -9,7 +9,7 @@ import {
   type SettlementRecord,
 } from '@recio/platform';
 import type { RedisClient } from '@recio/router';
-import { VersionedState, type PlatformTransaction } from '@recio/service-kit';
+import { VersionedState, type PlatformTransaction, type Reader } from '@recio/service-kit';
 import type { Logger } from 'pino';
 import { Counter, type Registry } from 'prom-client';
 import {
@@ -42,6 +42,8 @@ export interface TradeBookOptions {
    * tick asks.
    */
   redis?: RedisClient;
+  /** Where that next due time is read (poolReader: no transaction). */
+  reader?: Reader;
 }
 
 /** Why a request was refused; the REST API turns it into 404/409. */
@@ -77,17 +79,18 @@ export class TradeBook {
   readonly #pnl: Counter<'direction'>;
   readonly #ended: Counter<'method' | 'result'>;
   /** The feed time at which a tick first has something to do (null: nothing live), kept between changes. */
-  readonly #nextDue: VersionedState<number | null, PlatformTransaction> | undefined;
+  readonly #nextDue: VersionedState<number | null> | undefined;
 
   constructor(options: TradeBookOptions) {
     this.#o = options;
     this.#nextDue =
       options.redis &&
+      options.reader &&
       new VersionedState({
         group: 'trade-manager',
         redis: options.redis,
         logger: options.logger,
-        load: (tx: PlatformTransaction) => nextDue(tx, options),
+        load: () => nextDue(options.reader!, options),
       });
     this.#pnl = new Counter({
       name: 'recio_realized_pnl_usd_total',
@@ -219,7 +222,7 @@ export class TradeBook {
    * (a close with no outcome for the close timeout: the executor asks the exchange), overdue settlements.
    */
   async tick(tx: PlatformTransaction, at: number, price: number): Promise<TradeSnapshot[]> {
-    const next = await this.#nextDue?.get(tx);
+    const next = await this.#nextDue?.get();
     if (next === null || (next !== undefined && at < next)) return []; // nothing falls due yet
     // Asked now: whatever it finds, the next due time is read again (a trade it moves bumps it too).
     if (this.#nextDue) tx.onCommit(() => this.#nextDue!.changed());

@@ -1,5 +1,5 @@
 import { consumerGroupOf } from '@recio/platform';
-import type { ServiceContext } from '@recio/service-kit';
+import { poolReader, type ServiceContext } from '@recio/service-kit';
 import { registerApi } from './api.js';
 import type { TradeManagerConfig } from './config.js';
 import { TRADE_MANAGER_TYPES, tradeManagerHandler } from './handlers.js';
@@ -21,6 +21,7 @@ export async function startTradeManager(ctx: ServiceContext<TradeManagerConfig>)
     settlementOverdueMs: ctx.config.SETTLEMENT_OVERDUE_MS,
     registry: ctx.registry,
     redis: ctx.router.redis,
+    reader: poolReader(ctx.pool),
   });
   registerApi(ctx, book);
   await ctx.consume({

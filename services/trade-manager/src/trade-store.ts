@@ -1,5 +1,10 @@
 import type { OpenRequest, TradeSnapshot } from '@recio/platform';
-import { tradeSnapshotOfRow as toSnapshot, type TradeRow, type PlatformTransaction } from '@recio/service-kit';
+import {
+  tradeSnapshotOfRow as toSnapshot,
+  type TradeRow,
+  type PlatformTransaction,
+  type Reader,
+} from '@recio/service-kit';
 
 const ts = (ms: number | null): Date | null => (ms === null ? null : new Date(ms));
 
@@ -186,7 +191,7 @@ export async function findTrade(
  * overdue (checked at the first minute after, as the tick does) — or null when no trade is live.
  */
 export async function nextDue(
-  tx: PlatformTransaction,
+  tx: Reader,
   timeouts: { pendingTimeoutMs: number; closeTimeoutMs: number; settlementOverdueMs: number },
 ): Promise<number | null> {
   const { rows } = await tx.query<{ next_ms: number | null; expired_ms: number | null }>(
