@@ -18,6 +18,13 @@ export interface ChannelState {
   sweptApplied: number | null | undefined;
   /** Behind at the same offset in two sweeps running: something is stuck (a dead member, lost entries). */
   stalled: boolean;
+  /**
+   * May hold entries pending in the group or not yet delivered: looked at by the next PendingCheck.
+   * Set by the doorbell (and for every channel at start and after a lost pub/sub connection).
+   */
+  unsettled: boolean;
+  /** The group holds entries idle past claimIdleMs here (PendingCheck): the next drain claims them. */
+  claimable: boolean;
   lastClaimAt: number;
   /** Deliveries waiting for a retry after a failure: the channel waits with them (order). */
   held: { deliveries: Delivery[]; at: number } | null;
@@ -36,6 +43,8 @@ export function newChannelState(channel: string, stream: GroupStream): ChannelSt
     ownPendingDone: false,
     sweptApplied: undefined,
     stalled: false,
+    unsettled: true,
+    claimable: false,
     lastClaimAt: 0,
     held: null,
     timer: null,

@@ -344,4 +344,62 @@ describe('consume', () => {
     await consumers.pop()!.close(1_000);
     await own.close();
   });
+
+  it("takes over a dead member's entries within about claimIdleMs from Redis alone, the PostgreSQL sweep an hour away", async () => {
+    const group = uniqueName('g');
+    const channel = `trades:${uniqueName()}`;
+    const key = `stream:{${channel}}`;
+    await router.publishMany(range(1, 5).map((n) => ({ channel, type: 't', data: { n } })));
+    // A member that read everything and died before applying it: its entries sit in the PEL.
+    await pool.query('INSERT INTO consumer_offset (group_name, channel, applied_seq) VALUES ($1, $2, 0)', [
+      group,
+      channel,
+    ]);
+    await redis.xgroup('CREATE', key, group, '0');
+    await redis.xreadgroup('GROUP', group, 'svc-ghost', 'COUNT', 100, 'STREAMS', key, '>');
+    await consume({
+      group,
+      consumer: 'svc-a',
+      channels: [channel],
+      claimIdleMs: 500,
+      sweepIntervalMs: 3_600_000, // one sweep at start (the channel behind once: not stalled), then an hour
+      handler: recordingHandler(group, 'svc-a'),
+    });
+    await expect.poll(() => appliedSeqs(pool, group, [channel]), { timeout: 15_000 }).toEqual([range(1, 5)]);
+    expect(await counter(router, 'recio_consumer_claims_total', { group })).toBe(5);
+    expect(await counter(router, 'recio_consumer_sweeps_total', { group, kind: 'postgres' })).toBe(1);
+    expect(await counter(router, 'recio_consumer_sweeps_total', { group, kind: 'redis' })).toBeGreaterThan(0);
+  });
+
+  it('costs PostgreSQL one statement per sweep while idle, and no transaction', async () => {
+    // A router of its own: its pool's statement counter sees this member only.
+    const own = await testRouter(db.url, { redis: { url: server.url } });
+    const group = uniqueName('g');
+    const channel = `settings:${uniqueName()}`;
+    await own.publish(channel, 's', { n: 1 });
+    const member = await own.consume({
+      group,
+      consumer: 'svc-a',
+      channels: [channel, `account:${uniqueName()}_*`],
+      sweepIntervalMs: 300,
+      claimIdleMs: 200,
+      handler: recordingHandler(group, 'svc-a'),
+    });
+    await expect.poll(() => appliedSeqs(pool, group, [channel])).toEqual([[1]]);
+    const statements = (kind: string) => counter(own, 'recio_pg_statements_total', { kind });
+    const sweeps = () => counter(own, 'recio_consumer_sweeps_total', { group, kind: 'postgres' });
+    const before = { queries: await statements('query'), transaction: await statements('transaction') };
+    const sweptBefore = await sweeps();
+    await expect.poll(sweeps, { timeout: 10_000 }).toBeGreaterThanOrEqual(sweptBefore + 3);
+    await member.close();
+    await own.close();
+    expect((await statements('query')) - before.queries).toBe((await sweeps()) - sweptBefore);
+    expect((await statements('transaction')) - before.transaction).toBe(0);
+  });
 });
+
+async function counter(router: EventRouter, name: string, labels: Record<string, string>): Promise<number> {
+  const metric = await router.registry.getSingleMetric(name)?.get();
+  const matches = metric?.values.filter((v) => Object.entries(labels).every(([k, l]) => v.labels[k] === l)) ?? [];
+  return matches.reduce((sum, v) => sum + v.value, 0);
+}

@@ -21,6 +21,8 @@ export class ConsumerMetrics {
   readonly events: Counter<'group' | 'class' | 'outcome'>;
   readonly claims: Counter<'group' | 'class'>;
   readonly inFlight: Gauge<'group'>;
+  /** Safety-net checks: `postgres` (the sweep's one statement) and `redis` (the pending check). */
+  readonly sweeps: Counter<'group' | 'kind'>;
 
   constructor(registry: Registry) {
     const registers = [registry];
@@ -74,6 +76,16 @@ export class ConsumerMetrics {
           name: 'recio_consumer_in_flight',
           help: 'Events read and not yet finished',
           labelNames: ['group'],
+          registers,
+        }),
+    );
+    this.sweeps = get(
+      'recio_consumer_sweeps_total',
+      () =>
+        new Counter({
+          name: 'recio_consumer_sweeps_total',
+          help: "Safety-net checks by kind: postgres (the sweep's one statement), redis (pending entries, PostgreSQL untouched)",
+          labelNames: ['group', 'kind'],
           registers,
         }),
     );

@@ -52,13 +52,20 @@ export interface ConsumeOptions<E = RecioEvent, M extends EventCatalogue = AnyEv
   concurrency?: number;
   /** Deliveries after which a failing event goes to the dead letter. @defaultValue 5 */
   maxDeliveries?: number;
-  /** Pending entries idle this long are taken over from other members (XAUTOCLAIM). @defaultValue 30000 */
+  /**
+   * Pending entries idle this long are taken over from other members (XAUTOCLAIM); Redis is asked
+   * for them every half of it (PendingCheck, no PostgreSQL). @defaultValue 30000
+   */
   claimIdleMs?: number;
   /** First retry delay; doubles each time, with equal jitter. @defaultValue 100 */
   retryBaseMs?: number;
   /** Longest retry delay. @defaultValue 30000 */
   retryMaxMs?: number;
-  /** The safety net: one query for channels whose head is past the group's offset. @defaultValue 5000 */
+  /**
+   * The safety net in PostgreSQL: one statement for channels whose head is past the group's offset
+   * with nothing arriving (Redis lost or never got their events) and for requested re-drives
+   * (run when asked for). A dead member's entries are found in Redis, every `claimIdleMs / 2`. @defaultValue 60000
+   */
   sweepIntervalMs?: number;
   /**
    * Where a group that never applied a channel starts: what Redis holds (`redis`) or the
@@ -86,7 +93,7 @@ export const CONSUME_DEFAULTS = {
   claimIdleMs: 30_000,
   retryBaseMs: 100,
   retryMaxMs: 30_000,
-  sweepIntervalMs: 5_000,
+  sweepIntervalMs: 60_000,
   startFrom: 'redis',
 } as const;
 

@@ -15,6 +15,7 @@ import { toDeliveries, type Delivery } from './deliveries.js';
 import { Doorbell } from './doorbell.js';
 import { FailurePolicy } from './failure-policy.js';
 import { GroupStream } from './group-stream.js';
+import { PendingCheck } from './pending-check.js';
 import { toLike } from './patterns.js';
 import { Recovery } from './recovery.js';
 import { Sweep } from './sweep.js';
@@ -23,8 +24,9 @@ import { Sweep } from './sweep.js';
  * A member of a consumer group (invariants 7–10). Reads each channel's stream with XREADGROUP when
  * its doorbell rings (pub/sub) and applies what it reads exactly once and in order per channel
  * (Applier); failures are retried or dead-lettered (FailurePolicy), stalled channels recovered from
- * other members and from PostgreSQL (Recovery), found by a periodic query (Sweep). Channels run in
- * parallel, each one sequentially (ChannelScheduler).
+ * other members and from PostgreSQL (Recovery), found in Redis (PendingCheck: a dead member's
+ * entries) and by a periodic query (Sweep: what only PostgreSQL knows). Channels run in parallel,
+ * each one sequentially (ChannelScheduler).
  */
 export class Consumer {
   readonly options: ResolvedConsumeOptions;
@@ -36,6 +38,7 @@ export class Consumer {
   readonly #policy: FailurePolicy;
   readonly #recovery: Recovery;
   readonly #sweep: Sweep;
+  readonly #pendingCheck: PendingCheck;
   readonly #concrete: string[];
   readonly #patterns: string[];
   #doorbell: Doorbell | undefined;
@@ -63,7 +66,13 @@ export class Consumer {
     this.#policy = new FailurePolicy(applier, deadLetters, this.options, this.#metrics, this.#logger);
     this.#recovery = new Recovery(deps, this.options, this.#metrics, this.#logger);
     const channels = { concrete: this.#concrete, patterns: this.#patterns };
-    this.#sweep = new Sweep(deps, this.options, channels, this.#scheduler, deadLetters, this.#logger);
+    this.#sweep = new Sweep(deps, this.options, channels, this.#scheduler, deadLetters, this.#metrics, this.#logger);
+    this.#pendingCheck = new PendingCheck({
+      claimIdleMs: this.options.claimIdleMs,
+      scheduler: this.#scheduler,
+      onCheck: () => this.#metrics.sweeps.inc({ group, kind: 'redis' }),
+      logger: this.#logger,
+    });
   }
 
   /** Events read and not yet finished (applied, retried later or dead-lettered). */
@@ -86,12 +95,13 @@ export class Consumer {
       this.#concrete,
       this.#patterns,
       (channel) => this.#ring(channel),
-      () => this.#scheduler.wakeAll(),
+      () => this.#rangAll(),
       this.#logger,
     );
     await this.#doorbell.start();
     this.#scheduler.wakeAll();
     this.#sweep.start();
+    this.#pendingCheck.start();
   }
 
   /**
@@ -101,6 +111,7 @@ export class Consumer {
   close(deadlineMs = 10_000): Promise<void> {
     this.#closing ??= (async () => {
       this.#sweep.stop();
+      this.#pendingCheck.stop();
       this.#doorbell?.close();
       const timer = setTimeout(() => this.#abort.abort(), deadlineMs);
       await this.#scheduler.stop();
@@ -113,7 +124,10 @@ export class Consumer {
 
   #ring(channel: string): void {
     const known = this.#scheduler.get(channel);
-    if (known) return this.#scheduler.wake(known);
+    if (known) {
+      known.unsettled = true;
+      return this.#scheduler.wake(known);
+    }
     if (this.#patterns.some((p) => channelMatches(p, channel))) {
       try {
         this.#deps.channels.validate(channel);
@@ -123,6 +137,12 @@ export class Consumer {
       this.#logger.info({ channel }, 'pattern subscription picked up a new channel');
       this.#scheduler.wake(this.#scheduler.track(channel));
     }
+  }
+
+  /** The doorbell reconnected: whatever rang meanwhile was missed, so every channel is looked at. */
+  #rangAll(): void {
+    for (const state of this.#scheduler.states()) state.unsettled = true;
+    this.#scheduler.wakeAll();
   }
 
   /** Reads and applies what the channel has for this member until there is nothing more. */
@@ -182,6 +202,15 @@ export class Consumer {
       // A short read emptied the stream: stop here rather than read it again; the doorbell
       // rings for anything appended meanwhile (it sets `again`).
       return fresh.length === count;
+    }
+    if (state.claimable) {
+      // PendingCheck found entries idle past claimIdleMs (a dead member's): take them over.
+      const claimed = await this.#recovery.claim(state, count);
+      state.claimable = claimed.length === count; // a full batch: there may be more
+      if (claimed.length > 0) {
+        await this.#apply(state, claimed);
+        return true;
+      }
     }
     if (!state.stalled || Date.now() - state.lastClaimAt < this.options.claimIdleMs / 2) return false;
     state.lastClaimAt = Date.now();

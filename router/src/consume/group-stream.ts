@@ -91,6 +91,29 @@ export class GroupStream {
     return claimed.filter(([, fields]) => fields !== null);
   }
 
+  /**
+   * The group as Redis sees it (XINFO GROUPS): entries pending in any member, and entries not yet
+   * delivered to any (`lag`: null when Redis cannot tell, e.g. after entries were deleted; Redis 7.0
+   * reports it). Null when the group does not exist; throws when the stream does not.
+   */
+  async groupInfo(): Promise<{ pending: number; lag: number | null } | null> {
+    const rows = (await this.redis.call('XINFO', 'GROUPS', this.key)) as (string | number | null)[][];
+    for (const row of rows) {
+      const info = new Map<string, string | number | null>();
+      for (let i = 0; i + 1 < row.length; i += 2) info.set(String(row[i]), row[i + 1]!);
+      if (info.get('name') !== this.group) continue;
+      const lag = info.get('lag');
+      return { pending: Number(info.get('pending')), lag: lag === null || lag === undefined ? null : Number(lag) };
+    }
+    return null;
+  }
+
+  /** Whether the group holds an entry idle for at least `minIdleMs` (XPENDING IDLE, Redis 6.2+): one to claim. */
+  async hasIdlePending(minIdleMs: number): Promise<boolean> {
+    const rows = await this.redis.xpending(this.key, this.group, 'IDLE', minIdleMs, '-', '+', 1);
+    return rows.length > 0;
+  }
+
   /** How many entries the whole group has pending on this stream. */
   async pendingCount(): Promise<number> {
     const [pending] = (await this.redis.xpending(this.key, this.group)) as [number];

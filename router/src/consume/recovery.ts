@@ -21,16 +21,23 @@ export class Recovery {
     private readonly logger: Logger,
   ) {}
 
+  /** Entries idle longer than `claimIdleMs` in any member, taken over (XAUTOCLAIM), at most `count`. */
+  async claim(state: ChannelState, count: number): Promise<Delivery[]> {
+    const { stream, channel } = state;
+    const { group, claimIdleMs } = this.o;
+    const claimed = await stream.claimIdle(claimIdleMs, count);
+    if (claimed.length === 0) return [];
+    this.metrics.claims.inc({ group, class: channelClass(channel) }, claimed.length);
+    this.logger.info({ channel, claimed: claimed.length }, 'claimed idle pending entries');
+    return toDeliveries(channel, claimed, await stream.deliveryCounts(claimed));
+  }
+
   /** Deliveries to apply for a stalled channel, at most `count`; none when there is nothing to recover. */
   async recover(state: ChannelState, count: number): Promise<Delivery[]> {
     const { stream, channel } = state;
     const { group, claimIdleMs } = this.o;
-    const claimed = await stream.claimIdle(claimIdleMs, count);
-    if (claimed.length > 0) {
-      this.metrics.claims.inc({ group, class: channelClass(channel) }, claimed.length);
-      this.logger.info({ channel, claimed: claimed.length }, 'claimed idle pending entries');
-      return toDeliveries(channel, claimed, await stream.deliveryCounts(claimed));
-    }
+    const claimed = await this.claim(state, count);
+    if (claimed.length > 0) return claimed;
     for (const name of await stream.removeGoneMembers(10 * claimIdleMs)) {
       this.logger.info({ channel, removed: name }, 'removed a consumer that is gone and holds nothing');
     }
