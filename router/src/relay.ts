@@ -28,7 +28,10 @@ export type RelayDeps = Pick<
 export interface RelayOptions {
   /** PostgreSQL connection string for the leader lock's own connection. */
   databaseUrl: string;
-  /** Pause between sweeps of recently changed channels. @defaultValue 500 */
+  /**
+   * Pause between sweeps of recently changed channels: how long a commit whose publisher died before
+   * appending it waits at most (publishers append at once themselves). @defaultValue 5000
+   */
   sweepIntervalMs?: number;
   /** Pause between full comparisons of every channel. @defaultValue 60000 */
   fullSweepIntervalMs?: number;
@@ -56,8 +59,9 @@ export interface SweepReport {
   ahead: number;
 }
 
-const DEFAULTS = {
-  sweepIntervalMs: 500,
+/** The relay's defaults (RelayOptions); `recio relay` takes its own from here too. */
+export const RELAY_DEFAULTS = {
+  sweepIntervalMs: 5_000,
   fullSweepIntervalMs: 60_000,
   overlapMs: 3_000,
   graceMs: 200,
@@ -102,8 +106,8 @@ export class Relay {
 
   constructor(router: RelayDeps, options: RelayOptions) {
     this.#router = router;
-    this.#o = { ...DEFAULTS, ...stripUndefined(options) } as Required<RelayOptions>;
-    for (const key of Object.keys(DEFAULTS) as (keyof typeof DEFAULTS)[]) positiveInt(key, this.#o[key]);
+    this.#o = { ...RELAY_DEFAULTS, ...stripUndefined(options) } as Required<RelayOptions>;
+    for (const key of Object.keys(RELAY_DEFAULTS) as (keyof typeof RELAY_DEFAULTS)[]) positiveInt(key, this.#o[key]);
     this.#lock = new LeaderLock({ databaseUrl: this.#o.databaseUrl, key: LEADER_KEYS.relay, logger: router.logger });
     // What the relay repairs starts at 0 for every class: "none" on a dashboard, and the first repair
     // is an increase (a series born at 1 has none).

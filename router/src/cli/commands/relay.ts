@@ -1,5 +1,5 @@
 import { once } from 'node:events';
-import { Relay } from '../../relay.js';
+import { Relay, RELAY_DEFAULTS } from '../../relay.js';
 import { integer, parse } from '../args.js';
 import { cliLogger, cliRouter, type CliContext } from '../context.js';
 import { startMetricsServer } from '../metrics-server.js';
@@ -20,8 +20,8 @@ export async function relay(argv: string[], ctx: CliContext): Promise<number> {
   const router = cliRouter(ctx.config, logger);
   const relay = new Relay(router, {
     databaseUrl: ctx.config.databaseUrl,
-    sweepIntervalMs: integer(values, 'sweep-ms', 500, 1),
-    fullSweepIntervalMs: integer(values, 'full-sweep-ms', 60_000, 1),
+    sweepIntervalMs: integer(values, 'sweep-ms', RELAY_DEFAULTS.sweepIntervalMs, 1),
+    fullSweepIntervalMs: integer(values, 'full-sweep-ms', RELAY_DEFAULTS.fullSweepIntervalMs, 1),
   });
   const server =
     metricsPort > 0
