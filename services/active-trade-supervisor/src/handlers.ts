@@ -1,9 +1,4 @@
-import type {
-  PlatformHandlerContext,
-  PlatformRecioEvent,
-  SettingsCopy,
-  VersionedState,
-} from '@recio/service-kit';
+import type { PlatformHandlerContext, PlatformRecioEvent, SettingsCopy, VersionedState } from '@recio/service-kit';
 import type { StopWatcher, SupervisedState } from './stop-watcher.js';
 import { markTrade, unwatch, watch } from './supervised-trades.js';
 

@@ -1,9 +1,4 @@
-import type {
-  PlatformHandlerContext,
-  PlatformRecioEvent,
-  SettingsCopy,
-  VersionedState,
-} from '@recio/service-kit';
+import type { PlatformHandlerContext, PlatformRecioEvent, SettingsCopy, VersionedState } from '@recio/service-kit';
 import type { EntryScanner, TickState } from './entry-scanner.js';
 import { addLiveTrade, removeLiveTrade } from './entry-state.js';
 
