@@ -21,6 +21,7 @@ describe('redisAclUsers', () => {
       'dlq:{settings:*}',
       'dlq:{trades:*}',
       'cache:trades:*:live',
+      'cache:version:*',
     ]);
     expect(supervisor.selectors).toEqual([
       {

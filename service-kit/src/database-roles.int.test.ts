@@ -15,20 +15,14 @@ import {
   TABLE_PRIVILEGES,
   type ServiceSpec,
 } from '@recio/platform';
+import { DEFAULT_SETTINGS } from '@recio/domain';
 import { runMigrations } from '@recio/router';
 import { startPostgres, type PostgresHandle } from '@recio/topology';
 import pg from 'pg';
 import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { CHANNEL_CLASS_NAMES, channelOf } from '@recio/contract';
-import {
-  priceTick,
-  startPrivateRedis,
-  createTestDatabase,
-  testRouter,
-  uniqueName,
-  type TestDatabase,
-} from '@recio/test-support';
+import { CHANNEL_CLASS_NAMES, CHANNEL_CLASSES, channelOf, deliveryOf } from '@recio/contract';
+import { startPrivateRedis, createTestDatabase, testRouter, uniqueName, type TestDatabase } from '@recio/test-support';
 import { loadServiceConfig } from './config.js';
 import { applyDatabaseRoles, DatabaseRolesError, scramSha256Verifier } from './database-roles.js';
 import { startService } from './service.js';
@@ -144,7 +138,8 @@ describe('applyDatabaseRoles', () => {
     for (const service of databaseServices(SERVICES).filter((s) => publishedClasses(s).length > 0)) {
       const router = await testRouter(url(service.name));
       try {
-        for (const cls of CHANNEL_CLASS_NAMES) {
+        // (Latest-value classes never reach PostgreSQL: publishLatest writes Redis only.)
+        for (const cls of CHANNEL_CLASS_NAMES.filter((c) => deliveryOf(CHANNEL_CLASSES[c]) === 'exactly-once')) {
           const attempt = router.publish(channelOf(cls, user), 'rls.probe', {}).then(
             () => 'ok',
             (err: { code?: string; message?: string }) => err.code ?? err.message,
@@ -189,24 +184,24 @@ describe('applyDatabaseRoles', () => {
       async start(ctx) {
         await ctx.consume({
           group: 'roles-test',
-          channels: ['prices:btc'],
-          handler: async (e) => void seen.push((e.data as { price: number }).price),
+          channels: ['settings:u1'],
+          handler: async (e) => void seen.push((e.data as { version: number }).version),
         });
       },
     });
-    // The ticks come from the price watchdog's side (the owner here): the executor's role may not
-    // commit a prices event; it publishes only its dead letters' notices on system:health.
+    // The updates come from main-app's side (the owner here): the executor's role may not commit a
+    // settings event; it publishes only its dead letters' notices on system:health.
     const router = await testRouter(db.url, { redis: { url: redis.url } });
     try {
-      const tick = priceTick(1_000);
-      await router.publish('prices:btc', 'price.tick', tick);
+      const update = { userId: 'u1', version: 1, settings: DEFAULT_SETTINGS };
+      await router.publish('settings:u1', 'settings.updated', update);
       // Applied before the bad one arrives: a batch that fails validation is rolled back whole and
       // its handlers run again, which an in-memory list would count twice.
-      await expect.poll(() => seen, { timeout: 15_000 }).toEqual([100_000]);
-      // not a price tick, on purpose: the typed router refuses it at compile time, the consumer at run time
-      await router.publish('prices:btc', 'price.tick', { symbol: 'btc', at: 2_000, price: -1 }); // dead-lettered
-      await router.publish('prices:btc', 'price.tick', { ...tick, at: 3_000, price: 100_001 });
-      await expect.poll(() => seen, { timeout: 15_000 }).toEqual([100_000, 100_001]);
+      await expect.poll(() => seen, { timeout: 15_000 }).toEqual([1]);
+      // not a settings update, on purpose: the typed router refuses it at compile time, the consumer at run time
+      await router.publish('settings:u1', 'settings.updated', { userId: 'u1', version: -1 }); // dead-lettered
+      await router.publish('settings:u1', 'settings.updated', { ...update, version: 3 });
+      await expect.poll(() => seen, { timeout: 15_000 }).toEqual([1, 3]);
       const { rows } = await asRole(db.url, (c) =>
         c.query(`SELECT (SELECT count(*)::int FROM dead_letter WHERE group_name = 'roles-test') AS letters,
                         (SELECT applied_seq::int FROM consumer_offset WHERE group_name = 'roles-test') AS applied`),

@@ -1,7 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { pino } from 'pino';
 import { z } from 'zod';
-import { createTestDatabase, priceTick, type TestDatabase, startPrivateRedis } from '@recio/test-support';
+import { DEFAULT_SETTINGS } from '@recio/domain';
+import { createTestDatabase, type TestDatabase, startPrivateRedis } from '@recio/test-support';
 import { loadServiceConfig } from './config.js';
 import { parseInput } from './http-error.js';
 import { startService, type RunningService } from './service.js';
@@ -13,7 +14,7 @@ describe('startService', () => {
   const seen: number[] = [];
 
   beforeAll(async () => {
-    // prices:btc is a fixed name: a Redis of its own
+    // a Redis of its own
     redis = await startPrivateRedis();
     db = await createTestDatabase({ redisUrl: null });
     const config = loadServiceConfig(
@@ -28,10 +29,10 @@ describe('startService', () => {
         ctx.http.post('/echo', async (req) => parseInput(z.object({ n: z.number().int() }), req.body));
         await ctx.consume({
           group: 'kit-test',
-          channels: ['prices:btc'],
+          channels: ['settings:u1'],
           // Decoded once by the kit: typed by the catalogue, no parse of its own.
           handler: async (event) => {
-            if (event.type === 'price.tick') seen.push(event.data.price);
+            if (event.type === 'settings.updated') seen.push(event.data.version);
           },
         });
       },
@@ -60,15 +61,15 @@ describe('startService', () => {
 
   it('runs a consumer named after the pod, with events validated against the platform schemas', async () => {
     const { router } = service.context;
-    const tick = priceTick(1_000);
-    await router.publish('prices:btc', 'price.tick', tick);
+    const update = { userId: 'u1', version: 1, settings: DEFAULT_SETTINGS };
+    await router.publish('settings:u1', 'settings.updated', update);
     // Applied first: a batch holding the bad event would be rolled back whole, its handlers run again.
-    await expect.poll(() => seen, { timeout: 15_000 }).toEqual([100_000]);
-    // Not a price.tick: dead-lettered by validation, never seen by the handler.
-    // @ts-expect-error -- not a price tick, on purpose: the typed router refuses it at compile time, the consumer at run time
-    await router.publish('prices:btc', 'price.tick', { symbol: 'btc', at: 2_000, price: -5 });
-    await router.publish('prices:btc', 'price.tick', { ...tick, at: 3_000, price: 100_001 });
-    await expect.poll(() => seen, { timeout: 15_000 }).toEqual([100_000, 100_001]);
+    await expect.poll(() => seen, { timeout: 15_000 }).toEqual([1]);
+    // Not a settings.updated: dead-lettered by validation, never seen by the handler.
+    // @ts-expect-error -- not a settings update, on purpose: the typed router refuses it at compile time, the consumer at run time
+    await router.publish('settings:u1', 'settings.updated', { userId: 'u1', version: -5 });
+    await router.publish('settings:u1', 'settings.updated', { ...update, version: 3 });
+    await expect.poll(() => seen, { timeout: 15_000 }).toEqual([1, 3]);
     const { rows } = await service.context.pool.query(
       `SELECT seq, error_code FROM dead_letter WHERE group_name = 'kit-test'`,
     );

@@ -11,7 +11,6 @@ import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   createTestDatabase,
-  priceTick,
   startPrivateRedis,
   testRouter,
   uniqueName,
@@ -408,12 +407,13 @@ describe('main-app', () => {
       body: { error: { code: 'INVALID_CHANNEL' } },
     });
 
-    // History the retention already deleted is answered as such (a channel of this file only).
-    const channel = channelOf('prices', uniqueName('t'));
-    const tick = priceTick(1_000);
+    // History the retention already deleted is answered as such (a channel of this file only, of a
+    // class kept 30 days).
+    const channel = channelOf('system', uniqueName('t'));
+    const change = { component: 'test', status: 'up', previous: null, detail: 'retention', at: 1_000 } as const;
     await others.publishMany([
-      { channel, type: 'price.tick', data: tick },
-      { channel, type: 'price.tick', data: { ...tick, at: 2_000 } },
+      { channel, type: 'health.changed', data: change },
+      { channel, type: 'health.changed', data: { ...change, at: 2_000 } },
     ]);
     await app.context.pool.query('DELETE FROM event_log WHERE channel = $1 AND seq = 1', [channel]);
     expect(await call(ops, 'GET', `/api/v1/replay?channel=${channel}&since=seq:1`)).toMatchObject({
