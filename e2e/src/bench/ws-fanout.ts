@@ -2,8 +2,9 @@
 // and 10,000 connected clients, beside a raw `ws` broadcast (the floor) to the same number of
 // clients in the same run, and main-app's memory per idle connection. main-app runs as its own
 // process (dist/main.js) on a database and a Redis of its own; the clients run in another
-// process (ws-clients.ts), the floor server in a third (ws-floor.ts). Each event is committed by
-// a router in this process with its `sentAt` in the data, on `prices:btc`, at BENCH_WS_RATE events
+// process (ws-clients.ts), the floor server in a third (ws-floor.ts). Each event is published by
+// a router in this process with its `sentAt` in the data, on `prices:btc` (a latest-value channel
+// since issue 14: published to Redis only, no commit; the first figures below predate that), at BENCH_WS_RATE events
 // a second for BENCH_WS_SECONDS. Redis is a private redis-server (prices:btc is a fixed name: on a
 // shared Redis it would meet `make dev`'s stream). Not a test: it prints figures and asserts nothing.
 //   node --import tsx e2e/src/bench/ws-fanout.ts   (DATABASE_URL as for make test)
@@ -21,6 +22,8 @@ const RATE = Number(process.env.BENCH_WS_RATE ?? 10);
 const SECONDS = Number(process.env.BENCH_WS_SECONDS ?? 5);
 const CLIENTS = (process.env.BENCH_WS_CLIENTS ?? '1000,10000').split(',').map(Number);
 const CHANNEL = 'prices:btc';
+/** The published prices' versions (their seqs): increasing, from the clock. */
+let version = Date.now();
 
 const now = () => performance.timeOrigin + performance.now();
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -159,7 +162,7 @@ async function main(): Promise<void> {
         },
         n,
         async () => {
-          await publisher.publish(CHANNEL, 'bench.tick', { sentAt: now() });
+          await publisher.publishLatest(CHANNEL, 'bench.tick', { sentAt: now() }, ++version);
         },
         app.pid!,
       );

@@ -80,7 +80,7 @@ export async function consumeBench(ctx: ConsumeBenchContext): Promise<void> {
 
   // 2. Latency at 1k and 5k events/s offered.
   for (const rate of [1_000, 5_000]) {
-    const latChannels = Array.from({ length: CHANNELS }, (_, i) => `prices:${prefix}L${rate}_${i}`);
+    const latChannels = Array.from({ length: CHANNELS }, (_, i) => `positions:${prefix}L${rate}_${i}`);
     // Raw: one reader over all 100 streams (a blocking multi-stream XREADGROUP).
     const keys = latChannels.map((c) => `raw:{${c}}`);
     for (const key of keys) await redis.xgroup('CREATE', key, 'raw', '$', 'MKSTREAM');
@@ -127,7 +127,7 @@ export async function consumeBench(ctx: ConsumeBenchContext): Promise<void> {
     const member = await router.consume({
       group: `bench-lat-${rate}`,
       consumer: 'bench-1',
-      channels: [`prices:${prefix}L${rate}_*`],
+      channels: [`positions:${prefix}L${rate}_*`],
       handler: async (event) => {
         const { t0 } = event.data as { t0: number };
         if (t0 >= ourSteady) ourLat.push(wallMs() - t0);

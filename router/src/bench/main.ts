@@ -61,7 +61,7 @@ async function main(): Promise<void> {
     await router.waitUntilReady({ redisTimeoutMs: 5_000 });
     const sync = (await pool.query<{ synchronous_commit: string }>('SHOW synchronous_commit')).rows[0]!
       .synchronous_commit;
-    const channel = (i: number): string => `prices:${prefix}_${i % CHANNELS}`;
+    const channel = (i: number): string => `positions:${prefix}_${i % CHANNELS}`;
     let rawSeq = 0;
     const rawInsert = (ch: string): Promise<unknown> => {
       const e = encodeEvent(router.channels, 262_144, { channel: ch, type: 'price.tick', data: DATA });
@@ -120,7 +120,7 @@ async function main(): Promise<void> {
         routerTput,
         'ev/s',
       );
-      const oneChannel = `prices:${prefix}_single`;
+      const oneChannel = `positions:${prefix}_single`;
       const rawOne = await closedLoop(WORKERS, DURATION_MS, async (_w, i) => {
         await rawInsert(oneChannel);
         await rawXadd(oneChannel, i);
@@ -226,7 +226,7 @@ async function main(): Promise<void> {
       .query<{ channel: string }>('SELECT channel FROM channel_head')
       .catch(() => ({ rows: [] as { channel: string }[] }));
     const keys = rows.map((r) => streamKey(r.channel));
-    for (const pattern of [`raw:{prices:${prefix}*`, `raw:{trades:${prefix}*`])
+    for (const pattern of [`raw:{positions:${prefix}*`, `raw:{trades:${prefix}*`])
       keys.push(...(await redis.keys(pattern)));
     for (let i = 0; i < keys.length; i += 1_000) await redis.unlink(...keys.slice(i, i + 1_000));
     await router.close();
