@@ -1,3 +1,5 @@
+import { channelClass, isChannelPattern } from './channels.js';
+
 /**
  * How a class's events travel (ARCHITECTURE invariant 14):
  * - `exactly-once`: business state. Committed to `event_log` with the business rows (commit first),
@@ -47,4 +49,14 @@ export const CHANNEL_CLASS_NAMES = Object.keys(CHANNEL_CLASSES) as ChannelClass[
 /** How `policy`'s events travel (its `delivery`, exactly-once unless it says otherwise). */
 export function deliveryOf(policy: ChannelClassPolicy): DeliveryClass {
   return policy.delivery ?? 'exactly-once';
+}
+
+/**
+ * Whether a concrete channel of the platform's classes is latest-value (prices, markets); false for a
+ * pattern or a class the platform does not have. (A router with classes of its own asks its Channels.)
+ */
+export function isLatestChannel(channel: string): boolean {
+  if (isChannelPattern(channel)) return false;
+  const policy = (CHANNEL_CLASSES as Readonly<Record<string, ChannelClassPolicy>>)[channelClass(channel)];
+  return policy !== undefined && deliveryOf(policy) === 'latest';
 }

@@ -1,13 +1,5 @@
 import { consumerGroups } from '@recio/platform';
-import {
-  CHANNEL_CLASSES,
-  channelClass,
-  deliveryOf,
-  isChannelPattern,
-  seqOfEntryId,
-  STREAM_KEY,
-  type ChannelClassPolicy,
-} from '@recio/contract';
+import { isLatestChannel, seqOfEntryId, STREAM_KEY } from '@recio/contract';
 import type { Redis } from 'ioredis';
 import type pg from 'pg';
 
@@ -63,7 +55,7 @@ export async function unsettled(
   if (out.length > 0) return out;
 
   for (const { group } of consumerGroups()) {
-    for (const channel of group.channels.filter((c) => !isChannelPattern(c) && isLatest(c))) {
+    for (const channel of group.channels.filter(isLatestChannel)) {
       const rows = ((await redis.call('XINFO', 'GROUPS', streamKey(channel)).catch(() => [])) as unknown[][]).map(
         toRecord,
       );
@@ -89,10 +81,6 @@ export async function unsettled(
   for (const l of lag) out.push(`${l.group_name} is ${l.behind} behind on ${l.channel}`);
 
   return out;
-}
-
-function isLatest(channel: string): boolean {
-  return deliveryOf((CHANNEL_CLASSES as Record<string, ChannelClassPolicy>)[channelClass(channel)]!) === 'latest';
 }
 
 function toRecord(row: unknown[]): Record<string, unknown> {

@@ -1,12 +1,10 @@
 import {
-  CHANNEL_CLASSES,
   channelClass,
   channelMatches,
-  deliveryOf,
   entryId,
   isChannelPattern,
+  isLatestChannel,
   seqOfEntryId,
-  type ChannelClassPolicy,
 } from '@recio/contract';
 import { streamKey, toLike, type RedisClient } from '@recio/router';
 import type pg from 'pg';
@@ -199,13 +197,6 @@ export async function takeSample(
     }
   }
   return { at: now, groups: out };
-}
-
-/** Whether a concrete channel is of a latest-value class (prices, markets). */
-function isLatestChannel(channel: string): boolean {
-  if (isChannelPattern(channel)) return false;
-  const policy = (CHANNEL_CLASSES as Record<string, ChannelClassPolicy>)[channelClass(channel)];
-  return policy !== undefined && deliveryOf(policy) === 'latest';
 }
 
 /**
