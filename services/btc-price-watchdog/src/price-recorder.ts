@@ -38,8 +38,10 @@ export interface PriceRecorderOptions {
 export class PriceRecorder {
   readonly #o: PriceRecorderOptions;
   readonly #queue: SecondPrice[] = [];
-  /** Published seconds not yet in price_tick. */
+  /** Published seconds not yet in price_tick (those of a batch being written excepted). */
   readonly #unstored: SecondPrice[] = [];
+  /** The first second of the batch being written, while it is. */
+  #writingFrom: number | undefined;
   readonly #stored: Counter;
   readonly #published: Counter;
   readonly #flushTimer: NodeJS.Timeout;
@@ -98,6 +100,7 @@ export class PriceRecorder {
     if (this.#unstored.length === 0) return;
     this.#flushing = (async () => {
       const batch = this.#unstored.splice(0, 10_000);
+      this.#writingFrom = batch[0]!.at;
       try {
         const { rowCount } = await this.#o.router.pool.query(
           `INSERT INTO price_tick (symbol, ts, price)
@@ -119,7 +122,10 @@ export class PriceRecorder {
           'storing the price history failed; retried with the next batch',
         );
       }
-    })().finally(() => (this.#flushing = undefined));
+    })().finally(() => {
+      this.#writingFrom = undefined;
+      this.#flushing = undefined;
+    });
     return this.#flushing;
   }
 
@@ -162,10 +168,17 @@ export class PriceRecorder {
     await this.#refreshCache(tick);
   }
 
-  // Cache keys always carry a TTL; the series is trimmed to the longest momentum window.
+  // Cache keys always carry a TTL. The series is trimmed to the longest momentum window, but never
+  // past a second not yet in price_tick: a restart stores those from it (regression: with the feed's
+  // clock faster than the flush timer, as in the e2e day, a SIGKILL lost them from the history).
   async #refreshCache(tick: PriceTick): Promise<void> {
     const { redis } = this.#o.router;
     const series = PRICE_SERIES_KEY.key(tick.symbol);
+    const keepFrom = Math.min(
+      tick.at - MOMENTUM_HISTORY_MS,
+      this.#writingFrom ?? Infinity,
+      this.#unstored[0]?.at ?? Infinity,
+    );
     await Promise.all([
       this.#o.cache.attempt(PRICE_CACHE_KEY, () =>
         redis.set(PRICE_CACHE_KEY.key(tick.symbol), JSON.stringify(tick), 'EX', this.#o.cacheTtlSeconds),
@@ -173,7 +186,7 @@ export class PriceRecorder {
       this.#o.cache.attempt(PRICE_SERIES_KEY, () =>
         Promise.all([
           redis.zadd(series, tick.at, `${tick.at}:${tick.price}`),
-          redis.zremrangebyscore(series, '-inf', `(${tick.at - MOMENTUM_HISTORY_MS}`),
+          redis.zremrangebyscore(series, '-inf', `(${keepFrom}`),
         ]),
       ),
     ]);

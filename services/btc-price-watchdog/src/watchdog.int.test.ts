@@ -2,6 +2,8 @@ import type { HealthChange, PriceTick } from '@recio/platform';
 import { startService, type RunningService } from '@recio/service-kit';
 import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { MOMENTUM_HISTORY_MS } from '@recio/domain';
+import { PRICE_SERIES_KEY } from '@recio/contract';
 import { startPaperExchange, type PaperExchange } from '@recio/paper-exchange';
 import { startPrivateRedis, freePort, createTestDatabase, type TestDatabase } from '@recio/test-support';
 import { loadConfig, type WatchdogConfig } from './config.js';
@@ -34,7 +36,7 @@ describe('btc-price-watchdog on the paper world feed', () => {
   const stored = async () =>
     (await service.context.pool.query<{ n: number }>(`SELECT count(*)::int AS n FROM price_tick WHERE symbol = 'btc'`))
       .rows[0]!.n;
-  const start = () =>
+  const start = (flushMs = 300) =>
     startService({
       config: {
         ...loadConfig({
@@ -45,7 +47,7 @@ describe('btc-price-watchdog on the paper world feed', () => {
           FEED_DEAD_MS: '2000',
           FLUSH_QUIET_MS: '0',
           PRICE_CACHE_TTL_S: '3',
-          PRICE_HISTORY_FLUSH_MS: '300',
+          PRICE_HISTORY_FLUSH_MS: String(flushMs),
         }),
         port: 0,
       },
@@ -132,5 +134,26 @@ describe('btc-price-watchdog on the paper world feed', () => {
     const expected = (0.3 * ((p(130) - p(70)) / p(70)) * 100 + 0.25 * ((p(130) - p(10)) / p(10)) * 100) / 0.55;
     expect(all.at(-1)!.momentum).toBeCloseTo(expected, 10);
     await expect.poll(stored, { timeout: 15_000 }).toBe(131);
+  });
+
+  it('keeps in the time series every second not yet stored, however far the feed runs ahead of the batches', async () => {
+    await service.close();
+    service = await start(60_000); // no batch during the test
+    const before = await stored();
+    const minutes = Math.ceil(MOMENTUM_HISTORY_MS / 60_000) + 5; // longer than the series' own window
+    const newest = async () => (await ticks()).at(-1)!.at;
+    const from = await newest();
+    for (let m = 1; m <= minutes; m++) {
+      await advance(60);
+      await expect.poll(newest, { timeout: 10_000 }).toBe(from + m * 60_000);
+    }
+    const published = (await ticks()).filter((t) => t.at > from).length;
+    expect(published).toBeGreaterThanOrEqual(minutes);
+    expect(await stored()).toBe(before);
+    // What a restart after a SIGKILL now would store from the series (see the test above): all of it.
+    expect(await service.context.router.redis.zcount(PRICE_SERIES_KEY.key('btc'), `(${from}`, '+inf')).toBe(published);
+    await service.close(); // writes the batch
+    service = await start();
+    expect(await stored()).toBe(before + published);
   });
 });
