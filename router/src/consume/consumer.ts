@@ -158,7 +158,8 @@ export class Consumer {
           await this.#apply(state, deliveries);
           continue;
         }
-        if (!(await this.#readSome(state))) return;
+        // (A run the failure policy held for a retry is woken by its own timer, on the next round.)
+        if (!(await this.#readSome(state)) && !state.held) return;
       }
       if (!this.#closing) state.again = true; // more to do: yield to the other channels first
     } catch (error) {
