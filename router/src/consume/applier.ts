@@ -1,13 +1,21 @@
 import { channelClass } from '@recio/contract';
 import type { Logger } from 'pino';
 import { ReplayExpiredError } from '../errors.js';
-import { advanceOffset, lockOffset, skipOffset } from '../sql/consumer-offset.js';
+import { advanceOffsets, lockOffsets, skipOffset } from '../sql/consumer-offset.js';
 import type { Transaction } from '../transaction.js';
 import type { ConsumerDeps } from './consumer-deps.js';
 import type { ConsumerMetrics } from './consumer-metrics.js';
 import type { ResolvedConsumeOptions } from './consumer-options.js';
 import { DeliveryFailure, replayedDeliveries, type Delivery } from './deliveries.js';
 import { acknowledge } from './group-stream.js';
+
+/** A channel's run waiting to be applied, and its caller. */
+interface Run {
+  channel: string;
+  deliveries: readonly Delivery[];
+  resolve: (result: ApplyResult) => void;
+  reject: (error: unknown) => void;
+}
 
 /** What applying a run did. */
 export interface ApplyResult {
@@ -21,11 +29,16 @@ export interface ApplyResult {
  * Applies a channel's events for one group exactly once and in order (invariant 7): in one
  * transaction it locks the group's offset row, drops what is at or below it (duplicates),
  * fills any hole from replay (Redis or PostgreSQL), decodes and hands each event to the handler and
- * moves the offset; after COMMIT the entries are acknowledged.
+ * moves the offset; after COMMIT the entries are acknowledged. Runs of several channels that are
+ * ready at once share a transaction (ConsumeOptions.transactions, channelsPerTransaction).
  */
 export class Applier {
   /** Latest-value channels: the newest seq this member applied (what it reads again is skipped). */
   readonly #latestApplied = new Map<string, number>();
+  /** Runs waiting for a transaction, in the order they came. */
+  readonly #queue: Run[] = [];
+  /** Transactions running now (at most ConsumeOptions.transactions). */
+  #transactions = 0;
 
   constructor(
     private readonly deps: Pick<ConsumerDeps, 'redis' | 'transaction' | 'replay' | 'channels' | 'pool'>,
@@ -38,49 +51,130 @@ export class Applier {
   /** Applies `deliveries` (one channel, ascending seq). Throws DeliveryFailure, or infrastructure errors. */
   async apply(channel: string, deliveries: readonly Delivery[]): Promise<ApplyResult> {
     if (this.deps.channels.isLatest(channel)) return this.#applyLatest(channel, deliveries);
-    const labels = { group: this.o.group, class: channelClass(channel) };
     if (await this.#skipUnhandled(channel, deliveries)) {
       await this.acknowledge(channel, deliveries);
-      this.metrics.events.inc({ ...labels, outcome: 'applied' }, deliveries.length);
+      this.metrics.events.inc(
+        { group: this.o.group, class: channelClass(channel), outcome: 'applied' },
+        deliveries.length,
+      );
       return { applied: deliveries.length, duplicates: 0, ahead: [] };
     }
-    const { value } = await this.deps.transaction(
-      async (tx) => {
-        const { applied, head } = await lockOffset(tx.client, this.o.group, channel);
-        // Redis is never the authority (invariant 13): an entry above what PostgreSQL committed on
-        // the channel was written by something other than the router, and is never applied.
-        const committed = deliveries.filter((d) => d.event.seq <= head);
-        const ahead = deliveries.filter((d) => !(d.event.seq <= head)).map((d) => d.event.seq);
-        const pending = committed.filter((d) => d.event.seq > applied);
-        if (pending.length === 0) return { applied: 0, duplicates: committed.length, ahead };
-        // An entry that is not an event, where a committed event should be, is not that event:
-        // the event is read from PostgreSQL in its place (as are the holes between entries).
-        const valid = pending.filter((d) => d.invalid === undefined);
-        const run = await this.#complete(tx, channel, applied + 1, pending.at(-1)!.event.seq, valid);
-        for (const d of run) {
-          this.metrics.deliveryLag.observe(labels, Math.max(0, Date.now() - d.event.ts) / 1000);
-          await this.handle(tx, d);
+    return new Promise((resolve, reject) => {
+      this.#queue.push({ channel, deliveries, resolve, reject });
+      if (this.#transactions < this.o.transactions) void this.#flush();
+    });
+  }
+
+  /**
+   * Runs transactions while runs wait: each takes the waiting runs of up to channelsPerTransaction
+   * channels (a channel's runs in order, one per transaction). Group commit for consumers: nothing
+   * waits when the member is idle, and under load several channels share one transaction.
+   */
+  async #flush(): Promise<void> {
+    this.#transactions++;
+    try {
+      while (this.#queue.length > 0) {
+        const batch: Run[] = [];
+        const channels = new Set<string>();
+        for (let i = 0; i < this.#queue.length && batch.length < this.o.channelsPerTransaction;) {
+          const run = this.#queue[i]!;
+          if (channels.has(run.channel)) i++;
+          else {
+            channels.add(run.channel);
+            batch.push(run);
+            this.#queue.splice(i, 1);
+          }
         }
-        // (Nothing at all only when retention deleted the whole range: the group moves past it.)
-        await advanceOffset(tx.client, this.o.group, channel, run.at(-1)?.event.seq ?? pending.at(-1)!.event.seq);
-        return { applied: run.length, duplicates: committed.length - pending.length, ahead };
+        if (batch.length > 1) {
+          try {
+            await this.#applyTogether(batch);
+            continue;
+          } catch (error) {
+            // The transaction rolled back. A handler's failure is its channel's alone: that run is
+            // applied alone (and fails to its caller), the others go first in the next transaction.
+            const failed =
+              error instanceof DeliveryFailure
+                ? batch.find((r) => r.channel === error.delivery.event.channel)
+                : undefined;
+            if (failed) {
+              this.#queue.unshift(...batch.filter((r) => r !== failed));
+              await this.#applyTogether([failed]).catch(failed.reject);
+              continue;
+            }
+            // Anything else (a deadlock between handlers, PostgreSQL away): each run alone.
+          }
+        }
+        for (const run of batch) await this.#applyTogether([run]).catch(run.reject);
+      }
+    } finally {
+      this.#transactions--;
+    }
+  }
+
+  /**
+   * Applies runs of distinct channels in one transaction: locks their offsets (one statement), drops
+   * what is at or below each (duplicates), fills any hole from replay (Redis or PostgreSQL), hands
+   * each event to the handler and moves the offsets (one statement); after COMMIT the entries are
+   * acknowledged and each run's caller resolved. Throws (nothing resolved) when any part fails.
+   */
+  async #applyTogether(runs: readonly Run[]): Promise<void> {
+    const { value: outcomes } = await this.deps.transaction(
+      async (tx) => {
+        const offsets = await lockOffsets(
+          tx.client,
+          this.o.group,
+          runs.map((r) => r.channel),
+        );
+        const advance = new Map<string, number>();
+        const results: ApplyResult[] = [];
+        for (const { channel, deliveries } of runs) {
+          const { applied, head } = offsets.get(channel)!;
+          // Redis is never the authority (invariant 13): an entry above what PostgreSQL committed on
+          // the channel was written by something other than the router, and is never applied.
+          const committed = deliveries.filter((d) => d.event.seq <= head);
+          const ahead = deliveries.filter((d) => !(d.event.seq <= head)).map((d) => d.event.seq);
+          const pending = committed.filter((d) => d.event.seq > applied);
+          if (pending.length === 0) {
+            results.push({ applied: 0, duplicates: committed.length, ahead });
+            continue;
+          }
+          // An entry that is not an event, where a committed event should be, is not that event:
+          // the event is read from PostgreSQL in its place (as are the holes between entries).
+          const valid = pending.filter((d) => d.invalid === undefined);
+          const run = await this.#complete(tx, channel, applied + 1, pending.at(-1)!.event.seq, valid);
+          const labels = { group: this.o.group, class: channelClass(channel) };
+          for (const d of run) {
+            this.metrics.deliveryLag.observe(labels, Math.max(0, Date.now() - d.event.ts) / 1000);
+            await this.handle(tx, d);
+          }
+          // (Nothing at all only when retention deleted the whole range: the group moves past it.)
+          advance.set(channel, run.at(-1)?.event.seq ?? pending.at(-1)!.event.seq);
+          results.push({ applied: run.length, duplicates: committed.length - pending.length, ahead });
+        }
+        if (advance.size > 0) await advanceOffsets(tx.client, this.o.group, advance);
+        return results;
         // Relaxed: if PostgreSQL crashed and lost this commit, the effects and the offset would be
         // lost together and the stalled channel applied again from replay (exactly once holds).
         // A handler that publishes events gets a flushed commit (see TransactionOptions).
       },
       { relaxedCommit: true },
     );
-    await this.acknowledge(channel, deliveries);
-    this.metrics.events.inc({ ...labels, outcome: 'applied' }, value.applied);
-    if (value.duplicates > 0) this.metrics.events.inc({ ...labels, outcome: 'duplicate' }, value.duplicates);
-    if (value.ahead.length > 0) {
-      this.metrics.events.inc({ ...labels, outcome: 'ahead_of_head' }, value.ahead.length);
-      this.logger.error(
-        { channel, seqs: value.ahead },
-        'stream entries above the committed head: not applied (the relay removes them)',
-      );
+    await Promise.all(runs.map((r) => this.acknowledge(r.channel, r.deliveries)));
+    for (let i = 0; i < runs.length; i++) {
+      const { channel, resolve } = runs[i]!;
+      const value = outcomes[i]!;
+      const labels = { group: this.o.group, class: channelClass(channel) };
+      this.metrics.events.inc({ ...labels, outcome: 'applied' }, value.applied);
+      if (value.duplicates > 0) this.metrics.events.inc({ ...labels, outcome: 'duplicate' }, value.duplicates);
+      if (value.ahead.length > 0) {
+        this.metrics.events.inc({ ...labels, outcome: 'ahead_of_head' }, value.ahead.length);
+        this.logger.error(
+          { channel, seqs: value.ahead },
+          'stream entries above the committed head: not applied (the relay removes them)',
+        );
+      }
+      resolve(value);
     }
-    return value;
   }
 
   /**

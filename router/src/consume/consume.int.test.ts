@@ -345,6 +345,52 @@ describe('consume', () => {
     await own.close();
   });
 
+  it('applies the runs of channels ready at once in one transaction, and a failing one alone', async () => {
+    const group = uniqueName('g');
+    const prefix = `trades:${uniqueName()}_`;
+    const channels = range(1, 12).map((i) => `${prefix}${i}`);
+    await router.publishMany(channels.map((channel) => ({ channel, type: 't', data: {} })));
+    // A router of its own: what its pool sends is this member's alone.
+    const own = await testRouter(db.url, { redis: { url: server.url } });
+    const transactions = async () =>
+      (await own.registry.getSingleMetric('recio_pg_statements_total')!.get()).values
+        .filter((v) => v.labels.kind === 'transaction')
+        .reduce((n, v) => n + v.value, 0);
+    let refusals = 0;
+    // The third channel's third event fails twice, in whichever transaction it is.
+    const handler = recordingHandler(
+      group,
+      'svc-a',
+      (seq, channel) => channel === channels[2] && seq === 3 && refusals++ < 2,
+    );
+    consumers.push(
+      await own.consume({
+        group,
+        consumer: 'svc-a',
+        channels: [`${prefix}*`],
+        transactions: 1, // one at a time: the channels read while it runs wait, and go together
+        sweepIntervalMs: 600_000, // no sweep to wake the refused channel: its retry wakes itself
+        handler,
+      }),
+    );
+    await expect.poll(() => appliedSeqs(pool, group, channels), { timeout: 10_000 }).toEqual(channels.map(() => [1]));
+    // Every channel's next event in one commit: their doorbells ring at once.
+    const before = await transactions();
+    await router.publishMany(channels.map((channel) => ({ channel, type: 't', data: {} })));
+    await expect
+      .poll(() => appliedSeqs(pool, group, channels), { timeout: 10_000 })
+      .toEqual(channels.map(() => [1, 2]));
+    // Each transaction is BEGIN (with SET LOCAL) and COMMIT: fewer transactions than channels.
+    expect(((await transactions()) - before) / 2).toBeLessThan(channels.length);
+    await router.publishMany(channels.map((channel) => ({ channel, type: 't', data: {} })));
+    await expect
+      .poll(() => appliedSeqs(pool, group, channels), { timeout: 10_000 })
+      .toEqual(channels.map(() => [1, 2, 3]));
+    expect(refusals).toBe(3); // refused twice, then applied once; the others once each
+    await consumers.pop()!.close(1_000);
+    await own.close();
+  });
+
   it("takes over a dead member's entries within about claimIdleMs from Redis alone, the PostgreSQL sweep an hour away", async () => {
     const group = uniqueName('g');
     const channel = `trades:${uniqueName()}`;

@@ -50,6 +50,19 @@ export interface ConsumeOptions<E = RecioEvent, M extends EventCatalogue = AnyEv
   maxInFlight?: number;
   /** Channels processed at once (each channel is always sequential). @defaultValue 8 */
   concurrency?: number;
+  /**
+   * Transactions this member runs at once. Channels ready meanwhile wait for one to end and are then
+   * applied together (see channelsPerTransaction): under load a group pays one BEGIN, one offset
+   * lock, one offset advance and one COMMIT for several channels' runs. @defaultValue 2
+   */
+  transactions?: number;
+  /**
+   * Channels whose runs may share one transaction; 1 gives each run a transaction of its own. When
+   * one handler fails, the shared transaction rolls back and each run is applied again alone, so a
+   * handler that talks to the outside world (an exchange) should set 1 (and `transactions` to
+   * `concurrency`). @defaultValue 16
+   */
+  channelsPerTransaction?: number;
   /** Deliveries after which a failing event goes to the dead letter. @defaultValue 5 */
   maxDeliveries?: number;
   /**
@@ -89,6 +102,8 @@ export const CONSUME_DEFAULTS = {
   batchSize: 100,
   maxInFlight: 1_000,
   concurrency: 8,
+  transactions: 2,
+  channelsPerTransaction: 16,
   maxDeliveries: 5,
   claimIdleMs: 30_000,
   retryBaseMs: 100,
@@ -127,6 +142,8 @@ export function resolveConsumeOptions<E, M extends EventCatalogue>(
     'batchSize',
     'maxInFlight',
     'concurrency',
+    'transactions',
+    'channelsPerTransaction',
     'maxDeliveries',
     'claimIdleMs',
     'retryBaseMs',

@@ -39,12 +39,49 @@ export async function lockOffset(db: Queryable, group: string, channel: string):
   }
 }
 
+/**
+ * lockOffset for several channels in one statement: rows are locked in channel order (the sort
+ * comes before the row locks), so two such transactions never deadlock on offsets. Missing rows
+ * are created at 0 first, as lockOffset does.
+ */
+export async function lockOffsets(
+  db: Queryable,
+  group: string,
+  channels: readonly string[],
+): Promise<Map<string, LockedOffset>> {
+  for (;;) {
+    const result = await db.query<LockedOffset & { channel: string }>({
+      name: 'recio_offsets_lock',
+      text: `SELECT o.channel, o.applied_seq::float8 AS applied, coalesce(h.last_seq, 0)::float8 AS head
+             FROM consumer_offset o LEFT JOIN channel_head h ON h.channel = o.channel
+             WHERE o.group_name = $1 AND o.channel = ANY($2::text[])
+             ORDER BY o.channel FOR UPDATE OF o`,
+      values: [group, channels],
+    });
+    if (result.rows.length === channels.length)
+      return new Map(result.rows.map(({ channel, applied, head }) => [channel, { applied, head }]));
+    const found = new Set(result.rows.map((r) => r.channel));
+    for (const channel of channels) if (!found.has(channel)) await ensureOffset(db, group, channel, 0);
+  }
+}
+
 /** Moves a locked offset to `seq`. */
 export async function advanceOffset(db: Queryable, group: string, channel: string, seq: number): Promise<void> {
   await db.query({
     name: 'recio_offset_advance',
     text: 'UPDATE consumer_offset SET applied_seq = $3, updated_at = now() WHERE group_name = $1 AND channel = $2',
     values: [group, channel, seq],
+  });
+}
+
+/** advanceOffset for several locked offsets in one statement. */
+export async function advanceOffsets(db: Queryable, group: string, to: ReadonlyMap<string, number>): Promise<void> {
+  await db.query({
+    name: 'recio_offsets_advance',
+    text: `UPDATE consumer_offset o SET applied_seq = v.seq, updated_at = now()
+           FROM unnest($2::text[], $3::bigint[]) AS v(channel, seq)
+           WHERE o.group_name = $1 AND o.channel = v.channel`,
+    values: [group, [...to.keys()], [...to.values()]],
   });
 }
 

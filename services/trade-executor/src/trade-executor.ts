@@ -21,8 +21,11 @@ export async function startTradeExecutor(ctx: ServiceContext<ExecutorConfig>, ex
   await ctx.consume({
     group: EXECUTOR_GROUP.name,
     channels: [...EXECUTOR_GROUP.channels],
-    // Orders talk to the outside: a few more tries (with backoff) before a dead letter.
+    // Orders talk to the outside: a few more tries (with backoff) before a dead letter, and each
+    // trade's run in a transaction of its own (another trade's failure never places an order again).
     maxDeliveries: 8,
+    channelsPerTransaction: 1,
+    transactions: 8,
     // The events it places orders for or asks about; the others cost one statement a run.
     types: ['trade.created', 'trade.closing', 'trade.cancelled', 'trade.close_unconfirmed'],
     handler: async (event, { tx, signal }) => {
