@@ -173,12 +173,13 @@ export class EventRouter<M extends EventCatalogue = AnyEvents> {
         if (tx.begun || tx.queued.length > 0) {
           const inside = await tx.begin();
           try {
-            if (tx.queued.length > 0) {
-              // Events never reach Redis from a commit that is not flushed (invariant 1).
-              if (options.relaxedCommit) await inside.query('SET LOCAL synchronous_commit = on');
-              committed = await insertEvents(inside, tx.queued, this.options.source);
-            }
-            await inside.query('COMMIT');
+            if (tx.queued.length > 0) committed = await insertEvents(inside, tx.queued, this.options.source);
+            // Events never reach Redis from a commit that is not flushed (invariant 1): a relaxed
+            // transaction that publishes turns the flush back on in COMMIT's own round trip (the
+            // setting is read when the commit record is written, before it reverts).
+            await inside.query(
+              options.relaxedCommit && tx.queued.length > 0 ? 'SET LOCAL synchronous_commit = on; COMMIT' : 'COMMIT',
+            );
           } catch (error) {
             // The events could not be confirmed in PostgreSQL (the business's own errors are not counted).
             this.metrics.pgErrors.inc({ op: 'commit', code: errorCode(error) });
