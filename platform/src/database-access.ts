@@ -6,7 +6,7 @@
  * Applied by service-kit's `database-roles` step after every migration; the charts and `make dev`
  * give each service a DATABASE_URL naming its role.
  */
-import { HEALTH_CHANNEL, channelClass, type ChannelClass } from '@recio/contract';
+import { CHANNEL_CLASSES, HEALTH_CHANNEL, channelClass, deliveryOf, type ChannelClass } from '@recio/contract';
 import type { ServiceSpec } from './services.js';
 
 /** Table privileges a role can be granted (no TRUNCATE, REFERENCES or TRIGGER: no service needs them). */
@@ -47,6 +47,15 @@ export function publishedClasses(service: ServiceSpec): ChannelClass[] {
   const classes = new Set<ChannelClass>(service.publishes);
   if (service.consumerGroups.length > 0) classes.add(channelClass(HEALTH_CHANNEL) as ChannelClass);
   return [...classes].sort();
+}
+
+/**
+ * The classes whose events a service commits to PostgreSQL: those it publishes, less the
+ * latest-value ones (ARCHITECTURE invariant 14: prices and markets go to Redis only). Its role's
+ * row-level security on `event_log` and `channel_head` allows these and nothing else. Sorted.
+ */
+export function committedClasses(service: ServiceSpec): ChannelClass[] {
+  return publishedClasses(service).filter((c) => deliveryOf(CHANNEL_CLASSES[c]) === 'exactly-once');
 }
 
 /** The PostgreSQL role of a service: `recio_` and its name with underscores (`recio_trade_manager`). */

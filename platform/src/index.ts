@@ -38,6 +38,7 @@ export {
   databaseGrants,
   databaseRoleName,
   databaseServices,
+  committedClasses,
   publishedClasses,
   serviceDatabaseUrl,
   type TableGrants,

@@ -152,6 +152,19 @@ describe('applyDatabaseRoles', () => {
         await router.close();
       }
     }
+    // Latest-value classes never reach PostgreSQL (invariant 14), so not even the roles of the
+    // services that publish them may commit one there, however the statement is written.
+    for (const service of databaseServices(SERVICES)) {
+      for (const cls of publishedClasses(service).filter((c) => deliveryOf(CHANNEL_CLASSES[c]) === 'latest')) {
+        await asRole(url(service.name), async (c) => {
+          const statement = `INSERT INTO event_log (event_id, channel, seq, type, source, data)
+            VALUES (gen_random_uuid(), '${cls}:${user}', 1, 'rls.probe', 'test', '{}')`;
+          expect(await outcome(c, statement), `${service.name} on ${cls}`).toBe('42501');
+          const head = `INSERT INTO channel_head (channel, last_seq) VALUES ('${cls}:${user}', 1)`;
+          expect(await outcome(c, head), `${service.name} on ${cls}`).toBe('42501');
+        });
+      }
+    }
     // Nothing moved the head of a class a role does not publish, however the statement is written.
     const otherHead = `trades:${user}`;
     await asRole(url('main-app'), async (c) => {

@@ -2,7 +2,7 @@ import {
   databaseGrants,
   databaseRoleName,
   databaseServices,
-  publishedClasses,
+  committedClasses,
   SERVICES,
   type ServiceSpec,
   type TableGrants,
@@ -60,8 +60,9 @@ const DUPLICATE = new Set(['42710', '23505']); // duplicate_object; unique_viola
  * catalogue names it. A table the catalogue names that does not exist fails the whole step.
  *
  * Events are guarded by class too: row-level security on `event_log` and `channel_head` lets a role
- * insert (and advance the head of) only channels of the classes its service publishes
- * (`publishedClasses`), so main-app cannot commit a `trades:` event however its code is bent. Reads
+ * insert (and advance the head of) only channels of the classes its service commits there
+ * (`committedClasses`: those it publishes, less the latest-value ones, which never reach
+ * PostgreSQL), so main-app cannot commit a `trades:` event however its code is bent. Reads
  * stay open to whoever holds SELECT; the owner (migrations, `recio` as the owner) is not subject.
  */
 export async function applyDatabaseRoles(options: ApplyDatabaseRolesOptions): Promise<AppliedRole[]> {
@@ -125,7 +126,7 @@ export async function applyDatabaseRoles(options: ApplyDatabaseRolesOptions): Pr
       const sequences = inserts.flatMap((t) => sequencesOf.get(t) ?? []).sort();
       for (const seq of sequences)
         await client.query(`GRANT USAGE ON SEQUENCE ${s}.${client.escapeIdentifier(seq)} TO ${r}`);
-      const classes = grants['event_log']?.includes('INSERT') ? publishedClasses(service) : [];
+      const classes = grants['event_log']?.includes('INSERT') ? committedClasses(service) : [];
       await applyChannelPolicies(client, schema, role, classes);
       applied.push({ service: service.name, role, created, tables: grants, sequences, classes });
     }
