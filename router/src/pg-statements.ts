@@ -2,8 +2,11 @@ import type { Pool, PoolClient } from 'pg';
 import { Counter, type Registry } from 'prom-client';
 
 // Transaction control: counted apart, so "queries" compare like for like with a system that
-// polled with single statements (the migration dashboard, docs/performance.md).
-const TRANSACTION_CONTROL = /^\s*(BEGIN|COMMIT|ROLLBACK|SET\s+LOCAL|SAVEPOINT|RELEASE)\b/i;
+// polled with single statements (the migration dashboard, docs/performance.md). A round trip is
+// counted once: one that begins with BEGIN or ends with COMMIT is control, whatever rides in it
+// (the consumer's offset lock with BEGIN, its advance with COMMIT: TransactionOptions.opening,
+// Transaction.closeWith).
+const TRANSACTION_CONTROL = /^\s*(BEGIN|COMMIT|ROLLBACK|SET\s+LOCAL|SAVEPOINT|RELEASE)\b|;\s*COMMIT\s*$/i;
 
 /**
  * Counts every statement sent through `pool` (`recio_pg_statements_total{source, kind}`, kind =
@@ -15,7 +18,7 @@ export function countStatements(pool: Pool, registry: Registry, source: string):
     (registry.getSingleMetric('recio_pg_statements_total') as Counter<'source' | 'kind'> | undefined) ??
     new Counter({
       name: 'recio_pg_statements_total',
-      help: 'Statements sent to PostgreSQL by kind (query, or transaction control: BEGIN/COMMIT/ROLLBACK/SET LOCAL)',
+      help: 'Round trips to PostgreSQL by kind (query, or transaction control: one that begins with BEGIN/COMMIT/ROLLBACK/SET LOCAL or ends with COMMIT)',
       labelNames: ['source', 'kind'],
       registers: [registry],
     });

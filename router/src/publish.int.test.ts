@@ -104,6 +104,51 @@ describe('publish', () => {
     expect(await streamIds(channel)).toEqual(['1-0']);
   });
 
+  it('sends a statement with BEGIN and one with COMMIT in their round trips, and rolls back when the latter fails', async () => {
+    await pool.query('CREATE TABLE IF NOT EXISTS biz (id text PRIMARY KEY)');
+    const channel = `trades:${uniqueName()}`;
+    const own = await testRouter(db.url);
+    const roundTrips = async () =>
+      (await own.registry.getSingleMetric('recio_pg_statements_total')!.get()).values.reduce((n, v) => n + v.value, 0);
+    try {
+      const before = await roundTrips();
+      const id = uniqueName('b');
+      const { value } = await own.transaction(
+        async (tx) => {
+          await tx.query('INSERT INTO biz (id) VALUES ($1)', [id]);
+          tx.publish(channel, 't', {});
+          tx.closeWith(`INSERT INTO biz (id) VALUES ('${id}-closing')`);
+          return tx.opened;
+        },
+        { relaxedCommit: true, opening: 'SELECT 41 + 1 AS answer' },
+      );
+      expect(value).toEqual([{ answer: 42 }]);
+      // BEGIN with the opening, the business INSERT, the events' insert, the closing with COMMIT.
+      expect((await roundTrips()) - before).toBe(4);
+      expect((await pool.query('SELECT id FROM biz WHERE id LIKE $1 ORDER BY id', [`${id}%`])).rows).toEqual([
+        { id },
+        { id: `${id}-closing` },
+      ]);
+      expect(await streamIds(channel)).toEqual(['1-0']);
+
+      const failing = uniqueName('b');
+      await expect(
+        own.transaction(async (tx) => {
+          await tx.query('INSERT INTO biz (id) VALUES ($1)', [failing]);
+          tx.publish(channel, 't', {});
+          tx.closeWith('SELECT 1 / 0');
+        }),
+      ).rejects.toMatchObject({ code: '22012' });
+      expect((await pool.query('SELECT 1 FROM biz WHERE id = $1', [failing])).rowCount).toBe(0);
+      expect(await logSeqs(channel)).toEqual([1]);
+      await expect(own.transaction(async () => undefined, { lazy: true, opening: 'SELECT 1' })).rejects.toMatchObject({
+        code: 'INVALID_OPTION',
+      });
+    } finally {
+      await own.close();
+    }
+  });
+
   it('leaves no trace anywhere when the transaction rolls back', async () => {
     const channel = `trades:${uniqueName()}`;
     await router.publish(channel, 'trade.opened', { n: 1 });

@@ -1,11 +1,11 @@
-import pg, { type PoolClient } from 'pg';
+import pg, { type PoolClient, type QueryResult, type QueryResultRow } from 'pg';
 import { pino, type Logger } from 'pino';
 import { Registry } from 'prom-client';
 import { Channels } from './channels.js';
 import { Consumer } from './consume/consumer.js';
 import type { ConsumerDeps } from './consume/consumer-deps.js';
 import type { ConsumeOptions } from './consume/consumer-options.js';
-import { ClosedError, CONNECTION_ERROR_CODES, errorCode, InvalidEventError } from './errors.js';
+import { ClosedError, CONNECTION_ERROR_CODES, errorCode, InvalidEventError, InvalidOptionError } from './errors.js';
 import { encodeEvent, type EventInput } from './event-encoding.js';
 import { toRecioEvent, type CommittedEvent, type RecioEvent } from './event.js';
 import { RouterMetrics } from './metrics.js';
@@ -42,6 +42,12 @@ export interface TransactionOptions {
    * which find nothing to do. @defaultValue false
    */
   lazy?: boolean;
+  /**
+   * A statement sent in BEGIN's own round trip, its rows then `tx.opened`: one round trip less
+   * than a statement of its own (the consumer's offset lock). It has no parameters (a simple
+   * query): literals are escaped by the caller. Not with `lazy`.
+   */
+  opening?: string;
 }
 
 /** The value a transaction returned, and the events it committed. */
@@ -155,17 +161,24 @@ export class EventRouter<M extends EventCatalogue = AnyEvents> {
 
   async #transaction<T>(fn: (tx: Transaction<M>) => Promise<T>, options: TransactionOptions): Promise<Committed<T>> {
     let client: PoolClient | undefined;
+    let opened: readonly QueryResultRow[] = [];
     const begin = async (): Promise<PoolClient> => {
       client = await this.pool.connect();
-      // One round trip either way (a simple query may hold two statements).
-      await client.query(options.relaxedCommit ? 'BEGIN; SET LOCAL synchronous_commit = off' : 'BEGIN');
+      // One round trip in every case (a simple query may hold several statements).
+      const statements = [options.relaxedCommit ? 'BEGIN; SET LOCAL synchronous_commit = off' : 'BEGIN'];
+      if (options.opening !== undefined) statements.push(options.opening);
+      const results = (await client.query(statements.join('; '))) as QueryResult | QueryResult[];
+      if (options.opening !== undefined) opened = (Array.isArray(results) ? results.at(-1)! : results).rows;
       return client;
     };
+    if (options.lazy && options.opening !== undefined)
+      throw new InvalidOptionError('opening', 'a lazy transaction sends nothing with BEGIN');
     let committed: CommittedEvent[] = [];
     let value: T;
     let hooks: readonly (() => void)[] = [];
     try {
       const tx = new Transaction<M>(options.lazy ? begin : await begin(), this.channels, this.options.maxEventBytes);
+      tx.opened = opened;
       try {
         value = await fn(tx);
         hooks = tx.commitHooks;
@@ -176,10 +189,11 @@ export class EventRouter<M extends EventCatalogue = AnyEvents> {
             if (tx.queued.length > 0) committed = await insertEvents(inside, tx.queued, this.options.source);
             // Events never reach Redis from a commit that is not flushed (invariant 1): a relaxed
             // transaction that publishes turns the flush back on in COMMIT's own round trip (the
-            // setting is read when the commit record is written, before it reverts).
-            await inside.query(
-              options.relaxedCommit && tx.queued.length > 0 ? 'SET LOCAL synchronous_commit = on; COMMIT' : 'COMMIT',
-            );
+            // setting is read when the commit record is written, before it reverts). A statement
+            // of the closing that fails skips the rest, COMMIT included: the transaction rolls back.
+            const closing = [...tx.closing];
+            if (options.relaxedCommit && tx.queued.length > 0) closing.push('SET LOCAL synchronous_commit = on');
+            await inside.query([...closing, 'COMMIT'].join('; '));
           } catch (error) {
             // The events could not be confirmed in PostgreSQL (the business's own errors are not counted).
             this.metrics.pgErrors.inc({ op: 'commit', code: errorCode(error) });

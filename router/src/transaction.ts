@@ -24,8 +24,10 @@ export class Transaction<M extends EventCatalogue = AnyEvents> {
   readonly #queued: NewEvent[] = [];
   readonly #onCommit: (() => void)[] = [];
   readonly #begin: (() => Promise<PoolClient>) | undefined;
+  readonly #closing: string[] = [];
   #client: PoolClient | undefined;
   #opening: Promise<PoolClient> | undefined;
+  #opened: readonly QueryResultRow[] = [];
 
   /**
    * `client`: inside BEGIN already; or how to begin (a lazy transaction, TransactionOptions.lazy):
@@ -42,6 +44,31 @@ export class Transaction<M extends EventCatalogue = AnyEvents> {
   get client(): PoolClient {
     if (!this.#client) throw new Error('this lazy transaction has not begun: use query(), or begin() first');
     return this.#client;
+  }
+
+  /** The rows of TransactionOptions.opening, sent with BEGIN (none without it). */
+  get opened(): readonly QueryResultRow[] {
+    return this.#opened;
+  }
+
+  /** Sets the rows of TransactionOptions.opening (the router does, once BEGIN is answered). */
+  set opened(rows: readonly QueryResultRow[]) {
+    this.#opened = rows;
+  }
+
+  /**
+   * Sends `statement` in COMMIT's own round trip, after the events are inserted: one round trip
+   * less than a statement of its own, for a statement whose result nobody reads (the consumer's
+   * offset advance). It has no parameters (a simple query): literals are escaped by the caller. If
+   * it fails, nothing commits.
+   */
+  closeWith(statement: string): void {
+    this.#closing.push(statement);
+  }
+
+  /** The statements to send with COMMIT (the router sends them). */
+  get closing(): readonly string[] {
+    return this.#closing;
   }
 
   /** Whether BEGIN was sent (always, unless the transaction is lazy). */

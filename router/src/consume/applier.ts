@@ -1,7 +1,14 @@
 import { channelClass } from '@recio/contract';
 import type { Logger } from 'pino';
 import { ReplayExpiredError } from '../errors.js';
-import { advanceOffsets, lockOffsets, skipOffset } from '../sql/consumer-offset.js';
+import {
+  advanceOffsetsStatement,
+  lockedOffsets,
+  lockOffsets,
+  lockOffsetsStatement,
+  skipOffset,
+  skipOffsets,
+} from '../sql/consumer-offset.js';
 import type { Transaction } from '../transaction.js';
 import type { ConsumerDeps } from './consumer-deps.js';
 import type { ConsumerMetrics } from './consumer-metrics.js';
@@ -15,6 +22,14 @@ interface Run {
   deliveries: readonly Delivery[];
   resolve: (result: ApplyResult) => void;
   reject: (error: unknown) => void;
+}
+
+/** A run of events the handler does not act on, waiting for its offset move (ConsumeOptions.skipDelayMs). */
+interface SkippedRun {
+  first: number;
+  last: number;
+  /** Its stream entries: acknowledged once the offset moved, so a member that dies first gets them back. */
+  deliveries: Delivery[];
 }
 
 /** What applying a run did. */
@@ -35,6 +50,12 @@ export interface ApplyResult {
 export class Applier {
   /** Latest-value channels: the newest seq this member applied (what it reads again is skipped). */
   readonly #latestApplied = new Map<string, number>();
+  /** Per channel, the offset this member last committed or saw locked (another member may have moved it since). */
+  readonly #known = new Map<string, number>();
+  /** Runs of events the handler does not act on, whose offset move waits for the next flush. */
+  readonly #skipped = new Map<string, SkippedRun>();
+  #skipTimer: NodeJS.Timeout | undefined;
+  #skipFlush: Promise<void> | undefined;
   /** Runs waiting for a transaction, in the order they came. */
   readonly #queue: Run[] = [];
   /** Transactions running now (at most ConsumeOptions.transactions). */
@@ -51,8 +72,9 @@ export class Applier {
   /** Applies `deliveries` (one channel, ascending seq). Throws DeliveryFailure, or infrastructure errors. */
   async apply(channel: string, deliveries: readonly Delivery[]): Promise<ApplyResult> {
     if (this.deps.channels.isLatest(channel)) return this.#applyLatest(channel, deliveries);
-    if (await this.#skipUnhandled(channel, deliveries)) {
-      await this.acknowledge(channel, deliveries);
+    const skipped = await this.#skipUnhandled(channel, deliveries);
+    if (skipped !== 'no') {
+      if (skipped === 'moved') await this.acknowledge(channel, deliveries);
       this.metrics.events.inc(
         { group: this.o.group, class: channelClass(channel), outcome: 'applied' },
         deliveries.length,
@@ -112,23 +134,33 @@ export class Applier {
   }
 
   /**
-   * Applies runs of distinct channels in one transaction: locks their offsets (one statement), drops
-   * what is at or below each (duplicates), fills any hole from replay (Redis or PostgreSQL), hands
-   * each event to the handler and moves the offsets (one statement); after COMMIT the entries are
+   * Applies runs of distinct channels in one transaction: locks their offsets (in BEGIN's round
+   * trip), drops what is at or below each (duplicates), fills any hole from replay (Redis or
+   * PostgreSQL), hands each event to the handler and moves the offsets (in COMMIT's); after COMMIT the entries are
    * acknowledged and each run's caller resolved. Throws (nothing resolved) when any part fails.
    */
   async #applyTogether(runs: readonly Run[]): Promise<void> {
-    const { value: outcomes } = await this.deps.transaction(
+    const channels = runs.map((r) => r.channel);
+    const {
+      value: { results: outcomes, offsets: committedOffsets },
+    } = await this.deps.transaction(
       async (tx) => {
-        const offsets = await lockOffsets(
-          tx.client,
-          this.o.group,
-          runs.map((r) => r.channel),
-        );
+        // Locked with BEGIN (TransactionOptions.opening); a channel without its offset row yet (never
+        // expected: members create it before reading) gets one at 0 here, so nothing is skipped.
+        const offsets = lockedOffsets(tx.opened);
+        const missing = channels.filter((c) => !offsets.has(c));
+        if (missing.length > 0)
+          for (const [c, o] of await lockOffsets(tx.client, this.o.group, missing)) offsets.set(c, o);
         const advance = new Map<string, number>();
         const results: ApplyResult[] = [];
         for (const { channel, deliveries } of runs) {
-          const { applied, head } = offsets.get(channel)!;
+          const locked = offsets.get(channel)!;
+          const { head } = locked;
+          // A run this member skipped right before, whose move still waits, is applied (as nothing).
+          const waiting = this.#skipped.get(channel);
+          const applied =
+            waiting && waiting.first === locked.applied + 1 && waiting.last <= head ? waiting.last : locked.applied;
+          if (applied !== locked.applied) advance.set(channel, applied);
           // Redis is never the authority (invariant 13): an entry above what PostgreSQL committed on
           // the channel was written by something other than the router, and is never applied.
           const committed = deliveries.filter((d) => d.event.seq <= head);
@@ -151,15 +183,24 @@ export class Applier {
           advance.set(channel, run.at(-1)?.event.seq ?? pending.at(-1)!.event.seq);
           results.push({ applied: run.length, duplicates: committed.length - pending.length, ahead });
         }
-        if (advance.size > 0) await advanceOffsets(tx.client, this.o.group, advance);
-        return results;
+        if (advance.size > 0) tx.closeWith(advanceOffsetsStatement(this.o.group, advance));
+        const after = new Map([...offsets].map(([c, o]) => [c, advance.get(c) ?? o.applied]));
+        return { results, offsets: after };
         // Relaxed: if PostgreSQL crashed and lost this commit, the effects and the offset would be
         // lost together and the stalled channel applied again from replay (exactly once holds).
         // A handler that publishes events gets a flushed commit (see TransactionOptions).
       },
-      { relaxedCommit: true },
+      { relaxedCommit: true, opening: lockOffsetsStatement(this.o.group, channels) },
     );
-    await Promise.all(runs.map((r) => this.acknowledge(r.channel, r.deliveries)));
+    const done = runs.map((r) => ({ channel: r.channel, deliveries: [...r.deliveries] }));
+    for (const [channel, applied] of committedOffsets) {
+      // A waiting run of the channel was moved by the transaction (or no longer followed from it).
+      const waiting = this.#skipped.get(channel);
+      if (waiting) done.push({ channel, deliveries: waiting.deliveries });
+      this.#skipped.delete(channel);
+      this.#known.set(channel, applied);
+    }
+    await Promise.all(done.map((r) => this.acknowledge(r.channel, r.deliveries)));
     for (let i = 0; i < runs.length; i++) {
       const { channel, resolve } = runs[i]!;
       const value = outcomes[i]!;
@@ -182,14 +223,64 @@ export class Applier {
    * offset moves past it in one statement (skipOffset), no transaction. False when the run is not
    * such a run or the offset is not where it follows from: the locked path applies it then.
    */
-  async #skipUnhandled(channel: string, deliveries: readonly Delivery[]): Promise<boolean> {
-    if (deliveries.length === 0) return false;
+  async #skipUnhandled(channel: string, deliveries: readonly Delivery[]): Promise<'no' | 'moved' | 'waiting'> {
+    if (deliveries.length === 0) return 'no';
     for (let i = 0; i < deliveries.length; i++) {
       const d = deliveries[i]!;
-      if (d.invalid !== undefined || this.o.handles(d.event.type)) return false;
-      if (i > 0 && d.event.seq !== deliveries[i - 1]!.event.seq + 1) return false;
+      if (d.invalid !== undefined || this.o.handles(d.event.type)) return 'no';
+      if (i > 0 && d.event.seq !== deliveries[i - 1]!.event.seq + 1) return 'no';
     }
-    return skipOffset(this.deps.pool, this.o.group, channel, deliveries[0]!.event.seq, deliveries.at(-1)!.event.seq);
+    const first = deliveries[0]!.event.seq;
+    const last = deliveries.at(-1)!.event.seq;
+    if (this.o.skipDelayMs > 0 && this.#known.get(channel) === first - 1) {
+      // Where this member left the channel: the move waits and goes with the others of the next
+      // skipDelayMs in one statement (a run the handler ignores has no effect to lose meanwhile).
+      const waiting = this.#skipped.get(channel);
+      if (waiting) {
+        waiting.last = last;
+        waiting.deliveries.push(...deliveries);
+      } else this.#skipped.set(channel, { first, last, deliveries: [...deliveries] });
+      this.#known.set(channel, last);
+      this.#skipTimer ??= setTimeout(() => void this.flushSkips(), this.o.skipDelayMs);
+      return 'waiting';
+    }
+    await this.flushSkips(); // (the runs of this channel before this one go first)
+    if (!(await skipOffset(this.deps.pool, this.o.group, channel, first, last))) return 'no';
+    this.#known.set(channel, last);
+    return 'moved';
+  }
+
+  /**
+   * Moves the offsets past the runs waiting since the last flush, in one statement; each only while
+   * its channel's offset is where the run follows from and the run is within the committed head
+   * (skipOffset's conditions). A run that does not move was applied otherwise (another member, a
+   * transaction of this one) or its channel is not where this member thought: forgotten, and the
+   * channel's next run goes the checked way. Never rejects.
+   */
+  flushSkips(): Promise<void> {
+    clearTimeout(this.#skipTimer);
+    this.#skipTimer = undefined;
+    if (this.#skipped.size === 0) return this.#skipFlush ?? Promise.resolve();
+    const runs = new Map(this.#skipped);
+    this.#skipped.clear();
+    const previous = this.#skipFlush;
+    const flush = (async () => {
+      await previous;
+      try {
+        const moved = await skipOffsets(this.deps.pool, this.o.group, runs);
+        for (const channel of runs.keys()) if (!moved.has(channel)) this.#known.delete(channel);
+        // (A run that did not move was applied otherwise: its entries are done too.)
+        await Promise.all([...runs].map(([channel, run]) => this.acknowledge(channel, run.deliveries)));
+      } catch (error) {
+        for (const channel of runs.keys()) this.#known.delete(channel);
+        // Not acknowledged: the entries come back (this member's PEL, or claimed by another).
+        this.logger.warn({ err: error, channels: runs.size }, 'moving offsets past skipped runs failed');
+      }
+    })();
+    this.#skipFlush = flush.finally(() => {
+      if (this.#skipFlush === flush) this.#skipFlush = undefined;
+    });
+    return flush;
   }
 
   /**

@@ -3,7 +3,7 @@ import { Redis } from 'ioredis';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { randomUUID } from 'node:crypto';
-import { dlqKey } from '../channels.js';
+import { dlqKey, streamKey } from '../channels.js';
 import { insertEvents } from '../sql/insert-events.js';
 import type { EventRouter } from '../router.js';
 import { appliedSeqs, createAppliedLog, range, recordingHandler } from '../../test/support/applied-log.js';
@@ -326,6 +326,7 @@ describe('consume', () => {
       (await own.registry.getSingleMetric('recio_pg_statements_total')!.get()).values
         .filter((v) => v.labels.kind === 'transaction')
         .reduce((n, v) => n + v.value, 0);
+    await until('the first committed', async () => (await offset()) === 1);
     const before = await control();
     await router.publishMany(range(1, 5).map(() => ({ channel, type: 'other', data: {} })));
     await until('the offset past the others', async () => (await offset()) === 6);
@@ -388,6 +389,61 @@ describe('consume', () => {
       .toEqual(channels.map(() => [1, 2, 3]));
     expect(refusals).toBe(3); // refused twice, then applied once; the others once each
     await consumers.pop()!.close(1_000);
+    await own.close();
+  });
+
+  it('moves the offsets past runs it does not handle together, within skipDelayMs, and at close', async () => {
+    const group = uniqueName('g');
+    const prefix = `trades:${uniqueName()}_`;
+    const channels = range(1, 3).map((i) => `${prefix}${i}`);
+    const own = await testRouter(db.url, { redis: { url: server.url } });
+    const statements = async (kind: string) =>
+      (await own.registry.getSingleMetric('recio_pg_statements_total')!.get()).values
+        .filter((v) => v.labels.kind === kind)
+        .reduce((n, v) => n + v.value, 0);
+    const offsets = async () =>
+      (
+        await pool.query<{ channel: string; applied_seq: string }>(
+          'SELECT channel, applied_seq FROM consumer_offset WHERE group_name = $1 ORDER BY channel',
+          [group],
+        )
+      ).rows.map((r) => Number(r.applied_seq));
+    let seen = 0;
+    const member = await own.consume({
+      group,
+      consumer: 'svc-a',
+      channels: [`${prefix}*`],
+      types: ['wanted'],
+      skipDelayMs: 2_000,
+      sweepIntervalMs: 600_000,
+      handler: async () => void seen++,
+    });
+    consumers.push(member);
+    for (const channel of channels) await router.publish(channel, 'wanted', {});
+    await until('the first events applied', async () => seen === 3 && (await offsets()).join() === '1,1,1');
+    const before = { queries: await statements('query'), transactions: await statements('transaction') };
+    // Nine runs the handler ignores, one at a time: one statement moves the offsets past them all.
+    for (let round = 0; round < 3; round++) for (const channel of channels) await router.publish(channel, 'other', {});
+    await until('the offsets past them', async () => (await offsets()).join() === '4,4,4');
+    expect((await statements('query')) - before.queries).toBeLessThan(9);
+    expect((await statements('transaction')) - before.transactions).toBe(0);
+    // A handled event right behind a waiting run: its transaction moves the offset past both.
+    await router.publish(channels[0]!, 'other', {});
+    await router.publish(channels[0]!, 'wanted', {});
+    await until('the handled one', async () => seen === 4 && (await offsets())[0] === 6);
+    // A run read just before close moves at close, not a sweep later.
+    await router.publish(channels[1]!, 'other', {});
+    const delivered = async () => {
+      const groups = (await redis.xinfo('GROUPS', streamKey(channels[1]!))) as unknown[][];
+      return String(groups[0]![groups[0]!.indexOf('last-delivered-id') + 1]);
+    };
+    await until('the run read', async () => (await delivered()) === '5-0');
+    // Acknowledged only once its offset moved: a member that died now would get it back.
+    const pending = async () => ((await redis.xpending(streamKey(channels[1]!), group)) as [number])[0];
+    expect(await pending()).toBe(1);
+    await consumers.pop()!.close(1_000);
+    expect(await offsets()).toEqual([6, 5, 4]);
+    expect(await pending()).toBe(0);
     await own.close();
   });
 

@@ -44,6 +44,12 @@ export interface ConsumeOptions<E = RecioEvent, M extends EventCatalogue = AnyEv
    * invariant 14: a group pays for the events it uses). @defaultValue every type
    */
   types?: readonly string[];
+  /**
+   * How long the offset move past a run of events the handler does not act on may wait, to go with
+   * the others of that time in one statement; 0 moves each at once. Only a run that follows where
+   * this member left the channel waits (the others are checked at once). @defaultValue 200
+   */
+  skipDelayMs?: number;
   /** Entries read per XREADGROUP (COUNT). @defaultValue 100 */
   batchSize?: number;
   /** Events read but not yet finished; reading pauses above it (backpressure). @defaultValue 1000 */
@@ -104,6 +110,7 @@ export const CONSUME_DEFAULTS = {
   concurrency: 8,
   transactions: 2,
   channelsPerTransaction: 16,
+  skipDelayMs: 200,
   maxDeliveries: 5,
   claimIdleMs: 30_000,
   retryBaseMs: 100,
@@ -152,5 +159,7 @@ export function resolveConsumeOptions<E, M extends EventCatalogue>(
   ] as const) {
     positiveInt(key, o[key]);
   }
+  if (typeof o.skipDelayMs !== 'number' || !Number.isInteger(o.skipDelayMs) || o.skipDelayMs < 0)
+    throw new InvalidOptionError('skipDelayMs', `expected an integer ≥ 0, got ${String(o.skipDelayMs)}`);
   return o;
 }

@@ -36,6 +36,7 @@ export class Consumer {
   readonly #abort = new AbortController();
   readonly #scheduler: ChannelScheduler;
   readonly #policy: FailurePolicy;
+  readonly #applier: Applier;
   readonly #recovery: Recovery;
   readonly #sweep: Sweep;
   readonly #pendingCheck: PendingCheck;
@@ -62,6 +63,7 @@ export class Consumer {
       newState: (channel) => newChannelState(channel, new GroupStream(deps.redis, streamKey(channel), group, consumer)),
     });
     const applier = new Applier(deps, this.options, this.#metrics, this.#logger, this.#abort.signal);
+    this.#applier = applier;
     const deadLetters = new DeadLetters(deps, applier, this.options, this.#metrics, this.#logger);
     this.#policy = new FailurePolicy(applier, deadLetters, this.options, this.#metrics, this.#logger);
     this.#recovery = new Recovery(deps, this.options, this.#metrics, this.#logger);
@@ -115,6 +117,7 @@ export class Consumer {
       this.#doorbell?.close();
       const timer = setTimeout(() => this.#abort.abort(), deadlineMs);
       await this.#scheduler.stop();
+      await this.#applier.flushSkips(); // the offset moves still waiting (skipDelayMs)
       clearTimeout(timer);
       this.#abort.abort();
       this.#metrics.inFlight.set({ group: this.options.group }, 0);
@@ -199,6 +202,9 @@ export class Consumer {
     }
     const fresh = await stream.read(count, '>');
     if (fresh.length > 0) {
+      // Events arrive: whatever a sweep saw, the channel is not stalled (recovering it now would
+      // only read again what is being applied, and apply it as duplicates).
+      state.stalled = false;
       await this.#apply(state, toDeliveries(channel, fresh, null));
       // A short read emptied the stream: stop here rather than read it again; the doorbell
       // rings for anything appended meanwhile (it sets `again`).

@@ -1,3 +1,4 @@
+import pg, { type QueryResultRow } from 'pg';
 import type { Queryable } from './queryable.js';
 
 /** Creates a group's offset row for a channel at `initial` unless it exists. */
@@ -74,17 +75,6 @@ export async function advanceOffset(db: Queryable, group: string, channel: strin
   });
 }
 
-/** advanceOffset for several locked offsets in one statement. */
-export async function advanceOffsets(db: Queryable, group: string, to: ReadonlyMap<string, number>): Promise<void> {
-  await db.query({
-    name: 'recio_offsets_advance',
-    text: `UPDATE consumer_offset o SET applied_seq = v.seq, updated_at = now()
-           FROM unnest($2::text[], $3::bigint[]) AS v(channel, seq)
-           WHERE o.group_name = $1 AND o.channel = v.channel`,
-    values: [group, [...to.keys()], [...to.values()]],
-  });
-}
-
 /** The applied seq of a group on a channel, or null when it never applied one (no lock). */
 export async function readOffset(db: Queryable, group: string, channel: string): Promise<number | null> {
   const result = await db.query<{ applied_seq: number }>({
@@ -116,4 +106,52 @@ export async function skipOffset(
     values: [group, channel, first, last],
   });
   return result.rowCount === 1;
+}
+
+/**
+ * skipOffset for the runs of several channels in one statement, each under skipOffset's conditions.
+ * Resolves to the channels whose offset moved.
+ */
+export async function skipOffsets(
+  db: Queryable,
+  group: string,
+  runs: ReadonlyMap<string, { readonly first: number; readonly last: number }>,
+): Promise<Set<string>> {
+  const list = [...runs];
+  const result = await db.query<{ channel: string }>({
+    name: 'recio_offsets_skip',
+    text: `UPDATE consumer_offset o SET applied_seq = r.last, updated_at = now()
+           FROM unnest($2::text[], $3::bigint[], $4::bigint[]) AS r(channel, first, last)
+           WHERE o.group_name = $1 AND o.channel = r.channel AND o.applied_seq >= r.first - 1 AND o.applied_seq < r.last
+             AND r.last <= (SELECT last_seq FROM channel_head h WHERE h.channel = r.channel)
+           RETURNING o.channel`,
+    values: [group, list.map(([c]) => c), list.map(([, r]) => r.first), list.map(([, r]) => r.last)],
+  });
+  return new Set(result.rows.map((r) => r.channel));
+}
+
+const literal = (text: string): string => pg.escapeLiteral(text);
+const textArray = (texts: readonly string[]): string => `ARRAY[${texts.map(literal).join(', ')}]::text[]`;
+
+/**
+ * lockOffsets as a statement of its own text, to send in BEGIN's round trip
+ * (TransactionOptions.opening): the function `recio_lock_offsets` (migration 1732560000011) returns
+ * the rows of lockOffsets, none for a channel without an offset row. Read them with lockedOffsets.
+ */
+export function lockOffsetsStatement(group: string, channels: readonly string[]): string {
+  return `SELECT channel, applied, head FROM recio_lock_offsets(${literal(group)}, ${textArray(channels)})`;
+}
+
+/** The rows of lockOffsetsStatement, by channel. */
+export function lockedOffsets(rows: readonly QueryResultRow[]): Map<string, LockedOffset> {
+  return new Map(rows.map((r) => [String(r['channel']), { applied: Number(r['applied']), head: Number(r['head']) }]));
+}
+
+/** Moves locked offsets to their seqs, as a statement to send with COMMIT (Transaction.closeWith). */
+export function advanceOffsetsStatement(group: string, to: ReadonlyMap<string, number>): string {
+  const seqs = [...to.values()].map((seq) => {
+    if (!Number.isSafeInteger(seq)) throw new RangeError(`not a seq: ${seq}`);
+    return String(seq);
+  });
+  return `SELECT recio_advance_offsets(${literal(group)}, ${textArray([...to.keys()])}, ARRAY[${seqs.join(', ')}]::bigint[])`;
 }
