@@ -144,6 +144,16 @@ describe('publish', () => {
       await expect(own.transaction(async () => undefined, { lazy: true, opening: 'SELECT 1' })).rejects.toMatchObject({
         code: 'INVALID_OPTION',
       });
+      // An opening that fails rolls back before its connection goes back to the pool: the pool's
+      // connections all work afterwards.
+      for (let i = 0; i < 3; i++)
+        await expect(own.transaction(async () => undefined, { opening: 'SELECT 1 / 0' })).rejects.toMatchObject({
+          code: '22012',
+        });
+      const answers = await Promise.all(
+        Array.from({ length: 12 }, () => own.transaction(async (tx) => (await tx.query('SELECT 1 AS one')).rows[0])),
+      );
+      expect(answers.map((a) => a.value)).toEqual(Array.from({ length: 12 }, () => ({ one: 1 })));
     } finally {
       await own.close();
     }

@@ -167,7 +167,14 @@ export class EventRouter<M extends EventCatalogue = AnyEvents> {
       // One round trip in every case (a simple query may hold several statements).
       const statements = [options.relaxedCommit ? 'BEGIN; SET LOCAL synchronous_commit = off' : 'BEGIN'];
       if (options.opening !== undefined) statements.push(options.opening);
-      const results = (await client.query(statements.join('; '))) as QueryResult | QueryResult[];
+      let results: QueryResult | QueryResult[];
+      try {
+        results = (await client.query(statements.join('; '))) as QueryResult | QueryResult[];
+      } catch (error) {
+        // An opening that failed left the transaction begun and aborted: never back to the pool so.
+        await client.query('ROLLBACK').catch(() => undefined);
+        throw error;
+      }
       if (options.opening !== undefined) opened = (Array.isArray(results) ? results.at(-1)! : results).rows;
       return client;
     };
