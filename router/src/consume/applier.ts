@@ -192,7 +192,7 @@ export class Applier {
       },
       { relaxedCommit: true, opening: lockOffsetsStatement(this.o.group, channels) },
     );
-    const done = runs.map((r) => ({ channel: r.channel, deliveries: [...r.deliveries] }));
+    const done: { channel: string; deliveries: readonly Delivery[] }[] = [...runs];
     for (const [channel, applied] of committedOffsets) {
       // A waiting run of the channel was moved by the transaction (or no longer followed from it).
       const waiting = this.#skipped.get(channel);
@@ -244,7 +244,8 @@ export class Applier {
       this.#skipTimer ??= setTimeout(() => void this.flushSkips(), this.o.skipDelayMs);
       return 'waiting';
     }
-    await this.flushSkips(); // (the runs of this channel before this one go first)
+    // A run of this channel still waiting (or being sent) goes first.
+    if (this.#skipped.has(channel) || this.#skipFlush) await this.flushSkips();
     if (!(await skipOffset(this.deps.pool, this.o.group, channel, first, last))) return 'no';
     this.#known.set(channel, last);
     return 'moved';

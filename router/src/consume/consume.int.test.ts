@@ -322,10 +322,7 @@ describe('consume', () => {
           ])
         ).rows[0]?.applied_seq ?? 0,
       );
-    const control = async () =>
-      (await own.registry.getSingleMetric('recio_pg_statements_total')!.get()).values
-        .filter((v) => v.labels.kind === 'transaction')
-        .reduce((n, v) => n + v.value, 0);
+    const control = () => counter(own, 'recio_pg_statements_total', { kind: 'transaction' });
     await until('the first committed', async () => (await offset()) === 1);
     const before = await control();
     await router.publishMany(range(1, 5).map(() => ({ channel, type: 'other', data: {} })));
@@ -353,10 +350,7 @@ describe('consume', () => {
     await router.publishMany(channels.map((channel) => ({ channel, type: 't', data: {} })));
     // A router of its own: what its pool sends is this member's alone.
     const own = await testRouter(db.url, { redis: { url: server.url } });
-    const transactions = async () =>
-      (await own.registry.getSingleMetric('recio_pg_statements_total')!.get()).values
-        .filter((v) => v.labels.kind === 'transaction')
-        .reduce((n, v) => n + v.value, 0);
+    const transactions = () => counter(own, 'recio_pg_statements_total', { kind: 'transaction' });
     let refusals = 0;
     // The third channel's third event fails twice, in whichever transaction it is.
     const handler = recordingHandler(
@@ -397,10 +391,7 @@ describe('consume', () => {
     const prefix = `trades:${uniqueName()}_`;
     const channels = range(1, 3).map((i) => `${prefix}${i}`);
     const own = await testRouter(db.url, { redis: { url: server.url } });
-    const statements = async (kind: string) =>
-      (await own.registry.getSingleMetric('recio_pg_statements_total')!.get()).values
-        .filter((v) => v.labels.kind === kind)
-        .reduce((n, v) => n + v.value, 0);
+    const statements = (kind: string) => counter(own, 'recio_pg_statements_total', { kind });
     const offsets = async () =>
       (
         await pool.query<{ channel: string; applied_seq: string }>(

@@ -27,23 +27,13 @@ export interface LockedOffset {
  * expected: members create it before reading) starts at 0, so nothing is skipped.
  */
 export async function lockOffset(db: Queryable, group: string, channel: string): Promise<LockedOffset> {
-  for (;;) {
-    const result = await db.query<LockedOffset>({
-      name: 'recio_offset_lock',
-      text: `SELECT o.applied_seq::float8 AS applied, coalesce(h.last_seq, 0)::float8 AS head
-             FROM consumer_offset o LEFT JOIN channel_head h ON h.channel = o.channel
-             WHERE o.group_name = $1 AND o.channel = $2 FOR UPDATE OF o`,
-      values: [group, channel],
-    });
-    if (result.rows[0]) return result.rows[0];
-    await ensureOffset(db, group, channel, 0);
-  }
+  return (await lockOffsets(db, group, [channel])).get(channel)!;
 }
 
 /**
- * lockOffset for several channels in one statement: rows are locked in channel order (the sort
- * comes before the row locks), so two such transactions never deadlock on offsets. Missing rows
- * are created at 0 first, as lockOffset does.
+ * lockOffset for several channels in one statement, the function `recio_lock_offsets` (migration
+ * 1732560000011): rows are locked in channel order (the sort comes before the row locks), so two
+ * such transactions never deadlock on offsets. Missing rows are created at 0 first.
  */
 export async function lockOffsets(
   db: Queryable,
@@ -51,27 +41,23 @@ export async function lockOffsets(
   channels: readonly string[],
 ): Promise<Map<string, LockedOffset>> {
   for (;;) {
-    const result = await db.query<LockedOffset & { channel: string }>({
+    const result = await db.query({
       name: 'recio_offsets_lock',
-      text: `SELECT o.channel, o.applied_seq::float8 AS applied, coalesce(h.last_seq, 0)::float8 AS head
-             FROM consumer_offset o LEFT JOIN channel_head h ON h.channel = o.channel
-             WHERE o.group_name = $1 AND o.channel = ANY($2::text[])
-             ORDER BY o.channel FOR UPDATE OF o`,
+      text: 'SELECT channel, applied, head FROM recio_lock_offsets($1, $2::text[])',
       values: [group, channels],
     });
-    if (result.rows.length === channels.length)
-      return new Map(result.rows.map(({ channel, applied, head }) => [channel, { applied, head }]));
-    const found = new Set(result.rows.map((r) => r.channel));
-    for (const channel of channels) if (!found.has(channel)) await ensureOffset(db, group, channel, 0);
+    const locked = lockedOffsets(result.rows);
+    if (locked.size === channels.length) return locked;
+    for (const channel of channels) if (!locked.has(channel)) await ensureOffset(db, group, channel, 0);
   }
 }
 
-/** Moves a locked offset to `seq`. */
+/** Moves a locked offset to `seq` (the function `recio_advance_offsets`). */
 export async function advanceOffset(db: Queryable, group: string, channel: string, seq: number): Promise<void> {
   await db.query({
     name: 'recio_offset_advance',
-    text: 'UPDATE consumer_offset SET applied_seq = $3, updated_at = now() WHERE group_name = $1 AND channel = $2',
-    values: [group, channel, seq],
+    text: 'SELECT recio_advance_offsets($1, $2::text[], $3::bigint[])',
+    values: [group, [channel], [seq]],
   });
 }
 
@@ -98,14 +84,7 @@ export async function skipOffset(
   first: number,
   last: number,
 ): Promise<boolean> {
-  const result = await db.query({
-    name: 'recio_offset_skip',
-    text: `UPDATE consumer_offset SET applied_seq = $4, updated_at = now()
-           WHERE group_name = $1 AND channel = $2 AND applied_seq >= $3 - 1 AND applied_seq < $4
-             AND $4 <= (SELECT last_seq FROM channel_head WHERE channel = $2)`,
-    values: [group, channel, first, last],
-  });
-  return result.rowCount === 1;
+  return (await skipOffsets(db, group, new Map([[channel, { first, last }]]))).has(channel);
 }
 
 /**
