@@ -317,11 +317,13 @@ describe('the health controller', () => {
       );
       return rows[0]!.n === 4 ? true : undefined;
     });
-    // A member that read them again and died before acknowledging: applied, yet pending in Redis.
     const key = streamKey(channel);
+    const pending = async () => Number(((await router.redis.xpending(key, group)) as [number])[0]);
+    // (Applied rows are visible at COMMIT; the member acknowledges right after: wait for that too.)
+    await until('acknowledged', async () => ((await pending()) === 0 ? true : undefined));
+    // A member that read them again and died before acknowledging: applied, yet pending in Redis.
     await router.redis.xgroup('SETID', key, group, '0');
     await router.redis.xreadgroup('GROUP', group, 'dead-1', 'STREAMS', key, '>');
-    const pending = async () => Number(((await router.redis.xpending(key, group)) as [number])[0]);
     expect(await pending()).toBe(4);
     const { controller } = controllerFor(groupOf(group, prefix), null);
     expect(await controller.sweep()).toEqual({ acked: 4, deleted: [] });
