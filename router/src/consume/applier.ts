@@ -56,6 +56,8 @@ export class Applier {
   readonly #skipped = new Map<string, SkippedRun>();
   #skipTimer: NodeJS.Timeout | undefined;
   #skipFlush: Promise<void> | undefined;
+  /** What `decode` returned for a delivery, kept from the skip check to the handler. */
+  readonly #decoded = new WeakMap<Delivery, unknown>();
   /** Runs waiting for a transaction, in the order they came. */
   readonly #queue: Run[] = [];
   /** Transactions running now (at most ConsumeOptions.transactions). */
@@ -219,7 +221,7 @@ export class Applier {
   }
 
   /**
-   * A run of events none of which the handler acts on (ConsumeOptions.types), with no hole: the
+   * A run of events none of which the handler acts on (ConsumeOptions.types, ignores), with no hole: the
    * offset moves past it in one statement (skipOffset), no transaction. False when the run is not
    * such a run or the offset is not where it follows from: the locked path applies it then.
    */
@@ -227,7 +229,7 @@ export class Applier {
     if (deliveries.length === 0) return 'no';
     for (let i = 0; i < deliveries.length; i++) {
       const d = deliveries[i]!;
-      if (d.invalid !== undefined || this.o.handles(d.event.type)) return 'no';
+      if (!this.#ignored(d)) return 'no';
       if (i > 0 && d.event.seq !== deliveries[i - 1]!.event.seq + 1) return 'no';
     }
     const first = deliveries[0]!.event.seq;
@@ -320,12 +322,9 @@ export class Applier {
   async handle(tx: Transaction, d: Delivery): Promise<void> {
     if (d.invalid !== undefined) throw new DeliveryFailure(d, true, d.invalid);
     if (!this.o.handles(d.event.type)) return; // not one of the handler's types: applied as nothing
-    let decoded: unknown;
-    try {
-      decoded = this.o.decode(d.event);
-    } catch (cause) {
-      throw new DeliveryFailure(d, true, cause);
-    }
+    const decoded = this.#decode(d);
+    // One the handler would apply as nothing (ConsumeOptions.ignores), asked again now, in order.
+    if (this.#ignores(decoded)) return;
     const end = this.metrics.handlerDuration.startTimer({ group: this.o.group, class: channelClass(d.event.channel) });
     try {
       await this.o.handler(decoded, { tx, signal: this.signal, deliveries: d.deliveries });
@@ -333,6 +332,46 @@ export class Applier {
       throw new DeliveryFailure(d, false, cause);
     } finally {
       end();
+    }
+  }
+
+  /** What `decode` made of a delivery (once per delivery). Throws DeliveryFailure (invalid) when it does not decode. */
+  #decode(d: Delivery): unknown {
+    if (this.#decoded.has(d)) return this.#decoded.get(d);
+    let decoded: unknown;
+    try {
+      decoded = this.o.decode(d.event);
+    } catch (cause) {
+      throw new DeliveryFailure(d, true, cause);
+    }
+    this.#decoded.set(d, decoded);
+    return decoded;
+  }
+
+  /**
+   * Whether the handler would apply `d` as nothing: not one of its types, or one it ignores
+   * (ConsumeOptions.ignores). Never for what is not an event or does not decode, nor when `ignores`
+   * throws: those take the locked path (and the dead letter).
+   */
+  #ignored(d: Delivery): boolean {
+    if (d.invalid !== undefined) return false;
+    if (!this.o.handles(d.event.type)) return true;
+    let decoded: unknown;
+    try {
+      decoded = this.#decode(d);
+    } catch {
+      return false;
+    }
+    return this.#ignores(decoded);
+  }
+
+  /** ConsumeOptions.ignores' answer (false without it, or when it throws). */
+  #ignores(decoded: unknown): boolean {
+    if (this.o.ignores === null) return false;
+    try {
+      return this.o.ignores(decoded) === true;
+    } catch {
+      return false;
     }
   }
 

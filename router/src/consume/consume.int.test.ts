@@ -438,6 +438,61 @@ describe('consume', () => {
     await own.close();
   });
 
+  it('moves past the events the handler would apply as nothing (ignores) like types it does not take, each decoded once', async () => {
+    const group = uniqueName('g');
+    const channel = `trades:${uniqueName()}`;
+    const own = await testRouter(db.url, { redis: { url: server.url } });
+    const transactions = () => counter(own, 'recio_pg_statements_total', { kind: 'transaction' });
+    const offset = async () =>
+      Number(
+        (
+          await pool.query<{ applied_seq: string }>(
+            'SELECT applied_seq FROM consumer_offset WHERE group_name = $1 AND channel = $2',
+            [group, channel],
+          )
+        ).rows[0]?.applied_seq ?? -1,
+      );
+    type Data = { n: number; known?: boolean; boom?: boolean };
+    const seen: number[] = [];
+    let decodes = 0;
+    consumers.push(
+      await own.consume<{ seq: number; data: Data }>({
+        group,
+        consumer: 'svc-a',
+        channels: [channel],
+        skipDelayMs: 0,
+        sweepIntervalMs: 600_000,
+        decode: (event) => (decodes++, { seq: event.seq, data: event.data as Data }),
+        // What the handler's memory says it has applied already; a throw is "unsure".
+        ignores: ({ data }) => {
+          if (data.boom) throw new Error('unsure');
+          return data.known === true;
+        },
+        handler: async ({ data }) => void seen.push(data.n),
+      }),
+    );
+    await router.publish(channel, 't', { n: 1 });
+    await until('the first applied', async () => seen.length === 1 && (await offset()) === 1);
+    const before = await transactions();
+    // Runs of ignored events: the offset moves with no transaction and no handler call.
+    await router.publish(channel, 't', { n: 2, known: true });
+    await router.publish(channel, 't', { n: 3, known: true });
+    await until('the offset past them', async () => (await offset()) === 3);
+    expect(await transactions()).toBe(before);
+    // One run of an ignored event and a handled one: the handler gets the second only.
+    await router.publishMany([
+      { channel, type: 't', data: { n: 4, known: true } },
+      { channel, type: 't', data: { n: 5 } },
+    ]);
+    // An ignores that throws: the handler decides.
+    await router.publish(channel, 't', { n: 6, known: true, boom: true });
+    await until('the last applied', async () => (await offset()) === 6);
+    expect(seen).toEqual([1, 5, 6]);
+    expect(decodes).toBe(6);
+    await consumers.pop()!.close(1_000);
+    await own.close();
+  });
+
   it("takes over a dead member's entries within about claimIdleMs from Redis alone, the PostgreSQL sweep an hour away", async () => {
     const group = uniqueName('g');
     const channel = `trades:${uniqueName()}`;

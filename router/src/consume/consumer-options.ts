@@ -45,6 +45,16 @@ export interface ConsumeOptions<E = RecioEvent, M extends EventCatalogue = AnyEv
    */
   types?: readonly string[];
   /**
+   * Events of the handler's types that it would apply as nothing, told from the event (as `decode`
+   * returned it) and the handler's own memory, without PostgreSQL: e.g. a trade the service has
+   * recorded already. They go as the other types do: never to the handler, the offset moved past
+   * them without a transaction. True only when applying the event here, after everything before it
+   * on its channel, could not change anything, whatever this member did or did not apply before; a
+   * duplicate is then harmless too. When unsure, false: the event takes the locked path. A throw
+   * counts as false. @defaultValue none: every event of the types goes to the handler
+   */
+  ignores?: (event: E) => boolean;
+  /**
    * How long the offset move past a run of events the handler does not act on may wait, to go with
    * the others of that time in one statement; 0 moves each at once. Only a run that follows where
    * this member left the channel waits (the others are checked at once). @defaultValue 200
@@ -97,9 +107,11 @@ export interface ConsumeOptions<E = RecioEvent, M extends EventCatalogue = AnyEv
  * ConsumeOptions with defaults filled in, as the consumer's parts see them: the handler takes what
  * `decode` returned (its type is the caller's business, checked where consume() was called).
  */
-export type ResolvedConsumeOptions = Required<Omit<ConsumeOptions, 'handler' | 'decode' | 'types'>> & {
+export type ResolvedConsumeOptions = Required<Omit<ConsumeOptions, 'handler' | 'decode' | 'types' | 'ignores'>> & {
   handler: EventHandler<unknown>;
   decode: (event: RecioEvent) => unknown;
+  /** ConsumeOptions.ignores, or null. */
+  ignores: ((event: unknown) => boolean) | null;
   /** Whether the handler acts on events of this type (ConsumeOptions.types). */
   handles: (type: string) => boolean;
 };
@@ -132,6 +144,7 @@ export function resolveConsumeOptions<E, M extends EventCatalogue>(
   const o = {
     ...CONSUME_DEFAULTS,
     decode: (event: RecioEvent) => event,
+    ignores: null,
     ...stripUndefined(rest),
     handles: (type: string) => handled === null || handled.has(type),
   } as unknown as ResolvedConsumeOptions;
@@ -141,6 +154,8 @@ export function resolveConsumeOptions<E, M extends EventCatalogue>(
     throw new InvalidOptionError('consumer', 'expected <service>-<instance>');
   if (typeof o.handler !== 'function') throw new InvalidOptionError('handler', 'expected a function');
   if (typeof o.decode !== 'function') throw new InvalidOptionError('decode', 'expected a function');
+  if (o.ignores !== null && typeof o.ignores !== 'function')
+    throw new InvalidOptionError('ignores', 'expected a function');
   if (!Array.isArray(o.channels) || o.channels.length === 0)
     throw new InvalidOptionError('channels', 'expected at least one channel or pattern');
   if (o.startFrom !== 'redis' && o.startFrom !== 'postgres')
