@@ -114,7 +114,14 @@ export const OrderRejected = z.object({
 });
 export type OrderRejected = z.infer<typeof OrderRejected>;
 
-const snapshot = z.object({ trade: TradeSnapshot });
+/**
+ * What every trade event but the requests carries: the trade after the transition, and `from`, the
+ * status the transition left (the stored row's, read as it is written). `from` is absent on
+ * `trade.created` (no status before) and on events published before the field existed. A trade
+ * changes status only with one of these events, so `from` is also the `trade.status` of the
+ * trade's previous event: a consumer can tell from one event what the one before it left.
+ */
+const snapshot = z.object({ trade: TradeSnapshot, from: TradeStatus.optional() });
 
 /** Every event type of the `trades` class, on `trades:<user>`. */
 export const TradeEvent = z.discriminatedUnion('type', [

@@ -7,6 +7,7 @@ import {
   type OrderRejected,
   type PlatformEvents,
   type SettlementRecord,
+  type TradeStatus,
 } from '@recio/platform';
 import type { RedisClient } from '@recio/router';
 import { VersionedState, type PlatformTransaction, type Reader } from '@recio/service-kit';
@@ -251,7 +252,7 @@ export class TradeBook {
       }
     }
     for (const { trade, checkedBefore } of due.unconfirmedCloses) {
-      this.#publish(tx, trade, 'trade.close_unconfirmed');
+      this.#publish(tx, trade, 'trade.close_unconfirmed', trade.status); // no transition: from = to
       // Asked once already and still closing: the exchange has not answered; say so.
       if (checkedBefore)
         tx.publish('system:health', 'health.changed', {
@@ -326,8 +327,8 @@ export class TradeBook {
   }
 
   async #save(tx: PlatformTransaction, trade: TradeSnapshot, type = EVENT_OF[trade.status]): Promise<TradeSnapshot> {
-    await saveTrade(tx, trade);
-    this.#publish(tx, trade, type);
+    const from = await saveTrade(tx, trade);
+    this.#publish(tx, trade, type, from);
     return trade;
   }
 
@@ -343,10 +344,11 @@ export class TradeBook {
     return saved;
   }
 
-  #publish(tx: PlatformTransaction, trade: TradeSnapshot, type: SnapshotEventType): void {
+  /** Publishes a trade event; `from` is the status the stored row had before (none: a new trade). */
+  #publish(tx: PlatformTransaction, trade: TradeSnapshot, type: SnapshotEventType, from?: TradeStatus): void {
     // A trade changed: when the next one falls due is read again by every replica after the commit.
     if (this.#nextDue) tx.onCommit(() => this.#nextDue!.changed());
-    tx.publish(`trades:${trade.userId}`, type, { trade });
+    tx.publish(`trades:${trade.userId}`, type, from === undefined ? { trade } : { trade, from });
   }
 
   // A report for a trade that already moved on (a repeat, or a fill after a timeout): logged, no change.

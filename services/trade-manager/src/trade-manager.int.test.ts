@@ -300,6 +300,11 @@ describe('trade-manager', () => {
       [`trades:${user}`, t.id],
     );
     expect(rows.map((r) => r.type)).toEqual(['trade.created', 'trade.opened', 'trade.expired', 'trade.closed']);
+    // Expired and closed in one transaction: the second event's `from` is what the first left.
+    expect((await transitionsOf(t.id)).slice(2)).toEqual([
+      'trade.expired: open → expired',
+      'trade.closed: expired → closed',
+    ]);
   });
 
   it('regression: a settlement racing the expiring tick left its trades expired forever', async () => {
@@ -471,6 +476,15 @@ describe('trade-manager', () => {
       )
     ).rows.map((r) => r.type);
 
+  const transitionsOf = async (tradeId: string) =>
+    (
+      await service.context.pool.query<{ type: string; from: string | null; status: string }>(
+        `SELECT type, data::jsonb ->> 'from' AS from, data::jsonb #>> '{trade,status}' AS status
+           FROM event_log WHERE channel = $1 AND data::jsonb #>> '{trade,id}' = $2 ORDER BY seq`,
+        [`trades:${user}`, tradeId],
+      )
+    ).rows.map((r) => `${r.type}: ${r.from === null ? '' : `${r.from} `}→ ${r.status}`);
+
   it('opens a cancelled trade whose entry order filled after all (regression: a lost reply left the position untracked)', async () => {
     const t = await openManual(2, 55);
     await publishTick(t.createdAt + 61_000);
@@ -485,6 +499,12 @@ describe('trade-manager', () => {
       statusReason: expect.stringMatching(/^opened late/),
     });
     expect(await typesOf(t.id)).toEqual(['trade.created', 'trade.cancelled', 'trade.opened']);
+    // Each event says what the one before it left (consumers tell a late open from a first one).
+    expect(await transitionsOf(t.id)).toEqual([
+      'trade.created: → pending',
+      'trade.cancelled: pending → cancelled',
+      'trade.opened: cancelled → open',
+    ]);
   });
 
   it('asks for a close with no outcome to be confirmed once per close timeout, and says so when it stays unconfirmed', async () => {

@@ -45,14 +45,16 @@ export async function lockTrade(tx: PlatformTransaction, id: string): Promise<Tr
   return rows[0] ? toSnapshot(rows[0]) : null;
 }
 
-/** Stores a trade's mutable fields after a transition. */
-export async function saveTrade(tx: PlatformTransaction, t: TradeSnapshot): Promise<void> {
-  await tx.query(
-    `UPDATE trade SET status = $2, status_reason = $3, close_method = $4, close_reason = $5, buy_price_cents = $6,
+/** Stores a trade's mutable fields after a transition; resolves to the status the row had before. */
+export async function saveTrade(tx: PlatformTransaction, t: TradeSnapshot): Promise<TradeSnapshot['status']> {
+  const { rows } = await tx.query<{ previous: TradeSnapshot['status'] }>(
+    `WITH before AS (SELECT status FROM trade WHERE id = $1)
+     UPDATE trade SET status = $2, status_reason = $3, close_method = $4, close_reason = $5, buy_price_cents = $6,
             close_fill_cents = $7, sell_price_cents = $8, fees_cents = $9, pnl_cents = $10, win_loss = $11,
             close_attempts = $12, price_at_close = $13, opened_at = $14, closing_at = $15, expired_at = $16,
             closed_at = $17, updated_at = now()
-      WHERE id = $1`,
+      WHERE id = $1
+      RETURNING (SELECT status FROM before) AS previous`,
     [
       t.id,
       t.status,
@@ -73,6 +75,8 @@ export async function saveTrade(tx: PlatformTransaction, t: TradeSnapshot): Prom
       ts(t.closedAt),
     ],
   );
+  if (!rows[0]) throw new Error(`trade ${t.id} is not stored`);
+  return rows[0].previous;
 }
 
 /** What a price tick makes due: trades to expire, entries to cancel, closes to confirm. */
