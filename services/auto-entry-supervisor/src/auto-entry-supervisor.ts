@@ -11,8 +11,9 @@ import {
 } from '@recio/service-kit';
 import type { AutoEntryConfig } from './config.js';
 import { EntryScanner, type TickState } from './entry-scanner.js';
-import { liveTradeKeys, loadEntryStates } from './entry-state.js';
-import { AUTO_ENTRY_TYPES, autoEntryHandler } from './handlers.js';
+import { loadEntryView } from './entry-state.js';
+import { AUTO_ENTRY_TYPES, autoEntryHandler, autoEntryIgnores } from './handlers.js';
+import { RequestedTrades } from './requested-trades.js';
 
 /** The consumer group of the auto-entry supervisor and what it reads. */
 export const AUTO_ENTRY_GROUP = consumerGroupOf('auto-entry-supervisor');
@@ -35,13 +36,10 @@ export async function startAutoEntrySupervisor(
     load: async () => {
       const all = await settings.all(reader);
       const users = [...all.keys()];
-      return {
-        settings: all,
-        states: await loadEntryStates(reader, users, false),
-        live: await liveTradeKeys(reader, users),
-      };
+      return { settings: all, ...(await loadEntryView(reader, users, false)) };
     },
   });
+  const requested = new RequestedTrades();
   const scanner = new EntryScanner({
     quotes:
       quotes ??
@@ -54,6 +52,7 @@ export async function startAutoEntrySupervisor(
     registry: ctx.registry,
     staleTickMs: ctx.config.STALE_TICK_MS,
     state,
+    requested,
     publishTable: async (table) => {
       await ctx.router.publishLatest('markets:btc', 'strike_table.updated', table, table.at);
     },
@@ -62,6 +61,7 @@ export async function startAutoEntrySupervisor(
     group: AUTO_ENTRY_GROUP.name,
     channels: [...AUTO_ENTRY_GROUP.channels],
     types: AUTO_ENTRY_TYPES,
-    handler: autoEntryHandler(scanner, settings, state),
+    ignores: autoEntryIgnores(requested),
+    handler: autoEntryHandler(scanner, settings, state, requested),
   });
 }

@@ -19,7 +19,8 @@ import {
 } from '@recio/service-kit';
 import { Counter } from 'prom-client';
 import { v5 as uuidv5 } from 'uuid';
-import { addLiveTrade, liveTradeKeys, loadEntryStates, saveEntryStates, type EntryState } from './entry-state.js';
+import { loadEntryView, saveEntries, type EntryState, type LiveTrade } from './entry-state.js';
+import type { RequestedTrades } from './requested-trades.js';
 
 // Namespace of auto-entry trade ids: uuid v5 of (user, price event, ticker, side), so a tick
 // handled twice asks for the same trade and the trade manager creates it once.
@@ -37,6 +38,8 @@ export interface EntryScannerOptions extends TickReactorOptions {
   publishTable: (table: StrikeTable) => Promise<void>;
   /** Settings, entry states and live trades held in memory between changes (see VersionedState). */
   state: VersionedState<TickState>;
+  /** Where the trades it requests are remembered once committed (their `trade.created` is then ignored). */
+  requested: RequestedTrades;
 }
 
 /**
@@ -81,11 +84,7 @@ export class EntryScanner {
 
     // Something changes (a guard, an entry): decided again from PostgreSQL's rows, locked, and
     // written with the events, in one transaction. The copy is only a first look.
-    const fresh: TickState = {
-      settings: await this.#o.settings.all(tx),
-      states: await loadEntryStates(tx, changed),
-      live: await liveTradeKeys(tx, changed),
-    };
+    const fresh: TickState = { settings: await this.#o.settings.all(tx), ...(await loadEntryView(tx, changed)) };
     const decided = plan(
       fresh,
       changed.filter((u) => fresh.settings.has(u)),
@@ -94,26 +93,31 @@ export class EntryScanner {
       stale,
     );
     const writes = new Map<string, EntryState>();
+    const entered: LiveTrade[] = [];
     for (const [userId, p] of decided) {
       this.#entries.inc({ reason: p.reason });
       const before = fresh.states.get(userId)!;
       if (p.guard.state.paused !== before.guard.paused || p.guard.state.calmSinceMs !== before.guard.calmSinceMs)
         publishGuard(tx, userId, before.guard.paused, p.guard, tick, fresh.settings.get(userId)!);
-      for (const entry of p.entries) await this.#enter(tx, userId, table!, tick, entry, event.seq);
+      for (const entry of p.entries) entered.push(this.#enter(tx, userId, table!, tick, entry, event.seq));
       if (p.changed) writes.set(userId, p.state);
     }
-    await saveEntryStates(tx, writes);
-    tx.onCommit(() => this.#o.state.changed());
+    await saveEntries(tx, writes, entered);
+    tx.onCommit(() => {
+      for (const t of entered) this.#o.requested.add(t.tradeId);
+      this.#o.state.changed();
+    });
   }
 
-  async #enter(
+  /** Requests the trade of an entry (the caller records it as live). */
+  #enter(
     tx: PlatformTransaction,
     userId: string,
     table: StrikeTable,
     tick: PriceTick,
     entry: EntryDecision,
     seq: number,
-  ): Promise<void> {
+  ): LiveTrade {
     const request: OpenRequest = {
       tradeId: uuidv5(`${userId}:${seq}:${entry.ticker}:${entry.side}`, TRADE_ID_NAMESPACE),
       userId,
@@ -134,7 +138,6 @@ export class EntryScanner {
       requestedAt: tick.at,
     };
     tx.publish(`trades:${userId}`, 'trade.open_requested', request);
-    await addLiveTrade(tx, request);
     this.#o.logger.info(
       {
         userId,
@@ -146,6 +149,7 @@ export class EntryScanner {
       },
       'auto entry',
     );
+    return { tradeId: request.tradeId, userId, marketTicker: request.marketTicker, side: request.side };
   }
 
   // The quotes come from outside: when the exchange does not answer, this tick trades nothing

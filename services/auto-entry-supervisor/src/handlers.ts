@@ -1,6 +1,9 @@
+import { ACTIVE_STATUSES } from '@recio/domain';
+import type { TradeStatus } from '@recio/platform';
 import type { PlatformHandlerContext, PlatformRecioEvent, SettingsCopy, VersionedState } from '@recio/service-kit';
 import type { EntryScanner, TickState } from './entry-scanner.js';
 import { addLiveTrade, removeLiveTrade } from './entry-state.js';
+import type { RequestedTrades } from './requested-trades.js';
 
 /** The event types the handler below acts on (ConsumeOptions.types): the others cost one statement a run. */
 export const AUTO_ENTRY_TYPES = [
@@ -17,11 +20,48 @@ export const AUTO_ENTRY_TYPES = [
 ] as const satisfies readonly PlatformRecioEvent['type'][];
 
 /**
+ * The events the handler below would apply as nothing (ConsumeOptions.ignores), told from the
+ * event alone. A trade has its `auto_entry_live_trade` row exactly while the last of its events
+ * left it live (pending, open, closing): so an event whose `from` (the status the event before it
+ * left) is as live or not live as its own status changes nothing (`trade.opened` after
+ * `trade.created`, `trade.closing`, `trade.closed` after `trade.expired`). A `trade.created` of a
+ * trade this process requested finds the row the request wrote (see RequestedTrades). An event
+ * without `from` goes to the handler.
+ */
+export function autoEntryIgnores(requested: RequestedTrades) {
+  return (event: PlatformRecioEvent): boolean => {
+    switch (event.type) {
+      case 'trade.created':
+        return requested.has(event.data.trade.id);
+      case 'trade.opened':
+      case 'trade.closing':
+      case 'trade.close_failed':
+      case 'trade.closed':
+      case 'trade.expired':
+      case 'trade.cancelled':
+      case 'trade.error': {
+        const { trade, from } = event.data;
+        return from !== undefined && isLive(from) === isLive(trade.status);
+      }
+      default:
+        return false;
+    }
+  };
+}
+
+const isLive = (status: TradeStatus): boolean => ACTIVE_STATUSES.includes(status);
+
+/**
  * The auto-entry supervisor's reactions (group `auto-entry-supervisor` on `prices:btc`,
  * `settings:*`, `trades:*`): ticks scan for entries, settings events update its copy, trade
  * events keep the set of live trades that must not be entered twice.
  */
-export function autoEntryHandler(scanner: EntryScanner, settings: SettingsCopy, state: VersionedState<TickState>) {
+export function autoEntryHandler(
+  scanner: EntryScanner,
+  settings: SettingsCopy,
+  state: VersionedState<TickState>,
+  requested: RequestedTrades,
+) {
   return async (event: PlatformRecioEvent, { tx, signal }: PlatformHandlerContext): Promise<void> => {
     // What the ticks read changes below: every replica's copy is read again after the commit.
     const changed = () => tx.onCommit(() => state.changed());
@@ -36,19 +76,20 @@ export function autoEntryHandler(scanner: EntryScanner, settings: SettingsCopy, 
       case 'trade.created':
       case 'trade.opened':
       case 'trade.closing':
-      case 'trade.close_failed': {
-        const t = event.data.trade;
-        await addLiveTrade(tx, { tradeId: t.id, userId: t.userId, marketTicker: t.marketTicker, side: t.side });
-        changed();
-        return;
-      }
+      case 'trade.close_failed':
       case 'trade.closed':
       case 'trade.expired':
       case 'trade.cancelled':
-      case 'trade.error':
-        await removeLiveTrade(tx, event.data.trade.id);
+      case 'trade.error': {
+        const t = event.data.trade;
+        // Past its trade.created: nothing left to ignore for this trade (a hint only: forgetting costs nothing).
+        if (event.type !== 'trade.created') requested.forget(t.id);
+        if (isLive(t.status))
+          await addLiveTrade(tx, { tradeId: t.id, userId: t.userId, marketTicker: t.marketTicker, side: t.side });
+        else await removeLiveTrade(tx, t.id);
         changed();
         return;
+      }
       default:
         return;
     }
