@@ -39,12 +39,34 @@ describe('VersionedState', () => {
     expect([a.loads.n, b.loads.n]).toEqual([1, 1]);
 
     source.value = 2; // committed by a handler on replica a
-    a.state.changed();
+    void a.state.changed(); // not waited for: the copy is dropped at once
     expect(await a.state.get()).toBe(2); // its own copy is dropped at once
     await until('the bump reached Redis', async () => (await b.state.get()) === 2);
     expect(await b.state.get()).toBe(2);
     expect(a.loads.n).toBe(2);
     expect(await redis.ttl(STATE_VERSION_KEY.key(group))).toBeGreaterThan(0); // a cache key: it expires
+  });
+
+  it('takes its own change into its copy without reading PostgreSQL, unless another change was announced between', async () => {
+    const group = uniqueName('g');
+    const source = { value: 1 };
+    const a = replica(group, source);
+    const b = replica(group, source);
+    await a.state.get();
+    await b.state.get();
+    source.value = 2; // committed by a handler on replica a, which knows what it changed
+    await a.state.changed((v) => v + 1);
+    expect(await a.state.get()).toBe(2);
+    expect(a.loads.n).toBe(1);
+    expect(await b.state.get()).toBe(2); // the others read it
+    expect(b.loads.n).toBe(2);
+
+    source.value = 3; // a change on replica b
+    await b.state.changed();
+    source.value = 4; // then one on a: its copy missed b's, so it is read again
+    await a.state.changed((v) => v + 1);
+    expect(await a.state.get()).toBe(4);
+    expect(a.loads.n).toBe(2);
   });
 
   it('reads again when the version key is gone (Redis emptied), and after maxAgeMs whatever it says', async () => {

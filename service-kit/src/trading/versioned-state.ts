@@ -51,17 +51,36 @@ export class VersionedState<T> {
    * The state changed (call after COMMIT, e.g. from `tx.onCommit`): this replica's copy is dropped
    * at once and the others' at their next tick. A bump Redis does not take only costs time: the
    * copies are reloaded after `maxAgeMs` anyway.
+   *
+   * `update`, when given, is what the commit changed, applied to the copy (returning a new value,
+   * never changing the one it gets): when this replica's copy was current and the bump is the very
+   * next version, no other change was announced in between, and the copy becomes that version
+   * updated, with no reload. (A change committed elsewhere whose bump is not in yet bumps the
+   * version past it and the copy is reloaded at the next tick; one whose bump is lost is read
+   * within `maxAgeMs`, as without `update`.) Resolves once the bump is answered; never rejects.
    */
-  changed(): void {
+  changed(update?: (value: T) => T): Promise<void> {
+    const copy = this.#copy;
     this.#copy = undefined;
-    this.#o.redis
+    return this.#o.redis
       .multi()
       .set(this.#key, freshVersion(), 'EX', VERSION_TTL_S, 'NX') // a lost key starts from the clock, never from 0
       .incr(this.#key)
       .expire(this.#key, VERSION_TTL_S)
       .exec()
-      .catch((err: unknown) =>
-        this.#o.logger.warn({ err }, 'state version not bumped; replicas reload within maxAgeMs'),
+      .then(
+        (results) => {
+          const [error, bumped] = results?.[1] ?? [null, null];
+          // A copy loaded meanwhile (a tick did not wait) is newer than this one: it stays.
+          if (!update || !copy || copy.version === null || this.#copy !== undefined) return;
+          if (error || typeof bumped !== 'number' || BigInt(bumped) !== BigInt(copy.version) + 1n) return;
+          try {
+            this.#copy = { value: update(copy.value), version: String(bumped), at: copy.at };
+          } catch (err) {
+            this.#o.logger.warn({ err }, 'state update failed; the copy is read again');
+          }
+        },
+        (err: unknown) => this.#o.logger.warn({ err }, 'state version not bumped; replicas reload within maxAgeMs'),
       );
   }
 

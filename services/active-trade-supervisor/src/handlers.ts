@@ -1,6 +1,6 @@
 import type { PlatformHandlerContext, PlatformRecioEvent, SettingsCopy, VersionedState } from '@recio/service-kit';
 import type { StopWatcher, SupervisedState } from './stop-watcher.js';
-import { markTrade, unwatch, watch } from './supervised-trades.js';
+import { markTrade, unwatch, watch, withWatched } from './supervised-trades.js';
 
 /** The event types the handler below acts on (ConsumeOptions.types): the others cost one statement a run. */
 export const ACTIVE_TRADE_TYPES = [
@@ -25,8 +25,9 @@ export function activeTradeHandler(
   state: VersionedState<SupervisedState>,
 ) {
   return async (event: PlatformRecioEvent, { tx, signal }: PlatformHandlerContext): Promise<void> => {
-    // What the ticks read changes below: every replica's copy is read again after the commit.
-    const changed = () => tx.onCommit(() => state.changed());
+    // What the ticks read changes below: every replica's copy is read again after the commit (this
+    // one's updated in place when it knows the change).
+    const changed = (update?: (s: SupervisedState) => SupervisedState) => tx.onCommit(() => void state.changed(update));
     switch (event.type) {
       case 'price.tick':
         await watcher.onTick(tx, event, event.data, signal);
@@ -36,10 +37,11 @@ export function activeTradeHandler(
         changed();
         return;
       case 'trade.opened':
-      case 'trade.close_failed':
-        await watch(tx, event.data.trade);
-        changed();
+      case 'trade.close_failed': {
+        const watched = await watch(tx, event.data.trade);
+        changed((s) => ({ ...s, trades: withWatched(s.trades, watched) }));
         return;
+      }
       case 'trade.closing':
         // a close under way (manual or auto): no stop is asked for it
         await markTrade(tx, event.data.trade.id, {

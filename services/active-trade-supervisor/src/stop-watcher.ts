@@ -86,7 +86,7 @@ export class StopWatcher {
       const trades = supervisedAt(await watchedTrades(tx), tick);
       judged = this.#judge(trades, await this.#o.settings.all(tx), quotes, tick);
       for (const { trade, decision } of judged) await this.#act(tx, trade, decision.action, decision.reason, tick);
-      tx.onCommit(() => this.#o.state.changed());
+      tx.onCommit(() => void this.#o.state.changed());
     }
     const live = new Map<string, LiveTrade[]>();
     for (const { trade, decision, probability } of judged) {

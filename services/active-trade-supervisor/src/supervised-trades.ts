@@ -16,12 +16,40 @@ export interface SupervisedTrade {
   verificationStartedAt: number | null;
 }
 
-/** Starts watching a trade that opened (idempotent). */
-export async function watch(tx: PlatformTransaction, t: TradeSnapshot): Promise<void> {
-  await tx.query(
+/** A supervised_trade row as the driver returns it. */
+interface SupervisedRow {
+  trade_id: string;
+  user_id: string;
+  market_ticker: string;
+  strike: string;
+  side: Side;
+  count: number;
+  buy_price_cents: number;
+  opened_at: Date;
+  market_close_at: Date;
+  verification_started_at: Date | null;
+}
+
+const fromRow = (r: SupervisedRow): SupervisedTrade => ({
+  tradeId: r.trade_id,
+  userId: r.user_id,
+  marketTicker: r.market_ticker,
+  strike: Number(r.strike),
+  side: r.side,
+  count: r.count,
+  buyPriceCents: r.buy_price_cents,
+  openedAt: r.opened_at.getTime(),
+  marketCloseAt: r.market_close_at.getTime(),
+  verificationStartedAt: r.verification_started_at?.getTime() ?? null,
+});
+
+/** Starts watching a trade that opened (idempotent); resolves to the row as stored. */
+export async function watch(tx: PlatformTransaction, t: TradeSnapshot): Promise<SupervisedTrade> {
+  const { rows } = await tx.query<SupervisedRow>(
     `INSERT INTO supervised_trade (trade_id, user_id, market_ticker, strike, side, count, buy_price_cents, opened_at, market_close_at)
      VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
-     ON CONFLICT (trade_id) DO UPDATE SET close_requested_at = NULL, verification_started_at = NULL`,
+     ON CONFLICT (trade_id) DO UPDATE SET close_requested_at = NULL, verification_started_at = NULL
+     RETURNING *`,
     [
       t.id,
       t.userId,
@@ -34,6 +62,7 @@ export async function watch(tx: PlatformTransaction, t: TradeSnapshot): Promise<
       new Date(t.marketCloseAt),
     ],
   );
+  return fromRow(rows[0]!);
 }
 
 /** Stops watching a trade that is closing or gone. */
@@ -43,30 +72,20 @@ export async function unwatch(tx: PlatformTransaction, tradeId: string): Promise
 
 /** Open trades without a close under way, locked for the tick. */
 export async function watchedTrades(tx: Reader, lock = true): Promise<SupervisedTrade[]> {
-  const { rows } = await tx.query<{
-    trade_id: string;
-    user_id: string;
-    market_ticker: string;
-    strike: string;
-    side: Side;
-    count: number;
-    buy_price_cents: number;
-    opened_at: Date;
-    market_close_at: Date;
-    verification_started_at: Date | null;
-  }>(`SELECT * FROM supervised_trade WHERE close_requested_at IS NULL ORDER BY trade_id${lock ? ' FOR UPDATE' : ''}`);
-  return rows.map((r) => ({
-    tradeId: r.trade_id,
-    userId: r.user_id,
-    marketTicker: r.market_ticker,
-    strike: Number(r.strike),
-    side: r.side,
-    count: r.count,
-    buyPriceCents: r.buy_price_cents,
-    openedAt: r.opened_at.getTime(),
-    marketCloseAt: r.market_close_at.getTime(),
-    verificationStartedAt: r.verification_started_at?.getTime() ?? null,
-  }));
+  const { rows } = await tx.query<SupervisedRow>(
+    `SELECT * FROM supervised_trade WHERE close_requested_at IS NULL ORDER BY trade_id${lock ? ' FOR UPDATE' : ''}`,
+  );
+  return rows.map(fromRow);
+}
+
+/**
+ * `trades` (in trade id order, as watchedTrades returns them) with `trade` in its place: what the
+ * copy holds after a commit that watched it (VersionedState.changed's update).
+ */
+export function withWatched(trades: readonly SupervisedTrade[], trade: SupervisedTrade): SupervisedTrade[] {
+  const next = trades.filter((t) => t.tradeId !== trade.tradeId);
+  next.push(trade);
+  return next.sort((a, b) => (a.tradeId < b.tradeId ? -1 : a.tradeId > b.tradeId ? 1 : 0));
 }
 
 /** Records the supervisor's stop state of a trade. */

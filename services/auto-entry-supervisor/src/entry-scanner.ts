@@ -6,6 +6,7 @@ import {
   INITIAL_SPIKE_GUARD,
   NO_ENTRY_REASONS,
   spikeGuardStep,
+  tradeKey,
   type Settings,
   type SpikeGuardStep,
 } from '@recio/domain';
@@ -105,7 +106,7 @@ export class EntryScanner {
     await saveEntries(tx, writes, entered);
     tx.onCommit(() => {
       for (const t of entered) this.#o.requested.add(t.tradeId);
-      this.#o.state.changed();
+      void this.#o.state.changed((s) => withEntries(s, writes, entered));
     });
   }
 
@@ -188,6 +189,19 @@ export interface TickState {
   states: Map<string, EntryState>;
   /** `${ticker}:${side}` of each user's live trades. */
   live: Map<string, Set<string>>;
+}
+
+/** `state` after a commit stored `states` and recorded `entered` as live (VersionedState.changed's update). */
+export function withEntries(
+  state: TickState,
+  states: ReadonlyMap<string, EntryState>,
+  entered: readonly LiveTrade[],
+): TickState {
+  const next: TickState = { ...state, states: new Map(state.states), live: new Map(state.live) };
+  for (const [userId, s] of states) next.states.set(userId, s);
+  for (const t of entered)
+    next.live.set(t.userId, new Set(next.live.get(t.userId)).add(tradeKey(t.marketTicker, t.side)));
+  return next;
 }
 
 /** One entry an auto-entry scan decided on. */

@@ -1,7 +1,7 @@
 import { ACTIVE_STATUSES } from '@recio/domain';
 import type { TradeStatus } from '@recio/platform';
 import type { PlatformHandlerContext, PlatformRecioEvent, SettingsCopy, VersionedState } from '@recio/service-kit';
-import type { EntryScanner, TickState } from './entry-scanner.js';
+import { withEntries, type EntryScanner, type TickState } from './entry-scanner.js';
 import { addLiveTrade, removeLiveTrade } from './entry-state.js';
 import type { RequestedTrades } from './requested-trades.js';
 
@@ -63,8 +63,9 @@ export function autoEntryHandler(
   requested: RequestedTrades,
 ) {
   return async (event: PlatformRecioEvent, { tx, signal }: PlatformHandlerContext): Promise<void> => {
-    // What the ticks read changes below: every replica's copy is read again after the commit.
-    const changed = () => tx.onCommit(() => state.changed());
+    // What the ticks read changes below: every replica's copy is read again after the commit (this
+    // one's updated in place when it knows the change).
+    const changed = (update?: (s: TickState) => TickState) => tx.onCommit(() => void state.changed(update));
     switch (event.type) {
       case 'price.tick':
         await scanner.onTick(tx, event, event.data, signal);
@@ -84,10 +85,15 @@ export function autoEntryHandler(
         const t = event.data.trade;
         // Past its trade.created: nothing left to ignore for this trade (a hint only: forgetting costs nothing).
         if (event.type !== 'trade.created') requested.forget(t.id);
-        if (isLive(t.status))
-          await addLiveTrade(tx, { tradeId: t.id, userId: t.userId, marketTicker: t.marketTicker, side: t.side });
-        else await removeLiveTrade(tx, t.id);
-        changed();
+        if (isLive(t.status)) {
+          const live = { tradeId: t.id, userId: t.userId, marketTicker: t.marketTicker, side: t.side };
+          await addLiveTrade(tx, live);
+          changed((s) => withEntries(s, new Map(), [live]));
+        } else {
+          // (Another live trade may share its ticker and side: the copy is read again.)
+          await removeLiveTrade(tx, t.id);
+          changed();
+        }
         return;
       }
       default:

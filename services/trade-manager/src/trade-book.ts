@@ -226,7 +226,7 @@ export class TradeBook {
     const next = await this.#nextDue?.get();
     if (next === null || (next !== undefined && at < next)) return []; // nothing falls due yet
     // Asked now: whatever it finds, the next due time is read again (a trade it moves bumps it too).
-    if (this.#nextDue) tx.onCommit(() => this.#nextDue!.changed());
+    if (this.#nextDue) tx.onCommit(() => void this.#nextDue!.changed());
     const changed: TradeSnapshot[] = [];
     const due = await tradesDue(tx, at, { pendingMs: this.#o.pendingTimeoutMs, closeMs: this.#o.closeTimeoutMs });
     for (const trade of due.transitions) {
@@ -347,7 +347,7 @@ export class TradeBook {
   /** Publishes a trade event; `from` is the status the stored row had before (none: a new trade). */
   #publish(tx: PlatformTransaction, trade: TradeSnapshot, type: SnapshotEventType, from?: TradeStatus): void {
     // A trade changed: when the next one falls due is read again by every replica after the commit.
-    if (this.#nextDue) tx.onCommit(() => this.#nextDue!.changed());
+    if (this.#nextDue) tx.onCommit(() => void this.#nextDue!.changed());
     tx.publish(`trades:${trade.userId}`, type, from === undefined ? { trade } : { trade, from });
   }
 
