@@ -61,6 +61,12 @@ describe('VersionedState', () => {
     expect(await b.state.get()).toBe(2); // the others read it
     expect(b.loads.n).toBe(2);
 
+    // Two changes of a's committed at once (their bumps in flight together): the second builds on the first.
+    source.value = 30;
+    await Promise.all([a.state.changed((v) => v + 1), a.state.changed((v) => v * 10)]);
+    expect(await a.state.get()).toBe(30);
+    expect(a.loads.n).toBe(1);
+
     source.value = 3; // a change on replica b
     await b.state.changed();
     source.value = 4; // then one on a: its copy missed b's, so it is read again

@@ -17,6 +17,13 @@ export interface VersionedStateOptions<T> {
   maxAgeMs?: number;
 }
 
+/** A replica's copy: the state, the version it is current at (null: unknown), when it was loaded. */
+interface Copy<T> {
+  value: T;
+  version: string | null;
+  at: number;
+}
+
 /**
  * What a group's tick handlers read on every price tick (settings, live trades, entry states),
  * held in memory instead of read from PostgreSQL each second (ARCHITECTURE invariant 14). Every
@@ -29,7 +36,9 @@ export interface VersionedStateOptions<T> {
 export class VersionedState<T> {
   readonly #o: Required<VersionedStateOptions<T>>;
   readonly #key: string;
-  #copy: { value: T; version: string | null; at: number } | undefined;
+  #copy: Copy<T> | undefined;
+  /** What the last change still in flight leaves as the copy (undefined: it is read again). */
+  #pending: Promise<Copy<T> | undefined> | undefined;
 
   constructor(options: VersionedStateOptions<T>) {
     this.#o = { maxAgeMs: 60_000, ...options };
@@ -55,33 +64,49 @@ export class VersionedState<T> {
    * `update`, when given, is what the commit changed, applied to the copy (returning a new value,
    * never changing the one it gets): when this replica's copy was current and the bump is the very
    * next version, no other change was announced in between, and the copy becomes that version
-   * updated, with no reload. (A change committed elsewhere whose bump is not in yet bumps the
+   * updated, with no reload. Changes of this replica in flight together chain: each builds on what
+   * the one before leaves. (A change committed elsewhere whose bump is not in yet bumps the
    * version past it and the copy is reloaded at the next tick; one whose bump is lost is read
    * within `maxAgeMs`, as without `update`.) Resolves once the bump is answered; never rejects.
    */
   changed(update?: (value: T) => T): Promise<void> {
     const copy = this.#copy;
     this.#copy = undefined;
-    return this.#o.redis
+    const previous = this.#pending;
+    // Sent now, on one connection: the bumps reach Redis in the order of the calls.
+    const bump = this.#o.redis
       .multi()
       .set(this.#key, freshVersion(), 'EX', VERSION_TTL_S, 'NX') // a lost key starts from the clock, never from 0
       .incr(this.#key)
       .expire(this.#key, VERSION_TTL_S)
-      .exec()
-      .then(
-        (results) => {
-          const [error, bumped] = results?.[1] ?? [null, null];
-          // A copy loaded meanwhile (a tick did not wait) is newer than this one: it stays.
-          if (!update || !copy || copy.version === null || this.#copy !== undefined) return;
-          if (error || typeof bumped !== 'number' || BigInt(bumped) !== BigInt(copy.version) + 1n) return;
-          try {
-            this.#copy = { value: update(copy.value), version: String(bumped), at: copy.at };
-          } catch (err) {
-            this.#o.logger.warn({ err }, 'state update failed; the copy is read again');
-          }
-        },
-        (err: unknown) => this.#o.logger.warn({ err }, 'state version not bumped; replicas reload within maxAgeMs'),
-      );
+      .exec();
+    const pending = (async (): Promise<Copy<T> | undefined> => {
+      // A copy dropped by a change still in flight: this one builds on what that one leaves.
+      const base = copy ?? (await previous);
+      let results;
+      try {
+        results = await bump;
+      } catch (err) {
+        this.#o.logger.warn({ err }, 'state version not bumped; replicas reload within maxAgeMs');
+        return undefined;
+      }
+      const [error, bumped] = results?.[1] ?? [null, null];
+      if (!update || !base || base.version === null) return undefined;
+      if (error || typeof bumped !== 'number' || BigInt(bumped) !== BigInt(base.version) + 1n) return undefined;
+      try {
+        return { value: update(base.value), version: String(bumped), at: base.at };
+      } catch (err) {
+        this.#o.logger.warn({ err }, 'state update failed; the copy is read again');
+        return undefined;
+      }
+    })();
+    this.#pending = pending;
+    return pending.then((next) => {
+      if (this.#pending !== pending) return; // a later change builds on it
+      this.#pending = undefined;
+      // A copy loaded meanwhile (a tick did not wait) is newer: it stays.
+      if (next && this.#copy === undefined) this.#copy = next;
+    });
   }
 
   /**
