@@ -3,6 +3,7 @@ import { parseEvent, type AccountEvent, type PositionEvent } from '@recio/platfo
 import type { PlatformTransaction } from '@recio/service-kit';
 import type { Logger } from 'pino';
 import type { AccountSnapshot } from './exchange-reader.js';
+import type { SyncCursors } from './sql/sync-cursors.js';
 import { writeSnapshot } from './sql/write-snapshot.js';
 import { toSettlementRecord } from './wire-records.js';
 
@@ -21,14 +22,15 @@ export interface MirrorChanges {
  * for the first time, `position.updated` for a position row that is new or differs,
  * `settlement.recorded` for a settlement stored for the first time, `balance.updated` for a
  * balance that differs. The statement decides what is new, so a repeated or concurrent sync
- * (another process, a restart) announces nothing twice.
+ * (another process, a restart) announces nothing twice. Resolves to the changes and the user's sync
+ * cursors once this commits.
  */
 export async function applySnapshot(
   tx: PlatformTransaction,
   userId: string,
   snapshot: AccountSnapshot,
   logger: Logger,
-): Promise<MirrorChanges> {
+): Promise<{ changes: MirrorChanges; cursors: SyncCursors }> {
   const written = await writeSnapshot(tx, userId, snapshot);
   for (const fill of snapshot.fills) {
     if (written.insertedFills.has(fill.fillId))
@@ -50,11 +52,14 @@ export async function applySnapshot(
     publishAccount(tx, userId, { type: 'balance.updated', data: { userId, balanceCents: snapshot.balanceCents } });
 
   return {
-    fill: written.insertedFills.size,
-    settlement: written.insertedSettlements.size,
-    position: written.changedPositions.length,
-    order: written.changedOrders,
-    balance: written.balanceChanged ? 1 : 0,
+    changes: {
+      fill: written.insertedFills.size,
+      settlement: written.insertedSettlements.size,
+      position: written.changedPositions.length,
+      order: written.changedOrders,
+      balance: written.balanceChanged ? 1 : 0,
+    },
+    cursors: written.cursors,
   };
 }
 

@@ -3,7 +3,7 @@ import type { PlatformRouter } from '@recio/service-kit';
 import type { Logger } from 'pino';
 import { readSnapshot } from './exchange-reader.js';
 import { applySnapshot } from './mirror-writer.js';
-import { readSyncCursors } from './sql/sync-cursors.js';
+import { readSyncCursors, type SyncCursors } from './sql/sync-cursors.js';
 import type { SyncMetrics } from './sync-metrics.js';
 import { SyncQueue } from './sync-queue.js';
 import { fullScope, scopeKind, sweepScope, tickerScope, type SyncScope } from './sync-scope.js';
@@ -48,6 +48,14 @@ export class UserSync {
   #subscribed = false;
   #fallback: NodeJS.Timeout | undefined;
   #closing: Promise<void> | undefined;
+  /**
+   * The sync cursors as this process's last committed sync left them (the write returns them), so
+   * an incremental sync does not read them first. Dropped when a sync fails (its commit may or may
+   * not have happened) and on restart: then read from PostgreSQL. Another process syncing the same
+   * user meanwhile only makes them older: older fill and settlement cursors read more; a resting
+   * order it stored is read at the next sync that names its market, or the next full resync or sweep.
+   */
+  #cursors: SyncCursors | undefined;
 
   constructor(options: UserSyncOptions) {
     const o = { ...DEFAULTS, ...options };
@@ -135,15 +143,20 @@ export class UserSync {
     const { client, router, metrics, signal } = this.#o;
     const kind = scopeKind(scope);
     try {
-      const cursors = scope.full ? null : await readSyncCursors(router.pool, this.userId);
+      // A full resync starts from nothing; an incremental one from where this process's last sync
+      // left the mirror, read from PostgreSQL when it has none (see #cursors).
+      const cursors = scope.full ? null : (this.#cursors ?? (await readSyncCursors(router.pool, this.userId)));
+      this.#cursors = undefined; // until this sync is known to have committed
       const snapshot = await readSnapshot(client, scope, cursors, {
         overlapMs: this.#o.overlapMs,
         signal,
         logger: this.#logger,
       });
-      const { value: changes, events } = await router.transaction((tx) =>
-        applySnapshot(tx, this.userId, snapshot, this.#logger),
-      );
+      const {
+        value: { changes, cursors: after },
+        events,
+      } = await router.transaction((tx) => applySnapshot(tx, this.userId, snapshot, this.#logger));
+      this.#cursors = after;
       metrics.syncs.inc({ kind, outcome: 'ok' });
       metrics.recordChanges(changes);
       for (const event of events) metrics.events.inc({ type: event.type });

@@ -3,6 +3,7 @@ import type { EventRouter } from '@recio/router';
 import { createTestDatabase, testRouter, type TestDatabase } from '@recio/test-support';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { AccountSnapshot } from '../exchange-reader.js';
+import { readSyncCursors } from './sync-cursors.js';
 import { writeSnapshot, type SnapshotWrite } from './write-snapshot.js';
 
 const USER = 'user_ws';
@@ -68,8 +69,13 @@ describe('writeSnapshot', () => {
         snapshot,
       ),
     );
+    // The cursors it returns are what a read after the commit finds.
+    const read = await readSyncCursors(router.pool, USER);
+    const sorted = (c: typeof read) => ({ ...c, restingOrderTickers: [...c.restingOrderTickers].sort() });
+    expect(sorted(value.cursors)).toEqual(sorted(read));
     return { written: value, statements };
   };
+  const withoutCursors = ({ cursors: _, ...rest }: SnapshotWrite) => rest;
   const rows = async (sql: string) => (await router.pool.query(sql, [USER])).rows;
 
   it('stores a snapshot in one statement and returns what is new or changed, nothing for a repeat', async () => {
@@ -82,7 +88,7 @@ describe('writeSnapshot', () => {
     };
     const a = await write(first);
     expect(a.statements).toBe(1);
-    expect(a.written).toEqual({
+    expect(withoutCursors(a.written)).toEqual({
       insertedFills: new Set(['f1', 'f2']),
       changedPositions: [position('KX-A', 2), position('KX-B', 3)],
       insertedSettlements: new Set(),
@@ -91,7 +97,7 @@ describe('writeSnapshot', () => {
     });
 
     // The same snapshot again (a resync that finds nothing new) changes nothing.
-    expect((await write(first)).written).toEqual({
+    expect(withoutCursors((await write(first)).written)).toEqual({
       insertedFills: new Set(),
       changedPositions: [],
       insertedSettlements: new Set(),
@@ -109,9 +115,16 @@ describe('writeSnapshot', () => {
       ],
       orders: [order('o1', 'KX-A', 'executed'), order('o2', 'KX-B', 'executed')],
     };
+    expect(a.written.cursors).toEqual({
+      newestFillAt: T0 + 1,
+      newestSettlementAt: null,
+      restingOrderTickers: ['KX-A'],
+    });
     const b = await write(second);
     expect(b.statements).toBe(1);
-    expect(b.written).toEqual({
+    // o1 executed: nothing rests; the settlement and f3 are the newest.
+    expect(b.written.cursors).toEqual({ newestFillAt: T0 + 2, newestSettlementAt: T0 + 3, restingOrderTickers: [] });
+    expect(withoutCursors(b.written)).toEqual({
       insertedFills: new Set(['f3']),
       changedPositions: [
         position('KX-A', 4),

@@ -1,6 +1,7 @@
 import type { PositionRecord } from '@recio/platform';
 import type { PlatformTransaction } from '@recio/service-kit';
 import type { AccountSnapshot } from '../exchange-reader.js';
+import type { SyncCursors } from './sync-cursors.js';
 
 /** What one snapshot's write stored for the first time or changed. */
 export interface SnapshotWrite {
@@ -14,6 +15,8 @@ export interface SnapshotWrite {
   changedOrders: number;
   /** Whether the balance was new or differed. */
   balanceChanged: boolean;
+  /** The user's sync cursors with this write in (what readSyncCursors reads once it commits). */
+  cursors: SyncCursors;
 }
 
 interface Row {
@@ -28,6 +31,9 @@ interface Row {
   settled: string[];
   orders: number;
   balance: number;
+  fill_at: Date | null;
+  settlement_at: Date | null;
+  resting: string[] | null;
 }
 
 const POSITION_COLUMNS = 'ticker, position, market_exposure_cents, realized_pnl_cents, fees_paid_cents';
@@ -60,7 +66,7 @@ export async function writeSnapshot(
        SELECT $1, x.* FROM unnest($2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::int[], $8::int[], $9::int[], $10::bool[], $11::int[], $12::timestamptz[])
          AS x(fill_id, order_id, ticker, side, action, count, yes_price, no_price, is_taker, fee_cents, created_time)
        ON CONFLICT (user_id, fill_id) DO NOTHING
-       RETURNING fill_id
+       RETURNING fill_id, created_time
      ), p AS (
        INSERT INTO account_position AS p (user_id, ticker, position, market_exposure_cents, realized_pnl_cents, fees_paid_cents)
        SELECT $1, x.* FROM unnest($13::text[], $14::int[], $15::bigint[], $16::bigint[], $17::bigint[])
@@ -80,7 +86,7 @@ export async function writeSnapshot(
        SELECT $1, x.* FROM unnest($18::text[], $19::text[], $20::int[], $21::int[], $22::bigint[], $23::timestamptz[])
          AS x(ticker, market_result, yes_count, no_count, revenue_cents, settled_time)
        ON CONFLICT (user_id, ticker) DO NOTHING
-       RETURNING ticker
+       RETURNING ticker, settled_time
      ), o AS (
        INSERT INTO account_order AS o (user_id, order_id, client_order_id, ticker, side, action, status, yes_price, no_price, fill_count, fees_cents, created_time)
        SELECT $1, x.* FROM unnest($24::text[], $25::text[], $26::text[], $27::text[], $28::text[], $29::text[], $30::int[], $31::int[], $32::int[], $33::int[], $34::timestamptz[])
@@ -102,7 +108,16 @@ export async function writeSnapshot(
             (SELECT coalesce(json_agg(c), '[]') FROM (SELECT * FROM p UNION ALL SELECT * FROM z) c) AS positions,
             (SELECT coalesce(array_agg(ticker), '{}') FROM s) AS settled,
             (SELECT count(*) FROM o)::int AS orders,
-            (SELECT count(*) FROM b)::int AS balance`,
+            (SELECT count(*) FROM b)::int AS balance,
+            -- The cursors after this write: the parts above are not visible to this SELECT (one
+            -- snapshot), so what they add is taken from what they return and from the parameters.
+            greatest((SELECT max(created_time) FROM account_fill WHERE user_id = $1), (SELECT max(created_time) FROM f)) AS fill_at,
+            greatest((SELECT max(settled_time) FROM account_settlement WHERE user_id = $1), (SELECT max(settled_time) FROM s)) AS settlement_at,
+            (SELECT array_agg(DISTINCT r.ticker) FROM (
+               SELECT ticker FROM account_order WHERE user_id = $1 AND status = 'resting' AND NOT (order_id = ANY($24::text[]))
+               UNION ALL
+               SELECT x.ticker FROM unnest($26::text[], $29::text[]) AS x(ticker, status) WHERE x.status = 'resting'
+             ) r) AS resting`,
     [
       userId,
       fills.map((f) => f.fillId),
@@ -157,5 +172,10 @@ export async function writeSnapshot(
     insertedSettlements: new Set(row.settled),
     changedOrders: row.orders,
     balanceChanged: row.balance > 0,
+    cursors: {
+      newestFillAt: row.fill_at ? row.fill_at.getTime() : null,
+      newestSettlementAt: row.settlement_at ? row.settlement_at.getTime() : null,
+      restingOrderTickers: row.resting ?? [],
+    },
   };
 }
