@@ -16,7 +16,7 @@ import { createRedisClient, parseRedisConnection, waitForRedis, type RedisClient
 import { instrumentRedis } from './redis/instrument.js';
 import { RouterScripts } from './redis/scripts.js';
 import { Replayer, type ReplayOptions, type ReplayPage } from './replay.js';
-import { insertEvents, type NewEvent } from './sql/insert-events.js';
+import { committedEvents, insertEventsStatement, type InsertedEventRow, type NewEvent } from './sql/insert-events.js';
 import { Transaction } from './transaction.js';
 import type {
   AnyEvents,
@@ -150,8 +150,8 @@ export class EventRouter<M extends EventCatalogue = AnyEvents> {
   }
 
   /**
-   * Runs `fn` in a transaction. Events it publishes (tx.publish) are inserted as the last
-   * statement before COMMIT and appended to Redis after it; a rollback (fn throws) leaves
+   * Runs `fn` in a transaction. Events it publishes (tx.publish) are inserted in COMMIT's
+   * round trip, before it, and appended to Redis after it; a rollback (fn throws) leaves
    * nothing anywhere. Resolves once committed and, Redis permitting, appended.
    */
   transaction<T>(fn: (tx: Transaction<M>) => Promise<T>, options: TransactionOptions = {}): Promise<Committed<T>> {
@@ -193,14 +193,21 @@ export class EventRouter<M extends EventCatalogue = AnyEvents> {
         if (tx.begun || tx.queued.length > 0) {
           const inside = await tx.begin();
           try {
-            if (tx.queued.length > 0) committed = await insertEvents(inside, tx.queued, this.options.source);
-            // Events never reach Redis from a commit that is not flushed (invariant 1): a relaxed
-            // transaction that publishes turns the flush back on in COMMIT's own round trip (the
-            // setting is read when the commit record is written, before it reverts). A statement
-            // of the closing that fails skips the rest, COMMIT included: the transaction rolls back.
-            const closing = [...tx.closing];
-            if (options.relaxedCommit && tx.queued.length > 0) closing.push('SET LOCAL synchronous_commit = on');
-            await inside.query([...closing, 'COMMIT'].join('; '));
+            // One round trip: the events (inserted last, so the channel heads stay locked as briefly
+            // as possible), the closing statements, COMMIT. Events never reach Redis from a commit
+            // that is not flushed (invariant 1): a relaxed transaction that publishes turns the flush
+            // back on here (the setting is read when the commit record is written, before it
+            // reverts). A statement that fails skips the rest, COMMIT included: the transaction
+            // rolls back.
+            const publishes = tx.queued.length > 0;
+            const closing = publishes ? [insertEventsStatement(tx.queued, this.options.source)] : [];
+            closing.push(...tx.closing);
+            if (options.relaxedCommit && publishes) closing.push('SET LOCAL synchronous_commit = on');
+            const results = (await inside.query([...closing, 'COMMIT'].join('; '))) as QueryResult | QueryResult[];
+            if (publishes) {
+              const inserted = (Array.isArray(results) ? results[0]! : results).rows as InsertedEventRow[];
+              committed = committedEvents(tx.queued, this.options.source, inserted);
+            }
           } catch (error) {
             // The events could not be confirmed in PostgreSQL (the business's own errors are not counted).
             this.metrics.pgErrors.inc({ op: 'commit', code: errorCode(error) });

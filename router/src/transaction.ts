@@ -13,8 +13,8 @@ import type { NewEvent } from './sql/insert-events.js';
 
 /**
  * A PostgreSQL transaction in which business rows and events commit together
- * (invariant 1). Events are queued by publish() and inserted by the router as the last
- * statement before COMMIT, so the channel_head row locks are held as briefly as possible
+ * (invariant 1). Events are queued by publish() and inserted by the router in COMMIT's
+ * round trip, right before it, so the channel_head row locks are held as briefly as possible
  * and taken in channel order (no deadlocks between publishers). `M` is the event catalogue that
  * `publish` is checked against at compile time (see event-catalogue.ts).
  */
@@ -57,7 +57,7 @@ export class Transaction<M extends EventCatalogue = AnyEvents> {
   }
 
   /**
-   * Sends `statement` in COMMIT's own round trip, after the events are inserted: one round trip
+   * Sends `statement` in COMMIT's own round trip, after the events' insert: one round trip
    * less than a statement of its own, for a statement whose result nobody reads (the consumer's
    * offset advance). It has no parameters (a simple query): literals are escaped by the caller. If
    * it fails, nothing commits.

@@ -1,3 +1,4 @@
+import pg from 'pg';
 import type { CommittedEvent } from '../event.js';
 import type { Queryable } from './queryable.js';
 
@@ -55,7 +56,7 @@ export async function insertEvents(
   source: string,
 ): Promise<CommittedEvent[]> {
   const only = events.length === 1 ? events[0]! : undefined;
-  const result = await db.query<{ event_id: string; seq: number; ts: number }>(
+  const result = await db.query<InsertedEventRow>(
     only
       ? {
           name: 'recio_insert_event',
@@ -74,7 +75,47 @@ export async function insertEvents(
           ],
         },
   );
-  const byId = new Map(result.rows.map((row) => [row.event_id, row]));
+  return committedEvents(events, source, result.rows);
+}
+
+/** What the insert returns for each event. */
+export interface InsertedEventRow {
+  event_id: string;
+  seq: number;
+  ts: number;
+}
+
+/**
+ * The same insert as one statement without parameters (the migration's `recio_insert_events`,
+ * literals escaped by pg.escapeLiteral), for a round trip that holds more: the events go with
+ * COMMIT. Its rows make the committed events with {@link committedEvents}.
+ */
+export function insertEventsStatement(events: readonly NewEvent[], source: string): string {
+  const array = (values: readonly string[], type: string) => `ARRAY[${values.map(literal).join(', ')}]::${type}[]`;
+  return `SELECT event_id, seq, ts FROM recio_insert_events(${array(
+    events.map((e) => e.event_id),
+    'uuid',
+  )}, ${array(
+    events.map((e) => e.channel),
+    'text',
+  )}, ${array(
+    events.map((e) => e.type),
+    'text',
+  )}, ${array(
+    events.map((e) => e.dataText),
+    'json',
+  )}, ${literal(source)})`;
+}
+
+const literal = (text: string): string => pg.escapeLiteral(text);
+
+/** The committed form of each of `events`, in input order, from the insert's rows. */
+export function committedEvents(
+  events: readonly NewEvent[],
+  source: string,
+  rows: readonly InsertedEventRow[],
+): CommittedEvent[] {
+  const byId = new Map(rows.map((row) => [row.event_id, row]));
   return events.map((e) => {
     const { seq, ts } = byId.get(e.event_id)!;
     return { event_id: e.event_id, channel: e.channel, seq, type: e.type, source, ts, dataText: e.dataText };
