@@ -5,10 +5,8 @@ import { withEntries, type EntryScanner, type TickState } from './entry-scanner.
 import { addLiveTrade, removeLiveTrade } from './entry-state.js';
 import type { RequestedTrades } from './requested-trades.js';
 
-/** The event types the handler below acts on (ConsumeOptions.types): the others cost one statement a run. */
-export const AUTO_ENTRY_TYPES = [
-  'price.tick',
-  'settings.updated',
+/** The trade events by which the handler keeps a trade's live row: each carries the trade after its transition. */
+const TRADE_TYPES = [
   'trade.created',
   'trade.opened',
   'trade.closing',
@@ -17,6 +15,18 @@ export const AUTO_ENTRY_TYPES = [
   'trade.expired',
   'trade.cancelled',
   'trade.error',
+] as const satisfies readonly PlatformRecioEvent['type'][];
+
+type TradeEvent = Extract<PlatformRecioEvent, { type: (typeof TRADE_TYPES)[number] }>;
+
+const isTradeEvent = (event: PlatformRecioEvent): event is TradeEvent =>
+  (TRADE_TYPES as readonly string[]).includes(event.type);
+
+/** The event types the handler below acts on (ConsumeOptions.types): the others cost one statement a run. */
+export const AUTO_ENTRY_TYPES = [
+  'price.tick',
+  'settings.updated',
+  ...TRADE_TYPES,
 ] as const satisfies readonly PlatformRecioEvent['type'][];
 
 /**
@@ -30,22 +40,10 @@ export const AUTO_ENTRY_TYPES = [
  */
 export function autoEntryIgnores(requested: RequestedTrades) {
   return (event: PlatformRecioEvent): boolean => {
-    switch (event.type) {
-      case 'trade.created':
-        return requested.has(event.data.trade.id);
-      case 'trade.opened':
-      case 'trade.closing':
-      case 'trade.close_failed':
-      case 'trade.closed':
-      case 'trade.expired':
-      case 'trade.cancelled':
-      case 'trade.error': {
-        const { trade, from } = event.data;
-        return from !== undefined && isLive(from) === isLive(trade.status);
-      }
-      default:
-        return false;
-    }
+    if (!isTradeEvent(event)) return false;
+    if (event.type === 'trade.created') return requested.has(event.data.trade.id);
+    const { trade, from } = event.data;
+    return from !== undefined && isLive(from) === isLive(trade.status);
   };
 }
 
@@ -74,30 +72,20 @@ export function autoEntryHandler(
         await settings.apply(tx, event.data);
         changed();
         return;
-      case 'trade.created':
-      case 'trade.opened':
-      case 'trade.closing':
-      case 'trade.close_failed':
-      case 'trade.closed':
-      case 'trade.expired':
-      case 'trade.cancelled':
-      case 'trade.error': {
-        const t = event.data.trade;
-        // Past its trade.created: nothing left to ignore for this trade (a hint only: forgetting costs nothing).
-        if (event.type !== 'trade.created') requested.forget(t.id);
-        if (isLive(t.status)) {
-          const live = { tradeId: t.id, userId: t.userId, marketTicker: t.marketTicker, side: t.side };
-          await addLiveTrade(tx, live);
-          changed((s) => withEntries(s, new Map(), [live]));
-        } else {
-          // (Another live trade may share its ticker and side: the copy is read again.)
-          await removeLiveTrade(tx, t.id);
-          changed();
-        }
-        return;
-      }
       default:
-        return;
+        if (!isTradeEvent(event)) return;
+    }
+    const t = event.data.trade;
+    // Past its trade.created: nothing left to ignore for this trade (a hint only: forgetting costs nothing).
+    if (event.type !== 'trade.created') requested.forget(t.id);
+    if (isLive(t.status)) {
+      const live = { tradeId: t.id, userId: t.userId, marketTicker: t.marketTicker, side: t.side };
+      await addLiveTrade(tx, live);
+      changed((s) => withEntries(s, new Map(), [live]));
+    } else {
+      // (Another live trade may share its ticker and side: the copy is read again.)
+      await removeLiveTrade(tx, t.id);
+      changed();
     }
   };
 }
