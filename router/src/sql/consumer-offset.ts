@@ -1,4 +1,5 @@
-import pg, { type QueryResultRow } from 'pg';
+import type { QueryResultRow } from 'pg';
+import { literal, literalArray } from './literals.js';
 import type { Queryable } from './queryable.js';
 
 /** Creates a group's offset row for a channel at `initial` unless it exists. */
@@ -109,16 +110,13 @@ export async function skipOffsets(
   return new Set(result.rows.map((r) => r.channel));
 }
 
-const literal = (text: string): string => pg.escapeLiteral(text);
-const textArray = (texts: readonly string[]): string => `ARRAY[${texts.map(literal).join(', ')}]::text[]`;
-
 /**
  * lockOffsets as a statement of its own text, to send in BEGIN's round trip
  * (TransactionOptions.opening): the function `recio_lock_offsets` (migration 1732560000011) returns
  * the rows of lockOffsets, none for a channel without an offset row. Read them with lockedOffsets.
  */
 export function lockOffsetsStatement(group: string, channels: readonly string[]): string {
-  return `SELECT channel, applied, head FROM recio_lock_offsets(${literal(group)}, ${textArray(channels)})`;
+  return `SELECT channel, applied, head FROM recio_lock_offsets(${literal(group)}, ${literalArray(channels, 'text')})`;
 }
 
 /** The rows of lockOffsetsStatement, by channel. */
@@ -132,5 +130,5 @@ export function advanceOffsetsStatement(group: string, to: ReadonlyMap<string, n
     if (!Number.isSafeInteger(seq)) throw new RangeError(`not a seq: ${seq}`);
     return String(seq);
   });
-  return `SELECT recio_advance_offsets(${literal(group)}, ${textArray([...to.keys()])}, ARRAY[${seqs.join(', ')}]::bigint[])`;
+  return `SELECT recio_advance_offsets(${literal(group)}, ${literalArray([...to.keys()], 'text')}, ARRAY[${seqs.join(', ')}]::bigint[])`;
 }

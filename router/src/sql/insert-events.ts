@@ -1,5 +1,5 @@
-import pg from 'pg';
 import type { CommittedEvent } from '../event.js';
+import { literal, literalArray } from './literals.js';
 import type { Queryable } from './queryable.js';
 
 /** One event to insert; `dataText` is its JSON text, stored as is. */
@@ -87,27 +87,28 @@ export interface InsertedEventRow {
 
 /**
  * The same insert as one statement without parameters (the migration's `recio_insert_events`,
- * literals escaped by pg.escapeLiteral), for a round trip that holds more: the events go with
- * COMMIT. Its rows make the committed events with {@link committedEvents}.
+ * called with literals), for a round trip that holds more: the events go with COMMIT. Its rows
+ * make the committed events with {@link committedEvents}.
  */
 export function insertEventsStatement(events: readonly NewEvent[], source: string): string {
-  const array = (values: readonly string[], type: string) => `ARRAY[${values.map(literal).join(', ')}]::${type}[]`;
-  return `SELECT event_id, seq, ts FROM recio_insert_events(${array(
+  const ids = literalArray(
     events.map((e) => e.event_id),
     'uuid',
-  )}, ${array(
+  );
+  const channels = literalArray(
     events.map((e) => e.channel),
     'text',
-  )}, ${array(
+  );
+  const types = literalArray(
     events.map((e) => e.type),
     'text',
-  )}, ${array(
+  );
+  const data = literalArray(
     events.map((e) => e.dataText),
     'json',
-  )}, ${literal(source)})`;
+  );
+  return `SELECT event_id, seq, ts FROM recio_insert_events(${ids}, ${channels}, ${types}, ${data}, ${literal(source)})`;
 }
-
-const literal = (text: string): string => pg.escapeLiteral(text);
 
 /** The committed form of each of `events`, in input order, from the insert's rows. */
 export function committedEvents(
