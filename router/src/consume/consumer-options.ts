@@ -69,7 +69,9 @@ export interface ConsumeOptions<E = RecioEvent, M extends EventCatalogue = AnyEv
   /**
    * Transactions this member runs at once. Channels ready meanwhile wait for one to end and are then
    * applied together (see channelsPerTransaction): under load a group pays one BEGIN, one offset
-   * lock, one offset advance and one COMMIT for several channels' runs. @defaultValue 2
+   * lock, one offset advance and one COMMIT for several channels' runs. One at a time makes the
+   * fullest transactions (docs/performance.md: a fifth less CPU per event than 2); a member whose
+   * handlers wait on something slow (the outside world) should run more. @defaultValue 1
    */
   transactions?: number;
   /**
@@ -120,7 +122,7 @@ export const CONSUME_DEFAULTS = {
   batchSize: 100,
   maxInFlight: 1_000,
   concurrency: 8,
-  transactions: 2,
+  transactions: 1,
   channelsPerTransaction: 16,
   skipDelayMs: 200,
   maxDeliveries: 5,
