@@ -12,7 +12,7 @@ export interface ChannelState {
   last: number;
 }
 
-/** Reads the stream ends of some channels (one script call each, auto-pipelined). */
+/** Reads the stream ends of some channels (one script call each, all sent at once). */
 export async function streamEnds(scripts: RouterScripts, heads: readonly ChannelHead[]): Promise<ChannelState[]> {
   const lasts = await Promise.all(heads.map((h) => scripts.lastSeq(streamKey(h.channel))));
   return heads.map((h, i) => ({ channel: h.channel, head: h.last_seq, last: lasts[i]! }));

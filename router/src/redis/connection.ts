@@ -74,13 +74,16 @@ export function parseRedisConnection(value: unknown): RedisConnection {
 const REDIS_RECONNECT: BackoffPolicy = { baseMs: 50, maxMs: 2_000 };
 const retryStrategy = (times: number): number => backoffDelay(REDIS_RECONNECT, times);
 
-/** Opens a client for the given topology. Commands are auto-pipelined (also per node in Cluster). */
+/**
+ * Opens a client for the given topology. Commands are not auto-pipelined: most go out one at a time
+ * (a publisher's append after its commit), and ioredis' auto-pipelining made each such command cost
+ * about 25 µs more CPU (a pipeline per tick) than writing it at once (docs/performance.md, issue 14).
+ */
 export function createRedisClient(connection: RedisConnection, behaviour: RedisClientBehaviour = {}): RedisClient {
   const common: RedisOptions = {
     enableOfflineQueue: behaviour.offlineQueue ?? false,
     commandTimeout: behaviour.commandTimeoutMs ?? 2_000,
     maxRetriesPerRequest: behaviour.offlineQueue ? 20 : 1,
-    enableAutoPipelining: true,
     retryStrategy,
     connectionName: behaviour.connectionName,
   };
@@ -108,7 +111,6 @@ export function createRedisClient(connection: RedisConnection, behaviour: RedisC
   }
   const clusterOptions: ClusterOptions = {
     enableOfflineQueue: common.enableOfflineQueue,
-    enableAutoPipelining: true,
     clusterRetryStrategy: retryStrategy,
     redisOptions: {
       ...common,
