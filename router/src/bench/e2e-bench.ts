@@ -180,10 +180,10 @@ export async function e2eBench(ctx: E2eBenchContext): Promise<void> {
         await produce[mode](consumed);
         produced[mode]++;
       });
+      // (Taken before the sampler's last sleep, which would add up to a second.)
+      const committedPerSecond = (nextK - first) / ((wallMs() - start) / 1000);
       sampling = false;
       await sampler;
-      const seconds = (wallMs() - start) / 1000;
-      const committedPerSecond = (nextK - first) / seconds;
       const backlog = Math.max(0, produced[mode] - (await consumer(mode).handled()));
       const last = nextK;
       await consumer(mode).waitFor(produced[mode], DRAIN_TIMEOUT_MS);
