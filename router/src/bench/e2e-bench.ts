@@ -124,7 +124,14 @@ export async function e2eBench(ctx: E2eBenchContext): Promise<void> {
       mode: E2eMode,
       ms: number,
       channel: (k: number) => string,
-    ): Promise<{ committed: number; handled: number; producerCpuUs: number; consumerCpuUs: number }> => {
+    ): Promise<{
+      committed: number;
+      handled: number;
+      producerCpuUs: number;
+      consumerCpuUs: number;
+      consumerPg: number;
+      consumerRedis: number;
+    }> => {
       const toConsumer = channel === consumed;
       let running = true;
       let committed = 0;
@@ -155,6 +162,9 @@ export async function e2eBench(ctx: E2eBenchContext): Promise<void> {
         // CPU per event is what a shared machine's load does not change (time is what it does).
         producerCpuUs: (p1.user + p1.system) / committed,
         consumerCpuUs: ((u1.cpuMs - u0.cpuMs) * 1000) / (u1.handled - u0.handled),
+        // What the consumer sends per event: the I/O operations are what an event costs (docs/performance.md).
+        consumerPg: (u1.pgRoundTrips - u0.pgRoundTrips) / (u1.handled - u0.handled),
+        consumerRedis: (u1.redisCommands - u0.redisCommands) / (u1.handled - u0.handled),
       };
     };
 
@@ -204,19 +214,27 @@ export async function e2eBench(ctx: E2eBenchContext): Promise<void> {
     }
 
     // 1. Handled events/s, 8 closed-loop producers.
-    const tput: Record<
-      E2eMode,
-      { committed: number[]; handled: number[]; producerCpu: number[]; consumerCpu: number[] }
-    > = {
-      raw: { committed: [], handled: [], producerCpu: [], consumerCpu: [] },
-      recio: { committed: [], handled: [], producerCpu: [], consumerCpu: [] },
-    };
+    type Throughput = Record<
+      'committed' | 'handled' | 'producerCpu' | 'consumerCpu' | 'consumerPg' | 'consumerRedis',
+      number[]
+    >;
+    const empty = (): Throughput => ({
+      committed: [],
+      handled: [],
+      producerCpu: [],
+      consumerCpu: [],
+      consumerPg: [],
+      consumerRedis: [],
+    });
+    const tput: Record<E2eMode, Throughput> = { raw: empty(), recio: empty() };
     for (const mode of order(4)) {
       const r = await closedPhase(mode, ctx.durationMs / 2, consumed);
       tput[mode].committed.push(r.committed);
       tput[mode].handled.push(r.handled);
       tput[mode].producerCpu.push(r.producerCpuUs);
       tput[mode].consumerCpu.push(r.consumerCpuUs);
+      tput[mode].consumerPg.push(r.consumerPg);
+      tput[mode].consumerRedis.push(r.consumerRedis);
     }
     const floorCapacity = mean(tput.raw.handled);
     ctx.row(
@@ -243,6 +261,20 @@ export async function e2eBench(ctx: E2eBenchContext): Promise<void> {
       mean(tput.raw.consumerCpu),
       mean(tput.recio.consumerCpu),
       'µs',
+    );
+    ctx.row(
+      `end-to-end run above: consumer's PostgreSQL round trips per handled event`,
+      mean(tput.raw.consumerPg),
+      mean(tput.recio.consumerPg),
+      'round trips',
+      2,
+    );
+    ctx.row(
+      `end-to-end run above: consumer's Redis commands per handled event (pub/sub messages received not counted)`,
+      mean(tput.raw.consumerRedis),
+      mean(tput.recio.consumerRedis),
+      'commands',
+      2,
     );
 
     // 2. Producers alone (channels no consumer reads).

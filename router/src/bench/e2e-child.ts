@@ -51,10 +51,10 @@ export class ConsumerProcess {
     return (await this.#ask('count')).handled;
   }
 
-  /** Events the child has handled so far, and the CPU time it has used (ms). */
-  async usage(): Promise<{ handled: number; cpuMs: number }> {
-    const { handled, cpuMs } = await this.#ask('count');
-    return { handled, cpuMs };
+  /** Events the child has handled so far, the CPU time it has used (ms) and the round trips it sent. */
+  async usage(): Promise<{ handled: number; cpuMs: number; pgRoundTrips: number; redisCommands: number }> {
+    const { handled, cpuMs, pgRoundTrips, redisCommands } = await this.#ask('count');
+    return { handled, cpuMs, pgRoundTrips, redisCommands };
   }
 
   /** Handler start times (mapped onto this process's clock) by event number, since the last collect. */

@@ -20,6 +20,11 @@ const EFFECT = {
 };
 
 let handled = 0;
+/** Round trips so far (the raw floor counts its own; recio's come from its router's metrics). */
+let roundTrips = async (): Promise<{ pgRoundTrips: number; redisCommands: number }> => ({
+  pgRoundTrips: 0,
+  redisCommands: 0,
+});
 let ks: number[] = [];
 let startedAt: number[] = [];
 const record = (k: number, started: number): void => {
@@ -37,6 +42,19 @@ async function startRecio(): Promise<() => Promise<void>> {
     logger: pino({ level: 'warn' }),
   });
   await router.waitUntilReady({ redisTimeoutMs: 5_000 });
+  /** The sum of a metric's samples named `sample` (a histogram's `…_count`, a counter's own name). */
+  const total = async (metric: string, sample = metric): Promise<number> => {
+    const values = (await router.registry.getSingleMetric(metric)?.get())?.values ?? [];
+    return values.reduce(
+      (sum, v) => sum + (((v as { metricName?: string }).metricName ?? metric) === sample ? v.value : 0),
+      0,
+    );
+  };
+  roundTrips = async () => ({
+    pgRoundTrips: await total('recio_pg_statements_total'),
+    // Every command but blocking reads is timed (redis/instrument.ts); recio's consumer sends none.
+    redisCommands: await total('recio_redis_command_seconds', 'recio_redis_command_seconds_count'),
+  });
   const member = await router.consume({
     group: 'bench-e2e',
     consumer: `bench-e2e-${process.pid}`,
@@ -62,6 +80,8 @@ async function startRaw(): Promise<() => Promise<void>> {
     options: '-c synchronous_commit=off',
   });
   const base = 'url' in config.redis ? config.redis.url : 'redis://127.0.0.1:6379';
+  const counts = { pgRoundTrips: 0, redisCommands: 0 };
+  roundTrips = async () => ({ ...counts });
   let running = true;
   const readers = Array.from({ length: READERS }, async (_, w) => {
     const redis = new Redis(base);
@@ -70,6 +90,7 @@ async function startRaw(): Promise<() => Promise<void>> {
       keys.push(rawStreamKey(e2eChannel(config.prefix, c, config.channels)));
     try {
       while (running) {
+        counts.redisCommands++;
         const reply = (await redis.xreadgroup(
           'GROUP',
           'raw',
@@ -86,10 +107,14 @@ async function startRaw(): Promise<() => Promise<void>> {
           for (const [id, fields] of entries) {
             const started = wallMs();
             const k = Number(fields[1]); // fields: k, <k>, data, <json>
+            counts.pgRoundTrips++;
             await pool.query({ ...EFFECT, values: [k, key, Number(id.split('-')[0])] });
             record(k, started);
           }
-          if (entries.length > 0) await redis.xack(key, 'raw', ...entries.map(([id]) => id));
+          if (entries.length > 0) {
+            counts.redisCommands++;
+            await redis.xack(key, 'raw', ...entries.map(([id]) => id));
+          }
         }
       }
     } finally {
@@ -117,7 +142,13 @@ async function main(): Promise<void> {
         await stop();
       }
       const { user, system } = process.cpuUsage();
-      const reply: E2eReply = { id: request.id, handled, now: wallMs(), cpuMs: (user + system) / 1000 };
+      const reply: E2eReply = {
+        id: request.id,
+        handled,
+        now: wallMs(),
+        cpuMs: (user + system) / 1000,
+        ...(await roundTrips()),
+      };
       if (request.cmd === 'collect') {
         reply.ks = ks;
         reply.startedAt = startedAt;

@@ -41,6 +41,9 @@ export type E2eReply =
       now: number;
       /** CPU time the child has used (user + system, ms): its cost per event, whatever the machine's load. */
       cpuMs: number;
+      /** Round trips the child has sent so far: PostgreSQL statements, Redis commands (pub/sub messages received not counted). */
+      pgRoundTrips: number;
+      redisCommands: number;
       /** `collect` only: the events handled since the last collect, and when each handler started. */
       ks?: number[];
       startedAt?: number[];
