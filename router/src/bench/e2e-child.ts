@@ -53,7 +53,7 @@ export class ConsumerProcess {
 
   /** Events the child has handled so far, the CPU time it has used (ms) and the round trips it sent. */
   async usage(): Promise<{ handled: number; cpuMs: number; pgRoundTrips: number; redisCommands: number }> {
-    const { handled, cpuMs, pgRoundTrips, redisCommands } = await this.#ask('count');
+    const { handled, cpuMs, pgRoundTrips = 0, redisCommands = 0 } = await this.#ask('usage');
     return { handled, cpuMs, pgRoundTrips, redisCommands };
   }
 

@@ -20,21 +20,22 @@ const EFFECT = {
 };
 
 let handled = 0;
-/** Round trips so far (the raw floor counts its own; recio's come from its router's metrics). */
-let roundTrips = async (): Promise<{ pgRoundTrips: number; redisCommands: number }> => ({
-  pgRoundTrips: 0,
-  redisCommands: 0,
-});
 let ks: number[] = [];
 let startedAt: number[] = [];
+/** A consumer under way: how to stop it, and the round trips it has sent so far. */
+interface Consuming {
+  stop: () => Promise<void>;
+  roundTrips: () => Promise<{ pgRoundTrips: number; redisCommands: number }>;
+}
+
 const record = (k: number, started: number): void => {
   handled++;
   ks.push(k);
   startedAt.push(started);
 };
 
-/** Starts consuming; resolves to the function that stops it. */
-async function startRecio(): Promise<() => Promise<void>> {
+/** Starts consuming (recio mode). */
+async function startRecio(): Promise<Consuming> {
   const router = new EventRouter({
     database: config.databaseUrl,
     redis: config.redis,
@@ -50,11 +51,6 @@ async function startRecio(): Promise<() => Promise<void>> {
       0,
     );
   };
-  roundTrips = async () => ({
-    pgRoundTrips: await total('recio_pg_statements_total'),
-    // Every command but blocking reads is timed (redis/instrument.ts); recio's consumer sends none.
-    redisCommands: await total('recio_redis_command_seconds', 'recio_redis_command_seconds_count'),
-  });
   const member = await router.consume({
     group: 'bench-e2e',
     consumer: `bench-e2e-${process.pid}`,
@@ -67,13 +63,20 @@ async function startRecio(): Promise<() => Promise<void>> {
       tx.onCommit(() => record(k, started));
     },
   });
-  return async () => {
-    await member.close();
-    await router.close();
+  return {
+    stop: async () => {
+      await member.close();
+      await router.close();
+    },
+    roundTrips: async () => ({
+      pgRoundTrips: await total('recio_pg_statements_total'),
+      // Every command but blocking reads is timed (redis/instrument.ts); recio's consumer sends none.
+      redisCommands: await total('recio_redis_command_seconds', 'recio_redis_command_seconds_count'),
+    }),
   };
 }
 
-async function startRaw(): Promise<() => Promise<void>> {
+async function startRaw(): Promise<Consuming> {
   const pool = new pg.Pool({
     connectionString: config.databaseUrl,
     max: READERS,
@@ -81,7 +84,6 @@ async function startRaw(): Promise<() => Promise<void>> {
   });
   const base = 'url' in config.redis ? config.redis.url : 'redis://127.0.0.1:6379';
   const counts = { pgRoundTrips: 0, redisCommands: 0 };
-  roundTrips = async () => ({ ...counts });
   let running = true;
   const readers = Array.from({ length: READERS }, async (_, w) => {
     const redis = new Redis(base);
@@ -121,15 +123,18 @@ async function startRaw(): Promise<() => Promise<void>> {
       redis.disconnect();
     }
   });
-  return async () => {
-    running = false;
-    await Promise.all(readers);
-    await pool.end();
+  return {
+    stop: async () => {
+      running = false;
+      await Promise.all(readers);
+      await pool.end();
+    },
+    roundTrips: async () => ({ ...counts }),
   };
 }
 
 async function main(): Promise<void> {
-  const stop = config.mode === 'recio' ? await startRecio() : await startRaw();
+  const consuming = config.mode === 'recio' ? await startRecio() : await startRaw();
   const send = (reply: E2eReply): void => {
     process.send?.(reply);
   };
@@ -139,7 +144,7 @@ async function main(): Promise<void> {
     void (async () => {
       if (request.cmd === 'stop') {
         stopping = true;
-        await stop();
+        await consuming.stop();
       }
       const { user, system } = process.cpuUsage();
       const reply: E2eReply = {
@@ -147,8 +152,9 @@ async function main(): Promise<void> {
         handled,
         now: wallMs(),
         cpuMs: (user + system) / 1000,
-        ...(await roundTrips()),
       };
+      // Only when asked: reading the metrics is work in the measured process (count is polled).
+      if (request.cmd === 'usage') Object.assign(reply, await consuming.roundTrips());
       if (request.cmd === 'collect') {
         reply.ks = ks;
         reply.startedAt = startedAt;

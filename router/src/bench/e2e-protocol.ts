@@ -26,6 +26,7 @@ export function rawStreamKey(channel: string): string {
 /** Parent → child. */
 export type E2eRequest =
   | { id: number; cmd: 'count' }
+  | { id: number; cmd: 'usage' }
   | { id: number; cmd: 'collect' }
   | { id: number; cmd: 'clock' }
   | { id: number; cmd: 'stop' };
@@ -41,9 +42,9 @@ export type E2eReply =
       now: number;
       /** CPU time the child has used (user + system, ms): its cost per event, whatever the machine's load. */
       cpuMs: number;
-      /** Round trips the child has sent so far: PostgreSQL statements, Redis commands (pub/sub messages received not counted). */
-      pgRoundTrips: number;
-      redisCommands: number;
+      /** `usage` only: round trips sent so far, PostgreSQL statements and Redis commands (pub/sub messages received not counted). */
+      pgRoundTrips?: number;
+      redisCommands?: number;
       /** `collect` only: the events handled since the last collect, and when each handler started. */
       ks?: number[];
       startedAt?: number[];
