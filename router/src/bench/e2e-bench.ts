@@ -4,6 +4,7 @@ import type pg from 'pg';
 import type { RedisConnection } from '../redis/connection.js';
 import type { EventRouter } from '../router.js';
 import { ConsumerProcess } from './e2e-child.js';
+import { serverCpu, type ServerCpu } from './server-cpu.js';
 import { e2eChannel, rawStreamKey, type E2eMode } from './e2e-protocol.js';
 import { openLoop, summarize } from './stats.js';
 
@@ -131,6 +132,9 @@ export async function e2eBench(ctx: E2eBenchContext): Promise<void> {
       consumerCpuUs: number;
       consumerPg: number;
       consumerRedis: number;
+      /** The servers' CPU per event (µs; per handled event when a consumer listens, else per committed one). */
+      postgresCpuUs: number;
+      redisCpuUs: number;
     }> => {
       const toConsumer = channel === consumed;
       let running = true;
@@ -144,6 +148,7 @@ export async function e2eBench(ctx: E2eBenchContext): Promise<void> {
         }
       });
       await sleep(SETTLE_MS);
+      const s0 = await serverCpu(redis, ctx.databaseUrl);
       const u0 = await consumer(mode).usage();
       const p0 = process.cpuUsage();
       const t0 = performance.now();
@@ -151,11 +156,15 @@ export async function e2eBench(ctx: E2eBenchContext): Promise<void> {
       await sleep(ms);
       const u1 = await consumer(mode).usage();
       const p1 = process.cpuUsage(p0);
+      const s1 = await serverCpu(redis, ctx.databaseUrl);
       counting = false;
       const seconds = (performance.now() - t0) / 1000;
       running = false;
       await Promise.all(producers);
       await drain(mode);
+      const events = toConsumer ? u1.handled - u0.handled : committed;
+      const perEvent = (server: keyof ServerCpu): number =>
+        s0[server] === null || s1[server] === null ? Number.NaN : ((s1[server] - s0[server]) * 1000) / events;
       return {
         committed: committed / seconds,
         handled: (u1.handled - u0.handled) / seconds,
@@ -165,6 +174,8 @@ export async function e2eBench(ctx: E2eBenchContext): Promise<void> {
         // What the consumer sends per event: the I/O operations are what an event costs (docs/performance.md).
         consumerPg: (u1.pgRoundTrips - u0.pgRoundTrips) / (u1.handled - u0.handled),
         consumerRedis: (u1.redisCommands - u0.redisCommands) / (u1.handled - u0.handled),
+        postgresCpuUs: perEvent('postgresMs'),
+        redisCpuUs: perEvent('redisMs'),
       };
     };
 
@@ -213,9 +224,43 @@ export async function e2eBench(ctx: E2eBenchContext): Promise<void> {
       await closedPhase(mode, 200, alone);
     }
 
+    /**
+     * The servers' CPU per event of a closed run (PostgreSQL's only when it runs on this machine), and
+     * the machine's: the Node processes' and the servers' together, what bounds a 2-core machine.
+     */
+    const serverRows = (run: string, per: string, t: Record<E2eMode, Throughput>): void => {
+      const postgres = !Number.isNaN(mean(t.recio.postgresCpu));
+      if (postgres)
+        ctx.row(
+          `${run}: PostgreSQL CPU per ${per} event, all its processes (µs)`,
+          mean(t.raw.postgresCpu),
+          mean(t.recio.postgresCpu),
+          'µs',
+        );
+      ctx.row(`${run}: Redis CPU per ${per} event (µs)`, mean(t.raw.redisCpu), mean(t.recio.redisCpu), 'µs');
+      if (!postgres) return;
+      const machine = (m: E2eMode): number =>
+        (['producerCpu', 'consumerCpu', 'postgresCpu', 'redisCpu'] as const)
+          .filter((part) => t[m][part].length > 0)
+          .reduce((sum, part) => sum + mean(t[m][part]), 0);
+      ctx.row(
+        `${run}: CPU per ${per} event, the Node processes and both servers (µs)`,
+        machine('raw'),
+        machine('recio'),
+        'µs',
+      );
+    };
+
     // 1. Handled events/s, 8 closed-loop producers.
     type Throughput = Record<
-      'committed' | 'handled' | 'producerCpu' | 'consumerCpu' | 'consumerPg' | 'consumerRedis',
+      | 'committed'
+      | 'handled'
+      | 'producerCpu'
+      | 'consumerCpu'
+      | 'consumerPg'
+      | 'consumerRedis'
+      | 'postgresCpu'
+      | 'redisCpu',
       number[]
     >;
     const empty = (): Throughput => ({
@@ -225,17 +270,28 @@ export async function e2eBench(ctx: E2eBenchContext): Promise<void> {
       consumerCpu: [],
       consumerPg: [],
       consumerRedis: [],
+      postgresCpu: [],
+      redisCpu: [],
     });
-    const tput: Record<E2eMode, Throughput> = { raw: empty(), recio: empty() };
-    for (const mode of order(4)) {
-      const r = await closedPhase(mode, ctx.durationMs / 2, consumed);
-      tput[mode].committed.push(r.committed);
-      tput[mode].handled.push(r.handled);
-      tput[mode].producerCpu.push(r.producerCpuUs);
-      tput[mode].consumerCpu.push(r.consumerCpuUs);
-      tput[mode].consumerPg.push(r.consumerPg);
-      tput[mode].consumerRedis.push(r.consumerRedis);
-    }
+    /** Four closed runs, alternating: what each measured (the consumer's figures only when it listens). */
+    const closedRuns = async (channel: (k: number) => string): Promise<Record<E2eMode, Throughput>> => {
+      const runs: Record<E2eMode, Throughput> = { raw: empty(), recio: empty() };
+      for (const mode of order(4)) {
+        const r = await closedPhase(mode, ctx.durationMs / 2, channel);
+        const into = runs[mode];
+        into.committed.push(r.committed);
+        into.producerCpu.push(r.producerCpuUs);
+        into.postgresCpu.push(r.postgresCpuUs);
+        into.redisCpu.push(r.redisCpuUs);
+        if (channel !== consumed) continue;
+        into.handled.push(r.handled);
+        into.consumerCpu.push(r.consumerCpuUs);
+        into.consumerPg.push(r.consumerPg);
+        into.consumerRedis.push(r.consumerRedis);
+      }
+      return runs;
+    };
+    const tput = await closedRuns(consumed);
     const floorCapacity = mean(tput.raw.handled);
     ctx.row(
       `end-to-end handled, ${PRODUCERS} producers in business transactions, ${CHANNELS} channels, consumer in another process (events/s)`,
@@ -277,15 +333,24 @@ export async function e2eBench(ctx: E2eBenchContext): Promise<void> {
       2,
     );
 
+    // Where an event's CPU goes on the whole machine: the two Node processes above, and the servers.
+    serverRows('end-to-end run above', 'handled', tput);
+
     // 2. Producers alone (channels no consumer reads).
-    const aloneTput: Record<E2eMode, number[]> = { raw: [], recio: [] };
-    for (const mode of order(4)) aloneTput[mode].push((await closedPhase(mode, ctx.durationMs / 2, alone)).committed);
+    const aloneTput = await closedRuns(alone);
     ctx.row(
       `publish alone: ${PRODUCERS} producers in business transactions, ${CHANNELS} channels (events/s)`,
-      mean(aloneTput.raw),
-      mean(aloneTput.recio),
+      mean(aloneTput.raw.committed),
+      mean(aloneTput.recio.committed),
       'ev/s',
     );
+    ctx.row(
+      `publish alone: producer process CPU per committed event (µs)`,
+      mean(aloneTput.raw.producerCpu),
+      mean(aloneTput.recio.producerCpu),
+      'µs',
+    );
+    serverRows('publish alone', 'committed', aloneTput);
 
     // 3. Commit → handler start at half the floor's end-to-end capacity, open loop.
     const rate = Math.max(100, Math.round(floorCapacity / 2 / 100) * 100);

@@ -1,0 +1,59 @@
+import { readdir, readFile } from 'node:fs/promises';
+import type { Redis } from 'ioredis';
+
+/**
+ * CPU time the servers have used so far (ms), for the bench's cost of an event on the whole machine
+ * beside its two Node processes. PostgreSQL: every process named `postgres` on this machine, from
+ * /proc (its backends live as long as the bench's pooled connections, so a window between two
+ * samples loses nothing); null when the database is not on this machine or there is no /proc.
+ * Redis: its own count (INFO cpu), wherever it runs.
+ */
+export interface ServerCpu {
+  postgresMs: number | null;
+  redisMs: number;
+}
+
+/** /proc's unit for a process's CPU times (USER_HZ, 100 on Linux whatever the kernel's own tick). */
+const TICKS_PER_SECOND = 100;
+const LOCAL_HOSTS = new Set(['localhost', '127.0.0.1', '[::1]', '::1']);
+
+/** Samples both servers' CPU time now. */
+export async function serverCpu(redis: Redis, databaseUrl: string): Promise<ServerCpu> {
+  const [postgresMs, redisMs] = await Promise.all([
+    LOCAL_HOSTS.has(new URL(databaseUrl).hostname) ? postgresCpuMs() : Promise.resolve(null),
+    redisCpuMs(redis),
+  ]);
+  return { postgresMs, redisMs };
+}
+
+async function postgresCpuMs(): Promise<number | null> {
+  let pids: string[];
+  try {
+    pids = (await readdir('/proc')).filter((name) => /^\d+$/.test(name));
+  } catch {
+    return null;
+  }
+  let ticks = 0;
+  let found = false;
+  for (const pid of pids) {
+    let stat: string;
+    try {
+      stat = await readFile(`/proc/${pid}/stat`, 'utf8');
+    } catch {
+      continue; // it exited meanwhile
+    }
+    // pid (comm) state … : comm may hold spaces and parentheses, so fields are counted after the last ')'.
+    const close = stat.lastIndexOf(')');
+    if (stat.slice(stat.indexOf('(') + 1, close) !== 'postgres') continue;
+    const fields = stat.slice(close + 2).split(' ');
+    ticks += Number(fields[11]) + Number(fields[12]); // utime, stime (fields 14 and 15 of the line)
+    found = true;
+  }
+  return found ? (ticks * 1000) / TICKS_PER_SECOND : null;
+}
+
+async function redisCpuMs(redis: Redis): Promise<number> {
+  const info = await redis.info('cpu');
+  const value = (name: string): number => Number(new RegExp(`^${name}:([0-9.]+)`, 'm').exec(info)?.[1] ?? Number.NaN);
+  return (value('used_cpu_sys') + value('used_cpu_user')) * 1000;
+}
