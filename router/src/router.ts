@@ -17,6 +17,7 @@ import { instrumentRedis } from './redis/instrument.js';
 import { RouterScripts } from './redis/scripts.js';
 import { Replayer, type ReplayOptions, type ReplayPage } from './replay.js';
 import { committedEvents, insertEventsStatement, type InsertedEventRow, type NewEvent } from './sql/insert-events.js';
+import { checkSessionStatements, prepareSessionStatements } from './sql/session-statements.js';
 import { Transaction } from './transaction.js';
 import type {
   AnyEvents,
@@ -164,6 +165,8 @@ export class EventRouter<M extends EventCatalogue = AnyEvents> {
     let opened: readonly QueryResultRow[] = [];
     const begin = async (): Promise<PoolClient> => {
       client = await this.pool.connect();
+      // Once per connection: the statements that ride BEGIN's and COMMIT's round trips.
+      await prepareSessionStatements(client);
       // One round trip in every case (a simple query may hold several statements).
       const statements = [options.relaxedCommit ? 'BEGIN; SET LOCAL synchronous_commit = off' : 'BEGIN'];
       if (options.opening !== undefined) statements.push(options.opening);
@@ -220,6 +223,7 @@ export class EventRouter<M extends EventCatalogue = AnyEvents> {
       }
       client?.release();
     } catch (error) {
+      if (client) checkSessionStatements(client, error);
       // A client whose connection broke must not go back to the pool.
       client?.release(CONNECTION_ERROR_CODES.has(errorCode(error)) ? (error as Error) : undefined);
       throw error;

@@ -1,5 +1,5 @@
 import type { QueryResultRow } from 'pg';
-import { literal, literalArray } from './literals.js';
+import { execute, literal, literalArray, type SessionStatement } from './literals.js';
 import type { Queryable } from './queryable.js';
 
 /** Creates a group's offset row for a channel at `initial` unless it exists. */
@@ -31,10 +31,37 @@ export async function lockOffset(db: Queryable, group: string, channel: string):
   return (await lockOffsets(db, group, [channel])).get(channel)!;
 }
 
+// Locks the group's offset rows of the channels in channel order (the sort comes before the row
+// locks, so two such transactions never deadlock on offsets), with each channel's committed head. A
+// channel without an offset row returns no row.
+const LOCK_OFFSETS = `SELECT o.channel, o.applied_seq::float8 AS applied, coalesce(h.last_seq, 0)::float8 AS head
+  FROM consumer_offset o LEFT JOIN channel_head h ON h.channel = o.channel
+  WHERE o.group_name = $1 AND o.channel = ANY ($2::text[])
+  ORDER BY o.channel
+  FOR UPDATE OF o`;
+
+// Moves the group's (locked) offsets of the channels to the seqs.
+const ADVANCE_OFFSETS = `UPDATE consumer_offset o SET applied_seq = v.seq, updated_at = now()
+  FROM unnest($2::text[], $3::bigint[]) AS v(channel, seq)
+  WHERE o.group_name = $1 AND o.channel = v.channel`;
+
+/** LOCK_OFFSETS as a session statement (prepared per connection), to ride BEGIN's round trip. */
+export const LOCK_OFFSETS_STATEMENT: SessionStatement = {
+  name: 'recio_session_lock_offsets',
+  types: ['text', 'text[]'],
+  text: LOCK_OFFSETS,
+};
+
+/** ADVANCE_OFFSETS as a session statement, to ride COMMIT's round trip. */
+export const ADVANCE_OFFSETS_STATEMENT: SessionStatement = {
+  name: 'recio_session_advance_offsets',
+  types: ['text', 'text[]', 'bigint[]'],
+  text: ADVANCE_OFFSETS,
+};
+
 /**
- * lockOffset for several channels in one statement, the function `recio_lock_offsets` (migration
- * 1732560000011): rows are locked in channel order (the sort comes before the row locks), so two
- * such transactions never deadlock on offsets. Missing rows are created at 0 first.
+ * lockOffset for several channels in one statement: rows are locked in channel order, so two such
+ * transactions never deadlock on offsets. Missing rows are created at 0 first.
  */
 export async function lockOffsets(
   db: Queryable,
@@ -44,7 +71,7 @@ export async function lockOffsets(
   for (;;) {
     const result = await db.query({
       name: 'recio_offsets_lock',
-      text: 'SELECT channel, applied, head FROM recio_lock_offsets($1, $2::text[])',
+      text: LOCK_OFFSETS,
       values: [group, channels],
     });
     const locked = lockedOffsets(result.rows);
@@ -53,11 +80,11 @@ export async function lockOffsets(
   }
 }
 
-/** Moves a locked offset to `seq` (the function `recio_advance_offsets`). */
+/** Moves a locked offset to `seq`. */
 export async function advanceOffset(db: Queryable, group: string, channel: string, seq: number): Promise<void> {
   await db.query({
     name: 'recio_offset_advance',
-    text: 'SELECT recio_advance_offsets($1, $2::text[], $3::bigint[])',
+    text: ADVANCE_OFFSETS,
     values: [group, [channel], [seq]],
   });
 }
@@ -112,11 +139,11 @@ export async function skipOffsets(
 
 /**
  * lockOffsets as a statement of its own text, to send in BEGIN's round trip
- * (TransactionOptions.opening): the function `recio_lock_offsets` (migration 1732560000011) returns
- * the rows of lockOffsets, none for a channel without an offset row. Read them with lockedOffsets.
+ * (TransactionOptions.opening): `EXECUTE` of its session statement, returning the rows of
+ * lockOffsets, none for a channel without an offset row. Read them with lockedOffsets.
  */
 export function lockOffsetsStatement(group: string, channels: readonly string[]): string {
-  return `SELECT channel, applied, head FROM recio_lock_offsets(${literal(group)}, ${literalArray(channels, 'text')})`;
+  return execute(LOCK_OFFSETS_STATEMENT, [literal(group), literalArray(channels, 'text')]);
 }
 
 /** The rows of lockOffsetsStatement, by channel. */
@@ -130,5 +157,9 @@ export function advanceOffsetsStatement(group: string, to: ReadonlyMap<string, n
     if (!Number.isSafeInteger(seq)) throw new RangeError(`not a seq: ${seq}`);
     return String(seq);
   });
-  return `SELECT recio_advance_offsets(${literal(group)}, ${literalArray([...to.keys()], 'text')}, ARRAY[${seqs.join(', ')}]::bigint[])`;
+  return execute(ADVANCE_OFFSETS_STATEMENT, [
+    literal(group),
+    literalArray([...to.keys()], 'text'),
+    `ARRAY[${seqs.join(', ')}]::bigint[]`,
+  ]);
 }

@@ -1,5 +1,5 @@
 import type { CommittedEvent } from '../event.js';
-import { literal, literalArray } from './literals.js';
+import { execute, literal, literalArray, type SessionStatement } from './literals.js';
 import type { Queryable } from './queryable.js';
 
 /** One event to insert; `dataText` is its JSON text, stored as is. */
@@ -85,29 +85,54 @@ export interface InsertedEventRow {
   ts: number;
 }
 
+/** The one-event insert as a session statement (prepared per connection), to ride COMMIT's round trip. */
+export const INSERT_EVENT_STATEMENT: SessionStatement = {
+  name: 'recio_session_insert_event',
+  types: ['uuid', 'text', 'text', 'json', 'text'],
+  text: INSERT_EVENT,
+};
+
+/** The insert of several events as a session statement. */
+export const INSERT_EVENTS_STATEMENT: SessionStatement = {
+  name: 'recio_session_insert_events',
+  types: ['uuid[]', 'text[]', 'text[]', 'json[]', 'text'],
+  text: INSERT_EVENTS,
+};
+
 /**
- * The same insert as one statement without parameters (the migration's `recio_insert_events`,
- * called with literals), for a round trip that holds more: the events go with COMMIT. Its rows
- * make the committed events with {@link committedEvents}.
+ * The same insert as one statement without parameters (`EXECUTE` of its session statement, with
+ * literals), for a round trip that holds more: the events go with COMMIT. Its rows make the
+ * committed events with {@link committedEvents}.
  */
 export function insertEventsStatement(events: readonly NewEvent[], source: string): string {
-  const ids = literalArray(
-    events.map((e) => e.event_id),
-    'uuid',
-  );
-  const channels = literalArray(
-    events.map((e) => e.channel),
-    'text',
-  );
-  const types = literalArray(
-    events.map((e) => e.type),
-    'text',
-  );
-  const data = literalArray(
-    events.map((e) => e.dataText),
-    'json',
-  );
-  return `SELECT event_id, seq, ts FROM recio_insert_events(${ids}, ${channels}, ${types}, ${data}, ${literal(source)})`;
+  const only = events.length === 1 ? events[0]! : undefined;
+  if (only)
+    return execute(INSERT_EVENT_STATEMENT, [
+      literal(only.event_id),
+      literal(only.channel),
+      literal(only.type),
+      literal(only.dataText),
+      literal(source),
+    ]);
+  return execute(INSERT_EVENTS_STATEMENT, [
+    literalArray(
+      events.map((e) => e.event_id),
+      'uuid',
+    ),
+    literalArray(
+      events.map((e) => e.channel),
+      'text',
+    ),
+    literalArray(
+      events.map((e) => e.type),
+      'text',
+    ),
+    literalArray(
+      events.map((e) => e.dataText),
+      'json',
+    ),
+    literal(source),
+  ]);
 }
 
 /** The committed form of each of `events`, in input order, from the insert's rows. */
