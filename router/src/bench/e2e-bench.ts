@@ -291,7 +291,14 @@ export async function e2eBench(ctx: E2eBenchContext): Promise<void> {
       }
       return runs;
     };
+    /** Each phase's rate, in the order run: how far the machine moved within the run (docs/performance.md). */
+    const phases = (what: string, t: Record<E2eMode, Throughput>, figure: 'handled' | 'committed'): void => {
+      const next = { raw: 0, recio: 0 };
+      const rates = order(4).map((m) => `${m} ${t[m][figure][next[m]++]!.toFixed(0)}`);
+      ctx.note(`${what}, each phase in the order run (${figure} ev/s): ${rates.join(', ')}.`);
+    };
     const tput = await closedRuns(consumed);
+    phases('End to end', tput, 'handled');
     const floorCapacity = mean(tput.raw.handled);
     ctx.row(
       `end-to-end handled, ${PRODUCERS} producers in business transactions, ${CHANNELS} channels, consumer in another process (events/s)`,
@@ -338,6 +345,7 @@ export async function e2eBench(ctx: E2eBenchContext): Promise<void> {
 
     // 2. Producers alone (channels no consumer reads).
     const aloneTput = await closedRuns(alone);
+    phases('Publish alone', aloneTput, 'committed');
     ctx.row(
       `publish alone: ${PRODUCERS} producers in business transactions, ${CHANNELS} channels (events/s)`,
       mean(aloneTput.raw.committed),
