@@ -24,6 +24,8 @@ export interface E2eBenchContext {
 const CHANNELS = 100;
 const PRODUCERS = 8;
 const BACKLOG_RATE = 1_000;
+/** A rate at which nothing queues: commit → handler start is the path's own length. */
+const UNLOADED_RATE = 100;
 /** Samples of the first second of each phase are dropped (connections, JIT and buffers settle). */
 const SETTLE_MS = 1_000;
 const DRAIN_TIMEOUT_MS = 120_000;
@@ -369,6 +371,27 @@ export async function e2eBench(ctx: E2eBenchContext): Promise<void> {
     ctx.row(`commit → handler start p50 at ${rate} ev/s, half the floor's capacity (ms)`, raw.p50, ours.p50, 'ms', 3);
     ctx.row(`commit → handler start p99 at ${rate} ev/s, half the floor's capacity (ms)`, raw.p99, ours.p99, 'ms', 3);
 
+    // 3b. The same unloaded: what the path itself costs, without the queueing of the rate above.
+    const unloaded: Record<E2eMode, number[]> = { raw: [], recio: [] };
+    for (const mode of order(4))
+      unloaded[mode].push(...(await openPhase(mode, UNLOADED_RATE, ctx.durationMs / 2)).lags);
+    const rawUnloaded = summarize(unloaded.raw);
+    const oursUnloaded = summarize(unloaded.recio);
+    ctx.row(
+      `commit → handler start p50 at ${UNLOADED_RATE} ev/s, unloaded (ms)`,
+      rawUnloaded.p50,
+      oursUnloaded.p50,
+      'ms',
+      3,
+    );
+    ctx.row(
+      `commit → handler start p99 at ${UNLOADED_RATE} ev/s, unloaded (ms)`,
+      rawUnloaded.p99,
+      oursUnloaded.p99,
+      'ms',
+      3,
+    );
+
     // 4. 1,000 ev/s: does a backlog build up? (What is left unhandled when the producers stop.)
     const backlog: Record<E2eMode, number> = { raw: 0, recio: 0 };
     const slow: Record<E2eMode, number[]> = { raw: [], recio: [] };
@@ -394,7 +417,7 @@ export async function e2eBench(ctx: E2eBenchContext): Promise<void> {
     ctx.note(
       `End-to-end: consumers in child processes (clock offsets ${consumer('raw').clockOffsetMs.toFixed(3)} / ` +
         `${consumer('recio').clockOffsetMs.toFixed(3)} ms, corrected); latency samples ${raw.n} raw / ${ours.n} recio ` +
-        `at ${rate} ev/s, ${rawSlow.n} / ${oursSlow.n} at ${BACKLOG_RATE} ev/s.`,
+        `at ${rate} ev/s, ${rawUnloaded.n} / ${oursUnloaded.n} at ${UNLOADED_RATE} ev/s, ${rawSlow.n} / ${oursSlow.n} at ${BACKLOG_RATE} ev/s.`,
     );
   } finally {
     for (const c of Object.values(consumers)) await c.stop();
