@@ -166,7 +166,8 @@ export class EventRouter<M extends EventCatalogue = AnyEvents> {
     const begin = async (): Promise<PoolClient> => {
       client = await this.pool.connect();
       // Once per connection: the statements that ride BEGIN's and COMMIT's round trips.
-      await prepareSessionStatements(client);
+      const preparing = prepareSessionStatements(client);
+      if (preparing) await preparing;
       // One round trip in every case (a simple query may hold several statements).
       const statements = [options.relaxedCommit ? 'BEGIN; SET LOCAL synchronous_commit = off' : 'BEGIN'];
       if (options.opening !== undefined) statements.push(options.opening);

@@ -364,33 +364,19 @@ export async function e2eBench(ctx: E2eBenchContext): Promise<void> {
 
     // 3. Commit → handler start at half the floor's end-to-end capacity, open loop.
     const rate = Math.max(100, Math.round(floorCapacity / 2 / 100) * 100);
-    const lags: Record<E2eMode, number[]> = { raw: [], recio: [] };
-    for (const mode of order(8)) lags[mode].push(...(await openPhase(mode, rate, ctx.durationMs / 4)).lags);
-    const raw = summarize(lags.raw);
-    const ours = summarize(lags.recio);
-    ctx.row(`commit → handler start p50 at ${rate} ev/s, half the floor's capacity (ms)`, raw.p50, ours.p50, 'ms', 3);
-    ctx.row(`commit → handler start p99 at ${rate} ev/s, half the floor's capacity (ms)`, raw.p99, ours.p99, 'ms', 3);
-
+    /** Open-loop phases at `rate`, alternating: each side's commit → handler start, as p50 and p99 rows. */
+    const latencyRows = async (rate: number, phaseCount: number, ms: number, label: string) => {
+      const lags: Record<E2eMode, number[]> = { raw: [], recio: [] };
+      for (const mode of order(phaseCount)) lags[mode].push(...(await openPhase(mode, rate, ms)).lags);
+      const raw = summarize(lags.raw);
+      const ours = summarize(lags.recio);
+      ctx.row(`commit → handler start p50 at ${rate} ev/s, ${label} (ms)`, raw.p50, ours.p50, 'ms', 3);
+      ctx.row(`commit → handler start p99 at ${rate} ev/s, ${label} (ms)`, raw.p99, ours.p99, 'ms', 3);
+      return { raw, ours };
+    };
+    const half = await latencyRows(rate, 8, ctx.durationMs / 4, "half the floor's capacity");
     // 3b. The same unloaded: what the path itself costs, without the queueing of the rate above.
-    const unloaded: Record<E2eMode, number[]> = { raw: [], recio: [] };
-    for (const mode of order(4))
-      unloaded[mode].push(...(await openPhase(mode, UNLOADED_RATE, ctx.durationMs / 2)).lags);
-    const rawUnloaded = summarize(unloaded.raw);
-    const oursUnloaded = summarize(unloaded.recio);
-    ctx.row(
-      `commit → handler start p50 at ${UNLOADED_RATE} ev/s, unloaded (ms)`,
-      rawUnloaded.p50,
-      oursUnloaded.p50,
-      'ms',
-      3,
-    );
-    ctx.row(
-      `commit → handler start p99 at ${UNLOADED_RATE} ev/s, unloaded (ms)`,
-      rawUnloaded.p99,
-      oursUnloaded.p99,
-      'ms',
-      3,
-    );
+    const unloaded = await latencyRows(UNLOADED_RATE, 4, ctx.durationMs / 2, 'unloaded');
 
     // 4. 1,000 ev/s: does a backlog build up? (What is left unhandled when the producers stop.)
     const backlog: Record<E2eMode, number> = { raw: 0, recio: 0 };
@@ -416,8 +402,8 @@ export async function e2eBench(ctx: E2eBenchContext): Promise<void> {
     );
     ctx.note(
       `End-to-end: consumers in child processes (clock offsets ${consumer('raw').clockOffsetMs.toFixed(3)} / ` +
-        `${consumer('recio').clockOffsetMs.toFixed(3)} ms, corrected); latency samples ${raw.n} raw / ${ours.n} recio ` +
-        `at ${rate} ev/s, ${rawUnloaded.n} / ${oursUnloaded.n} at ${UNLOADED_RATE} ev/s, ${rawSlow.n} / ${oursSlow.n} at ${BACKLOG_RATE} ev/s.`,
+        `${consumer('recio').clockOffsetMs.toFixed(3)} ms, corrected); latency samples ${half.raw.n} raw / ${half.ours.n} recio ` +
+        `at ${rate} ev/s, ${unloaded.raw.n} / ${unloaded.ours.n} at ${UNLOADED_RATE} ev/s, ${rawSlow.n} / ${oursSlow.n} at ${BACKLOG_RATE} ev/s.`,
     );
   } finally {
     for (const c of Object.values(consumers)) await c.stop();

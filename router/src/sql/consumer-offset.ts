@@ -1,5 +1,5 @@
 import type { QueryResultRow } from 'pg';
-import { execute, literal, literalArray, type SessionStatement } from './literals.js';
+import { execute, type SessionStatement } from './literals.js';
 import type { Queryable } from './queryable.js';
 
 /** Creates a group's offset row for a channel at `initial` unless it exists. */
@@ -143,7 +143,7 @@ export async function skipOffsets(
  * lockOffsets, none for a channel without an offset row. Read them with lockedOffsets.
  */
 export function lockOffsetsStatement(group: string, channels: readonly string[]): string {
-  return execute(LOCK_OFFSETS_STATEMENT, [literal(group), literalArray(channels, 'text')]);
+  return execute(LOCK_OFFSETS_STATEMENT, [group, channels]);
 }
 
 /** The rows of lockOffsetsStatement, by channel. */
@@ -153,13 +153,5 @@ export function lockedOffsets(rows: readonly QueryResultRow[]): Map<string, Lock
 
 /** Moves locked offsets to their seqs, as a statement to send with COMMIT (Transaction.closeWith). */
 export function advanceOffsetsStatement(group: string, to: ReadonlyMap<string, number>): string {
-  const seqs = [...to.values()].map((seq) => {
-    if (!Number.isSafeInteger(seq)) throw new RangeError(`not a seq: ${seq}`);
-    return String(seq);
-  });
-  return execute(ADVANCE_OFFSETS_STATEMENT, [
-    literal(group),
-    literalArray([...to.keys()], 'text'),
-    `ARRAY[${seqs.join(', ')}]::bigint[]`,
-  ]);
+  return execute(ADVANCE_OFFSETS_STATEMENT, [group, [...to.keys()], [...to.values()]]);
 }

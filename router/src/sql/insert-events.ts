@@ -1,5 +1,5 @@
 import type { CommittedEvent } from '../event.js';
-import { execute, literal, literalArray, type SessionStatement } from './literals.js';
+import { execute, type SessionStatement, type StatementValue } from './literals.js';
 import type { Queryable } from './queryable.js';
 
 /** One event to insert; `dataText` is its JSON text, stored as is. */
@@ -55,26 +55,12 @@ export async function insertEvents(
   events: readonly NewEvent[],
   source: string,
 ): Promise<CommittedEvent[]> {
-  const only = events.length === 1 ? events[0]! : undefined;
-  const result = await db.query<InsertedEventRow>(
-    only
-      ? {
-          name: 'recio_insert_event',
-          text: INSERT_EVENT,
-          values: [only.event_id, only.channel, only.type, only.dataText, source],
-        }
-      : {
-          name: 'recio_insert_events',
-          text: INSERT_EVENTS,
-          values: [
-            events.map((e) => e.event_id),
-            events.map((e) => e.channel),
-            events.map((e) => e.type),
-            events.map((e) => e.dataText),
-            source,
-          ],
-        },
-  );
+  const { statement, values } = insertCall(events, source);
+  const result = await db.query<InsertedEventRow>({
+    name: PROTOCOL_NAMES[statement.name],
+    text: statement.text,
+    values,
+  });
   return committedEvents(events, source, result.rows);
 }
 
@@ -99,40 +85,43 @@ export const INSERT_EVENTS_STATEMENT: SessionStatement = {
   text: INSERT_EVENTS,
 };
 
+/** The same statements' names as node-postgres prepares them (a name of its own: one namespace per session). */
+const PROTOCOL_NAMES: Record<string, string> = {
+  [INSERT_EVENT_STATEMENT.name]: 'recio_insert_event',
+  [INSERT_EVENTS_STATEMENT.name]: 'recio_insert_events',
+};
+
+/** Which insert `events` take (one event, the common case, has its own cheaper plan) and its values. */
+function insertCall(
+  events: readonly NewEvent[],
+  source: string,
+): { statement: SessionStatement; values: StatementValue[] } {
+  const only = events.length === 1 ? events[0]! : undefined;
+  if (only)
+    return {
+      statement: INSERT_EVENT_STATEMENT,
+      values: [only.event_id, only.channel, only.type, only.dataText, source],
+    };
+  return {
+    statement: INSERT_EVENTS_STATEMENT,
+    values: [
+      events.map((e) => e.event_id),
+      events.map((e) => e.channel),
+      events.map((e) => e.type),
+      events.map((e) => e.dataText),
+      source,
+    ],
+  };
+}
+
 /**
  * The same insert as one statement without parameters (`EXECUTE` of its session statement, with
  * literals), for a round trip that holds more: the events go with COMMIT. Its rows make the
  * committed events with {@link committedEvents}.
  */
 export function insertEventsStatement(events: readonly NewEvent[], source: string): string {
-  const only = events.length === 1 ? events[0]! : undefined;
-  if (only)
-    return execute(INSERT_EVENT_STATEMENT, [
-      literal(only.event_id),
-      literal(only.channel),
-      literal(only.type),
-      literal(only.dataText),
-      literal(source),
-    ]);
-  return execute(INSERT_EVENTS_STATEMENT, [
-    literalArray(
-      events.map((e) => e.event_id),
-      'uuid',
-    ),
-    literalArray(
-      events.map((e) => e.channel),
-      'text',
-    ),
-    literalArray(
-      events.map((e) => e.type),
-      'text',
-    ),
-    literalArray(
-      events.map((e) => e.dataText),
-      'json',
-    ),
-    literal(source),
-  ]);
+  const { statement, values } = insertCall(events, source);
+  return execute(statement, values);
 }
 
 /** The committed form of each of `events`, in input order, from the insert's rows. */

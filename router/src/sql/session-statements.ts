@@ -28,9 +28,15 @@ const prepared = new WeakSet<ClientBase>();
 
 const prepare = (s: SessionStatement): string => `PREPARE ${s.name} (${s.types.join(', ')}) AS ${s.text}`;
 
-/** Prepares the statements on `client` unless it holds them; outside a transaction. */
-export async function prepareSessionStatements(client: ClientBase): Promise<void> {
-  if (prepared.has(client)) return;
+/**
+ * Prepares the statements on `client`, outside a transaction; undefined when it holds them already
+ * (the common case, answered without a promise: this runs before every transaction).
+ */
+export function prepareSessionStatements(client: ClientBase): Promise<void> | undefined {
+  return prepared.has(client) ? undefined : prepareOn(client);
+}
+
+async function prepareOn(client: ClientBase): Promise<void> {
   try {
     await client.query(STATEMENTS.map(prepare).join('; '));
   } catch (error) {
