@@ -17,6 +17,7 @@ import { instrumentRedis } from './redis/instrument.js';
 import { RouterScripts } from './redis/scripts.js';
 import { Replayer, type ReplayOptions, type ReplayPage } from './replay.js';
 import { committedEvents, insertEventsStatement, type InsertedEventRow, type NewEvent } from './sql/insert-events.js';
+import { allowDeferredBegin, deferBegin, takeDeferred } from './sql/deferred-begin.js';
 import { checkSessionStatements, prepareSessionStatements } from './sql/session-statements.js';
 import { Transaction } from './transaction.js';
 import type {
@@ -102,6 +103,8 @@ export class EventRouter<M extends EventCatalogue = AnyEvents> {
           })
         : this.options.database;
     countStatements(this.pool, this.registry, this.options.source);
+    // (After the count: a round trip is counted as what is sent, BEGIN riding in it included.)
+    allowDeferredBegin(this.pool);
     // An idle client that loses its server must not crash the process.
     if (this.#ownsPool) this.pool.on('error', (err) => this.logger.warn({ err }, 'idle PostgreSQL client failed'));
     this.redis = createRedisClient(redisConnection, {
@@ -168,8 +171,11 @@ export class EventRouter<M extends EventCatalogue = AnyEvents> {
       // Once per connection: the statements that ride BEGIN's and COMMIT's round trips.
       const preparing = prepareSessionStatements(client);
       if (preparing) await preparing;
-      // One round trip in every case (a simple query may hold several statements).
-      const statements = [options.relaxedCommit ? 'BEGIN; SET LOCAL synchronous_commit = off' : 'BEGIN'];
+      const beginning = options.relaxedCommit ? ['BEGIN', 'SET LOCAL synchronous_commit = off'] : ['BEGIN'];
+      // Without an opening, BEGIN goes with the first statement (deferred-begin.ts); else in one
+      // round trip with the opening (a simple query may hold several statements).
+      if (options.opening === undefined && deferBegin(client, beginning)) return client;
+      const statements = [...beginning];
       if (options.opening !== undefined) statements.push(options.opening);
       let results: QueryResult | QueryResult[];
       try {
@@ -196,35 +202,44 @@ export class EventRouter<M extends EventCatalogue = AnyEvents> {
         // A lazy transaction that sent nothing and queued no event has nothing to commit.
         if (tx.begun || tx.queued.length > 0) {
           const inside = await tx.begin();
-          try {
-            // One round trip: the events (inserted last, so the channel heads stay locked as briefly
-            // as possible), the closing statements, COMMIT. Events never reach Redis from a commit
-            // that is not flushed (invariant 1): a relaxed transaction that publishes turns the flush
-            // back on here (the setting is read when the commit record is written, before it
-            // reverts). A statement that fails skips the rest, COMMIT included: the transaction
-            // rolls back.
-            const publishes = tx.queued.length > 0;
-            const closing = publishes ? [insertEventsStatement(tx.queued, this.options.source)] : [];
-            closing.push(...tx.closing);
-            if (options.relaxedCommit && publishes) closing.push('SET LOCAL synchronous_commit = on');
-            const results = (await inside.query([...closing, 'COMMIT'].join('; '))) as QueryResult | QueryResult[];
-            if (publishes) {
-              const inserted = (Array.isArray(results) ? results[0]! : results).rows as InsertedEventRow[];
-              committed = committedEvents(tx.queued, this.options.source, inserted);
+          // BEGIN still waiting: nothing was sent. With nothing to send now either, nothing to commit.
+          const beginning = takeDeferred(inside) ?? [];
+          const publishes = tx.queued.length > 0;
+          if (beginning.length === 0 || publishes || tx.closing.length > 0) {
+            try {
+              // One round trip: BEGIN if it is still waiting, the events (inserted last, so the
+              // channel heads stay locked as briefly as possible), the closing statements, COMMIT.
+              // Events never reach Redis from a commit that is not flushed (invariant 1): a relaxed
+              // transaction that publishes turns the flush back on here (the setting is read when
+              // the commit record is written, before it reverts). A statement that fails skips the
+              // rest, COMMIT included: the transaction rolls back.
+              const closing = [...beginning];
+              if (publishes) closing.push(insertEventsStatement(tx.queued, this.options.source));
+              closing.push(...tx.closing);
+              if (options.relaxedCommit && publishes) closing.push('SET LOCAL synchronous_commit = on');
+              const sent = (await inside.query([...closing, 'COMMIT'].join('; '))) as QueryResult | QueryResult[];
+              if (publishes) {
+                const inserted = (Array.isArray(sent) ? sent[beginning.length]! : sent).rows as InsertedEventRow[];
+                committed = committedEvents(tx.queued, this.options.source, inserted);
+              }
+            } catch (error) {
+              // The events could not be confirmed in PostgreSQL (the business's own errors are not counted).
+              this.metrics.pgErrors.inc({ op: 'commit', code: errorCode(error) });
+              throw error;
             }
-          } catch (error) {
-            // The events could not be confirmed in PostgreSQL (the business's own errors are not counted).
-            this.metrics.pgErrors.inc({ op: 'commit', code: errorCode(error) });
-            throw error;
           }
         }
       } catch (error) {
-        await client?.query('ROLLBACK').catch(() => undefined);
+        // Nothing to roll back when BEGIN never went out.
+        if (client && takeDeferred(client) === undefined) await client.query('ROLLBACK').catch(() => undefined);
         throw error;
       }
       client?.release();
     } catch (error) {
-      if (client) checkSessionStatements(client, error);
+      if (client) {
+        takeDeferred(client);
+        checkSessionStatements(client, error);
+      }
       // A client whose connection broke must not go back to the pool.
       client?.release(CONNECTION_ERROR_CODES.has(errorCode(error)) ? (error as Error) : undefined);
       throw error;

@@ -1,0 +1,210 @@
+import pg from 'pg';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createTestDatabase, uniqueName, type TestDatabase } from '@recio/test-support';
+import { testRouter } from '../../test/support/routers.js';
+import type { EventRouter } from '../router.js';
+import type { Transaction } from '../transaction.js';
+import { allowDeferredBegin, deferBegin, takeDeferred } from './deferred-begin.js';
+
+// BEGIN rides a transaction's first statement (deferred-begin.ts). What matters: the round trips
+// saved, and that a statement never runs outside its transaction, not even when BEGIN (or what is
+// sent with it) fails.
+
+let db: TestDatabase;
+let pool: pg.Pool;
+
+beforeAll(async () => {
+  db = await createTestDatabase();
+  pool = new pg.Pool({ connectionString: db.url, max: 4 });
+  await pool.query('CREATE TABLE biz (id text PRIMARY KEY)');
+});
+
+afterAll(async () => {
+  await pool.end();
+  await db.drop();
+});
+
+const rows = async (id: string): Promise<number> =>
+  (await pool.query('SELECT 1 FROM biz WHERE id LIKE $1', [`${id}%`])).rowCount ?? 0;
+
+/** Round trips the router has sent so far (its statement counter: one per query sent). */
+const roundTrips = async (router: EventRouter): Promise<number> =>
+  (await router.registry.getSingleMetric('recio_pg_statements_total')!.get()).values.reduce((n, v) => n + v.value, 0);
+
+/** Whether `client` is outside a transaction block (SAVEPOINT exists only inside one). */
+const outsideTransaction = (client: pg.ClientBase): Promise<boolean> =>
+  client.query('SAVEPOINT probe').then(
+    async () => {
+      await client.query('ROLLBACK');
+      return false;
+    },
+    (err: { code?: string }) => err.code === '25P01',
+  );
+
+describe('BEGIN with the first statement', () => {
+  it('saves a round trip in every kind of transaction, and a transaction that sends nothing sends nothing', async () => {
+    const router = await testRouter(db.url, { poolSize: 1 });
+    try {
+      const channel = `trades:${uniqueName()}`;
+      await router.transaction(async () => undefined); // the connection's PREPARE
+      const count = async (fn: Parameters<EventRouter['transaction']>[0], options = {}): Promise<number> => {
+        const before = await roundTrips(router);
+        await router.transaction(fn, options);
+        return (await roundTrips(router)) - before;
+      };
+      const id = uniqueName('d');
+      // A statement with parameters, then the event with COMMIT: 2 (BEGIN, statement, COMMIT were 3).
+      expect(
+        await count(async (tx) => {
+          await tx.query('INSERT INTO biz VALUES ($1)', [`${id}-1`]);
+          tx.publish(channel, 't', {});
+        }),
+      ).toBe(2);
+      // A statement without parameters (a simple query).
+      expect(await count(async (tx) => void (await tx.query(`INSERT INTO biz VALUES ('${id}-2')`)))).toBe(2);
+      // Through the client, as the router's own parts use it; relaxed (SET LOCAL goes with BEGIN too).
+      expect(
+        await count(async (tx) => void (await tx.client.query('INSERT INTO biz VALUES ($1)', [`${id}-3`])), {
+          relaxedCommit: true,
+        }),
+      ).toBe(2);
+      // Only events: BEGIN, the insert and COMMIT in one.
+      expect(await count(async (tx) => void tx.publish(channel, 't', {}))).toBe(1);
+      // Nothing at all.
+      expect(await count(async () => undefined)).toBe(0);
+      expect(await rows(id)).toBe(3);
+    } finally {
+      await router.close();
+    }
+  });
+
+  it('runs the first statement inside the transaction: a rollback takes it back, and results are the caller’s', async () => {
+    const router = await testRouter(db.url, { poolSize: 2 });
+    try {
+      const id = uniqueName('r');
+      for (const first of [
+        (tx: Transaction) => tx.query('INSERT INTO biz VALUES ($1)', [id]),
+        (tx: Transaction) => tx.query(`INSERT INTO biz VALUES ('${id}')`),
+      ]) {
+        await expect(
+          router.transaction(async (tx) => {
+            await first(tx);
+            throw new Error('changed my mind');
+          }),
+        ).rejects.toThrow('changed my mind');
+        expect(await rows(id)).toBe(0);
+      }
+      // A relaxed transaction's first statement sees its SET LOCAL; a text of two statements gives two results.
+      const { value } = await router.transaction(
+        async (tx) => {
+          const setting = await tx.query<{ synchronous_commit: string }>('SHOW synchronous_commit');
+          const two = (await tx.client.query('SELECT 1 AS a; SELECT 2 AS b')) as unknown as pg.QueryResult[];
+          return [setting.rows, two.map((r) => r.rows)];
+        },
+        { relaxedCommit: true },
+      );
+      expect(value).toEqual([[{ synchronous_commit: 'off' }], [[{ a: 1 }], [{ b: 2 }]]]);
+      // A named statement: on its first use on a connection BEGIN goes alone, then with it.
+      const named = { name: 'deferred-begin-named', text: 'SELECT $1::int + 1 AS n', values: [41] };
+      for (let i = 0; i < 3; i++) {
+        const { value: n } = await router.transaction(async (tx) => (await tx.query(named)).rows[0]);
+        expect(n).toEqual({ n: 42 });
+      }
+    } finally {
+      await router.close();
+    }
+  });
+
+  it('never runs a statement when what went with it failed, in any of the ways it is sent', async () => {
+    const own = new pg.Pool({ connectionString: db.url, max: 1 });
+    allowDeferredBegin(own);
+    const client = await own.connect();
+    try {
+      await client.query({
+        name: 'deferred-begin-insert',
+        text: 'INSERT INTO biz VALUES ($1)',
+        values: [uniqueName()],
+      });
+      const id = uniqueName('f');
+      const ways: [string, () => Promise<unknown>][] = [
+        ['with parameters', () => client.query('INSERT INTO biz VALUES ($1)', [`${id}-a`])],
+        ['without', () => client.query(`INSERT INTO biz VALUES ('${id}-b')`)],
+        [
+          'named, parsed',
+          () =>
+            client.query({ name: 'deferred-begin-insert', text: 'INSERT INTO biz VALUES ($1)', values: [`${id}-c`] }),
+        ],
+        [
+          'named, new',
+          () => client.query({ name: 'deferred-begin-new', text: 'INSERT INTO biz VALUES ($1)', values: [`${id}-d`] }),
+        ],
+      ];
+      for (const [way, send] of ways) {
+        // A failing statement ahead of BEGIN stands for a BEGIN that fails (which cannot be made
+        // to): no transaction is open when the statement would run, so running it would commit it.
+        expect(deferBegin(client, ['SELECT 1 / 0', 'BEGIN'])).toBe(true);
+        await expect(send(), way).rejects.toMatchObject({ code: '22012' });
+        expect(takeDeferred(client), way).toBeUndefined(); // it went out
+        await client.query('ROLLBACK');
+        expect(await rows(id), way).toBe(0);
+        expect(await outsideTransaction(client), way).toBe(true);
+      }
+      // The connection works afterwards, and the named statement too.
+      expect(deferBegin(client, ['BEGIN'])).toBe(true);
+      await client.query({ name: 'deferred-begin-new', text: 'INSERT INTO biz VALUES ($1)', values: [`${id}-e`] });
+      expect(await rows(id)).toBe(0); // not committed yet: it runs inside BEGIN
+      await client.query('COMMIT');
+      expect(await rows(id)).toBe(1);
+    } finally {
+      client.release();
+      await own.end();
+    }
+  });
+
+  it('hands no waiting BEGIN to the next user of a connection, whatever the transaction did', async () => {
+    const router = await testRouter(db.url, { poolSize: 1 });
+    try {
+      await expect(
+        router.transaction(async () => {
+          throw new Error('before any statement');
+        }),
+      ).rejects.toThrow('before any statement');
+      await router.transaction(async () => undefined);
+      await router.transaction(async () => undefined, { lazy: true });
+      const client = await router.pool.connect();
+      try {
+        expect(takeDeferred(client)).toBeUndefined();
+        expect(await outsideTransaction(client)).toBe(true);
+      } finally {
+        client.release();
+      }
+    } finally {
+      await router.close();
+    }
+  });
+
+  it('leaves a client from before the router to BEGIN in a round trip of its own', async () => {
+    const own = new pg.Pool({ connectionString: db.url, max: 1 });
+    const early = await own.connect(); // created before any router listens to this pool
+    early.release();
+    const router = await testRouter(db.url, { database: own });
+    try {
+      const client = await own.connect();
+      expect(deferBegin(client, ['BEGIN'])).toBe(false);
+      client.release();
+      const id = uniqueName('e');
+      await expect(
+        router.transaction(async (tx) => {
+          await tx.query('INSERT INTO biz VALUES ($1)', [id]);
+          throw new Error('roll back');
+        }),
+      ).rejects.toThrow('roll back');
+      expect(await rows(id)).toBe(0);
+      await router.transaction(async (tx) => void (await tx.query('INSERT INTO biz VALUES ($1)', [id])));
+      expect(await rows(id)).toBe(1);
+    } finally {
+      await router.close();
+      await own.end();
+    }
+  });
+});
