@@ -149,6 +149,25 @@ describe('BEGIN with the first statement', () => {
         expect(await rows(id), way).toBe(0);
         expect(await outsideTransaction(client), way).toBe(true);
       }
+      // The same with a callback: the error reaches it, the statement never ran.
+      expect(deferBegin(client, ['SELECT 1 / 0', 'BEGIN'])).toBe(true);
+      const called = await new Promise<unknown>((resolve) => {
+        void client.query('INSERT INTO biz VALUES ($1)', [`${id}-f`], (err: Error) => resolve(err));
+      });
+      expect(called).toMatchObject({ code: '22012' });
+      expect(await rows(id)).toBe(0);
+      // A custom query cannot carry BEGIN: refused, and BEGIN still waits for the next statement.
+      expect(deferBegin(client, ['BEGIN'])).toBe(true);
+      expect(() => client.query(new pg.Query('SELECT 1'))).toThrow(
+        expect.objectContaining({ code: 'UNSUPPORTED_QUERY' }) as Error,
+      );
+      const viaCallback = await new Promise<pg.QueryResult>((resolve, reject) => {
+        void client.query('SELECT $1::int AS n', [7], (err: Error, result: pg.QueryResult) =>
+          err ? reject(err) : resolve(result),
+        );
+      });
+      expect(viaCallback.rows).toEqual([{ n: 7 }]);
+      expect(await outsideTransaction(client)).toBe(false); // inside the BEGIN that rode it (rolled back)
       // The connection works afterwards, and the named statement too.
       expect(deferBegin(client, ['BEGIN'])).toBe(true);
       await client.query({ name: 'deferred-begin-new', text: 'INSERT INTO biz VALUES ($1)', values: [`${id}-e`] });

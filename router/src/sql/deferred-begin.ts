@@ -1,4 +1,5 @@
 import pg, { type ClientBase, type Pool, type PoolClient, type QueryConfig, type QueryResult } from 'pg';
+import { RecioError } from '../errors.js';
 
 /**
  * BEGIN sent with a transaction's first statement, in its round trip: a transaction that runs one
@@ -10,9 +11,9 @@ import pg, { type ClientBase, type Pool, type PoolClient, type QueryConfig, type
  * (invariant 1). So BEGIN and the statement are sent as one unit the server runs whole or not at
  * all: with the statement's own text (a simple query, which stops at the first failure), or, for
  * a statement with parameters, as extended-protocol messages under the statement's one Sync: when
- * BEGIN fails the server skips everything up to that Sync. Statements that cannot be sent so (a
- * named statement this connection has not parsed yet, a callback or a custom query) get BEGIN in
- * a round trip of its own before them.
+ * BEGIN fails the server skips everything up to that Sync. A named statement this connection has
+ * not parsed yet gets BEGIN in a round trip of its own before it (sent only once BEGIN succeeded);
+ * a custom query (a cursor, a stream) is refused as a transaction's first statement.
  */
 
 const DEFERRED = Symbol('recio.deferredBegin');
@@ -65,10 +66,31 @@ function install(client: Deferring): void {
   client.query = (...args: unknown[]) => {
     const leading = client[DEFERRED];
     if (leading === undefined) return query(...args);
+    if (typeof (args[0] as { submit?: unknown } | undefined)?.submit === 'function') throw new UnsupportedQueryError();
     client[DEFERRED] = undefined;
-    return sendWith(client, query, leading, args);
+    const callback = typeof args.at(-1) === 'function' ? (args.pop() as (...r: unknown[]) => void) : undefined;
+    const sent = sendWith(client, query, leading, args);
+    if (!callback) return sent;
+    sent.then(
+      (result) => callback(null, result),
+      (error: unknown) => callback(error),
+    );
+    return undefined;
   };
   client[INSTALLED] = true;
+}
+
+/**
+ * A custom query (a cursor, a stream) as a transaction's first statement: it cannot carry BEGIN, and
+ * sending it behind a BEGIN of its own would run it outside the transaction if that BEGIN failed.
+ */
+export class UnsupportedQueryError extends RecioError {
+  constructor() {
+    super(
+      'UNSUPPORTED_QUERY',
+      "a custom query (a cursor, a stream) cannot be a transaction's first statement: send a plain statement first",
+    );
+  }
 }
 
 async function sendWith(
@@ -77,13 +99,7 @@ async function sendWith(
   leading: readonly string[],
   args: unknown[],
 ): Promise<unknown> {
-  const alone = async (): Promise<unknown> => {
-    await query(leading.join('; '));
-    return query(...args);
-  };
   const [first, values] = args;
-  if (args.some((a) => typeof a === 'function') || typeof (first as { submit?: unknown }).submit === 'function')
-    return alone(); // a callback or a custom query: not what the router sends
   const config: QueryConfig =
     typeof first === 'string' ? { text: first, values: values as unknown[] | undefined } : (first as QueryConfig);
   if (!config.name && !(config.values && config.values.length > 0)) {
@@ -93,9 +109,13 @@ async function sendWith(
     const own = results.slice(leading.length);
     return own.length === 1 ? own[0] : own;
   }
-  // A named statement not parsed on this connection yet: its Parse would be skipped if BEGIN
-  // failed, yet node-postgres marks the name parsed on BEGIN's ParseComplete. BEGIN goes alone.
-  if (config.name && client.connection?.parsedStatements?.[config.name] !== config.text) return alone();
+  if (config.name && client.connection?.parsedStatements?.[config.name] !== config.text) {
+    // A named statement not parsed on this connection yet: its Parse would be skipped if BEGIN
+    // failed, yet node-postgres marks the name parsed on BEGIN's ParseComplete. BEGIN goes alone
+    // first (once per statement and connection); when it fails, the statement is not sent.
+    await query(leading.join('; '));
+    return query(...args);
+  }
   return new Promise((resolve, reject) => {
     query(new LedQuery(leading, config, (err, result) => (err ? reject(err) : resolve(result))));
   });
