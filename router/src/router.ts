@@ -39,9 +39,11 @@ export interface TransactionOptions {
    */
   relaxedCommit?: boolean;
   /**
-   * BEGIN only when the function sends its first statement (or queued an event): a function that
-   * reads and writes nothing costs PostgreSQL nothing. For handlers of latest-value events, most of
-   * which find nothing to do. @defaultValue false
+   * Take a connection from the pool only when the function sends its first statement (or queued an
+   * event): a function that reads and writes nothing holds no connection. For handlers of
+   * latest-value events, most of which find nothing to do. (Either way BEGIN goes with the first
+   * statement, and a transaction that sent nothing sends no COMMIT: docs/router.md.)
+   * @defaultValue false
    */
   lazy?: boolean;
   /**

@@ -30,8 +30,9 @@ export class Transaction<M extends EventCatalogue = AnyEvents> {
   #opened: readonly QueryResultRow[] = [];
 
   /**
-   * `client`: inside BEGIN already; or how to begin (a lazy transaction, TransactionOptions.lazy):
-   * BEGIN is sent on the first statement, so a handler that reads and writes nothing costs nothing.
+   * `client`: the transaction's connection, begun (BEGIN sent, or waiting to go with its first
+   * statement); or how to begin (a lazy transaction, TransactionOptions.lazy: the connection is
+   * taken on the first statement, so a handler that reads and writes nothing holds none).
    */
   constructor(client: PoolClient | (() => Promise<PoolClient>), channels: Channels, maxEventBytes: number) {
     if (typeof client === 'function') this.#begin = client;
@@ -71,7 +72,7 @@ export class Transaction<M extends EventCatalogue = AnyEvents> {
     return this.#closing;
   }
 
-  /** Whether BEGIN was sent (always, unless the transaction is lazy). */
+  /** Whether the transaction has begun (always, unless it is lazy): what it sends is inside BEGIN. */
   get begun(): boolean {
     return this.#client !== undefined;
   }

@@ -137,6 +137,8 @@ export async function e2eBench(ctx: E2eBenchContext): Promise<void> {
       /** The servers' CPU per event (µs; per handled event when a consumer listens, else per committed one). */
       postgresCpuUs: number;
       redisCpuUs: number;
+      /** The whole machine's busy CPU per event (µs), kernel included; NaN where it cannot be read. */
+      machineCpuUs: number;
     }> => {
       const toConsumer = channel === consumed;
       let running = true;
@@ -178,6 +180,7 @@ export async function e2eBench(ctx: E2eBenchContext): Promise<void> {
         consumerRedis: (u1.redisCommands - u0.redisCommands) / (u1.handled - u0.handled),
         postgresCpuUs: perEvent('postgresMs'),
         redisCpuUs: perEvent('redisMs'),
+        machineCpuUs: perEvent('machineMs'),
       };
     };
 
@@ -227,8 +230,9 @@ export async function e2eBench(ctx: E2eBenchContext): Promise<void> {
     }
 
     /**
-     * The servers' CPU per event of a closed run (PostgreSQL's only when it runs on this machine), and
-     * the machine's: the Node processes' and the servers' together, what bounds a 2-core machine.
+     * The servers' CPU per event of a closed run (PostgreSQL's only when it runs on this machine), the
+     * Node processes' and the servers' together, and the whole machine's busy time (what bounds a
+     * 2-core machine: it also holds the kernel's network work, which no process is charged with).
      */
     const serverRows = (run: string, per: string, t: Record<E2eMode, Throughput>): void => {
       const postgres = !Number.isNaN(mean(t.recio.postgresCpu));
@@ -251,6 +255,13 @@ export async function e2eBench(ctx: E2eBenchContext): Promise<void> {
         machine('recio'),
         'µs',
       );
+      if (!Number.isNaN(mean(t.recio.machineCpu)))
+        ctx.row(
+          `${run}: the machine's busy CPU per ${per} event, kernel included (/proc/stat, µs)`,
+          mean(t.raw.machineCpu),
+          mean(t.recio.machineCpu),
+          'µs',
+        );
     };
 
     // 1. Handled events/s, 8 closed-loop producers.
@@ -262,7 +273,8 @@ export async function e2eBench(ctx: E2eBenchContext): Promise<void> {
       | 'consumerPg'
       | 'consumerRedis'
       | 'postgresCpu'
-      | 'redisCpu',
+      | 'redisCpu'
+      | 'machineCpu',
       number[]
     >;
     const empty = (): Throughput => ({
@@ -274,6 +286,7 @@ export async function e2eBench(ctx: E2eBenchContext): Promise<void> {
       consumerRedis: [],
       postgresCpu: [],
       redisCpu: [],
+      machineCpu: [],
     });
     /** Four closed runs, alternating: what each measured (the consumer's figures only when it listens). */
     const closedRuns = async (channel: (k: number) => string): Promise<Record<E2eMode, Throughput>> => {
@@ -285,6 +298,7 @@ export async function e2eBench(ctx: E2eBenchContext): Promise<void> {
         into.producerCpu.push(r.producerCpuUs);
         into.postgresCpu.push(r.postgresCpuUs);
         into.redisCpu.push(r.redisCpuUs);
+        into.machineCpu.push(r.machineCpuUs);
         if (channel !== consumed) continue;
         into.handled.push(r.handled);
         into.consumerCpu.push(r.consumerCpuUs);

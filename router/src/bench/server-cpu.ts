@@ -11,6 +11,13 @@ import type { Redis } from 'ioredis';
 export interface ServerCpu {
   postgresMs: number | null;
   redisMs: number;
+  /**
+   * The whole machine's busy time (ms, all cores): /proc/stat's time in every state but idle and
+   * I/O wait. Beside the processes' own counts it holds what none of them is charged with: the
+   * kernel's network work in softirq (every loopback round trip), interrupts, kernel threads. Null
+   * without /proc, or when the database is not on this machine.
+   */
+  machineMs: number | null;
 }
 
 /** /proc's unit for a process's CPU times (USER_HZ, 100 on Linux whatever the kernel's own tick). */
@@ -19,11 +26,30 @@ const LOCAL_HOSTS = new Set(['localhost', '127.0.0.1', '[::1]', '::1']);
 
 /** Samples both servers' CPU time now. */
 export async function serverCpu(redis: Redis, databaseUrl: string): Promise<ServerCpu> {
-  const [postgresMs, redisMs] = await Promise.all([
-    LOCAL_HOSTS.has(new URL(databaseUrl).hostname) ? postgresCpuMs() : Promise.resolve(null),
+  const local = LOCAL_HOSTS.has(new URL(databaseUrl).hostname);
+  const [postgresMs, redisMs, machineMs] = await Promise.all([
+    local ? postgresCpuMs() : Promise.resolve(null),
     redisCpuMs(redis),
+    local ? machineBusyMs() : Promise.resolve(null),
   ]);
-  return { postgresMs, redisMs };
+  return { postgresMs, redisMs, machineMs };
+}
+
+async function machineBusyMs(): Promise<number | null> {
+  let stat: string;
+  try {
+    stat = await readFile('/proc/stat', 'utf8');
+  } catch {
+    return null;
+  }
+  // cpu  user nice system idle iowait irq softirq steal guest guest_nice (guest time is inside user).
+  const [user = 0, nice = 0, system = 0, , , irq = 0, softirq = 0, steal = 0] = stat
+    .slice(0, stat.indexOf('\n'))
+    .trim()
+    .split(/\s+/)
+    .slice(1)
+    .map(Number);
+  return ((user + nice + system + irq + softirq + steal) * 1000) / TICKS_PER_SECOND;
 }
 
 async function postgresCpuMs(): Promise<number | null> {
