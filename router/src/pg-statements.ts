@@ -1,5 +1,6 @@
 import type { Pool, PoolClient } from 'pg';
 import { Counter, type Registry } from 'prom-client';
+import { CARRIES_BEGIN } from './sql/deferred-begin.js';
 
 // Transaction control: counted apart, so "queries" compare like for like with a system that
 // polled with single statements (the migration dashboard, docs/performance.md). A round trip is
@@ -29,7 +30,9 @@ export function countStatements(pool: Pool, registry: Registry, source: string):
     (client as unknown as { query: (...args: unknown[]) => unknown }).query = (...args: unknown[]) => {
       const first = args[0];
       const text = typeof first === 'string' ? first : ((first as { text?: string } | undefined)?.text ?? '');
-      (TRANSACTION_CONTROL.test(text) ? control : queries).inc();
+      // A business statement that carries a deferred BEGIN is counted as the statement it is.
+      const carries = typeof first === 'object' && first !== null && CARRIES_BEGIN in first;
+      (!carries && TRANSACTION_CONTROL.test(text) ? control : queries).inc();
       return query(...args);
     };
   });

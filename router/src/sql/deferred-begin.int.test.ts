@@ -144,10 +144,35 @@ describe('BEGIN with the first statement', () => {
         // to): no transaction is open when the statement would run, so running it would commit it.
         expect(deferBegin(client, ['SELECT 1 / 0', 'BEGIN'])).toBe(true);
         await expect(send(), way).rejects.toMatchObject({ code: '22012' });
-        expect(takeDeferred(client), way).toBeUndefined(); // it went out
-        await client.query('ROLLBACK');
+        // BEGIN never ran, so it still waits for the next statement (which would carry it).
+        expect(takeDeferred(client), way).toEqual(['SELECT 1 / 0', 'BEGIN']);
         expect(await rows(id), way).toBe(0);
         expect(await outsideTransaction(client), way).toBe(true);
+      }
+      // Sent at once: the second waits for the first, and carries BEGIN again when it did not run.
+      expect(deferBegin(client, ['SELECT 1 / 0', 'BEGIN'])).toBe(true);
+      const both = await Promise.allSettled([
+        client.query('INSERT INTO biz VALUES ($1)', [`${id}-g`]),
+        client.query(`INSERT INTO biz VALUES ('${id}-h')`),
+      ]);
+      expect(both.map((r) => r.status)).toEqual(['rejected', 'rejected']);
+      expect(await rows(id)).toBe(0);
+      expect(takeDeferred(client)).toEqual(['SELECT 1 / 0', 'BEGIN']); // still waiting: it never ran
+      expect(await outsideTransaction(client)).toBe(true);
+      // A first statement refused before anything is sent (and the error caught): the next one
+      // still carries BEGIN, so it runs inside the transaction.
+      expect(deferBegin(client, ['BEGIN'])).toBe(true);
+      await expect(client.query({ text: 'SELECT $1::int', values: 'x' as never })).rejects.toThrow();
+      await client.query('INSERT INTO biz VALUES ($1)', [`${id}-i`]);
+      await client.query('ROLLBACK');
+      expect(await rows(id)).toBe(0);
+      // A statement that fails after BEGIN ran: BEGIN went out, the transaction needs its ROLLBACK.
+      for (const failing of [() => client.query('SELECT 1 / 0'), () => client.query('SELECT $1::int / 0', [1])]) {
+        expect(deferBegin(client, ['BEGIN'])).toBe(true);
+        await expect(failing()).rejects.toMatchObject({ code: '22012' });
+        expect(takeDeferred(client)).toBeUndefined();
+        await expect(client.query('SELECT 1')).rejects.toMatchObject({ code: '25P02' }); // aborted, inside BEGIN
+        await client.query('ROLLBACK');
       }
       // The same with a callback: the error reaches it, the statement never ran.
       expect(deferBegin(client, ['SELECT 1 / 0', 'BEGIN'])).toBe(true);
@@ -174,6 +199,49 @@ describe('BEGIN with the first statement', () => {
       expect(await rows(id)).toBe(0); // not committed yet: it runs inside BEGIN
       await client.query('COMMIT');
       expect(await rows(id)).toBe(1);
+    } finally {
+      client.release();
+      await own.end();
+    }
+  });
+
+  it('answers every way of calling query as node-postgres does', async () => {
+    const own = new pg.Pool({ connectionString: db.url, max: 1 });
+    allowDeferredBegin(own);
+    const client = await own.connect();
+    try {
+      const led = async <T>(send: () => Promise<T>): Promise<T> => {
+        expect(deferBegin(client, ['BEGIN', 'SET LOCAL synchronous_commit = off'])).toBe(true);
+        try {
+          const result = await send();
+          expect(await outsideTransaction(client)).toBe(false); // ran inside BEGIN (rolled back)
+          return result;
+        } finally {
+          takeDeferred(client);
+          await client.query('ROLLBACK');
+        }
+      };
+      // Values given apart from a config object, as node-postgres merges them.
+      expect((await led(() => client.query({ text: 'SELECT $1::int AS n' }, [5]))).rows).toEqual([{ n: 5 }]);
+      // The extended protocol asked for without values; and what rides with BEGIN is in effect.
+      const setting = await led(() =>
+        client.query({ text: "SELECT current_setting('synchronous_commit') AS v", queryMode: 'extended' } as never),
+      );
+      expect((setting as pg.QueryResult).rows).toEqual([{ v: 'off' }]);
+      const withValues = await led(() => client.query('SELECT current_setting($1) AS v', ['synchronous_commit']));
+      expect(withValues.rows).toEqual([{ v: 'off' }]);
+      // Rows as arrays; an empty text.
+      expect((await led(() => client.query({ text: 'SELECT 1 AS a, 2 AS b', rowMode: 'array' }))).rows).toEqual([
+        [1, 2],
+      ]);
+      expect((await led(() => client.query(''))).rows).toEqual([]);
+      // An error's position is in the caller's text, as without BEGIN in front of it.
+      const plain = await client.query('SELECT nosuchcolumn').catch((e: { position?: string }) => e.position);
+      const carried = await led(() => client.query('SELECT nosuchcolumn')).catch(
+        (e: { position?: string }) => e.position,
+      );
+      expect(carried).toBe(plain);
+      expect(plain).toBe('8');
     } finally {
       client.release();
       await own.end();

@@ -18,14 +18,23 @@ import { RecioError } from '../errors.js';
 
 const DEFERRED = Symbol('recio.deferredBegin');
 const INSTALLED = Symbol('recio.deferredBeginInstalled');
+/** Bumped by deferBegin and takeDeferred: a BEGIN given back after a failure only to the same transaction. */
+const EPOCH = Symbol('recio.deferredBeginEpoch');
+/** The query carrying BEGIN while it is in flight: later statements wait for it. */
+const CARRYING = Symbol('recio.deferredBeginCarrying');
+/** On the config of a simple query that carries BEGIN: counted as the statement it carries (pg-statements.ts). */
+export const CARRIES_BEGIN = Symbol('recio.carriesBegin');
 
 type Query = (...args: unknown[]) => unknown;
 
 interface Deferring {
   [DEFERRED]?: readonly string[];
   [INSTALLED]?: true;
+  [EPOCH]?: number;
+  [CARRYING]?: Promise<void>;
   query: Query;
   connection?: { parsedStatements?: Record<string, string> };
+  getTransactionStatus(): string | null;
 }
 
 /**
@@ -44,6 +53,7 @@ export function allowDeferredBegin(pool: Pool): void {
 export function deferBegin(client: ClientBase, statements: readonly string[]): boolean {
   const c = client as unknown as Deferring;
   if (!c[INSTALLED]) return false;
+  c[EPOCH] = (c[EPOCH] ?? 0) + 1;
   c[DEFERRED] = statements;
   return true;
 }
@@ -56,6 +66,7 @@ export function deferBegin(client: ClientBase, statements: readonly string[]): b
 export function takeDeferred(client: ClientBase): readonly string[] | undefined {
   const c = client as unknown as Deferring;
   const statements = c[DEFERRED];
+  c[EPOCH] = (c[EPOCH] ?? 0) + 1;
   c[DEFERRED] = undefined;
   return statements;
 }
@@ -63,21 +74,58 @@ export function takeDeferred(client: ClientBase): readonly string[] | undefined 
 function install(client: Deferring): void {
   if (client[INSTALLED]) return;
   const query: Query = client.query.bind(client);
-  client.query = (...args: unknown[]) => {
+  const send = (args: unknown[]): Promise<unknown> | undefined => {
     const leading = client[DEFERRED];
-    if (leading === undefined) return query(...args);
+    if (leading === undefined) return undefined;
     if (typeof (args[0] as { submit?: unknown } | undefined)?.submit === 'function') throw new UnsupportedQueryError();
     client[DEFERRED] = undefined;
+    const epoch = client[EPOCH];
+    const began = { done: false };
+    const sent = sendWith(client, query, leading, args, began).catch((error: unknown) => {
+      // Failed before BEGIN ran (refused by node-postgres or the server, or BEGIN itself failed):
+      // no transaction is open, so the next statement must carry BEGIN again. (Told from BEGIN's
+      // own completion: the connection's status is not updated yet when the error arrives.)
+      if (!began.done && client[EPOCH] === epoch) client[DEFERRED] = leading;
+      throw error;
+    });
+    const carrying = sent.then(
+      () => undefined,
+      () => undefined,
+    );
+    client[CARRYING] = carrying;
+    void carrying.then(() => {
+      if (client[CARRYING] === carrying) client[CARRYING] = undefined;
+    });
+    return sent;
+  };
+  client.query = (...args: unknown[]) => {
+    if (client[DEFERRED] === undefined && client[CARRYING] === undefined) return query(...args);
     const callback = typeof args.at(-1) === 'function' ? (args.pop() as (...r: unknown[]) => void) : undefined;
-    const sent = sendWith(client, query, leading, args);
+    // A statement sent while BEGIN is on its way waits for it: it must neither run before BEGIN
+    // nor, if BEGIN did not run, outside a transaction.
+    const carrying = client[CARRYING];
+    const sent = carrying
+      ? carrying.then(() => send(args) ?? (query(...args) as Promise<unknown>))
+      : (send(args) ?? (query(...args) as Promise<unknown>));
     if (!callback) return sent;
     sent.then(
-      (result) => callback(null, result),
-      (error: unknown) => callback(error),
+      (result) => settle(callback, null, result),
+      (error: unknown) => settle(callback, error),
     );
     return undefined;
   };
   client[INSTALLED] = true;
+}
+
+/** Calls a node-postgres-style callback as node-postgres does: what it throws is thrown on the next tick. */
+function settle(callback: (...r: unknown[]) => void, ...result: unknown[]): void {
+  try {
+    callback(...result);
+  } catch (error) {
+    process.nextTick(() => {
+      throw error;
+    });
+  }
 }
 
 /**
@@ -98,36 +146,68 @@ async function sendWith(
   query: Query,
   leading: readonly string[],
   args: unknown[],
+  began: { done: boolean },
 ): Promise<unknown> {
   const [first, values] = args;
+  // As node-postgres reads its arguments: values given apart replace the config's.
   const config: QueryConfig =
-    typeof first === 'string' ? { text: first, values: values as unknown[] | undefined } : (first as QueryConfig);
-  if (!config.name && !(config.values && config.values.length > 0)) {
+    typeof first === 'string'
+      ? { text: first, values: values as unknown[] | undefined }
+      : { ...(first as QueryConfig), ...(values ? { values: values as unknown[] } : {}) };
+  const extended = config as QueryConfig & { rows?: number; queryMode?: string };
+  // node-postgres' own choice (Query.requiresPreparation): anything else is a simple query.
+  const prepared =
+    Boolean(config.name) ||
+    Boolean(extended.rows) ||
+    extended.queryMode === 'extended' ||
+    (Array.isArray(config.values) && config.values.length > 0);
+  const carry = (led: readonly string[], c: QueryConfig): Promise<QueryResult | QueryResult[]> =>
+    new Promise((resolve, reject) => {
+      query(new Carrier(led, c, began, (err, result) => (err ? reject(err) : resolve(result))));
+    });
+  if (!prepared) {
     // A simple query: one text, stopped at the first statement that fails. Its results are the
     // caller's statements' only (one, or one per statement of its text).
-    const results = (await query({ ...config, text: `${leading.join('; ')}; ${config.text}` })) as QueryResult[];
-    const own = results.slice(leading.length);
-    return own.length === 1 ? own[0] : own;
+    const prefix = `${leading.join('; ')}; `;
+    let results: QueryResult | QueryResult[];
+    try {
+      results = await carry([], {
+        ...config,
+        text: prefix + (config.text ?? ''),
+        [CARRIES_BEGIN]: true,
+      } as QueryConfig);
+    } catch (error) {
+      // An error's position is in the caller's text, not in the text sent.
+      const e = error as { position?: string };
+      if (e.position !== undefined && Number(e.position) > prefix.length)
+        e.position = String(Number(e.position) - prefix.length);
+      throw error;
+    }
+    const own = (Array.isArray(results) ? results : [results]).slice(leading.length);
+    // (No result of its own: an empty or comment-only text, answered as node-postgres answers it.)
+    return own.length === 1
+      ? own[0]
+      : own.length === 0
+        ? new pg.Result((config as { rowMode?: string }).rowMode ?? '', pg.types)
+        : own;
   }
   if (config.name && client.connection?.parsedStatements?.[config.name] !== config.text) {
     // A named statement not parsed on this connection yet: its Parse would be skipped if BEGIN
     // failed, yet node-postgres marks the name parsed on BEGIN's ParseComplete. BEGIN goes alone
     // first (once per statement and connection); when it fails, the statement is not sent.
-    await query(leading.join('; '));
-    return query(...args);
+    await carry([], { text: leading.join('; ') });
+    return query(config);
   }
-  return new Promise((resolve, reject) => {
-    query(new LedQuery(leading, config, (err, result) => (err ? reject(err) : resolve(result))));
-  });
+  return carry(leading, config);
 }
 
 /** What node-postgres' Query does that its type declarations leave out. */
 interface QueryInternals {
   prepare(connection: ProtocolConnection): void;
-  handleCommandComplete(msg: unknown, connection: ProtocolConnection): void;
+  handleCommandComplete(msg: { text?: string }, connection: ProtocolConnection): void;
 }
 
-/** The messages of node-postgres' Connection that LedQuery sends itself. */
+/** The messages of node-postgres' Connection that Carrier sends itself. */
 interface ProtocolConnection {
   parse(message: { text: string; name: string; types: unknown[] }): void;
   bind(message: { portal: string; statement: string; values: unknown[] }): void;
@@ -141,25 +221,34 @@ const QueryBase = pg.Query as unknown as new (
 ) => QueryInternals;
 
 /**
- * A statement with parameters led by `leading`, all under the statement's one Sync: each leading
- * statement as Parse, Bind and Execute of the unnamed statement and portal, then the statement's
- * own messages. The leading statements' completions are not the caller's result.
+ * A query that tells whether BEGIN completed in it (`began`), sent as node-postgres sends it. With
+ * `leading` statements, they go first, each as Parse, Bind and Execute of the unnamed statement
+ * and portal, under the query's own Sync; their completions are not the caller's result.
  */
-class LedQuery extends QueryBase {
+class Carrier extends QueryBase {
   readonly #leading: readonly string[];
+  readonly #began: { done: boolean };
   #toSkip: number;
 
   constructor(
     leading: readonly string[],
     config: QueryConfig,
+    began: { done: boolean },
     callback: (err: Error | undefined, result: QueryResult) => void,
   ) {
     super(config, undefined, callback);
+    // node-postgres reads a per-query timeout from the object it is given.
+    (this as unknown as { query_timeout?: number }).query_timeout = (
+      config as { query_timeout?: number }
+    ).query_timeout;
+    // (The statement counter reads it from the object it is given: pg-statements.ts.)
+    if (CARRIES_BEGIN in config) (this as unknown as Record<symbol, boolean>)[CARRIES_BEGIN] = true;
     this.#leading = leading;
     this.#toSkip = leading.length;
+    this.#began = began;
   }
 
-  // Query.submit validates the query, then calls prepare inside one corked write.
+  // Query.submit validates the query, then calls prepare inside one corked write (extended only).
   override prepare(connection: ProtocolConnection): void {
     for (const text of this.#leading) {
       connection.parse({ text, name: '', types: [] });
@@ -169,7 +258,8 @@ class LedQuery extends QueryBase {
     super.prepare(connection);
   }
 
-  override handleCommandComplete(msg: unknown, connection: ProtocolConnection): void {
+  override handleCommandComplete(msg: { text?: string }, connection: ProtocolConnection): void {
+    if (msg.text === 'BEGIN') this.#began.done = true;
     if (this.#toSkip > 0) {
       this.#toSkip--;
       return;
