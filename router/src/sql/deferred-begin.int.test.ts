@@ -41,6 +41,19 @@ const outsideTransaction = (client: pg.ClientBase): Promise<boolean> =>
     (err: { code?: string }) => err.code === '25P01',
   );
 
+/** Runs `fn` with the one client of a pool of its own that takes deferred statements. */
+async function withDeferringClient(fn: (client: pg.PoolClient) => Promise<void>): Promise<void> {
+  const own = new pg.Pool({ connectionString: db.url, max: 1 });
+  allowDeferredBegin(own);
+  const client = await own.connect();
+  try {
+    await fn(client);
+  } finally {
+    client.release();
+    await own.end();
+  }
+}
+
 describe('BEGIN with the first statement', () => {
   it('saves a round trip in every kind of transaction, and a transaction that sends nothing sends nothing', async () => {
     const router = await testRouter(db.url, { poolSize: 1 });
@@ -116,10 +129,7 @@ describe('BEGIN with the first statement', () => {
   });
 
   it('never runs a statement when what went with it failed, in any of the ways it is sent', async () => {
-    const own = new pg.Pool({ connectionString: db.url, max: 1 });
-    allowDeferredBegin(own);
-    const client = await own.connect();
-    try {
+    await withDeferringClient(async (client) => {
       await client.query({
         name: 'deferred-begin-insert',
         text: 'INSERT INTO biz VALUES ($1)',
@@ -199,17 +209,11 @@ describe('BEGIN with the first statement', () => {
       expect(await rows(id)).toBe(0); // not committed yet: it runs inside BEGIN
       await client.query('COMMIT');
       expect(await rows(id)).toBe(1);
-    } finally {
-      client.release();
-      await own.end();
-    }
+    });
   });
 
   it('answers every way of calling query as node-postgres does', async () => {
-    const own = new pg.Pool({ connectionString: db.url, max: 1 });
-    allowDeferredBegin(own);
-    const client = await own.connect();
-    try {
+    await withDeferringClient(async (client) => {
       const led = async <T>(send: () => Promise<T>): Promise<T> => {
         expect(deferBegin(client, ['BEGIN', 'SET LOCAL synchronous_commit = off'])).toBe(true);
         try {
@@ -242,10 +246,7 @@ describe('BEGIN with the first statement', () => {
       );
       expect(carried).toBe(plain);
       expect(plain).toBe('8');
-    } finally {
-      client.release();
-      await own.end();
-    }
+    });
   });
 
   it('hands no waiting BEGIN to the next user of a connection, whatever the transaction did', async () => {

@@ -34,7 +34,6 @@ interface Deferring {
   [CARRYING]?: Promise<void>;
   query: Query;
   connection?: { parsedStatements?: Record<string, string> };
-  getTransactionStatus(): string | null;
 }
 
 /**
