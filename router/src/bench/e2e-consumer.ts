@@ -55,6 +55,9 @@ async function startRecio(): Promise<Consuming> {
     group: 'bench-e2e',
     consumer: `bench-e2e-${process.pid}`,
     channels: [`trades:${config.prefix}E_*`],
+    // As the services whose handlers change only rows (trade manager, supervisors): the offset is
+    // checked at COMMIT, not locked before the handler. (The trade executor's is locked.)
+    effects: 'transaction',
     handler: async (event, { tx }) => {
       const started = wallMs();
       const { k } = event.data as { k: number };

@@ -2,7 +2,10 @@ import { channelClass } from '@recio/contract';
 import type { Logger } from 'pino';
 import { ReplayExpiredError } from '../errors.js';
 import {
+  advanceCheckedOffsetsStatement,
   advanceOffsetsStatement,
+  type CheckedMove,
+  isOffsetsMoved,
   lockedOffsets,
   lockOffsets,
   lockOffsetsStatement,
@@ -30,6 +33,12 @@ interface SkippedRun {
   last: number;
   /** Its stream entries: acknowledged once the offset moved, so a member that dies first gets them back. */
   deliveries: Delivery[];
+}
+
+/** What a transaction applied: each run's outcome, in order, and the offsets it committed. */
+interface Applied {
+  outcomes: ApplyResult[];
+  committedOffsets: ReadonlyMap<string, number>;
 }
 
 /** What applying a run did. */
@@ -136,64 +145,29 @@ export class Applier {
   }
 
   /**
-   * Applies runs of distinct channels in one transaction: locks their offsets (in BEGIN's round
-   * trip), drops what is at or below each (duplicates), fills any hole from replay (Redis or
-   * PostgreSQL), hands each event to the handler and moves the offsets (in COMMIT's); after COMMIT the entries are
-   * acknowledged and each run's caller resolved. Throws (nothing resolved) when any part fails.
+   * Applies runs of distinct channels in one transaction; after COMMIT the entries are acknowledged
+   * and each run's caller resolved. Throws (nothing resolved) when any part fails. The offsets are
+   * locked before the handler (#applyLocked), or, for a handler whose effects are all in its
+   * transaction and runs that follow where this member left their channels, checked in COMMIT's
+   * round trip (#applyChecked); a checked run whose offset had moved is applied again, locked.
    */
   async #applyTogether(runs: readonly Run[]): Promise<void> {
-    const channels = runs.map((r) => r.channel);
-    const {
-      value: { results: outcomes, offsets: committedOffsets },
-    } = await this.deps.transaction(
-      async (tx) => {
-        // Locked with BEGIN (TransactionOptions.opening); a channel without its offset row yet (never
-        // expected: members create it before reading) gets one at 0 here, so nothing is skipped.
-        const offsets = lockedOffsets(tx.opened);
-        const missing = channels.filter((c) => !offsets.has(c));
-        if (missing.length > 0)
-          for (const [c, o] of await lockOffsets(tx.client, this.o.group, missing)) offsets.set(c, o);
-        const advance = new Map<string, number>();
-        const results: ApplyResult[] = [];
-        for (const { channel, deliveries } of runs) {
-          const locked = offsets.get(channel)!;
-          const { head } = locked;
-          // A run this member skipped right before, whose move still waits, is applied (as nothing).
-          const waiting = this.#skipped.get(channel);
-          const applied =
-            waiting && waiting.first === locked.applied + 1 && waiting.last <= head ? waiting.last : locked.applied;
-          if (applied !== locked.applied) advance.set(channel, applied);
-          // Redis is never the authority (invariant 13): an entry above what PostgreSQL committed on
-          // the channel was written by something other than the router, and is never applied.
-          const committed = deliveries.filter((d) => d.event.seq <= head);
-          const ahead = deliveries.filter((d) => !(d.event.seq <= head)).map((d) => d.event.seq);
-          const pending = committed.filter((d) => d.event.seq > applied);
-          if (pending.length === 0) {
-            results.push({ applied: 0, duplicates: committed.length, ahead });
-            continue;
-          }
-          // An entry that is not an event, where a committed event should be, is not that event:
-          // the event is read from PostgreSQL in its place (as are the holes between entries).
-          const valid = pending.filter((d) => d.invalid === undefined);
-          const run = await this.#complete(tx, channel, applied + 1, pending.at(-1)!.event.seq, valid);
-          const labels = { group: this.o.group, class: channelClass(channel) };
-          for (const d of run) {
-            this.metrics.deliveryLag.observe(labels, Math.max(0, Date.now() - d.event.ts) / 1000);
-            await this.handle(tx, d);
-          }
-          // (Nothing at all only when retention deleted the whole range: the group moves past it.)
-          advance.set(channel, run.at(-1)?.event.seq ?? pending.at(-1)!.event.seq);
-          results.push({ applied: run.length, duplicates: committed.length - pending.length, ahead });
-        }
-        if (advance.size > 0) tx.closeWith(advanceOffsetsStatement(this.o.group, advance));
-        const after = new Map([...offsets].map(([c, o]) => [c, advance.get(c) ?? o.applied]));
-        return { results, offsets: after };
-        // Relaxed: if PostgreSQL crashed and lost this commit, the effects and the offset would be
-        // lost together and the stalled channel applied again from replay (exactly once holds).
-        // A handler that publishes events gets a flushed commit (see TransactionOptions).
-      },
-      { relaxedCommit: true, opening: lockOffsetsStatement(this.o.group, channels) },
-    );
+    const moves = this.#checkedMoves(runs);
+    let outcomes: ApplyResult[];
+    let committedOffsets: ReadonlyMap<string, number>;
+    if (moves === undefined) ({ outcomes, committedOffsets } = await this.#applyLocked(runs));
+    else {
+      try {
+        ({ outcomes, committedOffsets } = await this.#applyChecked(runs, moves));
+      } catch (error) {
+        if (!isOffsetsMoved(error)) throw error;
+        // Rolled back: another member applied some of it, something moved an offset this member did
+        // not see, or an entry is above the committed head. The locked path tells which.
+        this.metrics.offsetsMoved.inc({ group: this.o.group });
+        for (const { channel } of runs) this.#known.delete(channel);
+        ({ outcomes, committedOffsets } = await this.#applyLocked(runs));
+      }
+    }
     const done: { channel: string; deliveries: readonly Delivery[] }[] = [...runs];
     for (const [channel, applied] of committedOffsets) {
       // A waiting run of the channel was moved by the transaction (or no longer followed from it).
@@ -217,6 +191,117 @@ export class Applier {
         );
       }
       resolve(value);
+    }
+  }
+
+  /**
+   * Applies runs with their offsets locked (in BEGIN's round trip): drops what is at or below each
+   * (duplicates), fills any hole from replay (Redis or PostgreSQL), hands each event to the handler
+   * and moves the offsets (in COMMIT's round trip). Resolves once committed.
+   */
+  async #applyLocked(runs: readonly Run[]): Promise<Applied> {
+    const channels = runs.map((r) => r.channel);
+    const { value } = await this.deps.transaction(
+      async (tx) => {
+        // Locked with BEGIN (TransactionOptions.opening); a channel without its offset row yet (never
+        // expected: members create it before reading) gets one at 0 here, so nothing is skipped.
+        const offsets = lockedOffsets(tx.opened);
+        const missing = channels.filter((c) => !offsets.has(c));
+        if (missing.length > 0)
+          for (const [c, o] of await lockOffsets(tx.client, this.o.group, missing)) offsets.set(c, o);
+        const advance = new Map<string, number>();
+        const outcomes: ApplyResult[] = [];
+        for (const { channel, deliveries } of runs) {
+          const locked = offsets.get(channel)!;
+          const { head } = locked;
+          // A run this member skipped right before, whose move still waits, is applied (as nothing).
+          const waiting = this.#skipped.get(channel);
+          const applied =
+            waiting && waiting.first === locked.applied + 1 && waiting.last <= head ? waiting.last : locked.applied;
+          if (applied !== locked.applied) advance.set(channel, applied);
+          // Redis is never the authority (invariant 13): an entry above what PostgreSQL committed on
+          // the channel was written by something other than the router, and is never applied.
+          const committed = deliveries.filter((d) => d.event.seq <= head);
+          const ahead = deliveries.filter((d) => !(d.event.seq <= head)).map((d) => d.event.seq);
+          const pending = committed.filter((d) => d.event.seq > applied);
+          if (pending.length === 0) {
+            outcomes.push({ applied: 0, duplicates: committed.length, ahead });
+            continue;
+          }
+          // An entry that is not an event, where a committed event should be, is not that event:
+          // the event is read from PostgreSQL in its place (as are the holes between entries).
+          const valid = pending.filter((d) => d.invalid === undefined);
+          const run = await this.#complete(tx, channel, applied + 1, pending.at(-1)!.event.seq, valid);
+          await this.#handleAll(tx, channel, run);
+          // (Nothing at all only when retention deleted the whole range: the group moves past it.)
+          advance.set(channel, run.at(-1)?.event.seq ?? pending.at(-1)!.event.seq);
+          outcomes.push({ applied: run.length, duplicates: committed.length - pending.length, ahead });
+        }
+        if (advance.size > 0) tx.closeWith(advanceOffsetsStatement(this.o.group, advance));
+        const committedOffsets = new Map([...offsets].map(([c, o]) => [c, advance.get(c) ?? o.applied]));
+        return { outcomes, committedOffsets };
+        // Relaxed: if PostgreSQL crashed and lost this commit, the effects and the offset would be
+        // lost together and the stalled channel applied again from replay (exactly once holds).
+        // A handler that publishes events gets a flushed commit (see TransactionOptions).
+      },
+      { relaxedCommit: true, opening: lockOffsetsStatement(this.o.group, channels) },
+    );
+    return value;
+  }
+
+  /**
+   * Applies runs that follow where this member left their channels (#checkedMoves) with no lock
+   * before the handler (ConsumeOptions.effects = 'transaction'): BEGIN goes with the handler's first
+   * statement, and the offsets move in COMMIT's round trip only from where `moves` expects them and
+   * within the committed heads, else the statement fails (isOffsetsMoved) and nothing commits. The
+   * handler may thus run on an event this member should not apply; its effects, all in the
+   * transaction, roll back with it.
+   */
+  async #applyChecked(runs: readonly Run[], moves: ReadonlyMap<string, CheckedMove>): Promise<Applied> {
+    const { value } = await this.deps.transaction(
+      async (tx) => {
+        for (const { channel, deliveries } of runs) await this.#handleAll(tx, channel, deliveries);
+        tx.closeWith(advanceCheckedOffsetsStatement(this.o.group, moves));
+        return {
+          outcomes: runs.map((r) => ({ applied: r.deliveries.length, duplicates: 0, ahead: [] })),
+          committedOffsets: new Map([...moves].map(([c, m]) => [c, m.seq])),
+        };
+      },
+      { relaxedCommit: true }, // as #applyLocked's
+    );
+    return value;
+  }
+
+  /**
+   * The offset moves of runs that may be applied checked (#applyChecked), or undefined when any may
+   * not: the handler's effects are not all in its transaction, a run does not start right after where
+   * this member last knew its channel's offset, has a hole or an entry that is not an event, or an
+   * offset move of skipped runs is on its way (it would make the check fail).
+   */
+  #checkedMoves(runs: readonly Run[]): Map<string, CheckedMove> | undefined {
+    if (this.o.effects !== 'transaction' || this.#skipFlush) return undefined;
+    const moves = new Map<string, CheckedMove>();
+    for (const { channel, deliveries } of runs) {
+      const first = deliveries[0]?.event.seq;
+      if (first === undefined || this.#known.get(channel) !== first - 1) return undefined;
+      for (let i = 0; i < deliveries.length; i++) {
+        const d = deliveries[i]!;
+        if (d.invalid !== undefined || d.event.seq !== first + i) return undefined;
+      }
+      // A run this member skipped right before, whose move still waits, moves with this one.
+      const waiting = this.#skipped.get(channel);
+      if (waiting && waiting.last !== first - 1) return undefined;
+      moves.set(channel, { expected: waiting ? waiting.first - 1 : first - 1, seq: first + deliveries.length - 1 });
+    }
+    return moves;
+  }
+
+  /** Hands a channel's events to the handler, in order. */
+  async #handleAll(tx: Transaction, channel: string, deliveries: readonly Delivery[]): Promise<void> {
+    const labels = { group: this.o.group, class: channelClass(channel) };
+    for (const d of deliveries) {
+      this.metrics.deliveryLag.observe(labels, Math.max(0, Date.now() - d.event.ts) / 1000);
+      await this.handle(tx, d);
     }
   }
 

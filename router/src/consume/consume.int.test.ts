@@ -58,36 +58,48 @@ describe('consume', () => {
     await expect.poll(() => appliedSeqs(pool, group, [channel]), { timeout: 10_000 }).toEqual([range(1, 40)]);
   });
 
-  it('keeps per-channel order with 3 members of one group on 50 channels, applying nothing twice', async () => {
-    const group = uniqueName('g');
-    const channels = Array.from({ length: 50 }, (_, i) => `positions:${uniqueName()}_${i}`);
-    for (const name of ['svc-1', 'svc-2', 'svc-3']) {
-      await consume({ group, consumer: name, channels, handler: recordingHandler(group, name), batchSize: 7 });
-    }
-    await Promise.all(
-      range(1, 4).map(async (w) => {
-        for (let i = 0; i < 50; i++)
-          await router.publishMany(
-            channels
-              .slice((w * 13 + i) % 40, ((w * 13 + i) % 40) + 10)
-              .map((channel) => ({ channel, type: 'p', data: { w, i } })),
-          );
-      }),
-    );
-    const heads = await Promise.all(
-      channels.map(async (c) =>
-        Number((await pool.query('SELECT last_seq FROM channel_head WHERE channel = $1', [c])).rows[0]?.last_seq ?? 0),
-      ),
-    );
-    await expect
-      .poll(() => appliedSeqs(pool, group, channels), { timeout: 30_000 })
-      .toEqual(heads.map((h) => range(1, h)));
-    const { rows } = await pool.query<{ n: string }>(
-      'SELECT count(DISTINCT consumer) AS n FROM applied WHERE group_name = $1',
-      [group],
-    );
-    expect(Number(rows[0]!.n)).toBeGreaterThan(1); // the work was really shared
-  });
+  it.each(['outside', 'transaction'] as const)(
+    'keeps per-channel order with 3 members of one group on 50 channels, applying nothing twice (effects %j)',
+    async (effects) => {
+      const group = uniqueName('g');
+      const channels = Array.from({ length: 50 }, (_, i) => `positions:${uniqueName()}_${i}`);
+      for (const name of ['svc-1', 'svc-2', 'svc-3']) {
+        await consume({
+          group,
+          consumer: name,
+          channels,
+          effects,
+          handler: recordingHandler(group, name),
+          batchSize: 7,
+        });
+      }
+      await Promise.all(
+        range(1, 4).map(async (w) => {
+          for (let i = 0; i < 50; i++)
+            await router.publishMany(
+              channels
+                .slice((w * 13 + i) % 40, ((w * 13 + i) % 40) + 10)
+                .map((channel) => ({ channel, type: 'p', data: { w, i } })),
+            );
+        }),
+      );
+      const heads = await Promise.all(
+        channels.map(async (c) =>
+          Number(
+            (await pool.query('SELECT last_seq FROM channel_head WHERE channel = $1', [c])).rows[0]?.last_seq ?? 0,
+          ),
+        ),
+      );
+      await expect
+        .poll(() => appliedSeqs(pool, group, channels), { timeout: 30_000 })
+        .toEqual(heads.map((h) => range(1, h)));
+      const { rows } = await pool.query<{ n: string }>(
+        'SELECT count(DISTINCT consumer) AS n FROM applied WHERE group_name = $1',
+        [group],
+      );
+      expect(Number(rows[0]!.n)).toBeGreaterThan(1); // the work was really shared
+    },
+  );
 
   it('dead-letters a poison event after maxDeliveries and goes on with the channel', async () => {
     const group = uniqueName('g');
@@ -339,6 +351,112 @@ describe('consume', () => {
       [8, 'wanted'],
     ]);
     await until('every offset', async () => (await offset()) === 8);
+    await consumers.pop()!.close(1_000);
+    await own.close();
+  });
+
+  it.each([
+    ['outside', 3],
+    ['transaction', 2],
+  ] as const)(
+    'with effects %j, a handled event of a channel the member knows costs PostgreSQL %i round trips',
+    async (effects, expected) => {
+      const group = uniqueName('g');
+      const channel = `trades:${uniqueName()}`;
+      // A router of its own: what its pool sends is this member's alone.
+      const own = await testRouter(db.url, { redis: { url: server.url } });
+      const roundTrips = () => counter(own, 'recio_pg_statements_total', {});
+      consumers.push(
+        await own.consume({
+          group,
+          consumer: 'svc-a',
+          channels: [channel],
+          effects,
+          sweepIntervalMs: 600_000,
+          handler: recordingHandler(group, 'svc-a'),
+        }),
+      );
+      // The first is applied locked either way: the member does not know the offset yet.
+      await router.publish(channel, 't', {});
+      await expect.poll(() => appliedSeqs(pool, group, [channel]), { timeout: 10_000 }).toEqual([[1]]);
+      const costs: number[] = [];
+      for (let n = 2; n <= 4; n++) {
+        const before = await roundTrips();
+        await router.publish(channel, 't', {});
+        await expect.poll(() => appliedSeqs(pool, group, [channel]), { timeout: 10_000 }).toEqual([range(1, n)]);
+        costs.push((await roundTrips()) - before);
+      }
+      // Locked: BEGIN with the lock, the handler's INSERT, the advance with COMMIT. Checked: BEGIN
+      // with the INSERT, the checked advance with COMMIT.
+      expect(costs).toEqual([expected, expected, expected]);
+      await consumers.pop()!.close(1_000);
+      await own.close();
+    },
+  );
+
+  it("with effects 'transaction', rolls back a run whose offset moved or that is above the committed head, and applies it locked", async () => {
+    const group = uniqueName('g');
+    const channel = `trades:${uniqueName()}`;
+    const own = await testRouter(db.url, { redis: { url: server.url } });
+    const moved = () => counter(own, 'recio_consumer_offsets_moved_total', { group });
+    const outcome = (o: string) => counter(own, 'recio_consumer_events_total', { group, outcome: o });
+    consumers.push(
+      await own.consume({
+        group,
+        consumer: 'svc-a',
+        channels: [channel],
+        effects: 'transaction',
+        sweepIntervalMs: 600_000,
+        handler: recordingHandler(group, 'svc-a'),
+      }),
+    );
+    await router.publishMany(range(1, 2).map((n) => ({ channel, type: 't', data: { n } })));
+    await expect.poll(() => appliedSeqs(pool, group, [channel]), { timeout: 10_000 }).toEqual([[1, 2]]);
+    await router.publish(channel, 't', { n: 3 }); // checked: the member knows the offset now
+    await expect.poll(() => appliedSeqs(pool, group, [channel]), { timeout: 10_000 }).toEqual([[1, 2, 3]]);
+    expect(await moved()).toBe(0);
+
+    // Another member applies 4 (its row, its offset move) without this one knowing.
+    await pool.query('INSERT INTO applied (group_name, channel, seq, consumer) VALUES ($1, $2, 4, $3)', [
+      group,
+      channel,
+      'svc-b',
+    ]);
+    await pool.query('UPDATE consumer_offset SET applied_seq = 4 WHERE group_name = $1 AND channel = $2', [
+      group,
+      channel,
+    ]);
+    await router.publishMany(range(4, 5).map((n) => ({ channel, type: 't', data: { n } })));
+    // 4 reached this member's handler and was rolled back with it; 5 applied once.
+    await expect.poll(() => appliedSeqs(pool, group, [channel]), { timeout: 10_000 }).toEqual([range(1, 5)]);
+    const { rows } = await pool.query<{ consumer: string }>(
+      'SELECT consumer FROM applied WHERE group_name = $1 AND seq = 4',
+      [group],
+    );
+    expect(rows).toEqual([{ consumer: 'svc-b' }]);
+    expect(await moved()).toBe(1);
+    expect(await outcome('duplicate')).toBe(1);
+
+    // An entry nobody committed (6, above the head), and its doorbell.
+    await redis.xadd(
+      streamKey(channel),
+      '6-0',
+      'event_id',
+      randomUUID(),
+      'type',
+      't',
+      'source',
+      'x',
+      'ts',
+      '0',
+      'data',
+      '{}',
+    );
+    await redis.publish(channel, 'ring');
+    await expect.poll(() => outcome('ahead_of_head'), { timeout: 10_000 }).toBe(1);
+    expect(await moved()).toBe(2);
+    expect(await appliedSeqs(pool, group, [channel])).toEqual([range(1, 5)]);
+    await expect.poll(async () => (await redis.xpending(streamKey(channel), group))[0]).toBe(0);
     await consumers.pop()!.close(1_000);
     await own.close();
   });

@@ -20,6 +20,8 @@ export class ConsumerMetrics {
   readonly handlerDuration: Histogram<'group' | 'class'>;
   readonly events: Counter<'group' | 'class' | 'outcome'>;
   readonly claims: Counter<'group' | 'class'>;
+  /** Transactions whose offset was checked at COMMIT (ConsumeOptions.effects) and had moved: applied again, locked. */
+  readonly offsetsMoved: Counter<'group'>;
   readonly inFlight: Gauge<'group'>;
   /** Safety-net checks: `postgres` (the sweep's one statement) and `redis` (the pending check). */
   readonly sweeps: Counter<'group' | 'kind'>;
@@ -66,6 +68,16 @@ export class ConsumerMetrics {
           name: 'recio_consumer_claims_total',
           help: 'Pending entries taken over from idle consumers',
           labelNames: ['group', 'class'],
+          registers,
+        }),
+    );
+    this.offsetsMoved = get(
+      'recio_consumer_offsets_moved_total',
+      () =>
+        new Counter({
+          name: 'recio_consumer_offsets_moved_total',
+          help: 'Transactions rolled back because an offset checked at COMMIT was not where the member left it (applied again with the offset locked)',
+          labelNames: ['group'],
           registers,
         }),
     );

@@ -11,7 +11,13 @@ describe('resolveConsumeOptions', () => {
 
   it('fills defaults', () => {
     const o = resolveConsumeOptions(base);
-    expect(o).toMatchObject({ batchSize: 100, maxDeliveries: 5, claimIdleMs: 30_000, startFrom: 'redis' });
+    expect(o).toMatchObject({
+      batchSize: 100,
+      maxDeliveries: 5,
+      claimIdleMs: 30_000,
+      startFrom: 'redis',
+      effects: 'outside',
+    });
   });
 
   it.each([
@@ -21,6 +27,7 @@ describe('resolveConsumeOptions', () => {
     [{ batchSize: 0 }, 'option batchSize'],
     [{ maxDeliveries: 1.5 }, 'option maxDeliveries'],
     [{ startFrom: 'kafka' }, 'option startFrom'],
+    [{ effects: 'memory' }, 'option effects'],
     [{ handler: 'nope' }, 'option handler'],
   ])('rejects %j naming the option', (override, message) => {
     expect(() => resolveConsumeOptions({ ...base, ...(override as object) })).toThrow(message);

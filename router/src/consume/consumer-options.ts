@@ -60,6 +60,18 @@ export interface ConsumeOptions<E = RecioEvent, M extends EventCatalogue = AnyEv
    * this member left the channel waits (the others are checked at once). @defaultValue 200
    */
   skipDelayMs?: number;
+  /**
+   * Where the handler's effects are. `'outside'`: anywhere (an order placed at an exchange, say), so
+   * the group's offset is locked before the handler runs, and an event the member should not apply
+   * (another member's progress, an entry above the committed head) never reaches it. `'transaction'`:
+   * every effect is in `tx` (statements, events) or in `tx.onCommit`, so a run that follows where
+   * this member left its channel goes to the handler with no lock first: the offset is checked in
+   * COMMIT's round trip (still where the member left it, and the run within the committed head),
+   * and when it is not, the transaction rolls back and the run is applied the locked way. A handled
+   * run then costs one round trip less, and its handler starts one round trip sooner.
+   * @defaultValue 'outside'
+   */
+  effects?: 'outside' | 'transaction';
   /** Entries read per XREADGROUP (COUNT). @defaultValue 100 */
   batchSize?: number;
   /** Events read but not yet finished; reading pauses above it (backpressure). @defaultValue 1000 */
@@ -131,6 +143,7 @@ export const CONSUME_DEFAULTS = {
   retryMaxMs: 30_000,
   sweepIntervalMs: 60_000,
   startFrom: 'redis',
+  effects: 'outside',
 } as const;
 
 const NAME_RE = /^[a-z0-9][a-z0-9._-]{0,127}$/i;
@@ -162,6 +175,8 @@ export function resolveConsumeOptions<E, M extends EventCatalogue>(
     throw new InvalidOptionError('channels', 'expected at least one channel or pattern');
   if (o.startFrom !== 'redis' && o.startFrom !== 'postgres')
     throw new InvalidOptionError('startFrom', "expected 'redis' or 'postgres'");
+  if (o.effects !== 'outside' && o.effects !== 'transaction')
+    throw new InvalidOptionError('effects', "expected 'outside' or 'transaction'");
   for (const key of [
     'batchSize',
     'maxInFlight',

@@ -45,6 +45,24 @@ const ADVANCE_OFFSETS = `UPDATE consumer_offset o SET applied_seq = v.seq, updat
   FROM unnest($2::text[], $3::bigint[]) AS v(channel, seq)
   WHERE o.group_name = $1 AND o.channel = v.channel`;
 
+// Moves the group's offsets of the channels from where the member expects them to the seqs, each
+// only within the channel's committed head (invariant 13), and fails the statement unless every one
+// moved: false cast to the domain recio_offsets_as_expected (migration 1732560000013) raises its check
+// violation, and the COMMIT sent after it never runs. No lock was taken before: the row locks are
+// taken here, in the order of the channels given (sorted by the caller, so two such statements never
+// deadlock on offsets). A member that moved a row meanwhile holds its lock until it commits; the row
+// is then checked again as it committed (PostgreSQL re-reads an updated row under READ COMMITTED).
+const ADVANCE_CHECKED_OFFSETS = `WITH moved AS (
+    UPDATE consumer_offset o SET applied_seq = v.seq, updated_at = now()
+    FROM unnest($2::text[], $3::bigint[], $4::bigint[]) AS v(channel, expected, seq)
+    WHERE o.group_name = $1 AND o.channel = v.channel AND o.applied_seq = v.expected
+      AND v.seq <= (SELECT h.last_seq FROM channel_head h WHERE h.channel = v.channel)
+    RETURNING 1)
+  SELECT (count(*) = cardinality($2::text[]))::recio_offsets_as_expected AS moved FROM moved`;
+
+/** The constraint (and domain) whose violation is ADVANCE_CHECKED_OFFSETS refusing to commit. */
+const OFFSETS_AS_EXPECTED = 'recio_offsets_as_expected';
+
 /** LOCK_OFFSETS as a session statement (prepared per connection), to ride BEGIN's round trip. */
 export const LOCK_OFFSETS_STATEMENT: SessionStatement = {
   name: 'recio_session_lock_offsets',
@@ -57,6 +75,13 @@ export const ADVANCE_OFFSETS_STATEMENT: SessionStatement = {
   name: 'recio_session_advance_offsets',
   types: ['text', 'text[]', 'bigint[]'],
   text: ADVANCE_OFFSETS,
+};
+
+/** ADVANCE_CHECKED_OFFSETS as a session statement, to ride COMMIT's round trip. */
+export const ADVANCE_CHECKED_OFFSETS_STATEMENT: SessionStatement = {
+  name: 'recio_session_advance_checked_offsets',
+  types: ['text', 'text[]', 'bigint[]', 'bigint[]'],
+  text: ADVANCE_CHECKED_OFFSETS,
 };
 
 /**
@@ -154,4 +179,37 @@ export function lockedOffsets(rows: readonly QueryResultRow[]): Map<string, Lock
 /** Moves locked offsets to their seqs, as a statement to send with COMMIT (Transaction.closeWith). */
 export function advanceOffsetsStatement(group: string, to: ReadonlyMap<string, number>): string {
   return execute(ADVANCE_OFFSETS_STATEMENT, [group, [...to.keys()], [...to.values()]]);
+}
+
+/** An offset move from where the member expects the offset to be. */
+export interface CheckedMove {
+  /** The applied seq the member expects the offset at. */
+  expected: number;
+  /** Where it moves to. */
+  seq: number;
+}
+
+/**
+ * Moves offsets that were not locked, as a statement to send with COMMIT (Transaction.closeWith):
+ * each only from where `moves` expects it and within the channel's committed head; otherwise the
+ * statement fails (isOffsetsMoved) and the transaction rolls back.
+ */
+export function advanceCheckedOffsetsStatement(group: string, moves: ReadonlyMap<string, CheckedMove>): string {
+  const sorted = [...moves].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+  return execute(ADVANCE_CHECKED_OFFSETS_STATEMENT, [
+    group,
+    sorted.map(([c]) => c),
+    sorted.map(([, m]) => m.expected),
+    sorted.map(([, m]) => m.seq),
+  ]);
+}
+
+/** Whether `error` is advanceCheckedOffsetsStatement refusing: an offset was not where it was expected. */
+export function isOffsetsMoved(error: unknown): boolean {
+  return (
+    typeof error === 'object' &&
+    error !== null &&
+    (error as { code?: unknown }).code === '23514' &&
+    (error as { constraint?: unknown }).constraint === OFFSETS_AS_EXPECTED
+  );
 }

@@ -35,6 +35,7 @@ describe('session statements', () => {
       const channel = `trades:${uniqueName()}`;
       await router.transaction(async (tx) => void tx.publish(channel, 't', { n: 1 }));
       expect(await preparedOn(pool)).toEqual([
+        'recio_session_advance_checked_offsets',
         'recio_session_advance_offsets',
         'recio_session_insert_event',
         'recio_session_insert_events',
@@ -83,7 +84,7 @@ describe('session statements', () => {
       const channel = `trades:${uniqueName()}`;
       const { events } = await router.transaction(async (tx) => void tx.publish(channel, 't', { n: 1 }));
       expect(events.map((e) => e.seq)).toEqual([1]);
-      expect(await preparedOn(pool)).toHaveLength(4);
+      expect(await preparedOn(pool)).toHaveLength(5);
     } finally {
       await router.close();
       await pool.end();

@@ -1,6 +1,10 @@
 import type { ClientBase } from 'pg';
 import { errorCode } from '../errors.js';
-import { ADVANCE_OFFSETS_STATEMENT, LOCK_OFFSETS_STATEMENT } from './consumer-offset.js';
+import {
+  ADVANCE_CHECKED_OFFSETS_STATEMENT,
+  ADVANCE_OFFSETS_STATEMENT,
+  LOCK_OFFSETS_STATEMENT,
+} from './consumer-offset.js';
 import { INSERT_EVENT_STATEMENT, INSERT_EVENTS_STATEMENT } from './insert-events.js';
 import type { SessionStatement } from './literals.js';
 
@@ -16,6 +20,7 @@ const STATEMENTS: readonly SessionStatement[] = [
   INSERT_EVENTS_STATEMENT,
   LOCK_OFFSETS_STATEMENT,
   ADVANCE_OFFSETS_STATEMENT,
+  ADVANCE_CHECKED_OFFSETS_STATEMENT,
 ];
 
 /** SQLSTATE of PREPARE when the name exists in the session already. */

@@ -57,6 +57,9 @@ export async function startActiveTradeSupervisor(
     group: ACTIVE_TRADE_GROUP.name,
     channels: [...ACTIVE_TRADE_GROUP.channels],
     types: ACTIVE_TRADE_TYPES,
+    // Trade and settings events change only rows of `tx` and, in tx.onCommit, the state version; a
+    // tick keeps no offset either way: its offset is checked at COMMIT (docs/consumer.md).
+    effects: 'transaction',
     handler: activeTradeHandler(watcher, settings, state),
   });
 }

@@ -62,6 +62,9 @@ export async function startAutoEntrySupervisor(
     channels: [...AUTO_ENTRY_GROUP.channels],
     types: AUTO_ENTRY_TYPES,
     ignores: autoEntryIgnores(requested),
+    // Rows of `tx`, requests remembered in tx.onCommit; forgetting a request early only makes
+    // `ignores` say false: its offset is checked at COMMIT (docs/consumer.md).
+    effects: 'transaction',
     handler: autoEntryHandler(scanner, settings, state, requested),
   });
 }

@@ -28,6 +28,9 @@ export async function startTradeManager(ctx: ServiceContext<TradeManagerConfig>)
     group: TRADE_MANAGER_GROUP.name,
     channels: [...TRADE_MANAGER_GROUP.channels],
     types: TRADE_MANAGER_TYPES,
+    // Every effect is a statement or event of `tx`, or a tx.onCommit hook (counters, the due-time
+    // version): its offset is checked at COMMIT rather than locked first (docs/consumer.md).
+    effects: 'transaction',
     handler: tradeManagerHandler(book),
   });
 }
