@@ -209,19 +209,22 @@ export class EventRouter<M extends EventCatalogue = AnyEvents> {
           const publishes = tx.queued.length > 0;
           if (beginning.length === 0 || publishes || tx.closing.length > 0) {
             try {
-              // One round trip: BEGIN if it is still waiting, the events (inserted last, so the
-              // channel heads stay locked as briefly as possible), the closing statements, COMMIT.
+              // One round trip: BEGIN if it is still waiting, the closing statements, the events
+              // (inserted last, so the channel heads stay locked as briefly as possible), COMMIT. The
+              // closing statements see the channel heads as committed before this transaction: a
+              // consumer's offset check compares a run with them, and a handler that publishes on
+              // the channel it consumes must not raise the head it is checked against.
               // Events never reach Redis from a commit that is not flushed (invariant 1): a relaxed
               // transaction that publishes turns the flush back on here (the setting is read when
               // the commit record is written, before it reverts). A statement that fails skips the
               // rest, COMMIT included: the transaction rolls back.
-              const closing = [...beginning];
+              const closing = [...beginning, ...tx.closing];
+              const inserting = closing.length;
               if (publishes) closing.push(insertEventsStatement(tx.queued, this.options.source));
-              closing.push(...tx.closing);
               if (options.relaxedCommit && publishes) closing.push('SET LOCAL synchronous_commit = on');
               const sent = (await inside.query([...closing, 'COMMIT'].join('; '))) as QueryResult | QueryResult[];
               if (publishes) {
-                const inserted = (Array.isArray(sent) ? sent[beginning.length]! : sent).rows as InsertedEventRow[];
+                const inserted = (Array.isArray(sent) ? sent[inserting]! : sent).rows as InsertedEventRow[];
                 committed = committedEvents(tx.queued, this.options.source, inserted);
               }
             } catch (error) {

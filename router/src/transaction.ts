@@ -58,10 +58,10 @@ export class Transaction<M extends EventCatalogue = AnyEvents> {
   }
 
   /**
-   * Sends `statement` in COMMIT's own round trip, after the events' insert: one round trip
-   * less than a statement of its own, for a statement whose result nobody reads (the consumer's
-   * offset advance). It has no parameters (a simple query): literals are escaped by the caller. If
-   * it fails, nothing commits.
+   * Sends `statement` in COMMIT's own round trip, before the events' insert (so it sees the channel
+   * heads as committed before this transaction): one round trip less than a statement of its own,
+   * for a statement whose result nobody reads (the consumer's offset advance). It has no parameters
+   * (a simple query): literals are escaped by the caller. If it fails, nothing commits.
    */
   closeWith(statement: string): void {
     this.#closing.push(statement);

@@ -15,6 +15,8 @@ export class CacheWrites {
   readonly #hits: Counter<'family'>;
   readonly #misses: Counter<'family'>;
   readonly #logger: Logger;
+  /** Families read so far: both their counters exist from the first read, a hit or a miss. */
+  readonly #read = new Set<string>();
 
   constructor(registry: Registry, logger: Logger) {
     this.#logger = logger;
@@ -54,6 +56,12 @@ export class CacheWrites {
       value = text === null ? null : decode(text);
     } catch (err) {
       this.#logger.debug({ err, family: family.name }, 'cache read failed');
+    }
+    if (!this.#read.has(family.name)) {
+      // A dashboard shows "0 hits" rather than nothing until the first hit (and increase() sees it).
+      this.#read.add(family.name);
+      this.#hits.inc({ family: family.name }, 0);
+      this.#misses.inc({ family: family.name }, 0);
     }
     (value === null ? this.#misses : this.#hits).inc({ family: family.name });
     return value;

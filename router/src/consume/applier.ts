@@ -5,7 +5,7 @@ import {
   advanceCheckedOffsetsStatement,
   advanceOffsetsStatement,
   type CheckedMove,
-  isOffsetsMoved,
+  isCheckRefused,
   lockedOffsets,
   lockOffsets,
   lockOffsetsStatement,
@@ -160,10 +160,12 @@ export class Applier {
       try {
         ({ outcomes, committedOffsets } = await this.#applyChecked(runs, moves));
       } catch (error) {
-        if (!isOffsetsMoved(error)) throw error;
-        // Rolled back: another member applied some of it, something moved an offset this member did
-        // not see, or an entry is above the committed head. The locked path tells which.
-        this.metrics.offsetsMoved.inc({ group: this.o.group });
+        // Rolled back. Refused by the check: another member applied some of it (or holds the offset
+        // now), something moved an offset this member did not see, or an entry is above the committed
+        // head. Anything else (the handler failed, a deadlock) may come of having run where it should
+        // not have: either way the runs go again at once, locked, which tells duplicates, refuses what
+        // is above the head, and fails a handler that fails there to its retry policy.
+        if (isCheckRefused(error)) this.metrics.checkRefusals.inc({ group: this.o.group });
         for (const { channel } of runs) this.#known.delete(channel);
         ({ outcomes, committedOffsets } = await this.#applyLocked(runs));
       }
@@ -253,7 +255,7 @@ export class Applier {
    * Applies runs that follow where this member left their channels (#checkedMoves) with no lock
    * before the handler (ConsumeOptions.effects = 'transaction'): BEGIN goes with the handler's first
    * statement, and the offsets move in COMMIT's round trip only from where `moves` expects them and
-   * within the committed heads, else the statement fails (isOffsetsMoved) and nothing commits. The
+   * within the committed heads, else the statement fails (isCheckRefused) and nothing commits. The
    * handler may thus run on an event this member should not apply; its effects, all in the
    * transaction, roll back with it.
    */

@@ -398,8 +398,9 @@ describe('consume', () => {
     const group = uniqueName('g');
     const channel = `trades:${uniqueName()}`;
     const own = await testRouter(db.url, { redis: { url: server.url } });
-    const moved = () => counter(own, 'recio_consumer_offsets_moved_total', { group });
+    const moved = () => counter(own, 'recio_consumer_offset_check_refusals_total', { group });
     const outcome = (o: string) => counter(own, 'recio_consumer_events_total', { group, outcome: o });
+    const record = recordingHandler(group, 'svc-a');
     consumers.push(
       await own.consume({
         group,
@@ -407,7 +408,18 @@ describe('consume', () => {
         channels: [channel],
         effects: 'transaction',
         sweepIntervalMs: 600_000,
-        handler: recordingHandler(group, 'svc-a'),
+        // As the trade manager does, it publishes on the channel it consumes (for a 'report').
+        handler: async (event, ctx) => {
+          // A 'strict' event fails the handler when it was applied already (as a unique key would).
+          const strict = (event.data as { strict?: boolean }).strict === true;
+          const again = await ctx.tx.query(
+            'SELECT 1 FROM applied WHERE group_name = $1 AND channel = $2 AND seq = $3',
+            [group, channel, event.seq],
+          );
+          if (strict && again.rowCount! > 0) throw new Error(`seq ${event.seq} applied already`);
+          await record(event, ctx);
+          if (event.type === 'report') ctx.tx.publish(channel, 'echo', {});
+        },
       }),
     );
     await router.publishMany(range(1, 2).map((n) => ({ channel, type: 't', data: { n } })));
@@ -416,16 +428,21 @@ describe('consume', () => {
     await expect.poll(() => appliedSeqs(pool, group, [channel]), { timeout: 10_000 }).toEqual([[1, 2, 3]]);
     expect(await moved()).toBe(0);
 
-    // Another member applies 4 (its row, its offset move) without this one knowing.
-    await pool.query('INSERT INTO applied (group_name, channel, seq, consumer) VALUES ($1, $2, 4, $3)', [
-      group,
-      channel,
-      'svc-b',
-    ]);
-    await pool.query('UPDATE consumer_offset SET applied_seq = 4 WHERE group_name = $1 AND channel = $2', [
-      group,
-      channel,
-    ]);
+    /** Another member applies `seq` (its row, its offset move) without this one knowing. */
+    const appliedByAnother = async (seq: number) => {
+      await pool.query('INSERT INTO applied (group_name, channel, seq, consumer) VALUES ($1, $2, $3, $4)', [
+        group,
+        channel,
+        seq,
+        'svc-b',
+      ]);
+      await pool.query('UPDATE consumer_offset SET applied_seq = $3 WHERE group_name = $1 AND channel = $2', [
+        group,
+        channel,
+        seq,
+      ]);
+    };
+    await appliedByAnother(4);
     await router.publishMany(range(4, 5).map((n) => ({ channel, type: 't', data: { n } })));
     // 4 reached this member's handler and was rolled back with it; 5 applied once.
     await expect.poll(() => appliedSeqs(pool, group, [channel]), { timeout: 10_000 }).toEqual([range(1, 5)]);
@@ -437,14 +454,24 @@ describe('consume', () => {
     expect(await moved()).toBe(1);
     expect(await outcome('duplicate')).toBe(1);
 
-    // An entry nobody committed (6, above the head), and its doorbell.
+    // The same, but the handler fails on what was applied already: the run goes locked at once
+    // (a duplicate there), not to the retry policy.
+    await appliedByAnother(6);
+    await router.publishMany(range(6, 7).map((n) => ({ channel, type: 't', data: { n, strict: true } })));
+    await expect.poll(() => appliedSeqs(pool, group, [channel]), { timeout: 10_000 }).toEqual([range(1, 7)]);
+    expect(await outcome('failed')).toBe(0);
+    expect(await outcome('duplicate')).toBe(2);
+    expect(await moved()).toBe(1); // a failure, not a refusal
+
+    // An entry nobody committed (8, above the head), and its doorbell. Its handler's own event would
+    // raise the head to 8 in its transaction: the check compares with the head committed before it.
     await redis.xadd(
       streamKey(channel),
-      '6-0',
+      '8-0',
       'event_id',
       randomUUID(),
       'type',
-      't',
+      'report',
       'source',
       'x',
       'ts',
@@ -455,7 +482,12 @@ describe('consume', () => {
     await redis.publish(channel, 'ring');
     await expect.poll(() => outcome('ahead_of_head'), { timeout: 10_000 }).toBe(1);
     expect(await moved()).toBe(2);
-    expect(await appliedSeqs(pool, group, [channel])).toEqual([range(1, 5)]);
+    expect(await appliedSeqs(pool, group, [channel])).toEqual([range(1, 7)]);
+    const { rows: log } = await pool.query<{ seq: string }>(
+      'SELECT seq FROM event_log WHERE channel = $1 ORDER BY seq',
+      [channel],
+    );
+    expect(log.map((r) => Number(r.seq))).toEqual(range(1, 7)); // and its 'echo' never committed
     await expect.poll(async () => (await redis.xpending(streamKey(channel), group))[0]).toBe(0);
     await consumers.pop()!.close(1_000);
     await own.close();

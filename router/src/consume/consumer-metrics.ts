@@ -20,8 +20,8 @@ export class ConsumerMetrics {
   readonly handlerDuration: Histogram<'group' | 'class'>;
   readonly events: Counter<'group' | 'class' | 'outcome'>;
   readonly claims: Counter<'group' | 'class'>;
-  /** Transactions whose offset was checked at COMMIT (ConsumeOptions.effects) and had moved: applied again, locked. */
-  readonly offsetsMoved: Counter<'group'>;
+  /** Transactions whose offset check at COMMIT (ConsumeOptions.effects) refused: applied again, locked. */
+  readonly checkRefusals: Counter<'group'>;
   readonly inFlight: Gauge<'group'>;
   /** Safety-net checks: `postgres` (the sweep's one statement) and `redis` (the pending check). */
   readonly sweeps: Counter<'group' | 'kind'>;
@@ -71,12 +71,12 @@ export class ConsumerMetrics {
           registers,
         }),
     );
-    this.offsetsMoved = get(
-      'recio_consumer_offsets_moved_total',
+    this.checkRefusals = get(
+      'recio_consumer_offset_check_refusals_total',
       () =>
         new Counter({
-          name: 'recio_consumer_offsets_moved_total',
-          help: 'Transactions rolled back because an offset checked at COMMIT was not where the member left it (applied again with the offset locked)',
+          name: 'recio_consumer_offset_check_refusals_total',
+          help: 'Transactions rolled back by the offset check at COMMIT (the offset had moved or was held by another member, or a run was above the committed head), then applied with the offset locked',
           labelNames: ['group'],
           registers,
         }),
@@ -109,5 +109,6 @@ export class ConsumerMetrics {
    */
   declare(group: string, classes: Iterable<string>): void {
     for (const c of classes) for (const outcome of CONSUME_OUTCOMES) this.events.inc({ group, class: c, outcome }, 0);
+    this.checkRefusals.inc({ group }, 0);
   }
 }

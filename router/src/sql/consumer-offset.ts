@@ -48,20 +48,28 @@ const ADVANCE_OFFSETS = `UPDATE consumer_offset o SET applied_seq = v.seq, updat
 // Moves the group's offsets of the channels from where the member expects them to the seqs, each
 // only within the channel's committed head (invariant 13), and fails the statement unless every one
 // moved: false cast to the domain recio_offsets_as_expected (migration 1732560000013) raises its check
-// violation, and the COMMIT sent after it never runs. No lock was taken before: the row locks are
-// taken here, in the order of the channels given (sorted by the caller, so two such statements never
-// deadlock on offsets). A member that moved a row meanwhile holds its lock until it commits; the row
-// is then checked again as it committed (PostgreSQL re-reads an updated row under READ COMMITTED).
-const ADVANCE_CHECKED_OFFSETS = `WITH moved AS (
+// violation, and the COMMIT sent after it never runs. No lock was taken before, and none is waited for
+// here: each row is locked NOWAIT before it is updated, so a row another transaction holds (a member
+// applying the channel the locked way, or about to move it) fails the statement at once with
+// lock_not_available. A checked transaction, which may hold business rows its handler locked, thus
+// never waits for a member that holds the offset and may be waiting for those rows (a deadlock).
+const ADVANCE_CHECKED_OFFSETS = `WITH locked AS (
+    SELECT o.channel FROM consumer_offset o
+    WHERE o.group_name = $1 AND o.channel = ANY ($2::text[])
+    FOR UPDATE NOWAIT),
+  moved AS (
     UPDATE consumer_offset o SET applied_seq = v.seq, updated_at = now()
     FROM unnest($2::text[], $3::bigint[], $4::bigint[]) AS v(channel, expected, seq)
     WHERE o.group_name = $1 AND o.channel = v.channel AND o.applied_seq = v.expected
       AND v.seq <= (SELECT h.last_seq FROM channel_head h WHERE h.channel = v.channel)
+      AND o.channel IN (SELECT l.channel FROM locked l)
     RETURNING 1)
   SELECT (count(*) = cardinality($2::text[]))::recio_offsets_as_expected AS moved FROM moved`;
 
 /** The constraint (and domain) whose violation is ADVANCE_CHECKED_OFFSETS refusing to commit. */
 const OFFSETS_AS_EXPECTED = 'recio_offsets_as_expected';
+/** SQLSTATE of a NOWAIT lock on a row another transaction holds. */
+const LOCK_NOT_AVAILABLE = '55P03';
 
 /** LOCK_OFFSETS as a session statement (prepared per connection), to ride BEGIN's round trip. */
 export const LOCK_OFFSETS_STATEMENT: SessionStatement = {
@@ -191,25 +199,26 @@ export interface CheckedMove {
 
 /**
  * Moves offsets that were not locked, as a statement to send with COMMIT (Transaction.closeWith):
- * each only from where `moves` expects it and within the channel's committed head; otherwise the
- * statement fails (isOffsetsMoved) and the transaction rolls back.
+ * each only from where `moves` expects it and within the channel's committed head, and only when no
+ * other transaction holds its row; otherwise the statement fails (isCheckRefused) and the
+ * transaction rolls back.
  */
 export function advanceCheckedOffsetsStatement(group: string, moves: ReadonlyMap<string, CheckedMove>): string {
-  const sorted = [...moves].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+  const list = [...moves];
   return execute(ADVANCE_CHECKED_OFFSETS_STATEMENT, [
     group,
-    sorted.map(([c]) => c),
-    sorted.map(([, m]) => m.expected),
-    sorted.map(([, m]) => m.seq),
+    list.map(([c]) => c),
+    list.map(([, m]) => m.expected),
+    list.map(([, m]) => m.seq),
   ]);
 }
 
-/** Whether `error` is advanceCheckedOffsetsStatement refusing: an offset was not where it was expected. */
-export function isOffsetsMoved(error: unknown): boolean {
-  return (
-    typeof error === 'object' &&
-    error !== null &&
-    (error as { code?: unknown }).code === '23514' &&
-    (error as { constraint?: unknown }).constraint === OFFSETS_AS_EXPECTED
-  );
+/**
+ * Whether `error` is advanceCheckedOffsetsStatement refusing: an offset was not where it was
+ * expected, a run was above its channel's committed head, or another transaction held an offset row.
+ */
+export function isCheckRefused(error: unknown): boolean {
+  if (typeof error !== 'object' || error === null) return false;
+  const { code, constraint } = error as { code?: unknown; constraint?: unknown };
+  return (code === '23514' && constraint === OFFSETS_AS_EXPECTED) || code === LOCK_NOT_AVAILABLE;
 }
