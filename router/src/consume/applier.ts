@@ -149,7 +149,7 @@ export class Applier {
    * and each run's caller resolved. Throws (nothing resolved) when any part fails. The offsets are
    * locked before the handler (#applyLocked), or, for a handler whose effects are all in its
    * transaction and runs that follow where this member left their channels, checked in COMMIT's
-   * round trip (#applyChecked); a checked run whose offset had moved is applied again, locked.
+   * round trip (#applyChecked); runs of a checked transaction that failed are applied again, locked.
    */
   async #applyTogether(runs: readonly Run[]): Promise<void> {
     const moves = this.#checkedMoves(runs);

@@ -1,4 +1,5 @@
 import type { QueryResultRow } from 'pg';
+import { errorCode } from '../errors.js';
 import { execute, type SessionStatement } from './literals.js';
 import type { Queryable } from './queryable.js';
 
@@ -218,7 +219,9 @@ export function advanceCheckedOffsetsStatement(group: string, moves: ReadonlyMap
  * expected, a run was above its channel's committed head, or another transaction held an offset row.
  */
 export function isCheckRefused(error: unknown): boolean {
-  if (typeof error !== 'object' || error === null) return false;
-  const { code, constraint } = error as { code?: unknown; constraint?: unknown };
-  return (code === '23514' && constraint === OFFSETS_AS_EXPECTED) || code === LOCK_NOT_AVAILABLE;
+  const code = errorCode(error);
+  return (
+    (code === '23514' && (error as { constraint?: unknown }).constraint === OFFSETS_AS_EXPECTED) ||
+    code === LOCK_NOT_AVAILABLE
+  );
 }
