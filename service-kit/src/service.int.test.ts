@@ -100,6 +100,21 @@ describe('startService', () => {
     expect(await invalid.json()).toMatchObject({
       error: { code: 'INVALID_REQUEST', message: expect.stringContaining('body.n') },
     });
+    // The framework's own refusals answer with the platform's codes, not Fastify's.
+    const tooLarge = await fetch(`${service.url}/echo`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ n: 1, pad: 'x'.repeat(70_000) }),
+    });
+    expect(tooLarge.status).toBe(413);
+    expect(await tooLarge.json()).toMatchObject({ error: { code: 'PAYLOAD_TOO_LARGE' } });
+    const wrongType = await fetch(`${service.url}/echo`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      body: 'n=1',
+    });
+    expect(wrongType.status).toBe(415);
+    expect(await wrongType.json()).toMatchObject({ error: { code: 'UNSUPPORTED_MEDIA_TYPE' } });
     const missing = await fetch(`${service.url}/nope`);
     expect(missing.status).toBe(404);
     expect(await missing.json()).toMatchObject({ error: { code: 'NOT_FOUND' } });

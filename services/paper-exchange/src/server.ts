@@ -116,7 +116,14 @@ export async function startPaperExchange(options: PaperExchangeOptions = {}): Pr
     world.advanceTo(clock.now());
   };
 
-  const app = options.logger ? Fastify({ loggerInstance: options.logger }) : Fastify({ logger: false });
+  // Requests are logged one by one only at debug (the platform polls several a second, which at info
+  // buried everything else `make dev` prints); warnings and errors always.
+  const app = options.logger
+    ? Fastify({
+        loggerInstance: options.logger,
+        disableRequestLogging: !['debug', 'trace'].includes(options.logger.level),
+      })
+    : Fastify({ logger: false });
   const faults = new FaultInjector();
   const trade = new TradeWebSocket({
     world,
