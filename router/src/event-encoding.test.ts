@@ -15,13 +15,20 @@ describe('encodeEvent', () => {
   });
 
   it("gives time-ordered ids (UUIDv7): event_log's key grows at its right edge", () => {
+    const before = Date.now();
+    // More ids than one fill of the random pool (256): ordered and unique across refills too.
     const ids = Array.from(
-      { length: 50 },
+      { length: 600 },
       () => encodeEvent(channels, 1_000, { channel: 'trades:u1', type: 't', data: {} }).event_id,
     );
     for (const id of ids) expect(id).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
     expect([...ids].sort()).toEqual(ids);
-    expect(Number.parseInt(ids[0]!.replace('-', '').slice(0, 12), 16)).toBeLessThanOrEqual(Date.now());
+    expect(new Set(ids).size).toBe(ids.length);
+    const msOf = (id: string): number => Number.parseInt(id.replace('-', '').slice(0, 12), 16);
+    expect(msOf(ids[0]!)).toBeGreaterThanOrEqual(before);
+    expect(msOf(ids.at(-1)!)).toBeLessThanOrEqual(Date.now() + 1); // the counter may carry into the next ms
+    // The random part differs from id to id (a pool handing out the same bytes twice would repeat it).
+    expect(new Set(ids.map((id) => id.slice(-12))).size).toBe(ids.length);
   });
 
   it('refuses a latest-value channel in a transaction, and an exactly-once one for publishLatest', () => {
