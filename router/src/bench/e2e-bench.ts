@@ -139,6 +139,8 @@ export async function e2eBench(ctx: E2eBenchContext): Promise<void> {
       redisCpuUs: number;
       /** The whole machine's busy CPU per event (µs), kernel included; NaN where it cannot be read. */
       machineCpuUs: number;
+      /** TCP segments sent on the machine per event (all loopback here); NaN where it cannot be read. */
+      tcpSegments: number;
     }> => {
       const toConsumer = channel === consumed;
       let running = true;
@@ -167,8 +169,8 @@ export async function e2eBench(ctx: E2eBenchContext): Promise<void> {
       await Promise.all(producers);
       await drain(mode);
       const events = toConsumer ? u1.handled - u0.handled : committed;
-      const perEvent = (server: keyof ServerCpu): number =>
-        s0[server] === null || s1[server] === null ? Number.NaN : ((s1[server] - s0[server]) * 1000) / events;
+      const perEvent = (server: keyof ServerCpu, scale = 1000): number =>
+        s0[server] === null || s1[server] === null ? Number.NaN : ((s1[server] - s0[server]) * scale) / events;
       return {
         committed: committed / seconds,
         handled: (u1.handled - u0.handled) / seconds,
@@ -181,6 +183,7 @@ export async function e2eBench(ctx: E2eBenchContext): Promise<void> {
         postgresCpuUs: perEvent('postgresMs'),
         redisCpuUs: perEvent('redisMs'),
         machineCpuUs: perEvent('machineMs'),
+        tcpSegments: perEvent('tcpSegments', 1),
       };
     };
 
@@ -262,6 +265,14 @@ export async function e2eBench(ctx: E2eBenchContext): Promise<void> {
           mean(t.recio.machineCpu),
           'µs',
         );
+      if (!Number.isNaN(mean(t.recio.tcpSegments)))
+        ctx.row(
+          `${run}: TCP segments sent on the machine per ${per} event, each received on loopback too (/proc/net/snmp)`,
+          mean(t.raw.tcpSegments),
+          mean(t.recio.tcpSegments),
+          'segments',
+          1,
+        );
     };
 
     // 1. Handled events/s, 8 closed-loop producers.
@@ -274,7 +285,8 @@ export async function e2eBench(ctx: E2eBenchContext): Promise<void> {
       | 'consumerRedis'
       | 'postgresCpu'
       | 'redisCpu'
-      | 'machineCpu',
+      | 'machineCpu'
+      | 'tcpSegments',
       number[]
     >;
     const empty = (): Throughput => ({
@@ -287,6 +299,7 @@ export async function e2eBench(ctx: E2eBenchContext): Promise<void> {
       postgresCpu: [],
       redisCpu: [],
       machineCpu: [],
+      tcpSegments: [],
     });
     /** Four closed runs, alternating: what each measured (the consumer's figures only when it listens). */
     const closedRuns = async (channel: (k: number) => string): Promise<Record<E2eMode, Throughput>> => {
@@ -299,6 +312,7 @@ export async function e2eBench(ctx: E2eBenchContext): Promise<void> {
         into.postgresCpu.push(r.postgresCpuUs);
         into.redisCpu.push(r.redisCpuUs);
         into.machineCpu.push(r.machineCpuUs);
+        into.tcpSegments.push(r.tcpSegments);
         if (channel !== consumed) continue;
         into.handled.push(r.handled);
         into.consumerCpu.push(r.consumerCpuUs);

@@ -18,6 +18,11 @@ export interface ServerCpu {
    * without /proc, or when the database is not on this machine.
    */
   machineMs: number | null;
+  /**
+   * TCP segments the machine has sent (/proc/net/snmp's `Tcp: OutSegs`): on loopback every one is
+   * also received, and each costs the kernel's network work above. Null as `machineMs`.
+   */
+  tcpSegments: number | null;
 }
 
 /** /proc's unit for a process's CPU times (USER_HZ, 100 on Linux whatever the kernel's own tick). */
@@ -27,12 +32,26 @@ const LOCAL_HOSTS = new Set(['localhost', '127.0.0.1', '[::1]', '::1']);
 /** Samples both servers' CPU time now. */
 export async function serverCpu(redis: Redis, databaseUrl: string): Promise<ServerCpu> {
   const local = LOCAL_HOSTS.has(new URL(databaseUrl).hostname);
-  const [postgresMs, redisMs, machineMs] = await Promise.all([
+  const [postgresMs, redisMs, machineMs, tcpSegments] = await Promise.all([
     local ? postgresCpuMs() : Promise.resolve(null),
     redisCpuMs(redis),
     local ? machineBusyMs() : Promise.resolve(null),
+    local ? tcpSegmentsSent() : Promise.resolve(null),
   ]);
-  return { postgresMs, redisMs, machineMs };
+  return { postgresMs, redisMs, machineMs, tcpSegments };
+}
+
+async function tcpSegmentsSent(): Promise<number | null> {
+  let snmp: string;
+  try {
+    snmp = await readFile('/proc/net/snmp', 'utf8');
+  } catch {
+    return null;
+  }
+  // Two lines per protocol: "Tcp: <names>" then "Tcp: <values>".
+  const [names, values] = snmp.split('\n').filter((line) => line.startsWith('Tcp:'));
+  const at = names?.split(/\s+/).indexOf('OutSegs') ?? -1;
+  return at < 0 || values === undefined ? null : Number(values.split(/\s+/)[at]);
 }
 
 async function machineBusyMs(): Promise<number | null> {
