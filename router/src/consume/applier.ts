@@ -298,11 +298,16 @@ export class Applier {
     return moves;
   }
 
-  /** Hands a channel's events to the handler, in order. */
+  /**
+   * Hands a channel's events to the handler, in order. Each one's delivery lag (commit → this
+   * handler start) is observed once the transaction commits: an attempt that rolled back (a refused
+   * check, a failed handler) did not deliver the event, and its retry is observed instead.
+   */
   async #handleAll(tx: Transaction, channel: string, deliveries: readonly Delivery[]): Promise<void> {
     const labels = { group: this.o.group, class: channelClass(channel) };
     for (const d of deliveries) {
-      this.metrics.deliveryLag.observe(labels, Math.max(0, Date.now() - d.event.ts) / 1000);
+      const lagSeconds = Math.max(0, Date.now() - d.event.ts) / 1000;
+      tx.onCommit(() => this.metrics.deliveryLag.observe(labels, lagSeconds));
       await this.handle(tx, d);
     }
   }
@@ -384,15 +389,7 @@ export class Applier {
     const newest = this.#latestApplied.get(channel) ?? 0;
     const run = deliveries.filter((d) => d.event.seq > newest);
     if (run.length > 0) {
-      await this.deps.transaction(
-        async (tx) => {
-          for (const d of run) {
-            this.metrics.deliveryLag.observe(labels, Math.max(0, Date.now() - d.event.ts) / 1000);
-            await this.handle(tx, d);
-          }
-        },
-        { relaxedCommit: true, lazy: true },
-      );
+      await this.deps.transaction((tx) => this.#handleAll(tx, channel, run), { relaxedCommit: true, lazy: true });
       this.#latestApplied.set(channel, run.at(-1)!.event.seq);
     }
     await this.acknowledge(channel, deliveries);

@@ -489,6 +489,17 @@ describe('consume', () => {
     );
     expect(log.map((r) => Number(r.seq))).toEqual(range(1, 7)); // and its 'echo' never committed
     await expect.poll(async () => (await redis.xpending(streamKey(channel), group))[0]).toBe(0);
+    // Each applied event's delivery lag observed once (1, 2, 3, 5, 7), not once per attempt (9 handler starts).
+    const lags = (await own.registry.getSingleMetric('recio_consumer_delivery_lag_seconds')?.get())?.values ?? [];
+    const observed = lags
+      .filter(
+        (v) =>
+          (v as { metricName?: string }).metricName === 'recio_consumer_delivery_lag_seconds_count' &&
+          v.labels.group === group,
+      )
+      .reduce((sum, v) => sum + v.value, 0);
+    expect(await outcome('applied')).toBe(5);
+    expect(observed).toBe(5);
     await consumers.pop()!.close(1_000);
     await own.close();
   });
