@@ -21,6 +21,7 @@ export { Channels, streamKey, dlqKey } from './channels.js';
 export { DEFAULT_CHANNEL_CLASSES, type ChannelClassPolicy } from './channel-classes.js';
 export { RouterMetrics } from './metrics.js';
 export { RouterScripts, type AppendEntry, type AppendReply } from './redis/scripts.js';
+export { replyFields, type ReplyValue } from './redis/reply-fields.js';
 export {
   createRedisClient,
   parseRedisConnection,

@@ -1,5 +1,6 @@
 import { consumerGroups } from '@recio/platform';
 import { isLatestChannel, seqOfEntryId, STREAM_KEY } from '@recio/contract';
+import { replyFields } from '@recio/router';
 import type { Redis } from 'ioredis';
 import type pg from 'pg';
 
@@ -57,7 +58,7 @@ export async function unsettled(
   for (const { group } of consumerGroups()) {
     for (const channel of group.channels.filter(isLatestChannel)) {
       const rows = ((await redis.call('XINFO', 'GROUPS', streamKey(channel)).catch(() => [])) as unknown[][]).map(
-        toRecord,
+        replyFields,
       );
       const mine = rows.find((r) => r.name === group.name);
       if (!mine) out.push(`${group.name} has no group on ${channel} yet`);
@@ -80,11 +81,5 @@ export async function unsettled(
   );
   for (const l of lag) out.push(`${l.group_name} is ${l.behind} behind on ${l.channel}`);
 
-  return out;
-}
-
-function toRecord(row: unknown[]): Record<string, unknown> {
-  const out: Record<string, unknown> = {};
-  for (let i = 0; i + 1 < row.length; i += 2) out[String(row[i])] = row[i + 1];
   return out;
 }

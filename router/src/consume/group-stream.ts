@@ -2,6 +2,7 @@ import { seqOfEntryId } from '@recio/contract';
 import { streamKey } from '../channels.js';
 import { errorCode } from '../errors.js';
 import type { RedisClient } from '../redis/connection.js';
+import { replyFields } from '../redis/reply-fields.js';
 
 /** Stream entries as XREADGROUP / XAUTOCLAIM return them. */
 export type StreamEntries = [id: string, fields: string[]][];
@@ -97,13 +98,11 @@ export class GroupStream {
    * reports it). Null when the group does not exist; throws when the stream does not.
    */
   async groupInfo(): Promise<{ pending: number; lag: number | null } | null> {
-    const rows = (await this.redis.call('XINFO', 'GROUPS', this.key)) as (string | number | null)[][];
-    for (const row of rows) {
-      const info = new Map<string, string | number | null>();
-      for (let i = 0; i + 1 < row.length; i += 2) info.set(String(row[i]), row[i + 1]!);
-      if (info.get('name') !== this.group) continue;
-      const lag = info.get('lag');
-      return { pending: Number(info.get('pending')), lag: lag === null || lag === undefined ? null : Number(lag) };
+    const rows = (await this.redis.call('XINFO', 'GROUPS', this.key)) as unknown[];
+    for (const info of rows.map(replyFields)) {
+      if (info.name !== this.group) continue;
+      const lag = info.lag;
+      return { pending: Number(info.pending), lag: lag === null || lag === undefined ? null : Number(lag) };
     }
     return null;
   }
@@ -122,11 +121,9 @@ export class GroupStream {
 
   /** Deletes the other members idle longer than `idleMs` that hold nothing; returns their names. */
   async removeGoneMembers(idleMs: number): Promise<string[]> {
-    const rows = (await this.redis.call('XINFO', 'CONSUMERS', this.key, this.group)) as (string | number)[][];
+    const rows = (await this.redis.call('XINFO', 'CONSUMERS', this.key, this.group)) as unknown[];
     const removed: string[] = [];
-    for (const row of rows) {
-      const info: Record<string, string | number> = {};
-      for (let i = 0; i + 1 < row.length; i += 2) info[String(row[i])] = row[i + 1]!;
+    for (const info of rows.map(replyFields)) {
       if (info.name !== this.consumer && Number(info.pending) === 0 && Number(info.idle) > idleMs) {
         await this.redis.xgroup('DELCONSUMER', this.key, this.group, String(info.name));
         removed.push(String(info.name));

@@ -1,5 +1,5 @@
 import { channelClass, HEALTH_CHANNEL } from '@recio/contract';
-import { streamKey, type RedisClient } from '@recio/router';
+import { replyFields, streamKey, type RedisClient } from '@recio/router';
 import type { PlatformRouter } from '@recio/service-kit';
 import type pg from 'pg';
 import type { Logger } from 'pino';
@@ -8,7 +8,7 @@ import { controllerMetrics } from './controller-metrics.js';
 import { groupState, looksStopped, StoppedTracker, trimWindow, type GroupPoint, type GroupState } from './evaluate.js';
 import type { ControllerReporter } from './reporter.js';
 import { RestartGuard, type Restarter, type RestartTarget } from './restarter.js';
-import { ackApplied, fields, takeSample, type Sample, type WatchedGroup } from './sampler.js';
+import { ackApplied, takeSample, type Sample, type WatchedGroup } from './sampler.js';
 
 /** A group the controller watches, with its desired thresholds (an EventConsumer's spec). */
 export interface ControlledGroup extends WatchedGroup {
@@ -258,7 +258,7 @@ export class HealthController {
       const key = streamKey(r.channel);
       const consumers = (
         (await this.#o.redis.call('XINFO', 'CONSUMERS', key, r.group_name).catch(() => [])) as unknown[]
-      ).map(fields);
+      ).map(replyFields);
       let holding = false;
       for (const info of consumers) {
         if (Number(info.pending) > 0) holding = true;

@@ -6,7 +6,7 @@ import {
   isLatestChannel,
   seqOfEntryId,
 } from '@recio/contract';
-import { streamKey, toLike, type RedisClient } from '@recio/router';
+import { replyFields, streamKey, toLike, type RedisClient } from '@recio/router';
 import type pg from 'pg';
 import type { MemberReading } from './evaluate.js';
 
@@ -48,14 +48,6 @@ export interface GroupSample {
 export interface Sample {
   at: number;
   groups: Map<string, GroupSample>;
-}
-
-/** A Redis reply row of XINFO GROUPS / XINFO CONSUMERS (field, value, field, value, ...). */
-export function fields(row: unknown): Record<string, string | number | null> {
-  const out: Record<string, string | number | null> = {};
-  const list = row as (string | number | null)[];
-  for (let i = 0; i + 1 < list.length; i += 2) out[String(list[i])] = list[i + 1]!;
-  return out;
 }
 
 /** A group's channels as (concrete channel, LIKE pattern) pairs for one SQL statement. */
@@ -209,7 +201,7 @@ async function latestBacklog(
   channel: string,
 ): Promise<{ count: number; oldestAt: number | null }> {
   const key = streamKey(channel);
-  const groups = ((await redis.call('XINFO', 'GROUPS', key).catch(noSuchKey)) as unknown[]).map(fields);
+  const groups = ((await redis.call('XINFO', 'GROUPS', key).catch(noSuchKey)) as unknown[]).map(replyFields);
   const mine = groups.find((x) => x.name === group);
   if (!mine) return { count: 0, oldestAt: null };
   const pending = Number(mine.pending);
@@ -219,7 +211,7 @@ async function latestBacklog(
   if (pending > 0) oldest = ((await redis.xpending(key, group, '-', '+', 1)) as [string][])[0]?.[0];
   else oldest = (await redis.xrange(key, `(${String(mine['last-delivered-id'])}`, '+', 'COUNT', 1))[0]?.[0];
   const entry = oldest === undefined ? undefined : (await redis.xrange(key, oldest, oldest))[0];
-  const ts = entry ? Number(fields(entry[1]).ts) : Number.NaN;
+  const ts = entry ? Number(replyFields(entry[1]).ts) : Number.NaN;
   return { count: pending + undelivered, oldestAt: Number.isFinite(ts) ? ts : null };
 }
 
@@ -241,7 +233,7 @@ async function readStream(
   claimIdleMs: number,
 ): Promise<{ pending: number; members: MemberReading[] }> {
   const key = streamKey(b.channel);
-  const groups = ((await redis.call('XINFO', 'GROUPS', key).catch(noSuchKey)) as unknown[]).map(fields);
+  const groups = ((await redis.call('XINFO', 'GROUPS', key).catch(noSuchKey)) as unknown[]).map(replyFields);
   const mine = groups.find((x) => x.name === b.group);
   if (!mine) return { pending: 0, members: [] };
   // Redis's own count of entries not delivered to the group; null when it cannot tell (after a
@@ -249,10 +241,12 @@ async function readStream(
   let undelivered: boolean;
   if (mine.lag !== null && mine.lag !== undefined) undelivered = Number(mine.lag) > 0;
   else {
-    const stream = fields(await redis.call('XINFO', 'STREAM', key));
+    const stream = replyFields(await redis.call('XINFO', 'STREAM', key));
     undelivered = seqOfEntryId(String(stream['last-generated-id'])) > seqOfEntryId(String(mine['last-delivered-id']));
   }
-  const consumers = ((await redis.call('XINFO', 'CONSUMERS', key, b.group).catch(noSuchKey)) as unknown[]).map(fields);
+  const consumers = ((await redis.call('XINFO', 'CONSUMERS', key, b.group).catch(noSuchKey)) as unknown[]).map(
+    replyFields,
+  );
   const members = consumers.map((c) => ({
     consumer: String(c.name),
     pending: Number(c.pending),
