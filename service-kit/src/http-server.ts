@@ -27,13 +27,13 @@ export interface HttpServerOptions {
  * Fastify's client errors as the platform's stable codes (a framework's code may change with its
  * version; a client's handling of ours must not). Any other client error is BAD_REQUEST.
  */
-const FRAMEWORK_ERROR_CODES: Readonly<Record<string, string>> = {
-  FST_ERR_CTP_INVALID_JSON_BODY: 'INVALID_JSON',
-  FST_ERR_CTP_EMPTY_JSON_BODY: 'INVALID_JSON',
-  FST_ERR_CTP_BODY_TOO_LARGE: 'PAYLOAD_TOO_LARGE',
-  FST_ERR_CTP_INVALID_MEDIA_TYPE: 'UNSUPPORTED_MEDIA_TYPE',
-  FST_ERR_CTP_INVALID_CONTENT_LENGTH: 'BAD_REQUEST',
-};
+const FRAMEWORK_ERROR_CODES: ReadonlyMap<string, string> = new Map([
+  ['FST_ERR_CTP_INVALID_JSON_BODY', 'INVALID_JSON'],
+  ['FST_ERR_CTP_EMPTY_JSON_BODY', 'INVALID_JSON'],
+  ['FST_ERR_CTP_BODY_TOO_LARGE', 'PAYLOAD_TOO_LARGE'],
+  ['FST_ERR_CTP_INVALID_MEDIA_TYPE', 'UNSUPPORTED_MEDIA_TYPE'],
+  ['FST_ERR_CTP_INVALID_CONTENT_LENGTH', 'BAD_REQUEST'],
+]);
 
 /** The timeouts every service's HTTP server has unless told otherwise. */
 export const HTTP_TIMEOUTS = { requestTimeoutMs: 30_000, headersTimeoutMs: 15_000, keepAliveTimeoutMs: 65_000 };
@@ -111,7 +111,7 @@ export function createHttpServer(options: HttpServerOptions): FastifyInstance {
     // Fastify's own client errors (bad JSON, body too large, wrong content type) keep their status
     // and answer with the platform's code, not the framework's.
     if (e.statusCode && e.statusCode >= 400 && e.statusCode < 500) {
-      const code = FRAMEWORK_ERROR_CODES[e.code ?? ''] ?? 'BAD_REQUEST';
+      const code = FRAMEWORK_ERROR_CODES.get(e.code ?? '') ?? 'BAD_REQUEST';
       return reply.code(e.statusCode).send({ error: { code, message: e.message ?? 'bad request' } });
     }
     req.log.error({ err: error }, 'request failed');
