@@ -325,6 +325,17 @@ describe('the WebSocket gateway', () => {
     expect(await metric('recio_ws_bad_frames_total', { code: 'FRAME_TOO_LARGE' })).toBe(tooLarge + 1);
   });
 
+  it('closes a socket whose frame is too large to read at all (1009) and keeps serving the others', async () => {
+    const client = await connect(alice);
+    // Above ws's maxPayload (64 KiB, main-app.ts): not read, so not answered with FRAME_TOO_LARGE.
+    client.ws.send('x'.repeat(64 * 1024 + 1));
+    await until('the socket closed', () => client.closed);
+    expect(client.closed?.code).toBe(1009);
+    const other = await connect(alice);
+    other.send({ op: 'ping', id: 'after a frame too large' });
+    await other.next('pong', (f) => f.op === 'pong' && f.id === 'after a frame too large');
+  });
+
   const big = 'x'.repeat(100_000);
 
   it("sends a new page the newest price from the hub's memory, reading no history", async () => {
