@@ -84,45 +84,27 @@ describe('startService', () => {
   });
 
   it('answers bad requests with a code and keeps serving', async () => {
-    const bad = await fetch(`${service.url}/echo`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body: '{"n":',
-    });
+    const echo = (body: string, contentType = 'application/json') =>
+      fetch(`${service.url}/echo`, { method: 'POST', headers: { 'content-type': contentType }, body });
+    const bad = await echo('{"n":');
     expect(bad.status).toBe(400);
     expect(await bad.json()).toMatchObject({ error: { code: 'INVALID_JSON' } });
-    const invalid = await fetch(`${service.url}/echo`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body: '{"n":1.5}',
-    });
+    const invalid = await echo('{"n":1.5}');
     expect(invalid.status).toBe(400);
     expect(await invalid.json()).toMatchObject({
       error: { code: 'INVALID_REQUEST', message: expect.stringContaining('body.n') },
     });
     // The framework's own refusals answer with the platform's codes, not Fastify's.
-    const tooLarge = await fetch(`${service.url}/echo`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ n: 1, pad: 'x'.repeat(70_000) }),
-    });
+    const tooLarge = await echo(JSON.stringify({ n: 1, pad: 'x'.repeat(70_000) }));
     expect(tooLarge.status).toBe(413);
     expect(await tooLarge.json()).toMatchObject({ error: { code: 'PAYLOAD_TOO_LARGE' } });
-    const wrongType = await fetch(`${service.url}/echo`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/x-www-form-urlencoded' },
-      body: 'n=1',
-    });
+    const wrongType = await echo('n=1', 'application/x-www-form-urlencoded');
     expect(wrongType.status).toBe(415);
     expect(await wrongType.json()).toMatchObject({ error: { code: 'UNSUPPORTED_MEDIA_TYPE' } });
     const missing = await fetch(`${service.url}/nope`);
     expect(missing.status).toBe(404);
     expect(await missing.json()).toMatchObject({ error: { code: 'NOT_FOUND' } });
-    const ok = await fetch(`${service.url}/echo`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body: '{"n":2}',
-    });
+    const ok = await echo('{"n":2}');
     expect(await ok.json()).toEqual({ n: 2 });
   });
 

@@ -41,13 +41,18 @@ export async function serverCpu(redis: Redis, databaseUrl: string): Promise<Serv
   return { postgresMs, redisMs, machineMs, tcpSegments };
 }
 
-async function tcpSegmentsSent(): Promise<number | null> {
-  let snmp: string;
+/** A /proc file's text, or null where there is no /proc. */
+async function readProc(path: string): Promise<string | null> {
   try {
-    snmp = await readFile('/proc/net/snmp', 'utf8');
+    return await readFile(path, 'utf8');
   } catch {
     return null;
   }
+}
+
+async function tcpSegmentsSent(): Promise<number | null> {
+  const snmp = await readProc('/proc/net/snmp');
+  if (snmp === null) return null;
   // Two lines per protocol: "Tcp: <names>" then "Tcp: <values>".
   const [names, values] = snmp.split('\n').filter((line) => line.startsWith('Tcp:'));
   const at = names?.split(/\s+/).indexOf('OutSegs') ?? -1;
@@ -55,12 +60,8 @@ async function tcpSegmentsSent(): Promise<number | null> {
 }
 
 async function machineBusyMs(): Promise<number | null> {
-  let stat: string;
-  try {
-    stat = await readFile('/proc/stat', 'utf8');
-  } catch {
-    return null;
-  }
+  const stat = await readProc('/proc/stat');
+  if (stat === null) return null;
   // cpu  user nice system idle iowait irq softirq steal guest guest_nice (guest time is inside user).
   const [user = 0, nice = 0, system = 0, , , irq = 0, softirq = 0, steal = 0] = stat
     .slice(0, stat.indexOf('\n'))
