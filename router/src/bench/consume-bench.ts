@@ -60,7 +60,6 @@ export async function consumeBench(ctx: ConsumeBenchContext): Promise<void> {
     consumer: 'bench-1',
     channels: [`trades:${prefix}T_*`],
     handler: async () => undefined,
-    concurrency: 8,
   });
   for (;;) {
     const { rows } = await pool.query<{ n: string }>(

@@ -13,7 +13,7 @@ import { e2eChannel, rawStreamKey, type E2eConsumerConfig, type E2eReply, type E
 
 const config = JSON.parse(process.argv[2] ?? '{}') as E2eConsumerConfig;
 const wallMs = (): number => performance.timeOrigin + performance.now();
-const READERS = 8; // the raw floor's parallel readers, as recio drains 8 channels at once (its default)
+const READERS = 8; // the raw floor's parallel readers, each with its own PostgreSQL connection
 const EFFECT = {
   name: 'bench-effect',
   text: 'INSERT INTO bench_effect (k, channel, seq) VALUES ($1, $2, $3)',

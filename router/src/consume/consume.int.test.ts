@@ -553,6 +553,50 @@ describe('consume', () => {
     await own.close();
   });
 
+  it('fills a transaction with the runs of every channel read while the one before ran, up to channelsPerTransaction', async () => {
+    const group = uniqueName('g');
+    const prefix = `trades:${uniqueName()}_`;
+    const channels = range(0, 19).map((i) => `${prefix}${i}`);
+    await router.publishMany(channels.map((channel) => ({ channel, type: 't', data: {} })));
+    let release!: () => void;
+    const gate = new Promise<void>((resolve) => (release = resolve));
+    let held = false;
+    const calls: { channel: string; seq: number; tx: object }[] = [];
+    const record = recordingHandler(group, 'svc-a');
+    const member = await router.consume({
+      group,
+      consumer: 'svc-a',
+      channels: [`${prefix}*`],
+      transactions: 1, // (the default) with channelsPerTransaction 16, the default; concurrency not set
+      sweepIntervalMs: 600_000,
+      handler: async (event, context) => {
+        calls.push({ channel: event.channel, seq: event.seq, tx: context.tx });
+        if (event.channel === channels[0] && event.seq === 2) {
+          held = true;
+          await gate;
+        }
+        await record(event, context);
+      },
+    });
+    consumers.push(member);
+    await expect.poll(() => appliedSeqs(pool, group, channels), { timeout: 10_000 }).toEqual(channels.map(() => [1]));
+    // The first channel's next event holds the member's only transaction open...
+    await router.publish(channels[0]!, 't', {});
+    await until('the first channel in its handler', () => held);
+    // ...while every other channel gets one: each is read and waits for the transaction, holding
+    // its place among the channels processed at once. 16 places (1 × 16): the one held, and 15
+    // waiting; with 8 places only 7 could wait, and the next transaction could hold no more.
+    await router.publishMany(channels.slice(1).map((channel) => ({ channel, type: 't', data: {} })));
+    await expect.poll(() => member.inFlight, { timeout: 10_000 }).toBe(16);
+    release();
+    await expect
+      .poll(() => appliedSeqs(pool, group, channels), { timeout: 10_000 })
+      .toEqual(channels.map(() => [1, 2]));
+    const next = calls.find((c) => c.seq === 2 && c.channel !== channels[0])!.tx;
+    expect(calls.filter((c) => c.tx === next)).toHaveLength(15);
+    await consumers.pop()!.close(1_000);
+  });
+
   it('moves the offsets past runs it does not handle together, within skipDelayMs, and at close', async () => {
     const group = uniqueName('g');
     const prefix = `trades:${uniqueName()}_`;

@@ -20,8 +20,17 @@ describe('resolveConsumeOptions', () => {
     });
   });
 
+  it('lets every transaction fill: channels at once default to transactions × channelsPerTransaction', () => {
+    expect(resolveConsumeOptions(base).concurrency).toBe(16);
+    expect(resolveConsumeOptions({ ...base, transactions: 8, channelsPerTransaction: 1 }).concurrency).toBe(8);
+    expect(resolveConsumeOptions({ ...base, transactions: 3, channelsPerTransaction: 4 }).concurrency).toBe(12);
+    expect(resolveConsumeOptions({ ...base, transactions: 3, concurrency: 5 }).concurrency).toBe(5);
+  });
+
   it.each([
     [{ group: 'bad group' }, 'option group'],
+    [{ transactions: 0 }, 'option transactions'],
+    [{ concurrency: 0 }, 'option concurrency'],
     [{ consumer: '' }, 'option consumer'],
     [{ channels: [] }, 'option channels'],
     [{ batchSize: 0 }, 'option batchSize'],

@@ -76,7 +76,13 @@ export interface ConsumeOptions<E = RecioEvent, M extends EventCatalogue = AnyEv
   batchSize?: number;
   /** Events read but not yet finished; reading pauses above it (backpressure). @defaultValue 1000 */
   maxInFlight?: number;
-  /** Channels processed at once (each channel is always sequential). @defaultValue 8 */
+  /**
+   * Channels processed at once (each channel is always sequential): read, and waiting for or in a
+   * transaction. The default lets every transaction fill: a channel whose run waits for one holds its
+   * place, so with fewer places than `transactions × channelsPerTransaction` ready channels would
+   * wait unread behind half-empty transactions (docs/performance.md, issue 14's tenth step).
+   * @defaultValue transactions × channelsPerTransaction (16)
+   */
   concurrency?: number;
   /**
    * Transactions this member runs at once. Channels ready meanwhile wait for one to end and are then
@@ -89,8 +95,8 @@ export interface ConsumeOptions<E = RecioEvent, M extends EventCatalogue = AnyEv
   /**
    * Channels whose runs may share one transaction; 1 gives each run a transaction of its own. When
    * one handler fails, the shared transaction rolls back and each run is applied again alone, so a
-   * handler that talks to the outside world (an exchange) should set 1 (and `transactions` to
-   * `concurrency`). @defaultValue 16
+   * handler that talks to the outside world (an exchange) should set 1, and run more `transactions`.
+   * @defaultValue 16
    */
   channelsPerTransaction?: number;
   /** Deliveries after which a failing event goes to the dead letter. @defaultValue 5 */
@@ -133,7 +139,6 @@ export type ResolvedConsumeOptions = Required<Omit<ConsumeOptions, 'handler' | '
 export const CONSUME_DEFAULTS = {
   batchSize: 100,
   maxInFlight: 1_000,
-  concurrency: 8,
   transactions: 1,
   channelsPerTransaction: 16,
   skipDelayMs: 200,
@@ -177,12 +182,14 @@ export function resolveConsumeOptions<E, M extends EventCatalogue>(
     throw new InvalidOptionError('startFrom', "expected 'redis' or 'postgres'");
   if (o.effects !== 'outside' && o.effects !== 'transaction')
     throw new InvalidOptionError('effects', "expected 'outside' or 'transaction'");
+  // (Checked after what it is made of.)
+  if (options.concurrency === undefined) o.concurrency = o.transactions * o.channelsPerTransaction;
   for (const key of [
     'batchSize',
     'maxInFlight',
-    'concurrency',
     'transactions',
     'channelsPerTransaction',
+    'concurrency',
     'maxDeliveries',
     'claimIdleMs',
     'retryBaseMs',
