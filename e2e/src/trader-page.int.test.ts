@@ -75,6 +75,10 @@ describe('the trader page', () => {
     });
     await signIn(page, alice, run.password(alice));
     await expect.poll(() => page.getByTestId('link').textContent(), { timeout: 15_000 }).toBe('live');
+    // The chart opens on the ticks committed before the page (3 steps or more), not on the newest alone.
+    await expect
+      .poll(async () => Number(await page.getByTestId('chart').getAttribute('data-points')))
+      .toBeGreaterThanOrEqual(3);
 
     // A live tick: the world moves one step and the page shows the new price without a reload.
     await expect.poll(() => page.getByTestId('price').textContent(), { timeout: 15_000 }).toMatch(/^\$/);
@@ -117,9 +121,14 @@ describe('the trader page', () => {
     expect(await page.getByTestId('health').locator('li').count()).toBeGreaterThan(0);
     expect(await page.getByTestId('spike-guard').textContent()).toBe('running');
     // A trade, its fill, position, balance and settings changed while the page watched, and it asked
-    // the API for none of them: two page loads, two snapshots (regression: each account event cost
-    // four reads per open page).
-    expect(reads.filter((r) => r !== '/api/v1/session')).toEqual(['/api/v1/snapshot', '/api/v1/snapshot']);
+    // the API for none of them: two page loads, each a snapshot and the chart's history (regression:
+    // each account event cost four reads per open page).
+    expect(reads.filter((r) => r !== '/api/v1/session').sort()).toEqual([
+      '/api/v1/replay',
+      '/api/v1/replay',
+      '/api/v1/snapshot',
+      '/api/v1/snapshot',
+    ]);
     // The watchlist: the rows of the newest strike table that the auto-entry rules watch for these settings.
     const table = await newestStrikeTable(run, alice);
     const settings = (await (

@@ -8,6 +8,18 @@ import { z } from 'zod';
 /** Where main-app's REST API lives (every route under it but sign-in needs a token or a session). */
 export const MAIN_APP_API_PREFIX = '/api/v1';
 
+/** The price chart's span on the trader's page: one tick a second, five minutes. */
+export const CHART_TICKS = 300;
+
+/**
+ * What the page asks for when it opens, below MAIN_APP_API_PREFIX: the price ticks committed in the
+ * chart's span before `now` (ms), from the channel's history (GET /replay), then follows the live ones.
+ */
+export function chartHistoryPath(now: number): string {
+  const since = new Date(now - CHART_TICKS * 1_000).toISOString();
+  return `/replay?channel=prices:btc&since=${encodeURIComponent(since)}&limit=1000`;
+}
+
 /** Where the gateway listens (the Ingress routes it; MAIN_APP_PUBLIC_PATHS). */
 export const GATEWAY_PATH = '/ws';
 

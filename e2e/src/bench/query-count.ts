@@ -9,7 +9,12 @@
 import { mkdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import WebSocket from 'ws';
-import { LEGACY_POLLS_PER_MINUTE, legacyPollingPerMinute } from '@recio/platform';
+import {
+  chartHistoryPath,
+  LEGACY_POLLS_PER_MINUTE,
+  legacyPollingPerMinute,
+  MAIN_APP_API_PREFIX,
+} from '@recio/platform';
 import { PlatformRun } from '../harness/platform-run.js';
 import { benchDatabase } from './bench-database.js';
 
@@ -98,8 +103,9 @@ async function main(): Promise<void> {
     }
 
     if (BROWSERS > 0) {
-      // Page loads as the page does them (GET /snapshot, then one socket following each part from
-      // its seq), twice: the first may fill the cache, the second is the steady state.
+      // Page loads as the page does them (GET /snapshot and the chart's history, then one socket
+      // following each part from its seq), twice: the first may fill the cache, the second is the
+      // steady state.
       const pages: WebSocket[] = [];
       for (const round of ['first', 'second'] as const) {
         const before = (await queryCounters(run, ['main-app'])).get('main-app')!;
@@ -177,13 +183,16 @@ function print(what: string, m: Minute): void {
 }
 
 /**
- * One trader page, as the page loads itself: GET /snapshot, then one socket following the price
- * and strike table from 0 (the gateway's memory) and each of the trader's parts from its seq.
+ * One trader page, as the page loads itself: GET /snapshot and the chart's history, then one socket
+ * following the price and strike table from 0 (the gateway's memory) and each of the trader's parts
+ * from its seq.
  */
 async function openPage(run: PlatformRun, user: string): Promise<WebSocket> {
   const headers = { authorization: `Bearer ${run.token(user)}` };
-  const res = await fetch(`${run.url('main-app')}/api/v1/snapshot`, { headers });
+  const res = await fetch(`${run.url('main-app')}${MAIN_APP_API_PREFIX}/snapshot`, { headers });
   if (!res.ok) throw new Error(`GET /snapshot: ${res.status} ${await res.text()}`);
+  const chart = await fetch(`${run.url('main-app')}${MAIN_APP_API_PREFIX}${chartHistoryPath(Date.now())}`, { headers });
+  if (!chart.ok) throw new Error(`GET the chart's history: ${chart.status} ${await chart.text()}`);
   const s = (await res.json()) as Record<'trades' | 'account' | 'positions' | 'settings' | 'health', { seq: number }>;
   const follows: [string, number][] = [
     ['prices:btc', 0],

@@ -28,5 +28,14 @@ export function PriceChart({ ticks }: { ticks: PriceTick[] }) {
   useEffect(() => {
     plot.current?.setData([ticks.map((t) => t.at / 1000), ticks.map((t) => t.price), ticks.map((t) => t.momentum)]);
   }, [ticks]);
-  return <div ref={el} class="chart" role="img" aria-label="BTC price and momentum chart" />;
+  return (
+    <div
+      ref={el}
+      class="chart"
+      role="img"
+      aria-label="BTC price and momentum chart"
+      data-testid="chart"
+      data-points={ticks.length}
+    />
+  );
 }

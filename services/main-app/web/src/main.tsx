@@ -1,10 +1,12 @@
-import type {
-  EventFrame,
-  HealthChange,
-  PriceTick,
-  StrikeRow,
-  StrikeTable,
-  TradeSnapshot,
+import {
+  CHART_TICKS,
+  chartHistoryPath,
+  type EventFrame,
+  type HealthChange,
+  type PriceTick,
+  type StrikeRow,
+  type StrikeTable,
+  type TradeSnapshot,
 } from '@recio/platform/browser';
 import { watchlist, type Settings } from '@recio/domain';
 import { render } from 'preact';
@@ -50,6 +52,13 @@ interface Snapshot {
   health: { seq: number; changes: HealthChange[] };
 }
 type SnapshotSeqs = Pick<Snapshot, 'trades' | 'account' | 'positions' | 'settings' | 'health'>;
+
+/** `ticks` and `more` as one series for the chart: in time order, each second once, the newest CHART_TICKS. */
+function mergeTicks(ticks: readonly PriceTick[], more: readonly PriceTick[]): PriceTick[] {
+  const bySecond = new Map<number, PriceTick>();
+  for (const t of [...ticks, ...more]) bySecond.set(t.at, t);
+  return [...bySecond.values()].sort((a, b) => a.at - b.at).slice(-CHART_TICKS);
+}
 
 /** A component's state is per component, and per trader for a notice naming one. */
 const healthKey = (h: HealthChange) => `${h.component}/${h.userId ?? ''}`;
@@ -140,7 +149,7 @@ function Trading({ me, onSignedOut }: { me: Me; onSignedOut: () => void }) {
     l.follow(
       {
         channel: 'prices:btc',
-        onEvent: (e) => e.type === 'price.tick' && setTicks((ts) => [...ts.slice(-299), e.data as PriceTick]),
+        onEvent: (e) => e.type === 'price.tick' && setTicks((ts) => mergeTicks(ts, [e.data as PriceTick])),
         onExpired: () => undefined,
       },
       0,
@@ -242,8 +251,22 @@ function Trading({ me, onSignedOut }: { me: Me; onSignedOut: () => void }) {
       });
       void loadEveryone();
     }
+    /**
+     * The chart's last five minutes, from the channel's history (GET /replay, the ticks committed
+     * since then), under the live ticks already shown: a page opens on a chart, not on one point.
+     */
+    const loadTicks = async () => {
+      try {
+        const page = await api<{ events: { type: string; data: unknown }[] }>('GET', chartHistoryPath(Date.now()));
+        const past = page.events.filter((e) => e.type === 'price.tick').map((e) => e.data as PriceTick);
+        if (live) setTicks((ts) => mergeTicks(past, ts));
+      } catch {
+        // The chart fills from the live ticks alone.
+      }
+    };
     l.start();
     void load(false);
+    void loadTicks();
     return () => {
       live = false;
       l.stop();
