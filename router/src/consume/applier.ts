@@ -23,6 +23,13 @@ import { acknowledge } from './group-stream.js';
 interface Run {
   channel: string;
   deliveries: readonly Delivery[];
+  /**
+   * For a run taken from the doorbell's message before the group's read answered: whether the read
+   * delivered it to this member (never rejects). Null for a run that was read.
+   */
+  owned: Promise<boolean> | null;
+  /** Found not this member's: resolved as nothing, out of every transaction since. */
+  dropped?: boolean;
   resolve: (result: ApplyResult) => void;
   reject: (error: unknown) => void;
 }
@@ -48,6 +55,12 @@ export interface ApplyResult {
   /** Seqs of entries above the channel's committed head: not events of the channel, never applied. */
   ahead: number[];
 }
+
+/** What a run that was not this member's to apply resolves to. */
+const NOTHING: ApplyResult = { applied: 0, duplicates: 0, ahead: [] };
+
+/** A checked transaction held a run the group's read did not deliver to this member: rolled back. */
+class NotOwnedError extends Error {}
 
 /**
  * Applies a channel's events for one group exactly once and in order (invariant 7): in one
@@ -80,9 +93,35 @@ export class Applier {
     private readonly signal: AbortSignal,
   ) {}
 
-  /** Applies `deliveries` (one channel, ascending seq). Throws DeliveryFailure, or infrastructure errors. */
-  async apply(channel: string, deliveries: readonly Delivery[]): Promise<ApplyResult> {
+  /**
+   * Whether a run starting at `seq` on `channel` may go to the handler before the group's read tells
+   * whether it is this member's (apply's `owned`): the handler's effects are all in its transaction,
+   * and the run follows where this member left the channel, so it can go the checked way, whose
+   * COMMIT waits for the answer.
+   */
+  follows(channel: string, seq: number): boolean {
+    return (
+      this.o.effects === 'transaction' && !this.deps.channels.isLatest(channel) && this.#known.get(channel) === seq - 1
+    );
+  }
+
+  /**
+   * Applies `deliveries` (one channel, ascending seq). Throws DeliveryFailure, or infrastructure errors.
+   * `owned`: for a run taken from the doorbell's message (see `follows`), whether the group's read
+   * delivered it to this member; if not, nothing of it is applied or acknowledged and it resolves as
+   * nothing, whatever the handler did meanwhile (rolled back), and never throws.
+   */
+  async apply(
+    channel: string,
+    deliveries: readonly Delivery[],
+    owned: Promise<boolean> | null = null,
+  ): Promise<ApplyResult> {
     if (this.deps.channels.isLatest(channel)) return this.#applyLatest(channel, deliveries);
+    // A run the handler does not act on has no handler to start early: it waits for its answer.
+    if (owned !== null && this.#ignoredRun(deliveries)) {
+      if (!(await owned)) return NOTHING;
+      owned = null;
+    }
     const skipped = await this.#skipUnhandled(channel, deliveries);
     if (skipped !== 'no') {
       if (skipped === 'moved') await this.acknowledge(channel, deliveries);
@@ -93,7 +132,7 @@ export class Applier {
       return { applied: deliveries.length, duplicates: 0, ahead: [] };
     }
     return new Promise((resolve, reject) => {
-      this.#queue.push({ channel, deliveries, resolve, reject });
+      this.#queue.push({ channel, deliveries, owned, resolve, reject });
       if (this.#transactions < this.o.transactions) void this.#flush();
     });
   }
@@ -130,14 +169,14 @@ export class Applier {
                 ? batch.find((r) => r.channel === error.delivery.event.channel)
                 : undefined;
             if (failed) {
-              this.#queue.unshift(...batch.filter((r) => r !== failed));
+              this.#queue.unshift(...batch.filter((r) => r !== failed && !r.dropped));
               await this.#applyTogether([failed]).catch(failed.reject);
               continue;
             }
             // Anything else (a deadlock between handlers, PostgreSQL away): each run alone.
           }
         }
-        for (const run of batch) await this.#applyTogether([run]).catch(run.reject);
+        for (const run of batch) if (!run.dropped) await this.#applyTogether([run]).catch(run.reject);
       }
     } finally {
       this.#transactions--;
@@ -151,15 +190,24 @@ export class Applier {
    * transaction and runs that follow where this member left their channels, checked in COMMIT's
    * round trip (#applyChecked); runs of a checked transaction that failed are applied again, locked.
    */
-  async #applyTogether(runs: readonly Run[]): Promise<void> {
+  async #applyTogether(all: readonly Run[]): Promise<void> {
+    let runs = all;
     const moves = this.#checkedMoves(runs);
     let outcomes: ApplyResult[];
     let committedOffsets: ReadonlyMap<string, number>;
-    if (moves === undefined) ({ outcomes, committedOffsets } = await this.#applyLocked(runs));
-    else {
+    if (moves === undefined) {
+      runs = await this.#owned(runs);
+      if (runs.length === 0) return;
+      ({ outcomes, committedOffsets } = await this.#applyLocked(runs));
+    } else {
       try {
         ({ outcomes, committedOffsets } = await this.#applyChecked(runs, moves));
       } catch (error) {
+        // Runs taken from the doorbell that the read gave to another member (or not at all) go; the
+        // others go again as they were (a failure came of those runs only when this is NotOwnedError).
+        runs = await this.#owned(runs);
+        if (runs.length === 0) return;
+        if (error instanceof NotOwnedError) return this.#applyTogether(runs);
         // Rolled back. Refused by the check: another member applied some of it (or holds the offset
         // now), something moved an offset this member did not see, or an entry is above the committed
         // head. Anything else (the handler failed, a deadlock) may come of having run where it should
@@ -263,6 +311,8 @@ export class Applier {
     const { value } = await this.deps.transaction(
       async (tx) => {
         for (const { channel, deliveries } of runs) await this.#handleAll(tx, channel, deliveries);
+        // Runs taken from the doorbell commit only once the group's read delivered them to this member.
+        for (const { owned } of runs) if (owned !== null && !(await owned)) throw new NotOwnedError();
         tx.closeWith(advanceCheckedOffsetsStatement(this.o.group, moves));
         return {
           outcomes: runs.map((r) => ({ applied: r.deliveries.length, duplicates: 0, ahead: [] })),
@@ -318,12 +368,7 @@ export class Applier {
    * such a run or the offset is not where it follows from: the locked path applies it then.
    */
   async #skipUnhandled(channel: string, deliveries: readonly Delivery[]): Promise<'no' | 'moved' | 'waiting'> {
-    if (deliveries.length === 0) return 'no';
-    for (let i = 0; i < deliveries.length; i++) {
-      const d = deliveries[i]!;
-      if (!this.#ignored(d)) return 'no';
-      if (i > 0 && d.event.seq !== deliveries[i - 1]!.event.seq + 1) return 'no';
-    }
+    if (!this.#ignoredRun(deliveries)) return 'no';
     const first = deliveries[0]!.event.seq;
     const last = deliveries.at(-1)!.event.seq;
     if (this.o.skipDelayMs > 0 && this.#known.get(channel) === first - 1) {
@@ -430,6 +475,33 @@ export class Applier {
     }
     this.#decoded.set(d, decoded);
     return decoded;
+  }
+
+  /** Whether `deliveries` are consecutive events, at least one, none of which the handler acts on (#ignored). */
+  #ignoredRun(deliveries: readonly Delivery[]): boolean {
+    if (deliveries.length === 0) return false;
+    for (let i = 0; i < deliveries.length; i++) {
+      const d = deliveries[i]!;
+      if (!this.#ignored(d)) return false;
+      if (i > 0 && d.event.seq !== deliveries[i - 1]!.event.seq + 1) return false;
+    }
+    return true;
+  }
+
+  /**
+   * `runs` without those taken from the doorbell that the group's read did not deliver to this member,
+   * once it answered: each of those is resolved as nothing and leaves every transaction.
+   */
+  async #owned(runs: readonly Run[]): Promise<Run[]> {
+    const kept: Run[] = [];
+    for (const run of runs) {
+      if (run.owned === null || (await run.owned)) kept.push(run);
+      else {
+        run.dropped = true;
+        run.resolve(NOTHING);
+      }
+    }
+    return kept;
   }
 
   /**

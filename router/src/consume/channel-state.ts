@@ -23,6 +23,11 @@ export interface ChannelState {
    * Set by the doorbell (and for every channel at start and after a lost pub/sub connection).
    */
   unsettled: boolean;
+  /**
+   * The first doorbell message heard since the channel's last read: the event it carries may go to
+   * the handler while the read is on its way (ConsumeOptions.effects = 'transaction').
+   */
+  rung: string | null;
   /** The group holds entries idle past claimIdleMs here (PendingCheck): the next drain claims them. */
   claimable: boolean;
   lastClaimAt: number;
@@ -44,6 +49,7 @@ export function newChannelState(channel: string, stream: GroupStream): ChannelSt
     sweptApplied: undefined,
     stalled: false,
     unsettled: true,
+    rung: null,
     claimable: false,
     lastClaimAt: 0,
     held: null,

@@ -10,7 +10,9 @@ import { appliedSeqs, createAppliedLog, range, recordingHandler } from '../../te
 import { runCli } from '../../test/support/cli.js';
 import { createTestDatabase, uniqueName, until, type TestDatabase } from '@recio/test-support';
 import { testRouter } from '../../test/support/routers.js';
+import type { RecioEvent } from '../event.js';
 import type { Consumer } from './consumer.js';
+import { isEntryOf, rungDelivery } from './deliveries.js';
 import type { ConsumeOptions } from './consumer-options.js';
 
 let db: TestDatabase;
@@ -407,27 +409,19 @@ describe('consume', () => {
     const moved = () => counter(own, 'recio_consumer_offset_check_refusals_total', { group });
     const outcome = (o: string) => counter(own, 'recio_consumer_events_total', { group, outcome: o });
     const record = recordingHandler(group, 'svc-a');
-    consumers.push(
-      await own.consume({
+    // As the trade manager does, it publishes on the channel it consumes (for a 'report').
+    await consumeChecked(own, group, channel, async (event, ctx) => {
+      // A 'strict' event fails the handler when it was applied already (as a unique key would).
+      const strict = (event.data as { strict?: boolean }).strict === true;
+      const again = await ctx.tx.query('SELECT 1 FROM applied WHERE group_name = $1 AND channel = $2 AND seq = $3', [
         group,
-        consumer: 'svc-a',
-        channels: [channel],
-        effects: 'transaction',
-        sweepIntervalMs: 600_000,
-        // As the trade manager does, it publishes on the channel it consumes (for a 'report').
-        handler: async (event, ctx) => {
-          // A 'strict' event fails the handler when it was applied already (as a unique key would).
-          const strict = (event.data as { strict?: boolean }).strict === true;
-          const again = await ctx.tx.query(
-            'SELECT 1 FROM applied WHERE group_name = $1 AND channel = $2 AND seq = $3',
-            [group, channel, event.seq],
-          );
-          if (strict && again.rowCount! > 0) throw new Error(`seq ${event.seq} applied already`);
-          await record(event, ctx);
-          if (event.type === 'report') ctx.tx.publish(channel, 'echo', {});
-        },
-      }),
-    );
+        channel,
+        event.seq,
+      ]);
+      if (strict && again.rowCount! > 0) throw new Error(`seq ${event.seq} applied already`);
+      await record(event, ctx);
+      if (event.type === 'report') ctx.tx.publish(channel, 'echo', {});
+    });
     await router.publishMany(range(1, 2).map((n) => ({ channel, type: 't', data: { n } })));
     await expect.poll(() => appliedSeqs(pool, group, [channel]), { timeout: 10_000 }).toEqual([[1, 2]]);
     await router.publish(channel, 't', { n: 3 }); // checked: the member knows the offset now
@@ -508,6 +502,89 @@ describe('consume', () => {
     expect(observed).toBe(5);
     await consumers.pop()!.close(1_000);
     await own.close();
+  });
+
+  it("with effects 'transaction', starts the handler on the doorbell's event beside the read, and commits it only when the read delivered that entry", async () => {
+    const group = uniqueName('g');
+    const channel = `trades:${uniqueName()}`;
+    const own = await testRouter(db.url, { redis: { url: server.url } });
+    const early = (outcome: string) => counter(own, 'recio_consumer_early_runs_total', { group, outcome });
+    const record = recordingHandler(group, 'svc-a');
+    const seen: unknown[] = [];
+    await consumeChecked(own, group, channel, async (event, ctx) => {
+      seen.push(event.data);
+      await record(event, ctx);
+    });
+    const appliedIds = async () =>
+      (
+        await pool.query<{ event_id: string }>('SELECT event_id FROM applied WHERE group_name = $1 ORDER BY id', [
+          group,
+        ])
+      ).rows.map((r) => r.event_id);
+    // The first is read: the member does not know where the group stands on the channel yet.
+    const first = (await router.publish(channel, 't', { n: 1 })).event_id;
+    await expect.poll(appliedIds, { timeout: 10_000 }).toEqual([first]);
+    expect(await early('owned')).toBe(0);
+    const second = (await router.publish(channel, 't', { n: 2 })).event_id;
+    await expect.poll(appliedIds, { timeout: 10_000 }).toEqual([first, second]);
+    expect(await early('owned')).toBe(1);
+
+    // A message no append sent (anyone may PUBLISH on a channel's name) for the seq that comes next:
+    // the handler runs on what it says, the read finds no such entry, and nothing of it commits.
+    const forged = {
+      event_id: randomUUID(),
+      channel,
+      seq: 3,
+      type: 't',
+      source: 'x',
+      ts: Date.now(),
+      data: { n: 'x' },
+    };
+    await redis.publish(channel, JSON.stringify(forged));
+    await expect.poll(() => early('not_owned'), { timeout: 10_000 }).toBe(1);
+    expect(seen).toContainEqual({ n: 'x' });
+    const third = (await router.publish(channel, 't', { n: 3 })).event_id;
+    await expect.poll(appliedIds, { timeout: 10_000 }).toEqual([first, second, third]);
+    expect(await early('owned')).toBe(2);
+    expect(await appliedSeqs(pool, group, [channel])).toEqual([[1, 2, 3]]);
+    await expect.poll(async () => (await redis.xpending(streamKey(channel), group))[0]).toBe(0);
+    await consumers.pop()!.close(1_000);
+    await own.close();
+  });
+
+  it("takes the doorbell's message for the very entry the append wrote, and nothing else for it", async () => {
+    const channel = `trades:${uniqueName()}`;
+    const sub = new Redis(server.url);
+    const heard: string[] = [];
+    sub.on('message', (_c: string, message: string) => heard.push(message));
+    await sub.subscribe(channel);
+    const data = { n: 0.1 + 0.2, text: 'ünï "q" \\ \u2028', nested: { list: [1, null, true], big: 1e21 } };
+    await router.publish(channel, 'order.placed', data);
+    await expect.poll(() => heard.length, { timeout: 10_000 }).toBe(1);
+    sub.disconnect();
+    const [entry] = await redis.xrange(streamKey(channel), '-', '+');
+    const delivery = rungDelivery(channel, heard[0]!);
+    expect(delivery).not.toBeNull();
+    expect(delivery!.event.data).toEqual(data);
+    expect(isEntryOf(entry, delivery!)).toBe(true);
+    const other = (change: Partial<RecioEvent>) => ({ ...delivery!, event: { ...delivery!.event, ...change } });
+    expect(isEntryOf(entry, other({ data: { ...data, n: 0.3 } }))).toBe(false);
+    expect(isEntryOf(entry, other({ event_id: randomUUID() }))).toBe(false);
+    expect(isEntryOf(entry, { ...delivery!, id: '2-0' })).toBe(false);
+    expect(isEntryOf(undefined, delivery!)).toBe(false);
+    // Not an event of this channel: no delivery.
+    const message = JSON.parse(heard[0]!) as Record<string, unknown>;
+    for (const bad of [
+      'ring',
+      'null',
+      '[]',
+      JSON.stringify({ ...message, channel: 'trades:other' }),
+      JSON.stringify({ ...message, seq: 1.5 }),
+      JSON.stringify({ ...message, seq: 0 }),
+      JSON.stringify({ ...message, ts: 'now' }),
+      JSON.stringify({ ...message, event_id: undefined }),
+    ])
+      expect(rungDelivery(channel, bad)).toBeNull();
   });
 
   it('applies the runs of channels ready at once in one transaction, and a failing one alone', async () => {
@@ -756,6 +833,28 @@ describe('consume', () => {
     expect((await statements('transaction')) - before.transaction).toBe(0);
   });
 });
+
+/**
+ * Member svc-a of `group` on `channel` alone, through `own` (a router of its own: its own metrics), with
+ * effects 'transaction' and no PostgreSQL sweep to speak of.
+ */
+async function consumeChecked(
+  own: EventRouter,
+  group: string,
+  channel: string,
+  handler: ConsumeOptions['handler'],
+): Promise<void> {
+  consumers.push(
+    await own.consume({
+      group,
+      consumer: 'svc-a',
+      channels: [channel],
+      effects: 'transaction',
+      sweepIntervalMs: 600_000,
+      handler,
+    }),
+  );
+}
 
 async function counter(router: EventRouter, name: string, labels: Record<string, string>): Promise<number> {
   const metric = await router.registry.getSingleMetric(name)?.get();

@@ -22,6 +22,8 @@ export class ConsumerMetrics {
   readonly claims: Counter<'group' | 'class'>;
   /** Transactions whose offset check at COMMIT (ConsumeOptions.effects) refused: applied again, locked. */
   readonly checkRefusals: Counter<'group'>;
+  /** Runs handed to the handler from the doorbell's message, by whether the group's read then gave them to this member. */
+  readonly earlyRuns: Counter<'group' | 'outcome'>;
   readonly inFlight: Gauge<'group'>;
   /** Safety-net checks: `postgres` (the sweep's one statement) and `redis` (the pending check). */
   readonly sweeps: Counter<'group' | 'kind'>;
@@ -81,6 +83,16 @@ export class ConsumerMetrics {
           registers,
         }),
     );
+    this.earlyRuns = get(
+      'recio_consumer_early_runs_total',
+      () =>
+        new Counter({
+          name: 'recio_consumer_early_runs_total',
+          help: "Runs whose handler started on the doorbell's message, beside the group's read, by outcome: owned (the read delivered them to this member; committed), not_owned (the read gave them to another member, or nothing: rolled back)",
+          labelNames: ['group', 'outcome'],
+          registers,
+        }),
+    );
     this.inFlight = get(
       'recio_consumer_in_flight',
       () =>
@@ -110,5 +122,6 @@ export class ConsumerMetrics {
   declare(group: string, classes: Iterable<string>): void {
     for (const c of classes) for (const outcome of CONSUME_OUTCOMES) this.events.inc({ group, class: c, outcome }, 0);
     this.checkRefusals.inc({ group }, 0);
+    for (const outcome of ['owned', 'not_owned']) this.earlyRuns.inc({ group, outcome }, 0);
   }
 }

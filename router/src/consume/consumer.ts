@@ -11,7 +11,7 @@ import type { ConsumerDeps } from './consumer-deps.js';
 import { ConsumerMetrics } from './consumer-metrics.js';
 import { resolveConsumeOptions, type ConsumeOptions, type ResolvedConsumeOptions } from './consumer-options.js';
 import { DeadLetters } from './dead-letters.js';
-import { toDeliveries, type Delivery } from './deliveries.js';
+import { isEntryOf, rungDelivery, toDeliveries, type Delivery } from './deliveries.js';
 import { Doorbell } from './doorbell.js';
 import { FailurePolicy } from './failure-policy.js';
 import { GroupStream } from './group-stream.js';
@@ -23,7 +23,8 @@ import { Sweep } from './sweep.js';
 /**
  * A member of a consumer group (invariants 7–10). Reads each channel's stream with XREADGROUP when
  * its doorbell rings (pub/sub) and applies what it reads exactly once and in order per channel
- * (Applier); failures are retried or dead-lettered (FailurePolicy), stalled channels recovered from
+ * (Applier), for a handler whose effects are all in its transaction starting on the event a doorbell
+ * message carries while the read is on its way (#readRung); failures are retried or dead-lettered (FailurePolicy), stalled channels recovered from
  * other members and from PostgreSQL (Recovery), found in Redis (PendingCheck: a dead member's
  * entries) and by a periodic query (Sweep: what only PostgreSQL knows). Channels run in parallel,
  * each one sequentially (ChannelScheduler).
@@ -96,7 +97,7 @@ export class Consumer {
       this.#deps.redis,
       this.#concrete,
       this.#patterns,
-      (channel) => this.#ring(channel),
+      (channel, message) => this.#ring(channel, message),
       () => this.#rangAll(),
       this.#logger,
     );
@@ -125,10 +126,11 @@ export class Consumer {
     return this.#closing;
   }
 
-  #ring(channel: string): void {
+  #ring(channel: string, message: string): void {
     const known = this.#scheduler.get(channel);
     if (known) {
       known.unsettled = true;
+      known.rung ??= message;
       return this.#scheduler.wake(known);
     }
     if (this.#patterns.some((p) => channelMatches(p, channel))) {
@@ -176,6 +178,8 @@ export class Consumer {
   /** One read step; resolves to whether it found anything. */
   async #readSome(state: ChannelState): Promise<boolean> {
     const { stream, channel } = state;
+    const { rung } = state;
+    state.rung = null; // this read answers for whatever rang before it
     if (!state.groupReady && this.#deps.channels.isLatest(channel)) {
       await stream.createAtLatest(); // no offset: latest-value channels are at least once (invariant 14)
       state.groupReady = true;
@@ -200,6 +204,8 @@ export class Consumer {
         return true;
       }
     }
+    const early = rung === null || state.claimable ? null : rungDelivery(channel, rung);
+    if (early !== null && this.#applier.follows(channel, early.event.seq)) return this.#readRung(state, early, count);
     const fresh = await stream.read(count, '>');
     if (fresh.length > 0) {
       // Events arrive: whatever a sweep saw, the channel is not stalled (recovering it now would
@@ -227,12 +233,43 @@ export class Consumer {
     return true;
   }
 
+  /**
+   * Reads the channel with the handler started on the event the doorbell's message carries, the one
+   * that follows where this member left the channel: its transaction runs beside the read and commits
+   * only if the read delivered that very entry to this member (the Applier waits for it before
+   * COMMIT). Otherwise (another member read it, or the read found other entries first) it rolls back,
+   * and what the read brought is applied as any read is. One round trip sooner for the handler,
+   * none more for anyone. Resolves to whether the read was a full batch.
+   */
+  async #readRung(state: ChannelState, early: Delivery, count: number): Promise<boolean> {
+    const read = state.stream.read(count, '>');
+    const owned = read.then(
+      (entries) => isEntryOf(entries[0], early),
+      () => false,
+    );
+    let failed: { error: unknown } | null = null;
+    try {
+      await this.#apply(state, [early], owned);
+    } catch (error) {
+      failed = { error }; // the failure policy holds the run (it was this member's): the read's rest waits behind it
+    }
+    const entries = await read; // a failed read: the run was not this member's, and the drain retries
+    const mine = await owned;
+    this.#metrics.earlyRuns.inc({ group: this.options.group, outcome: mine ? 'owned' : 'not_owned' });
+    if (entries.length > 0) state.stalled = false; // as in #readSome
+    const rest = toDeliveries(state.channel, mine ? entries.slice(1) : entries, null);
+    if (state.held) state.held.deliveries.push(...rest);
+    else if (rest.length > 0 && failed === null) await this.#apply(state, rest);
+    if (failed !== null) throw failed.error;
+    return entries.length === count;
+  }
+
   /** Applies deliveries through the failure policy, counting them in flight meanwhile (backpressure). */
-  async #apply(state: ChannelState, deliveries: Delivery[]): Promise<void> {
+  async #apply(state: ChannelState, deliveries: Delivery[], owned: Promise<boolean> | null = null): Promise<void> {
     this.#inFlight += deliveries.length;
     this.#metrics.inFlight.set({ group: this.options.group }, this.#inFlight);
     try {
-      await this.#policy.apply(state, deliveries);
+      await this.#policy.apply(state, deliveries, owned);
     } finally {
       this.#inFlight -= deliveries.length;
       this.#metrics.inFlight.set({ group: this.options.group }, this.#inFlight);

@@ -57,10 +57,7 @@ const UUID_RE = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/
 
 /** What can be told of an entry that is not an event, for its dead letter. */
 function undecodable(channel: string, id: string, fields: string[]): RecioEvent {
-  const field = (name: string): string | undefined => {
-    const i = fields.indexOf(name);
-    return i >= 0 && i % 2 === 0 ? fields[i + 1] : undefined;
-  };
+  const field = (name: string): string | undefined => entryField(fields, name);
   const eventId = field('event_id');
   return {
     event_id: eventId !== undefined && UUID_RE.test(eventId) ? eventId : randomUUID(),
@@ -71,4 +68,57 @@ function undecodable(channel: string, id: string, fields: string[]): RecioEvent 
     ts: Number(field('ts')) || Date.now(),
     data: field('data') ?? null,
   };
+}
+
+/**
+ * The event a doorbell message carries (the append script PUBLISHes each appended event, with the
+ * fields of its stream entry plus channel and seq), as a first delivery of entry `<seq>-0`; null when
+ * the message is not such an event of `channel` (anyone may PUBLISH on a channel's name).
+ */
+export function rungDelivery(channel: string, message: string): Delivery | null {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(message);
+  } catch {
+    return null;
+  }
+  if (typeof parsed !== 'object' || parsed === null) return null;
+  const m = parsed as Record<string, unknown>;
+  const { event_id, seq, type, source, ts, data } = m;
+  if (
+    m.channel !== channel ||
+    typeof event_id !== 'string' ||
+    typeof seq !== 'number' ||
+    !Number.isSafeInteger(seq) ||
+    seq < 1 ||
+    typeof type !== 'string' ||
+    typeof source !== 'string' ||
+    typeof ts !== 'number' ||
+    !Number.isFinite(ts)
+  )
+    return null;
+  return { event: { event_id, channel, seq, type, source, ts, data }, id: `${seq}-0`, deliveries: 1 };
+}
+
+/**
+ * Whether a stream entry is the event `d` holds: its id and every field the same (the data as the
+ * text the router stores, which JSON.stringify gives back unchanged).
+ */
+export function isEntryOf(entry: StreamEntries[number] | undefined, d: Delivery): boolean {
+  if (entry === undefined || entry[0] !== d.id) return false;
+  const field = (name: string): string | undefined => entryField(entry[1], name);
+  const { event } = d;
+  return (
+    field('event_id') === event.event_id &&
+    field('type') === event.type &&
+    field('source') === event.source &&
+    field('ts') === String(event.ts) &&
+    field('data') === JSON.stringify(event.data)
+  );
+}
+
+/** A field of a stream entry's `[field, value, …]` list. */
+function entryField(fields: string[], name: string): string | undefined {
+  const i = fields.indexOf(name);
+  return i >= 0 && i % 2 === 0 ? fields[i + 1] : undefined;
 }

@@ -28,11 +28,14 @@ export class FailurePolicy {
     this.#retry = { baseMs: o.retryBaseMs, maxMs: o.retryMaxMs, jitter: 'equal' };
   }
 
-  /** Applies deliveries of the channel; what cannot be applied now is left in `state.held`. */
-  async apply(state: ChannelState, deliveries: Delivery[]): Promise<void> {
+  /**
+   * Applies deliveries of the channel; what cannot be applied now is left in `state.held`. `owned`:
+   * see Applier.apply (a run that is not this member's never fails).
+   */
+  async apply(state: ChannelState, deliveries: Delivery[], owned: Promise<boolean> | null = null): Promise<void> {
     try {
       try {
-        await this.applier.apply(state.channel, deliveries);
+        await this.applier.apply(state.channel, deliveries, owned);
         return;
       } catch (error) {
         if (!(error instanceof DeliveryFailure) || deliveries.length === 1) throw error;

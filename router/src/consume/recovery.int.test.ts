@@ -61,38 +61,50 @@ async function produce(
 }
 
 describe('consumer crash recovery', () => {
-  it('applies every event exactly once, in order, while members are SIGKILLed again and again', async () => {
-    const group = uniqueName('g');
-    const prefix = uniqueName('k');
-    const channels = range(1, 6).map((i) => `trades:${prefix}_${i}`);
-    const router = await testRouter(db.url);
-    const relay = new Relay(router, { databaseUrl: db.url, sweepIntervalMs: 200 });
-    relay.start();
-    const env = { DATABASE_URL: db.url, REDIS_URL, GROUP: group, CHANNELS: `trades:${prefix}_*`, CLAIM_IDLE_MS: '800' };
-    // Two pods; a killed pod comes back sometimes under its own name (its PEL is re-read),
-    // sometimes as a new pod (the others must claim what the dead one held).
-    const names = ['svc-a', 'svc-b'];
-    const members = await Promise.all(names.map((name) => startMember({ ...env, CONSUMER: name })));
-    const producing = produce(router, channels, 600, 10);
-    let kills = 0;
-    for (let round = 0; round < 8; round++) {
-      // The chaos schedule: each kill at a random moment of the members' work, not after a condition.
-      await new Promise((resolve) => setTimeout(resolve, 300 + Math.random() * 300));
-      const victim = round % 2;
-      await kill(members[victim]!, 'SIGKILL');
-      kills++;
-      if (round % 3 === 2) names[victim] = `svc-${uniqueName()}`;
-      members[victim] = await startMember({ ...env, CONSUMER: names[victim]! });
-    }
-    await producing;
-    const expected = (await heads(channels)).map((h) => range(1, h));
-    expect(expected.flat()).toHaveLength(600);
-    await expect.poll(() => appliedSeqs(pool, group, channels), { timeout: 60_000, interval: 500 }).toEqual(expected);
-    expect(kills).toBe(8);
-    for (const m of members) await kill(m, 'SIGTERM');
-    await relay.close();
-    await router.close();
-  });
+  // With effects 'transaction', handlers also start on the doorbell's message beside the read, and
+  // members take over each other's channels: a run one of them started may be another's.
+  it.each(['outside', 'transaction'])(
+    'applies every event exactly once, in order, while members are SIGKILLed again and again (effects %j)',
+    async (effects) => {
+      const group = uniqueName('g');
+      const prefix = uniqueName('k');
+      const channels = range(1, 6).map((i) => `trades:${prefix}_${i}`);
+      const router = await testRouter(db.url);
+      const relay = new Relay(router, { databaseUrl: db.url, sweepIntervalMs: 200 });
+      relay.start();
+      const env = {
+        DATABASE_URL: db.url,
+        REDIS_URL,
+        GROUP: group,
+        CHANNELS: `trades:${prefix}_*`,
+        CLAIM_IDLE_MS: '800',
+        EFFECTS: effects,
+      };
+      // Two pods; a killed pod comes back sometimes under its own name (its PEL is re-read),
+      // sometimes as a new pod (the others must claim what the dead one held).
+      const names = ['svc-a', 'svc-b'];
+      const members = await Promise.all(names.map((name) => startMember({ ...env, CONSUMER: name })));
+      const producing = produce(router, channels, 600, 10);
+      let kills = 0;
+      for (let round = 0; round < 8; round++) {
+        // The chaos schedule: each kill at a random moment of the members' work, not after a condition.
+        await new Promise((resolve) => setTimeout(resolve, 300 + Math.random() * 300));
+        const victim = round % 2;
+        await kill(members[victim]!, 'SIGKILL');
+        kills++;
+        if (round % 3 === 2) names[victim] = `svc-${uniqueName()}`;
+        members[victim] = await startMember({ ...env, CONSUMER: names[victim]! });
+      }
+      await producing;
+      const expected = (await heads(channels)).map((h) => range(1, h));
+      expect(expected.flat()).toHaveLength(600);
+      await expect.poll(() => appliedSeqs(pool, group, channels), { timeout: 60_000, interval: 500 }).toEqual(expected);
+      expect(kills).toBe(8);
+      for (const m of members) await kill(m, 'SIGTERM');
+      await relay.close();
+      await router.close();
+    },
+  );
 
   describe('with a Redis that loses its data', () => {
     let server: RedisServerHandle;
