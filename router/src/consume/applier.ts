@@ -44,6 +44,8 @@ interface SkippedRun {
 
 /** What a transaction applied: each run's outcome, in order, and the offsets it committed. */
 interface Applied {
+  /** The runs applied (those that were this member's), with their outcomes in the same order. */
+  runs: readonly Run[];
   outcomes: ApplyResult[];
   committedOffsets: ReadonlyMap<string, number>;
 }
@@ -94,15 +96,14 @@ export class Applier {
   ) {}
 
   /**
-   * Whether a run starting at `seq` on `channel` may go to the handler before the group's read tells
-   * whether it is this member's (apply's `owned`): the handler's effects are all in its transaction,
-   * and the run follows where this member left the channel, so it can go the checked way, whose
-   * COMMIT waits for the answer.
+   * Whether a run starting at `seq` on `channel` may be applied before the group's read tells whether
+   * it is this member's (apply's `owned`): it follows where this member left the channel (which it
+   * does not once another member took the channel over). With effects 'transaction' it goes to the
+   * handler at once, the checked way, whose COMMIT waits for the answer; otherwise BEGIN and the
+   * offset lock go beside the read, and the handler waits for both.
    */
   follows(channel: string, seq: number): boolean {
-    return (
-      this.o.effects === 'transaction' && !this.deps.channels.isLatest(channel) && this.#known.get(channel) === seq - 1
-    );
+    return !this.deps.channels.isLatest(channel) && this.#known.get(channel) === seq - 1;
   }
 
   /**
@@ -195,13 +196,10 @@ export class Applier {
     const moves = this.#checkedMoves(runs);
     let outcomes: ApplyResult[];
     let committedOffsets: ReadonlyMap<string, number>;
-    if (moves === undefined) {
-      runs = await this.#owned(runs);
-      if (runs.length === 0) return;
-      ({ outcomes, committedOffsets } = await this.#applyLocked(runs));
-    } else {
+    if (moves === undefined) ({ runs, outcomes, committedOffsets } = await this.#applyLocked(runs));
+    else {
       try {
-        ({ outcomes, committedOffsets } = await this.#applyChecked(runs, moves));
+        ({ runs, outcomes, committedOffsets } = await this.#applyChecked(runs, moves));
       } catch (error) {
         // Runs taken from the doorbell that the read gave to another member (or not at all) go; the
         // others go again as they were (a failure came of those runs only when this is NotOwnedError).
@@ -215,7 +213,7 @@ export class Applier {
         // is above the head, and fails a handler that fails there to its retry policy.
         if (isCheckRefused(error)) this.metrics.checkRefusals.inc({ group: this.o.group });
         for (const { channel } of runs) this.#known.delete(channel);
-        ({ outcomes, committedOffsets } = await this.#applyLocked(runs));
+        ({ runs, outcomes, committedOffsets } = await this.#applyLocked(runs));
       }
     }
     const done: { channel: string; deliveries: readonly Delivery[] }[] = [...runs];
@@ -247,10 +245,12 @@ export class Applier {
   /**
    * Applies runs with their offsets locked (in BEGIN's round trip): drops what is at or below each
    * (duplicates), fills any hole from replay (Redis or PostgreSQL), hands each event to the handler
-   * and moves the offsets (in COMMIT's round trip). Resolves once committed.
+   * and moves the offsets (in COMMIT's round trip). Resolves once committed. Runs taken from the
+   * doorbell go to the handler only once the group's read delivered them to this member: BEGIN and the
+   * lock go beside the read, and the runs that were not this member's are left out.
    */
-  async #applyLocked(runs: readonly Run[]): Promise<Applied> {
-    const channels = runs.map((r) => r.channel);
+  async #applyLocked(all: readonly Run[]): Promise<Applied> {
+    const channels = all.map((r) => r.channel);
     const { value } = await this.deps.transaction(
       async (tx) => {
         // Locked with BEGIN (TransactionOptions.opening); a channel without its offset row yet (never
@@ -259,6 +259,7 @@ export class Applier {
         const missing = channels.filter((c) => !offsets.has(c));
         if (missing.length > 0)
           for (const [c, o] of await lockOffsets(tx.client, this.o.group, missing)) offsets.set(c, o);
+        const runs = await this.#owned(all);
         const advance = new Map<string, number>();
         const outcomes: ApplyResult[] = [];
         for (const { channel, deliveries } of runs) {
@@ -288,8 +289,10 @@ export class Applier {
           outcomes.push({ applied: run.length, duplicates: committed.length - pending.length, ahead });
         }
         if (advance.size > 0) tx.closeWith(advanceOffsetsStatement(this.o.group, advance));
-        const committedOffsets = new Map([...offsets].map(([c, o]) => [c, advance.get(c) ?? o.applied]));
-        return { outcomes, committedOffsets };
+        const committedOffsets = new Map(
+          runs.map(({ channel: c }) => [c, advance.get(c) ?? offsets.get(c)!.applied] as const),
+        );
+        return { runs, outcomes, committedOffsets };
         // Relaxed: if PostgreSQL crashed and lost this commit, the effects and the offset would be
         // lost together and the stalled channel applied again from replay (exactly once holds).
         // A handler that publishes events gets a flushed commit (see TransactionOptions).
@@ -315,6 +318,7 @@ export class Applier {
         for (const { owned } of runs) if (owned !== null && !(await owned)) throw new NotOwnedError();
         tx.closeWith(advanceCheckedOffsetsStatement(this.o.group, moves));
         return {
+          runs,
           outcomes: runs.map((r) => ({ applied: r.deliveries.length, duplicates: 0, ahead: [] })),
           committedOffsets: new Map([...moves].map(([c, m]) => [c, m.seq])),
         };

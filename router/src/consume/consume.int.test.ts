@@ -410,7 +410,7 @@ describe('consume', () => {
     const outcome = (o: string) => counter(own, 'recio_consumer_events_total', { group, outcome: o });
     const record = recordingHandler(group, 'svc-a');
     // As the trade manager does, it publishes on the channel it consumes (for a 'report').
-    await consumeChecked(own, group, channel, async (event, ctx) => {
+    await consumeAlone(own, group, channel, async (event, ctx) => {
       // A 'strict' event fails the handler when it was applied already (as a unique key would).
       const strict = (event.data as { strict?: boolean }).strict === true;
       const again = await ctx.tx.query('SELECT 1 FROM applied WHERE group_name = $1 AND channel = $2 AND seq = $3', [
@@ -504,53 +504,64 @@ describe('consume', () => {
     await own.close();
   });
 
-  it("with effects 'transaction', starts the handler on the doorbell's event beside the read, and commits it only when the read delivered that entry", async () => {
-    const group = uniqueName('g');
-    const channel = `trades:${uniqueName()}`;
-    const own = await testRouter(db.url, { redis: { url: server.url } });
-    const early = (outcome: string) => counter(own, 'recio_consumer_early_runs_total', { group, outcome });
-    const record = recordingHandler(group, 'svc-a');
-    const seen: unknown[] = [];
-    await consumeChecked(own, group, channel, async (event, ctx) => {
-      seen.push(event.data);
-      await record(event, ctx);
-    });
-    const appliedIds = async () =>
-      (
-        await pool.query<{ event_id: string }>('SELECT event_id FROM applied WHERE group_name = $1 ORDER BY id', [
-          group,
-        ])
-      ).rows.map((r) => r.event_id);
-    // The first is read: the member does not know where the group stands on the channel yet.
-    const first = (await router.publish(channel, 't', { n: 1 })).event_id;
-    await expect.poll(appliedIds, { timeout: 10_000 }).toEqual([first]);
-    expect(await early('owned')).toBe(0);
-    const second = (await router.publish(channel, 't', { n: 2 })).event_id;
-    await expect.poll(appliedIds, { timeout: 10_000 }).toEqual([first, second]);
-    expect(await early('owned')).toBe(1);
+  it.each(['transaction', 'outside'] as const)(
+    "with effects %j, applies the doorbell's event beside the read, and commits it only when the read delivered that entry",
+    async (effects) => {
+      const group = uniqueName('g');
+      const channel = `trades:${uniqueName()}`;
+      const own = await testRouter(db.url, { redis: { url: server.url } });
+      const early = (outcome: string) => counter(own, 'recio_consumer_early_runs_total', { group, outcome });
+      const record = recordingHandler(group, 'svc-a');
+      const seen: unknown[] = [];
+      await consumeAlone(
+        own,
+        group,
+        channel,
+        async (event, ctx) => {
+          seen.push(event.data);
+          await record(event, ctx);
+        },
+        effects,
+      );
+      const appliedIds = async () =>
+        (
+          await pool.query<{ event_id: string }>('SELECT event_id FROM applied WHERE group_name = $1 ORDER BY id', [
+            group,
+          ])
+        ).rows.map((r) => r.event_id);
+      // The first is read: the member does not know where the group stands on the channel yet.
+      const first = (await router.publish(channel, 't', { n: 1 })).event_id;
+      await expect.poll(appliedIds, { timeout: 10_000 }).toEqual([first]);
+      expect(await early('owned')).toBe(0);
+      const second = (await router.publish(channel, 't', { n: 2 })).event_id;
+      await expect.poll(appliedIds, { timeout: 10_000 }).toEqual([first, second]);
+      expect(await early('owned')).toBe(1);
 
-    // A message no append sent (anyone may PUBLISH on a channel's name) for the seq that comes next:
-    // the handler runs on what it says, the read finds no such entry, and nothing of it commits.
-    const forged = {
-      event_id: randomUUID(),
-      channel,
-      seq: 3,
-      type: 't',
-      source: 'x',
-      ts: Date.now(),
-      data: { n: 'x' },
-    };
-    await redis.publish(channel, JSON.stringify(forged));
-    await expect.poll(() => early('not_owned'), { timeout: 10_000 }).toBe(1);
-    expect(seen).toContainEqual({ n: 'x' });
-    const third = (await router.publish(channel, 't', { n: 3 })).event_id;
-    await expect.poll(appliedIds, { timeout: 10_000 }).toEqual([first, second, third]);
-    expect(await early('owned')).toBe(2);
-    expect(await appliedSeqs(pool, group, [channel])).toEqual([[1, 2, 3]]);
-    await expect.poll(async () => (await redis.xpending(streamKey(channel), group))[0]).toBe(0);
-    await consumers.pop()!.close(1_000);
-    await own.close();
-  });
+      // A message no append sent (anyone may PUBLISH on a channel's name) for the seq that comes next:
+      // the read finds no such entry, and nothing of it commits. A handler whose effects are all in its
+      // transaction ran on what it says (and was rolled back); any other handler waits for the read.
+      const forged = {
+        event_id: randomUUID(),
+        channel,
+        seq: 3,
+        type: 't',
+        source: 'x',
+        ts: Date.now(),
+        data: { n: 'x' },
+      };
+      await redis.publish(channel, JSON.stringify(forged));
+      await expect.poll(() => early('not_owned'), { timeout: 10_000 }).toBe(1);
+      if (effects === 'transaction') expect(seen).toContainEqual({ n: 'x' });
+      else expect(seen).not.toContainEqual({ n: 'x' });
+      const third = (await router.publish(channel, 't', { n: 3 })).event_id;
+      await expect.poll(appliedIds, { timeout: 10_000 }).toEqual([first, second, third]);
+      expect(await early('owned')).toBe(2);
+      expect(await appliedSeqs(pool, group, [channel])).toEqual([[1, 2, 3]]);
+      await expect.poll(async () => (await redis.xpending(streamKey(channel), group))[0]).toBe(0);
+      await consumers.pop()!.close(1_000);
+      await own.close();
+    },
+  );
 
   it("takes the doorbell's message for the very entry the append wrote, and nothing else for it", async () => {
     const channel = `trades:${uniqueName()}`;
@@ -836,20 +847,21 @@ describe('consume', () => {
 
 /**
  * Member svc-a of `group` on `channel` alone, through `own` (a router of its own: its own metrics), with
- * effects 'transaction' and no PostgreSQL sweep to speak of.
+ * no PostgreSQL sweep to speak of.
  */
-async function consumeChecked(
+async function consumeAlone(
   own: EventRouter,
   group: string,
   channel: string,
   handler: ConsumeOptions['handler'],
+  effects: ConsumeOptions['effects'] = 'transaction',
 ): Promise<void> {
   consumers.push(
     await own.consume({
       group,
       consumer: 'svc-a',
       channels: [channel],
-      effects: 'transaction',
+      effects,
       sweepIntervalMs: 600_000,
       handler,
     }),

@@ -22,7 +22,7 @@ export class ConsumerMetrics {
   readonly claims: Counter<'group' | 'class'>;
   /** Transactions whose offset check at COMMIT (ConsumeOptions.effects) refused: applied again, locked. */
   readonly checkRefusals: Counter<'group'>;
-  /** Runs handed to the handler from the doorbell's message, by whether the group's read then gave them to this member. */
+  /** Runs applied from the doorbell's message beside the group's read, by whether the read gave them to this member. */
   readonly earlyRuns: Counter<'group' | 'outcome'>;
   readonly inFlight: Gauge<'group'>;
   /** Safety-net checks: `postgres` (the sweep's one statement) and `redis` (the pending check). */
@@ -88,7 +88,7 @@ export class ConsumerMetrics {
       () =>
         new Counter({
           name: 'recio_consumer_early_runs_total',
-          help: "Runs whose handler started on the doorbell's message, beside the group's read, by outcome: owned (the read delivered them to this member; committed), not_owned (the read gave them to another member, or nothing: rolled back)",
+          help: "Runs whose transaction began on the doorbell's message, beside the group's read, by outcome: owned (the read delivered them to this member; applied), not_owned (the read gave them to another member, or found no such entry: rolled back)",
           labelNames: ['group', 'outcome'],
           registers,
         }),

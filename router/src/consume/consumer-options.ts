@@ -68,9 +68,8 @@ export interface ConsumeOptions<E = RecioEvent, M extends EventCatalogue = AnyEv
    * this member left its channel goes to the handler with no lock first: the offset is checked in
    * COMMIT's round trip (still where the member left it, and the run within the committed head),
    * and when it is not, the transaction rolls back and the run is applied the locked way. A handled
-   * run then costs one round trip less, and its handler starts one round trip sooner; an event that
-   * follows where the member left its channel goes to the handler from the doorbell's message, beside
-   * the channel's read (committed only if the read delivered it to this member): one more sooner.
+   * run then costs one round trip less, and its handler starts one round trip sooner (and, for an event
+   * a doorbell message carries, beside the channel's read rather than after it; see docs/consumer.md).
    * @defaultValue 'outside'
    */
   effects?: 'outside' | 'transaction';

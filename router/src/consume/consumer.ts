@@ -23,8 +23,8 @@ import { Sweep } from './sweep.js';
 /**
  * A member of a consumer group (invariants 7–10). Reads each channel's stream with XREADGROUP when
  * its doorbell rings (pub/sub) and applies what it reads exactly once and in order per channel
- * (Applier), for a handler whose effects are all in its transaction starting on the event a doorbell
- * message carries while the read is on its way (#readRung); failures are retried or dead-lettered (FailurePolicy), stalled channels recovered from
+ * (Applier), beginning with the event a doorbell message carries while the read is on its way
+ * (#readRung); failures are retried or dead-lettered (FailurePolicy), stalled channels recovered from
  * other members and from PostgreSQL (Recovery), found in Redis (PendingCheck: a dead member's
  * entries) and by a periodic query (Sweep: what only PostgreSQL knows). Channels run in parallel,
  * each one sequentially (ChannelScheduler).
@@ -234,17 +234,25 @@ export class Consumer {
   }
 
   /**
-   * Reads the channel with the handler started on the event the doorbell's message carries, the one
-   * that follows where this member left the channel: its transaction runs beside the read and commits
-   * only if the read delivered that very entry to this member (the Applier waits for it before
-   * COMMIT). Otherwise (another member read it, or the read found other entries first) it rolls back,
-   * and what the read brought is applied as any read is. One round trip sooner for the handler,
-   * none more for anyone. Resolves to whether the read was a full batch.
+   * Reads the channel while applying the event the doorbell's message carries, the one that follows
+   * where this member left the channel: its transaction begins beside the read (with effects
+   * 'transaction' its handler runs too; otherwise the offset lock goes with BEGIN and the handler waits
+   * for the read) and commits only if the read delivered that very entry to this member. Otherwise
+   * (another member read it, the read found other entries first, or no append sent the message) it
+   * rolls back, and what the read brought is applied as any read is. One round trip sooner for the
+   * handler, none more for anyone. Resolves to whether the read was a full batch.
    */
   async #readRung(state: ChannelState, early: Delivery, count: number): Promise<boolean> {
-    const read = state.stream.read(count, '>');
-    const owned = read.then(
-      (entries) => isEntryOf(entries[0], early),
+    // The read's answer: whether it delivered the early run's entry to this member, and what else it
+    // brought (all of it, if not), counted in flight from then on (backpressure).
+    const answer = state.stream.read(count, '>').then((entries) => {
+      const mine = isEntryOf(entries[0], early);
+      const rest = toDeliveries(state.channel, mine ? entries.slice(1) : entries, null);
+      this.#countInFlight(rest.length);
+      return { entries, mine, rest };
+    });
+    const owned = answer.then(
+      ({ mine }) => mine,
       () => false,
     );
     let failed: { error: unknown } | null = null;
@@ -253,11 +261,10 @@ export class Consumer {
     } catch (error) {
       failed = { error }; // the failure policy holds the run (it was this member's): the read's rest waits behind it
     }
-    const entries = await read; // a failed read: the run was not this member's, and the drain retries
-    const mine = await owned;
+    const { entries, mine, rest } = await answer; // a failed read: the run was not this member's, and the drain retries
+    this.#countInFlight(-rest.length); // (counted again by #apply, or held)
     this.#metrics.earlyRuns.inc({ group: this.options.group, outcome: mine ? 'owned' : 'not_owned' });
     if (entries.length > 0) state.stalled = false; // as in #readSome
-    const rest = toDeliveries(state.channel, mine ? entries.slice(1) : entries, null);
     if (state.held) state.held.deliveries.push(...rest);
     else if (rest.length > 0 && failed === null) await this.#apply(state, rest);
     if (failed !== null) throw failed.error;
@@ -266,13 +273,16 @@ export class Consumer {
 
   /** Applies deliveries through the failure policy, counting them in flight meanwhile (backpressure). */
   async #apply(state: ChannelState, deliveries: Delivery[], owned: Promise<boolean> | null = null): Promise<void> {
-    this.#inFlight += deliveries.length;
-    this.#metrics.inFlight.set({ group: this.options.group }, this.#inFlight);
+    this.#countInFlight(deliveries.length);
     try {
       await this.#policy.apply(state, deliveries, owned);
     } finally {
-      this.#inFlight -= deliveries.length;
-      this.#metrics.inFlight.set({ group: this.options.group }, this.#inFlight);
+      this.#countInFlight(-deliveries.length);
     }
+  }
+
+  #countInFlight(change: number): void {
+    this.#inFlight += change;
+    this.#metrics.inFlight.set({ group: this.options.group }, this.#inFlight);
   }
 }
