@@ -1,7 +1,7 @@
 import { copyFileSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { watchlist, type Settings } from '@recio/domain';
-import type { StrikeTable } from '@recio/platform';
+import { MAIN_APP_API_PREFIX, type StrikeTable } from '@recio/platform';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { dayOptions, LOG_DIR } from './harness/day.js';
@@ -92,11 +92,27 @@ describe('the trader page', () => {
       .getByTestId('strikes')
       .getByRole('button', { name: /^buy yes/ })
       .and(page.locator(':enabled'));
+    // Its entry's reply is held until the page showed the trade open from its events, as happens when
+    // the trade opens before the reply arrives: the older reply must not take the page back to
+    // pending (regression: the row stayed pending until a reload).
+    await page.route(`**${MAIN_APP_API_PREFIX}/trades`, async (route) => {
+      if (route.request().method() !== 'POST') return route.fallback();
+      const reply = await route.fetch();
+      await expect.poll(() => tradeRows(page, 'active').first().textContent(), { timeout: 20_000 }).toContain('open');
+      await route.fulfill({ response: reply });
+    });
+    const replied = page.waitForResponse(
+      (r) => r.request().method() === 'POST' && r.url().endsWith(`${MAIN_APP_API_PREFIX}/trades`),
+    );
     const clicked = Date.now();
     await buy.first().click();
     await expect.poll(() => tradeRows(page, 'active').count()).toBe(1);
     console.log(`manual trade in active trades ${Date.now() - clicked} ms after the click`);
-    await expect.poll(() => tradeRows(page, 'active').first().textContent(), { timeout: 20_000 }).toContain('open');
+    expect(await (await replied).finished()).toBeNull();
+    // Two frames of the page: the reply's JSON read, the state set, the table drawn.
+    await page.evaluate('new Promise((frame) => requestAnimationFrame(() => requestAnimationFrame(frame)))');
+    await page.unroute(`**${MAIN_APP_API_PREFIX}/trades`);
+    expect(await tradeRows(page, 'active').first().textContent()).toContain('open');
     // The account follows: the fill is listed and the position shown, pushed by the account sync's events.
     await expect.poll(() => page.getByTestId('fills').locator('li').count(), { timeout: 20_000 }).toBe(1);
     await expect.poll(() => page.getByTestId('positions').locator('li').count(), { timeout: 20_000 }).toBe(1);

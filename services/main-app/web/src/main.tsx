@@ -139,7 +139,14 @@ function Trading({ me, onSignedOut }: { me: Me; onSignedOut: () => void }) {
   const [mode, setMode] = useState<'diff' | 'price'>('diff');
   const [message, setMessage] = useState<string | null>(null);
 
+  /** A trade as an event of the page's trades channel carries it: events come in order, the newest wins. */
   const upsert = (t: TradeSnapshot) => setTrades((m) => new Map(m).set(t.id, t));
+  /**
+   * A trade as an API reply has it: only when the page holds none yet. The reply may be older than the
+   * events the socket delivered meanwhile (the trade opened before its entry's reply arrived), and
+   * the socket goes on delivering whatever comes after it.
+   */
+  const seed = (t: TradeSnapshot) => setTrades((m) => (m.has(t.id) ? m : new Map(m).set(t.id, t)));
 
   useEffect(() => {
     let live = true;
@@ -304,7 +311,7 @@ function Trading({ me, onSignedOut }: { me: Me; onSignedOut: () => void }) {
         limitPriceCents: ask,
         tradeId: crypto.randomUUID(),
       });
-      upsert(trade);
+      seed(trade);
       setMessage(null);
     } catch (err) {
       setMessage(err instanceof Error ? err.message : String(err));
@@ -312,7 +319,7 @@ function Trading({ me, onSignedOut }: { me: Me; onSignedOut: () => void }) {
   };
   const close = async (t: TradeSnapshot) => {
     try {
-      upsert((await api<{ trade: TradeSnapshot }>('POST', `/trades/${t.id}/close`)).trade);
+      seed((await api<{ trade: TradeSnapshot }>('POST', `/trades/${t.id}/close`)).trade);
     } catch (err) {
       setMessage(err instanceof Error ? err.message : String(err));
     }
