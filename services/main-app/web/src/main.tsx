@@ -142,9 +142,9 @@ function Trading({ me, onSignedOut }: { me: Me; onSignedOut: () => void }) {
   /** A trade as an event of the page's trades channel carries it: events come in order, the newest wins. */
   const upsert = (t: TradeSnapshot) => setTrades((m) => new Map(m).set(t.id, t));
   /**
-   * A trade as an API reply has it: only when the page holds none yet. The reply may be older than the
-   * events the socket delivered meanwhile (the trade opened before its entry's reply arrived), and
-   * the socket goes on delivering whatever comes after it.
+   * A trade as an API reply has it: only when the page holds none yet. The reply may be older than
+   * what the page got meanwhile (the snapshot, or events: the trade opened before its entry's reply
+   * was read), and the trades channel goes on delivering whatever comes after it.
    */
   const seed = (t: TradeSnapshot) => setTrades((m) => (m.has(t.id) ? m : new Map(m).set(t.id, t)));
 
