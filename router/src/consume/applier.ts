@@ -118,12 +118,13 @@ export class Applier {
     owned: Promise<boolean> | null = null,
   ): Promise<ApplyResult> {
     if (this.deps.channels.isLatest(channel)) return this.#applyLatest(channel, deliveries);
+    const ignored = this.#ignoredRun(deliveries);
     // A run the handler does not act on has no handler to start early: it waits for its answer.
-    if (owned !== null && this.#ignoredRun(deliveries)) {
+    if (owned !== null && ignored) {
       if (!(await owned)) return NOTHING;
       owned = null;
     }
-    const skipped = await this.#skipUnhandled(channel, deliveries);
+    const skipped = ignored ? await this.#skipUnhandled(channel, deliveries) : 'no';
     if (skipped !== 'no') {
       if (skipped === 'moved') await this.acknowledge(channel, deliveries);
       this.metrics.events.inc(
@@ -367,12 +368,11 @@ export class Applier {
   }
 
   /**
-   * A run of events none of which the handler acts on (ConsumeOptions.types, ignores), with no hole: the
-   * offset moves past it in one statement (skipOffset), no transaction. False when the run is not
-   * such a run or the offset is not where it follows from: the locked path applies it then.
+   * A run of events none of which the handler acts on (ConsumeOptions.types, ignores), with no hole
+   * (#ignoredRun, which the caller asked): the offset moves past it in one statement (skipOffset), no
+   * transaction. 'no' when the offset is not where it follows from: the locked path applies it then.
    */
   async #skipUnhandled(channel: string, deliveries: readonly Delivery[]): Promise<'no' | 'moved' | 'waiting'> {
-    if (!this.#ignoredRun(deliveries)) return 'no';
     const first = deliveries[0]!.event.seq;
     const last = deliveries.at(-1)!.event.seq;
     if (this.o.skipDelayMs > 0 && this.#known.get(channel) === first - 1) {

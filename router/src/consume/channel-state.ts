@@ -24,8 +24,8 @@ export interface ChannelState {
    */
   unsettled: boolean;
   /**
-   * The first doorbell message heard since the channel's last read: the event it carries may go to
-   * the handler while the read is on its way (ConsumeOptions.effects = 'transaction').
+   * The first doorbell message heard since the channel's last read: a run may begin on the event it
+   * carries while the read is on its way (Consumer.#readRung).
    */
   rung: string | null;
   /** The group holds entries idle past claimIdleMs here (PendingCheck): the next drain claims them. */

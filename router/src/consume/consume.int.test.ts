@@ -373,16 +373,7 @@ describe('consume', () => {
       // Counted once the transaction's last round trip has returned (the row is visible a moment
       // before: PostgreSQL commits, then answers).
       const applied = () => counter(own, 'recio_consumer_events_total', { group, outcome: 'applied' });
-      consumers.push(
-        await own.consume({
-          group,
-          consumer: 'svc-a',
-          channels: [channel],
-          effects,
-          sweepIntervalMs: 600_000,
-          handler: recordingHandler(group, 'svc-a'),
-        }),
-      );
+      await consumeAlone(own, group, channel, recordingHandler(group, 'svc-a'), effects);
       // The first is applied locked either way: the member does not know the offset yet.
       await router.publish(channel, 't', {});
       await expect.poll(applied, { timeout: 10_000 }).toBe(1);

@@ -5,7 +5,8 @@ import { subscriberClient, type RedisClient } from '../redis/connection.js';
  * Live hints that a channel has new entries: the append script PUBLISHes every event on its
  * channel, so one SUBSCRIBE per concrete channel and one PSUBSCRIBE per pattern tell the
  * consumer which streams to read, instead of a blocking read over thousands of streams
- * (invariant 10), and what was appended (a handler may start on it while the read is on its way). Pub/sub may drop messages (a reconnect): the consumer's sweep covers that.
+ * (invariant 10), and what was appended (a run may begin on it while the read is on its way).
+ * Pub/sub may drop messages (a reconnect): the consumer's sweep covers that.
  */
 export class Doorbell {
   readonly #sub: RedisClient;
