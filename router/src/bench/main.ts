@@ -9,6 +9,7 @@ import { EventRouter } from '../router.js';
 import { insertEvents } from '../sql/insert-events.js';
 import { consumeBench } from './consume-bench.js';
 import { e2eBench } from './e2e-bench.js';
+import { sqlBench } from './sql-bench.js';
 import { closedLoop, openLoop, summarize } from './stats.js';
 
 // `make bench`: the router's durable publish path beside the raw floor (a plain INSERT with
@@ -20,9 +21,10 @@ const WORKERS = Number(process.env.BENCH_WORKERS ?? 16);
 const DURATION_MS = Number(process.env.BENCH_SECONDS ?? 5) * 1000;
 const RATE = Number(process.env.BENCH_RATE ?? 1000);
 const CHANNELS = 100;
-// One part alone: publish | consume | e2e (default: all three).
+// One part alone (default: all of them).
+const PARTS = ['publish', 'consume', 'e2e', 'sql'] as const;
 const ONLY = process.env.BENCH_ONLY;
-const runs = (part: 'publish' | 'consume' | 'e2e'): boolean => ONLY === undefined || ONLY === '' || ONLY === part;
+const runs = (part: (typeof PARTS)[number]): boolean => ONLY === undefined || ONLY === '' || ONLY === part;
 const DATA = { symbol: 'BTC-USD', price: 97_123.45, momentum: 0.12, changes: { h1: 0.4, h3: -0.2, d1: 1.3 } };
 
 const config = loadConfig();
@@ -30,6 +32,8 @@ const admin = new URL(config.databaseUrl);
 const database = `recio_bench_${process.pid}`;
 
 async function main(): Promise<void> {
+  if (ONLY && !(PARTS as readonly string[]).includes(ONLY))
+    throw new Error(`BENCH_ONLY=${ONLY}: expected one of ${PARTS.join(', ')}`);
   admin.pathname = '/postgres';
   const adminClient = new pg.Client({ connectionString: admin.toString() });
   await adminClient.connect();
@@ -201,6 +205,18 @@ async function main(): Promise<void> {
         redis,
         router,
         redisConnection: config.redis,
+        databaseUrl,
+        prefix,
+        durationMs: DURATION_MS,
+        row,
+        note: (text) => notes.push(text),
+      });
+    }
+
+    if (runs('sql')) {
+      await sqlBench({
+        pool,
+        redis,
         databaseUrl,
         prefix,
         durationMs: DURATION_MS,

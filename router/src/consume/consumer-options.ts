@@ -89,8 +89,9 @@ export interface ConsumeOptions<E = RecioEvent, M extends EventCatalogue = AnyEv
    * Transactions this member runs at once. Channels ready meanwhile wait for one to end and are then
    * applied together (see channelsPerTransaction): under load a group pays one BEGIN, one offset
    * lock, one offset advance and one COMMIT for several channels' runs. One at a time makes the
-   * fullest transactions (docs/performance.md: a fifth less CPU per event than 2); a member whose
-   * handlers wait on something slow (the outside world) should run more. @defaultValue 1
+   * fullest transactions (docs/performance.md: a fifth less CPU per event than 2); two about halve
+   * how long a run waits under load, for more round trips per event (the twelfth step there). A
+   * member whose handlers wait on something slow (the outside world) should run more. @defaultValue 1
    */
   transactions?: number;
   /**
