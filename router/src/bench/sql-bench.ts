@@ -32,7 +32,9 @@ const CHANNELS = 100;
  * business INSERT and the router's own one-event insert (`INSERT_EVENT_STATEMENT`: the channel's head
  * moved and the event_log row written). pgbench sends each statement in a round trip of its own, where
  * the router sends two per transaction, so this measures what the statements cost the server, not
- * the round trips. Skipped, with a note, where pgbench is not installed.
+ * the round trips. Both sides' event ids are gen_random_uuid()'s (v4; the router's are time-ordered
+ * v7, whose inserts cost the key less once a table has grown; these start empty). Skipped, with a
+ * note, where pgbench is not installed.
  */
 export async function sqlBench(ctx: SqlBenchContext): Promise<void> {
   try {
