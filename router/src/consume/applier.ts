@@ -133,9 +133,17 @@ export class Applier {
       );
       return { applied: deliveries.length, duplicates: 0, ahead: [] };
     }
-    return new Promise((resolve, reject) => {
+    const applied = new Promise<ApplyResult>((resolve, reject) => {
       this.#queue.push({ channel, deliveries, owned, resolve, reject });
       if (this.#transactions < this.o.transactions) void this.#flush();
+    });
+    if (owned === null) return applied;
+    // A failure that came before the read told whose the run was (BEGIN and the lock failed, say) is
+    // the caller's only if it was this member's: the caller holds and retries what fails, as read.
+    const ownedRun = owned;
+    return applied.catch(async (error: unknown) => {
+      if (!(await ownedRun)) return NOTHING;
+      throw error;
     });
   }
 

@@ -554,6 +554,54 @@ describe('consume', () => {
     },
   );
 
+  it("never retries a doorbell's run that failed before the read told whose it was, when it was not this member's", async () => {
+    // The locked path (effects 'outside') sends BEGIN and the offset lock beside the read. When they
+    // fail (here: the offset row held by another transaction past the member's lock_timeout), the run
+    // failed before its ownership was known: a forged message's run must then come to nothing, never
+    // be held and retried as if the read had delivered it.
+    const group = uniqueName('g');
+    const channel = `trades:${uniqueName()}`;
+    const url = new URL(db.url);
+    url.searchParams.set('options', '-c lock_timeout=300');
+    const own = await testRouter(url.toString(), { redis: { url: server.url } });
+    const early = (outcome: string) => counter(own, 'recio_consumer_early_runs_total', { group, outcome });
+    await consumeAlone(own, group, channel, recordingHandler(group, 'svc-a'), 'outside');
+    const appliedIds = async () =>
+      (
+        await pool.query<{ event_id: string }>('SELECT event_id FROM applied WHERE group_name = $1 ORDER BY id', [
+          group,
+        ])
+      ).rows.map((r) => r.event_id);
+    const ids = [(await router.publish(channel, 't', { n: 1 })).event_id];
+    await expect.poll(appliedIds, { timeout: 10_000 }).toEqual(ids);
+    ids.push((await router.publish(channel, 't', { n: 2 })).event_id);
+    await expect.poll(appliedIds, { timeout: 10_000 }).toEqual(ids);
+    expect(await early('owned')).toBe(1);
+
+    const holder = await pool.connect();
+    try {
+      await holder.query('BEGIN');
+      await holder.query('SELECT 1 FROM consumer_offset WHERE group_name = $1 AND channel = $2 FOR UPDATE', [
+        group,
+        channel,
+      ]);
+      const forged = { event_id: randomUUID(), channel, seq: 3, type: 't', source: 'x', ts: Date.now(), data: {} };
+      await redis.publish(channel, JSON.stringify(forged));
+      await expect.poll(() => early('not_owned'), { timeout: 10_000 }).toBe(1);
+      // The real third event commits before any retry could come: a retried forged run would be
+      // within the committed head, and applied in its place.
+      ids.push((await router.publish(channel, 't', { n: 3 })).event_id);
+    } finally {
+      await holder.query('ROLLBACK');
+      holder.release();
+    }
+    await expect.poll(appliedIds, { timeout: 10_000 }).toHaveLength(3);
+    expect(await appliedIds()).toEqual(ids);
+    expect(await appliedSeqs(pool, group, [channel])).toEqual([[1, 2, 3]]);
+    await consumers.pop()!.close(1_000);
+    await own.close();
+  });
+
   it("takes the doorbell's message for the very entry the append wrote, and nothing else for it", async () => {
     const channel = `trades:${uniqueName()}`;
     const sub = new Redis(server.url);
