@@ -200,6 +200,7 @@ export class EventRouter<M extends EventCatalogue = AnyEvents> {
       tx.opened = opened;
       try {
         value = await fn(tx);
+        await tx.settled(); // a lazy transaction's connection the handler did not wait for
         hooks = tx.commitHooks;
         // A lazy transaction that sent nothing and queued no event has nothing to commit.
         if (tx.begun || tx.queued.length > 0) {
@@ -235,10 +236,15 @@ export class EventRouter<M extends EventCatalogue = AnyEvents> {
           }
         }
       } catch (error) {
+        // Nothing the handler sends from now on goes out, and a connection still on its way (a lazy
+        // transaction whose handler failed meanwhile) is waited for: it is rolled back and released here.
+        tx.end();
+        await tx.settled();
         // Nothing to roll back when BEGIN never went out.
         if (client && takeDeferred(client) === undefined) await client.query('ROLLBACK').catch(() => undefined);
         throw error;
       }
+      tx.end();
       client?.release();
     } catch (error) {
       if (client) {

@@ -8,6 +8,7 @@ import type {
   EventCatalogue,
   PublishInput,
 } from './event-catalogue.js';
+import { ClosedError } from './errors.js';
 import { encodeEvent } from './event-encoding.js';
 import type { NewEvent } from './sql/insert-events.js';
 
@@ -28,6 +29,7 @@ export class Transaction<M extends EventCatalogue = AnyEvents> {
   #client: PoolClient | undefined;
   #opening: Promise<PoolClient> | undefined;
   #opened: readonly QueryResultRow[] = [];
+  #ended = false;
 
   /**
    * `client`: the transaction's connection, begun (BEGIN sent, or waiting to go with its first
@@ -43,6 +45,7 @@ export class Transaction<M extends EventCatalogue = AnyEvents> {
 
   /** The client inside BEGIN, for the business statements. Throws in a lazy transaction not begun yet. */
   get client(): PoolClient {
+    if (this.#ended) throw new ClosedError('transaction');
     if (!this.#client) throw new Error('this lazy transaction has not begun: use query(), or begin() first');
     return this.#client;
   }
@@ -79,6 +82,7 @@ export class Transaction<M extends EventCatalogue = AnyEvents> {
 
   /** Begins a lazy transaction now (once); the client inside BEGIN. */
   begin(): Promise<PoolClient> {
+    if (this.#ended) return Promise.reject(new ClosedError('transaction'));
     if (this.#client) return Promise.resolve(this.#client);
     this.#opening ??= this.#begin!().then((client) => (this.#client = client));
     return this.#opening;
@@ -89,8 +93,34 @@ export class Transaction<M extends EventCatalogue = AnyEvents> {
     text: string | QueryConfig,
     values?: unknown[],
   ): Promise<QueryResult<R>> {
+    if (this.#ended) throw new ClosedError('transaction');
     const client = this.#client ?? (await this.begin());
+    // The transaction may have ended while its connection was on its way (the handler failed meanwhile).
+    if (this.#ended) throw new ClosedError('transaction');
     return typeof text === 'string' ? client.query<R>(text, values) : client.query<R>(text);
+  }
+
+  /**
+   * Resolves once a begin under way (a lazy transaction's connection on its way) has settled, so
+   * what it began is the router's to commit or roll back and release. Never rejects.
+   */
+  settled(): Promise<void> {
+    return (
+      this.#opening?.then(
+        () => undefined,
+        () => undefined,
+      ) ?? Promise.resolve()
+    );
+  }
+
+  /**
+   * Ends the handler's part (the router, once it committed or failed): from then on query(), begin(),
+   * client and publish throw ClosedError, so nothing reaches a connection that was committed, rolled
+   * back or released (even a statement whose connection was still on its way), and no event is queued
+   * that would never commit.
+   */
+  end(): void {
+    this.#ended = true;
   }
 
   /**
@@ -102,6 +132,7 @@ export class Transaction<M extends EventCatalogue = AnyEvents> {
     type: T,
     data: CatalogueData<M, Ch, T>,
   ): string {
+    if (this.#ended) throw new ClosedError('transaction');
     const event = encodeEvent(this.#channels, this.#maxEventBytes, { channel, type, data });
     this.#queued.push(event);
     return event.event_id;
@@ -109,6 +140,7 @@ export class Transaction<M extends EventCatalogue = AnyEvents> {
 
   /** Queues several events, in order; returns their event ids. */
   publishMany(events: readonly PublishInput<M>[]): string[] {
+    if (this.#ended) throw new ClosedError('transaction');
     const encoded = events.map((e) => encodeEvent(this.#channels, this.#maxEventBytes, e));
     this.#queued.push(...encoded);
     return encoded.map((e) => e.event_id);

@@ -212,6 +212,104 @@ describe('BEGIN with the first statement', () => {
     });
   });
 
+  it('never lets a statement sent at once run outside the transaction, however many carried BEGIN and failed', async () => {
+    await withDeferringClient(async (client) => {
+      const id = uniqueName('m');
+      // Each statement that carries BEGIN fails before BEGIN runs: the next one waiting carries it again.
+      expect(deferBegin(client, ['SELECT 1 / 0', 'BEGIN'])).toBe(true);
+      const all = await Promise.allSettled([
+        client.query('INSERT INTO biz VALUES ($1)', [`${id}-1`]),
+        client.query(`INSERT INTO biz VALUES ('${id}-2')`),
+        client.query('INSERT INTO biz VALUES ($1)', [`${id}-3`]),
+        client.query(`INSERT INTO biz VALUES ('${id}-4')`),
+      ]);
+      expect(all.map((r) => r.status)).toEqual(['rejected', 'rejected', 'rejected', 'rejected']);
+      expect(await rows(id)).toBe(0);
+      expect(takeDeferred(client)).toEqual(['SELECT 1 / 0', 'BEGIN']);
+      expect(await outsideTransaction(client)).toBe(true);
+    });
+  });
+
+  it('counts BEGIN as gone when node-postgres fails after sending it, so the transaction is rolled back', async () => {
+    // A value node-postgres cannot serialise fails the statement after BEGIN's messages were
+    // written: node-postgres closes them with a Sync, and the server runs BEGIN all the same.
+    const unserialisable = {
+      toPostgres: () => {
+        throw new Error('unserialisable');
+      },
+    };
+    await withDeferringClient(async (client) => {
+      expect(deferBegin(client, ['BEGIN'])).toBe(true);
+      await expect(client.query('INSERT INTO biz VALUES ($1)', [unserialisable])).rejects.toThrow('unserialisable');
+      expect(takeDeferred(client)).toBeUndefined();
+      expect(await outsideTransaction(client)).toBe(false); // inside the BEGIN that went out (rolled back)
+    });
+    const router = await testRouter(db.url, { poolSize: 1 });
+    try {
+      await expect(
+        router.transaction((tx) => tx.query('INSERT INTO biz VALUES ($1)', [unserialisable])),
+      ).rejects.toThrow('unserialisable');
+      // The pool's one connection is outside any transaction: a statement on it commits.
+      const id = uniqueName('u');
+      await router.pool.query('INSERT INTO biz VALUES ($1)', [id]);
+      expect(await rows(id)).toBe(1);
+    } finally {
+      await router.close();
+    }
+  });
+
+  it("rolls back and releases a lazy transaction's connection when its handler fails while the connection is on its way", async () => {
+    const router = await testRouter(db.url, { poolSize: 1 });
+    const id = uniqueName('l');
+    try {
+      await expect(
+        router.transaction(
+          async (tx) => {
+            await Promise.all([tx.query('INSERT INTO biz VALUES ($1)', [id]), Promise.reject(new Error('beside it'))]);
+          },
+          { lazy: true },
+        ),
+      ).rejects.toThrow('beside it');
+      // The one connection is back in the pool (not held by a statement sent after the failure).
+      const client = await Promise.race([
+        router.pool.connect(),
+        new Promise<never>((_, reject) => setTimeout(() => reject(new Error('the connection never came back')), 5_000)),
+      ]);
+      try {
+        expect(takeDeferred(client)).toBeUndefined();
+        expect(await outsideTransaction(client)).toBe(true);
+      } finally {
+        client.release();
+      }
+      expect(await rows(id)).toBe(0);
+    } finally {
+      await router.close();
+    }
+  });
+
+  it('refuses what a handler sends after its transaction ended: no statement reaches a released connection', async () => {
+    const router = await testRouter(db.url, { poolSize: 1 });
+    try {
+      for (const lazy of [false, true]) {
+        let kept: Transaction | undefined;
+        await router.transaction(
+          async (tx) => {
+            kept = tx;
+            await tx.query('SELECT 1');
+          },
+          { lazy },
+        );
+        await expect(kept!.query('INSERT INTO biz VALUES ($1)', [uniqueName()])).rejects.toMatchObject({
+          code: 'CLOSED',
+        });
+        expect(() => kept!.publish('trades:closed', 't', {})).toThrow(expect.objectContaining({ code: 'CLOSED' }));
+        expect(() => kept!.client).toThrow(expect.objectContaining({ code: 'CLOSED' }));
+      }
+    } finally {
+      await router.close();
+    }
+  });
+
   it('answers every way of calling query as node-postgres does', async () => {
     await withDeferringClient(async (client) => {
       const led = async <T>(send: () => Promise<T>): Promise<T> => {

@@ -27,6 +27,12 @@ export const CARRIES_BEGIN = Symbol('recio.carriesBegin');
 
 type Query = (...args: unknown[]) => unknown;
 
+/** What is known of a BEGIN being carried: whether it completed, whether anything was sent. */
+interface Began {
+  done: boolean;
+  sent: boolean;
+}
+
 interface Deferring {
   [DEFERRED]?: readonly string[];
   [INSTALLED]?: true;
@@ -79,12 +85,16 @@ function install(client: Deferring): void {
     if (typeof (args[0] as { submit?: unknown } | undefined)?.submit === 'function') throw new UnsupportedQueryError();
     client[DEFERRED] = undefined;
     const epoch = client[EPOCH];
-    const began = { done: false };
+    const began: Began = { done: false, sent: false };
     const sent = sendWith(client, query, leading, args, began).catch((error: unknown) => {
-      // Failed before BEGIN ran (refused by node-postgres or the server, or BEGIN itself failed):
-      // no transaction is open, so the next statement must carry BEGIN again. (Told from BEGIN's
-      // own completion: the connection's status is not updated yet when the error arrives.)
-      if (!began.done && client[EPOCH] === epoch) client[DEFERRED] = leading;
+      // Failed before BEGIN ran (refused by node-postgres before anything was sent, or by the server
+      // before BEGIN completed: its answers come in order, BEGIN's first): no transaction is open,
+      // so the next statement must carry BEGIN again. (Told from BEGIN's own completion: the
+      // connection's status is not updated yet when the error arrives.) A failure of node-postgres
+      // after sending (a value it cannot serialise, a query timeout) comes before the server's
+      // answers, and the server runs BEGIN all the same: BEGIN counts as gone, to be rolled back.
+      const notRun = !began.done && (!began.sent || error instanceof pg.DatabaseError);
+      if (notRun && client[EPOCH] === epoch) client[DEFERRED] = leading;
       throw error;
     });
     const carrying = sent.then(
@@ -101,11 +111,13 @@ function install(client: Deferring): void {
     if (client[DEFERRED] === undefined && client[CARRYING] === undefined) return query(...args);
     const callback = typeof args.at(-1) === 'function' ? (args.pop() as (...r: unknown[]) => void) : undefined;
     // A statement sent while BEGIN is on its way waits for it: it must neither run before BEGIN
-    // nor, if BEGIN did not run, outside a transaction.
-    const carrying = client[CARRYING];
-    const sent = carrying
-      ? carrying.then(() => send(args) ?? (query(...args) as Promise<unknown>))
-      : (send(args) ?? (query(...args) as Promise<unknown>));
+    // nor, if BEGIN did not run, outside a transaction. When that BEGIN did not run, the first
+    // statement waiting carries it again, and the others wait for that one in turn.
+    const whenCarried = (): Promise<unknown> => {
+      const carrying = client[CARRYING];
+      return carrying ? carrying.then(whenCarried) : (send(args) ?? (query(...args) as Promise<unknown>));
+    };
+    const sent = whenCarried();
     if (!callback) return sent;
     sent.then(
       (result) => settle(callback, null, result),
@@ -145,7 +157,7 @@ async function sendWith(
   query: Query,
   leading: readonly string[],
   args: unknown[],
-  began: { done: boolean },
+  began: Began,
 ): Promise<unknown> {
   const [first, values] = args;
   // As node-postgres reads its arguments: values given apart replace the config's.
@@ -202,6 +214,8 @@ async function sendWith(
 
 /** What node-postgres' Query does that its type declarations leave out. */
 interface QueryInternals {
+  /** Sends the query; an error when node-postgres refused it before sending anything. */
+  submit(connection: ProtocolConnection): Error | null;
   prepare(connection: ProtocolConnection): void;
   handleCommandComplete(msg: { text?: string }, connection: ProtocolConnection): void;
 }
@@ -226,13 +240,13 @@ const QueryBase = pg.Query as unknown as new (
  */
 class Carrier extends QueryBase {
   readonly #leading: readonly string[];
-  readonly #began: { done: boolean };
+  readonly #began: Began;
   #toSkip: number;
 
   constructor(
     leading: readonly string[],
     config: QueryConfig,
-    began: { done: boolean },
+    began: Began,
     callback: (err: Error | undefined, result: QueryResult) => void,
   ) {
     super(config, undefined, callback);
@@ -245,6 +259,13 @@ class Carrier extends QueryBase {
     this.#leading = leading;
     this.#toSkip = leading.length;
     this.#began = began;
+  }
+
+  override submit(connection: ProtocolConnection): Error | null {
+    const refused = super.submit(connection);
+    // Sent, even when node-postgres then failed on a value (it closes with a Sync: BEGIN runs).
+    if (refused === null) this.#began.sent = true;
+    return refused;
   }
 
   // Query.submit validates the query, then calls prepare inside one corked write (extended only).
