@@ -21,6 +21,7 @@ describe('the trader page', () => {
   const alice = 'user_0001';
   const bob = 'user_0002';
   const carol = 'user_0003';
+  const dave = 'user_0004';
 
   beforeAll(async () => {
     run = await PlatformRun.start(
@@ -30,6 +31,7 @@ describe('the trader page', () => {
           { id: alice, settings: { autoEntry: { enabled: false } } },
           { id: bob, settings: { autoEntry: { enabled: false } } },
           { id: carol, settings: { autoEntry: { enabled: false } } },
+          { id: dave, settings: { autoEntry: { enabled: false } } },
         ],
       }),
     );
@@ -308,6 +310,46 @@ describe('the trader page', () => {
       for (const name of ['desktop.png', 'phone.png'])
         copyFileSync(join(SCREENS, name), join(DOCS, `trader-page-${name}`));
     }
+  });
+
+  it('follows its trades again when the gateway could not read their history', async () => {
+    const context = await browser.newContext();
+    // Between the page and the gateway: the page's first subscription to its trades is answered as
+    // the gateway answers when PostgreSQL or Redis fails it (REPLAY_FAILED), and not passed on.
+    let refused = 0;
+    await context.routeWebSocket(/\/ws$/, (ws) => {
+      const server = ws.connectToServer();
+      server.onMessage((m) => ws.send(m));
+      ws.onMessage((m) => {
+        const frame = JSON.parse(String(m)) as { op?: string; channel?: string };
+        if (refused === 0 && frame.op === 'subscribe' && frame.channel === `trades:${dave}`) {
+          refused += 1;
+          ws.send(
+            JSON.stringify({
+              op: 'error',
+              code: 'REPLAY_FAILED',
+              message: 'history could not be read; subscribe again',
+              channel: frame.channel,
+            }),
+          );
+        } else server.send(m);
+      });
+    });
+    const page = await context.newPage();
+    await signIn(page, dave, run.password(dave));
+    await expect.poll(() => page.getByTestId('link').textContent(), { timeout: 15_000 }).toBe('live');
+    expect(refused).toBe(1);
+    const res = await fetch(`${run.url('main-app')}/api/v1/trades`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${run.token(dave)}`, 'content-type': 'application/json' },
+      body: JSON.stringify(await openOrderFor(run, dave)),
+    });
+    expect(res.status).toBe(201);
+    // Opened by the trade's events on the channel the page follows again (no API reply opens it).
+    await expect
+      .poll(() => tradeRows(page, 'active').allTextContents(), { timeout: 20_000 })
+      .toEqual([expect.stringContaining('open')]);
+    await context.close();
   });
 });
 

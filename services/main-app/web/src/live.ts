@@ -150,13 +150,15 @@ export class LiveLink {
           this.#follows.get(frame.channel)?.onExpired();
           this.#subscribe(frame.channel);
         }
-        if (frame.code === 'RATE_LIMITED' && frame.channel !== undefined) {
-          // The user's replay budget is spent (many tabs resyncing at once): the channel is not
+        if ((frame.code === 'RATE_LIMITED' || frame.code === 'REPLAY_FAILED') && frame.channel !== undefined) {
+          // The user's replay budget is spent (many tabs resyncing at once), or the gateway could not
+          // read the channel's history (PostgreSQL or Redis away for a moment): the channel is not
           // followed until asked again, so it is, later, from the same seq; resyncing meanwhile.
           const channel = frame.channel;
+          const wait = frame.code === 'RATE_LIMITED' ? 5_000 : 1_000;
           this.#resyncing.add(channel);
           this.#onState('resyncing');
-          setTimeout(() => this.#follows.has(channel) && this.#subscribe(channel), 5_000 + Math.random() * 5_000);
+          setTimeout(() => this.#follows.has(channel) && this.#subscribe(channel), wait + Math.random() * wait);
         }
         return;
       default:
