@@ -34,7 +34,7 @@ const wallMs = (): number => performance.timeOrigin + performance.now();
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 const mean = (xs: readonly number[]): number => xs.reduce((a, b) => a + b, 0) / xs.length;
 /** Phases alternate raw, recio, recio, raw, … so both see the same drift of the machine. */
-const order = (phases: number): E2eMode[] =>
+export const order = (phases: number): E2eMode[] =>
   Array.from({ length: phases }, (_, i) => (i % 4 === 0 || i % 4 === 3 ? 'raw' : 'recio'));
 
 /**

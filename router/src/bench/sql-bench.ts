@@ -3,23 +3,18 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import type { Redis } from 'ioredis';
-import type pg from 'pg';
 import { INSERT_EVENT_STATEMENT } from '../sql/insert-events.js';
+import { order, type E2eBenchContext } from './e2e-bench.js';
+import type { E2eMode } from './e2e-protocol.js';
 import { serverCpu } from './server-cpu.js';
 
-/** What the PostgreSQL-alone figures need from the bench's set-up. */
-export interface SqlBenchContext {
-  pool: pg.Pool;
-  redis: Redis;
-  databaseUrl: string;
-  prefix: string;
-  durationMs: number;
-  row: (what: string, raw: number, ours: number, unit: string, digits?: number) => void;
-  note: (text: string) => void;
-}
+/** What the PostgreSQL-alone figures need from the bench's set-up (as the end-to-end part's). */
+export type SqlBenchContext = Pick<
+  E2eBenchContext,
+  'pool' | 'redis' | 'databaseUrl' | 'prefix' | 'durationMs' | 'row' | 'note'
+>;
 
-type Side = 'raw' | 'recio';
+type Side = E2eMode;
 
 const run = promisify(execFile);
 const CLIENTS = 8;
@@ -52,7 +47,7 @@ export async function sqlBench(ctx: SqlBenchContext): Promise<void> {
   // colon is chr(58), and the data has none followed by a letter.
   const channel = `'trades' || chr(58) || '${ctx.prefix}S_' || CAST(:c AS text)`;
   const data = `'{"k": 1, "symbol": "BTC-USD", "side": "yes", "qty": 3, "price": 0.42}'`;
-  const order = `INSERT INTO sql_order (k, channel, qty, price) VALUES (CAST(:k AS bigint), ${channel}, 3, 0.42);`;
+  const business = `INSERT INTO sql_order (k, channel, qty, price) VALUES (CAST(:k AS bigint), ${channel}, 3, 0.42);`;
   const values: Record<string, string> = {
     $1: 'gen_random_uuid()',
     $2: channel,
@@ -75,7 +70,7 @@ export async function sqlBench(ctx: SqlBenchContext): Promise<void> {
         '\\set k random(1, 1000000000)',
         `\\set c random(0, ${CHANNELS - 1})`,
         'BEGIN;',
-        order,
+        business,
         scripts[side],
         'COMMIT;',
       ];
@@ -104,7 +99,7 @@ export async function sqlBench(ctx: SqlBenchContext): Promise<void> {
     };
     // Alternated, as the other parts' phases: both sides see the same drift of the machine.
     const phases: { side: Side; tps: number; machineUs: number }[] = [];
-    for (const side of ['raw', 'recio', 'recio', 'raw'] as const) phases.push({ side, ...(await phase(side)) });
+    for (const side of order(4)) phases.push({ side, ...(await phase(side)) });
     const mean = (side: Side, key: 'tps' | 'machineUs'): number => {
       const of = phases.filter((p) => p.side === side);
       return of.reduce((sum, p) => sum + p[key], 0) / of.length;
