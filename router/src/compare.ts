@@ -1,5 +1,6 @@
 import type { Pool } from 'pg';
 import { streamKey } from './channels.js';
+import { isRedisReplyError } from './errors.js';
 import type { RouterScripts } from './redis/scripts.js';
 import { pageHeads, type ChannelHead } from './sql/channel-heads.js';
 
@@ -12,10 +13,36 @@ export interface ChannelState {
   last: number;
 }
 
-/** Reads the stream ends of some channels (one script call each, all sent at once). */
-export async function streamEnds(scripts: RouterScripts, heads: readonly ChannelHead[]): Promise<ChannelState[]> {
-  const lasts = await Promise.all(heads.map((h) => scripts.lastSeq(streamKey(h.channel))));
-  return heads.map((h, i) => ({ channel: h.channel, head: h.last_seq, last: lasts[i]! }));
+/** A channel whose stream Redis refused to read (a key that is not a stream, say), and why. */
+export interface UnreadChannel {
+  channel: string;
+  /** Last committed seq (PostgreSQL). */
+  head: number;
+  /** Redis's error reply. */
+  error: Error;
+}
+
+/** Some channels compared: those read, and those whose stream Redis refused to read. */
+export interface ComparedChannels {
+  states: ChannelState[];
+  unread: UnreadChannel[];
+}
+
+/**
+ * Reads the stream ends of some channels (one script call each, all sent at once). A channel
+ * Redis answers with an error reply is set apart in `unread`, so one bad key does not hide the
+ * others; any other failure (Redis away) rejects.
+ */
+export async function streamEnds(scripts: RouterScripts, heads: readonly ChannelHead[]): Promise<ComparedChannels> {
+  const lasts = await Promise.allSettled(heads.map((h) => scripts.lastSeq(streamKey(h.channel))));
+  const out: ComparedChannels = { states: [], unread: [] };
+  lasts.forEach((result, i) => {
+    const { channel, last_seq: head } = heads[i]!;
+    if (result.status === 'fulfilled') out.states.push({ channel, head, last: result.value });
+    else if (isRedisReplyError(result.reason)) out.unread.push({ channel, head, error: result.reason });
+    else throw result.reason;
+  });
+  return out;
 }
 
 /**
@@ -26,7 +53,7 @@ export async function* compareAll(
   pool: Pool,
   scripts: RouterScripts,
   pageSize: number,
-): AsyncGenerator<ChannelState[]> {
+): AsyncGenerator<ComparedChannels> {
   let after = '';
   for (;;) {
     const heads = await pageHeads(pool, after, pageSize);

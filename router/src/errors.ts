@@ -110,7 +110,14 @@ export function errorCode(error: unknown): string {
     const code = error.code;
     if (typeof code === 'string') return code;
   }
-  if (error instanceof Error && error.name === 'ReplyError')
-    return /^([A-Z][A-Z_]+)\b/.exec(error.message)?.[1] ?? 'UNKNOWN';
+  if (isRedisReplyError(error)) return /^([A-Z][A-Z_]+)\b/.exec(error.message)?.[1] ?? 'UNKNOWN';
   return 'UNKNOWN';
+}
+
+/**
+ * Whether Redis answered with an error reply (ioredis's ReplyError: WRONGTYPE, NOPERM, a script's
+ * error…): the server is there and refused this command, as against a connection that failed.
+ */
+export function isRedisReplyError(error: unknown): error is Error {
+  return error instanceof Error && error.name === 'ReplyError';
 }

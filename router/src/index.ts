@@ -14,7 +14,7 @@ export type { RecioEvent } from './event.js';
 export { Relay, type RelayDeps, type RelayOptions, type SweepReport } from './relay.js';
 export { LEADER_KEYS, LeaderLock, type LeaderLockOptions } from './leader-lock.js';
 export { toLike } from './consume/patterns.js';
-export { compareAll, type ChannelState } from './compare.js';
+export { compareAll, type ChannelState, type ComparedChannels, type UnreadChannel } from './compare.js';
 export type { ReplayOptions, ReplayPage } from './replay.js';
 export { MAX_REPLAY_LIMIT } from './replay.js';
 export { Channels, streamKey, dlqKey } from './channels.js';

@@ -38,6 +38,19 @@ async function streamSeqs(redis: Redis, channel: string): Promise<number[]> {
 
 const range = (from: number, to: number): number[] => Array.from({ length: to - from + 1 }, (_, i) => from + i);
 
+/** A Redis and a database of the test's own, a router on both, a client and a pool to look into them. */
+async function ownWorld() {
+  const server = track(await startPrivateRedis());
+  const own = await createTestDatabase({ redisUrl: null });
+  closers.push(() => own.drop());
+  const router = track(await testRouter(own.url, { redis: { url: server.url } }));
+  const redis = new Redis(server.url);
+  closers.push(async () => redis.disconnect());
+  const ownPool = new pg.Pool({ connectionString: own.url, max: 2 });
+  closers.push(() => ownPool.end());
+  return { server, own, router, redis, ownPool };
+}
+
 describe('relay', () => {
   it('repairs a publisher killed with SIGKILL between COMMIT and XADD', async () => {
     const channel = `trades:${uniqueName()}`;
@@ -190,12 +203,7 @@ describe('relay', () => {
 
   it('never lets a forged high entry silence a channel (regression: an XADD of 999999999-0 made every append a duplicate, and consumers applied it and skipped past every real event)', async () => {
     // system:health (the repair's notice) is a fixed name: a Redis and a database of the test's own.
-    const server = track(await startPrivateRedis());
-    const own = await createTestDatabase({ redisUrl: null });
-    closers.push(() => own.drop());
-    const router = track(await testRouter(own.url, { redis: { url: server.url } }));
-    const redis = new Redis(server.url);
-    closers.push(async () => redis.disconnect());
+    const { server, own, router, redis, ownPool } = await ownWorld();
     const channel = `trades:${uniqueName()}`;
     const group = uniqueName('g');
     const applied: number[] = [];
@@ -231,8 +239,6 @@ describe('relay', () => {
 
     // The member reads the forged entry and never applies it; it applies 4 and 5, which Redis
     // does not have, from PostgreSQL once its sweep finds the channel stalled.
-    const ownPool = new pg.Pool({ connectionString: own.url, max: 2 });
-    closers.push(() => ownPool.end());
     const appliedSeq = async () =>
       Number(
         (
@@ -266,5 +272,95 @@ describe('relay', () => {
     expect(await streamSeqs(redis, channel)).toEqual(range(1, 6));
     await expect.poll(() => applied, { timeout: 10_000 }).toEqual(range(1, 6));
     expect((await runCli(['check'], env)).code).toBe(0);
+  });
+  it('converges every other channel when Redis refuses one, and tries that one again on every sweep (regression: one key that was not a stream failed every full sweep, and every channel after it stayed behind)', async () => {
+    // A full sweep sees every channel of its database: a Redis and a database of the test's own.
+    const { server, own, router, redis, ownPool } = await ownWorld();
+    // Names in page order: the refused channels come first, the healthy ones after them.
+    const name = uniqueName();
+    const [notStream, raised, good1, good2] = ['a', 'b', 'c', 'd'].map((p) => `trades:${p}-${name}`) as [
+      string,
+      string,
+      string,
+      string,
+    ];
+    // Committed, never appended (their publishers died before the append).
+    const commit = (channel: string, n: number) =>
+      insertEvents(
+        ownPool,
+        range(1, n).map((i) => ({ event_id: crypto.randomUUID(), channel, type: 't', dataText: `{"i":${i}}` })),
+        'test',
+      );
+    await commit(notStream, 2);
+    await commit(raised, 3);
+    await commit(good1, 4);
+    await commit(good2, 5);
+    // Someone else's writing: a string where the stream belongs (WRONGTYPE on every read), and a
+    // stream emptied with its last id raised (every append refused: an id at or below the top).
+    await redis.set(streamKey(notStream), 'not a stream');
+    await redis.xadd(streamKey(raised), '1-0', 'x', '1');
+    await redis.xdel(streamKey(raised), '1-0');
+    await redis.xsetid(streamKey(raised), '999-0');
+
+    const unpropagated = async () =>
+      Number(
+        /recio_unpropagated_events\{class="trades"\} (\d+)/.exec(
+          await router.registry.getSingleMetricAsString('recio_unpropagated_events'),
+        )?.[1],
+      );
+    // Pages of two: the refused channels fill the first.
+    const relay = track(
+      new Relay(router, { databaseUrl: own.url, pageSize: 2, sweepIntervalMs: 100, overlapMs: 1, graceMs: 1 }),
+    );
+    expect(await relay.fullSweep()).toMatchObject({ channels: 4, failed: 2, appended: 9 });
+    expect(await streamSeqs(redis, good1)).toEqual(range(1, 4));
+    expect(await streamSeqs(redis, good2)).toEqual(range(1, 5));
+    expect(await unpropagated()).toBe(5); // 2 + 3, none of them readable from Redis
+
+    const env = { DATABASE_URL: own.url, REDIS_URL: server.url };
+    const found = await runCli(['check'], env);
+    expect(found.code).toBe(1);
+    const lines = found.stdout
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l));
+    expect(lines[0]).toMatchObject({ channel: notStream, head: 2, error: 'WRONGTYPE' });
+    expect(lines[1]).toEqual({ channel: raised, head: 3, redis: 0, behind: 3 });
+    expect(lines.at(-1)).toMatchObject({ channels: 4, behind: 1, ahead: 0, unread: 1, ok: false });
+
+    // The loop: a full sweep first, then only incremental ones (the next full one is an hour away),
+    // whose window no longer holds these channels. The refused ones are tried again all the same.
+    const loop = track(
+      new Relay(router, {
+        databaseUrl: own.url,
+        sweepIntervalMs: 100,
+        overlapMs: 1,
+        graceMs: 1,
+        fullSweepIntervalMs: 3_600_000,
+      }),
+    );
+    const sweeps = async (kind: string) =>
+      Number(
+        new RegExp(`recio_relay_sweeps_total\\{kind="${kind}"\\} (\\d+)`).exec(
+          await router.registry.getSingleMetricAsString('recio_relay_sweeps_total'),
+        )?.[1] ?? 0,
+      );
+    const fullBefore = await sweeps('full');
+    loop.start();
+    await expect.poll(() => sweeps('full'), { timeout: 10_000 }).toBeGreaterThan(fullBefore);
+    const full = await sweeps('full');
+    const incremental = await sweeps('incremental');
+    await expect.poll(() => sweeps('incremental'), { timeout: 10_000 }).toBeGreaterThan(incremental + 2);
+    expect(await unpropagated()).toBe(5);
+
+    // Mended by hand: the keys are removed, and the next sweep converges both.
+    await redis.del(streamKey(notStream), streamKey(raised));
+    await expect.poll(() => streamSeqs(redis, notStream), { timeout: 10_000 }).toEqual(range(1, 2));
+    await expect.poll(() => streamSeqs(redis, raised), { timeout: 10_000 }).toEqual(range(1, 3));
+    await expect.poll(unpropagated, { timeout: 10_000 }).toBe(0);
+    expect(await sweeps('full')).toBe(full);
+    const after = await runCli(['check'], env);
+    expect(after.code).toBe(0);
+    expect(JSON.parse(after.stdout.trim())).toMatchObject({ channels: 4, behind: 0, unread: 0, ok: true });
   });
 });

@@ -6,8 +6,8 @@ import {
   STREAM_REPAIRED_NOTICE,
   type StreamRepairedNotice,
 } from '@recio/contract';
-import { compareAll, streamEnds, type ChannelState } from './compare.js';
-import { ClosedError, errorCode } from './errors.js';
+import { compareAll, streamEnds, type ComparedChannels } from './compare.js';
+import { ClosedError, errorCode, isRedisReplyError } from './errors.js';
 import { LEADER_KEYS, LeaderLock } from './leader-lock.js';
 import { positiveInt, stripUndefined } from './options.js';
 import type { AheadRepair } from './propagator.js';
@@ -57,6 +57,13 @@ export interface SweepReport {
   appended: number;
   /** Channels whose stream held entries above their committed head, repaired. */
   ahead: number;
+  /**
+   * Channels Redis refused to read or append to (an error reply: a key that is not a stream, a
+   * stream whose last id was raised past what PostgreSQL committed, a permission). The others
+   * converge all the same; these are tried again on every sweep, and their events stay counted
+   * as unpropagated until they converge.
+   */
+  failed: number;
 }
 
 /** The relay's defaults (RelayOptions); `recio relay` takes its own from here too. */
@@ -92,6 +99,8 @@ export class Relay {
   readonly #lag = new Map<string, number>();
   // Heads confirmed in Redis within the overlap window, so they are not checked again.
   readonly #confirmed = new Map<string, number>();
+  // Channels Redis refused, with their head and the reply's code: tried again on every sweep.
+  readonly #failing = new Map<string, { head: number; code: string }>();
   #cursor = new Date(0);
   // The last incremental query was cut at its row limit: continue from its end, no overlap.
   #truncated = false;
@@ -140,7 +149,7 @@ export class Relay {
 
   /** Compares every channel and converges the ones behind. Also used on demand (tests, CLI). */
   async fullSweep(): Promise<SweepReport> {
-    const report: SweepReport = { kind: 'full', channels: 0, behind: 0, appended: 0, ahead: 0 };
+    const report: SweepReport = { kind: 'full', channels: 0, behind: 0, appended: 0, ahead: 0, failed: 0 };
     // Everything committed before now is compared below; incremental sweeps go on from here
     // (the database's clock, the one updated_at is written with).
     const { rows } = await this.#router.pool.query<{ now: Date }>('SELECT clock_timestamp() AS now');
@@ -160,7 +169,7 @@ export class Relay {
 
   /** Converges the channels changed since the last sweep (minus the overlap). */
   async incrementalSweep(): Promise<SweepReport> {
-    const report: SweepReport = { kind: 'incremental', channels: 0, behind: 0, appended: 0, ahead: 0 };
+    const report: SweepReport = { kind: 'incremental', channels: 0, behind: 0, appended: 0, ahead: 0, failed: 0 };
     const since = new Date(this.#cursor.getTime() - (this.#truncated ? 0 : this.#o.overlapMs));
     const { heads, newest } = await changedHeads(this.#router.pool, since, this.#o.graceMs, INCREMENTAL_LIMIT);
     if (newest) this.#cursor = newest;
@@ -169,6 +178,9 @@ export class Relay {
     // Forget confirmations older than the window: they will not be returned again.
     const inWindow = new Set(heads.map((h) => h.channel));
     for (const channel of this.#confirmed.keys()) if (!inWindow.has(channel)) this.#confirmed.delete(channel);
+    // A channel Redis refused is tried again, changed or not (its head as last seen otherwise).
+    for (const [channel, { head }] of this.#failing)
+      if (!inWindow.has(channel)) unconfirmed.push({ channel, last_seq: head });
     try {
       if (unconfirmed.length > 0) await this.#convergeAll(await streamEnds(this.#router.scripts, unconfirmed), report);
     } finally {
@@ -260,11 +272,16 @@ export class Relay {
     }
   }
 
-  async #convergeAll(all: readonly ChannelState[], report: SweepReport): Promise<void> {
+  async #convergeAll(compared: ComparedChannels, report: SweepReport): Promise<void> {
     // Latest-value streams follow no PostgreSQL head (invariant 14); a head left from before a
     // class became one must not make its stream look "ahead" and be trimmed.
-    const states = all.filter((s) => !this.#router.channels.isLatest(s.channel));
-    report.channels += states.length;
+    const exactlyOnce = <T extends { channel: string }>(xs: readonly T[]): T[] =>
+      xs.filter((x) => !this.#router.channels.isLatest(x.channel));
+    const states = exactlyOnce(compared.states);
+    const unread = exactlyOnce(compared.unread);
+    report.channels += states.length + unread.length;
+    // None of an unreadable stream's events can be read from Redis: all are counted behind.
+    for (const u of unread) this.#fail(u.channel, u.head, u.head, u.error, report);
     const work = states.filter((s) => s.last !== s.head);
     for (const s of states) if (s.last === s.head) this.#settle(s.channel, s.head);
     report.behind += work.filter((s) => s.last < s.head).length;
@@ -273,19 +290,27 @@ export class Relay {
       while (next < work.length && !this.#abort.signal.aborted) {
         const s = work[next++]!;
         let last: number;
-        if (s.last > s.head) {
-          // Not the router's writing, unless the head read before the stream is just old: the
-          // propagator checks again, head after tail, and trims only what PostgreSQL never committed.
-          const repaired = await this.#router.propagator.repairAhead(s.channel);
-          if (!repaired) continue; // the stream moved on meanwhile: the next sweep compares again
-          report.ahead += 1;
-          report.appended += repaired.appended;
-          await this.#announceRepair(s.channel, repaired);
-          last = repaired.last;
-        } else {
-          this.#lag.set(s.channel, s.head - s.last);
-          last = await this.#router.propagator.converge(s.channel, s.head, s.last);
-          report.appended += Math.max(0, last - s.last);
+        try {
+          if (s.last > s.head) {
+            // Not the router's writing, unless the head read before the stream is just old: the
+            // propagator checks again, head after tail, and trims only what PostgreSQL never committed.
+            const repaired = await this.#router.propagator.repairAhead(s.channel);
+            if (!repaired) continue; // the stream moved on meanwhile: the next sweep compares again
+            report.ahead += 1;
+            report.appended += repaired.appended;
+            await this.#announceRepair(s.channel, repaired);
+            last = repaired.last;
+          } else {
+            this.#lag.set(s.channel, s.head - s.last);
+            last = await this.#router.propagator.converge(s.channel, s.head, s.last);
+            report.appended += Math.max(0, last - s.last);
+          }
+        } catch (error) {
+          // Redis refused this channel: the others go on. Anything else (Redis or PostgreSQL
+          // away) ends the sweep, as it would fail for every channel.
+          if (!isRedisReplyError(error)) throw error;
+          this.#fail(s.channel, s.head, Math.max(0, s.head - s.last), error, report);
+          continue;
         }
         if (last >= s.head) this.#settle(s.channel, s.head);
         else this.#lag.set(s.channel, s.head - last);
@@ -315,6 +340,23 @@ export class Relay {
   #settle(channel: string, head: number): void {
     this.#lag.delete(channel);
     this.#confirmed.set(channel, head);
+    if (this.#failing.delete(channel)) this.#router.logger.info({ channel, head }, 'relay: channel converges again');
+  }
+
+  // A channel Redis refused: counted, logged when it starts failing (or fails differently), and
+  // kept to be tried again on the next sweep.
+  #fail(channel: string, head: number, behind: number, error: Error, report: SweepReport): void {
+    const code = errorCode(error);
+    report.failed += 1;
+    this.#lag.set(channel, behind);
+    this.#confirmed.delete(channel);
+    this.#router.metrics.redisErrors.inc({ op: 'relay', code });
+    if (this.#failing.get(channel)?.code !== code)
+      this.#router.logger.warn(
+        { err: error, channel, head },
+        'relay: Redis refuses this channel; the others go on, and it is tried again every sweep',
+      );
+    this.#failing.set(channel, { head, code });
   }
 
   #publishLag(): void {

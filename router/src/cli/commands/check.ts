@@ -1,12 +1,14 @@
 import { compareAll } from '../../compare.js';
+import { errorCode } from '../../errors.js';
 import { integer, parse } from '../args.js';
 import { cliLogger, cliRouter, writeJsonLine, type CliContext } from '../context.js';
 
 /**
  * `recio check [--tolerance N] [--repair]`: compares every channel's PostgreSQL head with its Redis
  * stream; prints one JSON line per channel behind by more than N events (default 0) or ahead of
- * PostgreSQL at all (entries the router did not write: never tolerated), and a summary line; exits
- * 1 when any is. With --repair, converges each such channel as the relay does first (removes what is
+ * PostgreSQL at all (entries the router did not write: never tolerated) or whose stream Redis refuses
+ * to read (a key that is not a stream: its error code and message), and a summary line; exits 1 when
+ * any is. With --repair, converges each such channel as the relay does first (removes what is
  * ahead, appends what is missing) and reports what it found.
  */
 export async function check(argv: string[], ctx: CliContext): Promise<number> {
@@ -17,11 +19,21 @@ export async function check(argv: string[], ctx: CliContext): Promise<number> {
   let channels = 0;
   let behind = 0;
   let ahead = 0;
+  let unread = 0;
   try {
     await router.waitUntilReady({ redisTimeoutMs: 10_000 });
     for await (const page of compareAll(router.pool, router.scripts, 1_000)) {
-      channels += page.length;
-      for (const s of page) {
+      channels += page.states.length + page.unread.length;
+      for (const u of page.unread) {
+        unread++;
+        writeJsonLine(ctx.stdout, {
+          channel: u.channel,
+          head: u.head,
+          error: errorCode(u.error),
+          message: u.error.message,
+        });
+      }
+      for (const s of page.states) {
         // Ahead only when it still is, the head read after the tail (see Propagator.aheadOf).
         const found = s.last > s.head ? await router.propagator.aheadOf(s.channel) : null;
         if (found) {
@@ -44,6 +56,7 @@ export async function check(argv: string[], ctx: CliContext): Promise<number> {
   } finally {
     await router.close();
   }
-  writeJsonLine(ctx.stdout, { channels, behind, ahead, tolerance, ok: behind === 0 && ahead === 0, repaired: repair });
-  return behind === 0 && ahead === 0 ? 0 : 1;
+  const ok = behind === 0 && ahead === 0 && unread === 0;
+  writeJsonLine(ctx.stdout, { channels, behind, ahead, unread, tolerance, ok, repaired: repair });
+  return ok ? 0 : 1;
 }
