@@ -42,4 +42,4 @@ export { DeliveryFailure, type Delivery } from './consume/deliveries.js';
 export type { ConsumerDeps } from './consume/consumer-deps.js';
 export { FanoutReader, type FanoutDeps, type FanoutOptions } from './consume/fanout-reader.js';
 export { loadConfig as loadRouterEnv, ConfigError, type CliConfig as RouterEnv } from './cli/config.js';
-export { countStatements } from './pg-statements.js';
+export { countClientStatements, countStatements } from './pg-statements.js';

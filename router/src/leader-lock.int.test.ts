@@ -1,5 +1,6 @@
 import { createTestDatabase, type TestDatabase } from '@recio/test-support';
 import { pino } from 'pino';
+import { Registry } from 'prom-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FreezingProxy } from '../test/support/freezing-proxy.js';
 import { LeaderLock } from './leader-lock.js';
@@ -54,6 +55,35 @@ describe('LeaderLock', () => {
     } finally {
       await lock.release();
       await other.release();
+    }
+  });
+
+  it("counts its round trips in recio_pg_statements_total, as a service's pool is counted", async () => {
+    const key = [0x74657374, 9] as const;
+    const registry = new Registry();
+    const lock = new LeaderLock({
+      databaseUrl: db.url,
+      key,
+      logger,
+      deadHolderSeconds: 1,
+      statements: { registry, source: 'lock-test' },
+    });
+    const counted = async () =>
+      ((await registry.getSingleMetric('recio_pg_statements_total')?.get())?.values ?? [])
+        .filter((v) => v.labels.source === 'lock-test')
+        .map((v) => [v.labels.kind, v.value]);
+    try {
+      // The connection's keepalive settings, then the lock.
+      expect(await lock.tryAcquire()).toBe(true);
+      expect(await counted()).toEqual([['query', 2]]);
+      // A holder asks again within a quarter of deadHolderSeconds: no round trip; after it, one.
+      expect(await lock.tryAcquire()).toBe(true);
+      expect(await counted()).toEqual([['query', 2]]);
+      await new Promise((r) => setTimeout(r, 300));
+      expect(await lock.tryAcquire()).toBe(true);
+      expect(await counted()).toEqual([['query', 3]]);
+    } finally {
+      await lock.release();
     }
   });
 });

@@ -1,5 +1,7 @@
 import pg from 'pg';
 import type { Logger } from 'pino';
+import type { Registry } from 'prom-client';
+import { countClientStatements } from './pg-statements.js';
 
 /**
  * The advisory lock key of each role that elects a leader (two int4 halves: 'reci' and the role),
@@ -10,6 +12,9 @@ export const LEADER_KEYS = {
   healthController: [0x72656369, 2],
 } as const satisfies Record<string, readonly [number, number]>;
 
+/** How long PostgreSQL waits before it drops an unreachable holder's lock, unless told otherwise. */
+export const LEADER_DEAD_HOLDER_SECONDS = 10;
+
 /** Options of a {@link LeaderLock}. */
 export interface LeaderLockOptions {
   /** PostgreSQL connection string; the lock lives on a dedicated connection. */
@@ -17,8 +22,13 @@ export interface LeaderLockOptions {
   /** The advisory lock key (two int4 halves), one per role. */
   key: readonly [number, number];
   logger: Logger;
-  /** Seconds after which PostgreSQL drops an unreachable holder (TCP keepalive). @defaultValue 10 */
+  /** Seconds after which PostgreSQL drops an unreachable holder (TCP keepalive). @defaultValue {@link LEADER_DEAD_HOLDER_SECONDS} */
   deadHolderSeconds?: number;
+  /**
+   * Where the lock's round trips are counted (`recio_pg_statements_total` of `source`), beside its
+   * process's pool: every statement a service sends is in the figures. Not counted when absent.
+   */
+  statements?: { registry: Registry; source: string };
 }
 
 /**
@@ -30,7 +40,7 @@ export interface LeaderLockOptions {
  * leader for a moment would be harmless for the relay anyway: appends are compare-and-set.
  */
 export class LeaderLock {
-  readonly #o: Required<LeaderLockOptions>;
+  readonly #o: LeaderLockOptions & { deadHolderSeconds: number };
   #client: pg.Client | undefined;
   #held = false;
   /** When the held lock's connection last answered. */
@@ -38,7 +48,7 @@ export class LeaderLock {
   #acquiring: Promise<boolean> | undefined;
 
   constructor(options: LeaderLockOptions) {
-    this.#o = { deadHolderSeconds: 10, ...options };
+    this.#o = { deadHolderSeconds: LEADER_DEAD_HOLDER_SECONDS, ...options };
   }
 
   /** True while this process holds the lock (as far as it knows). */
@@ -100,9 +110,13 @@ export class LeaderLock {
       application_name: 'recio-leader-lock',
       keepAlive: true,
       keepAliveInitialDelayMillis: idle * 1000,
-      // A check that does not answer within half the server's patience means the lock is gone.
+      // A check that does not answer within half the server's patience means the lock is gone; a
+      // connection that does not open within it is given up (a partition would hold it forever).
       query_timeout: (this.#o.deadHolderSeconds * 1000) / 2,
+      connectionTimeoutMillis: (this.#o.deadHolderSeconds * 1000) / 2,
     });
+    const counted = this.#o.statements;
+    if (counted) countClientStatements(client, counted.registry, counted.source);
     client.on('error', (err) => {
       this.#o.logger.warn({ err }, 'leader lock connection lost; leadership released');
       if (this.#client === client) {

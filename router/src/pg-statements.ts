@@ -1,4 +1,4 @@
-import type { Pool, PoolClient } from 'pg';
+import type { ClientBase, Pool, PoolClient } from 'pg';
 import { Counter, type Registry } from 'prom-client';
 import { CARRIES_BEGIN } from './sql/deferred-begin.js';
 
@@ -15,6 +15,14 @@ const TRANSACTION_CONTROL = /^\s*(BEGIN|COMMIT|ROLLBACK|SET\s+LOCAL|SAVEPOINT|RE
  * Wraps each pooled client's `query` once, when the pool creates it.
  */
 export function countStatements(pool: Pool, registry: Registry, source: string): void {
+  pool.on('connect', (client: PoolClient) => countClientStatements(client, registry, source));
+}
+
+/**
+ * Counts every statement sent on one client of its own (a leader lock's connection) as
+ * {@link countStatements} counts a pool's: every round trip to PostgreSQL is in the figures.
+ */
+export function countClientStatements(client: ClientBase, registry: Registry, source: string): void {
   const counter =
     (registry.getSingleMetric('recio_pg_statements_total') as Counter<'source' | 'kind'> | undefined) ??
     new Counter({
@@ -25,15 +33,13 @@ export function countStatements(pool: Pool, registry: Registry, source: string):
     });
   const queries = counter.labels(source, 'query');
   const control = counter.labels(source, 'transaction');
-  pool.on('connect', (client: PoolClient) => {
-    const query = client.query.bind(client) as (...args: unknown[]) => unknown;
-    (client as unknown as { query: (...args: unknown[]) => unknown }).query = (...args: unknown[]) => {
-      const first = args[0];
-      const text = typeof first === 'string' ? first : ((first as { text?: string } | undefined)?.text ?? '');
-      // A business statement that carries a deferred BEGIN is counted as the statement it is.
-      const carries = typeof first === 'object' && first !== null && CARRIES_BEGIN in first;
-      (!carries && TRANSACTION_CONTROL.test(text) ? control : queries).inc();
-      return query(...args);
-    };
-  });
+  const query = client.query.bind(client) as (...args: unknown[]) => unknown;
+  (client as unknown as { query: (...args: unknown[]) => unknown }).query = (...args: unknown[]) => {
+    const first = args[0];
+    const text = typeof first === 'string' ? first : ((first as { text?: string } | undefined)?.text ?? '');
+    // A business statement that carries a deferred BEGIN is counted as the statement it is.
+    const carries = typeof first === 'object' && first !== null && CARRIES_BEGIN in first;
+    (!carries && TRANSACTION_CONTROL.test(text) ? control : queries).inc();
+    return query(...args);
+  };
 }

@@ -38,6 +38,13 @@ async function streamSeqs(redis: Redis, channel: string): Promise<number[]> {
 
 const range = (from: number, to: number): number[] => Array.from({ length: to - from + 1 }, (_, i) => from + i);
 
+/** A sample of one of the router's metrics: `sample(router, 'recio_relay_sweeps_total', 'kind="full"')`. */
+async function sample(router: EventRouter, metric: string, labels = ''): Promise<number> {
+  const text = await router.registry.getSingleMetricAsString(metric);
+  const line = text.split('\n').find((l) => l.startsWith(labels ? `${metric}{${labels}} ` : `${metric} `));
+  return Number(line?.split(' ').at(-1) ?? 0);
+}
+
 /** A Redis and a database of the test's own, a router on both, a client and a pool to look into them. */
 async function ownWorld() {
   const server = track(await startPrivateRedis());
@@ -201,6 +208,47 @@ describe('relay', () => {
     expect((await exited(second)).code).toBe(0);
   });
 
+  it('stops sweeping once its lock stops answering (a leader cut off by the network), and another relay takes the lead', async () => {
+    const { own, router } = await ownWorld();
+    // The lock's connection goes through a proxy that can stop forwarding (a partition); the
+    // router's pool does not.
+    const target = new URL(own.url);
+    const proxy = await FreezingProxy.start({ host: target.hostname, port: Number(target.port || 5432) }, null);
+    closers.push(() => proxy.close());
+    const viaProxy = new URL(own.url);
+    viaProxy.hostname = '127.0.0.1';
+    viaProxy.port = String(proxy.port);
+    const options = { sweepIntervalMs: 100, leaderPollMs: 100, deadHolderSeconds: 2 };
+    const cutOff = track(new Relay(router, { ...options, databaseUrl: viaProxy.toString() }));
+    cutOff.start();
+    await cutOff.waitUntilLeader(10_000);
+    expect(await sample(router, 'recio_relay_leader')).toBe(1);
+    const incremental = () => sample(router, 'recio_relay_sweeps_total', 'kind="incremental"');
+    const before = await incremental();
+    await expect.poll(incremental, { timeout: 10_000 }).toBeGreaterThan(before);
+
+    proxy.freeze();
+    // Its next check of the lock does not answer within a second: it stops leading, and sweeping.
+    await expect.poll(() => cutOff.isLeader, { timeout: 10_000 }).toBe(false);
+    expect(await sample(router, 'recio_relay_leader')).toBe(0);
+    const stopped = await incremental();
+    await new Promise((r) => setTimeout(r, 1_000)); // ten sweep intervals
+    expect(await incremental()).toBe(stopped);
+    // Its attempts to lead again cannot connect through the partition: each gives up after half of
+    // deadHolderSeconds, so close returns (without that limit it took 59 s here).
+    const closed = cutOff.close().then(() => 'closed');
+    const hung = new Promise((r) => setTimeout(() => r('still closing after 8 s'), 8_000));
+    expect(await Promise.race([closed, hung])).toBe('closed');
+
+    // Once the server lets the cut-off session go (here: its connection closed), another leads.
+    await proxy.close();
+    const other = track(new Relay(router, { ...options, databaseUrl: own.url }));
+    other.start();
+    await other.waitUntilLeader(10_000);
+    expect(await sample(router, 'recio_relay_leader')).toBe(1);
+    await other.close();
+  });
+
   it('never lets a forged high entry silence a channel (regression: an XADD of 999999999-0 made every append a duplicate, and consumers applied it and skipped past every real event)', async () => {
     // system:health (the repair's notice) is a fixed name: a Redis and a database of the test's own.
     const { server, own, router, redis, ownPool } = await ownWorld();
@@ -302,12 +350,7 @@ describe('relay', () => {
     await redis.xdel(streamKey(raised), '1-0');
     await redis.xsetid(streamKey(raised), '999-0');
 
-    const unpropagated = async () =>
-      Number(
-        /recio_unpropagated_events\{class="trades"\} (\d+)/.exec(
-          await router.registry.getSingleMetricAsString('recio_unpropagated_events'),
-        )?.[1],
-      );
+    const unpropagated = () => sample(router, 'recio_unpropagated_events', 'class="trades"');
     // Pages of two: the refused channels fill the first.
     const relay = track(
       new Relay(router, { databaseUrl: own.url, pageSize: 2, sweepIntervalMs: 100, overlapMs: 1, graceMs: 1 }),
@@ -339,12 +382,7 @@ describe('relay', () => {
         fullSweepIntervalMs: 3_600_000,
       }),
     );
-    const sweeps = async (kind: string) =>
-      Number(
-        new RegExp(`recio_relay_sweeps_total\\{kind="${kind}"\\} (\\d+)`).exec(
-          await router.registry.getSingleMetricAsString('recio_relay_sweeps_total'),
-        )?.[1] ?? 0,
-      );
+    const sweeps = (kind: string) => sample(router, 'recio_relay_sweeps_total', `kind="${kind}"`);
     const fullBefore = await sweeps('full');
     loop.start();
     await expect.poll(() => sweeps('full'), { timeout: 10_000 }).toBeGreaterThan(fullBefore);

@@ -8,7 +8,7 @@ import {
 } from '@recio/contract';
 import { compareAll, streamEnds, type ComparedChannels } from './compare.js';
 import { ClosedError, errorCode, isRedisReplyError } from './errors.js';
-import { LEADER_KEYS, LeaderLock } from './leader-lock.js';
+import { LEADER_DEAD_HOLDER_SECONDS, LEADER_KEYS, LeaderLock } from './leader-lock.js';
 import { positiveInt, stripUndefined } from './options.js';
 import type { AheadRepair } from './propagator.js';
 import type { EventRouter } from './router.js';
@@ -21,7 +21,7 @@ import { deleteExpired } from './sql/delete-expired.js';
  */
 export type RelayDeps = Pick<
   EventRouter,
-  'pool' | 'redis' | 'scripts' | 'propagator' | 'channels' | 'metrics' | 'logger' | 'publish'
+  'pool' | 'redis' | 'scripts' | 'propagator' | 'channels' | 'metrics' | 'logger' | 'publish' | 'registry' | 'options'
 >;
 
 /** Options of a {@link Relay}. */
@@ -41,6 +41,12 @@ export interface RelayOptions {
   graceMs?: number;
   /** Pause between attempts to become leader. @defaultValue 1000 */
   leaderPollMs?: number;
+  /**
+   * Seconds after which PostgreSQL hands the lead of a relay cut off by the network to another; the
+   * leader checks its lock's connection every quarter of it and stops sweeping once it does not
+   * answer within half of it (LeaderLock). @defaultValue 10
+   */
+  deadHolderSeconds?: number;
   /** Pause between retention runs (deleting expired events). @defaultValue 3600000 */
   retentionIntervalMs?: number;
   /** Channels converged at once. @defaultValue 16 */
@@ -73,6 +79,7 @@ export const RELAY_DEFAULTS = {
   overlapMs: 3_000,
   graceMs: 200,
   leaderPollMs: 1_000,
+  deadHolderSeconds: LEADER_DEAD_HOLDER_SECONDS,
   retentionIntervalMs: 3_600_000,
   concurrency: 16,
   pageSize: 1_000,
@@ -117,7 +124,13 @@ export class Relay {
     this.#router = router;
     this.#o = { ...RELAY_DEFAULTS, ...stripUndefined(options) } as Required<RelayOptions>;
     for (const key of Object.keys(RELAY_DEFAULTS) as (keyof typeof RELAY_DEFAULTS)[]) positiveInt(key, this.#o[key]);
-    this.#lock = new LeaderLock({ databaseUrl: this.#o.databaseUrl, key: LEADER_KEYS.relay, logger: router.logger });
+    this.#lock = new LeaderLock({
+      databaseUrl: this.#o.databaseUrl,
+      key: LEADER_KEYS.relay,
+      logger: router.logger,
+      deadHolderSeconds: this.#o.deadHolderSeconds,
+      statements: { registry: router.registry, source: router.options.source },
+    });
     // What the relay repairs starts at 0 for every class: "none" on a dashboard, and the first repair
     // is an increase (a series born at 1 has none).
     for (const cls of CHANNEL_CLASS_NAMES) router.metrics.entriesAhead.inc({ class: cls }, 0);
@@ -223,12 +236,16 @@ export class Relay {
     const signal = this.#abort.signal;
     while (!signal.aborted) {
       try {
-        if (!this.#lock.held) {
+        // A leader asks too: the lock checks its connection still answers (LeaderLock), so a relay
+        // cut off from PostgreSQL stops sweeping before another can take the lead.
+        const led = this.#lock.held;
+        if (!(await this.#lock.tryAcquire())) {
           this.#router.metrics.relayLeader.set(0);
-          if (!(await this.#lock.tryAcquire())) {
-            await sleep(this.#o.leaderPollMs, undefined, { signal });
-            continue;
-          }
+          if (led) this.#router.logger.warn('relay: leadership lost');
+          await sleep(this.#o.leaderPollMs, undefined, { signal });
+          continue;
+        }
+        if (!led) {
           this.#router.logger.info('relay: leader');
           this.#router.metrics.relayLeader.set(1);
           this.#needFull = true;
@@ -237,6 +254,7 @@ export class Relay {
       } catch (error) {
         if (signal.aborted) break;
         this.#needFull = true;
+        this.#router.metrics.relayLeader.set(this.#lock.held ? 1 : 0); // the lock's connection may have failed
         this.#router.metrics.redisErrors.inc({ op: 'relay', code: errorCode(error) });
         this.#router.logger.warn({ err: error }, 'relay sweep failed; retrying');
       }
