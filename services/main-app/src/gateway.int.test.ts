@@ -420,4 +420,43 @@ describe('the WebSocket gateway', () => {
     client.ws.resume();
     await until('the client sees it closed', () => client.closed);
   });
+
+  it('lets a subscription the client dropped or replaced while its history was on its way send, count and drop nothing', async () => {
+    // Each subscription below is followed at once by an unsubscribe or a second subscribe of the same
+    // channel: the first is still waiting for the channel's head or its replay budget (Redis) when the
+    // second frame arrives.
+    const dropped = `positions:${bob}`;
+    const replaced = `account:${bob}`;
+    await publish(dropped, 3);
+    await publish(replaced, 3);
+    const client = await connect(bob);
+    const resyncs = () => metric('recio_ws_resyncs_total', { class: 'positions' });
+    const accountResyncs = () => metric('recio_ws_resyncs_total', { class: 'account' });
+    const before = { positions: await resyncs(), account: await accountResyncs() };
+
+    client.send({ op: 'subscribe', channel: dropped, since: 0, id: 'd1' });
+    client.send({ op: 'unsubscribe', channel: dropped, id: 'd2' });
+    client.send({ op: 'subscribe', channel: replaced, since: 0, id: 'r1' });
+    client.send({ op: 'subscribe', channel: replaced, since: 1, id: 'r2' });
+    // Then a subscription of its own after both, whose answer comes once they have been served.
+    client.send({ op: 'subscribe', channel: dropped, since: 2, id: 'd3' });
+    await client.next('d3', (f) => f.op === 'subscribed' && f.id === 'd3');
+    await client.next('r2', (f) => f.op === 'subscribed' && f.id === 'r2');
+
+    const ofChannel = (channel: string) =>
+      client.frames
+        .filter((f) => 'channel' in f && f.channel === channel)
+        .map((f) => (f.op === 'event' ? `event ${f.seq}` : `${f.op} ${'id' in f ? f.id : ''}`));
+    // Dropped: only its unsubscribe, then the third subscription's own history (seq 3) and answer.
+    expect(ofChannel(dropped)).toEqual(['unsubscribed d2', 'event 3', 'subscribed d3']);
+    // Replaced: only the second subscription's history (from seq 2) and answer.
+    expect(ofChannel(replaced)).toEqual(['event 2', 'event 3', 'subscribed r2']);
+    // One resync each: the first subscriptions counted none (and spent no more of the budget).
+    expect(await resyncs()).toBe(before.positions + 1);
+    expect(await accountResyncs()).toBe(before.account + 1);
+    // Both channels stay live for the subscriptions that are the client's.
+    await publish(dropped, 1);
+    await publish(replaced, 1);
+    await until('live on both', () => client.events(dropped).length === 2 && client.events(replaced).length === 3);
+  });
 });

@@ -213,7 +213,14 @@ export class GatewayConnection {
     }
   }
 
+  /**
+   * Serves one subscribe frame. The client may unsubscribe, or subscribe to the channel again, while
+   * this one awaits the head, the replay budget or history: from then on it sends, counts and drops
+   * nothing (`gone`); the newer subscription is the channel's.
+   */
   async #subscribe(channel: string, since: number | undefined, id: string | undefined): Promise<void> {
+    let sub: Subscription | undefined;
+    const gone = (): boolean => sub?.closed === true || this.#closed;
     try {
       this.#authorise(channel);
       const previous = this.#subs.get(channel);
@@ -226,7 +233,7 @@ export class GatewayConnection {
           channel,
         );
       }
-      const sub = new Subscription(channel, this);
+      sub = new Subscription(channel, this);
       this.#subs.set(channel, sub);
       this.#deps.hub.add(channel, sub); // from here the hub's events wait in sub.pending
       if (isChannelPattern(channel)) {
@@ -235,6 +242,7 @@ export class GatewayConnection {
         return;
       }
       const head = await this.#deps.hub.head(channel);
+      if (gone()) return;
       sub.last = since ?? head;
       const latest = this.#deps.hub.latest(channel);
       if (since !== undefined && since < head && !isGapless(channel) && latest?.seq === head) {
@@ -242,7 +250,9 @@ export class GatewayConnection {
         sub.last = head;
         this.#sendEvent(latest, false);
       } else if (since !== undefined && since < head) {
-        if (!(await this.#deps.spendReplay(this.#principal.userId))) {
+        const allowed = await this.#deps.spendReplay(this.#principal.userId);
+        if (gone()) return;
+        if (!allowed) {
           this.#drop(sub);
           throw new FrameError('RATE_LIMITED', 'too many resyncs; retry in a minute', channel);
         }
@@ -251,11 +261,11 @@ export class GatewayConnection {
         if (!isGapless(channel)) sub.last = head - 1;
       }
       await this.#goLive(sub, head);
-      if (sub.closed || this.#closed) return;
+      if (gone()) return;
       this.#sendControl({ op: 'subscribed', channel, seq: sub.last, ...(id === undefined ? {} : { id }) });
     } catch (err) {
       if (err instanceof FrameError) return this.#refuse(err, id);
-      const sub = this.#subs.get(channel);
+      if (gone()) return; // its failure is no longer the client's concern
       if (sub) this.#drop(sub);
       const code = errorCode(err) === 'REPLAY_EXPIRED' ? 'REPLAY_EXPIRED' : 'REPLAY_FAILED';
       if (code === 'REPLAY_FAILED') this.#deps.logger.warn({ err, channel }, 'gateway could not read history');
