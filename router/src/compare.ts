@@ -1,6 +1,6 @@
 import type { Pool } from 'pg';
 import { streamKey } from './channels.js';
-import { isRedisReplyError } from './errors.js';
+import { isKeyRefusal } from './errors.js';
 import type { RouterScripts } from './redis/scripts.js';
 import { pageHeads, type ChannelHead } from './sql/channel-heads.js';
 
@@ -39,7 +39,7 @@ export async function streamEnds(scripts: RouterScripts, heads: readonly Channel
   lasts.forEach((result, i) => {
     const { channel, last_seq: head } = heads[i]!;
     if (result.status === 'fulfilled') out.states.push({ channel, head, last: result.value });
-    else if (isRedisReplyError(result.reason)) out.unread.push({ channel, head, error: result.reason });
+    else if (isKeyRefusal(result.reason)) out.unread.push({ channel, head, error: result.reason });
     else throw result.reason;
   });
   return out;

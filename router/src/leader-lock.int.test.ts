@@ -19,13 +19,9 @@ describe('LeaderLock', () => {
   });
 
   it('lets one holder lead; a holder cut off by the network finds out within deadHolderSeconds', async () => {
-    const target = new URL(db.url);
-    const proxy = await FreezingProxy.start({ host: target.hostname, port: Number(target.port || 5432) }, null);
-    const viaProxy = new URL(db.url);
-    viaProxy.hostname = '127.0.0.1';
-    viaProxy.port = String(proxy.port);
+    const { proxy, url: viaProxy } = await FreezingProxy.inFrontOf(db.url);
     const key = [0x74657374, 7] as const;
-    const cutOff = new LeaderLock({ databaseUrl: viaProxy.toString(), key, logger, deadHolderSeconds: 2 });
+    const cutOff = new LeaderLock({ databaseUrl: viaProxy, key, logger, deadHolderSeconds: 2 });
     const other = new LeaderLock({ databaseUrl: db.url, key, logger, deadHolderSeconds: 2 });
     try {
       expect(await cutOff.tryAcquire()).toBe(true);
@@ -40,6 +36,27 @@ describe('LeaderLock', () => {
     } finally {
       await cutOff.release();
       await other.release();
+      await proxy.close();
+    }
+  }, 30_000);
+
+  it('opens another connection after one that did not answer, so a standby cut off for a while can lead again', async () => {
+    const { proxy, url: viaProxy } = await FreezingProxy.inFrontOf(db.url);
+    const key = [0x74657374, 10] as const;
+    const holder = new LeaderLock({ databaseUrl: db.url, key, logger });
+    const standby = new LeaderLock({ databaseUrl: viaProxy, key, logger, deadHolderSeconds: 2 });
+    try {
+      expect(await holder.tryAcquire()).toBe(true);
+      expect(await standby.tryAcquire()).toBe(false);
+      proxy.freeze();
+      // Its attempt goes unanswered (within half of deadHolderSeconds); that connection is done for.
+      await expect(standby.tryAcquire()).rejects.toThrow(/timeout/i);
+      proxy.thaw();
+      await holder.release();
+      expect(await standby.tryAcquire()).toBe(true);
+    } finally {
+      await holder.release();
+      await standby.release();
       await proxy.close();
     }
   }, 30_000);
@@ -65,7 +82,7 @@ describe('LeaderLock', () => {
       databaseUrl: db.url,
       key,
       logger,
-      deadHolderSeconds: 1,
+      deadHolderSeconds: 4,
       statements: { registry, source: 'lock-test' },
     });
     const counted = async () =>
@@ -79,7 +96,7 @@ describe('LeaderLock', () => {
       // A holder asks again within a quarter of deadHolderSeconds: no round trip; after it, one.
       expect(await lock.tryAcquire()).toBe(true);
       expect(await counted()).toEqual([['query', 2]]);
-      await new Promise((r) => setTimeout(r, 300));
+      await new Promise((r) => setTimeout(r, 1_100));
       expect(await lock.tryAcquire()).toBe(true);
       expect(await counted()).toEqual([['query', 3]]);
     } finally {

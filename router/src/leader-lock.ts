@@ -69,10 +69,16 @@ export class LeaderLock {
 
   async #tryAcquire(): Promise<boolean> {
     if (this.#held && this.#client) return this.#verify(this.#client);
-    if (!this.#client) this.#client = await this.#connect();
+    const client = (this.#client ??= await this.#connect());
     const [a, b] = this.#o.key;
-    const result = await this.#client.query<{ ok: boolean }>('SELECT pg_try_advisory_lock($1, $2) AS ok', [a, b]);
-    this.#held = result.rows[0]?.ok === true;
+    try {
+      const result = await client.query<{ ok: boolean }>('SELECT pg_try_advisory_lock($1, $2) AS ok', [a, b]);
+      this.#held = result.rows[0]?.ok === true;
+    } catch (err) {
+      // A connection that did not answer (or is gone) is not asked again: the next call opens another.
+      this.#drop(client);
+      throw err;
+    }
     this.#verifiedAt = Date.now();
     return this.#held;
   }
@@ -86,21 +92,36 @@ export class LeaderLock {
       return true;
     } catch (err) {
       this.#o.logger.warn({ err }, 'leader lock connection did not answer; leadership released');
-      if (this.#client === client) {
-        this.#client = undefined;
-        this.#held = false;
-      }
-      client.end().catch(() => undefined);
+      this.#drop(client);
       return false;
     }
   }
 
-  /** Releases the lock and closes its connection. Idempotent. */
+  /** Forgets `client` (and the lock, if it was held on it) and closes it without waiting. */
+  #drop(client: pg.Client): void {
+    if (this.#client === client) {
+      this.#client = undefined;
+      this.#held = false;
+    }
+    client.end().catch(() => undefined);
+  }
+
+  /**
+   * Releases the lock and closes its connection. Idempotent. Waits at most half of
+   * deadHolderSeconds for the close: a connection cut off by the network would hold it for minutes
+   * (the server drops that session by itself).
+   */
   async release(): Promise<void> {
     const client = this.#client;
     this.#client = undefined;
     this.#held = false;
-    if (client) await client.end().catch(() => undefined);
+    if (!client) return;
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([
+      client.end().catch(() => undefined),
+      new Promise((resolve) => (timer = setTimeout(resolve, (this.#o.deadHolderSeconds * 1000) / 2))),
+    ]);
+    clearTimeout(timer);
   }
 
   async #connect(): Promise<pg.Client> {
@@ -119,17 +140,18 @@ export class LeaderLock {
     if (counted) countClientStatements(client, counted.registry, counted.source);
     client.on('error', (err) => {
       this.#o.logger.warn({ err }, 'leader lock connection lost; leadership released');
-      if (this.#client === client) {
-        this.#client = undefined;
-        this.#held = false;
-      }
-      client.end().catch(() => undefined);
+      this.#drop(client);
     });
     await client.connect();
-    // The server drops a vanished holder after idle + 2 × interval seconds.
-    await client.query(
-      `SET tcp_keepalives_idle = ${idle}; SET tcp_keepalives_interval = ${idle}; SET tcp_keepalives_count = 2`,
-    );
+    try {
+      // The server drops a vanished holder after idle + 2 × interval seconds.
+      await client.query(
+        `SET tcp_keepalives_idle = ${idle}; SET tcp_keepalives_interval = ${idle}; SET tcp_keepalives_count = 2`,
+      );
+    } catch (err) {
+      this.#drop(client); // opened, then did not answer: closed, not kept
+      throw err;
+    }
     return client;
   }
 }

@@ -209,28 +209,36 @@ describe('relay', () => {
   });
 
   it('stops sweeping once its lock stops answering (a leader cut off by the network), and another relay takes the lead', async () => {
-    const { own, router } = await ownWorld();
+    const { own, router, redis, ownPool } = await ownWorld();
+    // A channel this relay cannot converge (a string where its stream belongs): counted unpropagated.
+    const refused = `trades:${uniqueName()}`;
+    await insertEvents(
+      ownPool,
+      [{ event_id: crypto.randomUUID(), channel: refused, type: 't', dataText: '{}' }],
+      'test',
+    );
+    await redis.set(streamKey(refused), 'not a stream');
+    const unpropagated = () => sample(router, 'recio_unpropagated_events', 'class="trades"');
     // The lock's connection goes through a proxy that can stop forwarding (a partition); the
     // router's pool does not.
-    const target = new URL(own.url);
-    const proxy = await FreezingProxy.start({ host: target.hostname, port: Number(target.port || 5432) }, null);
+    const { proxy, url: viaProxy } = await FreezingProxy.inFrontOf(own.url);
     closers.push(() => proxy.close());
-    const viaProxy = new URL(own.url);
-    viaProxy.hostname = '127.0.0.1';
-    viaProxy.port = String(proxy.port);
     const options = { sweepIntervalMs: 100, leaderPollMs: 100, deadHolderSeconds: 2 };
-    const cutOff = track(new Relay(router, { ...options, databaseUrl: viaProxy.toString() }));
+    const cutOff = track(new Relay(router, { ...options, databaseUrl: viaProxy }));
     cutOff.start();
     await cutOff.waitUntilLeader(10_000);
     expect(await sample(router, 'recio_relay_leader')).toBe(1);
     const incremental = () => sample(router, 'recio_relay_sweeps_total', 'kind="incremental"');
     const before = await incremental();
     await expect.poll(incremental, { timeout: 10_000 }).toBeGreaterThan(before);
+    expect(await unpropagated()).toBe(1);
 
     proxy.freeze();
     // Its next check of the lock does not answer within a second: it stops leading, and sweeping.
     await expect.poll(() => cutOff.isLeader, { timeout: 10_000 }).toBe(false);
     expect(await sample(router, 'recio_relay_leader')).toBe(0);
+    // What it saw is the next leader's to say: its gauge no longer keeps an alert firing.
+    expect(await unpropagated()).toBe(0);
     const stopped = await incremental();
     await new Promise((r) => setTimeout(r, 1_000)); // ten sweep intervals
     expect(await incremental()).toBe(stopped);
@@ -246,6 +254,7 @@ describe('relay', () => {
     other.start();
     await other.waitUntilLeader(10_000);
     expect(await sample(router, 'recio_relay_leader')).toBe(1);
+    await expect.poll(unpropagated, { timeout: 10_000 }).toBe(1);
     await other.close();
   });
 
@@ -370,6 +379,21 @@ describe('relay', () => {
     expect(lines[0]).toMatchObject({ channel: notStream, head: 2, error: 'WRONGTYPE' });
     expect(lines[1]).toEqual({ channel: raised, head: 3, redis: 0, behind: 3 });
     expect(lines.at(-1)).toMatchObject({ channels: 4, behind: 1, ahead: 0, unread: 1, ok: false });
+    // --repair: the refused append is said on its channel's line, and the check goes on to its summary.
+    const repairing = await runCli(['check', '--repair'], env);
+    expect(repairing.code).toBe(1);
+    const repairLines = repairing.stdout
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l));
+    expect(repairLines[1]).toEqual({
+      channel: raised,
+      head: 3,
+      redis: 0,
+      behind: 3,
+      repaired: { error: 'ERR', message: expect.stringContaining('equal or smaller than the target stream top item') },
+    });
+    expect(repairLines.at(-1)).toMatchObject({ channels: 4, behind: 1, unread: 1, ok: false, repaired: true });
 
     // The loop: a full sweep first, then only incremental ones (the next full one is an hour away),
     // whose window no longer holds these channels. The refused ones are tried again all the same.

@@ -7,7 +7,7 @@ import {
   type StreamRepairedNotice,
 } from '@recio/contract';
 import { compareAll, streamEnds, type ComparedChannels } from './compare.js';
-import { ClosedError, errorCode, isRedisReplyError } from './errors.js';
+import { ClosedError, errorCode, isKeyRefusal } from './errors.js';
 import { LEADER_DEAD_HOLDER_SECONDS, LEADER_KEYS, LeaderLock } from './leader-lock.js';
 import { positiveInt, stripUndefined } from './options.js';
 import type { AheadRepair } from './propagator.js';
@@ -115,6 +115,8 @@ export class Relay {
   #lastFull = 0;
   #lastRetention = 0;
   #loop: Promise<void> | undefined;
+  /** Whether this instance sweeps (it held the lock when it last asked). */
+  #leading = false;
   #closing: Promise<void> | undefined;
   #onReady = (): void => {
     this.#needFull = true;
@@ -227,7 +229,7 @@ export class Relay {
       this.#router.redis.off('ready', this.#onReady);
       await this.#loop?.catch(() => undefined);
       await this.#lock.release();
-      this.#router.metrics.relayLeader.set(0);
+      this.#lead(false);
     })();
     return this.#closing;
   }
@@ -238,23 +240,16 @@ export class Relay {
       try {
         // A leader asks too: the lock checks its connection still answers (LeaderLock), so a relay
         // cut off from PostgreSQL stops sweeping before another can take the lead.
-        const led = this.#lock.held;
-        if (!(await this.#lock.tryAcquire())) {
-          this.#router.metrics.relayLeader.set(0);
-          if (led) this.#router.logger.warn('relay: leadership lost');
+        this.#lead(await this.#lock.tryAcquire());
+        if (!this.#leading) {
           await sleep(this.#o.leaderPollMs, undefined, { signal });
           continue;
-        }
-        if (!led) {
-          this.#router.logger.info('relay: leader');
-          this.#router.metrics.relayLeader.set(1);
-          this.#needFull = true;
         }
         await this.#sweepOnce();
       } catch (error) {
         if (signal.aborted) break;
         this.#needFull = true;
-        this.#router.metrics.relayLeader.set(this.#lock.held ? 1 : 0); // the lock's connection may have failed
+        this.#lead(this.#lock.held); // the lock's connection may be what failed
         this.#router.metrics.redisErrors.inc({ op: 'relay', code: errorCode(error) });
         this.#router.logger.warn({ err: error }, 'relay sweep failed; retrying');
       }
@@ -294,14 +289,22 @@ export class Relay {
     // Latest-value streams follow no PostgreSQL head (invariant 14); a head left from before a
     // class became one must not make its stream look "ahead" and be trimmed.
     const exactlyOnce = <T extends { channel: string }>(xs: readonly T[]): T[] =>
-      xs.filter((x) => !this.#router.channels.isLatest(x.channel));
+      xs.filter((x) => {
+        if (!this.#router.channels.isLatest(x.channel)) return true;
+        this.#failing.delete(x.channel); // no longer the relay's to converge
+        return false;
+      });
     const states = exactlyOnce(compared.states);
     const unread = exactlyOnce(compared.unread);
     report.channels += states.length + unread.length;
     // None of an unreadable stream's events can be read from Redis: all are counted behind.
     for (const u of unread) this.#fail(u.channel, u.head, u.head, u.error, report);
     const work = states.filter((s) => s.last !== s.head);
-    for (const s of states) if (s.last === s.head) this.#settle(s.channel, s.head);
+    for (const s of states) {
+      if (s.last !== s.head) continue;
+      this.#settle(s.channel, s.head);
+      this.#accepted(s.channel);
+    }
     report.behind += work.filter((s) => s.last < s.head).length;
     let next = 0;
     const worker = async (): Promise<void> => {
@@ -326,10 +329,11 @@ export class Relay {
         } catch (error) {
           // Redis refused this channel: the others go on. Anything else (Redis or PostgreSQL
           // away) ends the sweep, as it would fail for every channel.
-          if (!isRedisReplyError(error)) throw error;
+          if (!isKeyRefusal(error)) throw error;
           this.#fail(s.channel, s.head, Math.max(0, s.head - s.last), error, report);
           continue;
         }
+        this.#accepted(s.channel);
         if (last >= s.head) this.#settle(s.channel, s.head);
         else this.#lag.set(s.channel, s.head - last);
       }
@@ -355,10 +359,32 @@ export class Relay {
       .catch((err: unknown) => this.#router.logger.warn({ err, channel }, 'relay: stream repair notice not published'));
   }
 
+  // Becoming leader compares every channel; ceasing to be forgets what this instance saw, so its
+  // gauges do not keep an alert firing about channels the new leader converges.
+  #lead(leading: boolean): void {
+    if (leading === this.#leading) return;
+    this.#leading = leading;
+    this.#router.metrics.relayLeader.set(leading ? 1 : 0);
+    if (leading) {
+      this.#router.logger.info('relay: leader');
+      this.#needFull = true;
+      return;
+    }
+    if (!this.#abort.signal.aborted) this.#router.logger.warn('relay: leadership lost');
+    this.#lag.clear();
+    this.#failing.clear();
+    this.#confirmed.clear();
+    this.#publishLag();
+  }
+
   #settle(channel: string, head: number): void {
     this.#lag.delete(channel);
     this.#confirmed.set(channel, head);
-    if (this.#failing.delete(channel)) this.#router.logger.info({ channel, head }, 'relay: channel converges again');
+  }
+
+  // A channel read and converged without a refusal (even if retention left it short of its head).
+  #accepted(channel: string): void {
+    if (this.#failing.delete(channel)) this.#router.logger.info({ channel }, 'relay: Redis accepts this channel again');
   }
 
   // A channel Redis refused: counted, logged when it starts failing (or fails differently), and

@@ -51,10 +51,28 @@ export class FreezingProxy {
     return proxy;
   }
 
+  /** A proxy in front of the PostgreSQL server of `databaseUrl`, and that URL through it (frozen by `freeze()`). */
+  static async inFrontOf(databaseUrl: string): Promise<{ proxy: FreezingProxy; url: string }> {
+    const target = new URL(databaseUrl);
+    const proxy = await FreezingProxy.start({ host: target.hostname, port: Number(target.port || 5432) }, null);
+    const via = new URL(databaseUrl);
+    via.hostname = '127.0.0.1';
+    via.port = String(proxy.port);
+    return { proxy, url: via.toString() };
+  }
+
   /** From now on, nothing a client sends reaches the server. */
   freeze(): void {
     this.#frozen = true;
     this.#onFrozen?.();
+  }
+
+  /**
+   * From now on, what clients send reaches the server again (a partition that healed). What was
+   * swallowed meanwhile is lost: a connection that sent something then waits for an answer forever.
+   */
+  thaw(): void {
+    this.#frozen = false;
   }
 
   /** The proxy's port on 127.0.0.1. */

@@ -451,7 +451,7 @@ describe('the WebSocket gateway', () => {
     expect(ofChannel(dropped)).toEqual(['unsubscribed d2', 'event 3', 'subscribed d3']);
     // Replaced: only the second subscription's history (from seq 2) and answer.
     expect(ofChannel(replaced)).toEqual(['event 2', 'event 3', 'subscribed r2']);
-    // One resync each: the first subscriptions counted none (and spent no more of the budget).
+    // One resync each: the first subscriptions counted none.
     expect(await resyncs()).toBe(before.positions + 1);
     expect(await accountResyncs()).toBe(before.account + 1);
     // Both channels stay live for the subscriptions that are the client's.

@@ -1,5 +1,5 @@
 import { compareAll } from '../../compare.js';
-import { errorCode } from '../../errors.js';
+import { errorCode, isKeyRefusal } from '../../errors.js';
 import { integer, parse } from '../args.js';
 import { cliLogger, cliRouter, writeJsonLine, type CliContext } from '../context.js';
 
@@ -9,7 +9,8 @@ import { cliLogger, cliRouter, writeJsonLine, type CliContext } from '../context
  * PostgreSQL at all (entries the router did not write: never tolerated) or whose stream Redis refuses
  * to read (a key that is not a stream: its error code and message), and a summary line; exits 1 when
  * any is. With --repair, converges each such channel as the relay does first (removes what is
- * ahead, appends what is missing) and reports what it found.
+ * ahead, appends what is missing) and reports what it found: `repaired` is the outcome, or the
+ * refusal Redis answered for that channel (`{"error": "ERR", "message"}`), the others repaired all the same.
  */
 export async function check(argv: string[], ctx: CliContext): Promise<number> {
   const values = parse(argv, { tolerance: { type: 'string' }, repair: { type: 'boolean' } });
@@ -20,6 +21,15 @@ export async function check(argv: string[], ctx: CliContext): Promise<number> {
   let behind = 0;
   let ahead = 0;
   let unread = 0;
+  /** A repair's outcome, or the refusal Redis answered for this channel (the others are repaired all the same). */
+  const attempt = async <T>(repairing: () => Promise<T>): Promise<T | { error: string; message: string }> => {
+    try {
+      return await repairing();
+    } catch (err) {
+      if (!isKeyRefusal(err)) throw err;
+      return { error: errorCode(err), message: err.message };
+    }
+  };
   try {
     await router.waitUntilReady({ redisTimeoutMs: 10_000 });
     for await (const page of compareAll(router.pool, router.scripts, 1_000)) {
@@ -40,7 +50,11 @@ export async function check(argv: string[], ctx: CliContext): Promise<number> {
           ahead++;
           const line = { channel: s.channel, head: found.head, redis: s.last, ahead: s.last - found.head };
           if (!repair) writeJsonLine(ctx.stdout, line);
-          else writeJsonLine(ctx.stdout, { ...line, repaired: await router.propagator.repairAhead(s.channel) });
+          else
+            writeJsonLine(ctx.stdout, {
+              ...line,
+              repaired: await attempt(() => router.propagator.repairAhead(s.channel)),
+            });
         } else if (s.head - s.last > tolerance) {
           behind++;
           const line = { channel: s.channel, head: s.head, redis: s.last, behind: s.head - s.last };
@@ -48,7 +62,9 @@ export async function check(argv: string[], ctx: CliContext): Promise<number> {
           else
             writeJsonLine(ctx.stdout, {
               ...line,
-              repaired: { last: await router.propagator.converge(s.channel, s.head, s.last) },
+              repaired: await attempt(async () => ({
+                last: await router.propagator.converge(s.channel, s.head, s.last),
+              })),
             });
         }
       }
