@@ -52,6 +52,11 @@ export function controllerMetrics(registry: Registry) {
       help: 'Samples that failed (Redis or PostgreSQL did not answer): no judgement, no action',
       registers: [registry],
     }),
+    streamErrors: counter(
+      'recio_controller_stream_errors_total',
+      'Streams Redis refused to describe (WRONGTYPE, NOPERM…), left out of a sample: the rest is judged',
+      ['code'],
+    ),
     sampleSeconds: new Gauge({
       name: 'recio_controller_sample_seconds',
       help: 'How long the last sample took',

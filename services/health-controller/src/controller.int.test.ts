@@ -222,6 +222,33 @@ describe('the health controller', () => {
     expect([...stoppedSeen]).toEqual(['svc-a']);
   }, 60_000);
 
+  it('judges a group when Redis refuses one of its streams: that one is left out and counted, the others read (regression: one key that was not a stream failed every sample)', async () => {
+    const group = uniqueName('g');
+    const prefix = uniqueName('k');
+    const [bad, good] = [`trades:${prefix}_1`, `trades:${prefix}_2`];
+    for (const channel of [bad, good]) for (let i = 0; i < 2; i++) await router.publish(channel, 'e', { i });
+    // A member of the group holds one entry of the readable stream.
+    await router.redis.xgroup('CREATE', streamKey(good), group, '0');
+    await router.redis.xreadgroup('GROUP', group, 'svc-b', 'COUNT', 1, 'STREAMS', streamKey(good), '>');
+    // Someone else's writing where the other stream belongs.
+    await router.redis.del(streamKey(bad));
+    await router.redis.set(streamKey(bad), 'not a stream');
+
+    const { controller, registry } = controllerFor(groupOf(group, prefix), null);
+    const value = async (metric: string, labels: Record<string, string> = {}) =>
+      ((await registry.getSingleMetric(metric)?.get())?.values ?? [])
+        .filter((v) => Object.entries(labels).every(([k, x]) => v.labels[k] === x))
+        .reduce((sum, v) => sum + v.value, 0);
+    const evaluation = await controller.evaluate();
+    expect(evaluation.leader).toBe(true);
+    expect(evaluation.states.get(group)).toBeDefined();
+    expect(await value('recio_controller_sample_errors_total')).toBe(0);
+    expect(await value('recio_controller_stream_errors_total', { code: 'WRONGTYPE' })).toBe(1);
+    // Its lag counts both channels (PostgreSQL's heads); its pending, the stream Redis described.
+    expect(await value('recio_group_lag', { group, class: 'trades' })).toBe(4);
+    expect(await value('recio_group_pending', { group, class: 'trades' })).toBe(1);
+  });
+
   it('lets one of two controllers act; the other takes over when the first lets go', async () => {
     const group = uniqueName('g');
     const prefix = uniqueName('k');

@@ -1,5 +1,5 @@
 import { channelClass, HEALTH_CHANNEL } from '@recio/contract';
-import { replyFields, streamKey, type RedisClient } from '@recio/router';
+import { errorCode, replyFields, streamKey, type RedisClient } from '@recio/router';
 import type { PlatformRouter } from '@recio/service-kit';
 import type pg from 'pg';
 import type { Logger } from 'pino';
@@ -93,6 +93,8 @@ export class HealthController {
   readonly #m: ReturnType<typeof controllerMetrics>;
   /** The groups and classes of the last evaluation (their metric series). */
   #known = '';
+  /** Streams Redis refused in the last sample (`group channel code`): each is logged when it starts. */
+  #unread = new Set<string>();
 
   constructor(options: HealthControllerOptions) {
     this.#o = options;
@@ -122,6 +124,23 @@ export class HealthController {
     const reporter = this.#o.reporter;
     if (!reporter || !this.#leading()) return;
     await report(reporter).catch((err: unknown) => this.#o.logger.warn({ err }, `report failed: ${what}`));
+  }
+
+  /** Counts the streams a sample left out, and logs each once when Redis starts refusing it. */
+  #noteUnread(unread: Sample['unread']): void {
+    const now = new Set<string>();
+    for (const u of unread) {
+      const code = errorCode(u.error);
+      const key = `${u.group} ${u.channel} ${code}`;
+      now.add(key);
+      this.#m.streamErrors.inc({ code });
+      if (!this.#unread.has(key))
+        this.#o.logger.warn(
+          { err: u.error, group: u.group, channel: u.channel },
+          "Redis refuses this stream: left out of the group's judgement (its lag still counts)",
+        );
+    }
+    this.#unread = now;
   }
 
   /** Forgets the judgements of groups no longer controlled, and drops every group series once the groups change. */
@@ -184,6 +203,8 @@ export class HealthController {
     } finally {
       end();
     }
+
+    this.#noteUnread(sample.unread);
 
     const looked = new Map<string, Set<string>>();
     this.#m.memberIdle.reset();

@@ -6,7 +6,7 @@ import {
   isLatestChannel,
   seqOfEntryId,
 } from '@recio/contract';
-import { replyFields, streamKey, toLike, type RedisClient } from '@recio/router';
+import { isKeyRefusal, replyFields, streamKey, toLike, type RedisClient } from '@recio/router';
 import type pg from 'pg';
 import type { MemberReading } from './evaluate.js';
 
@@ -44,10 +44,22 @@ export interface GroupSample {
   behind: BehindChannel[];
 }
 
+/** A stream Redis refused to describe (an error reply: a key at its name that is not a stream, say). */
+export interface UnreadStream {
+  group: string;
+  channel: string;
+  error: Error;
+}
+
 /** One sample of every watched group. */
 export interface Sample {
   at: number;
   groups: Map<string, GroupSample>;
+  /**
+   * Streams left out of this sample because Redis refused them: the rest is judged all the same
+   * (their lag still counts, from PostgreSQL), where one bad key once failed every sample.
+   */
+  unread: UnreadStream[];
 }
 
 /** A group's channels as (concrete channel, LIKE pattern) pairs for one SQL statement. */
@@ -109,6 +121,15 @@ export async function takeSample(
   });
 
   const out = new Map<string, GroupSample>();
+  const unread: UnreadStream[] = [];
+  /** What Redis says of one stream, or `none` when it refuses that stream (set apart in `unread`). */
+  const orNone =
+    <T>(group: string, channel: string, none: T) =>
+    (err: unknown): T => {
+      if (!isKeyRefusal(err)) throw err;
+      unread.push({ group, channel, error: err });
+      return none;
+    };
   for (const g of groups) {
     out.set(g.name, {
       group: g.name,
@@ -147,9 +168,13 @@ export async function takeSample(
   // group has not finished there is in Redis, its undelivered entries (XINFO GROUPS lag) and pending ones.
   const latest = await Promise.all(
     groups.flatMap((g) =>
-      g.channels
-        .filter(isLatestChannel)
-        .map(async (channel) => ({ g, channel, ...(await latestBacklog(deps.redis, g.name, channel)) })),
+      g.channels.filter(isLatestChannel).map(async (channel) => ({
+        g,
+        channel,
+        ...(await latestBacklog(deps.redis, g.name, channel).catch(
+          orNone(g.name, channel, { count: 0, oldestAt: null }),
+        )),
+      })),
     ),
   );
   for (const { g, channel, count, oldestAt } of latest) {
@@ -167,7 +192,12 @@ export async function takeSample(
   // Redis: the streams of the channels behind, both XINFO replies per (stream, group) at once.
   const readings = await Promise.all(
     [...out.values()].flatMap((g) =>
-      g.behind.map(async (b) => ({ b, ...(await readStream(deps.redis, b, claimIdleMs)) })),
+      g.behind.map(async (b) => ({
+        b,
+        ...(await readStream(deps.redis, b, claimIdleMs).catch(
+          orNone(b.group, b.channel, { pending: 0, members: [] }),
+        )),
+      })),
     ),
   );
   for (const { b, pending, members } of readings) {
@@ -188,7 +218,7 @@ export async function takeSample(
       );
     }
   }
-  return { at: now, groups: out };
+  return { at: now, groups: out, unread };
 }
 
 /**
