@@ -249,6 +249,33 @@ describe('the health controller', () => {
     expect(await value('recio_group_pending', { group, class: 'trades' })).toBe(1);
   });
 
+  it('tells a recovery it finds on taking over: a group its predecessor last announced down, now OK, is announced up', async () => {
+    const group = uniqueName('g');
+    const prefix = uniqueName('k');
+    const quiet = uniqueName('g'); // never announced: its first OK is not news
+    // What the replica before it (or this one before a restart) last said of the group.
+    await router.publish(HEALTH_CHANNEL, 'health.changed', {
+      component: `consumer-group:${group}`,
+      status: 'down',
+      previous: 'up',
+      detail: `consumer group ${group}: STALLED (lag 3)`,
+      at: Date.now(),
+    });
+    for (const name of [group, quiet]) {
+      const { controller } = controllerFor(groupOf(name, prefix), null);
+      await until('judged OK', async () =>
+        (await controller.evaluate()).states.get(name) === 'OK' ? true : undefined,
+      );
+      await controller.evaluate(); // an OK judged again is never news
+      for (const l of locks.splice(0)) await l.release();
+    }
+    expect(await healthEvents(group)).toEqual([
+      expect.objectContaining({ status: 'down' }),
+      expect.objectContaining({ status: 'up', previous: 'down', detail: `consumer group ${group}: OK (lag 0)` }),
+    ]);
+    expect(await healthEvents(quiet)).toEqual([]);
+  });
+
   it('lets one of two controllers act; the other takes over when the first lets go', async () => {
     const group = uniqueName('g');
     const prefix = uniqueName('k');

@@ -305,16 +305,54 @@ export class HealthController {
     return out;
   }
 
-  /** A group's change of state, on `system:health` (its first judgement only when it is not OK). */
+  /**
+   * A group's change of state, on `system:health`. Its first judgement here is news when it is not
+   * OK, or when what was last told of it (by this replica before a restart, or by another before a
+   * failover) was not: a recovery is always told, or pages would show the group down until its next change.
+   */
   async #announce(g: ControlledGroup, state: GroupState, lag: number): Promise<void> {
-    const previous = this.#states.get(g.name) ?? 'UNKNOWN';
+    let previous = this.#states.get(g.name) ?? 'UNKNOWN';
     if (state === previous || state === 'UNKNOWN') return;
-    // Recorded once told (a first OK is not news): a failed publish is tried at the next evaluation.
+    if (previous === 'UNKNOWN' && state === 'OK') {
+      const told = await this.#lastTold(g.name);
+      if (told === null) return; // not read: asked again at the next evaluation
+      if (told === 'UNKNOWN' || told === 'OK') {
+        this.#states.set(g.name, state);
+        return;
+      }
+      previous = told;
+    }
+    // Recorded once told: a failed publish is tried at the next evaluation.
     const detail = `consumer group ${g.name}: ${state} (lag ${lag})`;
-    if (previous === 'UNKNOWN' && state === 'OK') this.#states.set(g.name, state);
-    else if (await this.#publish(g.name, state, previous, detail)) {
+    if (await this.#publish(g.name, state, previous, detail)) {
       this.#states.set(g.name, state);
       await this.#tell('state', (r) => r.stateChanged(g, previous, state, detail));
+    }
+  }
+
+  /**
+   * The state a group was last announced in on `system:health` (UNKNOWN when never), from
+   * PostgreSQL; null (logged) when it could not be read.
+   */
+  async #lastTold(group: string): Promise<GroupState | null> {
+    try {
+      const { rows } = await this.#o.pool.query<{ status: string }>({
+        name: 'recio_controller_last_told',
+        text: `SELECT data->>'status' AS status FROM event_log
+          WHERE channel = $1 AND type = 'health.changed' AND data->>'component' = $2 ORDER BY seq DESC LIMIT 1`,
+        values: [HEALTH_CHANNEL, `consumer-group:${group}`],
+      });
+      const status = rows[0]?.status;
+      return status === HEALTH_STATUS.STALLED
+        ? 'STALLED'
+        : status === HEALTH_STATUS.SLOW
+          ? 'SLOW'
+          : status
+            ? 'OK'
+            : 'UNKNOWN';
+    } catch (err) {
+      this.#o.logger.warn({ err, group }, 'last health event not read');
+      return null;
     }
   }
 
