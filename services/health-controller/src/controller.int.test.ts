@@ -59,7 +59,7 @@ describe('the health controller', () => {
   const controllerFor = (
     group: ControlledGroup,
     restarter: Restarter | null,
-    options: { startupGraceMs?: number } = {},
+    options: { startupGraceMs?: number; now?: () => number } = {},
   ) => {
     const lock = new LeaderLock({ databaseUrl: db.url, key: LEADER_KEYS.healthController, logger });
     locks.push(lock);
@@ -79,6 +79,7 @@ describe('the health controller', () => {
         startupGraceMs: options.startupGraceMs ?? 0,
         restartPerPodMs: 600_000,
         restartSettleMs: 0,
+        ...(options.now ? { now: options.now } : {}),
       }),
     };
   };
@@ -329,7 +330,29 @@ describe('the health controller', () => {
       intervalMs: 200,
     });
     expect(refusal).toMatchObject({ target: { consumer: 'svc-a' }, reason: 'STARTUP_GRACE' });
+
+    // A replica up for longer than its grace, following: the grace counts from when it starts leading
+    // (the pods its predecessor restarted a moment ago may still be starting).
+    let offset = 0;
+    const restarts: RestartTarget[] = [];
+    const successor = controllerFor(
+      groupOf(group, prefix),
+      { describe: 'test', restart: async (target) => void restarts.push(target) },
+      { startupGraceMs: 60_000, now: () => Date.now() + offset },
+    );
+    expect((await successor.controller.evaluate()).leader).toBe(false);
+    offset = 120_000; // two minutes later, still following
+    expect((await successor.controller.evaluate()).leader).toBe(false);
     await locks[0]!.release();
+    const successorRefusal = await until(
+      "the successor's refused restart",
+      async () => (await successor.controller.evaluate()).refused[0],
+      { timeoutMs: 20_000, intervalMs: 200 },
+    );
+    expect(successorRefusal).toMatchObject({ target: { consumer: 'svc-a' }, reason: 'STARTUP_GRACE' });
+    expect(restarts).toEqual([]);
+    await locks[1]!.release();
+
     const observer = controllerFor(groupOf(group, prefix), null);
     const why = await until(
       'a refusal for want of a restarter',

@@ -95,6 +95,8 @@ export class HealthController {
   #known = '';
   /** Streams Redis refused in the last sample (`group channel code`): each is logged when it starts. */
   #unread = new Set<string>();
+  /** Whether the last evaluation found this replica leading. */
+  #led = false;
 
   constructor(options: HealthControllerOptions) {
     this.#o = options;
@@ -103,7 +105,6 @@ export class HealthController {
       startupGraceMs: options.startupGraceMs,
       perPodMs: options.restartPerPodMs,
       settleMs: options.restartSettleMs,
-      startedAt: this.#now(),
     });
     this.#m = controllerMetrics(options.registry);
   }
@@ -169,6 +170,8 @@ export class HealthController {
       return false;
     });
     this.#m.leader.set(result.leader ? 1 : 0);
+    if (result.leader && !this.#led) this.#guard.lead(this.#now());
+    this.#led = result.leader;
     if (!result.leader) {
       // A follower forgets what it saw and reports nothing of the groups (the leader does: a
       // follower's last values would keep alerts firing); when it leads, it starts afresh.

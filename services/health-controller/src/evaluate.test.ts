@@ -66,7 +66,8 @@ describe('StoppedTracker', () => {
 describe('RestartGuard', () => {
   const target = { group: 'g', consumer: 'svc-abc', deployment: 'svc' };
   it('refuses during the start-up grace, then a pod twice within perPodMs, and a deployment within settleMs', () => {
-    const guard = new RestartGuard({ startupGraceMs: 1_000, perPodMs: 600_000, settleMs: 60_000, startedAt: 0 });
+    const guard = new RestartGuard({ startupGraceMs: 1_000, perPodMs: 600_000, settleMs: 60_000 });
+    guard.lead(0);
     expect(guard.refusal(target, 999)).toBe('STARTUP_GRACE');
     expect(guard.refusal(target, 1_000)).toBeNull();
     guard.record(target, 1_000);
@@ -74,5 +75,9 @@ describe('RestartGuard', () => {
     expect(guard.refusal({ ...target, consumer: 'svc-def' }, 30_000)).toBe('DEPLOYMENT_RESTARTING');
     expect(guard.refusal({ ...target, consumer: 'svc-def' }, 61_000)).toBeNull();
     expect(guard.refusal(target, 601_000)).toBeNull();
+    // Leading again (after following for a while): the grace starts again.
+    guard.lead(700_000);
+    expect(guard.refusal({ ...target, consumer: 'svc-ghi' }, 700_999)).toBe('STARTUP_GRACE');
+    expect(guard.refusal({ ...target, consumer: 'svc-ghi' }, 701_000)).toBeNull();
   });
 });

@@ -47,17 +47,28 @@ export class LocalRestarter implements Restarter {
  * sample taken while Redis answered, right after another that did.
  */
 export class RestartGuard {
-  readonly #o: { startupGraceMs: number; perPodMs: number; settleMs: number; startedAt: number };
+  readonly #o: { startupGraceMs: number; perPodMs: number; settleMs: number };
+  /** When this replica last started leading: the grace counts from there. */
+  #since = Number.NEGATIVE_INFINITY;
   readonly #lastByPod = new Map<string, number>();
   readonly #lastByDeployment = new Map<string, number>();
 
-  constructor(options: { startupGraceMs: number; perPodMs: number; settleMs: number; startedAt: number }) {
+  constructor(options: { startupGraceMs: number; perPodMs: number; settleMs: number }) {
     this.#o = options;
+  }
+
+  /**
+   * This replica starts leading at `now`: no restart in its grace from here. Its samples may describe
+   * a platform still starting, or pods its predecessor restarted a moment ago (whose guards were that
+   * replica's): a grace at least `settleMs` keeps one restart at a time per deployment across a failover.
+   */
+  lead(now: number): void {
+    this.#since = now;
   }
 
   /** Null when `target` may be restarted now, else why not. */
   refusal(target: RestartTarget, now: number): string | null {
-    if (now - this.#o.startedAt < this.#o.startupGraceMs) return 'STARTUP_GRACE';
+    if (now - this.#since < this.#o.startupGraceMs) return 'STARTUP_GRACE';
     const pod = this.#lastByPod.get(target.consumer);
     if (pod !== undefined && now - pod < this.#o.perPodMs) return 'POD_RESTARTED_RECENTLY';
     const deployment = this.#lastByDeployment.get(target.deployment);
