@@ -250,6 +250,26 @@ describe('the health controller', () => {
     expect(await value('recio_group_pending', { group, class: 'trades' })).toBe(1);
   });
 
+  it("counts a latest-value stream's undelivered entries when Redis cannot (its lag is null after a deletion)", async () => {
+    const group = uniqueName('g');
+    const channel = `prices:${uniqueName('k')}`;
+    const key = streamKey(channel);
+    for (let seq = 1; seq <= 4; seq++)
+      await router.redis.xadd(key, `${seq}-0`, 'event_id', crypto.randomUUID(), 'ts', String(Date.now()), 'data', '{}');
+    await router.redis.xgroup('CREATE', key, group, '1-0');
+    await router.redis.xdel(key, '3-0'); // a deleted entry after the group's last delivered one: lag null
+    const info = (await router.redis.call('XINFO', 'GROUPS', key)) as unknown[][];
+    expect(info[0]).toContain('lag');
+    expect(info[0]![info[0]!.indexOf('lag') + 1]).toBeNull();
+
+    const { controller, registry } = controllerFor({ ...groupOf(group, 'unused'), channels: [channel] }, null);
+    await controller.evaluate();
+    // 2-0 and 4-0 wait for it, undelivered.
+    expect(await registry.getSingleMetricAsString('recio_group_lag')).toContain(
+      `recio_group_lag{group="${group}",class="prices"} 2`,
+    );
+  });
+
   it('tells a recovery it finds on taking over: a group its predecessor last announced down, now OK, is announced up', async () => {
     const group = uniqueName('g');
     const prefix = uniqueName('k');

@@ -221,6 +221,9 @@ export async function takeSample(
   return { at: now, groups: out, unread };
 }
 
+/** How many undelivered entries of a latest-value stream are counted when Redis cannot tell. */
+const LATEST_COUNT_LIMIT = 1_000;
+
 /**
  * A group's unfinished entries on a latest-value stream: pending plus not yet delivered, and the
  * time (the entry's ts) of the oldest of them. Nothing when the stream or the group does not exist.
@@ -235,7 +238,13 @@ async function latestBacklog(
   const mine = groups.find((x) => x.name === group);
   if (!mine) return { count: 0, oldestAt: null };
   const pending = Number(mine.pending);
-  const undelivered = Number(mine.lag ?? 0);
+  // Redis's count of entries not delivered to the group; null when it cannot tell (a group created
+  // at an id of its own and not read since, a trimmed stream): then those after its last delivered
+  // one, counted up to LATEST_COUNT_LIMIT.
+  const undelivered =
+    mine.lag !== null && mine.lag !== undefined
+      ? Number(mine.lag)
+      : (await redis.xrange(key, `(${String(mine['last-delivered-id'])}`, '+', 'COUNT', LATEST_COUNT_LIMIT)).length;
   if (pending + undelivered === 0) return { count: 0, oldestAt: null };
   let oldest: string | undefined;
   if (pending > 0) oldest = ((await redis.xpending(key, group, '-', '+', 1)) as [string][])[0]?.[0];
