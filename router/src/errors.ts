@@ -122,14 +122,15 @@ export function isRedisReplyError(error: unknown): error is Error {
   return error instanceof Error && error.name === 'ReplyError';
 }
 
-// The replies that are about one key (what is at it, who may touch it, an id below its stream's top),
-// as against Redis as a whole (READONLY after a failover, OOM, BUSY, LOADING, MASTERDOWN…).
-const KEY_REFUSALS = new Set(['WRONGTYPE', 'NOPERM', 'ERR']);
+// The replies that are about one key (what is at it, an id below its stream's top), as against Redis
+// as a whole (READONLY after a failover, OOM, BUSY, LOADING, MASTERDOWN; NOPERM: a user's ACL, which
+// grants the router's keys by pattern, is wrong for all of them or none).
+const KEY_REFUSALS = new Set(['WRONGTYPE', 'ERR']);
 
 /**
- * Whether Redis refused a command for the key it named (WRONGTYPE: not a stream; NOPERM; ERR: an
- * XADD id at or below the stream's top, say): other keys may be fine, so a caller walking many
- * channels sets this one apart and goes on. Any other failure concerns every key.
+ * Whether Redis refused a command for the key it named (WRONGTYPE: not a stream; ERR: an XADD id at
+ * or below the stream's top, say): other keys may be fine, so a caller walking many channels sets
+ * this one apart and goes on. Any other failure concerns every key.
  */
 export function isKeyRefusal(error: unknown): error is Error {
   return isRedisReplyError(error) && KEY_REFUSALS.has(errorCode(error));

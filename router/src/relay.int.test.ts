@@ -396,10 +396,12 @@ describe('relay', () => {
     expect(repairLines.at(-1)).toMatchObject({ channels: 4, behind: 1, unread: 1, ok: false, repaired: true });
 
     // The loop: a full sweep first, then only incremental ones (the next full one is an hour away),
-    // whose window no longer holds these channels. The refused ones are tried again all the same.
+    // whose window no longer holds these channels. The refused ones are tried again all the same, one
+    // a sweep here (concurrency 1), the one tried longest ago first.
     const loop = track(
       new Relay(router, {
         databaseUrl: own.url,
+        concurrency: 1,
         sweepIntervalMs: 100,
         overlapMs: 1,
         graceMs: 1,
@@ -415,10 +417,12 @@ describe('relay', () => {
     await expect.poll(() => sweeps('incremental'), { timeout: 10_000 }).toBeGreaterThan(incremental + 2);
     expect(await unpropagated()).toBe(5);
 
-    // Mended by hand: the keys are removed, and the next sweep converges both.
-    await redis.del(streamKey(notStream), streamKey(raised));
-    await expect.poll(() => streamSeqs(redis, notStream), { timeout: 10_000 }).toEqual(range(1, 2));
+    // Mended by hand, the second first: it gets its turn though the first (refused first) still fails.
+    await redis.del(streamKey(raised));
     await expect.poll(() => streamSeqs(redis, raised), { timeout: 10_000 }).toEqual(range(1, 3));
+    expect(await unpropagated()).toBe(2);
+    await redis.del(streamKey(notStream));
+    await expect.poll(() => streamSeqs(redis, notStream), { timeout: 10_000 }).toEqual(range(1, 2));
     await expect.poll(unpropagated, { timeout: 10_000 }).toBe(0);
     expect(await sweeps('full')).toBe(full);
     const after = await runCli(['check'], env);

@@ -65,9 +65,9 @@ export interface SweepReport {
   ahead: number;
   /**
    * Channels Redis refused to read or append to (an error reply: a key that is not a stream, a
-   * stream whose last id was raised past what PostgreSQL committed, a permission). The others
-   * converge all the same; these are tried again on every sweep, and their events stay counted
-   * as unpropagated until they converge.
+   * stream whose last id was raised past what PostgreSQL committed). The others converge all the
+   * same; these are tried again on later sweeps, and their events stay counted as unpropagated
+   * until they converge.
    */
   failed: number;
 }
@@ -193,9 +193,16 @@ export class Relay {
     // Forget confirmations older than the window: they will not be returned again.
     const inWindow = new Set(heads.map((h) => h.channel));
     for (const channel of this.#confirmed.keys()) if (!inWindow.has(channel)) this.#confirmed.delete(channel);
-    // A channel Redis refused is tried again, changed or not (its head as last seen otherwise).
-    for (const [channel, { head }] of this.#failing)
-      if (!inWindow.has(channel)) unconfirmed.push({ channel, last_seq: head });
+    // Channels Redis refused are tried again, changed or not (their heads as last seen otherwise):
+    // `concurrency` of them a sweep, those tried longest ago first (#fail puts a channel last), so
+    // a refusal of every key (a script's bug, say) costs a bounded amount of work per sweep.
+    let retries = 0;
+    for (const [channel, { head }] of this.#failing) {
+      if (retries === this.#o.concurrency) break;
+      if (inWindow.has(channel)) continue;
+      unconfirmed.push({ channel, last_seq: head });
+      retries++;
+    }
     try {
       if (unconfirmed.length > 0) await this.#convergeAll(await streamEnds(this.#router.scripts, unconfirmed), report);
     } finally {
@@ -400,6 +407,7 @@ export class Relay {
         { err: error, channel, head },
         'relay: Redis refuses this channel; the others go on, and it is tried again every sweep',
       );
+    this.#failing.delete(channel); // (set again last: tried again after the others)
     this.#failing.set(channel, { head, code });
   }
 

@@ -54,7 +54,7 @@ export function controllerMetrics(registry: Registry) {
     }),
     streamErrors: counter(
       'recio_controller_stream_errors_total',
-      'Streams Redis refused to describe (WRONGTYPE, NOPERM…), left out of a sample: the rest is judged',
+      'Streams Redis refused to describe (WRONGTYPE: a key that is not a stream), left out of a sample: the rest is judged',
       ['code'],
     ),
     sampleSeconds: new Gauge({
