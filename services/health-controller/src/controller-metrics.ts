@@ -33,7 +33,7 @@ export function controllerMetrics(registry: Registry) {
     ]),
     restarts: counter(
       'recio_controller_restarts_total',
-      'Restarts of stopped consumers, by outcome (restarted, refused, failed)',
+      'Restarts of stopped consumers, by outcome (restarted; gone: its pod already gone or replaced; refused; failed)',
       ['group', 'outcome'],
     ),
     acked: new Counter({

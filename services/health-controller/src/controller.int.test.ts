@@ -107,6 +107,7 @@ describe('the health controller', () => {
         calls.push(target);
         for (const m of members.splice(0)) await kill(m, 'SIGKILL');
         members.push(await startMember({ ...env, CONSUMER: target.consumer }));
+        return 'restarted';
       },
     };
     return { calls, restarter };
@@ -297,6 +298,35 @@ describe('the health controller', () => {
     expect(await healthEvents(quiet)).toEqual([]);
   });
 
+  it('counts a stopped member whose pod was already gone as gone, and announces no restart', async () => {
+    const group = uniqueName('g');
+    const prefix = uniqueName('k');
+    await consumingMember(group, prefix);
+    const asked: RestartTarget[] = [];
+    const { controller, registry } = controllerFor(groupOf(group, prefix), {
+      describe: 'test',
+      restart: async (target) => {
+        asked.push(target);
+        return 'gone'; // as the Kubernetes restarter answers a 404, a pod being deleted, or a replaced one
+      },
+    });
+    members[0]!.kill('SIGSTOP');
+    for (let i = 0; i < 3; i++) await router.publish(`trades:${prefix}_1`, 'e', { i });
+    await until(
+      'a restart asked for',
+      async () => ((await controller.evaluate(), asked.length > 0) ? true : undefined),
+      {
+        timeoutMs: 20_000,
+        intervalMs: 200,
+      },
+    );
+    expect(asked.map((t) => t.consumer)).toEqual(['svc-a']);
+    const restarts = await registry.getSingleMetricAsString('recio_controller_restarts_total');
+    expect(restarts).toContain(`recio_controller_restarts_total{group="${group}",outcome="gone"} 1`);
+    expect(restarts).not.toContain('outcome="restarted"');
+    expect((await healthEvents(group)).filter((e) => e.detail.startsWith('restarted'))).toEqual([]);
+  }, 60_000);
+
   it('lets one of two controllers act; the other takes over when the first lets go', async () => {
     const group = uniqueName('g');
     const prefix = uniqueName('k');
@@ -357,7 +387,13 @@ describe('the health controller', () => {
     const restarts: RestartTarget[] = [];
     const successor = controllerFor(
       groupOf(group, prefix),
-      { describe: 'test', restart: async (target) => void restarts.push(target) },
+      {
+        describe: 'test',
+        restart: async (target) => {
+          restarts.push(target);
+          return 'restarted';
+        },
+      },
       { startupGraceMs: 60_000, now: () => Date.now() + offset },
     );
     expect((await successor.controller.evaluate()).leader).toBe(false);

@@ -404,9 +404,15 @@ export class HealthController {
         }
         const held = sample.groups.get(group)!.members.get(consumer);
         try {
-          await restarter!.restart(target);
+          const outcome = await restarter!.restart(target);
           this.#guard.record(target, sample.at);
           this.#tracker.forget(group, consumer);
+          if (outcome === 'gone') {
+            // Its pod is gone or replaced: nothing was restarted, so nothing is announced as if it were.
+            this.#m.restarts.inc({ group, outcome: 'gone' });
+            this.#o.logger.info({ ...target, held }, "stopped consumer's pod already gone: nothing restarted");
+            continue;
+          }
           result.restarted.push(target);
           this.#m.restarts.inc({ group, outcome: 'restarted' });
           this.#o.logger.warn({ ...target, held }, 'restarted a stopped consumer');

@@ -6,11 +6,17 @@ export interface RestartTarget {
 }
 
 /** How a stopped member is restarted where the platform runs. */
+/**
+ * What a restart did: `restarted`, or `gone` when there was nothing left to restart (the pod was
+ * already gone, being deleted, or replaced by a new one since the member stopped).
+ */
+export type RestartOutcome = 'restarted' | 'gone';
+
 export interface Restarter {
   /** Where restarts go, for the logs (`local supervisor at http://…`, `Kubernetes namespace recio`). */
   readonly describe: string;
   /** Restarts it; throws when the restart was not accepted. */
-  restart(target: RestartTarget): Promise<void>;
+  restart(target: RestartTarget): Promise<RestartOutcome>;
 }
 
 /**
@@ -29,13 +35,14 @@ export class LocalRestarter implements Restarter {
     this.describe = `local supervisor at ${this.#url}`;
   }
 
-  async restart(target: RestartTarget): Promise<void> {
+  async restart(target: RestartTarget): Promise<RestartOutcome> {
     const res = await fetch(`${this.#url}/processes/${encodeURIComponent(target.deployment)}/restart`, {
       method: 'POST',
       signal: AbortSignal.timeout(this.#timeoutMs),
     });
     if (!res.ok)
       throw new Error(`supervisor refused the restart of ${target.deployment}: ${res.status} ${await res.text()}`);
+    return 'restarted';
   }
 }
 

@@ -38,7 +38,7 @@ describe('KubernetesRestarter', () => {
 
   it("deletes exactly the stopped member's pod (its consumer name), with its uid as a precondition", async () => {
     const uid = server.object('Pod', NS, 'svc-7d9f-a')!.metadata.uid;
-    await restarter.restart({ group: 'g', consumer: 'svc-7d9f-a', deployment: 'svc' });
+    expect(await restarter.restart({ group: 'g', consumer: 'svc-7d9f-a', deployment: 'svc' })).toBe('restarted');
     expect(deletes().map((r) => [r.name, r.status])).toEqual([['svc-7d9f-a', 200]]);
     expect(deletes()[0]!.body).toMatchObject({ preconditions: { uid } });
     expect(pods()).toEqual(['other-5c4b-a', 'svc-7d9f-b']);
@@ -69,9 +69,9 @@ describe('KubernetesRestarter', () => {
     expect(pods()).toContain('svc-7d9f-a');
   });
 
-  it('takes a pod already gone (404) as done, and says so in the log', async () => {
+  it('takes a pod already gone (404) as gone, and says so in the log', async () => {
     server.remove('Pod', NS, 'svc-7d9f-a');
-    await restarter.restart({ group: 'g', consumer: 'svc-7d9f-a', deployment: 'svc' });
+    expect(await restarter.restart({ group: 'g', consumer: 'svc-7d9f-a', deployment: 'svc' })).toBe('gone');
     expect(deletes()).toEqual([]);
     expect(log.lines.some((l) => l.msg === 'pod already gone: nothing to delete' && l.pod === 'svc-7d9f-a')).toBe(true);
   });
@@ -97,7 +97,7 @@ describe('KubernetesRestarter', () => {
     await new Promise((r) => setTimeout(r, 100));
     server.remove('Pod', NS, 'svc-7d9f-a');
     const replacement = server.apply(pod('svc-7d9f-a', 'svc'));
-    await restart;
+    expect(await restart).toBe('gone');
     expect(deletes().map((r) => r.status)).toEqual([409]);
     expect(server.object('Pod', NS, 'svc-7d9f-a')!.metadata.uid).toBe(replacement.metadata.uid);
     expect(log.lines.some((l) => l.msg === 'pod replaced since it was read: not deleted')).toBe(true);

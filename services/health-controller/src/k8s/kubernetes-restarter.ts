@@ -1,7 +1,7 @@
 import { CoreV1Api, type KubeConfig } from '@kubernetes/client-node';
 import { COMPONENT_LABEL } from '@recio/platform';
 import type { Logger } from 'pino';
-import type { Restarter, RestartTarget } from '../restarter.js';
+import type { RestartOutcome, Restarter, RestartTarget } from '../restarter.js';
 import { API_STATUS, apiStatus, deadline, DNS_SUBDOMAIN, KubernetesActionError } from './api.js';
 
 /** The label a Deployment's pods carry with its name (the charts' selector label). */
@@ -42,7 +42,7 @@ export class KubernetesRestarter implements Restarter {
     this.describe = `Kubernetes: delete the member's pod in namespace ${options.namespace}`;
   }
 
-  async restart(target: RestartTarget): Promise<void> {
+  async restart(target: RestartTarget): Promise<RestartOutcome> {
     const name = target.consumer;
     if (!DNS_SUBDOMAIN.test(name))
       throw new KubernetesActionError('INVALID_POD_NAME', `member ${JSON.stringify(name)} is not a pod name`);
@@ -64,18 +64,24 @@ export class KubernetesRestarter implements Restarter {
         );
       if (pod.metadata?.deletionTimestamp) {
         log.info('pod already being deleted: nothing to do');
-        return;
+        return 'gone';
       }
       uid = pod.metadata?.uid;
       mayAct();
       await this.#api.deleteNamespacedPod({ name, namespace, body: { preconditions: { uid } } }, options);
       log.info({ uid }, 'pod deleted');
+      return 'restarted';
     } catch (err) {
       const code = apiStatus(err);
-      if (code === API_STATUS.NOT_FOUND) return log.info('pod already gone: nothing to delete');
+      if (code === API_STATUS.NOT_FOUND) {
+        log.info('pod already gone: nothing to delete');
+        return 'gone';
+      }
       // Only the uid precondition can conflict on a delete: the pod of that name is a new one.
-      if (code === API_STATUS.CONFLICT && uid !== undefined)
-        return log.info({ uid }, 'pod replaced since it was read: not deleted');
+      if (code === API_STATUS.CONFLICT && uid !== undefined) {
+        log.info({ uid }, 'pod replaced since it was read: not deleted');
+        return 'gone';
+      }
       throw err;
     }
   }
