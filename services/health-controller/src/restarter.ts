@@ -5,13 +5,13 @@ export interface RestartTarget {
   deployment: string;
 }
 
-/** How a stopped member is restarted where the platform runs. */
 /**
  * What a restart did: `restarted`, or `gone` when there was nothing left to restart (the pod was
  * already gone, being deleted, or replaced by a new one since the member stopped).
  */
 export type RestartOutcome = 'restarted' | 'gone';
 
+/** How a stopped member is restarted where the platform runs. */
 export interface Restarter {
   /** Where restarts go, for the logs (`local supervisor at http://…`, `Kubernetes namespace recio`). */
   readonly describe: string;

@@ -238,9 +238,8 @@ async function latestBacklog(
   const mine = groups.find((x) => x.name === group);
   if (!mine) return { count: 0, oldestAt: null };
   const pending = Number(mine.pending);
-  // Redis's count of entries not delivered to the group; null when it cannot tell (a group created
-  // at an id of its own and not read since, a trimmed stream): then those after its last delivered
-  // one, counted up to LATEST_COUNT_LIMIT.
+  // Redis's count of entries not delivered to the group; null when it cannot tell (an entry deleted
+  // after the group's last delivered one, say): then those after it, counted up to LATEST_COUNT_LIMIT.
   const undelivered =
     mine.lag !== null && mine.lag !== undefined
       ? Number(mine.lag)
