@@ -1,8 +1,7 @@
-import { createTestDatabase, type TestDatabase } from '@recio/test-support';
+import { FreezingProxy, createTestDatabase, type TestDatabase } from '@recio/test-support';
 import { pino } from 'pino';
 import { Registry } from 'prom-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { FreezingProxy } from '../test/support/freezing-proxy.js';
 import { LeaderLock } from './leader-lock.js';
 
 // A holder cut off by the network (a TCP proxy that stops forwarding, both sockets left open: what

@@ -7,10 +7,16 @@ import { streamKey } from './channels.js';
 import { Relay } from './relay.js';
 import type { EventRouter } from './router.js';
 import { insertEvents } from './sql/insert-events.js';
-import { REDIS_URL, createTestDatabase, startPrivateRedis, uniqueName, type TestDatabase } from '@recio/test-support';
+import {
+  FreezingProxy,
+  REDIS_URL,
+  createTestDatabase,
+  startPrivateRedis,
+  uniqueName,
+  type TestDatabase,
+} from '@recio/test-support';
 import { testRouter } from '../test/support/routers.js';
 import { exited, runCli, startCli } from '../test/support/cli.js';
-import { FreezingProxy } from '../test/support/freezing-proxy.js';
 
 let db: TestDatabase;
 let pool: pg.Pool;

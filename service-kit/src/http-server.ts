@@ -10,6 +10,11 @@ export interface HttpServerOptions {
   registry: Registry;
   /** Whether the service can do its work (Redis, PostgreSQL, its consumers); `/readyz` answers 503 otherwise. */
   ready: () => Promise<{ ok: boolean; detail?: Record<string, boolean> }>;
+  /**
+   * Whether the process is making progress; `/healthz` answers 503 otherwise, and the kubelet
+   * restarts the container. @defaultValue always (the process answers)
+   */
+  live?: () => boolean;
   /** Largest request body. @defaultValue 65536 */
   bodyLimit?: number;
   /** Time a request may take to arrive whole, headers and body (slow clients are cut off). @defaultValue 30000 */
@@ -46,7 +51,7 @@ declare module 'fastify' {
 }
 
 /**
- * The HTTP server of a service: `/healthz` (the process answers), `/readyz`, `/metrics`, and
+ * The HTTP server of a service: `/healthz` (the process answers and makes progress), `/readyz`, `/metrics`, and
  * errors as `{ error: { code, message } }` (HttpError, malformed JSON, unknown routes) — a bad
  * request never reaches a handler unvalidated and never crashes the process. Every answer carries
  * helmet's security headers (CSP `default-src 'self'`, nosniff, frame-ancestors none, HSTS,
@@ -90,7 +95,10 @@ export function createHttpServer(options: HttpServerOptions): FastifyInstance {
     app.server.closeAllConnections();
     await closing;
   });
-  app.get('/healthz', async () => ({ ok: true }));
+  app.get('/healthz', async (_req, reply) => {
+    const ok = options.live?.() ?? true;
+    return reply.code(ok ? 200 : 503).send({ ok });
+  });
   app.get('/readyz', async (_req, reply) => {
     const state = await options.ready().catch(() => ({ ok: false }));
     return reply.code(state.ok ? 200 : 503).send(state);

@@ -12,6 +12,7 @@ describe('startService', () => {
   let redis: Awaited<ReturnType<typeof startPrivateRedis>>;
   let service: RunningService;
   const seen: number[] = [];
+  let live = true;
 
   beforeAll(async () => {
     // a Redis of its own
@@ -35,6 +36,7 @@ describe('startService', () => {
             if (event.type === 'settings.updated') seen.push(event.data.version);
           },
         });
+        return { live: () => live };
       },
     });
   });
@@ -57,6 +59,18 @@ describe('startService', () => {
         )?.[1],
       );
     expect(count('query')).toBeGreaterThan(0); // the readiness check's SELECT 1 at least
+  });
+
+  it("answers 503 on /healthz while the service says it makes no progress (the kubelet's liveness probe)", async () => {
+    live = false;
+    try {
+      const res = await fetch(`${service.url}/healthz`);
+      expect(res.status).toBe(503);
+      expect(await res.json()).toEqual({ ok: false });
+    } finally {
+      live = true;
+    }
+    expect((await fetch(`${service.url}/healthz`)).status).toBe(200);
   });
 
   it('runs a consumer named after the pod, with events validated against the platform schemas', async () => {

@@ -39,8 +39,11 @@ export interface ServiceContext<C extends ServiceConfig = ServiceConfig> {
 /** A service: its configuration and what it starts. */
 export interface ServiceDefinition<C extends ServiceConfig> {
   config: C;
-  /** Registers routes, starts consumers and loops. Extra readiness (e.g. a feed) may be returned. */
-  start(ctx: ServiceContext<C>): Promise<void | { ready?: () => boolean }>;
+  /**
+   * Registers routes, starts consumers and loops. Extra readiness (e.g. a feed) may be returned,
+   * and liveness: `live` false (a loop stuck) fails `/healthz`, so the kubelet restarts the pod.
+   */
+  start(ctx: ServiceContext<C>): Promise<void | { ready?: () => boolean; live?: () => boolean }>;
   /** Logger to use instead of a new pino (tests). */
   logger?: Logger;
 }
@@ -88,6 +91,7 @@ export async function startService<C extends ServiceConfig>(
   const consumers: Consumer[] = [];
   const hooks: (() => Promise<void> | void)[] = [];
   let extraReady: (() => boolean) | undefined;
+  let live: (() => boolean) | undefined;
   const http = createHttpServer({
     logger,
     registry,
@@ -101,6 +105,7 @@ export async function startService<C extends ServiceConfig>(
       const ok = redis && postgres && own && !abort.signal.aborted;
       return { ok, detail: { redis, postgres, service: own } };
     },
+    live: () => live?.() ?? true,
   });
   const context: ServiceContext<C> = {
     config,
@@ -149,6 +154,7 @@ export async function startService<C extends ServiceConfig>(
     await router.waitUntilReady({ redisTimeoutMs: 30_000 });
     const extra = await definition.start(context);
     if (extra && extra.ready) extraReady = extra.ready;
+    if (extra && extra.live) live = extra.live;
     await http.listen({ port: config.port, host: '0.0.0.0' });
   } catch (err) {
     await close();

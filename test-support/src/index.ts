@@ -14,3 +14,4 @@ export { until, type UntilOptions } from './until.js';
 export { priceTick } from './price-tick.js';
 export { assertEnvironmentTotal } from './environment-fuzz.js';
 export { killAndWait, startScript } from './child-process.js';
+export { FreezingProxy } from './freezing-proxy.js';

@@ -57,6 +57,11 @@ export function controllerMetrics(registry: Registry) {
       'Streams Redis refused to describe (WRONGTYPE: a key that is not a stream), left out of a sample: the rest is judged',
       ['code'],
     ),
+    overdueRounds: counter(
+      'recio_controller_rounds_overdue_total',
+      'Rounds (evaluation, sweep) that ran past ROUND_DEADLINE_MS: the replica gave leadership up until they ended',
+      ['round'],
+    ),
     sampleSeconds: new Gauge({
       name: 'recio_controller_sample_seconds',
       help: 'How long the last sample took',

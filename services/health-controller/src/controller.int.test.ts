@@ -3,6 +3,7 @@ import { fileURLToPath } from 'node:url';
 import { HEALTH_CHANNEL } from '@recio/contract';
 import { LEADER_KEYS, LeaderLock, streamKey, type EventRouter } from '@recio/router';
 import {
+  FreezingProxy,
   createTestDatabase,
   killAndWait as kill,
   startPrivateRedis,
@@ -12,10 +13,12 @@ import {
   until,
   type TestDatabase,
 } from '@recio/test-support';
+import pg from 'pg';
 import { pino } from 'pino';
 import { Registry } from 'prom-client';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { HealthController, type ControlledGroup, type Evaluation } from './controller.js';
+import { ControllerLoop } from './loop.js';
 import type { Restarter, RestartTarget } from './restarter.js';
 
 // The controller against real Redis and PostgreSQL, and a consumer group member that is a real
@@ -59,15 +62,16 @@ describe('the health controller', () => {
   const controllerFor = (
     group: ControlledGroup,
     restarter: Restarter | null,
-    options: { startupGraceMs?: number; now?: () => number } = {},
+    options: { startupGraceMs?: number; now?: () => number; pool?: pg.Pool } = {},
   ) => {
     const lock = new LeaderLock({ databaseUrl: db.url, key: LEADER_KEYS.healthController, logger });
     locks.push(lock);
     const registry = new Registry();
     return {
       registry,
+      lock,
       controller: new HealthController({
-        pool: router.pool,
+        pool: options.pool ?? router.pool,
         redis: router.redis,
         router,
         registry,
@@ -366,6 +370,53 @@ describe('the health controller', () => {
     expect((await follower.controller.evaluate()).leader).toBe(true);
     expect((await leader.controller.evaluate()).leader).toBe(false);
     expect(await leader.registry.getSingleMetricAsString('recio_group_state')).not.toContain(group);
+  }, 60_000);
+
+  it('gives leadership up while a round hangs on PostgreSQL: the other replica leads, and the stuck one is not live (regression: its lock kept it leading, acting on nothing)', async () => {
+    const group = uniqueName('g');
+    const prefix = uniqueName('k');
+    await consumingMember(group, prefix);
+    // The first replica's queries go through a proxy that stops forwarding (a partition, or a
+    // server that stops answering); its lock connection does not, so the lock alone never lapses.
+    const { proxy, url } = await FreezingProxy.inFrontOf(db.url);
+    const stuckPool = new pg.Pool({ connectionString: url, max: 2 });
+    const a = controllerFor(groupOf(group, prefix), null, { pool: stuckPool });
+    const b = controllerFor(groupOf(group, prefix), null);
+    const loopOf = (c: ReturnType<typeof controllerFor>) =>
+      new ControllerLoop({
+        controller: c.controller,
+        leadership: c.lock,
+        logger,
+        sampleIntervalMs: 100,
+        sweepIntervalMs: 60_000,
+        roundDeadlineMs: 1_500,
+      });
+    const [loopA, loopB] = [loopOf(a), loopOf(b)];
+    try {
+      loopA.start();
+      await until('the first replica leads', async () => (a.lock.held ? true : undefined));
+      loopB.start();
+      await new Promise((resolve) => setTimeout(resolve, 500));
+      expect(b.lock.held).toBe(false);
+      proxy.freeze();
+      await until('the other replica leads', async () => (b.lock.held ? true : undefined), { timeoutMs: 15_000 });
+      expect(a.lock.held).toBe(false);
+      expect(loopA.live).toBe(false);
+      expect(loopA.overdue().map((o) => o.round)).toEqual(['evaluation']);
+      expect(loopB.live).toBe(true);
+      expect(await a.registry.getSingleMetricAsString('recio_controller_rounds_overdue_total')).toMatch(
+        /round="evaluation"} 1$/m,
+      );
+      expect(await a.registry.getSingleMetricAsString('recio_controller_leader')).toMatch(/ 0$/m);
+      // The stuck replica starts nothing and takes nothing back while its round hangs.
+      await new Promise((resolve) => setTimeout(resolve, 1_000));
+      expect(a.lock.held).toBe(false);
+      expect(b.lock.held).toBe(true);
+    } finally {
+      await Promise.all([loopA.close(), loopB.close()]);
+      await proxy.close();
+      await stuckPool.end().catch(() => undefined);
+    }
   }, 60_000);
 
   it('refuses a restart during its start-up grace, and without a restarter, and says why', async () => {

@@ -156,6 +156,42 @@ export class HealthController {
     this.#known = known;
   }
 
+  /**
+   * A follower forgets what it saw and reports nothing of the groups (the leader does: a follower's
+   * last values would keep alerts firing); when it leads, it starts afresh.
+   */
+  #forget(): void {
+    this.#windows.clear();
+    this.#states.clear();
+    this.#tracker.clear();
+    this.#healthyStreak = 0;
+    this.#known = '';
+    for (const m of [
+      this.#m.lag,
+      this.#m.lagSeconds,
+      this.#m.pending,
+      this.#m.state,
+      this.#m.memberIdle,
+      this.#m.stopped,
+    ])
+      m.reset();
+  }
+
+  /**
+   * Gives leadership up because a round has run past its deadline (loop.ts): a replica stuck on a
+   * server that does not answer must not keep the others from acting. What the stuck round would
+   * still do is refused (every action asks the leadership first); the next round competes again,
+   * as a replica that did not lead.
+   */
+  async stepDown(round: string, runningMs: number): Promise<void> {
+    this.#m.overdueRounds.inc({ round });
+    this.#o.logger.error({ round, runningMs }, 'round overdue: leadership given up until it ends');
+    await this.#o.leadership.release().catch((err: unknown) => this.#o.logger.warn({ err }, 'leadership not released'));
+    this.#m.leader.set(0);
+    this.#led = false;
+    this.#forget();
+  }
+
   /** One evaluation: leadership, a sample, the judgement, the metrics, the actions. */
   async evaluate(): Promise<Evaluation> {
     const result: Evaluation = {
@@ -173,22 +209,7 @@ export class HealthController {
     if (result.leader && !this.#led) this.#guard.lead(this.#now());
     this.#led = result.leader;
     if (!result.leader) {
-      // A follower forgets what it saw and reports nothing of the groups (the leader does: a
-      // follower's last values would keep alerts firing); when it leads, it starts afresh.
-      this.#windows.clear();
-      this.#states.clear();
-      this.#tracker.clear();
-      this.#healthyStreak = 0;
-      this.#known = '';
-      for (const m of [
-        this.#m.lag,
-        this.#m.lagSeconds,
-        this.#m.pending,
-        this.#m.state,
-        this.#m.memberIdle,
-        this.#m.stopped,
-      ])
-        m.reset();
+      this.#forget();
       return result;
     }
     const groups = this.#groups();

@@ -7,6 +7,7 @@ import type { HealthControllerConfig } from './config.js';
 import { HealthController, type ControlledGroup, type Leadership } from './controller.js';
 import { startKubernetesPlatform } from './k8s/kubernetes-platform.js';
 import type { ControllerReporter } from './reporter.js';
+import { ControllerLoop } from './loop.js';
 import { LocalRestarter, type Restarter } from './restarter.js';
 
 /** The groups of the services catalogue, each with the thresholds its EventConsumer carries in Kubernetes. */
@@ -74,13 +75,16 @@ async function kubernetes(config: HealthControllerConfig, logger: Logger): Promi
 
 /**
  * health-controller: every SAMPLE_INTERVAL_MS an evaluation (controller.ts), every
- * SWEEP_INTERVAL_MS a sweep, by the leading replica. Locally (CONTROLLER_PLATFORM, config.ts):
+ * SWEEP_INTERVAL_MS a sweep, by the leading replica; one that runs past ROUND_DEADLINE_MS gives
+ * leadership up and fails /healthz (loop.ts). Locally (CONTROLLER_PLATFORM, config.ts):
  * the catalogue's groups, the PostgreSQL advisory lock of its role (a replica killed releases it
  * with its connection), restarts by make dev's supervisor when STACK_CONTROL_URL is set, else
  * none. In Kubernetes: the EventConsumers of its namespace, a Lease, restarts by deleting the
  * member's pod, each EventConsumer's status and Events.
  */
-export async function startHealthController(ctx: ServiceContext<HealthControllerConfig>): Promise<void> {
+export async function startHealthController(
+  ctx: ServiceContext<HealthControllerConfig>,
+): Promise<{ live: () => boolean }> {
   const { config, logger } = ctx;
   const platform = config.platform === 'kubernetes' ? await kubernetes(config, logger) : local(ctx);
   // Registered before the timers, so it runs after they are cleared (hooks run in reverse).
@@ -100,26 +104,19 @@ export async function startHealthController(ctx: ServiceContext<HealthController
     restartPerPodMs: config.RESTART_PER_POD_MS,
     restartSettleMs: config.RESTART_SETTLE_MS,
   });
-  const every = (ms: number, what: string, run: () => Promise<unknown>) => {
-    let running: Promise<void> | undefined;
-    const timer = setInterval(() => {
-      if (running) return; // a slow round delays the next, never overlaps it
-      running = run()
-        .then(() => undefined)
-        .catch((err: unknown) => logger.error({ err }, `${what} failed`))
-        .finally(() => (running = undefined));
-    }, ms);
-    // The round under way finishes before leadership is given up (platform.close, registered
-    // first, runs last): another replica must not start acting while this one still is.
-    ctx.onClose(async () => {
-      clearInterval(timer);
-      await running;
-    });
-  };
-  every(config.SAMPLE_INTERVAL_MS, 'evaluation', () => controller.evaluate());
-  every(config.SWEEP_INTERVAL_MS, 'sweep', () => controller.sweep());
-  if (platform.renewEveryMs !== undefined)
-    every(platform.renewEveryMs, 'leadership renewal', () => platform.leadership.tryAcquire());
+  const loop = new ControllerLoop({
+    controller,
+    leadership: platform.leadership,
+    logger,
+    sampleIntervalMs: config.SAMPLE_INTERVAL_MS,
+    sweepIntervalMs: config.SWEEP_INTERVAL_MS,
+    roundDeadlineMs: config.ROUND_DEADLINE_MS,
+    ...(platform.renewEveryMs === undefined ? {} : { renewEveryMs: platform.renewEveryMs }),
+  });
+  loop.start();
+  // The rounds under way finish before leadership is given up (platform.close, registered first,
+  // runs last): another replica must not start acting while this one still is.
+  ctx.onClose(() => loop.close());
   const groups = typeof platform.groups === 'function' ? platform.groups() : platform.groups;
   logger.info(
     {
@@ -129,4 +126,6 @@ export async function startHealthController(ctx: ServiceContext<HealthController
     },
     'health controller started',
   );
+  // A round stuck past its deadline fails /healthz: the kubelet restarts the replica.
+  return { live: () => loop.live };
 }

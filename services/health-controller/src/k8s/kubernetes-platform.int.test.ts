@@ -3,6 +3,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 import { streamKey, type EventRouter } from '@recio/router';
 import {
+  FreezingProxy,
   createTestDatabase,
   killAndWait as kill,
   startPrivateRedis,
@@ -12,12 +13,14 @@ import {
   until,
   type TestDatabase,
 } from '@recio/test-support';
+import pg from 'pg';
 import { pino } from 'pino';
 import { Registry } from 'prom-client';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { FakeApiServer, type RecordedRequest } from '../../test/fake-api-server.js';
 import type { StoredObject } from '../../test/fake-api-store.js';
 import { HealthController, type Evaluation, type Leadership } from '../controller.js';
+import { ControllerLoop } from '../loop.js';
 import type { Condition, EventConsumerStatus } from './event-consumer.js';
 import { REPORTING_CONTROLLER } from './event-recorder.js';
 import { startKubernetesPlatform, type KubernetesPlatform } from './kubernetes-platform.js';
@@ -118,7 +121,7 @@ describe('the health controller in Kubernetes', () => {
   };
   const controllerFor = async (
     identity: string,
-    options: { statusRefreshMs?: number; leadership?: Leadership } = {},
+    options: { statusRefreshMs?: number; leadership?: Leadership; pool?: pg.Pool } = {},
   ) => {
     const platform = await startKubernetesPlatform({
       kubeConfig: server.kubeConfig(identity),
@@ -135,7 +138,7 @@ describe('the health controller in Kubernetes', () => {
     return {
       platform,
       controller: new HealthController({
-        pool: router.pool,
+        pool: options.pool ?? router.pool,
         redis: router.redis,
         router,
         registry: new Registry(),
@@ -411,5 +414,52 @@ describe('the health controller in Kubernetes', () => {
     expect(leaderLast).toBeLessThan(lastRenewal + LEASE_MS);
     expect(followerFirst).toBeGreaterThanOrEqual(lastRenewal + LEASE_MS);
     expect(leaderLast).toBeLessThan(followerFirst);
+  }, 60_000);
+
+  it('a leader whose evaluation hangs on PostgreSQL gives the Lease up and renews it no more; the other takes over (regression: its renewals went on, on a timer of their own)', async () => {
+    const group = uniqueName('g');
+    const prefix = uniqueName('k');
+    server.apply(eventConsumer(group, prefix));
+    // The first replica's queries go through a proxy that stops forwarding; its API calls do not.
+    const { proxy, url } = await FreezingProxy.inFrontOf(db.url);
+    const stuckPool = new pg.Pool({ connectionString: url, max: 2 });
+    const a = await controllerFor('a', { pool: stuckPool });
+    const b = await controllerFor('b');
+    const loopOf = (c: Awaited<ReturnType<typeof controllerFor>>) =>
+      new ControllerLoop({
+        controller: c.controller,
+        leadership: c.platform.leadership,
+        logger,
+        sampleIntervalMs: 100,
+        sweepIntervalMs: 60_000,
+        roundDeadlineMs: 1_000,
+        renewEveryMs: 100,
+      });
+    const [loopA, loopB] = [loopOf(a), loopOf(b)];
+    const holder = () =>
+      (server.object('Lease', NS, 'health-controller')?.spec as { holderIdentity?: string })?.holderIdentity;
+    try {
+      loopA.start();
+      await until('the first replica leads', async () => (holder() === 'a' ? true : undefined));
+      loopB.start();
+      proxy.freeze();
+      await until('the other replica holds the Lease', async () => (holder() === 'b' ? true : undefined), {
+        timeoutMs: 15_000,
+      });
+      const takenAt = Date.now();
+      expect(loopA.live).toBe(false);
+      expect(a.platform.leadership.held).toBe(false);
+      // The stuck replica writes the Lease no more (nor takes it back) while its round hangs.
+      await new Promise((resolve) => setTimeout(resolve, 1_000));
+      expect(holder()).toBe('b');
+      const writes = server.requests.filter(
+        (r) => r.identity === 'a' && r.resource === 'leases' && r.verb !== 'get' && r.at > takenAt,
+      );
+      expect(writes).toEqual([]);
+    } finally {
+      await Promise.all([loopA.close(), loopB.close()]);
+      await proxy.close();
+      await stuckPool.end().catch(() => undefined);
+    }
   }, 60_000);
 });

@@ -5,11 +5,11 @@ import { createServer, connect, type Server, type Socket } from 'node:net';
  * sends from the first one containing `freezeOn` (case-insensitive; e.g. a stream key: the append
  * script) onwards, or from `freeze()`; both sockets stay open, as in a network partition.
  *
- * Why a stand-in: to SIGKILL a publisher exactly between its COMMIT and its XADD, the XADD
- * must be in flight and unanswered at the moment of the kill. No real Redis can be put in a
- * state where it accepts a connection, answers the handshake, and then never answers one
- * command; this proxy makes that network state. Everything before the freeze is the real
- * server's real replies.
+ * Why a stand-in: the tests need a server that accepts a connection, answers the handshake and
+ * then never answers a command or query (an append in flight when a publisher is killed, a leader
+ * lock whose connection hangs, a health controller's sample stuck on PostgreSQL). No real Redis or
+ * PostgreSQL can be put in that state; this proxy makes that network state. Everything before the
+ * freeze is the real server's real replies.
  */
 export class FreezingProxy {
   readonly #server: Server;
