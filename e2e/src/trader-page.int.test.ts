@@ -351,6 +351,23 @@ describe('the trader page', () => {
       .toEqual([expect.stringContaining('open')]);
     await context.close();
   });
+
+  it('goes back to its sign-in when the session ends in another tab (regression: the socket streamed on, and a refused one retried forever)', async () => {
+    const context = await browser.newContext();
+    const first = await context.newPage();
+    await signIn(first, carol, run.password(carol));
+    await expect.poll(() => first.getByTestId('link').textContent(), { timeout: 15_000 }).toBe('live');
+    // A second tab of the same browser: the same session cookie.
+    const second = await context.newPage();
+    await second.goto(run.url('main-app'));
+    await expect.poll(() => second.getByTestId('link').textContent(), { timeout: 15_000 }).toBe('live');
+    await first.getByRole('button', { name: 'Sign out' }).click();
+    await expect.poll(() => first.getByLabel('User').isVisible(), { timeout: 15_000 }).toBe(true);
+    // The other tab's socket is closed as unauthenticated: it shows the sign-in, not "reconnecting".
+    await expect.poll(() => second.getByLabel('User').isVisible(), { timeout: 15_000 }).toBe(true);
+    expect(await second.getByTestId('link').count()).toBe(0);
+    await context.close();
+  });
 });
 
 /** The newest strike table, as a trader replays it. */

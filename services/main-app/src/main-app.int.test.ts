@@ -1,6 +1,6 @@
 import { channelOf } from '@recio/contract';
 import { DEFAULT_SETTINGS, eventTicker, hourCloseAfter, marketTicker } from '@recio/domain';
-import { TradeSnapshot } from '@recio/platform';
+import { GATEWAY_CLOSE, TradeSnapshot } from '@recio/platform';
 import { startService, type RunningService } from '@recio/service-kit';
 import { randomBytes, randomUUID } from 'node:crypto';
 import { mkdtempSync, renameSync, rmSync, writeFileSync } from 'node:fs';
@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import pg from 'pg';
 import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import WebSocket from 'ws';
 import {
   createTestDatabase,
   startPrivateRedis,
@@ -155,9 +156,24 @@ describe('main-app', () => {
     token[revoked] = randomBytes(32).toString('hex');
     writeTokens(Object.keys(token));
     await expect.poll(async () => (await call(revoked, 'GET', '/api/v1/me')).status, { timeout: 10_000 }).toBe(200);
+    // A socket it opened, and one of a token that stays, both following their trades.
+    const socketOf = async (user: string) => {
+      const ws = new WebSocket(`${app.url.replace('http', 'ws')}/ws`, {
+        headers: { authorization: `Bearer ${token[user]!}` },
+      });
+      const closed = new Promise<number>((resolve) => ws.once('close', (code) => resolve(code)));
+      await new Promise((resolve, reject) => ws.once('open', resolve).once('error', reject));
+      ws.send(JSON.stringify({ op: 'subscribe', channel: `trades:${user}` }));
+      return { ws, closed };
+    };
+    const [gone, kept] = [await socketOf(revoked), await socketOf(alice)];
     writeTokens(Object.keys(token).filter((u) => u !== revoked));
     await expect.poll(async () => (await call(revoked, 'GET', '/api/v1/me')).status, { timeout: 10_000 }).toBe(401);
     expect((await call(alice, 'GET', '/api/v1/me')).status).toBe(200);
+    // Its socket is closed as unauthenticated (regression: it went on streaming); the other stays open.
+    expect(await gone.closed).toBe(GATEWAY_CLOSE.UNAUTHENTICATED);
+    expect(kept.ws.readyState).toBe(WebSocket.OPEN);
+    kept.ws.close();
   });
 
   it('needs an id per order (body tradeId or Idempotency-Key): the same id is the same trade, other parameters a conflict', async () => {

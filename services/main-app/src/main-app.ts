@@ -5,7 +5,7 @@ import { fileURLToPath } from 'node:url';
 import { MAIN_APP_API_PREFIX } from '@recio/platform';
 import type { ServiceContext } from '@recio/service-kit';
 import { ApiTokenFile } from './api-tokens.js';
-import { authenticate, identify, principalOf, sameOrigin } from './auth.js';
+import { authenticate, bearerToken, identify, principalOf, sameOrigin } from './auth.js';
 import { Gateway } from './gateway/gateway.js';
 import { GatewayHub } from './gateway/hub.js';
 import type { MainAppConfig } from './config.js';
@@ -93,7 +93,8 @@ export async function startMainApp(ctx: ServiceContext<MainAppConfig>): Promise<
       // After authentication: each request spends its user's budget of its kind, before its body is read.
       api.addHook('onRequest', async (req, reply) => {
         const route = req.routeOptions.url;
-        if (route !== undefined) await limits.spend(limitKindOf(req.method, route), principalOf(req).userId, reply);
+        const kind = route === undefined ? null : limitKindOf(req.method, route);
+        if (kind !== null) await limits.spend(kind, principalOf(req).userId, reply);
       });
       registerMeRoutes(api);
       registerTradeRoutes(api, { db: pool, tradeManager, logger });
@@ -117,13 +118,22 @@ export async function startMainApp(ctx: ServiceContext<MainAppConfig>): Promise<
       if (who.session && !sameOrigin(request.headers.origin, request.headers.host)) {
         return { status: 403, code: 'FORBIDDEN_ORIGIN', message: 'a signed-in socket opens from the page itself' };
       }
-      return who.principal;
+      // Asked again every authRecheckMs: a token is looked up in memory, a session in its cache
+      // (PostgreSQL at most once per SESSION_RECHECK_MS).
+      const token = bearerToken(request.headers.authorization);
+      const session = who.session;
+      const stillValid = session
+        ? async () => (await sessions.lookup(session.token)) !== null
+        : async () => token !== null && tokens.lookup(token) !== null;
+      return { principal: who.principal, stillValid };
     },
     replay: (channel, options) => router.replay(channel, options),
     spendReplay: async (userId) => (await limits.trySpend('replay', userId)) === null,
     queueMax: config.WS_QUEUE_MAX,
     highWaterBytes: config.WS_HIGH_WATER_BYTES,
     heartbeatMs: config.WS_HEARTBEAT_MS,
+    // A token removed from the file is refused within API_TOKENS_RELOAD_MS; its sockets close as soon.
+    authRecheckMs: config.API_TOKENS_RELOAD_MS,
     maxPayloadBytes: 64 * 1024,
     registry: ctx.registry,
     logger,

@@ -11,5 +11,8 @@ describe('limitKindOf', () => {
     expect(limitKindOf('GET', '/api/v1/trades')).toBe('reads');
     expect(limitKindOf('GET', '/api/v1/trades/:id')).toBe('reads');
     expect(limitKindOf('HEAD', '/api/v1/account')).toBe('reads');
+    // Signing out spends nothing: it must work with every budget spent.
+    expect(limitKindOf('DELETE', '/api/v1/session')).toBeNull();
+    expect(limitKindOf('GET', '/api/v1/session')).toBe('reads');
   });
 });

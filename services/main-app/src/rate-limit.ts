@@ -14,8 +14,13 @@ export interface Limit {
   durationSeconds: number;
 }
 
-/** Which budget a request spends, by method and route pattern (`/trades/:id/close`). */
-export function limitKindOf(method: string, route: string): LimitKind {
+/**
+ * Which budget a request spends, by method and route pattern (`/trades/:id/close`); null for
+ * signing out, which must always work (a trader who spent their settings budget would otherwise
+ * stay signed in on a shared machine).
+ */
+export function limitKindOf(method: string, route: string): LimitKind | null {
+  if (method === 'DELETE' && route.endsWith('/session')) return null;
   if (method === 'POST' && (route.endsWith('/trades') || route.endsWith('/close'))) return 'orders';
   if (route.endsWith('/replay')) return 'replay';
   if (method !== 'GET' && method !== 'HEAD') return 'settings';

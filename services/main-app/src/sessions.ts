@@ -1,7 +1,13 @@
 import CsrfTokens from '@fastify/csrf';
-import type { Principal } from './api-tokens.js';
 import type { Db } from './db.js';
-import { createSession, deleteSession, findSession, sessionDigest, type Session } from './web-users.js';
+import {
+  createSession,
+  deleteSession,
+  findSession,
+  sessionDigest,
+  type Session,
+  type VerifiedSignIn,
+} from './web-users.js';
 
 /** The cookie holding a browser's session token (HttpOnly, SameSite=Strict, Secure behind TLS). */
 export const SESSION_COOKIE = 'recio_session';
@@ -42,10 +48,10 @@ export class Sessions {
     return this.#ttlMs;
   }
 
-  /** A new session for `principal`, and the cookie's token. */
-  async start(principal: Principal): Promise<{ token: string; session: Session }> {
-    const session = { principal, csrfSecret: await csrf.secret() };
-    const token = await createSession(this.#db, session, this.#ttlMs);
+  /** A new session for a verified sign-in, and the cookie's token. */
+  async start(signedIn: VerifiedSignIn): Promise<{ token: string; session: Session }> {
+    const session = { principal: signedIn.principal, csrfSecret: await csrf.secret() };
+    const token = await createSession(this.#db, session, this.#ttlMs, signedIn.passwordChangedAt);
     this.#remember(cacheKey(token), session);
     return { token, session };
   }

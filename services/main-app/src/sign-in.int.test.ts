@@ -1,8 +1,10 @@
+import { GATEWAY_CLOSE } from '@recio/platform';
 import { startService, type RunningService } from '@recio/service-kit';
 import { createTestDatabase, startPrivateRedis, uniqueName, type TestDatabase } from '@recio/test-support';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import pg from 'pg';
 import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
@@ -23,6 +25,9 @@ describe('browser sign-in', () => {
   const alice = uniqueName('user_');
   const bob = uniqueName('user_');
   const carol = uniqueName('user_');
+  const dave = uniqueName('user_');
+  const erin = uniqueName('user_');
+  const frank = uniqueName('user_');
   const password = 'a long enough password';
 
   beforeAll(async () => {
@@ -40,7 +45,7 @@ describe('browser sign-in', () => {
       SESSION_RECHECK_MS: '0',
     };
     app = await startService({ config: { ...loadConfig(env), port: 0 }, logger, start: startMainApp });
-    for (const u of [alice, bob, carol]) await addUser(app.context.pool, u, password, false);
+    for (const u of [alice, bob, carol, dave, erin, frank]) await addUser(app.context.pool, u, password, false);
   });
   afterAll(async () => {
     await app?.close();
@@ -141,6 +146,50 @@ describe('browser sign-in', () => {
     }
   });
 
+  it('counts guesses sent all at once: no more are checked than the limit allows (regression: each was counted after its check)', async () => {
+    const answers = await Promise.all(
+      Array.from({ length: 12 }, (_, i) => signIn(dave, `wrong password number ${i}`).then((r) => r.status)),
+    );
+    // SIGN_IN_FAILURES is 3: three guesses checked, the rest refused before any check.
+    expect(answers.filter((s) => s === 401)).toHaveLength(3);
+    expect(answers.filter((s) => s === 429)).toHaveLength(9);
+  });
+
+  it('makes no working session from a password changed while its sign-in was checked (regression: the old password kept a session the change never ended)', async () => {
+    // A password change under way, as `recio users passwd` runs it: the row updated and the user's
+    // sessions deleted, not yet committed.
+    const admin = new pg.Client({ connectionString: db.url });
+    await admin.connect();
+    try {
+      await admin.query('BEGIN');
+      await admin.query(
+        `UPDATE web_user SET password_hash = 'changed', password_changed_at = now() WHERE user_id = $1`,
+        [erin],
+      );
+      await admin.query('DELETE FROM web_session WHERE user_id = $1', [erin]);
+      // The sign-in reads the old password (the change is not committed), which matches, and writes
+      // its session after the change deleted the user's sessions.
+      const res = await signIn(erin, password);
+      await admin.query('COMMIT');
+      const cookie = res.headers.get('set-cookie')?.split(';')[0];
+      expect(res.status).toBe(200);
+      expect((await call('GET', '/me', { cookie: cookie! })).status).toBe(401);
+    } finally {
+      await admin.end();
+    }
+  });
+
+  it('signs out with every other budget spent (regression: sign-out spent the settings budget, and a 429 left the session alive)', async () => {
+    const s = await session(bob);
+    const headers = { cookie: s.cookie, 'x-csrf-token': s.csrf };
+    let status = 0;
+    for (let i = 0; i < 200 && status !== 429; i++)
+      status = (await call('PATCH', '/settings', headers, { autoEntry: { enabled: i % 2 === 0 } })).status;
+    expect(status).toBe(429);
+    expect((await call('DELETE', '/session', headers)).status).toBe(200);
+    expect((await call('GET', '/me', { cookie: s.cookie })).status).toBe(401);
+  });
+
   it('ends a session on sign-out, and every session of a disabled user', async () => {
     const s = await session(alice);
     expect((await call('DELETE', '/session', { cookie: s.cookie, 'x-csrf-token': s.csrf })).status).toBe(200);
@@ -153,6 +202,30 @@ describe('browser sign-in', () => {
     await disableUser(app.context.pool, alice);
     expect((await call('GET', '/me', { cookie: t.cookie })).status).toBe(401);
     expect((await signIn(alice, password)).status).toBe(401);
+  });
+
+  it('closes a signed-in socket as unauthenticated once its session ends, by sign-out or a disable (regression: it went on streaming)', async () => {
+    const url = `${app.url.replace('http', 'ws')}/ws`;
+    const origin = `http://${new URL(app.url).host}`;
+    const socketOf = async (cookie: string) => {
+      const ws = new WebSocket(url, { headers: { cookie, origin } });
+      const closed = new Promise<number>((resolve) => ws.once('close', (code) => resolve(code)));
+      await new Promise((resolve, reject) => ws.once('open', resolve).once('error', reject));
+      return { ws, closed };
+    };
+    const [s, t, other] = [await session(bob), await session(bob), await session(frank)];
+    const [signedOut, stays, others] = [
+      await socketOf(s.cookie),
+      await socketOf(t.cookie),
+      await socketOf(other.cookie),
+    ];
+    expect((await call('DELETE', '/session', { cookie: s.cookie, 'x-csrf-token': s.csrf })).status).toBe(200);
+    expect(await signedOut.closed).toBe(GATEWAY_CLOSE.UNAUTHENTICATED);
+    expect(stays.ws.readyState).toBe(WebSocket.OPEN);
+    await disableUser(app.context.pool, frank);
+    expect(await others.closed).toBe(GATEWAY_CLOSE.UNAUTHENTICATED);
+    expect(stays.ws.readyState).toBe(WebSocket.OPEN);
+    stays.ws.close();
   });
 
   it("opens a gateway socket with the session cookie from the page's own origin only", async () => {

@@ -44,7 +44,11 @@ describe('recio users', () => {
   });
 
   it('sets a piped-in password and ends the sessions; disables; refuses weak passwords and bad usage', async () => {
-    await createSession(pool, { principal: { userId: user, admin: false }, csrfSecret: 's' }, 60_000);
+    const { rows } = await pool.query<{ at: string }>(
+      'SELECT password_changed_at::text AS at FROM web_user WHERE user_id = $1',
+      [user],
+    );
+    await createSession(pool, { principal: { userId: user, admin: false }, csrfSecret: 's' }, 60_000, rows[0]!.at);
     expect(recio(['passwd', user], 'a brand new passphrase\n')).toMatchObject({ code: 0, stdout: `${user} ok` });
     expect(await checkSignIn(pool, user, 'a brand new passphrase')).not.toBeNull();
     const sessions = await pool.query('SELECT 1 FROM web_session WHERE user_id = $1', [user]);

@@ -32,16 +32,30 @@ export function sessionDigest(token: string): Buffer {
 // Verified against when a user name is unknown, so that answer takes as long as a wrong password.
 const DECOY_HASH = hash(randomBytes(16).toString('hex'));
 
+/**
+ * A password verified: who, and which of the user's passwords it was (`password_changed_at` as
+ * text, to the microsecond): a session made from it is valid only while that is still the user's.
+ */
+export interface VerifiedSignIn {
+  principal: Principal;
+  passwordChangedAt: string;
+}
+
 /** The user signing in with `password`, or null (unknown, disabled or wrong password: one answer). */
-export async function checkSignIn(db: Db, userId: string, password: string): Promise<Principal | null> {
+export async function verifySignIn(db: Db, userId: string, password: string): Promise<VerifiedSignIn | null> {
   if (!USER_ID.safeParse(userId).success || password.length > MAX_PASSWORD_LENGTH) return null;
-  const { rows } = await db.query<{ password_hash: string; admin: boolean }>(
-    'SELECT password_hash, admin FROM web_user WHERE user_id = $1 AND disabled_at IS NULL',
+  const { rows } = await db.query<{ password_hash: string; admin: boolean; changed: string }>(
+    'SELECT password_hash, admin, password_changed_at::text AS changed FROM web_user WHERE user_id = $1 AND disabled_at IS NULL',
     [userId],
   );
   const row = rows[0];
   const ok = await verify(row?.password_hash ?? (await DECOY_HASH), password).catch(() => false);
-  return row && ok ? { userId, admin: row.admin } : null;
+  return row && ok ? { principal: { userId, admin: row.admin }, passwordChangedAt: row.changed } : null;
+}
+
+/** {@link verifySignIn}'s principal. */
+export async function checkSignIn(db: Db, userId: string, password: string): Promise<Principal | null> {
+  return (await verifySignIn(db, userId, password))?.principal ?? null;
 }
 
 /** A signed-in browser: who, and the secret its CSRF tokens are made from. */
@@ -50,23 +64,41 @@ export interface Session {
   csrfSecret: string;
 }
 
-/** Creates a session for `principal`; returns the cookie's token (only its digest is stored). */
-export async function createSession(db: Db, session: Session, ttlMs: number): Promise<string> {
+/**
+ * Creates a session for `principal`, made from the password its sign-in verified
+ * (`passwordChangedAt`); returns the cookie's token (only its digest is stored).
+ */
+export async function createSession(
+  db: Db,
+  session: Session,
+  ttlMs: number,
+  passwordChangedAt: string,
+): Promise<string> {
   const token = randomBytes(32).toString('base64url');
-  await db.query('INSERT INTO web_session (token_sha256, user_id, csrf_secret, expires_at) VALUES ($1, $2, $3, $4)', [
-    sessionDigest(token),
-    session.principal.userId,
-    session.csrfSecret,
-    new Date(Date.now() + ttlMs),
-  ]);
+  await db.query(
+    `INSERT INTO web_session (token_sha256, user_id, csrf_secret, expires_at, password_changed_at)
+      VALUES ($1, $2, $3, $4, $5::timestamptz)`,
+    [
+      sessionDigest(token),
+      session.principal.userId,
+      session.csrfSecret,
+      new Date(Date.now() + ttlMs),
+      passwordChangedAt,
+    ],
+  );
   return token;
 }
 
-/** A live session (not expired, its user not disabled), or null. */
+/**
+ * A live session (not expired, its user not disabled, made from the user's current password), or
+ * null. The last holds even for a session written after a password change deleted the user's
+ * sessions (its sign-in verified the old password while the change ran).
+ */
 export async function findSession(db: Db, token: string): Promise<Session | null> {
   const { rows } = await db.query<{ user_id: string; admin: boolean; csrf_secret: string }>(
     `SELECT s.user_id, u.admin, s.csrf_secret FROM web_session s JOIN web_user u USING (user_id)
-      WHERE s.token_sha256 = $1 AND s.expires_at > now() AND u.disabled_at IS NULL`,
+      WHERE s.token_sha256 = $1 AND s.expires_at > now() AND u.disabled_at IS NULL
+        AND s.password_changed_at = u.password_changed_at`,
     [sessionDigest(token)],
   );
   const row = rows[0];

@@ -7,10 +7,19 @@ import type { Principal } from '../api-tokens.js';
 import { GatewayConnection, type ConnectionDeps, type SocketLimits } from './connection.js';
 import { GatewayMetrics } from './metrics.js';
 
-/** How a socket's upgrade request is authenticated: its principal, or an HTTP status and code to refuse it with. */
+/**
+ * Who an upgraded socket acts for, and whether what let it in still holds (its session not ended,
+ * its user not disabled, its token not removed): asked again every `authRecheckMs`.
+ */
+export interface SocketAuth {
+  principal: Principal;
+  stillValid: () => Promise<boolean>;
+}
+
+/** How a socket's upgrade request is authenticated: who, or an HTTP status and code to refuse it with. */
 export type UpgradeAuth = (
   request: IncomingMessage,
-) => Promise<Principal | { status: number; code: string; message: string }>;
+) => Promise<SocketAuth | { status: number; code: string; message: string }>;
 
 /** Options of the gateway. */
 export interface GatewayOptions
@@ -19,6 +28,8 @@ export interface GatewayOptions
   authenticate: UpgradeAuth;
   /** Interval of ping frames; a socket that did not answer the previous one is closed. */
   heartbeatMs: number;
+  /** How often each socket's authentication is asked again; one no longer valid is closed with UNAUTHENTICATED. */
+  authRecheckMs: number;
   /** The largest frame ws reads at all (a larger one closes the socket, 1009). */
   maxPayloadBytes: number;
   registry: Registry;
@@ -32,9 +43,11 @@ export interface GatewayOptions
 export class Gateway {
   readonly #o: GatewayOptions;
   readonly #wss: WebSocketServer;
-  readonly #connections = new Map<GatewayConnection, { alive: boolean }>();
+  readonly #connections = new Map<GatewayConnection, { alive: boolean; stillValid: SocketAuth['stillValid'] }>();
   readonly #metrics: GatewayMetrics;
   readonly #heartbeat: NodeJS.Timeout;
+  readonly #recheck: NodeJS.Timeout;
+  #rechecking = false;
   readonly #onUpgrade: (request: IncomingMessage, socket: Duplex, head: Buffer) => void;
   #closed = false;
 
@@ -46,6 +59,8 @@ export class Gateway {
     options.server.on('upgrade', this.#onUpgrade);
     this.#heartbeat = setInterval(() => this.#ping(), options.heartbeatMs);
     this.#heartbeat.unref();
+    this.#recheck = setInterval(() => void this.#recheckAuth(), options.authRecheckMs);
+    this.#recheck.unref();
   }
 
   /** Open sockets. */
@@ -58,6 +73,7 @@ export class Gateway {
     if (this.#closed) return;
     this.#closed = true;
     clearInterval(this.#heartbeat);
+    clearInterval(this.#recheck);
     this.#o.server.off('upgrade', this.#onUpgrade);
     for (const connection of this.#connections.keys())
       connection.close(GATEWAY_CLOSE.GOING_AWAY, 'server shutting down');
@@ -76,7 +92,7 @@ export class Gateway {
       return refuse(socket, 503, 'UNAVAILABLE', 'try again');
     }
     if ('status' in auth) return refuse(socket, auth.status, auth.code, auth.message);
-    const principal = auth;
+    const { principal, stillValid } = auth;
     this.#wss.handleUpgrade(request, socket, head, (ws) => {
       if (this.#closed) return ws.close(GATEWAY_CLOSE.GOING_AWAY, 'server shutting down');
       const connection = new GatewayConnection(ws, principal, {
@@ -87,7 +103,7 @@ export class Gateway {
         logger: this.#o.logger,
         limits: { queueMax: this.#o.queueMax, highWaterBytes: this.#o.highWaterBytes },
       });
-      const state = { alive: true };
+      const state = { alive: true, stillValid };
       this.#connections.set(connection, state);
       this.#metrics.connections.set(this.#connections.size);
       ws.on('pong', () => (state.alive = true));
@@ -96,6 +112,31 @@ export class Gateway {
         this.#metrics.connections.set(this.#connections.size);
       });
     });
+  }
+
+  /**
+   * Closes the sockets whose session ended, whose user was disabled or whose token was removed
+   * since they opened (UNAUTHENTICATED: the page shows its sign-in). A check that fails (PostgreSQL
+   * away) leaves the socket open: it is asked again at the next round.
+   */
+  async #recheckAuth(): Promise<void> {
+    if (this.#rechecking) return;
+    this.#rechecking = true;
+    try {
+      // One after another: sockets of one session share its cached answer (one query per recheck at most).
+      for (const [connection, state] of [...this.#connections]) {
+        const valid = await state.stillValid().catch((err: unknown) => {
+          this.#o.logger.warn({ err }, "gateway could not check a socket's session; asked again later");
+          return true;
+        });
+        if (!valid && this.#connections.has(connection)) {
+          this.#metrics.unauthenticated.inc();
+          connection.close(GATEWAY_CLOSE.UNAUTHENTICATED, 'session ended: sign in again');
+        }
+      }
+    } finally {
+      this.#rechecking = false;
+    }
   }
 
   #ping(): void {

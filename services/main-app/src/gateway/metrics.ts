@@ -11,6 +11,8 @@ export class GatewayMetrics {
   /** Subscriptions that had to read history (a client resyncing after a disconnect or a gap). */
   readonly resyncs: Counter<'class'>;
   readonly badFrames: Counter<'code'>;
+  /** Sockets closed because what let them in (a session, a token) no longer holds. */
+  readonly unauthenticated: Counter;
 
   constructor(registry: Registry) {
     const registers = [registry];
@@ -49,6 +51,11 @@ export class GatewayMetrics {
       name: 'recio_ws_bad_frames_total',
       help: 'Client frames refused with an error frame, by code',
       labelNames: ['code'],
+      registers,
+    });
+    this.unauthenticated = new Counter({
+      name: 'recio_ws_unauthenticated_closes_total',
+      help: 'Sockets closed with UNAUTHENTICATED: their session ended, their user was disabled or their token removed',
       registers,
     });
   }

@@ -2,11 +2,11 @@ import { RATE_LIMIT_KEY } from '@recio/contract';
 import type { RedisClient } from '@recio/router';
 import { HttpError, parseInput } from '@recio/service-kit';
 import type { Pool } from 'pg';
-import { RateLimiterMemory, RateLimiterRedis } from 'rate-limiter-flexible';
+import { RateLimiterMemory, RateLimiterRedis, RateLimiterRes } from 'rate-limiter-flexible';
 import { z } from 'zod';
 import { principalOf, sessionOf } from '../auth.js';
 import { SESSION_COOKIE, type Sessions } from '../sessions.js';
-import { checkSignIn, MAX_PASSWORD_LENGTH } from '../web-users.js';
+import { MAX_PASSWORD_LENGTH, verifySignIn } from '../web-users.js';
 import type { Api } from './api.js';
 
 const SignIn = z.object({
@@ -57,24 +57,25 @@ export function registerSignInRoute(open: Api, deps: SessionDeps): void {
   });
   open.post('/session', async (req, reply) => {
     const body = parseInput(SignIn, req.body);
-    const spent = await failures.get(body.userId);
-    if (spent !== null && spent.remainingPoints <= 0) {
-      const seconds = Math.max(1, Math.ceil(spent.msBeforeNext / 1_000));
+    // The attempt is counted before the password is checked, and forgiven when it was right:
+    // counted after, guesses sent at once would all be checked before the first was counted.
+    try {
+      await failures.consume(body.userId);
+    } catch (refused) {
+      if (!(refused instanceof RateLimiterRes)) throw refused;
+      const seconds = Math.max(1, Math.ceil(refused.msBeforeNext / 1_000));
       reply.header('retry-after', String(seconds));
       throw new HttpError(429, 'RATE_LIMITED', `too many failed sign-ins; retry in ${seconds} s`);
     }
-    const principal = await checkSignIn(deps.db, body.userId, body.password);
-    if (!principal) {
-      await failures.penalty(body.userId);
-      throw new HttpError(401, 'SIGN_IN_FAILED', 'unknown user or wrong password');
-    }
+    const verified = await verifySignIn(deps.db, body.userId, body.password);
+    if (!verified) throw new HttpError(401, 'SIGN_IN_FAILED', 'unknown user or wrong password');
     await failures.delete(body.userId);
-    const { token, session } = await deps.sessions.start(principal);
+    const { token, session } = await deps.sessions.start(verified);
     reply.setCookie(SESSION_COOKIE, token, {
       ...cookieOptions(deps, req),
       maxAge: Math.floor(deps.sessions.ttlMs / 1_000),
     });
-    return { ...principal, csrfToken: deps.sessions.csrfToken(session) };
+    return { ...verified.principal, csrfToken: deps.sessions.csrfToken(session) };
   });
 }
 

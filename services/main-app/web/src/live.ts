@@ -28,6 +28,14 @@ export interface LinkStats {
   resyncs: number;
 }
 
+/** What the link does when the session that opened it ends. */
+export interface LinkSession {
+  /** Whether the session still holds (asked when a socket could not even open: a refused upgrade looks like any failure). */
+  signedIn: () => Promise<boolean>;
+  /** The session ended (the gateway closed with UNAUTHENTICATED, or it was found ended): the link has stopped. */
+  onSignedOut: () => void;
+}
+
 /**
  * The page's one WebSocket: subscribes to each followed channel with the last seq it has, drops an
  * event it has seen (by event_id), resubscribes from its last seq on a gap (gapless channels) or after
@@ -50,10 +58,16 @@ export class LiveLink {
   /** Whether the socket now open is not the first (a pattern's state must then be reloaded). */
   #reconnected = false;
   #opened = false;
+  readonly #session: LinkSession | undefined;
 
-  constructor(onState: (state: LinkState) => void, onStats: (stats: LinkStats) => void = () => undefined) {
+  constructor(
+    onState: (state: LinkState) => void,
+    onStats: (stats: LinkStats) => void = () => undefined,
+    session?: LinkSession,
+  ) {
     this.#onState = onState;
     this.#onStats = onStats;
+    this.#session = session;
   }
 
   #count(what: keyof LinkStats): void {
@@ -95,7 +109,9 @@ export class LiveLink {
     const scheme = location.protocol === 'https:' ? 'wss' : 'ws';
     const ws = new WebSocket(`${scheme}://${location.host}${GATEWAY_PATH}`);
     this.#ws = ws;
+    let opened = false;
     ws.onopen = () => {
+      opened = true;
       this.#reconnected = this.#opened;
       this.#opened = true;
       this.#attempt = 0;
@@ -108,13 +124,35 @@ export class LiveLink {
       if (this.#ws !== ws) return;
       this.#ws = undefined;
       if (this.#stopped) return;
-      // RESYNC, a shutdown, a network loss: all the same here, since every subscription resumes from its last seq.
-      const base = close.code === GATEWAY_CLOSE.RESYNC ? 100 : 250;
-      const delay = Math.min(10_000, base * 2 ** this.#attempt) * (0.5 + Math.random() / 2);
-      this.#attempt += 1;
-      this.#onState('reconnecting');
-      setTimeout(() => this.#connect(), delay);
+      if (close.code === GATEWAY_CLOSE.UNAUTHENTICATED) return this.#signedOut();
+      if (!opened && this.#session) {
+        // Refused, or the network: only the API can tell. Signed out, the page goes back to its sign-in.
+        const session = this.#session;
+        void session.signedIn().then(
+          (yes) => (yes ? this.#reconnectLater(close.code) : this.#signedOut()),
+          () => this.#reconnectLater(close.code),
+        );
+        return;
+      }
+      this.#reconnectLater(close.code);
     };
+  }
+
+  #signedOut(): void {
+    this.stop();
+    this.#session?.onSignedOut();
+  }
+
+  #reconnectLater(code: number): void {
+    if (this.#stopped) return;
+    // RESYNC, a shutdown, a network loss: all the same here, since every subscription resumes from its last seq.
+    const base = code === GATEWAY_CLOSE.RESYNC ? 100 : 250;
+    const delay = Math.min(10_000, base * 2 ** this.#attempt) * (0.5 + Math.random() / 2);
+    this.#attempt += 1;
+    this.#onState('reconnecting');
+    setTimeout(() => {
+      if (!this.#stopped) this.#connect();
+    }, delay);
   }
 
   #subscribe(channel: string): void {

@@ -11,7 +11,7 @@ import {
 import { watchlist, type Settings } from '@recio/domain';
 import { render } from 'preact';
 import { useEffect, useMemo, useState } from 'preact/hooks';
-import { api, setCsrf } from './api.js';
+import { api, ApiError, setCsrf } from './api.js';
 import { PriceChart } from './chart.js';
 import { cents, usd } from './format.js';
 import { LiveLink, type Follow, type LinkState, type LinkStats } from './live.js';
@@ -150,7 +150,19 @@ function Trading({ me, onSignedOut }: { me: Me; onSignedOut: () => void }) {
 
   useEffect(() => {
     let live = true;
-    const l = new LiveLink(setLink, setStats);
+    // A session ended elsewhere (another tab signed out, the user disabled) closes the socket as
+    // UNAUTHENTICATED, or refuses it: the page goes back to its sign-in.
+    const l = new LiveLink(setLink, setStats, {
+      signedIn: () =>
+        api('GET', '/me').then(
+          () => true,
+          (err: unknown) => !(err instanceof ApiError && err.status === 401),
+        ),
+      onSignedOut: () => {
+        setCsrf(undefined);
+        onSignedOut();
+      },
+    });
     const user = me.userId;
     // Latest-value channels from 0: the gateway sends their newest event first (from its memory), then live ones.
     l.follow(
@@ -346,7 +358,15 @@ function Trading({ me, onSignedOut }: { me: Me; onSignedOut: () => void }) {
     }
   };
   const signOut = async () => {
-    await api('DELETE', '/session').catch(() => undefined);
+    try {
+      await api('DELETE', '/session');
+    } catch (err) {
+      // Ended already (401): signed out. Anything else: the session may still hold, so say so and stay.
+      if (!(err instanceof ApiError && err.status === 401)) {
+        setMessage(`Sign-out failed: ${err instanceof Error ? err.message : String(err)}`);
+        return;
+      }
+    }
     setCsrf(undefined);
     onSignedOut();
   };
