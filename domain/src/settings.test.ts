@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { DEFAULT_SETTINGS, parseSettingsPatch, type SettingsParseResult } from './settings.js';
+import { DEFAULT_SETTINGS, MAX_TRADE_COUNT, parseSettingsPatch, type SettingsParseResult } from './settings.js';
 
 function errorsOf(result: SettingsParseResult): { field: string; code: string }[] {
   if (result.ok) throw new Error('expected errors');
@@ -107,5 +107,24 @@ describe('settings', () => {
     expect(errorsOf(parseSettingsPatch(DEFAULT_SETTINGS, { autoEntry: { spikeThreshold: 25 } }))).toEqual([
       { field: 'autoEntry.spikeThreshold', code: 'INCONSISTENT' },
     ]);
+  });
+
+  it('refuses settings whose auto entry would buy more than a trade may (regression: the entry was made, then dead-lettered by the trade manager)', () => {
+    // 200 × 100 = 20,000 contracts: each field in range, the product not.
+    const big = parseSettingsPatch(DEFAULT_SETTINGS, { autoEntry: { positionSize: 200, multiplier: 100 } });
+    expect(errorsOf(big)).toEqual([{ field: 'autoEntry.positionSize', code: 'INCONSISTENT' }]);
+    const atCap = parseSettingsPatch(DEFAULT_SETTINGS, { autoEntry: { positionSize: 100, multiplier: 100 } });
+    expect(atCap.ok && atCap.settings.autoEntry.positionSize * atCap.settings.autoEntry.multiplier).toBe(
+      MAX_TRADE_COUNT,
+    );
+    // The field patched alone is blamed: the multiplier over a large position size, and the reverse.
+    const large = parseSettingsPatch(DEFAULT_SETTINGS, { autoEntry: { positionSize: 1000, multiplier: 10 } });
+    const current = large.ok ? large.settings : DEFAULT_SETTINGS;
+    expect(errorsOf(parseSettingsPatch(current, { autoEntry: { multiplier: 11 } }))).toEqual([
+      { field: 'autoEntry.multiplier', code: 'INCONSISTENT' },
+    ]);
+    expect(
+      errorsOf(parseSettingsPatch(atCap.ok ? atCap.settings : DEFAULT_SETTINGS, { autoEntry: { positionSize: 101 } })),
+    ).toEqual([{ field: 'autoEntry.positionSize', code: 'INCONSISTENT' }]);
   });
 });

@@ -84,6 +84,12 @@ export interface SettingsFieldError {
 /** The merged settings, or every field error of the patch (nothing merged then). */
 export type SettingsParseResult = { ok: true; settings: Settings } | { ok: false; errors: SettingsFieldError[] };
 
+/**
+ * The most contracts one trade may buy: an order's count (manual or auto). Auto entry buys
+ * positionSize × multiplier, so settings whose product exceeds it are refused.
+ */
+export const MAX_TRADE_COUNT = 10_000;
+
 type FieldSpec = { kind: 'boolean' } | { kind: 'number' | 'integer'; min: number; max: number };
 
 const AUTO_ENTRY_FIELDS: Record<keyof AutoEntrySettings, FieldSpec> = {
@@ -114,8 +120,9 @@ const GROUPS = { autoEntry: AUTO_ENTRY_FIELDS, autoStop: AUTO_STOP_FIELDS } as c
  * Validates a partial settings patch (untrusted JSON) and merges it over `current`. Ranges:
  * probabilities 0..100, minDifferential ±100, times 0..3600 s (integers), positionSize 1..1000
  * and multiplier 1..100 (integers), spikeThreshold 1..1000, cooldownMinutes 0..1440,
- * verificationSeconds 1..300; and across fields minTimeSeconds ≤ maxTimeSeconds and
- * cooldownThreshold ≤ spikeThreshold (otherwise entry could never resume calmly).
+ * verificationSeconds 1..300; and across fields minTimeSeconds ≤ maxTimeSeconds,
+ * cooldownThreshold ≤ spikeThreshold (otherwise entry could never resume calmly) and
+ * positionSize × multiplier ≤ MAX_TRADE_COUNT (an auto entry's count).
  */
 export function parseSettingsPatch(current: Settings, patch: unknown): SettingsParseResult {
   const errors: SettingsFieldError[] = [];
@@ -179,6 +186,15 @@ function crossFieldErrors(entry: AutoEntrySettings, touched: ReadonlySet<string>
         blame('autoEntry.minTimeSeconds', 'autoEntry.maxTimeSeconds'),
         'INCONSISTENT',
         `minTimeSeconds (${entry.minTimeSeconds}) must not exceed maxTimeSeconds (${entry.maxTimeSeconds})`,
+      ),
+    );
+  }
+  if (entry.positionSize * entry.multiplier > MAX_TRADE_COUNT) {
+    errors.push(
+      fieldError(
+        blame('autoEntry.positionSize', 'autoEntry.multiplier'),
+        'INCONSISTENT',
+        `positionSize × multiplier (${entry.positionSize} × ${entry.multiplier}) must not exceed ${MAX_TRADE_COUNT} contracts a trade`,
       ),
     );
   }

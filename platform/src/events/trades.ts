@@ -1,3 +1,4 @@
+import { MAX_TRADE_COUNT } from '@recio/domain';
 import { z } from 'zod';
 
 const Side = z.enum(['yes', 'no']);
@@ -55,7 +56,7 @@ export const OpenRequest = z.object({
   marketTicker: z.string().min(1),
   strike: z.number().positive(),
   side: Side,
-  count: z.number().int().positive().max(10_000),
+  count: z.number().int().positive().max(MAX_TRADE_COUNT),
   limitPriceCents: z.number().int().min(1).max(99),
   entryMethod: z.enum(['manual', 'auto']),
   probability: z.number().nullable(),
@@ -149,9 +150,17 @@ export const TradeEvent = z.discriminatedUnion('type', [
   z.object({ type: z.literal('trade.closed'), data: snapshot }),
   /**
    * The entry order was refused for volume or balance, or had no outcome in time. The executor asks
-   * the exchange for the order once more: a fill whose reply was lost opens the trade late.
+   * the exchange for the order once more: a fill whose reply was lost opens the trade late, anything
+   * else is reported as `order.rejected` (the cancellation confirmed).
    */
   z.object({ type: z.literal('trade.cancelled'), data: snapshot }),
+  /**
+   * A trade cancelled for no outcome whose entry order the exchange has not yet been asked about
+   * successfully (the executor's answer did not come back within the close timeout): the executor
+   * asks again (filled → `order.filled`, the trade opens late; else `order.rejected`, which confirms
+   * the cancellation). Repeated each close timeout until it answers; the trade stays `cancelled`.
+   */
+  z.object({ type: z.literal('trade.entry_unconfirmed'), data: snapshot }),
   /** The entry order failed for another reason. */
   z.object({ type: z.literal('trade.error'), data: snapshot }),
   /** The executor's fill report. */

@@ -190,11 +190,21 @@ describe('trade-executor against the paper exchange', () => {
     const r = await reports(trade.id);
     expect(r.map((x) => [x.type, x.data.leg, x.data.orderId])).toEqual([['order.filled', 'open', orders[0]!.order_id]]);
 
-    // A cancelled entry the exchange never received: nothing to report, nothing placed.
+    // A cancelled entry the exchange never received: reported as such (the trade manager asks no
+    // more), nothing placed.
     const never = await insertTrade('pending', 99);
     await router.pool.query(`UPDATE trade SET status = 'cancelled' WHERE id = $1`, [never.id]);
-    await router.transaction((tx) => executor.confirmCancelledEntry(tx, { ...never, status: 'cancelled' }, signal));
+    // While the exchange does not answer, nothing is reported: the question stays open, asked again.
+    await admin(exchange, 'POST', '/faults', { status: 503, count: 20, method: 'GET', path: '/portfolio/orders' });
+    await expect(
+      router.transaction((tx) => executor.confirmCancelledEntry(tx, { ...never, status: 'cancelled' }, signal)),
+    ).rejects.toThrow();
     expect(await reports(never.id)).toEqual([]);
+    await admin(exchange, 'DELETE', '/faults');
+    await router.transaction((tx) => executor.confirmCancelledEntry(tx, { ...never, status: 'cancelled' }, signal));
+    expect(await reports(never.id)).toMatchObject([
+      { type: 'order.rejected', data: { leg: 'open', code: 'order_not_found' } },
+    ]);
     expect((await ledger()).orders.filter((o) => o.client_order_id === never.id)).toHaveLength(0);
   });
 
@@ -222,5 +232,54 @@ describe('trade-executor against the paper exchange', () => {
     await router.pool.query('UPDATE trade SET close_attempts = 2 WHERE id = $1', [never.id]);
     await router.transaction((tx) => executor.confirmClose(tx, never, signal));
     expect(await reports(never.id)).toHaveLength(1);
+  });
+
+  it('reports a fill, not a refusal, when a retry is refused after an earlier try filled (regression: the trade ended in error, or open, beside a position)', async () => {
+    const signal = new AbortController().signal;
+    // The first try fills and its reply is lost; the client's retry is refused on its own.
+    const marketClosed = () =>
+      admin(exchange, 'POST', '/faults', {
+        status: 400,
+        code: 'market_closed',
+        count: 1,
+        method: 'POST',
+        path: '/portfolio/orders',
+      });
+    const refuseRetry = async () => {
+      await admin(exchange, 'POST', '/faults', {
+        status: 503,
+        after: true,
+        count: 1,
+        method: 'POST',
+        path: '/portfolio/orders',
+      });
+      await marketClosed();
+    };
+    const entry = await insertTrade('pending', 99);
+    await refuseRetry();
+    await router.transaction((tx) => executor.enter(tx, entry, signal));
+    const [bought] = (await ledger()).orders.filter((o) => o.client_order_id === entry.id);
+    expect(bought).toBeDefined();
+    expect((await reports(entry.id)).map((x) => [x.type, x.data.leg, x.data.orderId])).toEqual([
+      ['order.filled', 'open', bought!.order_id],
+    ]);
+
+    const closing = await insertTrade('closing', 60, 1);
+    await refuseRetry();
+    await router.transaction((tx) => executor.close(tx, closing, signal));
+    const [sold] = (await ledger()).orders.filter((o) => o.client_order_id === closeOrderId(closing.id, 1));
+    expect(sold).toBeDefined();
+    expect((await reports(closing.id)).map((x) => [x.type, x.data.leg, x.data.orderId])).toEqual([
+      ['order.filled', 'close', sold!.order_id],
+    ]);
+
+    // A refusal with no order behind it is reported as one.
+    const refused = await insertTrade('pending', 99);
+    await marketClosed();
+    await router.transaction((tx) => executor.enter(tx, refused, signal));
+    expect(await reports(refused.id)).toMatchObject([
+      { type: 'order.rejected', data: { leg: 'open', code: 'market_closed' } },
+    ]);
+    await admin(exchange, 'DELETE', '/faults');
   });
 });

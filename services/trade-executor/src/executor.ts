@@ -57,18 +57,44 @@ export class Executor {
   async enter(tx: PlatformTransaction, intent: TradeSnapshot, signal: AbortSignal): Promise<void> {
     const trade = await this.#current(tx, intent.id, 'pending', 0);
     if (!trade) return;
-    const outcome = await this.#exchange.buy(
-      trade.userId,
-      {
-        ticker: trade.marketTicker,
-        side: trade.side,
-        count: trade.count,
-        limitCents: trade.limitPriceCents,
-        clientOrderId: trade.id,
-      },
-      signal,
-    );
+    const order = {
+      ticker: trade.marketTicker,
+      side: trade.side,
+      count: trade.count,
+      limitCents: trade.limitPriceCents,
+      clientOrderId: trade.id,
+    };
+    const outcome = await this.#buy(trade.userId, order, signal);
     this.#report(tx, trade, 'open', 0, trade.id, outcome);
+  }
+
+  /**
+   * Places `order`. A refusal is checked with the exchange before it is believed: an earlier try
+   * of the same client_order_id (the client's retry after a lost reply, or this handler's run
+   * before a crash) may have filled, and a retry that came after, say, the market closed is refused
+   * on its own. Reported as refused, that fill would be a position no trade follows.
+   */
+  async #buy(userId: string, order: Parameters<Exchange['buy']>[1], signal: AbortSignal): Promise<OrderOutcome> {
+    return this.#unlessFilled(userId, order, await this.#exchange.buy(userId, order, signal), signal);
+  }
+
+  /** `outcome`, a refusal, unless the exchange has the order filled after all. */
+  async #unlessFilled(
+    userId: string,
+    order: Parameters<Exchange['find']>[1],
+    outcome: OrderOutcome,
+    signal: AbortSignal,
+  ): Promise<OrderOutcome> {
+    if (outcome.filled) return outcome;
+    const found = await this.#exchange.find(userId, order, signal);
+    if (found?.filled) {
+      this.#logger.warn(
+        { clientOrderId: order.clientOrderId, refusal: outcome.code },
+        'order refused on a retry, but an earlier try of it filled: reported filled',
+      );
+      return found;
+    }
+    return outcome;
   }
 
   /** `trade.closing`: buy the opposite side, same count, at its current ask, as the trade's row has them. */
@@ -80,10 +106,16 @@ export class Executor {
     const opposite = trade.side === 'yes' ? 'no' : 'yes';
     const quote = await this.#exchange.quote(trade.marketTicker, trade.eventTicker, signal);
     const ask = quote ? (opposite === 'yes' ? quote.yesAsk : quote.noAsk) : null;
+    // No ask, no order; but this handler's run before a crash may have placed one that filled.
     const outcome: OrderOutcome =
       ask === null
-        ? { filled: false, code: 'no_ask', message: `nobody offers ${opposite} on ${trade.marketTicker}` }
-        : await this.#exchange.buy(
+        ? await this.#unlessFilled(
+            trade.userId,
+            { ticker: trade.marketTicker, count: trade.count, clientOrderId },
+            { filled: false, code: 'no_ask', message: `nobody offers ${opposite} on ${trade.marketTicker}` },
+            signal,
+          )
+        : await this.#buy(
             trade.userId,
             { ticker: trade.marketTicker, side: opposite, count: trade.count, limitCents: ask, clientOrderId },
             signal,
@@ -92,20 +124,28 @@ export class Executor {
   }
 
   /**
-   * `trade.cancelled`: the entry had no outcome in time or was refused, but its reply may have been
-   * lost after the exchange filled it. Ask the exchange; a fill is reported (the trade manager opens
-   * the trade late), anything else changes nothing. Never places an order.
+   * `trade.cancelled` and `trade.entry_unconfirmed`: the entry had no outcome in time or was refused,
+   * but its reply may have been lost after the exchange filled it. Ask the exchange: a fill is
+   * reported (the trade manager opens the trade late); not filled, or never received
+   * (`order_not_found`), is reported as a rejection, which tells the trade manager to ask no more.
+   * An exchange that does not answer throws: the trade manager asks again each close timeout. Never
+   * places an order.
    */
   async confirmCancelledEntry(tx: PlatformTransaction, intent: TradeSnapshot, signal: AbortSignal): Promise<void> {
     const trade = await this.#current(tx, intent.id, 'cancelled', 0);
     if (!trade) return;
-    const outcome = await this.#exchange.find(
+    const found = await this.#exchange.find(
       trade.userId,
       { ticker: trade.marketTicker, count: trade.count, clientOrderId: trade.id },
       signal,
     );
-    this.#countConfirmation('open', outcome);
-    if (outcome?.filled) this.#report(tx, trade, 'open', 0, trade.id, outcome);
+    this.#countConfirmation('open', found);
+    const outcome: OrderOutcome = found ?? {
+      filled: false,
+      code: 'order_not_found',
+      message: `the exchange has no order ${trade.id} (entry of trade ${trade.id})`,
+    };
+    this.#report(tx, trade, 'open', 0, trade.id, outcome);
   }
 
   /**

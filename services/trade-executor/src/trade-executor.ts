@@ -9,7 +9,7 @@ export const EXECUTOR_GROUP = consumerGroupOf('trade-executor');
 
 /**
  * trade-executor: places the orders of `trade.created` and `trade.closing` and reports the outcome;
- * asks the exchange what became of a cancelled entry and of an unconfirmed close.
+ * asks the exchange what became of a cancelled entry (again while unanswered) and of an unconfirmed close.
  */
 export async function startTradeExecutor(ctx: ServiceContext<ExecutorConfig>, exchange?: Exchange): Promise<void> {
   const { config } = ctx;
@@ -27,11 +27,12 @@ export async function startTradeExecutor(ctx: ServiceContext<ExecutorConfig>, ex
     channelsPerTransaction: 1,
     transactions: 8,
     // The events it places orders for or asks about; the others cost one statement a run.
-    types: ['trade.created', 'trade.closing', 'trade.cancelled', 'trade.close_unconfirmed'],
+    types: ['trade.created', 'trade.closing', 'trade.cancelled', 'trade.entry_unconfirmed', 'trade.close_unconfirmed'],
     handler: async (event, { tx, signal }) => {
       if (event.type === 'trade.created') await executor.enter(tx, event.data.trade, signal);
       else if (event.type === 'trade.closing') await executor.close(tx, event.data.trade, signal);
-      else if (event.type === 'trade.cancelled') await executor.confirmCancelledEntry(tx, event.data.trade, signal);
+      else if (event.type === 'trade.cancelled' || event.type === 'trade.entry_unconfirmed')
+        await executor.confirmCancelledEntry(tx, event.data.trade, signal);
       else if (event.type === 'trade.close_unconfirmed') await executor.confirmClose(tx, event.data.trade, signal);
     },
   });

@@ -10,7 +10,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env) {
       PENDING_TIMEOUT_MS: z.coerce.number().int().min(1_000).max(3_600_000).default(120_000),
       /**
        * A closing trade whose order has no outcome after this long (feed time) is confirmed with the
-       * exchange (`trade.close_unconfirmed`), and again after each further timeout until it answers.
+       * exchange (`trade.close_unconfirmed`), and again after each further timeout until it answers;
+       * so is the entry of a trade cancelled for no outcome (`trade.entry_unconfirmed`).
        */
       CLOSE_TIMEOUT_MS: z.coerce.number().int().min(1_000).max(3_600_000).default(120_000),
       /** How long after expiry a missing settlement raises a health event (DOMAIN.md: 30 min). */

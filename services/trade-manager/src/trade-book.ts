@@ -14,11 +14,13 @@ import { VersionedState, type PlatformTransaction, type Reader } from '@recio/se
 import type { Logger } from 'pino';
 import { Counter, type Registry } from 'prom-client';
 import {
+  confirmEntry,
   expiredTradesOf,
   insertTrade,
   nextDue,
   knownSettlement,
   lockTrade,
+  markEntryUnconfirmed,
   markSettlementOverdue,
   rememberSettlement,
   saveTrade,
@@ -158,6 +160,7 @@ export class TradeBook {
       if (trade.status !== 'pending' && !late) return this.#stale(trade, 'entry fill');
       // A cancelled trade whose order filled after all (its reply was lost, the executor asked the
       // exchange): the position exists, so the trade opens and is supervised, expires and settles.
+      if (late) await confirmEntry(tx, trade.id);
       return this.#save(tx, {
         ...trade,
         status: this.#next(trade, { type: late ? 'late_filled' : 'filled' }),
@@ -194,6 +197,12 @@ export class TradeBook {
     if (!trade) return this.#orphan('rejection', rejection.tradeId);
     const reason = `${rejection.code}: ${rejection.message}`.slice(0, 500);
     if (rejection.leg === 'open') {
+      // The executor's answer about a cancelled trade's entry (not filled, or never received): asked no more.
+      if (trade.status === 'cancelled') {
+        if (await confirmEntry(tx, trade.id))
+          this.#o.logger.info({ tradeId: trade.id, code: rejection.code }, 'cancelled entry confirmed unfilled');
+        return null;
+      }
       if (trade.status !== 'pending') return this.#stale(trade, 'entry rejection');
       return this.#save(tx, {
         ...trade,
@@ -220,7 +229,8 @@ export class TradeBook {
 
   /**
    * What a price tick at `at` makes due: expiry at the close, cancelled entries, closes to confirm
-   * (a close with no outcome for the close timeout: the executor asks the exchange), overdue settlements.
+   * (a close with no outcome for the close timeout: the executor asks the exchange), entries of
+   * trades cancelled for no outcome still unanswered (asked again), overdue settlements.
    */
   async tick(tx: PlatformTransaction, at: number, price: number): Promise<TradeSnapshot[]> {
     const next = await this.#nextDue?.get();
@@ -249,7 +259,20 @@ export class TradeBook {
             closedAt: at,
           }),
         );
+        // Its order may have filled: asked about on trade.cancelled, and again until the exchange answers.
+        await markEntryUnconfirmed(tx, trade.id);
       }
+    }
+    for (const trade of due.unconfirmedEntries) {
+      this.#publish(tx, trade, 'trade.entry_unconfirmed', trade.status); // no transition: from = to
+      tx.publish('system:health', 'health.changed', {
+        component: 'trade-manager',
+        userId: trade.userId,
+        status: 'degraded',
+        previous: null,
+        detail: `entry of trade ${trade.id} unconfirmed ${Math.round((at - (trade.closedAt ?? at)) / 1000)} s after it was cancelled`,
+        at,
+      });
     }
     for (const { trade, checkedBefore } of due.unconfirmedCloses) {
       this.#publish(tx, trade, 'trade.close_unconfirmed', trade.status); // no transition: from = to

@@ -533,4 +533,38 @@ describe('trade-manager', () => {
     await until(t.id, 'open');
     expect(await asked()).toBe(2);
   });
+
+  it('asks about a trade cancelled for no outcome again each close timeout until the executor answers (regression: an exchange down past the retries left its entry unasked)', async () => {
+    // Two such trades: one answered midway, the other never (its questions show each tick was handled).
+    const [t, u] = [await openManual(1, 50), await openManual(1, 50)];
+    // Feed time past every tick of the tests before (an older tick is superseded, never applied).
+    await publishTick(t.createdAt + 400_000);
+    await until(t.id, 'cancelled');
+    await until(u.id, 'cancelled');
+    const cancelledAt = (await trade(t.id)).closedAt!;
+    const asked = async (id: string) => (await typesOf(id)).filter((type) => type === 'trade.entry_unconfirmed').length;
+    const waiting = async () =>
+      (
+        await service.context.pool.query<{ w: boolean }>('SELECT entry_unconfirmed AS w FROM trade WHERE id = $1', [
+          t.id,
+        ])
+      ).rows[0]!.w;
+    expect(await waiting()).toBe(true);
+    await publishTick(cancelledAt + 59_000); // within the close timeout of the cancel: nothing
+    await publishTick(cancelledAt + 61_000); // past it, no answer yet: asked again
+    await expect.poll(() => asked(t.id), { timeout: 15_000 }).toBe(1);
+    await publishTick(cancelledAt + 62_000); // asked a second ago: not again
+    await publishTick(cancelledAt + 122_000); // a timeout after the question: again
+    await expect.poll(() => asked(t.id), { timeout: 15_000 }).toBe(2);
+    await expect.poll(() => asked(u.id), { timeout: 15_000 }).toBe(2);
+    expect((await trade(t.id)).status).toBe('cancelled');
+    // The executor's answer for the first: the exchange never received its entry. The cancellation
+    // stands, and it is asked about no more; the other still is.
+    await reject(t, 'open', 'order_not_found');
+    await expect.poll(waiting, { timeout: 15_000 }).toBe(false);
+    await publishTick(cancelledAt + 250_000);
+    await expect.poll(() => asked(u.id), { timeout: 15_000 }).toBe(3);
+    expect(await asked(t.id)).toBe(2);
+    expect((await trade(t.id)).status).toBe('cancelled');
+  });
 });

@@ -85,6 +85,8 @@ export interface DueTrades {
   transitions: TradeSnapshot[];
   /** Closing with no outcome for a close timeout since the request or the last check; marked checked. */
   unconfirmedCloses: { trade: TradeSnapshot; checkedBefore: boolean }[];
+  /** Cancelled for no outcome, the exchange's answer still missing a close timeout after the cancel or the last check; marked checked. */
+  unconfirmedEntries: TradeSnapshot[];
 }
 
 /** The trades a price tick at `at` makes due (see {@link DueTrades}), in one statement most ticks. */
@@ -98,11 +100,17 @@ export async function tradesDue(
     `SELECT * FROM trade
       WHERE (status = 'open' AND market_close_at <= $1) OR (status = 'pending' AND created_at <= $2)
          OR (status = 'closing' AND GREATEST(closing_at, close_checked_at) <= $3)
+         OR (status = 'cancelled' AND entry_unconfirmed AND GREATEST(closed_at, entry_checked_at) <= $3)
       ORDER BY id FOR UPDATE`,
     [new Date(at), new Date(at - timeouts.pendingMs), new Date(at - timeouts.closeMs)],
   );
-  const due: DueTrades = { transitions: [], unconfirmedCloses: [] };
+  const due: DueTrades = { transitions: [], unconfirmedCloses: [], unconfirmedEntries: [] };
   for (const row of rows) {
+    if (row.status === 'cancelled') {
+      await tx.query('UPDATE trade SET entry_checked_at = $2 WHERE id = $1', [row.id, new Date(at)]);
+      due.unconfirmedEntries.push(toSnapshot(row));
+      continue;
+    }
     if (row.status !== 'closing') {
       due.transitions.push(toSnapshot(row));
       continue;
@@ -112,6 +120,23 @@ export async function tradesDue(
     due.unconfirmedCloses.push({ trade: toSnapshot(row), checkedBefore });
   }
   return due;
+}
+
+/**
+ * Marks a trade just cancelled for no outcome as waiting for the exchange's answer about its entry
+ * (asked again each close timeout until {@link confirmEntry}).
+ */
+export async function markEntryUnconfirmed(tx: PlatformTransaction, id: string): Promise<void> {
+  await tx.query('UPDATE trade SET entry_unconfirmed = true, entry_checked_at = NULL WHERE id = $1', [id]);
+}
+
+/** The exchange answered about a cancelled trade's entry: no more asking. Whether it was still waiting. */
+export async function confirmEntry(tx: PlatformTransaction, id: string): Promise<boolean> {
+  const { rowCount } = await tx.query(
+    'UPDATE trade SET entry_unconfirmed = false WHERE id = $1 AND entry_unconfirmed',
+    [id],
+  );
+  return rowCount === 1;
 }
 
 /** Expired trades whose settlement is overdue and not yet reported; marks them reported. */
@@ -191,7 +216,7 @@ export async function findTrade(
 
 /**
  * The feed time (ms) at which a tick first has something to do — an open trade's market closes, a
- * pending one times out, a closing one is due to be asked about, an expired one's settlement is
+ * pending one times out, a closing one or a cancelled one's entry is due to be asked about, an expired one's settlement is
  * overdue (checked at the first minute after, as the tick does) — or null when no trade is live.
  */
 export async function nextDue(
@@ -203,6 +228,8 @@ export async function nextDue(
               (SELECT min(market_close_at) FROM trade WHERE status = 'open'),
               (SELECT min(created_at) FROM trade WHERE status = 'pending') + make_interval(secs => $1::float8 / 1000),
               (SELECT min(GREATEST(closing_at, close_checked_at)) FROM trade WHERE status = 'closing')
+                + make_interval(secs => $2::float8 / 1000),
+              (SELECT min(GREATEST(closed_at, entry_checked_at)) FROM trade WHERE status = 'cancelled' AND entry_unconfirmed)
                 + make_interval(secs => $2::float8 / 1000)))::float8 * 1000 AS next_ms,
             extract(epoch FROM (SELECT min(expired_at) FROM trade WHERE status = 'expired' AND NOT settlement_overdue))::float8
               * 1000 AS expired_ms`,
