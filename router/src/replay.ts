@@ -37,6 +37,18 @@ export const MAX_REPLAY_LIMIT = 10_000;
 
 const DAY_MS = 86_400_000;
 
+/** Entries read from a latest-value stream per command. */
+const LATEST_PAGE = 1_000;
+
+/** A stream entry as an event, or null when the router did not write it (not an event of the channel). */
+function decodedOrNull(channel: string, id: string, fields: string[]): RecioEvent | null {
+  try {
+    return decodeStreamEntry(channel, id, fields);
+  } catch {
+    return null;
+  }
+}
+
 /**
  * Reads a channel's history (invariant 6): from the Redis stream when the range is there,
  * from event_log where it was trimmed, lost, or not yet propagated; the output is the same.
@@ -96,25 +108,48 @@ export class Replayer {
     const key = streamKey(channel);
     const [top] = await this.redis.xrevrange(key, '+', '-', 'COUNT', 1);
     const head = top ? seqOfEntryId(top[0]) : 0;
-    let from = entryId(Math.max(options.sinceSeq ?? 1, 1));
-    const since = options.sinceTime?.getTime() ?? -Infinity;
-    const events: RecioEvent[] = [];
-    while (events.length < limit) {
-      const entries = await this.redis.xrange(key, from, '+', 'COUNT', Math.max(limit, 1_000));
-      for (const [id, fields] of entries) {
-        let event: RecioEvent;
-        try {
-          event = decodeStreamEntry(channel, id, fields);
-        } catch {
-          continue; // not written by the router: not an event of the channel
-        }
-        if (event.ts >= since && events.length < limit) events.push(event);
-      }
-      if (entries.length < Math.max(limit, 1_000) || events.length >= limit) break;
-      from = `(${entries.at(-1)![0]}`;
-    }
+    const events =
+      options.sinceTime === undefined
+        ? await this.#latestFrom(channel, entryId(Math.max(options.sinceSeq ?? 1, 1)), limit)
+        : await this.#latestSince(channel, options.sinceTime.getTime(), limit);
     const next = events.length > 0 ? events.at(-1)!.seq + 1 : Math.max(options.sinceSeq ?? head + 1, 1);
     return { events, next, head, hasMore: next <= head };
+  }
+
+  /** Up to `limit` events of a latest-value stream from entry `from` on. */
+  async #latestFrom(channel: string, from: string, limit: number): Promise<RecioEvent[]> {
+    const page = Math.max(limit, LATEST_PAGE);
+    const events: RecioEvent[] = [];
+    for (;;) {
+      const entries = await this.redis.xrange(streamKey(channel), from, '+', 'COUNT', page);
+      for (const [id, fields] of entries) {
+        const event = decodedOrNull(channel, id, fields);
+        if (event && events.length < limit) events.push(event);
+      }
+      if (entries.length < page || events.length >= limit) return events;
+      from = `(${entries.at(-1)![0]}`;
+    }
+  }
+
+  /**
+   * The first `limit` events of a latest-value stream at or after `since`, read from the newest
+   * backwards until one is older: a recent time (the page's chart asks for five minutes of ticks)
+   * reads what it returns, not the whole stream from its first entry.
+   */
+  async #latestSince(channel: string, since: number, limit: number): Promise<RecioEvent[]> {
+    const newestFirst: RecioEvent[] = [];
+    let to = '+';
+    for (;;) {
+      const entries = await this.redis.xrevrange(streamKey(channel), to, '-', 'COUNT', LATEST_PAGE);
+      for (const [id, fields] of entries) {
+        const event = decodedOrNull(channel, id, fields);
+        if (!event) continue;
+        if (event.ts < since) return newestFirst.reverse().slice(0, limit);
+        newestFirst.push(event);
+      }
+      if (entries.length < LATEST_PAGE) return newestFirst.reverse().slice(0, limit);
+      to = `(${entries.at(-1)![0]}`;
+    }
   }
 
   async #startAtTime(db: Queryable, channel: string, since: Date, head: number): Promise<number> {

@@ -71,6 +71,36 @@ describe('publishLatest', () => {
     expect((await router.replay(channel, { sinceSeq: 1_001, limit: 1 })).events.map((e) => e.seq)).toEqual([2_500]);
   });
 
+  it('replays a recent time from the newest entries back, not the whole stream (regression: every chart load read all of it)', async () => {
+    const channel = `prices:${uniqueName()}`;
+    for (let v = 1; v <= 2_500; v++) await router.publishLatest(channel, 'price.tick', tick(v), v);
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    const cut = new Date();
+    await new Promise((resolve) => setTimeout(resolve, 5));
+    for (let v = 2_501; v <= 2_505; v++) await router.publishLatest(channel, 'price.tick', tick(v), v);
+    const reads = async () => {
+      const stats = (await redis.info('commandstats')).split('\r\n');
+      const calls = (cmd: string) =>
+        Number(/calls=(\d+)/.exec(stats.find((l) => l.startsWith(`cmdstat_${cmd}:`)) ?? '')?.[1] ?? 0);
+      return { xrange: calls('xrange'), xrevrange: calls('xrevrange') };
+    };
+    await redis.config('RESETSTAT');
+    const page = await router.replay(channel, { sinceTime: cut, limit: 1_000 });
+    // The head, then one page back from the newest: never a read forwards from the first entry.
+    expect(await reads()).toEqual({ xrange: 0, xrevrange: 2 });
+    expect(page.events.map((e) => e.seq)).toEqual([2_501, 2_502, 2_503, 2_504, 2_505]);
+    expect(page).toMatchObject({ head: 2_505, next: 2_506, hasMore: false });
+    // A limit smaller than what is newer: the first ones after the time, and the rest to page on.
+    const first = await router.replay(channel, { sinceTime: cut, limit: 2 });
+    expect(first.events.map((e) => e.seq)).toEqual([2_501, 2_502]);
+    expect(first).toMatchObject({ next: 2_503, hasMore: true });
+    // Older than everything: the whole stream from its first entry; newer than everything: nothing.
+    expect((await router.replay(channel, { sinceTime: new Date(0), limit: 3 })).events.map((e) => e.seq)).toEqual([
+      1, 2, 3,
+    ]);
+    expect((await router.replay(channel, { sinceTime: new Date(Date.now() + 60_000) })).events).toEqual([]);
+  });
+
   it('refuses the wrong path for a class, and a version that is not a positive integer', async () => {
     const prices = `prices:${uniqueName()}`;
     await expect(router.publishLatest(`trades:${uniqueName()}`, 't', {}, 1)).rejects.toMatchObject({
