@@ -16,14 +16,40 @@ export interface EntryView {
 /**
  * Users' states (users without a row start fresh) and live trades, in one statement; the states
  * locked for the transaction unless `lock` is false (the in-memory copy's load: a first look,
- * decided again under lock).
+ * decided again under lock). A user without a row has one made, fresh, and read again locked:
+ * a lock on no row holds nothing, and two replicas deciding a new user's first ticks at once could
+ * each enter the same market (one more statement and a read, once per user).
  */
 export async function loadEntryView(tx: Reader, users: readonly string[], lock = true): Promise<EntryView> {
+  const view = await readEntryView(tx, users, lock);
+  const missing = lock ? users.filter((u) => !view.known.has(u)) : [];
+  if (missing.length > 0) {
+    await tx.query(
+      `INSERT INTO auto_entry_state (user_id, guard, last_entries, updated_at)
+       SELECT u, $2::jsonb, '{}'::jsonb, now() FROM unnest($1::text[]) AS u ORDER BY u ON CONFLICT (user_id) DO NOTHING`,
+      [missing, JSON.stringify(INITIAL_SPIKE_GUARD)],
+    );
+    // Another replica's row may have been written meanwhile (the insert waited for it): read under lock.
+    const again = await readEntryView(tx, missing, true);
+    for (const u of missing) {
+      view.states.set(u, again.states.get(u)!);
+      view.live.set(u, again.live.get(u)!);
+    }
+  }
+  return { states: view.states, live: view.live };
+}
+
+async function readEntryView(
+  tx: Reader,
+  users: readonly string[],
+  lock: boolean,
+): Promise<EntryView & { known: Set<string> }> {
   const states = new Map<string, EntryState>(
     users.map((u) => [u, { guard: { ...INITIAL_SPIKE_GUARD }, lastEntries: {} }]),
   );
   const live = new Map<string, Set<string>>(users.map((u) => [u, new Set()]));
-  if (users.length === 0) return { states, live };
+  const known = new Set<string>();
+  if (users.length === 0) return { states, live, known };
   const { rows } = await tx.query<{
     user_id: string;
     guard: SpikeGuardState | null;
@@ -41,10 +67,12 @@ export async function loadEntryView(tx: Reader, users: readonly string[], lock =
   );
   for (const r of rows) {
     if (r.market_ticker !== null && r.side !== null) live.get(r.user_id)?.add(tradeKey(r.market_ticker, r.side));
-    else if (r.guard !== null && r.last_entries !== null)
+    else if (r.guard !== null && r.last_entries !== null) {
       states.set(r.user_id, { guard: r.guard, lastEntries: r.last_entries });
+      known.add(r.user_id);
+    }
   }
-  return { states, live };
+  return { states, live, known };
 }
 
 /** A live trade as `auto_entry_live_trade` holds it. */

@@ -55,6 +55,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env) {
         .default(256 * 1024),
       /** Interval of the gateway's ping frames; a socket silent for two is closed. */
       WS_HEARTBEAT_MS: z.coerce.number().int().min(100).max(300_000).default(30_000),
+      /** Sockets one user may have open on a replica (tabs, scripts); one more is refused with 429 TOO_MANY_SOCKETS. */
+      WS_SOCKETS_PER_USER: z.coerce.number().int().min(1).max(10_000).default(32),
     },
     env,
   );

@@ -55,6 +55,7 @@ describe('the WebSocket gateway', () => {
   let publisher: EventRouter;
   let app: RunningService<MainAppConfig>;
   let pinging: RunningService<MainAppConfig>;
+  let baseEnv: Record<string, string>;
   const dir = mkdtempSync(join(tmpdir(), 'gateway-int-'));
   const logger = pino({ level: process.env.TEST_LOG_LEVEL ?? 'silent' });
   const alice = uniqueName('user_');
@@ -88,6 +89,7 @@ describe('the WebSocket gateway', () => {
       WS_HIGH_WATER_BYTES: '65536',
       REPLAYS_PER_MINUTE: '50',
     };
+    baseEnv = env;
     app = await startService({ config: { ...loadConfig(env), port: 0 }, logger, start: startMainApp });
     // Its own app for the heartbeat: a socket paused to fill its queue answers no ping either.
     pinging = await startService({
@@ -408,6 +410,26 @@ describe('the WebSocket gateway', () => {
     await publish(channel, 4);
     await until('both replicas delivered', () => one.events(channel).length === 4 && two.events(channel).length === 4);
     expect(two.events(channel).map((e) => e.event_id)).toEqual(one.events(channel).map((e) => e.event_id));
+  });
+
+  it("refuses a user's socket past WS_SOCKETS_PER_USER with 429 TOO_MANY_SOCKETS, and takes one again once another closed", async () => {
+    const capped = await startService({
+      config: { ...loadConfig({ ...baseEnv, WS_SOCKETS_PER_USER: '2', POD_NAME: 'main-app-2' }), port: 0 },
+      logger,
+      start: startMainApp,
+    });
+    try {
+      const [one] = [await connect(alice, capped), await connect(alice, capped)];
+      const bearer = (user: string) => ({ authorization: `Bearer ${token[user]}` });
+      expect(await refusal(wsUrl(capped), bearer(alice))).toEqual({ status: 429, code: 'TOO_MANY_SOCKETS' });
+      // Another user is not counted against it.
+      await connect(bob, capped);
+      one.ws.close();
+      await expect.poll(() => connections(capped)).toBe(2);
+      await connect(alice, capped);
+    } finally {
+      await capped.close();
+    }
   });
 
   it('closes a socket that stops answering pings', async () => {

@@ -135,6 +135,7 @@ export async function startMainApp(ctx: ServiceContext<MainAppConfig>): Promise<
     // A token removed from the file is refused within API_TOKENS_RELOAD_MS; its sockets close as soon.
     authRecheckMs: config.API_TOKENS_RELOAD_MS,
     maxPayloadBytes: 64 * 1024,
+    socketsPerUser: config.WS_SOCKETS_PER_USER,
     registry: ctx.registry,
     logger,
   });

@@ -97,6 +97,23 @@ describe('browser sign-in', () => {
     expect(JSON.stringify(rows)).not.toContain(s.cookie.split('=')[1]);
   });
 
+  it("deletes a user's expired sessions when they sign in (regression: every sign-in's row was kept forever)", async () => {
+    const expired = Buffer.alloc(32, 7);
+    await app.context.pool.query(
+      `INSERT INTO web_session (token_sha256, user_id, csrf_secret, expires_at, password_changed_at)
+       SELECT $1, user_id, 's', now() - interval '1 hour', password_changed_at FROM web_user WHERE user_id = $2`,
+      [expired, alice],
+    );
+    const live = await session(alice);
+    const { rows } = await app.context.pool.query<{ expired: boolean }>(
+      'SELECT expires_at <= now() AS expired FROM web_session WHERE user_id = $1',
+      [alice],
+    );
+    expect(rows.length).toBeGreaterThan(0);
+    expect(rows.filter((r) => r.expired)).toEqual([]);
+    expect((await call('GET', '/me', { cookie: live.cookie })).status).toBe(200);
+  });
+
   it('marks the cookie Secure when the request came over TLS', async () => {
     const res = await signIn(alice, password, { 'x-forwarded-proto': 'https' });
     expect(res.headers.get('set-cookie')).toMatch(/; Secure/);

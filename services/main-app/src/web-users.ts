@@ -66,7 +66,8 @@ export interface Session {
 
 /**
  * Creates a session for `principal`, made from the password its sign-in verified
- * (`passwordChangedAt`); returns the cookie's token (only its digest is stored).
+ * (`passwordChangedAt`); returns the cookie's token (only its digest is stored). The user's
+ * expired sessions go in the same statement: a user's rows stay those of one TTL of sign-ins.
  */
 export async function createSession(
   db: Db,
@@ -76,7 +77,8 @@ export async function createSession(
 ): Promise<string> {
   const token = randomBytes(32).toString('base64url');
   await db.query(
-    `INSERT INTO web_session (token_sha256, user_id, csrf_secret, expires_at, password_changed_at)
+    `WITH expired AS (DELETE FROM web_session WHERE user_id = $2 AND expires_at <= now())
+     INSERT INTO web_session (token_sha256, user_id, csrf_secret, expires_at, password_changed_at)
       VALUES ($1, $2, $3, $4, $5::timestamptz)`,
     [
       sessionDigest(token),

@@ -32,6 +32,8 @@ export interface GatewayOptions
   authRecheckMs: number;
   /** The largest frame ws reads at all (a larger one closes the socket, 1009). */
   maxPayloadBytes: number;
+  /** Sockets one user may have open here; one more is refused with 429 TOO_MANY_SOCKETS. */
+  socketsPerUser: number;
   registry: Registry;
 }
 
@@ -48,6 +50,8 @@ export class Gateway {
   readonly #heartbeat: NodeJS.Timeout;
   readonly #recheck: NodeJS.Timeout;
   #rechecking = false;
+  /** Open (or opening) sockets per user. */
+  readonly #perUser = new Map<string, number>();
   readonly #onUpgrade: (request: IncomingMessage, socket: Duplex, head: Buffer) => void;
   #closed = false;
 
@@ -93,7 +97,25 @@ export class Gateway {
     }
     if ('status' in auth) return refuse(socket, auth.status, auth.code, auth.message);
     const { principal, stillValid } = auth;
+    // Counted from here (synchronously after the check) until the socket closes: a burst of
+    // upgrades cannot all pass the check before any is counted.
+    const user = principal.userId;
+    const open = this.#perUser.get(user) ?? 0;
+    if (open >= this.#o.socketsPerUser)
+      return refuse(socket, 429, 'TOO_MANY_SOCKETS', `at most ${this.#o.socketsPerUser} sockets per user`);
+    this.#perUser.set(user, open + 1);
+    let counted = true;
+    const uncount = () => {
+      if (!counted) return;
+      counted = false;
+      const n = (this.#perUser.get(user) ?? 1) - 1;
+      if (n > 0) this.#perUser.set(user, n);
+      else this.#perUser.delete(user);
+    };
+    // An upgrade that never completes (the client went away meanwhile) frees its place too.
+    socket.once('close', uncount);
     this.#wss.handleUpgrade(request, socket, head, (ws) => {
+      ws.once('close', uncount);
       if (this.#closed) return ws.close(GATEWAY_CLOSE.GOING_AWAY, 'server shutting down');
       const connection = new GatewayConnection(ws, principal, {
         hub: this.#o.hub,
