@@ -150,6 +150,15 @@ describe('entryDecisions', () => {
     ]);
   });
 
+  it('enters nothing a trade could not hold: settings stored before the bound (more than MAX_TRADE_COUNT contracts)', () => {
+    expect(entryDecisions(scan({ settings: { ...settings, positionSize: 200, multiplier: 100 } })).reason).toBe(
+      'NO_CANDIDATE',
+    );
+    expect(entryDecisions(scan({ settings: { ...settings, positionSize: 100, multiplier: 100 } })).entries).toEqual([
+      expect.objectContaining({ count: 10_000 }),
+    ]);
+  });
+
   it('says why nothing was entered: disabled, paused, outside the TTC window', () => {
     expect(entryDecisions(scan({ settings: { ...settings, enabled: false } })).reason).toBe('DISABLED');
     expect(entryDecisions(scan({ guard: { paused: true } })).reason).toBe('SPIKE_PAUSED');

@@ -1,5 +1,5 @@
 import { momentumPoints } from './momentum.js';
-import type { AutoEntrySettings } from './settings.js';
+import { MAX_TRADE_COUNT, type AutoEntrySettings } from './settings.js';
 import type { Side } from './side.js';
 import { watchlist, type StrikeRow } from './strike-table.js';
 
@@ -128,6 +128,8 @@ export function entryDecisions(scan: EntryScan): EntryScanResult {
     if (last !== undefined && scan.nowMs - last < STRIKE_COOLDOWN_MS) continue;
     if (scan.openKeys.has(tradeKey(row.ticker, side))) continue;
     if (row.probability < settings.minProbability || row.diff < settings.minDifferential) continue;
+    // Settings stored before the bound: no entry a trade could not hold (it would be refused).
+    if (settings.positionSize * settings.multiplier > MAX_TRADE_COUNT) continue;
     entries.push({
       ticker: row.ticker,
       strike: row.strike,

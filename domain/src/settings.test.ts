@@ -126,5 +126,14 @@ describe('settings', () => {
     expect(
       errorsOf(parseSettingsPatch(atCap.ok ? atCap.settings : DEFAULT_SETTINGS, { autoEntry: { positionSize: 101 } })),
     ).toEqual([{ field: 'autoEntry.positionSize', code: 'INCONSISTENT' }]);
+    // Settings stored before the bound stay editable: a patch that leaves both alone is taken.
+    const stored = {
+      ...DEFAULT_SETTINGS,
+      autoEntry: { ...DEFAULT_SETTINGS.autoEntry, positionSize: 200, multiplier: 100 },
+    };
+    expect(parseSettingsPatch(stored, { autoEntry: { enabled: false } }).ok).toBe(true);
+    expect(errorsOf(parseSettingsPatch(stored, { autoEntry: { multiplier: 99 } }))).toEqual([
+      { field: 'autoEntry.multiplier', code: 'INCONSISTENT' },
+    ]);
   });
 });

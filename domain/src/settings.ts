@@ -189,7 +189,9 @@ function crossFieldErrors(entry: AutoEntrySettings, touched: ReadonlySet<string>
       ),
     );
   }
-  if (entry.positionSize * entry.multiplier > MAX_TRADE_COUNT) {
+  // Only when one of them is changed: settings stored before the bound existed stay editable.
+  const sizeTouched = touched.has('autoEntry.positionSize') || touched.has('autoEntry.multiplier');
+  if (sizeTouched && entry.positionSize * entry.multiplier > MAX_TRADE_COUNT) {
     errors.push(
       fieldError(
         blame('autoEntry.positionSize', 'autoEntry.multiplier'),

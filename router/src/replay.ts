@@ -134,20 +134,27 @@ export class Replayer {
   /**
    * The first `limit` events of a latest-value stream at or after `since`, read from the newest
    * backwards until one is older: a recent time (the page's chart asks for five minutes of ticks)
-   * reads what it returns, not the whole stream from its first entry.
+   * reads what it returns, not the whole stream from its first entry. Only the oldest `limit` read
+   * are kept (an old time reads the stream, as before, but holds one page). It takes `ts` not to
+   * decrease along the stream, as one publisher's clock gives.
    */
   async #latestSince(channel: string, since: number, limit: number): Promise<RecioEvent[]> {
-    const newestFirst: RecioEvent[] = [];
+    let newestFirst: RecioEvent[] = [];
     let to = '+';
     for (;;) {
       const entries = await this.redis.xrevrange(streamKey(channel), to, '-', 'COUNT', LATEST_PAGE);
+      let older = false;
       for (const [id, fields] of entries) {
         const event = decodedOrNull(channel, id, fields);
         if (!event) continue;
-        if (event.ts < since) return newestFirst.reverse().slice(0, limit);
+        if (event.ts < since) {
+          older = true;
+          break;
+        }
         newestFirst.push(event);
       }
-      if (entries.length < LATEST_PAGE) return newestFirst.reverse().slice(0, limit);
+      if (newestFirst.length > limit) newestFirst = newestFirst.slice(-limit);
+      if (older || entries.length < LATEST_PAGE) return newestFirst.reverse();
       to = `(${entries.at(-1)![0]}`;
     }
   }

@@ -36,6 +36,8 @@ export interface TradeRow {
   closing_at: Date | null;
   expired_at: Date | null;
   closed_at: Date | null;
+  /** A trade cancelled for no outcome whose entry the exchange has not yet been asked about successfully. */
+  entry_unconfirmed: boolean;
 }
 
 const num = (v: string | null): number | null => (v === null ? null : Number(v));

@@ -29,8 +29,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env) {
       /** Time between two sweeps of every stream: applied entries a dead member held acknowledged, gone members deleted. */
       SWEEP_INTERVAL_MS: z.coerce.number().int().min(1_000).max(3_600_000).default(60_000),
       /**
-       * A round (evaluation or sweep) running longer than this gives leadership up until it ends and
-       * fails /healthz: a server that never answers must not keep a stuck replica leading.
+       * An evaluation running longer than this gives leadership up until it ends and fails /healthz:
+       * a server that never answers must not keep a stuck replica leading. (A sweep has no deadline.)
        */
       ROUND_DEADLINE_MS: z.coerce.number().int().min(1_000).max(3_600_000).default(30_000),
       /** make dev's supervisor control API: restarts go there (unset: no local restarts). */

@@ -59,7 +59,7 @@ export function controllerMetrics(registry: Registry) {
     ),
     overdueRounds: counter(
       'recio_controller_rounds_overdue_total',
-      'Rounds (evaluation, sweep) that ran past ROUND_DEADLINE_MS: the replica gave leadership up until they ended',
+      'Evaluations that ran past ROUND_DEADLINE_MS: the replica gave leadership up until they ended',
       ['round'],
     ),
     sampleSeconds: new Gauge({

@@ -107,8 +107,8 @@ export class HealthController {
       settleMs: options.restartSettleMs,
     });
     this.#m = controllerMetrics(options.registry);
-    // Each round's count starts at 0 (a dashboard shows none overdue rather than nothing).
-    for (const round of ['evaluation', 'sweep']) this.#m.overdueRounds.inc({ round }, 0);
+    // Starts at 0 (a dashboard shows none overdue rather than nothing).
+    this.#m.overdueRounds.inc({ round: 'evaluation' }, 0);
   }
 
   /** The groups as of now. */

@@ -11,7 +11,7 @@ export interface ControllerLoopOptions {
   logger: Logger;
   sampleIntervalMs: number;
   sweepIntervalMs: number;
-  /** A round running longer than this makes the replica give leadership up until it ends. */
+  /** An evaluation running longer than this makes the replica give leadership up until it ends. */
   roundDeadlineMs: number;
   /** Renew leadership this often besides the rounds (a Lease lapses unless renewed). @defaultValue never */
   renewEveryMs?: number;
@@ -31,7 +31,7 @@ const clock = () => performance.now();
 /**
  * The controller's timers: an evaluation every `sampleIntervalMs`, a sweep every
  * `sweepIntervalMs` (a slow round delays its next one, never overlaps it), leadership renewed
- * every `renewEveryMs`, and a watchdog. A round that has run longer than `roundDeadlineMs` (a
+ * every `renewEveryMs`, and a watchdog. An evaluation that has run longer than `roundDeadlineMs` (a
  * PostgreSQL or Redis query that never answers: the pool has no deadline of its own) makes the
  * replica give leadership up, renew nothing and start no round until it ends, and report itself
  * not live (`/healthz`, so the kubelet restarts it): without that, a replica stuck on a server that
@@ -58,11 +58,15 @@ export class ControllerLoop {
     this.#every(watchMs, () => this.#watch(), 'leadership renewal');
   }
 
-  /** The rounds under way that have run longer than the deadline, and for how long. */
+  /**
+   * The evaluation under way, if it has run longer than the deadline, and for how long. A sweep has
+   * no deadline: one call per stream, its length grows with the channels (a healthy sweep over many
+   * must not cost the lead), and a sweep stuck alone keeps no evaluation from leading.
+   */
   overdue(): { round: RoundName; runningMs: number }[] {
     const now = clock();
     return [...this.#rounds]
-      .filter(([, r]) => now - r.startedAt > this.#o.roundDeadlineMs)
+      .filter(([round, r]) => round === 'evaluation' && now - r.startedAt > this.#o.roundDeadlineMs)
       .map(([round, r]) => ({ round, runningMs: Math.round(now - r.startedAt) }));
   }
 
@@ -72,8 +76,9 @@ export class ControllerLoop {
   }
 
   /**
-   * Stops the timers and waits for what runs, each round at most until its deadline: one stuck
-   * past it has given leadership up, and the caller releases it next anyway (so it can act no more).
+   * Stops the timers and waits for what runs, each round at most until the deadline after its start:
+   * an evaluation stuck past it has given leadership up, and the caller releases it next anyway (so
+   * no round can act any more).
    */
   async close(): Promise<void> {
     for (const t of this.#timers.splice(0)) clearInterval(t);

@@ -28,14 +28,16 @@ describe('browser sign-in', () => {
   const dave = uniqueName('user_');
   const erin = uniqueName('user_');
   const frank = uniqueName('user_');
+  const gina = uniqueName('user_');
   const password = 'a long enough password';
+  let baseEnv: Record<string, string>;
 
   beforeAll(async () => {
     redis = await startPrivateRedis();
     db = await createTestDatabase({ redisUrl: null });
     const tokensFile = join(dir, 'tokens.json');
     writeFileSync(tokensFile, '[]');
-    const env = {
+    baseEnv = {
       DATABASE_URL: db.url,
       REDIS_URL: redis.url,
       POD_NAME: 'main-app-0',
@@ -44,8 +46,8 @@ describe('browser sign-in', () => {
       // Every request asks PostgreSQL, so a disable shows at once (the default trusts a session for 30 s).
       SESSION_RECHECK_MS: '0',
     };
-    app = await startService({ config: { ...loadConfig(env), port: 0 }, logger, start: startMainApp });
-    for (const u of [alice, bob, carol, dave, erin, frank]) await addUser(app.context.pool, u, password, false);
+    app = await startService({ config: { ...loadConfig(baseEnv), port: 0 }, logger, start: startMainApp });
+    for (const u of [alice, bob, carol, dave, erin, frank, gina]) await addUser(app.context.pool, u, password, false);
   });
   afterAll(async () => {
     await app?.close();
@@ -170,6 +172,16 @@ describe('browser sign-in', () => {
     // SIGN_IN_FAILURES is 3: three guesses checked, the rest refused before any check.
     expect(answers.filter((s) => s === 401)).toHaveLength(3);
     expect(answers.filter((s) => s === 429)).toHaveLength(9);
+  });
+
+  it('counts no failed attempt for a sign-in PostgreSQL could not check (regression: an outage locked the user out)', async () => {
+    await app.context.pool.query('ALTER TABLE web_user RENAME TO web_user_away');
+    try {
+      for (let i = 0; i < 4; i++) expect((await signIn(gina, password)).status).toBe(500);
+    } finally {
+      await app.context.pool.query('ALTER TABLE web_user_away RENAME TO web_user');
+    }
+    expect((await signIn(gina, password)).status).toBe(200);
   });
 
   it('makes no working session from a password changed while its sign-in was checked (regression: the old password kept a session the change never ended)', async () => {

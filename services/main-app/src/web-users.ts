@@ -94,13 +94,14 @@ export async function createSession(
 /**
  * A live session (not expired, its user not disabled, made from the user's current password), or
  * null. The last holds even for a session written after a password change deleted the user's
- * sessions (its sign-in verified the old password while the change ran).
+ * sessions (its sign-in verified the old password while the change ran). A session without the
+ * value was written by a replica of the version before (a rolling upgrade) and is checked as then.
  */
 export async function findSession(db: Db, token: string): Promise<Session | null> {
   const { rows } = await db.query<{ user_id: string; admin: boolean; csrf_secret: string }>(
     `SELECT s.user_id, u.admin, s.csrf_secret FROM web_session s JOIN web_user u USING (user_id)
       WHERE s.token_sha256 = $1 AND s.expires_at > now() AND u.disabled_at IS NULL
-        AND s.password_changed_at = u.password_changed_at`,
+        AND (s.password_changed_at = u.password_changed_at OR s.password_changed_at IS NULL)`,
     [sessionDigest(token)],
   );
   const row = rows[0];

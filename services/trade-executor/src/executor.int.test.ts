@@ -178,8 +178,11 @@ describe('trade-executor against the paper exchange', () => {
     await loseOrderReplies();
     await expect(router.transaction((tx) => executor.enter(tx, trade, signal))).rejects.toThrow();
     await admin(exchange, 'DELETE', '/faults');
-    // The trade manager's timeout cancels the trade; the redelivered entry then places nothing more.
-    await router.pool.query(`UPDATE trade SET status = 'cancelled' WHERE id = $1`, [trade.id]);
+    // The trade manager's timeout cancels the trade (its entry unconfirmed); the redelivered entry
+    // then places nothing more.
+    await router.pool.query(`UPDATE trade SET status = 'cancelled', entry_unconfirmed = true WHERE id = $1`, [
+      trade.id,
+    ]);
     await router.transaction((tx) => executor.enter(tx, trade, signal));
     expect(await reports(trade.id)).toEqual([]);
     // trade.cancelled: the executor asks the exchange, which filled the order: reported, once placed.
@@ -193,7 +196,9 @@ describe('trade-executor against the paper exchange', () => {
     // A cancelled entry the exchange never received: reported as such (the trade manager asks no
     // more), nothing placed.
     const never = await insertTrade('pending', 99);
-    await router.pool.query(`UPDATE trade SET status = 'cancelled' WHERE id = $1`, [never.id]);
+    await router.pool.query(`UPDATE trade SET status = 'cancelled', entry_unconfirmed = true WHERE id = $1`, [
+      never.id,
+    ]);
     // While the exchange does not answer, nothing is reported: the question stays open, asked again.
     await admin(exchange, 'POST', '/faults', { status: 503, count: 20, method: 'GET', path: '/portfolio/orders' });
     await expect(
@@ -206,6 +211,14 @@ describe('trade-executor against the paper exchange', () => {
       { type: 'order.rejected', data: { leg: 'open', code: 'order_not_found' } },
     ]);
     expect((await ledger()).orders.filter((o) => o.client_order_id === never.id)).toHaveLength(0);
+
+    // A trade cancelled because the exchange refused its entry (looked up then): nothing asked, nothing reported.
+    const refused = await insertTrade('pending', 99);
+    await router.pool.query(`UPDATE trade SET status = 'cancelled' WHERE id = $1`, [refused.id]);
+    await admin(exchange, 'POST', '/faults', { status: 503, count: 20, method: 'GET', path: '/portfolio/orders' });
+    await router.transaction((tx) => executor.confirmCancelledEntry(tx, { ...refused, status: 'cancelled' }, signal));
+    await admin(exchange, 'DELETE', '/faults');
+    expect(await reports(refused.id)).toEqual([]);
   });
 
   it('confirms a close stuck closing with the exchange: a lost fill is reported, a close never received is refused', async () => {

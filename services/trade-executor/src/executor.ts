@@ -133,7 +133,9 @@ export class Executor {
    */
   async confirmCancelledEntry(tx: PlatformTransaction, intent: TradeSnapshot, signal: AbortSignal): Promise<void> {
     const trade = await this.#current(tx, intent.id, 'cancelled', 0);
-    if (!trade) return;
+    // Only an entry whose outcome is unknown: one the exchange refused was looked up when it was
+    // refused (#unlessFilled), and one confirmed already needs no second answer.
+    if (!trade?.entryUnconfirmed) return;
     const found = await this.#exchange.find(
       trade.userId,
       { ticker: trade.marketTicker, count: trade.count, clientOrderId: trade.id },
@@ -145,7 +147,8 @@ export class Executor {
       code: 'order_not_found',
       message: `the exchange has no order ${trade.id} (entry of trade ${trade.id})`,
     };
-    this.#report(tx, trade, 'open', 0, trade.id, outcome);
+    // A fill is an order's outcome (counted); "not filled" only answers the question (counted in confirmations).
+    this.#report(tx, trade, 'open', 0, trade.id, outcome, outcome.filled);
   }
 
   /**
@@ -182,9 +185,10 @@ export class Executor {
     tradeId: string,
     status: 'pending' | 'closing' | 'cancelled',
     attempt: number,
-  ): Promise<TradeSnapshot | null> {
+  ): Promise<(TradeSnapshot & { entryUnconfirmed: boolean }) | null> {
     const { rows } = await tx.query<TradeRow>('SELECT * FROM trade WHERE id = $1', [tradeId]);
-    const trade = rows[0] ? tradeSnapshotOfRow(rows[0]) : null;
+    const row = rows[0];
+    const trade = row ? { ...tradeSnapshotOfRow(row), entryUnconfirmed: row.entry_unconfirmed } : null;
     if (trade && trade.status === status && (status !== 'closing' || trade.closeAttempts === attempt)) return trade;
     this.#logger.info({ tradeId, expected: status, found: trade?.status ?? null }, 'intent obsolete; no order placed');
     return null;
@@ -202,9 +206,10 @@ export class Executor {
     attempt: number,
     clientOrderId: string,
     outcome: OrderOutcome,
+    countAsOrder = true,
   ): void {
     const channel = channelOf('trades', trade.userId);
-    this.#orders.inc({ leg, outcome: outcome.filled ? 'filled' : 'rejected' });
+    if (countAsOrder) this.#orders.inc({ leg, outcome: outcome.filled ? 'filled' : 'rejected' });
     if (outcome.filled) {
       const side = leg === 'open' ? trade.side : trade.side === 'yes' ? 'no' : 'yes';
       const report: OrderFilled = {

@@ -99,6 +99,9 @@ export class Gateway {
     const { principal, stillValid } = auth;
     // Counted from here (synchronously after the check) until the socket closes: a burst of
     // upgrades cannot all pass the check before any is counted.
+    // The client may have gone while it was authenticated: then ws never calls back, and a count
+    // taken now would never be given back (32 such upgrades would lock the user out here).
+    if (socket.destroyed || !socket.readable || !socket.writable) return void socket.destroy();
     const user = principal.userId;
     const open = this.#perUser.get(user) ?? 0;
     if (open >= this.#o.socketsPerUser)

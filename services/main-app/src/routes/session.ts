@@ -67,7 +67,14 @@ export function registerSignInRoute(open: Api, deps: SessionDeps): void {
       reply.header('retry-after', String(seconds));
       throw new HttpError(429, 'RATE_LIMITED', `too many failed sign-ins; retry in ${seconds} s`);
     }
-    const verified = await verifySignIn(deps.db, body.userId, body.password);
+    let verified: Awaited<ReturnType<typeof verifySignIn>>;
+    try {
+      verified = await verifySignIn(deps.db, body.userId, body.password);
+    } catch (err) {
+      // Not checked (PostgreSQL away): not a failed attempt either.
+      await failures.reward(body.userId).catch(() => undefined);
+      throw err;
+    }
     if (!verified) throw new HttpError(401, 'SIGN_IN_FAILED', 'unknown user or wrong password');
     await failures.delete(body.userId);
     const { token, session } = await deps.sessions.start(verified);

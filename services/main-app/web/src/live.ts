@@ -139,6 +139,7 @@ export class LiveLink {
   }
 
   #signedOut(): void {
+    if (this.#stopped) return; // stopped meanwhile (signed out already, or the page moved on)
     this.stop();
     this.#session?.onSignedOut();
   }
