@@ -31,16 +31,18 @@ export function bearerToken(header: string | string[] | undefined): string | nul
 const principals = new WeakMap<object, Principal>();
 const sessionsOf = new WeakMap<object, { token: string; session: Session }>();
 
-/** Who a request or an upgrade comes from: a bearer token (scripts) or a session cookie (browsers). */
+/** Who a request or an upgrade comes from: a bearer token (scripts) or a session cookie (browsers), and which. */
 export async function identify(
   req: AuthRequest,
   tokens: TokenLookup,
   sessions: Sessions,
-): Promise<{ principal: Principal; session?: { token: string; session: Session } } | { refused: string }> {
+): Promise<
+  { principal: Principal; bearer?: string; session?: { token: string; session: Session } } | { refused: string }
+> {
   const token = bearerToken(req.headers.authorization);
   if (token !== null) {
     const principal = tokens.lookup(token);
-    return principal ? { principal } : { refused: 'unknown token' };
+    return principal ? { principal, bearer: token } : { refused: 'unknown token' };
   }
   const cookie = req.cookies?.[SESSION_COOKIE];
   if (cookie === undefined || cookie === '') return { refused: 'sign in, or send a bearer token' };

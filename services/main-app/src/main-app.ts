@@ -5,7 +5,7 @@ import { fileURLToPath } from 'node:url';
 import { MAIN_APP_API_PREFIX } from '@recio/platform';
 import type { ServiceContext } from '@recio/service-kit';
 import { ApiTokenFile } from './api-tokens.js';
-import { authenticate, bearerToken, identify, principalOf, sameOrigin } from './auth.js';
+import { authenticate, identify, principalOf, sameOrigin } from './auth.js';
 import { Gateway } from './gateway/gateway.js';
 import { GatewayHub } from './gateway/hub.js';
 import type { MainAppConfig } from './config.js';
@@ -120,11 +120,10 @@ export async function startMainApp(ctx: ServiceContext<MainAppConfig>): Promise<
       }
       // Asked again every authRecheckMs: a token is looked up in memory, a session in its cache
       // (PostgreSQL at most once per SESSION_RECHECK_MS).
-      const token = bearerToken(request.headers.authorization);
-      const session = who.session;
+      const { session, bearer } = who;
       const stillValid = session
         ? async () => (await sessions.lookup(session.token)) !== null
-        : async () => token !== null && tokens.lookup(token) !== null;
+        : async () => bearer !== undefined && tokens.lookup(bearer) !== null;
       return { principal: who.principal, stillValid };
     },
     replay: (channel, options) => router.replay(channel, options),

@@ -124,8 +124,8 @@ export class Executor {
   }
 
   /**
-   * `trade.cancelled` and `trade.entry_unconfirmed`: the entry had no outcome in time or was refused,
-   * but its reply may have been lost after the exchange filled it. Ask the exchange: a fill is
+   * `trade.cancelled` and `trade.entry_unconfirmed`: an entry cancelled for no outcome in time
+   * (`entry_unconfirmed`) may have filled after its reply was lost. Ask the exchange: a fill is
    * reported (the trade manager opens the trade late); not filled, or never received
    * (`order_not_found`), is reported as a rejection, which tells the trade manager to ask no more.
    * An exchange that does not answer throws: the trade manager asks again each close timeout. Never

@@ -160,7 +160,6 @@ export class TradeBook {
       if (trade.status !== 'pending' && !late) return this.#stale(trade, 'entry fill');
       // A cancelled trade whose order filled after all (its reply was lost, the executor asked the
       // exchange): the position exists, so the trade opens and is supervised, expires and settles.
-      if (late) await confirmEntry(tx, trade.id);
       return this.#save(tx, {
         ...trade,
         status: this.#next(trade, { type: late ? 'late_filled' : 'filled' }),
@@ -265,39 +264,36 @@ export class TradeBook {
     }
     for (const trade of due.unconfirmedEntries) {
       this.#publish(tx, trade, 'trade.entry_unconfirmed', trade.status); // no transition: from = to
-      tx.publish('system:health', 'health.changed', {
-        component: 'trade-manager',
-        userId: trade.userId,
-        status: 'degraded',
-        previous: null,
-        detail: `entry of trade ${trade.id} unconfirmed ${Math.round((at - (trade.closedAt ?? at)) / 1000)} s after it was cancelled`,
+      this.#degraded(
+        tx,
+        'trade-manager',
+        trade,
         at,
-      });
+        `entry of trade ${trade.id} unconfirmed ${Math.round((at - (trade.closedAt ?? at)) / 1000)} s after it was cancelled`,
+      );
     }
     for (const { trade, checkedBefore } of due.unconfirmedCloses) {
       this.#publish(tx, trade, 'trade.close_unconfirmed', trade.status); // no transition: from = to
       // Asked once already and still closing: the exchange has not answered; say so.
       if (checkedBefore)
-        tx.publish('system:health', 'health.changed', {
-          component: 'trade-manager',
-          userId: trade.userId,
-          status: 'degraded',
-          previous: null,
-          detail: `close ${trade.closeAttempts} of trade ${trade.id} unconfirmed ${Math.round((at - trade.closingAt!) / 1000)} s after it was asked for`,
+        this.#degraded(
+          tx,
+          'trade-manager',
+          trade,
           at,
-        });
+          `close ${trade.closeAttempts} of trade ${trade.id} unconfirmed ${Math.round((at - trade.closingAt!) / 1000)} s after it was asked for`,
+        );
     }
     // A 30-minute deadline needs no per-second check: once per minute of feed time.
     if (at % 60_000 >= 1_000) return changed;
     for (const trade of await markSettlementOverdue(tx, at, this.#o.settlementOverdueMs)) {
-      tx.publish('system:health', 'health.changed', {
-        component: 'settlement',
-        userId: trade.userId,
-        status: 'degraded',
-        previous: null,
-        detail: `no settlement for ${trade.marketTicker} (trade ${trade.id}) ${Math.round(this.#o.settlementOverdueMs / 60_000)} min after expiry`,
+      this.#degraded(
+        tx,
+        'settlement',
+        trade,
         at,
-      });
+        `no settlement for ${trade.marketTicker} (trade ${trade.id}) ${Math.round(this.#o.settlementOverdueMs / 60_000)} min after expiry`,
+      );
     }
     return changed;
   }
@@ -372,6 +368,18 @@ export class TradeBook {
     // A trade changed: when the next one falls due is read again by every replica after the commit.
     if (this.#nextDue) tx.onCommit(() => void this.#nextDue!.changed());
     tx.publish(`trades:${trade.userId}`, type, from === undefined ? { trade } : { trade, from });
+  }
+
+  /** A notice on `system:health` naming the trade's user: something about its trade waits on the exchange. */
+  #degraded(tx: PlatformTransaction, component: string, trade: TradeSnapshot, at: number, detail: string): void {
+    tx.publish('system:health', 'health.changed', {
+      component,
+      userId: trade.userId,
+      status: 'degraded',
+      previous: null,
+      detail,
+      at,
+    });
   }
 
   // A report for a trade that already moved on (a repeat, or a fill after a timeout): logged, no change.

@@ -97,28 +97,23 @@ export class Gateway {
     }
     if ('status' in auth) return refuse(socket, auth.status, auth.code, auth.message);
     const { principal, stillValid } = auth;
-    // Counted from here (synchronously after the check) until the socket closes: a burst of
-    // upgrades cannot all pass the check before any is counted.
     // The client may have gone while it was authenticated: then ws never calls back, and a count
     // taken now would never be given back (32 such upgrades would lock the user out here).
     if (socket.destroyed || !socket.readable || !socket.writable) return void socket.destroy();
+    // Counted from here (synchronously after the check) until the socket closes, whether the
+    // upgrade completes or not: a burst of upgrades cannot all pass the check before any is counted.
     const user = principal.userId;
     const open = this.#perUser.get(user) ?? 0;
     if (open >= this.#o.socketsPerUser)
       return refuse(socket, 429, 'TOO_MANY_SOCKETS', `at most ${this.#o.socketsPerUser} sockets per user`);
     this.#perUser.set(user, open + 1);
-    let counted = true;
     const uncount = () => {
-      if (!counted) return;
-      counted = false;
       const n = (this.#perUser.get(user) ?? 1) - 1;
       if (n > 0) this.#perUser.set(user, n);
       else this.#perUser.delete(user);
     };
-    // An upgrade that never completes (the client went away meanwhile) frees its place too.
     socket.once('close', uncount);
     this.#wss.handleUpgrade(request, socket, head, (ws) => {
-      ws.once('close', uncount);
       if (this.#closed) return ws.close(GATEWAY_CLOSE.GOING_AWAY, 'server shutting down');
       const connection = new GatewayConnection(ws, principal, {
         hub: this.#o.hub,
